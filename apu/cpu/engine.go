@@ -1,0 +1,422 @@
+// Package cpu is the in-process engine: it advances a models.Network on
+// the calling goroutine. Populations are stepped as blocks over their
+// state slices; spikes are routed over compact per-presynaptic connection
+// lists (CSR) into ring buffers indexed by delay, and only units that
+// emitted something are visited. A step allocates nothing.
+//
+// One step k follows MODELS.md 11.2: generators emit, neurons update with
+// the input that arrives for step k, spikes and currents of step k are
+// queued for step k + D, monitors sample the state at t_{k+1}.
+package cpu
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// Engine is the CPU backend.
+type Engine struct {
+	net     *models.Network
+	pops    []*popRT
+	byName  map[string]*popRT
+	now     int64
+	err     error
+	rec     apu.Record
+	spikeOn [][]bool // per population: neurons whose spikes are recorded (nil: none)
+	mons    []traceRT
+}
+
+var _ apu.Backend = (*Engine)(nil)
+
+// popRT is the run-time side of one population.
+type popRT struct {
+	idx     int
+	spec    *models.PopulationSpec
+	neuron  models.NeuronModel // nil for generators
+	gen     models.Generator   // nil for neurons
+	current bool               // emits currents rather than spikes
+	input   *models.InputTransmitter
+	out     []float64 // a generator's output of the step
+	spiked  []int32   // units with a nonzero spike value this step
+	proj    []*projRT // outgoing connections
+
+	// Input rings of a neuron population: slot k%ringLen holds what
+	// arrives for step k. Nil where nothing can arrive.
+	ringLen   int
+	wRing     [][][]float64 // [slot][port][neuron]
+	wDirty    [][]bool      // [slot][port]: something was queued
+	iRing     [][]float64   // [slot][neuron]
+	iDirty    []bool
+	wView     [][]float64 // per-step argument to Step
+	portCount int
+}
+
+// projRT is one synapse entry in CSR form by presynaptic unit.
+type projRT struct {
+	post    *popRT
+	port    int
+	current bool
+	off     []int32 // connections of pre unit i: off[i]..off[i+1]
+	target  []int32
+	weight  []float64
+	delay   []int32 // per connection; nil when all equal delay0
+	delay0  int32
+}
+
+type traceRT struct {
+	pop     *popRT
+	every   int64
+	neurons []int
+	rec     int // index into rec.Traces
+}
+
+// New returns an empty engine; call Load.
+func New() *Engine { return &Engine{} }
+
+// Load builds the engine's structures for net.
+func (e *Engine) Load(net *models.Network) error {
+	if e.net != nil {
+		return errors.New("cpu engine: Load called twice")
+	}
+	e.net = net
+	e.byName = map[string]*popRT{}
+	for i, ps := range net.Populations {
+		p := &popRT{idx: i, spec: ps}
+		switch m := ps.Model.(type) {
+		case models.NeuronModel:
+			p.neuron = m
+			p.portCount = m.Ports()
+		case models.Generator:
+			p.gen = m
+			p.current = ps.IsCurrentSource()
+			p.out = make([]float64, ps.Size)
+			if t, ok := m.(*models.InputTransmitter); ok {
+				p.input = t
+			}
+		default:
+			return fmt.Errorf("cpu engine: population %q: %T is neither a neuron nor a generator model", ps.Name, ps.Model)
+		}
+		p.spiked = make([]int32, 0, ps.Size)
+		e.pops = append(e.pops, p)
+		e.byName[ps.Name] = p
+	}
+	// Ring lengths: the longest delay into each population, plus one.
+	maxDelay := make([]int32, len(e.pops))
+	for _, s := range net.Synapses {
+		post := s.Post
+		for _, d := range s.Delays {
+			maxDelay[e.byName[post.Name].idx] = max(maxDelay[e.byName[post.Name].idx], d)
+		}
+	}
+	for i, p := range e.pops {
+		if p.neuron == nil {
+			continue
+		}
+		p.ringLen = int(maxDelay[i]) + 1
+		p.wView = make([][]float64, p.portCount)
+	}
+	for _, s := range net.Synapses {
+		pre, post := e.byName[s.Pre.Name], e.byName[s.Post.Name]
+		pr := buildProj(s, pre, post)
+		if pr.current {
+			if post.iRing == nil {
+				post.iRing = make([][]float64, post.ringLen)
+				for k := range post.iRing {
+					post.iRing[k] = make([]float64, post.spec.Size)
+				}
+				post.iDirty = make([]bool, post.ringLen)
+			}
+		} else {
+			if post.wRing == nil {
+				post.wRing = make([][][]float64, post.ringLen)
+				post.wDirty = make([][]bool, post.ringLen)
+				for k := range post.wRing {
+					post.wRing[k] = make([][]float64, post.portCount)
+					post.wDirty[k] = make([]bool, post.portCount)
+				}
+			}
+			for k := range post.wRing {
+				if post.wRing[k][pr.port] == nil {
+					post.wRing[k][pr.port] = make([]float64, post.spec.Size)
+				}
+			}
+		}
+		pre.proj = append(pre.proj, pr)
+	}
+	e.setupMonitors()
+	return nil
+}
+
+func buildProj(s *models.SynapseSpec, pre, post *popRT) *projRT {
+	n := len(s.Conns)
+	pr := &projRT{post: post, port: s.Receptor, current: pre.current,
+		off: make([]int32, pre.spec.Size+1), target: make([]int32, n), weight: make([]float64, n)}
+	// Canonical order is ascending pre, so the CSR arrays are the
+	// connection list itself.
+	uniform := true
+	for c, cn := range s.Conns {
+		pr.off[cn.Pre+1]++
+		pr.target[c] = cn.Post
+		pr.weight[c] = s.Weights[c]
+		if s.Delays[c] != s.Delays[0] {
+			uniform = false
+		}
+	}
+	for i := 1; i < len(pr.off); i++ {
+		pr.off[i] += pr.off[i-1]
+	}
+	if n > 0 {
+		pr.delay0 = s.Delays[0]
+	}
+	if !uniform {
+		pr.delay = append([]int32(nil), s.Delays...)
+	}
+	return pr
+}
+
+func (e *Engine) setupMonitors() {
+	e.spikeOn = make([][]bool, len(e.pops))
+	for mi, m := range e.net.Monitors {
+		if m.Population == nil {
+			continue
+		}
+		p := e.byName[m.Population.Name]
+		neurons := m.Neurons
+		if neurons == nil {
+			neurons = make([]int, p.spec.Size)
+			for i := range neurons {
+				neurons[i] = i
+			}
+		}
+		for _, st := range m.Record {
+			if st == "spikes" {
+				if e.spikeOn[p.idx] == nil {
+					e.spikeOn[p.idx] = make([]bool, p.spec.Size)
+				}
+				for _, n := range neurons {
+					e.spikeOn[p.idx][n] = true
+				}
+				continue
+			}
+			t := traceRT{pop: p, every: int64(m.Every), neurons: neurons, rec: len(e.rec.Traces)}
+			e.mons = append(e.mons, t)
+			e.rec.Traces = append(e.rec.Traces, apu.Trace{Monitor: mi, Pop: p.idx, State: st, Neurons: neurons})
+		}
+	}
+	// The first row of every trace is the initial state at t = 0.
+	for _, t := range e.mons {
+		e.sample(t, 0)
+	}
+}
+
+func (e *Engine) sample(t traceRT, stamp int64) {
+	tr := &e.rec.Traces[t.rec]
+	// Asked each time: a derived state (ExpLIF's I_syn) is computed on request.
+	state := t.pop.spec.Model.State(tr.State)
+	tr.Stamps = append(tr.Stamps, stamp)
+	for _, n := range t.neurons {
+		tr.Values = append(tr.Values, state[n])
+	}
+}
+
+// SetInput implements apu.Backend.
+func (e *Engine) SetInput(pop string, values []float64) error {
+	p, ok := e.byName[pop]
+	if !ok || p.input == nil {
+		return fmt.Errorf("cpu engine: set input: %q is not an InputTransmitter population", pop)
+	}
+	if err := p.input.SetNext(values); err != nil {
+		return fmt.Errorf("cpu engine: set input %q: %w", pop, err)
+	}
+	return nil
+}
+
+// Model returns a population's model object, for run-time changes such as
+// (*models.DCGenerator).SetAmplitude between steps (MODELS.md 10.8).
+func (e *Engine) Model(pop string) (models.Population, bool) {
+	p, ok := e.byName[pop]
+	if !ok {
+		return nil, false
+	}
+	return p.spec.Model, true
+}
+
+// Now implements apu.Backend.
+func (e *Engine) Now() int64 { return e.now }
+
+// Drain implements apu.Backend.
+func (e *Engine) Drain(dst *apu.Record) {
+	dst.Reset()
+	if len(dst.Traces) != len(e.rec.Traces) {
+		dst.Traces = make([]apu.Trace, len(e.rec.Traces))
+		for i, t := range e.rec.Traces {
+			dst.Traces[i] = apu.Trace{Monitor: t.Monitor, Pop: t.Pop, State: t.State, Neurons: t.Neurons}
+		}
+	}
+	e.rec, *dst = *dst, e.rec
+}
+
+// Close implements apu.Backend.
+func (e *Engine) Close() error { return nil }
+
+// Advance implements apu.Backend.
+func (e *Engine) Advance(n int) error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.net == nil {
+		return errors.New("cpu engine: Advance before Load")
+	}
+	for i := 0; i < n; i++ {
+		if err := e.step(); err != nil {
+			e.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) step() error {
+	k := e.now
+	// 1. Generators emit their step-k output.
+	for _, p := range e.pops {
+		if p.gen == nil {
+			continue
+		}
+		p.spiked = p.spiked[:0]
+		if !p.gen.Emit(k, p.out) || p.current {
+			continue
+		}
+		for i, s := range p.out {
+			if s != 0 {
+				p.spiked = append(p.spiked, int32(i))
+			}
+		}
+	}
+	// 2. Neurons perform step k with the input that arrives for it.
+	for _, p := range e.pops {
+		if p.neuron == nil {
+			continue
+		}
+		slot := int(k % int64(p.ringLen))
+		var iext []float64
+		if p.iRing != nil && p.iDirty[slot] {
+			iext = p.iRing[slot]
+		}
+		w := p.wView[:0]
+		if p.wRing != nil {
+			w = p.wView[:p.portCount]
+			for r := range w {
+				w[r] = nil
+				if p.wDirty[slot][r] {
+					w[r] = p.wRing[slot][r]
+				}
+			}
+		}
+		var err error
+		p.spiked, err = p.neuron.Step(iext, w, p.spiked[:0])
+		if err != nil {
+			return fmt.Errorf("population %q: step %d (t = %g ms): %w", p.spec.Name, k, float64(k)*e.net.Dt, err)
+		}
+		// The slot is free again: what arrives next there is for step
+		// k + ringLen.
+		if iext != nil {
+			clear(iext)
+			p.iDirty[slot] = false
+		}
+		for r, wr := range w {
+			if wr != nil {
+				clear(wr)
+				p.wDirty[slot][r] = false
+			}
+		}
+	}
+	// 3. Route step k's spikes and currents to step k + D.
+	stamp := k + 1
+	for _, p := range e.pops {
+		if p.current {
+			for _, pr := range p.proj {
+				routeCurrent(pr, p.out, k)
+			}
+			continue
+		}
+		if len(p.spiked) == 0 {
+			continue
+		}
+		if on := e.spikeOn[p.idx]; on != nil {
+			for _, i := range p.spiked {
+				if on[i] {
+					e.rec.Spikes = append(e.rec.Spikes, apu.Spike{Pop: int32(p.idx), Neuron: i, Stamp: stamp})
+				}
+			}
+		}
+		for _, pr := range p.proj {
+			routeSpikes(pr, p, k)
+		}
+	}
+	e.now++
+	// 4. Monitors sample the state at t_{k+1}.
+	for _, t := range e.mons {
+		if stamp%t.every == 0 {
+			e.sample(t, stamp)
+		}
+	}
+	return nil
+}
+
+// routeSpikes queues w*s for every connection of every unit that spiked.
+func routeSpikes(pr *projRT, pre *popRT, k int64) {
+	post := pr.post
+	L := int64(post.ringLen)
+	if pr.delay == nil {
+		slot := int((k + int64(pr.delay0)) % L)
+		row := post.wRing[slot][pr.port]
+		post.wDirty[slot][pr.port] = true
+		for _, i := range pre.spiked {
+			s := 1.0
+			if pre.gen != nil {
+				s = pre.out[i]
+			}
+			lo, hi := pr.off[i], pr.off[i+1]
+			tg, wt := pr.target[lo:hi], pr.weight[lo:hi]
+			for c, j := range tg {
+				row[j] += wt[c] * s
+			}
+		}
+		return
+	}
+	for _, i := range pre.spiked {
+		s := 1.0
+		if pre.gen != nil {
+			s = pre.out[i]
+		}
+		for c := pr.off[i]; c < pr.off[i+1]; c++ {
+			slot := int((k + int64(pr.delay[c])) % L)
+			post.wRing[slot][pr.port][pr.target[c]] += pr.weight[c] * s
+			post.wDirty[slot][pr.port] = true
+		}
+	}
+}
+
+// routeCurrent queues w*x for the connections of every nonzero source.
+func routeCurrent(pr *projRT, x []float64, k int64) {
+	post := pr.post
+	L := int64(post.ringLen)
+	for i, v := range x {
+		if v == 0 {
+			continue
+		}
+		for c := pr.off[i]; c < pr.off[i+1]; c++ {
+			d := pr.delay0
+			if pr.delay != nil {
+				d = pr.delay[c]
+			}
+			slot := int((k + int64(d)) % L)
+			post.iRing[slot][pr.target[c]] += pr.weight[c] * v
+			post.iDirty[slot] = true
+		}
+	}
+}

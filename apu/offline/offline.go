@@ -1,0 +1,276 @@
+// Package offline runs a network file to completion and writes the CSV
+// outputs of NETWORK_FILE.md: `spikeloop sim` is this package plus flags.
+package offline
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// Options control a run.
+type Options struct {
+	OutDir string
+	// Inputs feed InputTransmitter populations: row k is the value for
+	// step k (NETWORK_FILE.md, "Feeding an InputTransmitter offline").
+	Inputs map[string][][]float64
+	// Progress, when not nil, receives a line about once a second once a
+	// run has taken more than a second.
+	Progress io.Writer
+	// Chunk is the number of steps between drains of the recorder
+	// (default 1000): it bounds the memory a long run needs.
+	Chunk int
+}
+
+// Summary describes a finished run.
+type Summary struct {
+	Steps  int64
+	Spikes int64
+	Wall   time.Duration
+	Files  []string
+}
+
+// Run loads net into b, runs net.Duration and writes the outputs.
+func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
+	var sum Summary
+	if err := b.Load(net); err != nil {
+		return sum, err
+	}
+	defer b.Close()
+	for name, rows := range opt.Inputs {
+		p := net.Population(name)
+		if p == nil {
+			return sum, fmt.Errorf("--input %s: no population %q in %s", name, name, net.File)
+		}
+		t, ok := p.Model.(*models.InputTransmitter)
+		if !ok {
+			return sum, fmt.Errorf("--input %s: population %q is a %s, not an InputTransmitter", name, name, p.Class.Name)
+		}
+		if err := t.SetSeries(rows, 0); err != nil {
+			return sum, fmt.Errorf("--input %s: %w", name, err)
+		}
+	}
+	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
+		return sum, fmt.Errorf("output folder: %w", err)
+	}
+	w, err := newWriters(net, opt.OutDir)
+	if err != nil {
+		return sum, err
+	}
+	defer w.close()
+	chunk := opt.Chunk
+	if chunk <= 0 {
+		chunk = 1000
+	}
+	total := net.Steps()
+	start := time.Now()
+	lastReport := start
+	var rec apu.Record
+	for b.Now() < total {
+		n := int(min(int64(chunk), total-b.Now()))
+		runErr := b.Advance(n)
+		b.Drain(&rec)
+		if err := w.write(&rec); err != nil {
+			return sum, err
+		}
+		sum.Spikes += int64(len(rec.Spikes))
+		if runErr != nil {
+			return sum, runErr
+		}
+		if now := time.Now(); opt.Progress != nil && now.Sub(start) > time.Second && now.Sub(lastReport) >= time.Second {
+			lastReport = now
+			fmt.Fprintf(opt.Progress, "sim: %5.1f%%  %.1f of %.1f ms simulated, %.1f s elapsed, %d spikes\n",
+				100*float64(b.Now())/float64(total), float64(b.Now())*net.Dt, net.Duration, now.Sub(start).Seconds(), sum.Spikes)
+		}
+	}
+	if rec.Traces == nil {
+		b.Drain(&rec) // a zero-length run still writes the initial rows
+		if err := w.write(&rec); err != nil {
+			return sum, err
+		}
+	}
+	sum.Steps = b.Now()
+	sum.Wall = time.Since(start)
+	sum.Files = w.names
+	return sum, w.close()
+}
+
+// Time converts a stamp index to ms. It rounds to 1e-9 ms so that step
+// 3 at dt 0.1 prints as 0.3, not 0.30000000000000004; the grid itself is
+// never finer than that (CONVENTIONS.md: times on the grid within 1e-9).
+func Time(stamp int64, dt float64) float64 {
+	return math.Round(float64(stamp)*dt*1e9) / 1e9
+}
+
+func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+type writers struct {
+	net    *models.Network
+	spikes *csvFile
+	traces []*csvFile // per Record.Traces entry, in order
+	names  []string
+	closed bool
+}
+
+type csvFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func create(path string, header string) (*csvFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	c := &csvFile{f: f, w: bufio.NewWriterSize(f, 1<<16)}
+	c.w.WriteString(header)
+	c.w.WriteByte('\n')
+	return c, nil
+}
+
+func newWriters(net *models.Network, dir string) (*writers, error) {
+	w := &writers{net: net}
+	var err error
+	path := filepath.Join(dir, "spikes.csv")
+	if w.spikes, err = create(path, "population,neuron,time_ms"); err != nil {
+		return nil, err
+	}
+	w.names = append(w.names, path)
+	for _, m := range net.Monitors {
+		if m.Population == nil {
+			continue
+		}
+		for _, st := range m.Record {
+			if st == "spikes" {
+				continue
+			}
+			neurons := m.Neurons
+			if neurons == nil {
+				for i := 0; i < m.Population.Size; i++ {
+					neurons = append(neurons, i)
+				}
+			}
+			var h strings.Builder
+			h.WriteString("time_ms")
+			for _, n := range neurons {
+				h.WriteByte(',')
+				h.WriteString(strconv.Itoa(n))
+			}
+			path := filepath.Join(dir, m.Population.Name+"."+st+".csv")
+			c, err := create(path, h.String())
+			if err != nil {
+				w.close()
+				return nil, err
+			}
+			w.traces = append(w.traces, c)
+			w.names = append(w.names, path)
+		}
+	}
+	return w, nil
+}
+
+func (w *writers) write(rec *apu.Record) error {
+	pops := w.net.Populations
+	// Spikes of one drain cover whole steps, so sorting each drain sorts
+	// the file: by time, then population name, then neuron.
+	slices.SortFunc(rec.Spikes, func(a, b apu.Spike) int {
+		if a.Stamp != b.Stamp {
+			return int(a.Stamp - b.Stamp)
+		}
+		if c := strings.Compare(pops[a.Pop].Name, pops[b.Pop].Name); c != 0 {
+			return c
+		}
+		return int(a.Neuron - b.Neuron)
+	})
+	buf := make([]byte, 0, 64)
+	for _, s := range rec.Spikes {
+		buf = buf[:0]
+		buf = append(buf, pops[s.Pop].Name...)
+		buf = append(buf, ',')
+		buf = strconv.AppendInt(buf, int64(s.Neuron), 10)
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, Time(s.Stamp, w.net.Dt), 'g', -1, 64)
+		buf = append(buf, '\n')
+		w.spikes.w.Write(buf)
+	}
+	for i, tr := range rec.Traces {
+		c := w.traces[i]
+		width := len(tr.Neurons)
+		for r, st := range tr.Stamps {
+			buf = buf[:0]
+			buf = strconv.AppendFloat(buf, Time(st, w.net.Dt), 'g', -1, 64)
+			for _, x := range tr.Values[r*width : (r+1)*width] {
+				buf = append(buf, ',')
+				buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
+			}
+			buf = append(buf, '\n')
+			c.w.Write(buf)
+		}
+	}
+	return nil
+}
+
+func (w *writers) close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	var first error
+	for _, c := range append([]*csvFile{w.spikes}, w.traces...) {
+		if c == nil {
+			continue
+		}
+		if err := c.w.Flush(); err != nil && first == nil {
+			first = fmt.Errorf("output %s: %w", c.f.Name(), err)
+		}
+		if err := c.f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("output %s: %w", c.f.Name(), err)
+		}
+	}
+	return first
+}
+
+// ReadCSV reads an input series: no header, one row per step, one column
+// per unit, comma separated.
+func ReadCSV(path string) ([][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows [][]float64
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			return nil, fmt.Errorf("%s:%d: empty line; every row is one step", path, line)
+		}
+		fields := strings.Split(text, ",")
+		row := make([]float64, len(fields))
+		for i, fl := range fields {
+			x, err := strconv.ParseFloat(strings.TrimSpace(fl), 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: column %d: %q is not a number", path, line, i+1, fl)
+			}
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%s:%d: column %d: %q is not finite", path, line, i+1, fl)
+			}
+			row[i] = x
+		}
+		rows = append(rows, row)
+	}
+	return rows, sc.Err()
+}

@@ -1,0 +1,176 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+func expLIFClass() *Class {
+	ps := append(lifParams(), Param{Name: "tau_syn", Kind: NumberList, Unit: "ms", Default: 2.0, Constraint: "every entry > 0", Doc: "PSC time constant per receptor port"})
+	return &Class{
+		Name:   "ExpLIF",
+		Kind:   NeuronClass,
+		Doc:    "LIF with exponential PSCs, one port per tau_syn entry (NEST iaf_psc_exp)",
+		Params: append(ps, neuronBase()...),
+		States: []string{"V", "I_syn", "I_syn_<port>"},
+		Build:  func(b *Build) (Population, error) { return newExpLIF(b) },
+	}
+}
+
+// ExpLIF is NEST's iaf_psc_exp with K receptor ports (MODELS.md 4).
+type ExpLIF struct {
+	lifCommon
+	tauSyn   []float64
+	p22, p20 float64
+	p11, p21 []float64 // per port
+	isyn     [][]float64
+	isynSum  []float64 // scratch for the I_syn state
+}
+
+func newExpLIF(b *Build) (*ExpLIF, error) {
+	tauSyn := b.Floats("tau_syn")
+	if len(tauSyn) == 0 {
+		return nil, paramErr("tau_syn", "must have at least one entry")
+	}
+	for i, t := range tauSyn {
+		if !(t > 0) {
+			return nil, paramErr("tau_syn", "entry %d: must be > 0, got %g", i, t)
+		}
+	}
+	c, err := buildLIFCommon(b, len(tauSyn))
+	if err != nil {
+		return nil, err
+	}
+	n := &ExpLIF{lifCommon: c, tauSyn: tauSyn}
+	h, tau := b.Dt, c.tau
+	cm := tau / c.r
+	n.p22 = math.Exp(-h / tau)
+	n.p20 = c.r * (1 - n.p22)
+	for _, ts := range tauSyn {
+		n.p11 = append(n.p11, math.Exp(-h/ts))
+		n.p21 = append(n.p21, expPSCPropagator(h, tau, ts, cm))
+		n.isyn = append(n.isyn, make([]float64, b.Size))
+	}
+	n.isynSum = make([]float64, b.Size)
+	return n, nil
+}
+
+// expPSCPropagator is P21 of MODELS.md 4 (NEST's IAFPropagatorExp),
+// falling back to the tau == tau_syn limit where the closed form is not
+// a usable number.
+func expPSCPropagator(h, tau, tauSyn, cm float64) float64 {
+	beta := tauSyn * tau / (tau - tauSyn)
+	gamma := beta / cm
+	x := gamma * math.Exp(-h/tauSyn) * math.Expm1(h*(tau-tauSyn)/(tauSyn*tau))
+	if !math.IsInf(x, 0) && !math.IsNaN(x) && x >= 2.2250738585072014e-308 {
+		return x
+	}
+	return h / cm * math.Exp(-h/tau)
+}
+
+func (n *ExpLIF) Size() int  { return len(n.v) }
+func (n *ExpLIF) Ports() int { return len(n.tauSyn) }
+func (n *ExpLIF) StateNames() []string {
+	s := []string{"V", "I_syn"}
+	for r := range n.tauSyn {
+		s = append(s, "I_syn_"+strconv.Itoa(r))
+	}
+	return s
+}
+
+func (n *ExpLIF) State(name string) []float64 {
+	switch name {
+	case "V":
+		return n.v
+	case "I_syn":
+		clear(n.isynSum)
+		for _, is := range n.isyn {
+			for i, x := range is {
+				n.isynSum[i] += x
+			}
+		}
+		return n.isynSum
+	}
+	for r := range n.isyn {
+		if name == fmt.Sprintf("I_syn_%d", r) {
+			return n.isyn[r]
+		}
+	}
+	return nil
+}
+
+func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	v, ref, ie := n.v, n.ref, n.ie
+	ref = ref[:len(v)]
+	ie = ie[:len(v)]
+	if iext != nil {
+		iext = iext[:len(v)]
+	}
+	// Membrane first, from the PSCs at t_k (MODELS.md 4).
+	if len(n.isyn) == 2 {
+		// The CUBA benchmark's shape: two ports, unrolled.
+		i0, i1 := n.isyn[0][:len(v)], n.isyn[1][:len(v)]
+		p21a, p21b := n.p21[0], n.p21[1]
+		for i := range v {
+			if ref[i] == 0 {
+				in := ie[i]
+				if iext != nil {
+					in += iext[i]
+				}
+				v[i] = n.vRest + (v[i]-n.vRest)*n.p22 + p21a*i0[i] + p21b*i1[i] + n.p20*in
+			} else {
+				ref[i]--
+			}
+		}
+	} else {
+		for i := range v {
+			if ref[i] == 0 {
+				in := ie[i]
+				if iext != nil {
+					in += iext[i]
+				}
+				nv := n.vRest + (v[i]-n.vRest)*n.p22
+				for r, is := range n.isyn {
+					nv += n.p21[r] * is[i]
+				}
+				v[i] = nv + n.p20*in
+			} else {
+				ref[i]--
+			}
+		}
+	}
+	// PSCs decay and take the arriving spikes, also while refractory.
+	for r, is := range n.isyn {
+		is = is[:len(v)]
+		p := n.p11[r]
+		var wr []float64
+		if r < len(w) {
+			wr = w[r]
+		}
+		if wr == nil {
+			for i := range is {
+				is[i] *= p
+			}
+		} else {
+			wr = wr[:len(v)]
+			for i := range is {
+				is[i] = is[i]*p + wr[i]
+			}
+		}
+	}
+	for i := range v {
+		if v[i] >= n.vTh {
+			v[i] = n.vReset
+			ref[i] = n.refSteps
+			spiked = append(spiked, int32(i))
+		}
+	}
+	return spiked, nil
+}
+
+// InitNames excludes the derived sum I_syn from `init`.
+func (n *ExpLIF) InitNames() []string {
+	names := n.StateNames()
+	return append(names[:1:1], names[2:]...)
+}

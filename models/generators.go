@@ -1,0 +1,745 @@
+package models
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Generator is a population that only emits (MODELS.md 10). Spike
+// generators (Kind SpikeSourceClass) fill spike values s_i(k); current
+// generators (CurrentSourceClass) fill currents x_i(k) in pA.
+type Generator interface {
+	Population
+	// Emit computes the output of step k into out (len Size) and tells
+	// whether any value is nonzero, so the engine can skip routing.
+	Emit(k int64, out []float64) bool
+}
+
+// window is the activity window of MODELS.md 10.1 in steps: step k is
+// active iff first <= k < end.
+type window struct {
+	first, end int64
+}
+
+func (w window) active(k int64) bool { return k >= w.first && k < w.end }
+
+func windowParams() []Param {
+	return []Param{
+		{Name: "start", Kind: Number, Unit: "ms", Default: 0.0, Constraint: ">= 0, on the grid", Doc: "activity window start (exclusive for stamps)"},
+		{Name: "stop", Kind: NumberOrInf, Unit: "ms", Default: math.Inf(1), Constraint: ">= start, on the grid, or inf", Doc: "activity window end (inclusive for stamps)"},
+	}
+}
+
+// onGrid converts t (ms) to whole steps, or reports that t is off the
+// grid by more than 1e-9 ms.
+func onGrid(t, h float64) (int64, bool) {
+	k := math.Round(t / h)
+	return int64(k), math.Abs(k*h-t) <= 1e-9
+}
+
+func buildWindow(b *Build) (window, error) {
+	start, stop := b.Float("start"), b.Float("stop")
+	if !(start >= 0) || math.IsInf(start, 0) {
+		return window{}, paramErr("start", "must be a finite number >= 0, got %g", start)
+	}
+	first, ok := onGrid(start, b.Dt)
+	if !ok {
+		return window{}, paramErr("start", "%g ms is not a multiple of dt %g ms", start, b.Dt)
+	}
+	if math.IsNaN(stop) || stop < start {
+		return window{}, paramErr("stop", "must be >= start (%g), got %g", start, stop)
+	}
+	if math.IsInf(stop, 1) {
+		return window{first: first, end: math.MaxInt64}, nil
+	}
+	end, ok := onGrid(stop, b.Dt)
+	if !ok {
+		return window{}, paramErr("stop", "%g ms is not a multiple of dt %g ms", stop, b.Dt)
+	}
+	return window{first: first, end: end}, nil
+}
+
+func binarize(out []float64) {
+	for i, x := range out {
+		if x != 0 {
+			out[i] = 1
+		}
+	}
+}
+
+// --- DCGenerator --------------------------------------------------------
+
+func dcClass() *Class {
+	ps := append([]Param{
+		{Name: "amplitude", Kind: PerNeuron, Unit: "pA", Default: 1.0, Constraint: "finite", Doc: "current in active steps"},
+	}, windowParams()...)
+	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "no effect"})
+	return &Class{
+		Name: "DCGenerator", Kind: CurrentSourceClass,
+		Doc:    "constant current source (NEST dc_generator)",
+		Params: append(ps, generatorBase()...),
+		States: []string{"I"},
+		Build: func(b *Build) (Population, error) {
+			if err := checkIDs(b); err != nil {
+				return nil, err
+			}
+			w, err := buildWindow(b)
+			if err != nil {
+				return nil, err
+			}
+			amp, err := b.PerUnit("amplitude")
+			if err != nil {
+				return nil, err
+			}
+			g := &DCGenerator{win: w, amp: amp, out: make([]float64, b.Size)}
+			return g, nil
+		},
+	}
+}
+
+// DCGenerator emits amplitude_i in active steps (MODELS.md 10.2).
+type DCGenerator struct {
+	win window
+	amp []float64
+	out []float64 // last emitted value, the I state
+}
+
+func (g *DCGenerator) Size() int            { return len(g.amp) }
+func (g *DCGenerator) StateNames() []string { return []string{"I"} }
+func (g *DCGenerator) State(name string) []float64 {
+	if name == "I" {
+		return g.out
+	}
+	return nil
+}
+
+func (g *DCGenerator) Emit(k int64, out []float64) bool {
+	if !g.win.active(k) {
+		clear(out)
+		clear(g.out)
+		return false
+	}
+	copy(out, g.amp)
+	copy(g.out, g.amp)
+	return true
+}
+
+// SetAmplitude replaces the amplitude from the next step on (MODELS.md
+// 10.8): one value for all units or one per unit, each finite.
+func (g *DCGenerator) SetAmplitude(a []float64) error {
+	return setPerUnit(g.amp, a, "amplitude", func(x float64) bool { return finite(x) }, "finite")
+}
+
+func setPerUnit(dst, src []float64, name string, ok func(float64) bool, want string) error {
+	if len(src) != 1 && len(src) != len(dst) {
+		return fmt.Errorf("%s: got %d values, want 1 or %d", name, len(src), len(dst))
+	}
+	for i, x := range src {
+		if !ok(x) {
+			return fmt.Errorf("%s: value %d: must be %s, got %g", name, i, want, x)
+		}
+	}
+	if len(src) == 1 {
+		for i := range dst {
+			dst[i] = src[0]
+		}
+		return nil
+	}
+	copy(dst, src)
+	return nil
+}
+
+// --- PoissonGenerator ---------------------------------------------------
+
+func poissonClass() *Class {
+	ps := append([]Param{
+		{Name: "rate", Kind: PerNeuron, Unit: "Hz", Default: 1000.0, Constraint: ">= 0; rate*dt/1000 <= 700", Doc: "mean rate"},
+	}, windowParams()...)
+	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: false, Doc: "clip counts to 1"})
+	return &Class{
+		Name: "PoissonGenerator", Kind: SpikeSourceClass,
+		Doc:    "Poisson spike trains, one per unit, same train to every target (NEST poisson_generator)",
+		Params: append(ps, generatorBase()...),
+		Build: func(b *Build) (Population, error) {
+			if err := checkIDs(b); err != nil {
+				return nil, err
+			}
+			w, err := buildWindow(b)
+			if err != nil {
+				return nil, err
+			}
+			rate, err := b.PerUnit("rate")
+			if err != nil {
+				return nil, err
+			}
+			g := &PoissonGenerator{win: w, h: b.Dt, rand: b.Rand, binary: b.Bool("is_spike_binary"),
+				lambda: make([]float64, b.Size), expNeg: make([]float64, b.Size)}
+			if err := g.SetRate(rate); err != nil {
+				return nil, paramErr("rate", "%v", strings.TrimPrefix(err.Error(), "rate: "))
+			}
+			return g, nil
+		},
+	}
+}
+
+// PoissonGenerator draws a Poisson count per unit and active step by
+// inversion with exactly one uniform per unit (MODELS.md 10.3).
+type PoissonGenerator struct {
+	win    window
+	h      float64
+	rand   interface{ Float64() float64 }
+	binary bool
+	lambda []float64 // rate*h/1000
+	expNeg []float64 // exp(-lambda), cached
+}
+
+func (g *PoissonGenerator) Size() int                   { return len(g.lambda) }
+func (g *PoissonGenerator) StateNames() []string        { return nil }
+func (g *PoissonGenerator) State(name string) []float64 { return nil }
+
+// SetRate replaces the rates (Hz) from the next step on.
+func (g *PoissonGenerator) SetRate(rate []float64) error {
+	lim := 700 * 1000 / g.h
+	tmp := make([]float64, len(g.lambda))
+	if err := setPerUnit(tmp, rate, "rate", func(x float64) bool { return x >= 0 && x <= lim }, fmt.Sprintf(">= 0 and <= %g Hz (rate*dt/1000 <= 700)", lim)); err != nil {
+		return err
+	}
+	for i, r := range tmp {
+		g.lambda[i] = r * g.h / 1000
+		g.expNeg[i] = math.Exp(-g.lambda[i])
+	}
+	return nil
+}
+
+func (g *PoissonGenerator) Emit(k int64, out []float64) bool {
+	clear(out)
+	if !g.win.active(k) {
+		return false
+	}
+	any := false
+	for i, lam := range g.lambda {
+		u := g.rand.Float64()
+		n := 0.0
+		p := g.expNeg[i]
+		f := p
+		for u >= f && p > 0 {
+			n++
+			p = p * lam / n
+			f += p
+		}
+		if n > 0 {
+			any = true
+			if g.binary {
+				n = 1
+			}
+			out[i] = n
+		}
+	}
+	return any
+}
+
+// --- BernoulliGenerator -------------------------------------------------
+
+func bernoulliClass() *Class {
+	ps := append([]Param{
+		{Name: "prob", Kind: PerNeuron, Unit: "1", Default: 0.5, Constraint: "in [0, 1]", Doc: "spike probability per step"},
+	}, windowParams()...)
+	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "no effect (at most one spike)"})
+	return &Class{
+		Name: "BernoulliGenerator", Kind: SpikeSourceClass,
+		Doc:    "at most one spike per unit and step with probability prob",
+		Params: append(ps, generatorBase()...),
+		Build: func(b *Build) (Population, error) {
+			if err := checkIDs(b); err != nil {
+				return nil, err
+			}
+			w, err := buildWindow(b)
+			if err != nil {
+				return nil, err
+			}
+			prob, err := b.PerUnit("prob")
+			if err != nil {
+				return nil, err
+			}
+			g := &BernoulliGenerator{win: w, rand: b.Rand, prob: make([]float64, b.Size)}
+			if err := g.SetProb(prob); err != nil {
+				return nil, paramErr("prob", "%v", strings.TrimPrefix(err.Error(), "prob: "))
+			}
+			return g, nil
+		},
+	}
+}
+
+// BernoulliGenerator is MODELS.md 10.4.
+type BernoulliGenerator struct {
+	win  window
+	rand interface{ Float64() float64 }
+	prob []float64
+}
+
+func (g *BernoulliGenerator) Size() int                   { return len(g.prob) }
+func (g *BernoulliGenerator) StateNames() []string        { return nil }
+func (g *BernoulliGenerator) State(name string) []float64 { return nil }
+
+// SetProb replaces the probabilities from the next step on.
+func (g *BernoulliGenerator) SetProb(p []float64) error {
+	return setPerUnit(g.prob, p, "prob", func(x float64) bool { return x >= 0 && x <= 1 }, "in [0, 1]")
+}
+
+func (g *BernoulliGenerator) Emit(k int64, out []float64) bool {
+	clear(out)
+	if !g.win.active(k) {
+		return false
+	}
+	any := false
+	for i, p := range g.prob {
+		if g.rand.Float64() < p {
+			out[i] = 1
+			any = true
+		}
+	}
+	return any
+}
+
+// --- SpikeGenerator -----------------------------------------------------
+
+func spikeGenClass() *Class {
+	return &Class{
+		Name: "SpikeGenerator", Kind: SpikeSourceClass,
+		Doc: "spikes at listed times (NEST spike_generator)",
+		Params: append([]Param{
+			{Name: "spike_times", Kind: TimeList, Unit: "ms", Default: []float64{}, Constraint: "on the grid, >= dt, non-descending; one list or one per unit", Doc: "spike times"},
+			{Name: "multiplicities", Kind: TimeList, Unit: "1", Default: 1.0, Constraint: "integer >= 1, or one per time", Doc: "spike multiplicity"},
+			{Name: "is_spike_binary", Kind: Bool, Default: false, Doc: "clip values to 1"},
+		}, generatorBase()...),
+		Build: func(b *Build) (Population, error) { return newSpikeGenerator(b) },
+	}
+}
+
+// SpikeGenerator emits listed times (MODELS.md 10.5). Each unit keeps its
+// spikes as (step, value) sorted by step and a cursor.
+type SpikeGenerator struct {
+	steps  [][]int64
+	vals   [][]float64
+	next   []int
+	binary bool
+}
+
+func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
+	if err := checkIDs(b); err != nil {
+		return nil, err
+	}
+	tv, _ := b.value("spike_times")
+	var perUnit [][]float64
+	switch {
+	case tv.Is2D:
+		if len(tv.Rows) != b.Size {
+			return nil, paramErr("spike_times", "has %d lists, want one per unit (size %d) or a single list", len(tv.Rows), b.Size)
+		}
+		perUnit = tv.Rows
+	default:
+		list := tv.Nums
+		if !tv.IsList && !tv.Null {
+			list = []float64{tv.Num}
+		}
+		perUnit = make([][]float64, b.Size)
+		for i := range perUnit {
+			perUnit[i] = list
+		}
+	}
+	mv, _ := b.value("multiplicities")
+	g := &SpikeGenerator{binary: b.Bool("is_spike_binary"), next: make([]int, b.Size),
+		steps: make([][]int64, b.Size), vals: make([][]float64, b.Size)}
+	for u, times := range perUnit {
+		var mult []float64
+		switch {
+		case mv.Is2D:
+			if len(mv.Rows) != len(perUnit) || !tv.Is2D {
+				return nil, paramErr("multiplicities", "a list of lists needs spike_times given per unit with the same shape")
+			}
+			mult = mv.Rows[u]
+		case mv.IsList:
+			mult = mv.Nums
+		}
+		if mult != nil && len(mult) != len(times) {
+			return nil, paramErr("multiplicities", "unit %d: %d multiplicities for %d spike times", u, len(mult), len(times))
+		}
+		prev := math.Inf(-1)
+		for j, t := range times {
+			if !finite(t) {
+				return nil, paramErr("spike_times", "unit %d: time %g is not finite", u, t)
+			}
+			if t < prev {
+				return nil, paramErr("spike_times", "unit %d: times must be sorted (non-descending); %g follows %g", u, t, prev)
+			}
+			prev = t
+			k, ok := onGrid(t, b.Dt)
+			if !ok {
+				return nil, paramErr("spike_times", "unit %d: %g ms is not on the grid of dt %g ms", u, t, b.Dt)
+			}
+			if k < 1 {
+				return nil, paramErr("spike_times", "unit %d: %g ms is before dt (%g ms); the earliest spike is at dt", u, t, b.Dt)
+			}
+			m := mv.Num
+			if mult != nil {
+				m = mult[j]
+			}
+			if m < 1 || m != math.Trunc(m) {
+				return nil, paramErr("multiplicities", "unit %d: must be an integer >= 1, got %g", u, m)
+			}
+			step := k - 1 // time t is emitted in step round(t/h)-1, stamped t
+			if n := len(g.steps[u]); n > 0 && g.steps[u][n-1] == step {
+				g.vals[u][n-1] += m // equal times add up
+				continue
+			}
+			g.steps[u] = append(g.steps[u], step)
+			g.vals[u] = append(g.vals[u], m)
+		}
+	}
+	return g, nil
+}
+
+func (g *SpikeGenerator) Size() int                   { return len(g.steps) }
+func (g *SpikeGenerator) StateNames() []string        { return nil }
+func (g *SpikeGenerator) State(name string) []float64 { return nil }
+
+func (g *SpikeGenerator) Emit(k int64, out []float64) bool {
+	any := false
+	for u, steps := range g.steps {
+		out[u] = 0
+		j := g.next[u]
+		for j < len(steps) && steps[j] < k {
+			j++ // skip spikes of steps never run (not expected in normal stepping)
+		}
+		if j < len(steps) && steps[j] == k {
+			out[u] = g.vals[u][j]
+			if g.binary {
+				out[u] = 1
+			}
+			any = true
+			j++
+		}
+		g.next[u] = j
+	}
+	return any
+}
+
+// --- CustomGenerator ----------------------------------------------------
+
+func customClass() *Class {
+	ps := append([]Param{
+		{Name: "data", Kind: NumberArray, Unit: "1", Default: nil, Constraint: "1-D (T) or 2-D (T x size), finite, >= 0", Doc: "row k is the output of step k"},
+		{Name: "datapath", Kind: Path, Default: nil, Constraint: "a .dat file relative to the network file", Doc: "the same array as a text file"},
+	}, windowParams()...)
+	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: false, Doc: "nonzero -> 1"})
+	return &Class{
+		Name: "CustomGenerator", Kind: SpikeSourceClass,
+		Doc:    "replays a given array of spike values, one row per step",
+		Params: append(ps, generatorBase()...),
+		Build:  func(b *Build) (Population, error) { return newCustomGenerator(b) },
+	}
+}
+
+// CustomGenerator is MODELS.md 10.6; its array can be replaced at run time
+// (10.8) with SetData.
+type CustomGenerator struct {
+	win    window
+	binary bool
+	size   int
+	rows   [][]float64 // each len 1 (shared by all units) or size
+	k0     int64       // step that emits rows[0]
+}
+
+func newCustomGenerator(b *Build) (*CustomGenerator, error) {
+	if err := checkIDs(b); err != nil {
+		return nil, err
+	}
+	w, err := buildWindow(b)
+	if err != nil {
+		return nil, err
+	}
+	g := &CustomGenerator{win: w, binary: b.Bool("is_spike_binary"), size: b.Size}
+	hasData, hasPath := b.Has("data") && !b.Values["data"].Null, b.Has("datapath") && !b.Values["datapath"].Null
+	var rows [][]float64
+	switch {
+	case hasData == hasPath:
+		return nil, paramErr("data", "give exactly one of data and datapath")
+	case hasData:
+		v := b.Values["data"]
+		if v.Is2D {
+			rows = v.Rows
+		} else {
+			for _, x := range v.Nums {
+				rows = append(rows, []float64{x})
+			}
+		}
+	default:
+		rows, err = ReadDat(filepath.Join(b.Dir, b.Str("datapath")))
+		if err != nil {
+			return nil, paramErr("datapath", "%v", err)
+		}
+	}
+	if err := g.SetData(rows, 0); err != nil {
+		name := "data"
+		if hasPath {
+			name = "datapath"
+		}
+		return nil, paramErr(name, "%v", err)
+	}
+	return g, nil
+}
+
+// SetData installs a new array before step k0: row j is emitted in step
+// k0+j, and nothing of the previous array remains. Rows hold one value
+// (every unit) or size values.
+func (g *CustomGenerator) SetData(rows [][]float64, k0 int64) error {
+	width := -1
+	for r, row := range rows {
+		if width == -1 {
+			width = len(row)
+		}
+		if len(row) != width {
+			return fmt.Errorf("row %d has %d values, earlier rows %d", r, len(row), width)
+		}
+		if width != 1 && width != g.size {
+			return fmt.Errorf("rows have %d values, want 1 or size %d", width, g.size)
+		}
+		for c, x := range row {
+			if !finite(x) || x < 0 {
+				return fmt.Errorf("row %d, column %d: values must be finite and >= 0, got %g", r, c, x)
+			}
+		}
+	}
+	g.rows, g.k0 = rows, k0
+	return nil
+}
+
+func (g *CustomGenerator) Size() int                   { return g.size }
+func (g *CustomGenerator) StateNames() []string        { return nil }
+func (g *CustomGenerator) State(name string) []float64 { return nil }
+
+func (g *CustomGenerator) Emit(k int64, out []float64) bool {
+	j := k - g.k0
+	if !g.win.active(k) || j < 0 || j >= int64(len(g.rows)) {
+		clear(out)
+		return false
+	}
+	row := g.rows[j]
+	if len(row) == 1 {
+		for i := range out {
+			out[i] = row[0]
+		}
+	} else {
+		copy(out, row)
+	}
+	if g.binary {
+		binarize(out)
+	}
+	for _, x := range out {
+		if x != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadDat reads the CustomGenerator `.dat` format of MODELS.md 10.6: one
+// row per step, values separated by spaces, tabs or commas, `#` comments
+// and blank lines skipped, all rows of equal width.
+func ReadDat(path string) ([][]float64, error) {
+	if filepath.Ext(path) != ".dat" {
+		return nil, fmt.Errorf("%s: must end in .dat", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows [][]float64
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+		row := make([]float64, len(fields))
+		for i, fl := range fields {
+			x, err := strconv.ParseFloat(fl, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: value %d: %q is not a number", path, line, i+1, fl)
+			}
+			row[i] = x
+		}
+		if len(rows) > 0 && len(row) != len(rows[0]) {
+			return nil, fmt.Errorf("%s:%d: %d values, earlier rows have %d", path, line, len(row), len(rows[0]))
+		}
+		rows = append(rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// --- InputTransmitter ---------------------------------------------------
+
+func inputTransmitterClass() *Class {
+	return &Class{
+		Name: "InputTransmitter", Kind: SpikeSourceClass, // current mode is decided per population
+		Doc: "entry point for data supplied at run time (sensor stream or --input array)",
+		Params: append([]Param{
+			{Name: "inputs_type", Kind: Enum, Default: "spike", Choices: []string{"spike", "current"}, Doc: "spike values or currents (pA)"},
+			{Name: "batch_first", Kind: Bool, Default: false, Doc: "rank-3 input is (B, T, F) instead of (T, B, F)"},
+			{Name: "is_spike_binary", Kind: Bool, Default: false, Doc: "spike mode only: nonzero -> 1"},
+		}, generatorBase()...),
+		States: []string{"I"},
+		Build: func(b *Build) (Population, error) {
+			if err := checkIDs(b); err != nil {
+				return nil, err
+			}
+			t := &InputTransmitter{current: b.Str("inputs_type") == "current", binary: b.Bool("is_spike_binary"),
+				batchFirst: b.Bool("batch_first"), next: make([]float64, b.Size), out: make([]float64, b.Size)}
+			if t.current && b.Has("is_spike_binary") {
+				return nil, paramErr("is_spike_binary", "applies to inputs_type spike only")
+			}
+			return t, nil
+		},
+	}
+}
+
+// InputTransmitter is MODELS.md 10.7. Values come from a series (row k for
+// step k0+k, offline) or from SetNext (the daemon: one vector for the
+// next step only; a step with no vector gets zeros).
+type InputTransmitter struct {
+	current, binary, batchFirst bool
+	series                      [][]float64
+	k0                          int64
+	next                        []float64
+	hasNext                     bool
+	out                         []float64 // value of the last step (state I in current mode)
+}
+
+// Current tells whether the transmitter emits currents (pA) instead of spikes.
+func (t *InputTransmitter) Current() bool { return t.current }
+
+func (t *InputTransmitter) Size() int { return len(t.next) }
+func (t *InputTransmitter) StateNames() []string {
+	if t.current {
+		return []string{"I"}
+	}
+	return nil
+}
+func (t *InputTransmitter) State(name string) []float64 {
+	if t.current && name == "I" {
+		return t.out
+	}
+	return nil
+}
+
+func checkRow(row []float64, size int) error {
+	if len(row) != size {
+		return fmt.Errorf("has %d values, want size %d", len(row), size)
+	}
+	for i, x := range row {
+		if !finite(x) {
+			return fmt.Errorf("value %d is %g, want a finite number", i, x)
+		}
+	}
+	return nil
+}
+
+// SetNext gives the vector for the next step only.
+func (t *InputTransmitter) SetNext(v []float64) error {
+	if err := checkRow(v, len(t.next)); err != nil {
+		return fmt.Errorf("input: %w", err)
+	}
+	copy(t.next, v)
+	t.hasNext = true
+	return nil
+}
+
+// SetSeries installs rows for steps k0, k0+1, ...; after the last row the
+// transmitter emits zeros. It replaces any earlier series.
+func (t *InputTransmitter) SetSeries(rows [][]float64, k0 int64) error {
+	for r, row := range rows {
+		if err := checkRow(row, len(t.next)); err != nil {
+			return fmt.Errorf("input row %d: %w", r, err)
+		}
+	}
+	t.series, t.k0 = rows, k0
+	return nil
+}
+
+// SetArray applies the seed's accepted input shapes (MODELS.md 10.7):
+// (F,) and (B, F) act in step k0 only; rank 3 is (T, B, F), or (B, T, F)
+// with batch_first. B must be 1. data is C-ordered.
+func (t *InputTransmitter) SetArray(shape []int, data []float64, k0 int64) error {
+	f := len(t.next)
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if len(shape) == 0 || n != len(data) {
+		return fmt.Errorf("input shape %v does not match %d values", shape, len(data))
+	}
+	if shape[len(shape)-1] != f {
+		return fmt.Errorf("input shape %v: last dimension must equal size %d", shape, f)
+	}
+	var steps int
+	switch len(shape) {
+	case 1:
+		steps = 1
+	case 2:
+		if shape[0] != 1 {
+			return fmt.Errorf("input shape %v: batch %d, spikeloop runs one instance (batch must be 1)", shape, shape[0])
+		}
+		steps = 1
+	case 3:
+		b, tt := shape[1], shape[0]
+		if t.batchFirst {
+			b, tt = shape[0], shape[1]
+		}
+		if b != 1 {
+			return fmt.Errorf("input shape %v: batch %d, spikeloop runs one instance (batch must be 1)", shape, b)
+		}
+		steps = tt
+	default:
+		return fmt.Errorf("input shape %v: want rank 1, 2 or 3", shape)
+	}
+	rows := make([][]float64, steps)
+	for k := range rows {
+		rows[k] = data[k*f : (k+1)*f]
+	}
+	return t.SetSeries(rows, k0)
+}
+
+func (t *InputTransmitter) Emit(k int64, out []float64) bool {
+	switch j := k - t.k0; {
+	case t.hasNext:
+		copy(out, t.next)
+		t.hasNext = false
+	case j >= 0 && j < int64(len(t.series)):
+		copy(out, t.series[j])
+	default:
+		clear(out)
+	}
+	if t.binary {
+		binarize(out)
+	}
+	copy(t.out, out)
+	for _, x := range out {
+		if x != 0 {
+			return true
+		}
+	}
+	return false
+}

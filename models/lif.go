@@ -1,0 +1,158 @@
+package models
+
+import "math"
+
+// lifParams are the rows shared by LIF and ExpLIF (MODELS.md 3, 4).
+func lifParams() []Param {
+	return []Param{
+		{Name: "V_th", Kind: Number, Unit: "mV", Default: -55.0, Constraint: "> V_reset", Doc: "spike threshold"},
+		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: -70.0, Constraint: "not null", Doc: "reset potential"},
+		{Name: "V_rest", Kind: Number, Unit: "mV", Default: -70.0, Doc: "resting potential (NEST E_L)"},
+		{Name: "R", Kind: Number, Unit: "GOhm", Default: 0.04, Constraint: "> 0", Doc: "membrane resistance; C_m = tau/R"},
+		{Name: "tau", Kind: Number, Unit: "ms", Default: 10.0, Constraint: "> 0", Doc: "membrane time constant"},
+		{Name: "tau_ref", Kind: NumberOrNull, Unit: "ms", Default: 2.0, Constraint: ">= 0 or null (= 0)", Doc: "refractory period, rounded up to whole steps"},
+		{Name: "I_e", Kind: PerNeuron, Unit: "pA", Default: 0.0, Doc: "constant input current"},
+		{Name: "v_init", Kind: PerNeuron, Unit: "mV", Default: -70.0, Doc: "initial V"},
+		{Name: "method", Kind: Enum, Default: "EXP_EULER", Choices: []string{"EXP_EULER"}, Doc: "ODE method (EULER, RK4, RKF45 come with the ODE-methods issue)"},
+	}
+}
+
+func lifClass() *Class {
+	return &Class{
+		Name:   "LIF",
+		Kind:   NeuronClass,
+		Doc:    "leaky integrate-and-fire, delta synapses (NEST iaf_psc_delta)",
+		Params: append(lifParams(), neuronBase()...),
+		States: []string{"V"},
+		Build:  func(b *Build) (Population, error) { return newLIF(b) },
+	}
+}
+
+// lifCommon holds what LIF and ExpLIF share: the membrane and refractory
+// state and the validated scalar parameters.
+type lifCommon struct {
+	vRest, vReset, vTh float64
+	tau, r             float64
+	refSteps           int32
+	ie                 []float64 // I_e per neuron, pA
+	v                  []float64 // membrane potential, mV
+	ref                []int32   // refractory steps left
+}
+
+func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
+	var c lifCommon
+	if err := checkNeuronBase(b, ports); err != nil {
+		return c, err
+	}
+	if b.IsNull("V_reset") {
+		return c, paramErr("V_reset", "must be a number for %s (null means soft reset, which only stepwise neurons have)", b.Class.Name)
+	}
+	c.vRest, c.vReset, c.vTh = b.Float("V_rest"), b.Float("V_reset"), b.Float("V_th")
+	c.tau, c.r = b.Float("tau"), b.Float("R")
+	if !(c.vTh > c.vReset) {
+		return c, paramErr("V_th", "must be > V_reset (%g), got %g", c.vReset, c.vTh)
+	}
+	if !(c.r > 0) {
+		return c, paramErr("R", "must be > 0, got %g", c.r)
+	}
+	if !(c.tau > 0) {
+		return c, paramErr("tau", "must be > 0, got %g", c.tau)
+	}
+	tr := b.Float("tau_ref")
+	if !b.IsNull("tau_ref") && tr < 0 {
+		return c, paramErr("tau_ref", "must be >= 0 or null, got %g", tr)
+	}
+	c.refSteps = refractorySteps(tr, b.Dt, b.IsNull("tau_ref"))
+	var err error
+	if c.ie, err = b.PerUnit("I_e"); err != nil {
+		return c, err
+	}
+	c.v = make([]float64, b.Size)
+	c.ref = make([]int32, b.Size)
+	return c, initV(b, c.v)
+}
+
+// LIF is NEST's iaf_psc_delta with the exact propagator (MODELS.md 3).
+type LIF struct {
+	lifCommon
+	p33, p30 float64
+}
+
+func newLIF(b *Build) (*LIF, error) {
+	c, err := buildLIFCommon(b, 1)
+	if err != nil {
+		return nil, err
+	}
+	n := &LIF{lifCommon: c}
+	n.p33 = math.Exp(-b.Dt / c.tau)
+	n.p30 = c.r * (1 - n.p33)
+	return n, nil
+}
+
+func (n *LIF) Size() int            { return len(n.v) }
+func (n *LIF) Ports() int           { return 1 }
+func (n *LIF) StateNames() []string { return []string{"V"} }
+func (n *LIF) State(name string) []float64 {
+	if name == "V" {
+		return n.v
+	}
+	return nil
+}
+
+// Step is the hot loop of the LIF100k benchmark. It is written over the
+// state slices with the common case (not refractory, no spike) first;
+// the inputs are split into variants so that a population without
+// synapses reads no empty buffers.
+func (n *LIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	var w0 []float64
+	if len(w) > 0 {
+		w0 = w[0]
+	}
+	v, ref, ie := n.v, n.ref, n.ie
+	ie = ie[:len(v)]
+	ref = ref[:len(v)]
+	vRest, p33, p30, vTh := n.vRest, n.p33, n.p30, n.vTh
+	switch {
+	case iext == nil && w0 == nil:
+		for i := range v {
+			if ref[i] == 0 {
+				v[i] = vRest + (v[i]-vRest)*p33 + p30*ie[i]
+			} else {
+				ref[i]--
+			}
+			if v[i] >= vTh {
+				v[i] = n.vReset
+				ref[i] = n.refSteps
+				spiked = append(spiked, int32(i))
+			}
+		}
+	default:
+		if iext != nil {
+			iext = iext[:len(v)]
+		}
+		if w0 != nil {
+			w0 = w0[:len(v)]
+		}
+		for i := range v {
+			if ref[i] == 0 {
+				in := ie[i]
+				if iext != nil {
+					in += iext[i]
+				}
+				nv := vRest + (v[i]-vRest)*p33 + p30*in
+				if w0 != nil {
+					nv += w0[i]
+				}
+				v[i] = nv
+			} else {
+				ref[i]--
+			}
+			if v[i] >= vTh {
+				v[i] = n.vReset
+				ref[i] = n.refSteps
+				spiked = append(spiked, int32(i))
+			}
+		}
+	}
+	return spiked, nil
+}

@@ -1,0 +1,841 @@
+package models
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Network is a loaded and validated network file (NETWORK_FILE.md): its
+// populations are built, its connections created. The engine runs it.
+type Network struct {
+	File        string
+	Dt          float64 // ms
+	Duration    float64 // ms (spikeloop sim)
+	Seed        uint64
+	Populations []*PopulationSpec
+	Synapses    []*SynapseSpec
+	Monitors    []*MonitorSpec
+}
+
+// PopulationSpec is one population of the file, built.
+type PopulationSpec struct {
+	Name  string
+	Class *Class
+	Size  int
+	Model Population // *LIF, *ExpLIF, *DCGenerator, ...
+	Line  int
+}
+
+// IsNeuron tells whether the population receives input.
+func (p *PopulationSpec) IsNeuron() bool { _, ok := p.Model.(NeuronModel); return ok }
+
+// IsCurrentSource tells whether the population emits currents (pA).
+func (p *PopulationSpec) IsCurrentSource() bool {
+	if t, ok := p.Model.(*InputTransmitter); ok {
+		return t.Current()
+	}
+	return p.Class.Kind == CurrentSourceClass
+}
+
+// SynapseSpec is one synapse entry with its connections in canonical order.
+type SynapseSpec struct {
+	Name     string
+	Index    int // position in the file's synapses list
+	Pre      *PopulationSpec
+	Post     *PopulationSpec
+	Model    string
+	Rule     ConnRule
+	Conns    []Conn
+	Weights  []float64 // per connection
+	Delays   []int32   // per connection, steps (>= 1)
+	Receptor int
+	Line     int
+}
+
+// MonitorSpec is one monitor entry.
+type MonitorSpec struct {
+	Population *PopulationSpec // nil for a synapse monitor
+	Synapse    *SynapseSpec
+	Record     []string // "spikes" and/or state names
+	Neurons    []int    // subset, in the order given; nil = all
+	Every      int
+	Line       int
+}
+
+// Limits bound what a network file may ask for, so that a typo (size:
+// 1e9) fails at load with a message instead of exhausting memory.
+type Limits struct {
+	MaxUnits       int // total units over all populations
+	MaxConnections int // total connections over all synapse entries
+}
+
+// DefaultLimits fit a board with a few GiB of memory.
+var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000}
+
+// Random stream kinds (CONVENTIONS.md, Randomness): every stream is
+// PCG(seed, kind<<32 | index) so that streams never overlap and changing
+// one synapse's weight distribution leaves every other draw unchanged.
+const (
+	streamPopulation   = 1
+	streamConnectivity = 2
+	streamWeights      = 3
+)
+
+func stream(seed uint64, kind, index int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, uint64(kind)<<32|uint64(index)))
+}
+
+// pythonOnly are constructor arguments of the seed's Python classes that
+// have no meaning in a file (MODELS.md 1.1).
+var pythonOnly = []string{"surrogate_grad_fn", "parent", "name", "frozen_params", "rng_col"}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_\-]*$`)
+
+// LoadFile reads and validates a network file.
+func LoadFile(path string, reg *Registry, lim Limits) (*Network, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("network file: %w", err)
+	}
+	return Load(data, path, reg, lim)
+}
+
+// Load validates a network file's contents; path names it in errors and
+// anchors relative paths.
+func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error) {
+	d := &decoder{file: path}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, d.errf(&extra, "", "a network file holds one YAML document, found a second")
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, d.errf(&doc, "", "empty file, expected a mapping with version, populations, ...")
+	}
+	root := doc.Content[0]
+	keys, vals, err := d.mapping(root, "", []string{"version", "dt", "duration", "seed", "populations", "synapses", "monitors"})
+	if err != nil {
+		return nil, err
+	}
+	net := &Network{File: path, Dt: 0.1}
+	dir := filepath.Dir(path)
+	field := map[string]*yaml.Node{}
+	for i, k := range keys {
+		field[k.Value] = vals[i]
+	}
+	v, ok := field["version"]
+	if !ok {
+		return nil, d.errf(root, "version", "missing; expected version: 1")
+	}
+	if ver, err := d.integer(v, "version", math.MinInt32, math.MaxInt32); err != nil {
+		return nil, err
+	} else if ver != 1 {
+		return nil, d.errf(v, "version", "got %d, this spikeloop reads version 1", ver)
+	}
+	if n, ok := field["dt"]; ok {
+		if net.Dt, err = d.number(n, "dt", false); err != nil {
+			return nil, err
+		}
+		if !(net.Dt > 0) {
+			return nil, d.errf(n, "dt", "got %s, expected a resolution > 0 ms", n.Value)
+		}
+	}
+	if n, ok := field["duration"]; ok {
+		if net.Duration, err = d.number(n, "duration", false); err != nil {
+			return nil, err
+		}
+		if _, on := onGrid(net.Duration, net.Dt); net.Duration < 0 || !on {
+			return nil, d.errf(n, "duration", "got %s, expected a multiple of dt (%g ms) >= 0", n.Value, net.Dt)
+		}
+	}
+	if n, ok := field["seed"]; ok {
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			return nil, d.errf(n, "seed", "got %s, expected an unsigned integer", describe(n))
+		}
+		var s uint64
+		if _, err := fmt.Sscan(strings.ReplaceAll(n.Value, "_", ""), &s); err != nil {
+			return nil, d.errf(n, "seed", "got %s, expected an unsigned 64-bit integer", n.Value)
+		}
+		net.Seed = s
+	}
+	pn, ok := field["populations"]
+	if !ok {
+		return nil, d.errf(root, "populations", "missing; a network needs at least one population")
+	}
+	if err := net.loadPopulations(d, pn, dir, reg, lim); err != nil {
+		return nil, err
+	}
+	if sn, ok := field["synapses"]; ok && !isNull(sn) {
+		if err := net.loadSynapses(d, sn, dir, lim); err != nil {
+			return nil, err
+		}
+	}
+	if mn, ok := field["monitors"]; ok && !isNull(mn) {
+		if err := net.loadMonitors(d, mn); err != nil {
+			return nil, err
+		}
+	}
+	return net, nil
+}
+
+// Population finds a population by name.
+func (net *Network) Population(name string) *PopulationSpec {
+	for _, p := range net.Populations {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (net *Network) populationNames() string {
+	var s []string
+	for _, p := range net.Populations {
+		s = append(s, p.Name)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Steps is the duration in whole steps.
+func (net *Network) Steps() int64 { return int64(math.Round(net.Duration / net.Dt)) }
+
+func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *Registry, lim Limits) error {
+	keys, vals, err := d.mapping(pn, "populations", nil)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return d.errf(pn, "populations", "empty; a network needs at least one population")
+	}
+	total := 0
+	for i, k := range keys {
+		name := k.Value
+		f := "populations." + name
+		if !nameRE.MatchString(name) {
+			return d.errf(k, f, "population names must match %s (they name output files)", nameRE)
+		}
+		pk, pv, err := d.mapping(vals[i], f, []string{"model", "size", "params", "init"})
+		if err != nil {
+			return err
+		}
+		pf := map[string]*yaml.Node{}
+		for j, kk := range pk {
+			pf[kk.Value] = pv[j]
+		}
+		mn, ok := pf["model"]
+		if !ok {
+			return d.errf(vals[i], f+".model", "missing; expected one of %s", reg.Names())
+		}
+		model, err := d.str(mn, f+".model")
+		if err != nil {
+			return err
+		}
+		class, ok := reg.Lookup(model)
+		if !ok {
+			return d.errf(mn, f+".model", "unknown model %q; expected one of %s", model, reg.Names())
+		}
+		sn, ok := pf["size"]
+		if !ok {
+			return d.errf(vals[i], f+".size", "missing; expected the number of units (integer >= 1)")
+		}
+		size, err := d.integer(sn, f+".size", 1, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		total += int(size)
+		if total > lim.MaxUnits {
+			return d.errf(sn, f+".size", "the network now has %d units, more than the limit of %d", total, lim.MaxUnits)
+		}
+		b := &Build{Pop: name, Size: int(size), Dt: net.Dt, Dir: dir, Class: class, Values: map[string]Value{},
+			Rand: stream(net.Seed, streamPopulation, i)}
+		paramsNode := vals[i]
+		if prn, ok := pf["params"]; ok && !isNull(prn) {
+			paramsNode = prn
+			ks, vs, err := d.mapping(prn, f+".params", nil)
+			if err != nil {
+				return err
+			}
+			for j, kk := range ks {
+				pfield := f + ".params." + kk.Value
+				if contains(pythonOnly, kk.Value) && (class.Kind != NeuronClass || kk.Value != "surrogate_grad_fn" || !strings.HasPrefix(class.Name, "SNN")) {
+					return d.errf(kk, pfield, "is a Python-only constructor argument of the seed and has no meaning in a network file")
+				}
+				p, ok := class.Param(kk.Value)
+				if !ok {
+					return d.errf(kk, pfield, "unknown parameter of %s; expected one of %s", model, paramNames(class))
+				}
+				val, err := d.param(p, vs[j], pfield)
+				if err != nil {
+					return err
+				}
+				b.Values[kk.Value] = val
+			}
+		}
+		if in, ok := pf["init"]; ok && b.Has("v_init") {
+			if ik, _, err := d.mapping(in, f+".init", nil); err == nil {
+				for _, kk := range ik {
+					if kk.Value == "V" {
+						return d.errf(kk, f+".init.V", "v_init is given in params too; give the initial V once")
+					}
+				}
+			}
+		}
+		pop, err := class.Build(b)
+		if err != nil {
+			var pe *ParamError
+			if errors.As(err, &pe) {
+				node := paramsNode
+				line := node.Line
+				if v, ok := b.Values[pe.Param]; ok {
+					line = v.Line
+				}
+				return &FileError{File: d.file, Line: line, Field: f + ".params." + pe.Param, Msg: pe.Msg}
+			}
+			return d.errf(paramsNode, f+".params", "%v", err)
+		}
+		spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
+		if in, ok := pf["init"]; ok && !isNull(in) {
+			if err := applyInit(d, spec, in, f+".init"); err != nil {
+				return err
+			}
+		}
+		net.Populations = append(net.Populations, spec)
+	}
+	return nil
+}
+
+func paramNames(c *Class) string {
+	var s []string
+	for _, p := range c.Params {
+		s = append(s, p.Name)
+	}
+	return strings.Join(s, ", ")
+}
+
+// initNames lets a model exclude derived states (a sum) from `init`.
+type initNamer interface{ InitNames() []string }
+
+type afterIniter interface{ afterInit(given map[string]bool) }
+
+func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string) error {
+	if !p.IsNeuron() {
+		return d.errf(n, f, "%s is a generator and has no initial state", p.Class.Name)
+	}
+	names := p.Model.StateNames()
+	if in, ok := p.Model.(initNamer); ok {
+		names = in.InitNames()
+	}
+	keys, vals, err := d.mapping(n, f, nil)
+	if err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	for i, k := range keys {
+		ff := f + "." + k.Value
+		if !contains(names, k.Value) {
+			return d.errf(k, ff, "unknown state of %s; expected one of %s", p.Class.Name, strings.Join(names, ", "))
+		}
+		var xs []float64
+		if vals[i].Kind == yaml.SequenceNode {
+			if xs, err = d.numbers(vals[i], ff); err != nil {
+				return err
+			}
+			if len(xs) != p.Size {
+				return d.errf(vals[i], ff, "has %d values, expected 1 or size %d", len(xs), p.Size)
+			}
+		} else {
+			x, err := d.number(vals[i], ff, false)
+			if err != nil {
+				return err
+			}
+			xs = []float64{x}
+		}
+		dst := p.Model.State(k.Value)
+		for j := range dst {
+			dst[j] = xs[min(j, len(xs)-1)]
+		}
+		given[k.Value] = true
+	}
+	if a, ok := p.Model.(afterIniter); ok {
+		a.afterInit(given)
+	}
+	return nil
+}
+
+var ruleFields = map[string][]string{
+	"one_to_one":      {"rule"},
+	"all_to_all":      {"rule", "allow_autapses"},
+	"fixed_prob":      {"rule", "p", "allow_autapses"},
+	"fixed_indegree":  {"rule", "n", "allow_autapses"},
+	"fixed_total_num": {"rule", "n", "multi_conn", "allow_autapses"},
+	"explicit":        {"rule", "pairs"},
+}
+
+func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limits) error {
+	if sn.Kind != yaml.SequenceNode {
+		return d.errf(sn, "synapses", "got %s, expected a list of synapse entries", describe(sn))
+	}
+	total := 0
+	names := map[string]bool{}
+	for idx, en := range sn.Content {
+		f := fmt.Sprintf("synapses[%d]", idx)
+		ks, vs, err := d.mapping(en, f, []string{"name", "pre", "post", "model", "params", "conn", "weight", "delay", "receptor"})
+		if err != nil {
+			return err
+		}
+		m := map[string]*yaml.Node{}
+		for i, k := range ks {
+			m[k.Value] = vs[i]
+		}
+		s := &SynapseSpec{Index: idx, Model: "StaticSynapse", Line: en.Line}
+		if n, ok := m["name"]; ok {
+			if s.Name, err = d.str(n, f+".name"); err != nil {
+				return err
+			}
+			if !nameRE.MatchString(s.Name) {
+				return d.errf(n, f+".name", "synapse names must match %s (they name output files)", nameRE)
+			}
+			if names[s.Name] {
+				return d.errf(n, f+".name", "%q is used by an earlier synapse entry", s.Name)
+			}
+			names[s.Name] = true
+			f = fmt.Sprintf("synapses[%d] (%s)", idx, s.Name)
+		}
+		for _, end := range []string{"pre", "post"} {
+			n, ok := m[end]
+			if !ok {
+				return d.errf(en, f+"."+end, "missing; expected a population name (one of %s)", net.populationNames())
+			}
+			name, err := d.str(n, f+"."+end)
+			if err != nil {
+				return err
+			}
+			p := net.Population(name)
+			if p == nil {
+				return d.errf(n, f+"."+end, "unknown population %q; expected one of %s", name, net.populationNames())
+			}
+			if end == "pre" {
+				s.Pre = p
+			} else {
+				s.Post = p
+			}
+		}
+		if !s.Post.IsNeuron() {
+			return d.errf(m["post"], f+".post", "%q is a %s; generators receive no input, post must be a neuron population", s.Post.Name, s.Post.Class.Name)
+		}
+		if n, ok := m["model"]; ok {
+			if s.Model, err = d.str(n, f+".model"); err != nil {
+				return err
+			}
+			switch s.Model {
+			case "StaticSynapse":
+			case "STDPSynapse", "TripletSTDPSynapse":
+				return d.errf(n, f+".model", "%s is not available in this version of spikeloop (plastic synapses come with the STDP work); use StaticSynapse", s.Model)
+			default:
+				return d.errf(n, f+".model", "unknown synapse model %q; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model)
+			}
+		}
+		if n, ok := m["params"]; ok && !isNull(n) {
+			return d.errf(n, f+".params", "StaticSynapse takes no parameters")
+		}
+		cn, ok := m["conn"]
+		if !ok {
+			return d.errf(en, f+".conn", "missing; expected {rule: one_to_one|all_to_all|fixed_prob|fixed_indegree|fixed_total_num|explicit, ...}")
+		}
+		if s.Rule, err = d.connRule(cn, f+".conn"); err != nil {
+			return err
+		}
+		if est := estimateConns(s.Rule, s.Pre.Size, s.Post.Size); total+est > lim.MaxConnections {
+			return d.errf(cn, f+".conn", "would create about %d connections, the network's limit is %d", total+est, lim.MaxConnections)
+		}
+		s.Conns, err = Connect(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post, stream(net.Seed, streamConnectivity, idx))
+		if err != nil {
+			return d.errf(cn, f+".conn", "%v", err)
+		}
+		total += len(s.Conns)
+		if total > lim.MaxConnections {
+			return d.errf(cn, f+".conn", "the network now has %d connections, more than the limit of %d", total, lim.MaxConnections)
+		}
+		if err := net.loadWeights(d, s, m["weight"], f+".weight", dir, en); err != nil {
+			return err
+		}
+		if err := net.loadDelays(d, s, m["delay"], f+".delay"); err != nil {
+			return err
+		}
+		if n, ok := m["receptor"]; ok {
+			r, err := d.integer(n, f+".receptor", 0, math.MaxInt32)
+			if err != nil {
+				return err
+			}
+			s.Receptor = int(r)
+			ports := s.Post.Model.(NeuronModel).Ports()
+			if s.Pre.IsCurrentSource() && r != 0 {
+				return d.errf(n, f+".receptor", "got %d; a current connection has no receptor port (must be 0)", r)
+			}
+			if s.Receptor >= ports {
+				return d.errf(n, f+".receptor", "got %d, but %s %q has %d port(s) (0..%d)", r, s.Post.Class.Name, s.Post.Name, ports, ports-1)
+			}
+		}
+		net.Synapses = append(net.Synapses, s)
+	}
+	return nil
+}
+
+// estimateConns bounds a rule's connection count before creating it.
+func estimateConns(r ConnRule, nPre, nPost int) int {
+	switch r.Rule {
+	case "one_to_one":
+		return nPre
+	case "all_to_all":
+		return nPre * nPost
+	case "fixed_prob":
+		return int(float64(nPre) * float64(nPost) * r.P)
+	case "fixed_indegree":
+		return r.N * nPost
+	case "fixed_total_num":
+		return r.N
+	}
+	return len(r.Pairs)
+}
+
+func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
+	r := ConnRule{AllowAutapses: true}
+	ks, vs, err := d.mapping(n, f, nil)
+	if err != nil {
+		return r, err
+	}
+	m := map[string]*yaml.Node{}
+	for i, k := range ks {
+		m[k.Value] = vs[i]
+	}
+	rn, ok := m["rule"]
+	if !ok {
+		return r, d.errf(n, f+".rule", "missing; expected one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num or explicit")
+	}
+	if r.Rule, err = d.str(rn, f+".rule"); err != nil {
+		return r, err
+	}
+	allowed, ok := ruleFields[r.Rule]
+	if !ok {
+		return r, d.errf(rn, f+".rule", "unknown rule %q; expected one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num or explicit", r.Rule)
+	}
+	for _, k := range ks {
+		if !contains(allowed, k.Value) {
+			return r, d.errf(k, f+"."+k.Value, "not a field of rule %s; expected %s", r.Rule, strings.Join(allowed, ", "))
+		}
+	}
+	need := func(name string) (*yaml.Node, error) {
+		x, ok := m[name]
+		if !ok {
+			return nil, d.errf(n, f+"."+name, "missing; rule %s needs %s", r.Rule, name)
+		}
+		return x, nil
+	}
+	switch r.Rule {
+	case "fixed_prob":
+		pn, err := need("p")
+		if err != nil {
+			return r, err
+		}
+		if r.P, err = d.number(pn, f+".p", false); err != nil {
+			return r, err
+		}
+		if r.P < 0 || r.P > 1 {
+			return r, d.errf(pn, f+".p", "got %s, expected a probability in [0, 1]", pn.Value)
+		}
+	case "fixed_indegree", "fixed_total_num":
+		nn, err := need("n")
+		if err != nil {
+			return r, err
+		}
+		x, err := d.integer(nn, f+".n", 0, math.MaxInt32)
+		if err != nil {
+			return r, err
+		}
+		r.N = int(x)
+	case "explicit":
+		pn, err := need("pairs")
+		if err != nil {
+			return r, err
+		}
+		if pn.Kind != yaml.SequenceNode {
+			return r, d.errf(pn, f+".pairs", "got %s, expected a list of [pre, post] pairs", describe(pn))
+		}
+		for i, c := range pn.Content {
+			pf := fmt.Sprintf("%s.pairs[%d]", f, i)
+			if c.Kind != yaml.SequenceNode || len(c.Content) != 2 {
+				return r, d.errf(c, pf, "got %s, expected a pair [pre, post]", describe(c))
+			}
+			a, err := d.integer(c.Content[0], pf+"[0]", 0, math.MaxInt32)
+			if err != nil {
+				return r, err
+			}
+			b, err := d.integer(c.Content[1], pf+"[1]", 0, math.MaxInt32)
+			if err != nil {
+				return r, err
+			}
+			r.Pairs = append(r.Pairs, Conn{int32(a), int32(b)})
+		}
+	}
+	if x, ok := m["allow_autapses"]; ok {
+		if r.AllowAutapses, err = d.boolean(x, f+".allow_autapses"); err != nil {
+			return r, err
+		}
+	}
+	if x, ok := m["multi_conn"]; ok {
+		if r.MultiConn, err = d.boolean(x, f+".multi_conn"); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func (net *Network) loadWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir string, entry *yaml.Node) error {
+	s.Weights = make([]float64, len(s.Conns))
+	if n == nil {
+		for i := range s.Weights {
+			s.Weights[i] = 1.0
+		}
+		return nil
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		w, err := d.number(n, f, false)
+		if err != nil {
+			return err
+		}
+		for i := range s.Weights {
+			s.Weights[i] = w
+		}
+	case yaml.SequenceNode:
+		ws, err := d.numbers(n, f)
+		if err != nil {
+			return err
+		}
+		if len(ws) != len(s.Conns) {
+			return d.errf(n, f, "has %d weights, but the rule made %d connections (one weight per connection, canonical order)", len(ws), len(s.Conns))
+		}
+		copy(s.Weights, ws)
+	case yaml.MappingNode:
+		ks, vs, err := d.mapping(n, f, nil)
+		if err != nil {
+			return err
+		}
+		m := map[string]*yaml.Node{}
+		for i, k := range ks {
+			m[k.Value] = vs[i]
+		}
+		if _, ok := m["npy"]; ok {
+			return d.errf(n, f+".npy", "weights from .npy files are not available in this version of spikeloop")
+		}
+		dn, ok := m["dist"]
+		if !ok {
+			return d.errf(n, f+".dist", "missing; expected {dist: normal, mean, std} or {dist: uniform, low, high}")
+		}
+		dist, err := d.str(dn, f+".dist")
+		if err != nil {
+			return err
+		}
+		var fields []string
+		switch dist {
+		case "normal":
+			fields = []string{"dist", "mean", "std"}
+		case "uniform":
+			fields = []string{"dist", "low", "high"}
+		default:
+			return d.errf(dn, f+".dist", "unknown distribution %q; expected normal or uniform", dist)
+		}
+		got := map[string]float64{}
+		for i, k := range ks {
+			if !contains(fields, k.Value) {
+				return d.errf(k, f+"."+k.Value, "not a field of dist %s; expected %s", dist, strings.Join(fields, ", "))
+			}
+			if k.Value == "dist" {
+				continue
+			}
+			if got[k.Value], err = d.number(vs[i], f+"."+k.Value, false); err != nil {
+				return err
+			}
+		}
+		for _, fl := range fields[1:] {
+			if _, ok := m[fl]; !ok {
+				return d.errf(n, f+"."+fl, "missing; dist %s needs %s", dist, strings.Join(fields[1:], " and "))
+			}
+		}
+		rng := stream(net.Seed, streamWeights, s.Index)
+		switch dist {
+		case "normal":
+			if got["std"] < 0 {
+				return d.errf(m["std"], f+".std", "got %g, expected >= 0", got["std"])
+			}
+			for i := range s.Weights {
+				s.Weights[i] = got["mean"] + got["std"]*rng.NormFloat64()
+			}
+		case "uniform":
+			if got["high"] < got["low"] {
+				return d.errf(m["high"], f+".high", "got %g, expected >= low (%g)", got["high"], got["low"])
+			}
+			for i := range s.Weights {
+				s.Weights[i] = got["low"] + (got["high"]-got["low"])*rng.Float64()
+			}
+		}
+	default:
+		return d.errf(n, f, "got %s, expected a number, a list, {dist: ...} or {npy: FILE}", describe(n))
+	}
+	return nil
+}
+
+func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f string) error {
+	s.Delays = make([]int32, len(s.Conns))
+	toSteps := func(x float64, node *yaml.Node, field string) (int32, error) {
+		// MODELS.md 11.1: d < h is an error; D = floor(d/h + 0.5).
+		if x < net.Dt*(1-1e-9) {
+			return 0, d.errf(node, field, "delay %g ms is below dt (%g ms); delays are at least one step", x, net.Dt)
+		}
+		steps := math.Floor(x/net.Dt + 0.5)
+		if steps > 1<<20 {
+			return 0, d.errf(node, field, "delay %g ms is %g steps, more than the supported %d", x, steps, 1<<20)
+		}
+		return int32(steps), nil
+	}
+	if n == nil {
+		for i := range s.Delays {
+			s.Delays[i] = 1
+		}
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		xs, err := d.numbers(n, f)
+		if err != nil {
+			return err
+		}
+		if len(xs) != len(s.Conns) {
+			return d.errf(n, f, "has %d delays, but the rule made %d connections (one delay per connection, canonical order)", len(xs), len(s.Conns))
+		}
+		for i, x := range xs {
+			if s.Delays[i], err = toSteps(x, n.Content[i], fmt.Sprintf("%s[%d]", f, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	x, err := d.number(n, f, false)
+	if err != nil {
+		return err
+	}
+	D, err := toSteps(x, n, f)
+	if err != nil {
+		return err
+	}
+	for i := range s.Delays {
+		s.Delays[i] = D
+	}
+	return nil
+}
+
+func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
+	if mn.Kind != yaml.SequenceNode {
+		return d.errf(mn, "monitors", "got %s, expected a list of monitor entries", describe(mn))
+	}
+	for idx, en := range mn.Content {
+		f := fmt.Sprintf("monitors[%d]", idx)
+		ks, vs, err := d.mapping(en, f, []string{"population", "synapse", "record", "neurons", "every"})
+		if err != nil {
+			return err
+		}
+		m := map[string]*yaml.Node{}
+		for i, k := range ks {
+			m[k.Value] = vs[i]
+		}
+		mon := &MonitorSpec{Every: 1, Line: en.Line}
+		pn, hasPop := m["population"]
+		sn, hasSyn := m["synapse"]
+		if hasPop == hasSyn {
+			return d.errf(en, f, "give exactly one of population and synapse")
+		}
+		if hasSyn {
+			name, err := d.str(sn, f+".synapse")
+			if err != nil {
+				return err
+			}
+			for _, s := range net.Synapses {
+				if s.Name == name {
+					return d.errf(sn, f+".synapse", "synapse %q is a StaticSynapse; only plastic synapses have weights to record", name)
+				}
+			}
+			return d.errf(sn, f+".synapse", "unknown synapse %q; name the synapse entry with name:", name)
+		}
+		name, err := d.str(pn, f+".population")
+		if err != nil {
+			return err
+		}
+		p := net.Population(name)
+		if p == nil {
+			return d.errf(pn, f+".population", "unknown population %q; expected one of %s", name, net.populationNames())
+		}
+		mon.Population = p
+		rn, ok := m["record"]
+		if !ok {
+			return d.errf(en, f+".record", "missing; expected a list such as [spikes, V]")
+		}
+		if rn.Kind != yaml.SequenceNode || len(rn.Content) == 0 {
+			return d.errf(rn, f+".record", "got %s, expected a non-empty list such as [spikes, V]", describe(rn))
+		}
+		valid := p.Model.StateNames()
+		if !p.IsCurrentSource() {
+			valid = append([]string{"spikes"}, valid...)
+		}
+		for i, r := range rn.Content {
+			s, err := d.str(r, fmt.Sprintf("%s.record[%d]", f, i))
+			if err != nil {
+				return err
+			}
+			if !contains(valid, s) {
+				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is not recordable for %s %q; expected one of %s", s, p.Class.Name, p.Name, strings.Join(valid, ", "))
+			}
+			if contains(mon.Record, s) {
+				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is listed twice", s)
+			}
+			mon.Record = append(mon.Record, s)
+		}
+		if nn, ok := m["neurons"]; ok {
+			if nn.Kind != yaml.SequenceNode || len(nn.Content) == 0 {
+				return d.errf(nn, f+".neurons", "got %s, expected a non-empty list of neuron indices", describe(nn))
+			}
+			seen := map[int]bool{}
+			for i, c := range nn.Content {
+				x, err := d.integer(c, fmt.Sprintf("%s.neurons[%d]", f, i), 0, int64(p.Size-1))
+				if err != nil {
+					return err
+				}
+				if seen[int(x)] {
+					return d.errf(c, fmt.Sprintf("%s.neurons[%d]", f, i), "neuron %d is listed twice", x)
+				}
+				seen[int(x)] = true
+				mon.Neurons = append(mon.Neurons, int(x))
+			}
+		}
+		if en, ok := m["every"]; ok {
+			x, err := d.integer(en, f+".every", 1, math.MaxInt32)
+			if err != nil {
+				return err
+			}
+			mon.Every = int(x)
+		}
+		net.Monitors = append(net.Monitors, mon)
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package models
+
+import "fmt"
+
+// NeuronModel is a population of neurons that the engine steps as one
+// block (MODELS.md 1.2). One call advances every neuron by one step.
+type NeuronModel interface {
+	Population
+	// Ports is n_receptor: the number of spike input ports.
+	Ports() int
+	// Step performs the step k -> k+1 for every neuron. iext[i] is the
+	// external current I_ext(k) in pA (nil: none this population can
+	// receive), w[r][i] the spike input W_r(k) arriving at t_{k+1} on port
+	// r (w or w[r] nil: nothing can arrive there). The indices of the
+	// neurons that spiked are appended to spiked, ascending. An error is a
+	// *StateError naming the neuron whose state stopped being finite.
+	Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error)
+}
+
+// StateError reports a state variable that became NaN or infinite.
+type StateError struct {
+	Neuron int
+	State  string
+	Value  float64
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("neuron %d: state %s became %g", e.Neuron, e.State, e.Value)
+}
+
+// initState applies `v_init` and `init: {V: ...}` rules shared by every
+// neuron with a V: both given is an error (MODELS.md 1.1).
+func initV(b *Build, v []float64) error {
+	vi, err := b.PerUnit("v_init")
+	if err != nil {
+		return err
+	}
+	copy(v, vi)
+	return nil
+}

@@ -1,0 +1,365 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+)
+
+// Kind says how a parameter is written in a network file.
+type Kind int
+
+const (
+	Number      Kind = iota // one finite float
+	PerNeuron               // a number or a list with one number per unit
+	NumberList              // a number or a list of numbers (vector such as tau_syn)
+	Integer                 // a whole number
+	Bool                    // true or false
+	Enum                    // one of Choices
+	Text                    // a string, possibly null
+	NumberArray             // 1-D or 2-D array (CustomGenerator data)
+	TimeList                // a list of times, or a list of `size` lists (SpikeGenerator)
+	Path                    // a file path relative to the network file
+	NumberOrNull            // a number or null (tau_ref)
+	NumberOrInf             // a number or inf (stop)
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Number:
+		return "number"
+	case PerNeuron:
+		return "number or list of size"
+	case NumberList:
+		return "number or list of numbers"
+	case Integer:
+		return "integer"
+	case Bool:
+		return "bool"
+	case Enum:
+		return "one of"
+	case Text:
+		return "string"
+	case NumberArray:
+		return "list or list of lists"
+	case TimeList:
+		return "list of times or list of lists"
+	case Path:
+		return "path"
+	case NumberOrNull:
+		return "number or null"
+	case NumberOrInf:
+		return "number or inf"
+	}
+	return "?"
+}
+
+// Param is the schema of one class parameter, as the seed spells it.
+type Param struct {
+	Name       string
+	Kind       Kind
+	Unit       string
+	Default    any      // the seed's default, shown by `spikeloop models`; nil = null
+	Constraint string   // human text, e.g. "> 0"; checked by the constructor
+	Choices    []string // for Enum
+	Doc        string
+}
+
+// ClassKind separates neurons (receive input) from generators (only emit).
+type ClassKind int
+
+const (
+	NeuronClass ClassKind = iota
+	SpikeSourceClass
+	CurrentSourceClass
+)
+
+// Class is one registered model class.
+type Class struct {
+	Name   string
+	Kind   ClassKind
+	Doc    string
+	Params []Param
+	// States lists the names valid in `init` and in a monitor's `record`
+	// (besides spikes). Models with per-port states add them at build time.
+	States []string
+	// Build makes the population object. It must validate every
+	// constraint and return a *ParamError naming the parameter.
+	Build func(b *Build) (Population, error)
+}
+
+// Param returns the schema entry of a parameter.
+func (c *Class) Param(name string) (Param, bool) {
+	for _, p := range c.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// Population is what a class builds: the state of `size` units. The
+// engine type-switches on the concrete types (NeuronModel, SpikeSource,
+// CurrentSource) once at load time, never per step.
+type Population interface {
+	// Size is the number of units.
+	Size() int
+	// StateNames lists the recordable states besides spikes.
+	StateNames() []string
+	// State returns the live slice of one state variable (len Size), or nil.
+	// Callers must not keep it across a step if they write to it.
+	State(name string) []float64
+}
+
+// Build is what a class constructor gets: the population's size, the
+// resolution, its given parameters and, for random generators, its own
+// random stream.
+type Build struct {
+	Pop    string  // population name, for messages
+	Size   int     // number of units
+	Dt     float64 // resolution h, ms
+	Dir    string  // folder of the network file, for relative paths
+	Rand   *rand.Rand
+	Values map[string]Value // given parameters (already type-checked against the schema)
+	Class  *Class
+}
+
+// ParamError names the parameter a constructor rejected.
+type ParamError struct {
+	Param string
+	Msg   string
+}
+
+func (e *ParamError) Error() string { return fmt.Sprintf("%s: %s", e.Param, e.Msg) }
+
+func paramErr(name, format string, args ...any) error {
+	return &ParamError{Param: name, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Has tells whether the file gave the parameter.
+func (b *Build) Has(name string) bool { _, ok := b.Values[name]; return ok }
+
+func (b *Build) value(name string) (Value, bool) {
+	v, ok := b.Values[name]
+	if ok {
+		return v, true
+	}
+	p, ok := b.Class.Param(name)
+	if !ok {
+		panic("models: class " + b.Class.Name + " reads unknown parameter " + name)
+	}
+	return defaultValue(p), false
+}
+
+// Float returns a Number parameter (or its default).
+func (b *Build) Float(name string) float64 {
+	v, _ := b.value(name)
+	return v.Num
+}
+
+// IsNull tells whether a NumberOrNull parameter is null.
+func (b *Build) IsNull(name string) bool {
+	v, _ := b.value(name)
+	return v.Null
+}
+
+// PerUnit returns a PerNeuron parameter expanded to Size values.
+func (b *Build) PerUnit(name string) ([]float64, error) {
+	v, _ := b.value(name)
+	out := make([]float64, b.Size)
+	if v.IsList {
+		if len(v.Nums) != b.Size {
+			return nil, paramErr(name, "list has %d entries, want 1 per unit (size %d)", len(v.Nums), b.Size)
+		}
+		copy(out, v.Nums)
+		return out, nil
+	}
+	for i := range out {
+		out[i] = v.Num
+	}
+	return out, nil
+}
+
+// Floats returns a NumberList parameter as a slice (a number is length 1).
+func (b *Build) Floats(name string) []float64 {
+	v, _ := b.value(name)
+	if v.IsList {
+		return append([]float64(nil), v.Nums...)
+	}
+	return []float64{v.Num}
+}
+
+// Bool returns a Bool parameter.
+func (b *Build) Bool(name string) bool {
+	v, _ := b.value(name)
+	return v.Bool
+}
+
+// Str returns an Enum, Text or Path parameter ("" for null).
+func (b *Build) Str(name string) string {
+	v, _ := b.value(name)
+	return v.Str
+}
+
+// Int returns an Integer parameter.
+func (b *Build) Int(name string) int64 {
+	v, _ := b.value(name)
+	return int64(v.Num)
+}
+
+// Value is one parameter value as decoded from the file. Line is the
+// file line it came from (0 for defaults).
+type Value struct {
+	Null   bool
+	Num    float64
+	IsList bool
+	Nums   []float64   // flat list
+	Rows   [][]float64 // list of lists (NumberArray 2-D, TimeList per unit)
+	Is2D   bool
+	Bool   bool
+	Str    string
+	Line   int
+}
+
+func defaultValue(p Param) Value {
+	switch d := p.Default.(type) {
+	case nil:
+		return Value{Null: true}
+	case float64:
+		return Value{Num: d}
+	case int:
+		return Value{Num: float64(d)}
+	case bool:
+		return Value{Bool: d}
+	case string:
+		return Value{Str: d}
+	case []float64:
+		return Value{IsList: true, Nums: d}
+	}
+	panic(fmt.Sprintf("models: parameter %s has default of type %T", p.Name, p.Default))
+}
+
+// Registry maps class names to classes. It is built once by NewRegistry
+// and read-only afterwards.
+type Registry struct {
+	classes map[string]*Class
+}
+
+// Register adds a class; a duplicate name is a programming error.
+func (r *Registry) Register(c *Class) {
+	if _, dup := r.classes[c.Name]; dup {
+		panic("models: class registered twice: " + c.Name)
+	}
+	// The base parameters every class accepts (MODELS.md 1.1 and 10.1).
+	r.classes[c.Name] = c
+}
+
+// Lookup finds a class by its seed name.
+func (r *Registry) Lookup(name string) (*Class, bool) {
+	c, ok := r.classes[name]
+	return c, ok
+}
+
+// Classes lists the registered classes sorted by name.
+func (r *Registry) Classes() []*Class {
+	out := make([]*Class, 0, len(r.classes))
+	for _, c := range r.classes {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names lists the class names, for "expected one of" messages.
+func (r *Registry) Names() string {
+	var n []string
+	for _, c := range r.Classes() {
+		n = append(n, c.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// NewRegistry returns the registry of every class this package implements.
+// Other packages (the stepwise SNN neurons) add theirs with Register.
+func NewRegistry() *Registry {
+	r := &Registry{classes: map[string]*Class{}}
+	r.Register(lifClass())
+	r.Register(expLIFClass())
+	r.Register(izhikevichClass())
+	r.Register(dcClass())
+	r.Register(poissonClass())
+	r.Register(bernoulliClass())
+	r.Register(spikeGenClass())
+	r.Register(customClass())
+	r.Register(inputTransmitterClass())
+	return r
+}
+
+// --- shared parameter rows --------------------------------------------
+
+// neuronBase are the parameters of MODELS.md 1.1 that carry no dynamics
+// (accepted for compatibility) plus STDP bookkeeping used by later issues.
+func neuronBase() []Param {
+	return []Param{
+		{Name: "stdp_tau", Kind: Number, Unit: "ms", Default: 20.0, Constraint: "> 0", Doc: "time constant of the post trace K- (STDP)"},
+		{Name: "tau_triplet", Kind: Number, Unit: "ms", Default: 110.0, Constraint: "> 0", Doc: "time constant of the long post trace (triplet STDP)"},
+		{Name: "dendritic_delay", Kind: PerNeuron, Unit: "steps", Default: 1.0, Constraint: "integer >= 1", Doc: "delay of own spikes seen by STDP"},
+		{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "accepted; no effect for neurons"},
+		{Name: "n_receptor", Kind: Integer, Default: 1.0, Doc: "derived; if given must equal the number of ports"},
+		{Name: "pid", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+		{Name: "id", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+		{Name: "neuron_start_id", Kind: Integer, Default: 1.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+		{Name: "area_name", Kind: Text, Default: nil, Doc: "accepted, no effect"},
+	}
+}
+
+func generatorBase() []Param {
+	return []Param{
+		{Name: "pid", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+		{Name: "id", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+		{Name: "neuron_start_id", Kind: Integer, Default: 1.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+	}
+}
+
+// checkNeuronBase validates the common rows; ports is the model's n_receptor.
+func checkNeuronBase(b *Build, ports int) error {
+	for _, name := range []string{"stdp_tau", "tau_triplet"} {
+		if v := b.Float(name); !(v > 0) {
+			return paramErr(name, "must be > 0, got %g", v)
+		}
+	}
+	dd, err := b.PerUnit("dendritic_delay")
+	if err != nil {
+		return err
+	}
+	for i, d := range dd {
+		if d < 1 || d != math.Trunc(d) {
+			return paramErr("dendritic_delay", "entry %d: must be an integer >= 1, got %g", i, d)
+		}
+	}
+	if b.Has("n_receptor") && int(b.Int("n_receptor")) != ports {
+		return paramErr("n_receptor", "is derived as %d for %s, got %d", ports, b.Class.Name, b.Int("n_receptor"))
+	}
+	return checkIDs(b)
+}
+
+func checkIDs(b *Build) error {
+	for _, name := range []string{"pid", "id", "neuron_start_id"} {
+		if v := b.Int(name); v < 0 {
+			return paramErr(name, "must be an integer >= 0, got %d", v)
+		}
+	}
+	return nil
+}
+
+// refractorySteps is MODELS.md 1.3: NEST rounds t_ref up to whole steps.
+func refractorySteps(tauRef, h float64, null bool) int32 {
+	if null {
+		return 0
+	}
+	return int32(math.Ceil(tauRef/h - 1e-9))
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

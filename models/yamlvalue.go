@@ -1,0 +1,272 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FileError is a network file error: file, line, the field's path in the
+// file (populations.cells.params.tau) and what was wrong or expected.
+type FileError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *FileError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
+}
+
+// decoder walks yaml.Node trees and reports errors with file and line.
+type decoder struct {
+	file string
+}
+
+func (d *decoder) errf(n *yaml.Node, field, format string, args ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &FileError{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" {
+			return strconv.Quote(n.Value)
+		}
+		return n.Value
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "nothing"
+}
+
+// mapping returns the key/value pairs of a mapping node in file order and
+// rejects duplicate keys and keys outside allowed (when allowed != nil).
+func (d *decoder) mapping(n *yaml.Node, field string, allowed []string) ([]*yaml.Node, []*yaml.Node, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, nil, d.errf(n, field, "got %s, expected a mapping", describe(n))
+	}
+	var keys, vals []*yaml.Node
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, nil, d.errf(k, field, "keys must be plain names, got %s", describe(k))
+		}
+		if seen[k.Value] {
+			return nil, nil, d.errf(k, join(field, k.Value), "given twice")
+		}
+		seen[k.Value] = true
+		if allowed != nil && !contains(allowed, k.Value) {
+			return nil, nil, d.errf(k, join(field, k.Value), "unknown field; expected one of %s", strings.Join(allowed, ", "))
+		}
+		if v.Kind == yaml.AliasNode {
+			return nil, nil, d.errf(v, join(field, k.Value), "YAML aliases are not supported in network files")
+		}
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	return keys, vals, nil
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// number decodes a finite number; inf says whether +inf is allowed.
+func (d *decoder) number(n *yaml.Node, field string, inf bool) (float64, error) {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float" && !(inf && n.Tag == "!!str")) {
+		return 0, d.errf(n, field, "got %s, expected a number", describe(n))
+	}
+	s := strings.ReplaceAll(n.Value, "_", "")
+	if n.Tag == "!!str" {
+		if strings.EqualFold(s, "inf") || strings.EqualFold(s, "+inf") {
+			return math.Inf(1), nil
+		}
+		return 0, d.errf(n, field, "got %s, expected a number or inf", describe(n))
+	}
+	var x float64
+	var err error
+	switch strings.ToLower(s) {
+	case ".inf", "+.inf":
+		x = math.Inf(1)
+	case "-.inf":
+		x = math.Inf(-1)
+	case ".nan":
+		x = math.NaN()
+	default:
+		if n.Tag == "!!int" {
+			var i int64
+			i, err = strconv.ParseInt(s, 0, 64)
+			x = float64(i)
+		} else {
+			x, err = strconv.ParseFloat(s, 64)
+		}
+	}
+	if err != nil {
+		return 0, d.errf(n, field, "%q is not a number", n.Value)
+	}
+	if math.IsNaN(x) || math.IsInf(x, -1) || (math.IsInf(x, 1) && !inf) {
+		return 0, d.errf(n, field, "got %s, expected a finite number", n.Value)
+	}
+	return x, nil
+}
+
+// integer decodes a whole number within [lo, hi].
+func (d *decoder) integer(n *yaml.Node, field string, lo, hi int64) (int64, error) {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+		return 0, d.errf(n, field, "got %s, expected an integer", describe(n))
+	}
+	x, err := d.number(n, field, false)
+	if err != nil {
+		return 0, err
+	}
+	if x != math.Trunc(x) {
+		return 0, d.errf(n, field, "got %s, expected an integer", n.Value)
+	}
+	if x < float64(lo) || x > float64(hi) {
+		return 0, d.errf(n, field, "got %s, expected an integer in [%d, %d]", n.Value, lo, hi)
+	}
+	return int64(x), nil
+}
+
+func (d *decoder) str(n *yaml.Node, field string) (string, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return "", d.errf(n, field, "got %s, expected a string", describe(n))
+	}
+	return n.Value, nil
+}
+
+func (d *decoder) boolean(n *yaml.Node, field string) (bool, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		return false, d.errf(n, field, "got %s, expected true or false", describe(n))
+	}
+	return n.Value == "true" || n.Value == "True" || n.Value == "TRUE", nil
+}
+
+func (d *decoder) numbers(n *yaml.Node, field string) ([]float64, error) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, d.errf(n, field, "got %s, expected a list of numbers", describe(n))
+	}
+	out := make([]float64, len(n.Content))
+	for i, c := range n.Content {
+		x, err := d.number(c, fmt.Sprintf("%s[%d]", field, i), false)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// listOrRows decodes a list of numbers or a list of lists of numbers.
+func (d *decoder) listOrRows(n *yaml.Node, field string) (Value, error) {
+	v := Value{Line: n.Line, IsList: true}
+	if n.Kind != yaml.SequenceNode {
+		return v, d.errf(n, field, "got %s, expected a list", describe(n))
+	}
+	if len(n.Content) > 0 && n.Content[0].Kind == yaml.SequenceNode {
+		v.Is2D = true
+		for i, c := range n.Content {
+			row, err := d.numbers(c, fmt.Sprintf("%s[%d]", field, i))
+			if err != nil {
+				return v, err
+			}
+			v.Rows = append(v.Rows, row)
+		}
+		return v, nil
+	}
+	nums, err := d.numbers(n, field)
+	v.Nums = nums
+	return v, err
+}
+
+// param decodes one class parameter by its schema kind.
+func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
+	v := Value{Line: n.Line}
+	var err error
+	switch p.Kind {
+	case Number:
+		v.Num, err = d.number(n, field, false)
+	case NumberOrInf:
+		v.Num, err = d.number(n, field, true)
+	case NumberOrNull:
+		if isNull(n) {
+			v.Null = true
+			return v, nil
+		}
+		v.Num, err = d.number(n, field, false)
+	case Integer:
+		var i int64
+		i, err = d.integer(n, field, math.MinInt32, math.MaxInt32)
+		v.Num = float64(i)
+	case PerNeuron, NumberList:
+		if n.Kind == yaml.SequenceNode {
+			v.IsList = true
+			v.Nums, err = d.numbers(n, field)
+			if err == nil && p.Kind == NumberList && len(v.Nums) == 0 {
+				err = d.errf(n, field, "empty list, expected at least one number")
+			}
+		} else {
+			v.Num, err = d.number(n, field, false)
+		}
+	case Bool:
+		v.Bool, err = d.boolean(n, field)
+	case Enum:
+		v.Str, err = d.str(n, field)
+		if err == nil && !contains(p.Choices, v.Str) {
+			err = d.errf(n, field, "got %q, expected one of %s", v.Str, strings.Join(p.Choices, ", "))
+		}
+	case Text, Path:
+		if isNull(n) {
+			v.Null = true
+			return v, nil
+		}
+		v.Str, err = d.str(n, field)
+	case NumberArray:
+		if isNull(n) {
+			v.Null = true
+			return v, nil
+		}
+		v, err = d.listOrRows(n, field)
+	case TimeList:
+		if n.Kind == yaml.SequenceNode {
+			v, err = d.listOrRows(n, field)
+		} else {
+			v.Num, err = d.number(n, field, false)
+		}
+	default:
+		err = d.errf(n, field, "parameter kind %v not decodable", p.Kind)
+	}
+	v.Line = n.Line
+	return v, err
+}
