@@ -12,18 +12,18 @@ import (
 type Kind int
 
 const (
-	Number      Kind = iota // one finite float
-	PerNeuron               // a number or a list with one number per unit
-	NumberList              // a number or a list of numbers (vector such as tau_syn)
-	Integer                 // a whole number
-	Bool                    // true or false
-	Enum                    // one of Choices
-	Text                    // a string, possibly null
-	NumberArray             // 1-D or 2-D array (CustomGenerator data)
-	TimeList                // a list of times, or a list of `size` lists (SpikeGenerator)
-	Path                    // a file path relative to the network file
-	NumberOrNull            // a number or null (tau_ref)
-	NumberOrInf             // a number or inf (stop)
+	Number       Kind = iota // one finite float
+	PerNeuron                // a number or a list with one number per unit
+	NumberList               // a number or a list of numbers (vector such as tau_syn)
+	Integer                  // a whole number
+	Bool                     // true or false
+	Enum                     // one of Choices
+	Text                     // a string, possibly null
+	NumberArray              // 1-D or 2-D array (CustomGenerator data)
+	TimeList                 // a list of times, or a list of `size` lists (SpikeGenerator)
+	Path                     // a file path relative to the network file
+	NumberOrNull             // a number or null (tau_ref)
+	NumberOrInf              // a number or inf (stop)
 )
 
 func (k Kind) String() string {

@@ -112,7 +112,6 @@ func Time(stamp int64, dt float64) float64 {
 	return math.Round(float64(stamp)*dt*1e9) / 1e9
 }
 
-func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 type writers struct {
 	net    *models.Network
@@ -273,4 +272,13 @@ func ReadCSV(path string) ([][]float64, error) {
 		rows = append(rows, row)
 	}
 	return rows, sc.Err()
+}
+
+// ReadInput reads an --input file by its extension: .csv (ReadCSV).
+func ReadInput(path string) ([][]float64, error) {
+	switch filepath.Ext(path) {
+	case ".csv":
+		return ReadCSV(path)
+	}
+	return nil, fmt.Errorf("%s: unknown input format; expected a .csv file", path)
 }
