@@ -88,6 +88,7 @@ const (
 	streamPopulation   = 1
 	streamConnectivity = 2
 	streamWeights      = 3
+	streamInit         = 4 // index: population<<8 | state
 )
 
 func stream(seed uint64, kind, index int) *rand.Rand {
@@ -308,7 +309,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		}
 		spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
 		if in, ok := pf["init"]; ok && !isNull(in) {
-			if err := applyInit(d, spec, in, f+".init"); err != nil {
+			if err := applyInit(d, spec, in, f+".init", net.Seed, i); err != nil {
 				return err
 			}
 		}
@@ -330,7 +331,9 @@ type initNamer interface{ InitNames() []string }
 
 type afterIniter interface{ afterInit(given map[string]bool) }
 
-func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string) error {
+// applyInit sets initial states: a number, a list of size, or a
+// distribution (Dist) drawn from the population's init stream.
+func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint64, popIndex int) error {
 	if !p.IsNeuron() {
 		return d.errf(n, f, "%s is a generator and has no initial state", p.Class.Name)
 	}
@@ -349,7 +352,14 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string) error {
 			return d.errf(k, ff, "unknown state of %s; expected one of %s", p.Class.Name, strings.Join(names, ", "))
 		}
 		var xs []float64
-		if vals[i].Kind == yaml.SequenceNode {
+		if vals[i].Kind == yaml.MappingNode {
+			ds, err := d.dist(vals[i], ff, true)
+			if err != nil {
+				return err
+			}
+			xs = make([]float64, p.Size)
+			ds.fill(xs, stream(seed, streamInit, popIndex<<8|stateIndex(names, k.Value)))
+		} else if vals[i].Kind == yaml.SequenceNode {
 			if xs, err = d.numbers(vals[i], ff); err != nil {
 				return err
 			}
@@ -373,6 +383,15 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string) error {
 		a.afterInit(given)
 	}
 	return nil
+}
+
+func stateIndex(names []string, s string) int {
+	for i, n := range names {
+		if n == s {
+			return i
+		}
+	}
+	return 0
 }
 
 var ruleFields = map[string][]string{
@@ -641,57 +660,11 @@ func (net *Network) loadWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir
 		if _, ok := m["npy"]; ok {
 			return d.errf(n, f+".npy", "weights from .npy files are not available in this version of spikeloop")
 		}
-		dn, ok := m["dist"]
-		if !ok {
-			return d.errf(n, f+".dist", "missing; expected {dist: normal, mean, std} or {dist: uniform, low, high}")
-		}
-		dist, err := d.str(dn, f+".dist")
+		ds, err := d.dist(n, f, false)
 		if err != nil {
 			return err
 		}
-		var fields []string
-		switch dist {
-		case "normal":
-			fields = []string{"dist", "mean", "std"}
-		case "uniform":
-			fields = []string{"dist", "low", "high"}
-		default:
-			return d.errf(dn, f+".dist", "unknown distribution %q; expected normal or uniform", dist)
-		}
-		got := map[string]float64{}
-		for i, k := range ks {
-			if !contains(fields, k.Value) {
-				return d.errf(k, f+"."+k.Value, "not a field of dist %s; expected %s", dist, strings.Join(fields, ", "))
-			}
-			if k.Value == "dist" {
-				continue
-			}
-			if got[k.Value], err = d.number(vs[i], f+"."+k.Value, false); err != nil {
-				return err
-			}
-		}
-		for _, fl := range fields[1:] {
-			if _, ok := m[fl]; !ok {
-				return d.errf(n, f+"."+fl, "missing; dist %s needs %s", dist, strings.Join(fields[1:], " and "))
-			}
-		}
-		rng := stream(net.Seed, streamWeights, s.Index)
-		switch dist {
-		case "normal":
-			if got["std"] < 0 {
-				return d.errf(m["std"], f+".std", "got %g, expected >= 0", got["std"])
-			}
-			for i := range s.Weights {
-				s.Weights[i] = got["mean"] + got["std"]*rng.NormFloat64()
-			}
-		case "uniform":
-			if got["high"] < got["low"] {
-				return d.errf(m["high"], f+".high", "got %g, expected >= low (%g)", got["high"], got["low"])
-			}
-			for i := range s.Weights {
-				s.Weights[i] = got["low"] + (got["high"]-got["low"])*rng.Float64()
-			}
-		}
+		ds.fill(s.Weights, stream(net.Seed, streamWeights, s.Index))
 	default:
 		return d.errf(n, f, "got %s, expected a number, a list, {dist: ...} or {npy: FILE}", describe(n))
 	}
