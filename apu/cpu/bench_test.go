@@ -1,0 +1,125 @@
+package cpu_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/cpu"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+func loadExample(b *testing.B, name string) *models.Network {
+	b.Helper()
+	net, err := models.LoadFile(filepath.Join("..", "..", "examples", name), models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return net
+}
+
+// runSeconds loads net and times one simulated second per iteration. The
+// network runs on across iterations; recorded spikes are drained (and
+// dropped) after each second, as `spikeloop sim` does in chunks.
+func runSeconds(b *testing.B, net *models.Network) (spikes int64) {
+	e := cpu.New()
+	if err := e.Load(net); err != nil {
+		b.Fatal(err)
+	}
+	steps := int(1000/net.Dt + 0.5)
+	var rec apu.Record
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.Advance(steps); err != nil {
+			b.Fatal(err)
+		}
+		e.Drain(&rec)
+		spikes += int64(len(rec.Spikes))
+	}
+	b.StopTimer()
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/simsec")
+	return spikes
+}
+
+// BenchmarkLIF100k: 100,000 LIF neurons, no synapses, 1 s at dt 0.1 ms
+// per iteration (examples/lif100k.yaml). Reports neuron-updates/s.
+func BenchmarkLIF100k(b *testing.B) {
+	net := loadExample(b, "lif100k.yaml")
+	spikes := runSeconds(b, net)
+	updates := float64(net.Populations[0].Size) * 10000 * float64(b.N)
+	b.ReportMetric(updates/b.Elapsed().Seconds(), "updates/s")
+	b.ReportMetric(float64(spikes)/float64(b.N), "spikes/simsec")
+}
+
+// BenchmarkCUBA: the Vogels-Abbott CUBA network of examples/cuba.yaml.
+// Reports wall seconds per simulated second and synaptic events/s.
+func BenchmarkCUBA(b *testing.B) {
+	benchCUBA(b, loadExample(b, "cuba.yaml"))
+}
+
+func benchCUBA(b *testing.B, net *models.Network) {
+	spikes := runSeconds(b, net)
+	// Events: every recorded spike times the out-degree of its neuron.
+	outdeg := map[string][]int32{}
+	for _, s := range net.Synapses {
+		d := outdeg[s.Pre.Name]
+		if d == nil {
+			d = make([]int32, s.Pre.Size)
+			outdeg[s.Pre.Name] = d
+		}
+		for _, c := range s.Conns {
+			d[c.Pre]++
+		}
+	}
+	var conns, n int64
+	for _, d := range outdeg {
+		for _, x := range d {
+			conns += int64(x)
+			n++
+		}
+	}
+	events := float64(spikes) * float64(conns) / float64(n) // mean out-degree
+	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(spikes)/float64(b.N), "spikes/simsec")
+	b.ReportMetric(b.Elapsed().Seconds()/events*1e9, "ns/event")
+}
+
+// BenchmarkCUBAScaling runs CUBA at 4,000, 16,000 and 64,000 neurons with
+// p = 80/N, so that each neuron keeps 80 inputs and the cost per synaptic
+// event should stay flat.
+func BenchmarkCUBAScaling(b *testing.B) {
+	for _, n := range []int{4000, 16000, 64000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchCUBA(b, cubaNetwork(b, n))
+		})
+	}
+}
+
+// cubaNetwork is examples/cuba.yaml with n neurons (4:1 E:I) and p = 80/n.
+func cubaNetwork(b *testing.B, n int) *models.Network {
+	ne, ni := n*4/5, n/5
+	p := 80.0 / float64(n)
+	cell := `{tau: 20.0, R: 0.08, V_rest: -49.0, V_th: -50.0, V_reset: -60.0, tau_ref: 5.0, tau_syn: [5.0, 10.0]}`
+	src := fmt.Sprintf(`version: 1
+dt: 0.1
+duration: 1000.0
+seed: 1
+populations:
+  exc: {model: ExpLIF, size: %d, params: %s, init: {V: {dist: uniform, low: -60.0, high: -50.0}}}
+  inh: {model: ExpLIF, size: %d, params: %s, init: {V: {dist: uniform, low: -60.0, high: -50.0}}}
+synapses:
+  - {pre: exc, post: exc, conn: {rule: fixed_prob, p: %[5]g}, weight: 20.25, delay: 0.1, receptor: 0}
+  - {pre: exc, post: inh, conn: {rule: fixed_prob, p: %[5]g}, weight: 20.25, delay: 0.1, receptor: 0}
+  - {pre: inh, post: exc, conn: {rule: fixed_prob, p: %[5]g}, weight: -112.5, delay: 0.1, receptor: 1}
+  - {pre: inh, post: inh, conn: {rule: fixed_prob, p: %[5]g}, weight: -112.5, delay: 0.1, receptor: 1}
+monitors:
+  - {population: exc, record: [spikes]}
+  - {population: inh, record: [spikes]}
+`, ne, cell, ni, cell, p)
+	net, err := models.Load([]byte(src), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return net
+}
