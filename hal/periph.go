@@ -1,0 +1,103 @@
+package hal
+
+import (
+	"fmt"
+	"log/slog"
+
+	"periph.io/x/conn/v3/driver/driverreg"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/host/v3"
+)
+
+// This file is the only place that touches periph's host drivers; it is
+// used for driver: periph. Everything it does after host.Init goes
+// through Open and the Host interface, which the tests exercise with
+// fakes and the emulated board.
+
+// DriverReport is what periph's host.Init said about each host driver:
+// the three outcomes of driver.Init.
+type DriverReport struct {
+	Loaded  []string // driver names
+	Skipped []string // "name: reason" (not relevant on this host)
+	Failed  []string // "name: reason" (relevant, but it did not start)
+}
+
+// OpenPeriph initialises periph's host drivers, logs every driver that
+// loaded, was skipped or failed, and opens cfg on the host's registries
+// (gpioreg for pins, spireg for SPI ports). A failed driver is not an
+// error by itself (periph reports it in the state, not as an error): the
+// board fails only if a configured pin or port is then missing, and the
+// log says which driver would have provided it.
+func OpenPeriph(cfg Config, log *slog.Logger) (*Board, error) {
+	if cfg.Driver != DriverPeriph {
+		return nil, &FieldError{Field: Root + ".driver", Err: fmt.Errorf("%q: OpenPeriph needs %q: %w", cfg.Driver, DriverPeriph, ErrInvalid)}
+	}
+	// Validate before touching the host, so a config error is reported
+	// even on a machine without GPIO.
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	state, err := host.Init()
+	if err != nil {
+		return nil, fmt.Errorf("hal: periph host.Init: %w", err)
+	}
+	rep := Report(state)
+	LogDrivers(log, rep)
+	b, err := Open(cfg, PeriphHost{})
+	if err != nil {
+		return nil, err
+	}
+	b.drivers = rep
+	return b, nil
+}
+
+// Report converts periph's driver state into a DriverReport.
+func Report(s *driverreg.State) *DriverReport {
+	r := &DriverReport{}
+	if s == nil {
+		return r
+	}
+	for _, d := range s.Loaded {
+		r.Loaded = append(r.Loaded, d.String())
+	}
+	for _, f := range s.Skipped {
+		r.Skipped = append(r.Skipped, f.String())
+	}
+	for _, f := range s.Failed {
+		r.Failed = append(r.Failed, f.String())
+	}
+	return r
+}
+
+// LogDrivers logs one line per driver: loaded at info, skipped at info
+// (with the reason), failed at warn (with the reason), and a summary.
+func LogDrivers(log *slog.Logger, r *DriverReport) {
+	if log == nil {
+		return
+	}
+	for _, d := range r.Loaded {
+		log.Info("periph driver loaded", "driver", d)
+	}
+	for _, d := range r.Skipped {
+		log.Info("periph driver skipped", "driver", d)
+	}
+	for _, d := range r.Failed {
+		log.Warn("periph driver failed", "driver", d)
+	}
+	log.Info("periph drivers", "loaded", len(r.Loaded), "skipped", len(r.Skipped), "failed", len(r.Failed))
+}
+
+// PeriphHost is the Host of the real board: periph's global pin and SPI
+// port registries, filled by host.Init.
+type PeriphHost struct{}
+
+// PinByName implements Host with gpioreg.ByName.
+func (PeriphHost) PinByName(name string) gpio.PinIO { return gpioreg.ByName(name) }
+
+// OpenSPI implements Host with spireg.Open.
+func (PeriphHost) OpenSPI(name string) (spi.PortCloser, error) { return spireg.Open(name) }
+
+var _ Host = PeriphHost{}
