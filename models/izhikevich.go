@@ -93,13 +93,15 @@ func (n *Izhikevich) Step(iext []float64, w [][]float64, spiked []int32) ([]int3
 			v += w0[i]
 		}
 		u := uo + h*n.a*(n.b*vo-uo)
+		// Checked before the spike test: an infinite V would otherwise
+		// pass as a spike and be reset, hiding the divergence.
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return spiked, &StateError{Neuron: i, State: "V", Value: v}
+		}
 		if v >= n.vTh {
 			v = n.c
 			u += n.d
 			spiked = append(spiked, int32(i))
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return spiked, &StateError{Neuron: i, State: "V", Value: v}
 		}
 		n.v[i], n.u[i] = v, u
 	}

@@ -112,7 +112,6 @@ func Time(stamp int64, dt float64) float64 {
 	return math.Round(float64(stamp)*dt*1e9) / 1e9
 }
 
-
 type writers struct {
 	net    *models.Network
 	spikes *csvFile

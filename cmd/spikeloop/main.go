@@ -277,5 +277,3 @@ func fmtDefault(v any) string {
 	}
 	return fmt.Sprint(v)
 }
-
-
