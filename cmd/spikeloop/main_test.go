@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// The README's first command works as written and writes what it says.
+func TestSimStarter(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCmd(t, "sim", filepath.Join("..", "..", "examples", "starter.yaml"), "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "simulated 100 ms (1000 steps)") {
+		t.Errorf("summary: %q", out)
+	}
+	spikes, err := os.ReadFile(filepath.Join(dir, "spikes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(spikes)), "\n")
+	if lines[0] != "population,neuron,time_ms" || len(lines) < 10 {
+		t.Fatalf("spikes.csv: header %q, %d lines", lines[0], len(lines))
+	}
+	v, err := os.ReadFile(filepath.Join(dir, "cells.V.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(v)), "\n")
+	if rows[0] != "time_ms,0,1,2,3,4" || rows[1] != "0,-70,-67,-64,-61,-58" || len(rows) != 1002 {
+		t.Errorf("cells.V.csv: header %q, first row %q, %d rows (want 1 + 1001)", rows[0], rows[1], len(rows))
+	}
+}
+
+func TestSimInputCSV(t *testing.T) {
+	dir := t.TempDir()
+	net := filepath.Join(dir, "net.yaml")
+	os.WriteFile(net, []byte(`version: 1
+duration: 1.0
+populations:
+  in: {model: InputTransmitter, size: 2}
+  cells: {model: LIF, size: 2, params: {V_th: 100.0}}
+synapses:
+  - {pre: in, post: cells, conn: {rule: one_to_one}, weight: 1.0}
+monitors:
+  - {population: in, record: [spikes]}
+  - {population: cells, record: [V]}
+`), 0o644)
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("0,1\n2,0\n0,0\n"), 0o644)
+	code, _, errs := runCmd(t, "sim", net, "--out", dir, "--input", "in="+in, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	spikes, _ := os.ReadFile(filepath.Join(dir, "spikes.csv"))
+	want := "population,neuron,time_ms\nin,1,0.1\nin,0,0.2\n"
+	if string(spikes) != want {
+		t.Errorf("spikes.csv:\n%s\nwant:\n%s", spikes, want)
+	}
+	// The value 2 of row 1 (step 1, stamp 0.2) reaches neuron 0 one step later.
+	v, _ := os.ReadFile(filepath.Join(dir, "cells.V.csv"))
+	rows := strings.Split(string(v), "\n")
+	if !strings.HasPrefix(rows[4], "0.3,-68,") {
+		t.Errorf("cells.V.csv row at 0.3 ms = %q, want V0 = -70 + 2", rows[4])
+	}
+}
+
+func TestUsageAndErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, 2, "usage"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"sim", "x.yaml"}, 2, "--out DIR is required"},
+		{[]string{"sim", "--out", "/tmp/x"}, 2, "exactly one network FILE"},
+		{[]string{"sim", "nonexistent.yaml", "--out", t.TempDir()}, 1, "no such file"},
+		{[]string{"sim", "a.yaml", "--out", "d", "--input", "bad"}, 2, "want NAME=FILE"},
+		{[]string{"check"}, 2, "exactly one network FILE"},
+		{[]string{"models", "Nope"}, 1, `unknown class "Nope"`},
+	}
+	for _, c := range cases {
+		code, _, errs := runCmd(t, c.args...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, errs, c.code, c.msg)
+		}
+	}
+}
+
+func TestCheckAndModels(t *testing.T) {
+	code, out, errs := runCmd(t, "check", filepath.Join("..", "..", "examples", "cuba.yaml"))
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"exc", "ExpLIF", "3200", "4000 units", "memory estimate"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCmd(t, "models")
+	if code != 0 {
+		t.Fatal("models failed")
+	}
+	for _, want := range []string{"LIF", "ExpLIF", "Izhikevich", "PoissonGenerator", "tau_syn", "EXP_EULER"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("models output lacks %q", want)
+		}
+	}
+}
