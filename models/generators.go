@@ -36,10 +36,21 @@ func windowParams() []Param {
 }
 
 // onGrid converts t (ms) to whole steps, or reports that t is off the
-// grid by more than 1e-9 ms.
+// grid by more than 1e-9 ms. A time of 2^63 steps or more saturates at
+// math.MaxInt64 (a step no run reaches): converting such a float to int64
+// is implementation-defined in Go (MinInt64 on amd64, MaxInt64 on arm64),
+// which turned stop: 1e20 into "never active" and start: 1e20 into
+// "always active" on amd64.
 func onGrid(t, h float64) (int64, bool) {
 	k := math.Round(t / h)
-	return int64(k), math.Abs(k*h-t) <= 1e-9
+	ok := math.Abs(k*h-t) <= 1e-9
+	switch {
+	case k >= math.MaxInt64: // float64(math.MaxInt64) is 2^63
+		return math.MaxInt64, ok
+	case k <= math.MinInt64:
+		return math.MinInt64, ok
+	}
+	return int64(k), ok
 }
 
 func buildWindow(b *Build) (window, error) {
