@@ -143,6 +143,7 @@ func runBioCase(t *testing.T, reg *models.Registry, dir string, c bioCase) {
 				worst, worstAt = d, r
 			}
 		}
+		t.Logf("neuron %s: %d spikes, worst |V - NEST| = %.3g mV at t = %g ms", neuron, len(got[neuron]), worst, times[worstAt])
 		if worst > vTol || math.IsNaN(worst) {
 			t.Errorf("neuron %s: V differs by %g mV at t = %g ms (got %g, want %g; tolerance %g)", neuron, worst, times[worstAt], g[worstAt], want[worstAt], vTol)
 		}
