@@ -16,6 +16,7 @@ import (
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/models"
+	"github.com/spikeloop/spikeloop/models/npy"
 )
 
 // Options control a run.
@@ -273,11 +274,31 @@ func ReadCSV(path string) ([][]float64, error) {
 	return rows, sc.Err()
 }
 
-// ReadInput reads an --input file by its extension: .csv (ReadCSV).
+// ReadInput reads an --input file by its extension: .csv (ReadCSV) or
+// .npy, a (T, size) array as numpy.save writes it (row k for step k).
 func ReadInput(path string) ([][]float64, error) {
 	switch filepath.Ext(path) {
 	case ".csv":
 		return ReadCSV(path)
+	case ".npy":
+		a, err := npy.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(a.Shape) != 2 {
+			return nil, fmt.Errorf("%s: shape %v, want (T, size): one row per step", path, a.Shape)
+		}
+		t, f := a.Shape[0], a.Shape[1]
+		rows := make([][]float64, t)
+		for k := range rows {
+			rows[k] = a.Data[k*f : (k+1)*f]
+			for i, x := range rows[k] {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, fmt.Errorf("%s: row %d, column %d: %g is not finite", path, k, i, x)
+				}
+			}
+		}
+		return rows, nil
 	}
-	return nil, fmt.Errorf("%s: unknown input format; expected a .csv file", path)
+	return nil, fmt.Errorf("%s: unknown input format; expected a .csv or .npy file", path)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spikeloop/spikeloop/models/npy"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -117,5 +119,46 @@ func TestCheckAndModels(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("models output lacks %q", want)
 		}
+	}
+}
+
+// An .npy input of shape (T, size) feeds the same rows as the CSV.
+func TestSimInputNpy(t *testing.T) {
+	dir := t.TempDir()
+	net := filepath.Join(dir, "net.yaml")
+	os.WriteFile(net, []byte(`version: 1
+duration: 0.5
+populations:
+  in: {model: InputTransmitter, size: 2}
+monitors:
+  - {population: in, record: [spikes]}
+`), 0o644)
+	in := filepath.Join(dir, "in.npy")
+	writeNpy(t, in, []int{3, 2}, []float64{0, 1, 2, 0, 0, 3})
+	code, _, errs := runCmd(t, "sim", net, "--out", dir, "--input", "in="+in, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	spikes, _ := os.ReadFile(filepath.Join(dir, "spikes.csv"))
+	want := "population,neuron,time_ms\nin,1,0.1\nin,0,0.2\nin,1,0.3\n"
+	if string(spikes) != want {
+		t.Errorf("spikes.csv:\n%s\nwant:\n%s", spikes, want)
+	}
+	bad := filepath.Join(dir, "bad.npy")
+	writeNpy(t, bad, []int{6}, []float64{0, 1, 2, 0, 0, 3})
+	if code, _, errs := runCmd(t, "sim", net, "--out", dir, "--input", "in="+bad); code != 1 || !strings.Contains(errs, "want (T, size)") {
+		t.Errorf("1-D input: exit %d, %q", code, errs)
+	}
+}
+
+func writeNpy(t *testing.T, path string, shape []int, data []float64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := npy.Write64(f, shape, data); err != nil {
+		t.Fatal(err)
 	}
 }
