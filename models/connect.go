@@ -62,6 +62,11 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 			}
 		}
 	case "fixed_indegree":
+		// Check n before sizing the result: a negative or huge n made the
+		// capacity r.N*nPost panic in makeslice instead of returning an error.
+		if r.N < 0 || r.N > nPre {
+			return nil, fmt.Errorf("n must be in [0, %d] (distinct pres available per post), got %d", nPre, r.N)
+		}
 		cand := make([]int32, 0, nPre)
 		out = make([]Conn, 0, r.N*nPost)
 		for j := 0; j < nPost; j++ {
