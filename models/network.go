@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/spikeloop/spikeloop/models/npy"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -76,10 +78,19 @@ type MonitorSpec struct {
 type Limits struct {
 	MaxUnits       int // total units over all populations
 	MaxConnections int // total connections over all synapse entries
+	// MaxPairs bounds the (pre, post) pairs one synapse entry's rule looks
+	// at (N_pre*N_post for all_to_all, fixed_prob and fixed_indegree), so
+	// that fixed_prob with a tiny p between two huge populations fails at
+	// load instead of drawing for hours. 0 means no bound of its own.
+	MaxPairs int64
 }
 
 // DefaultLimits fit a board with a few GiB of memory.
-var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000}
+var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000, MaxPairs: 10_000_000_000}
+
+// maxSteps bounds duration/dt: step numbers stay exact float64 integers
+// and fit an int64 with room to spare.
+const maxSteps = 1 << 53
 
 // Random stream kinds (CONVENTIONS.md, Randomness): every stream is
 // PCG(seed, kind<<32 | index) so that streams never overlap and changing
@@ -117,14 +128,22 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)
+		if errors.Is(err, io.EOF) {
+			return nil, &FileError{File: path, Line: 1, Msg: "empty file; expected a mapping with version, populations, ..."}
+		}
+		return nil, d.yamlErr(err)
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		return nil, d.errf(&extra, "", "a network file holds one YAML document, found a second")
+	case !errors.Is(err, io.EOF):
+		// The second document is not even valid YAML: still an error, not
+		// a file that loads because its tail was never looked at.
+		return nil, d.yamlErr(err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, d.errf(&doc, "", "empty file, expected a mapping with version, populations, ...")
+		return nil, d.errf(&doc, "", "empty file; expected a mapping with version, populations, ...")
 	}
 	root := doc.Content[0]
 	keys, vals, err := d.mapping(root, "", []string{"version", "dt", "duration", "seed", "populations", "synapses", "monitors"})
@@ -160,6 +179,9 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 		}
 		if _, on := onGrid(net.Duration, net.Dt); net.Duration < 0 || !on {
 			return nil, d.errf(n, "duration", "got %s, expected a multiple of dt (%g ms) >= 0", n.Value, net.Dt)
+		}
+		if net.Duration/net.Dt > maxSteps {
+			return nil, d.errf(n, "duration", "got %s, that is more than %d steps of dt (%g ms)", n.Value, int64(maxSteps), net.Dt)
 		}
 	}
 	if n, ok := field["seed"]; ok {
@@ -256,10 +278,11 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		if err != nil {
 			return err
 		}
-		total += int(size)
-		if total > lim.MaxUnits {
-			return d.errf(sn, f+".size", "the network now has %d units, more than the limit of %d", total, lim.MaxUnits)
+		// Compared before adding: int is 32 bits on the arm boards.
+		if int64(total)+size > int64(lim.MaxUnits) {
+			return d.errf(sn, f+".size", "got %d; the network would have %d units, more than the limit of %d", size, int64(total)+size, lim.MaxUnits)
 		}
+		total += int(size)
 		b := &Build{Pop: name, Size: int(size), Dt: net.Dt, Dir: dir, Class: class, Values: map[string]Value{},
 			Rand: stream(net.Seed, streamPopulation, i)}
 		paramsNode := vals[i]
@@ -359,12 +382,15 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint6
 			}
 			xs = make([]float64, p.Size)
 			ds.fill(xs, stream(seed, streamInit, popIndex<<8|stateIndex(names, k.Value)))
+			if err := d.allFinite(xs, vals[i], ff); err != nil {
+				return err
+			}
 		} else if vals[i].Kind == yaml.SequenceNode {
 			if xs, err = d.numbers(vals[i], ff); err != nil {
 				return err
 			}
 			if len(xs) != p.Size {
-				return d.errf(vals[i], ff, "has %d values, expected 1 or size %d", len(xs), p.Size)
+				return d.errf(vals[i], ff, "has %d values, expected one per unit (size %d), a number or a distribution", len(xs), p.Size)
 			}
 		} else {
 			x, err := d.number(vals[i], ff, false)
@@ -477,8 +503,14 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 		if s.Rule, err = d.connRule(cn, f+".conn"); err != nil {
 			return err
 		}
-		if est := estimateConns(s.Rule, s.Pre.Size, s.Post.Size); total+est > lim.MaxConnections {
-			return d.errf(cn, f+".conn", "would create about %d connections, the network's limit is %d", total+est, lim.MaxConnections)
+		if err := d.checkRule(s, cn, f+".conn"); err != nil {
+			return err
+		}
+		if est := estimateConns(s.Rule, s.Pre.Size, s.Post.Size); int64(total)+est > int64(lim.MaxConnections) {
+			return d.errf(cn, f+".conn", "would create about %d connections, the network's limit is %d", int64(total)+est, lim.MaxConnections)
+		}
+		if pairs := examinedPairs(s.Rule, s.Pre.Size, s.Post.Size); lim.MaxPairs > 0 && pairs > lim.MaxPairs {
+			return d.errf(cn, f+".conn", "rule %s would look at %d (pre, post) pairs (%d x %d), more than the limit of %d", s.Rule.Rule, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
 		}
 		s.Conns, err = Connect(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post, stream(net.Seed, streamConnectivity, idx))
 		if err != nil {
@@ -513,21 +545,95 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 	return nil
 }
 
-// estimateConns bounds a rule's connection count before creating it.
-func estimateConns(r ConnRule, nPre, nPost int) int {
+// estimateConns bounds a rule's connection count before creating it, in
+// int64 so that N_pre*N_post does not wrap on 32-bit boards.
+func estimateConns(r ConnRule, nPre, nPost int) int64 {
 	switch r.Rule {
 	case "one_to_one":
-		return nPre
+		return int64(nPre)
 	case "all_to_all":
-		return nPre * nPost
+		return int64(nPre) * int64(nPost)
 	case "fixed_prob":
-		return int(float64(nPre) * float64(nPost) * r.P)
+		return int64(float64(nPre) * float64(nPost) * r.P)
 	case "fixed_indegree":
-		return r.N * nPost
+		return int64(r.N) * int64(nPost)
 	case "fixed_total_num":
-		return r.N
+		return int64(r.N)
 	}
-	return len(r.Pairs)
+	return int64(len(r.Pairs))
+}
+
+// examinedPairs is the work of a rule whatever it connects: the pairs it
+// loops over (fixed_indegree builds its candidate list once per post).
+func examinedPairs(r ConnRule, nPre, nPost int) int64 {
+	switch r.Rule {
+	case "all_to_all", "fixed_prob", "fixed_indegree":
+		return int64(nPre) * int64(nPost)
+	}
+	return 0
+}
+
+// checkRule rejects, with the field at fault, what Connect would reject
+// (MODELS.md 12, errors column), so that Connect only ever gets rules it
+// can satisfy; fixed_total_num with more distinct pairs than exist would
+// otherwise draw forever.
+func (d *decoder) checkRule(s *SynapseSpec, cn *yaml.Node, f string) error {
+	r := s.Rule
+	nPre, nPost := int64(s.Pre.Size), int64(s.Post.Size)
+	noAutapses := s.Pre == s.Post && !r.AllowAutapses
+	field := func(name string) *yaml.Node {
+		for i := 0; i+1 < len(cn.Content); i += 2 {
+			if cn.Content[i].Value == name {
+				return cn.Content[i+1]
+			}
+		}
+		return cn
+	}
+	switch r.Rule {
+	case "one_to_one":
+		if nPre != nPost {
+			return d.errf(field("rule"), f+".rule", "one_to_one needs pre and post of equal size, %q has %d and %q has %d", s.Pre.Name, nPre, s.Post.Name, nPost)
+		}
+	case "fixed_indegree":
+		m := nPre
+		if noAutapses {
+			m--
+		}
+		if int64(r.N) > m {
+			why := ""
+			if noAutapses {
+				why = ", without autapses"
+			}
+			return d.errf(field("n"), f+".n", "got %d, expected at most %d: each post neuron gets n distinct pres and %q has %d%s", r.N, m, s.Pre.Name, nPre, why)
+		}
+	case "fixed_total_num":
+		allowed := nPre * nPost
+		if noAutapses {
+			allowed -= min(nPre, nPost)
+		}
+		if r.N > 0 && allowed == 0 {
+			return d.errf(field("n"), f+".n", "got %d, but no (pre, post) pair is allowed (a single neuron without autapses)", r.N)
+		}
+		if !r.MultiConn && int64(r.N) > allowed {
+			return d.errf(field("n"), f+".n", "got %d, expected at most the %d distinct (pre, post) pairs there are (or multi_conn: true)", r.N, allowed)
+		}
+	case "explicit":
+		pn := field("pairs")
+		for k, c := range r.Pairs {
+			pf := fmt.Sprintf("%s.pairs[%d]", f, k)
+			node := pn
+			if pn.Kind == yaml.SequenceNode && k < len(pn.Content) {
+				node = pn.Content[k]
+			}
+			if int64(c.Pre) >= nPre {
+				return d.errf(node, pf, "pre index %d is out of range; %q has %d units (0..%d)", c.Pre, s.Pre.Name, nPre, nPre-1)
+			}
+			if int64(c.Post) >= nPost {
+				return d.errf(node, pf, "post index %d is out of range; %q has %d neurons (0..%d)", c.Post, s.Post.Name, nPost, nPost-1)
+			}
+		}
+	}
+	return nil
 }
 
 func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
@@ -657,16 +763,66 @@ func (net *Network) loadWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir
 		for i, k := range ks {
 			m[k.Value] = vs[i]
 		}
-		if _, ok := m["npy"]; ok {
-			return d.errf(n, f+".npy", "weights from .npy files are not available in this version of spikeloop")
+		if pn, ok := m["npy"]; ok {
+			return net.loadNpyWeights(d, s, pn, f+".npy", dir, len(ks))
 		}
 		ds, err := d.dist(n, f, false)
 		if err != nil {
 			return err
 		}
 		ds.fill(s.Weights, stream(net.Seed, streamWeights, s.Index))
+		if err := d.allFinite(s.Weights, n, f); err != nil {
+			return err
+		}
 	default:
 		return d.errf(n, f, "got %s, expected a number, a list, {dist: ...} or {npy: FILE}", describe(n))
+	}
+	return nil
+}
+
+// loadNpyWeights reads a (pre x post) matrix saved by numpy.save
+// (NETWORK_FILE.md): entry [i][j] is the weight of pre i -> post j, and a
+// zero means no connection, so the rule must be all_to_all.
+func (net *Network) loadNpyWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir string, fields int) error {
+	if fields != 1 {
+		return d.errf(n, f, "{npy: FILE} takes no other fields")
+	}
+	name, err := d.str(n, f)
+	if err != nil {
+		return err
+	}
+	if s.Rule.Rule != "all_to_all" {
+		return d.errf(n, f, "weights from a matrix need conn: {rule: all_to_all} (zeros in the matrix mean no connection), got rule %s", s.Rule.Rule)
+	}
+	arr, err := npy.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return d.errf(n, f, "%v", err)
+	}
+	if len(arr.Shape) != 2 || arr.Shape[0] != s.Pre.Size || arr.Shape[1] != s.Post.Size {
+		return d.errf(n, f, "%s has shape %v, want (%d, %d): pre %q size x post %q size", name, arr.Shape, s.Pre.Size, s.Post.Size, s.Pre.Name, s.Post.Name)
+	}
+	conns, weights := s.Conns[:0], s.Weights[:0]
+	for _, c := range s.Conns {
+		w := arr.Data[int(c.Pre)*s.Post.Size+int(c.Post)]
+		if !finite(w) {
+			return d.errf(n, f, "%s: entry [%d, %d] is %g, want a finite number", name, c.Pre, c.Post, w)
+		}
+		if w != 0 {
+			conns = append(conns, c)
+			weights = append(weights, w)
+		}
+	}
+	s.Conns, s.Weights = conns, weights
+	return nil
+}
+
+// allFinite checks the values a distribution drew: {dist: uniform, low:
+// -1e308, high: 1e308} has high-low = +Inf and draws Inf and NaN.
+func (d *decoder) allFinite(xs []float64, n *yaml.Node, f string) error {
+	for i, x := range xs {
+		if !finite(x) {
+			return d.errf(n, f, "the distribution gave %g for entry %d; expected finite values (are the bounds or std too large?)", x, i)
+		}
 	}
 	return nil
 }
@@ -723,6 +879,11 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 	if mn.Kind != yaml.SequenceNode {
 		return d.errf(mn, "monitors", "got %s, expected a list of monitor entries", describe(mn))
 	}
+	// recorded maps "population.state" to the monitor that records it: a
+	// state is written to DIR/<population>.<state>.csv, so two monitors
+	// recording it would write one file. spikes go to one shared
+	// spikes.csv and may be asked for by several monitors.
+	recorded := map[string]int{}
 	for idx, en := range mn.Content {
 		f := fmt.Sprintf("monitors[%d]", idx)
 		ks, vs, err := d.mapping(en, f, []string{"population", "synapse", "record", "neurons", "every"})
@@ -781,6 +942,13 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 			}
 			if contains(mon.Record, s) {
 				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is listed twice", s)
+			}
+			if s != "spikes" {
+				key := p.Name + "." + s
+				if other, dup := recorded[key]; dup {
+					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q of population %q is already recorded by monitors[%d]; one monitor per state (both would write %s.csv), record it once with the union of the neurons", s, p.Name, other, key)
+				}
+				recorded[key] = idx
 			}
 			mon.Record = append(mon.Record, s)
 		}

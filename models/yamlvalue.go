@@ -1,8 +1,10 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -19,10 +21,30 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	where := e.File
+	if e.Line > 0 {
+		where = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %s", where, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", where, e.Field, e.Msg)
+}
+
+// yamlErrRE splits the YAML parser's "yaml: line 3: did not find ..." into
+// the line and the message.
+var yamlErrRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// yamlErr turns a YAML syntax error into a FileError with the line the
+// parser names (0 when it names none).
+func (d *decoder) yamlErr(err error) error {
+	msg := err.Error()
+	line := 0
+	if m := yamlErrRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	return &FileError{File: d.file, Line: line, Msg: "not valid YAML: " + msg}
 }
 
 // decoder walks yaml.Node trees and reports errors with file and line.
@@ -41,8 +63,11 @@ func (d *decoder) errf(n *yaml.Node, field, format string, args ...any) error {
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if n.Tag == "!!str" {
+		switch n.Tag {
+		case "!!str":
 			return strconv.Quote(n.Value)
+		case "!!null":
+			return "null" // also for an empty value ("key:" and nothing)
 		}
 		return n.Value
 	case yaml.SequenceNode:
@@ -126,11 +151,17 @@ func (d *decoder) number(n *yaml.Node, field string, inf bool) (float64, error) 
 	default:
 		if n.Tag == "!!int" {
 			var i int64
-			i, err = strconv.ParseInt(s, 0, 64)
-			x = float64(i)
+			if i, err = strconv.ParseInt(s, 0, 64); err == nil {
+				x = float64(i)
+			} else if errors.Is(err, strconv.ErrRange) {
+				x, err = strconv.ParseFloat(s, 64) // 18446744073709551615: an int, but too large for int64
+			}
 		} else {
 			x, err = strconv.ParseFloat(s, 64)
 		}
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, d.errf(n, field, "got %s, out of the range of a float64; expected a finite number", n.Value)
 	}
 	if err != nil {
 		return 0, d.errf(n, field, "%q is not a number", n.Value)
@@ -167,10 +198,16 @@ func (d *decoder) str(n *yaml.Node, field string) (string, error) {
 }
 
 func (d *decoder) boolean(n *yaml.Node, field string) (bool, error) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-		return false, d.errf(n, field, "got %s, expected true or false", describe(n))
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true, nil
+		case "false", "False", "FALSE":
+			return false, nil
+		}
 	}
-	return n.Value == "true" || n.Value == "True" || n.Value == "TRUE", nil
+	// An explicit "!!bool yes" has the bool tag but no YAML 1.2 bool value.
+	return false, d.errf(n, field, "got %s, expected true or false", describe(n))
 }
 
 func (d *decoder) numbers(n *yaml.Node, field string) ([]float64, error) {
