@@ -877,3 +877,21 @@ func TestGeneratorsEmitReportsActivity(t *testing.T) {
 		t.Error("SpikeGenerator: Emit's activity flag is wrong")
 	}
 }
+
+func TestPoissonAtRateLimit(t *testing.T) {
+	// dt 0.5 makes the limit exact: rate 1.4e6 Hz is lambda = 700, the
+	// largest allowed; exp(-700) is still a normal float, so the inversion
+	// must produce Poisson(700) counts (mean 700, Fano factor 1).
+	g := gtGen(t, "", "version: 1\ndt: 0.5\nseed: 3\npopulations:\n  g: {model: PoissonGenerator, size: 1, params: {rate: 1400000.0}}\n")
+	const N = 4000
+	mean, variance, _ := gtMoments(g, N, 0)
+	if sig := math.Sqrt(700.0 / N); math.Abs(mean-700) > 4*sig {
+		t.Errorf("lambda 700: mean %g, want within 4 sigma (%g) of 700", mean, 4*sig)
+	}
+	if sig := math.Sqrt(2.0 / N); math.Abs(variance/mean-1) > 4*sig {
+		t.Errorf("lambda 700: Fano factor %g, want within 4 sigma (%g) of 1", variance/mean, 4*sig)
+	}
+	if _, err := gtLoad(t, "", "version: 1\ndt: 0.5\npopulations:\n  g: {model: PoissonGenerator, size: 1, params: {rate: 1400002.0}}\n"); err == nil {
+		t.Error("rate*dt/1000 = 700.001 accepted")
+	}
+}
