@@ -62,8 +62,8 @@ type Layer struct {
 	// SNNEIF and SNNQIF.
 	deltaT, vT, a0, vc float32
 	// SNNKLIF.
-	k                       float32
-	scaleReset, decayInput  bool
+	k                      float32
+	scaleReset, decayInput bool
 	// SNNALIF: per-tau-entry constants, repeated every len(tauM) elements.
 	vth0, beta, eta, dt float32
 	tauM, tauAdp        []float32

@@ -13,10 +13,10 @@ type srmState struct {
 	// vrest is V_rest; theta is the threshold.
 	vrest float32
 
-	in   []float32 // K rows: the last K inputs; row inPos is the newest
+	in    []float32 // K rows: the last K inputs; row inPos is the newest
 	inPos int
-	z    []float32 // M-1 rows: the last M-1 spike indicators; row zPos is the newest
-	zPos int
+	z     []float32 // M-1 rows: the last M-1 spike indicators; row zPos is the newest
+	zPos  int
 
 	psp []float32 // scratch, one row
 }
