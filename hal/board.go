@@ -152,7 +152,8 @@ func Open(cfg Config, h Host) (*Board, error) {
 		if err := inPins[i].In(pull, edge); err != nil {
 			return fail(&FieldError{Field: fmt.Sprintf("%s.inputs[%d]", Root, i), Err: fmt.Errorf("%q: In(%s, %s): %w", in.Pin, pull, edge, err)})
 		}
-		b.inputs = append(b.inputs, &Input{name: in.Name, pin: in.Pin, p: inPins[i], edge: edge, closed: &b.closed})
+		poll, _ := inPins[i].(EdgePoller)
+		b.inputs = append(b.inputs, &Input{name: in.Name, pin: in.Pin, p: inPins[i], poll: poll, edge: edge, closed: &b.closed})
 	}
 	for i, p := range cfg.PWM {
 		f, _ := frequency(p.FrequencyHz)

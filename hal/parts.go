@@ -109,8 +109,18 @@ func (o *Output) halt() error { return o.Out(o.safe) }
 type Input struct {
 	name, pin string
 	p         gpio.PinIn
+	poll      EdgePoller // p, if it can poll; nil otherwise
 	edge      gpio.Edge
 	closed    *atomic.Bool
+}
+
+// EdgePoller is implemented by pins that can report a pending edge
+// without waiting (hal/sim's pins). Input.Edge uses it when the pin has
+// it; otherwise it calls WaitForEdge with a one-microsecond timeout,
+// whose cost (a deadline and a read, which allocate) is periph's.
+type EdgePoller interface {
+	// PollEdge reports and clears a pending edge; it never blocks.
+	PollEdge() bool
 }
 
 // Name is the part name from the config.
@@ -136,6 +146,9 @@ const edgePoll = time.Microsecond
 func (in *Input) Edge() bool {
 	if in.edge == gpio.NoEdge || in.closed.Load() {
 		return false
+	}
+	if in.poll != nil {
+		return in.poll.PollEdge()
 	}
 	return in.p.WaitForEdge(edgePoll)
 }

@@ -9,6 +9,8 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/pin"
+
+	"github.com/spikeloop/spikeloop/hal"
 )
 
 // Function of an emulated pin, as set by the last In, Out or PWM call.
@@ -154,6 +156,17 @@ func (p *Pin) WaitForEdge(timeout time.Duration) bool {
 	}
 }
 
+// PollEdge implements hal.EdgePoller: it reports and clears a pending
+// edge without waiting or allocating.
+func (p *Pin) PollEdge() bool {
+	select {
+	case <-p.edges:
+		return true
+	default:
+		return false
+	}
+}
+
 // Pull implements gpio.PinIn.
 func (p *Pin) Pull() gpio.Pull {
 	p.mu.Lock()
@@ -279,6 +292,7 @@ func (p *Pin) Fail(err error) {
 }
 
 var (
-	_ gpio.PinIO  = (*Pin)(nil)
-	_ pin.PinFunc = (*Pin)(nil)
+	_ gpio.PinIO     = (*Pin)(nil)
+	_ hal.EdgePoller = (*Pin)(nil)
+	_ pin.PinFunc    = (*Pin)(nil)
 )
