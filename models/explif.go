@@ -28,6 +28,7 @@ type ExpLIF struct {
 	isynSum   []float64 // scratch for the I_syn state
 	zero      []float64 // a row of zeros standing in for absent input
 	ieUniform bool      // every neuron has the same I_e
+	ode       *lifODE   // non-default method only
 }
 
 func newExpLIF(b *Build) (*ExpLIF, error) {
@@ -56,6 +57,9 @@ func newExpLIF(b *Build) (*ExpLIF, error) {
 	}
 	n.isynSum = make([]float64, b.Size)
 	n.zero = make([]float64, b.Size)
+	if c.method != ExpEuler {
+		n.ode = newLIFODE(c.method, h, &n.lifCommon, tauSyn)
+	}
 	n.ieUniform = true
 	for _, x := range c.ie {
 		n.ieUniform = n.ieUniform && x == c.ie[0]
@@ -108,6 +112,9 @@ func (n *ExpLIF) State(name string) []float64 {
 }
 
 func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	if n.method != ExpEuler {
+		return n.stepODE(iext, w, spiked)
+	}
 	if len(n.isyn) == 2 {
 		return n.step2(iext, w, spiked), nil
 	}

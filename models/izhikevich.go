@@ -12,7 +12,7 @@ func izhikevichClass() *Class {
 		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: 0.0, Constraint: "must be 0.0 (unused; the reset is c)"},
 		{Name: "I_e", Kind: PerNeuron, Unit: "pA", Default: 0.0, Doc: "constant input (used as a number, as in NEST)"},
 		{Name: "v_init", Kind: PerNeuron, Unit: "mV", Default: -65.0, Doc: "initial V; u starts at b*v_init"},
-		{Name: "method", Kind: Enum, Default: "EULER", Choices: []string{"EULER"}, Doc: "ODE method (EXP_EULER, RK4, RKF45 come with the ODE-methods issue)"},
+		methodParam(Euler),
 	}
 	return &Class{
 		Name:   "Izhikevich",
@@ -28,6 +28,7 @@ func izhikevichClass() *Class {
 type Izhikevich struct {
 	a, b, c, d, vTh, h float64
 	ie, v, u           []float64
+	ode                *izhODE // non-default method only
 }
 
 func newIzhikevich(bl *Build) (*Izhikevich, error) {
@@ -49,6 +50,13 @@ func newIzhikevich(bl *Build) (*Izhikevich, error) {
 	}
 	for i := range n.u {
 		n.u[i] = n.b * n.v[i]
+	}
+	m, err := parseMethod(bl)
+	if err != nil {
+		return nil, err
+	}
+	if m != Euler {
+		n.ode = newIzhODE(m, bl.Dt, n)
 	}
 	return n, nil
 }
@@ -77,6 +85,9 @@ func (n *Izhikevich) afterInit(given map[string]bool) {
 }
 
 func (n *Izhikevich) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	if n.ode != nil {
+		return n.stepODE(iext, w, spiked)
+	}
 	var w0 []float64
 	if len(w) > 0 {
 		w0 = w[0]

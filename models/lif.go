@@ -13,7 +13,7 @@ func lifParams() []Param {
 		{Name: "tau_ref", Kind: NumberOrNull, Unit: "ms", Default: 2.0, Constraint: ">= 0 or null (= 0)", Doc: "refractory period, rounded up to whole steps"},
 		{Name: "I_e", Kind: PerNeuron, Unit: "pA", Default: 0.0, Doc: "constant input current"},
 		{Name: "v_init", Kind: PerNeuron, Unit: "mV", Default: -70.0, Doc: "initial V"},
-		{Name: "method", Kind: Enum, Default: "EXP_EULER", Choices: []string{"EXP_EULER"}, Doc: "ODE method (EULER, RK4, RKF45 come with the ODE-methods issue)"},
+		methodParam(ExpEuler),
 	}
 }
 
@@ -34,6 +34,7 @@ type lifCommon struct {
 	vRest, vReset, vTh float64
 	tau, r             float64
 	refSteps           int32
+	method             Method    // EXP_EULER: the exact loops; others: stepODE (ode.go)
 	ie                 []float64 // I_e per neuron, pA
 	v                  []float64 // membrane potential, mV
 	ref                []int32   // refractory steps left
@@ -64,6 +65,9 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 	}
 	c.refSteps = refractorySteps(tr, b.Dt, b.IsNull("tau_ref"))
 	var err error
+	if c.method, err = parseMethod(b); err != nil {
+		return c, err
+	}
 	if c.ie, err = b.PerUnit("I_e"); err != nil {
 		return c, err
 	}
@@ -76,6 +80,7 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 type LIF struct {
 	lifCommon
 	p33, p30 float64
+	ode      *lifODE // non-default method only
 }
 
 func newLIF(b *Build) (*LIF, error) {
@@ -86,6 +91,9 @@ func newLIF(b *Build) (*LIF, error) {
 	n := &LIF{lifCommon: c}
 	n.p33 = math.Exp(-b.Dt / c.tau)
 	n.p30 = c.r * (1 - n.p33)
+	if c.method != ExpEuler {
+		n.ode = newLIFODE(c.method, b.Dt, &n.lifCommon, nil)
+	}
 	return n, nil
 }
 
@@ -104,6 +112,9 @@ func (n *LIF) State(name string) []float64 {
 // the inputs are split into variants so that a population without
 // synapses reads no empty buffers.
 func (n *LIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	if n.method != ExpEuler {
+		return n.stepODE(iext, w, spiked)
+	}
 	var w0 []float64
 	if len(w) > 0 {
 		w0 = w[0]

@@ -28,10 +28,7 @@ func referenceDir() string {
 // laterIssue lists models whose implementation belongs to an open issue;
 // their cases are skipped with that reason until the issue lands.
 var laterIssue = map[string]string{
-	"GLIF3":    "GLIF3 comes with the biophysical-models issue (#3)",
-	"GLIF3PSC": "GLIF3PSC comes with the biophysical-models issue (#3)",
-	"HH":       "HH comes with the biophysical-models issue (#3)",
-	"HHPSC":    "HHPSC comes with the biophysical-models issue (#3)",
+	"HHPSC": "HHPSC comes with the biophysical-models issue (#3)",
 }
 
 type bioCase struct {

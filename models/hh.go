@@ -1,0 +1,363 @@
+package models
+
+import (
+	"fmt"
+	"math"
+)
+
+// hhParams are the rows of MODELS.md 7 (HH); HHPSC adds tau_syn_e/i.
+func hhParams() []Param {
+	return []Param{
+		{Name: "V_th", Kind: Number, Unit: "mV", Default: 0.0, Doc: "a spike is the first step at or above V_th on the falling flank (NEST: fixed 0)"},
+		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: 0.0, Constraint: "must be 0.0 (unused)", Doc: "not used: HH is never reset"},
+		{Name: "c_m", Kind: Number, Unit: "pF", Default: 100.0, Constraint: "> 0", Doc: "membrane capacitance (NEST C_m)"},
+		{Name: "g_L", Kind: Number, Unit: "nS", Default: 30.0, Constraint: ">= 0", Doc: "leak conductance"},
+		{Name: "E_L", Kind: Number, Unit: "mV", Default: -54.402, Doc: "leak reversal potential"},
+		{Name: "g_Na", Kind: Number, Unit: "nS", Default: 12000.0, Constraint: ">= 0", Doc: "sodium peak conductance"},
+		{Name: "E_Na", Kind: Number, Unit: "mV", Default: 50.0, Doc: "sodium reversal potential"},
+		{Name: "g_K", Kind: Number, Unit: "nS", Default: 3600.0, Constraint: ">= 0", Doc: "potassium peak conductance"},
+		{Name: "E_K", Kind: Number, Unit: "mV", Default: -77.0, Doc: "potassium reversal potential"},
+		{Name: "I_e", Kind: PerNeuron, Unit: "pA", Default: 0.0, Doc: "constant input current"},
+		{Name: "tau_ref", Kind: NumberOrNull, Unit: "ms", Default: nil, Constraint: ">= 0 or null", Doc: "spike-detection dead time; null: one spike per excursion above V_th (NEST uses 2.0)"},
+		{Name: "v_init", Kind: PerNeuron, Unit: "mV", Default: -65.0, Doc: "initial V; m, h, n start at their steady state there"},
+		methodParam(RKF45),
+	}
+}
+
+func hhClass() *Class {
+	return &Class{
+		Name:   "HH",
+		Kind:   NeuronClass,
+		Doc:    "Hodgkin-Huxley, delta synapses (channel model of NEST hh_psc_alpha)",
+		Params: append(hhParams(), neuronBase()...),
+		States: []string{"V", "m", "h", "n"},
+		Build:  func(b *Build) (Population, error) { return newHH(b, false) },
+	}
+}
+
+func hhPSCClass() *Class {
+	ps := append(hhParams(),
+		Param{Name: "tau_syn_e", Kind: Number, Unit: "ms", Default: 0.2, Constraint: "> 0", Doc: "excitatory alpha-PSC time constant (weights > 0)"},
+		Param{Name: "tau_syn_i", Kind: Number, Unit: "ms", Default: 2.0, Constraint: "> 0", Doc: "inhibitory alpha-PSC time constant (weights <= 0)"},
+	)
+	return &Class{
+		Name:   "HHPSC",
+		Kind:   NeuronClass,
+		Doc:    "Hodgkin-Huxley with alpha-shaped PSCs chosen by weight sign (NEST hh_psc_alpha)",
+		Params: append(ps, neuronBase()...),
+		States: []string{"V", "m", "h", "n", "I_syn_e", "I_syn_i", "dI_syn_e", "dI_syn_i", "I_syn"},
+		Build:  func(b *Build) (Population, error) { return newHH(b, true) },
+	}
+}
+
+// SignSplitter is implemented by neuron models whose spike input goes to
+// a port chosen by the sign of each connection's weight, not by its
+// receptor (HHPSC, MODELS.md 8). If SplitsBySign is true the engine calls
+// Step with two rows: w[0] sums the connections with w > 0 and w[1] those
+// with w <= 0. Ports still returns 1, the only receptor a file may name.
+type SignSplitter interface {
+	SplitsBySign() bool
+}
+
+// Components of the HH state vector, in NEST's order.
+const (
+	hhV = iota
+	hhM
+	hhH
+	hhN
+	hhDIe // derivative state of the excitatory alpha PSC
+	hhIe  // excitatory PSC, pA
+	hhDIi
+	hhIi
+)
+
+var hhNames = []string{"V", "m", "h", "n", "dI_syn_e", "I_syn_e", "dI_syn_i", "I_syn_i"}
+
+// HH is MODELS.md 7 (psc false) or HHPSC, MODELS.md 8 (psc true).
+type HH struct {
+	psc      bool
+	vTh      float64
+	refSteps int32
+	latch    bool // tau_ref is null: one spike per excursion above V_th
+
+	ie   []float64
+	y    [][]float64 // [component][neuron], components hhV.. (4 or 8)
+	ref  []int32     // detection dead time left
+	arm  []bool      // V has been below V_th since the last spike
+	sum  []float64   // scratch for I_syn
+	pscE float64     // e/tau_syn_e
+	pscI float64     // e/tau_syn_i
+
+	rhs hhRHS
+	sol *odeSolver
+	buf []float64 // one neuron's state vector
+}
+
+var (
+	_ NeuronModel  = (*HH)(nil)
+	_ SignSplitter = (*HH)(nil)
+)
+
+func newHH(b *Build, psc bool) (*HH, error) {
+	if err := checkNeuronBase(b, 1); err != nil {
+		return nil, err
+	}
+	if b.IsNull("V_reset") || b.Float("V_reset") != 0 {
+		return nil, paramErr("V_reset", "must be 0.0 or absent for %s (unused: HH is never reset)", b.Class.Name)
+	}
+	n := &HH{psc: psc, vTh: b.Float("V_th")}
+	r := &n.rhs
+	r.cm, r.gL, r.eL = b.Float("c_m"), b.Float("g_L"), b.Float("E_L")
+	r.gNa, r.eNa, r.gK, r.eK = b.Float("g_Na"), b.Float("E_Na"), b.Float("g_K"), b.Float("E_K")
+	if !(r.cm > 0) {
+		return nil, paramErr("c_m", "must be > 0, got %g", r.cm)
+	}
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"g_L", r.gL}, {"g_Na", r.gNa}, {"g_K", r.gK}} {
+		if !(c.v >= 0) {
+			return nil, paramErr(c.name, "must be >= 0, got %g", c.v)
+		}
+	}
+	tr := b.Float("tau_ref")
+	n.latch = b.IsNull("tau_ref")
+	if !n.latch && !(tr >= 0) {
+		return nil, paramErr("tau_ref", "must be >= 0 or null, got %g", tr)
+	}
+	n.refSteps = refractorySteps(tr, b.Dt, n.latch)
+	dim := 4
+	if psc {
+		dim = 8
+		r.tauE, r.tauI = b.Float("tau_syn_e"), b.Float("tau_syn_i")
+		if !(r.tauE > 0) {
+			return nil, paramErr("tau_syn_e", "must be > 0, got %g", r.tauE)
+		}
+		if !(r.tauI > 0) {
+			return nil, paramErr("tau_syn_i", "must be > 0, got %g", r.tauI)
+		}
+		n.pscE, n.pscI = math.E/r.tauE, math.E/r.tauI
+	}
+	r.psc = psc
+	m, err := parseMethod(b)
+	if err != nil {
+		return nil, err
+	}
+	if n.ie, err = b.PerUnit("I_e"); err != nil {
+		return nil, err
+	}
+	size := b.Size
+	n.y = make([][]float64, dim)
+	for c := range n.y {
+		n.y[c] = make([]float64, size)
+	}
+	n.ref = make([]int32, size)
+	n.arm = make([]bool, size)
+	for i := range n.arm {
+		n.arm[i] = true
+	}
+	n.sum = make([]float64, size)
+	n.buf = make([]float64, dim)
+	n.sol = newODESolver(m, b.Dt, dim, size, &n.rhs)
+	if err := initV(b, n.y[hhV]); err != nil {
+		return nil, err
+	}
+	n.steadyGates(map[string]bool{})
+	return n, nil
+}
+
+// steadyGates sets every gate not given in `init` to its steady state
+// alpha/(alpha+beta) at the neuron's initial V (MODELS.md 7).
+func (n *HH) steadyGates(given map[string]bool) {
+	for i, v := range n.y[hhV] {
+		r := hhRates(v)
+		if !given["m"] {
+			n.y[hhM][i] = r.am / (r.am + r.bm)
+		}
+		if !given["h"] {
+			n.y[hhH][i] = r.ah / (r.ah + r.bh)
+		}
+		if !given["n"] {
+			n.y[hhN][i] = r.an / (r.an + r.bn)
+		}
+	}
+}
+
+// afterInit recomputes the gates from an `init` V unless they were given.
+func (n *HH) afterInit(given map[string]bool) { n.steadyGates(given) }
+
+// initError rejects initial gates outside [0, 1].
+func (n *HH) initError(given map[string]bool) (state string, err error) {
+	for _, g := range []struct {
+		name string
+		c    int
+	}{{"m", hhM}, {"h", hhH}, {"n", hhN}} {
+		if !given[g.name] {
+			continue
+		}
+		for i, x := range n.y[g.c] {
+			if !(x >= 0 && x <= 1) {
+				return g.name, fmt.Errorf("neuron %d: a gating variable must be in [0, 1], got %g", i, x)
+			}
+		}
+	}
+	return "", nil
+}
+
+func (n *HH) Size() int            { return len(n.ie) }
+func (n *HH) Ports() int           { return 1 }
+func (n *HH) SplitsBySign() bool   { return n.psc }
+func (n *HH) InitNames() []string  { return n.names(false) }
+func (n *HH) StateNames() []string { return n.names(true) }
+func (n *HH) names(sum bool) []string {
+	s := []string{"V", "m", "h", "n"}
+	if n.psc {
+		s = append(s, "I_syn_e", "I_syn_i", "dI_syn_e", "dI_syn_i")
+		if sum {
+			s = append(s, "I_syn")
+		}
+	}
+	return s
+}
+
+func (n *HH) State(name string) []float64 {
+	switch name {
+	case "V":
+		return n.y[hhV]
+	case "m":
+		return n.y[hhM]
+	case "h":
+		return n.y[hhH]
+	case "n":
+		return n.y[hhN]
+	}
+	if !n.psc {
+		return nil
+	}
+	switch name {
+	case "I_syn_e":
+		return n.y[hhIe]
+	case "I_syn_i":
+		return n.y[hhIi]
+	case "dI_syn_e":
+		return n.y[hhDIe]
+	case "dI_syn_i":
+		return n.y[hhDIi]
+	case "I_syn":
+		for i := range n.sum {
+			n.sum[i] = n.y[hhIe][i] + n.y[hhIi][i]
+		}
+		return n.sum
+	}
+	return nil
+}
+
+// Step is MODELS.md 7/8: advance the state with the method (no clamp,
+// ever), apply the spike input, then NEST's spike rule (at or above V_th
+// and falling), with the latch when tau_ref is null.
+func (n *HH) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	y, buf := n.y, n.buf
+	w0, w1 := port(w, 0), port(w, 1)
+	for i := range n.ie {
+		for c := range buf {
+			buf[c] = y[c][i]
+		}
+		vOld := buf[hhV]
+		n.rhs.in = n.ie[i] + at(iext, i)
+		if err := n.sol.advance(i, buf); err != nil {
+			return spiked, fmt.Errorf("neuron %d: %w", i, err)
+		}
+		if err := checkFinite(i, buf, hhNames); err != nil {
+			return spiked, err
+		}
+		if n.psc {
+			// Sign-split input (SignSplitter): w0 > 0 excitatory, w1 <= 0 inhibitory.
+			buf[hhDIe] += n.pscE * at(w0, i)
+			buf[hhDIi] += n.pscI * at(w1, i)
+		} else {
+			buf[hhV] += at(w0, i) // delta input, also during the dead time
+		}
+		for c := range buf {
+			y[c][i] = buf[c]
+		}
+		v := buf[hhV]
+		if v < n.vTh {
+			n.arm[i] = true
+		}
+		if n.ref[i] > 0 {
+			n.ref[i]--
+		} else if v >= n.vTh && vOld > v && (n.arm[i] || !n.latch) {
+			n.ref[i] = n.refSteps
+			n.arm[i] = false
+			spiked = append(spiked, int32(i))
+		}
+	}
+	return spiked, nil
+}
+
+// hhRHS is the right-hand side of NEST's hh_psc_alpha_dynamics, with the
+// removable singularities of alpha_m and alpha_n filled in.
+type hhRHS struct {
+	cm, gL, eL, gNa, eNa, gK, eK float64
+	tauE, tauI                   float64
+	psc                          bool
+	in                           float64 // I(k) = I_e + I_ext(k)
+}
+
+type rates struct{ am, bm, ah, bh, an, bn float64 }
+
+// hhRates are the channel rate functions of MODELS.md 7 at V.
+func hhRates(v float64) rates {
+	var r rates
+	x := v + 40
+	if x == 0 {
+		r.am = 1
+	} else {
+		r.am = 0.1 * x / -math.Expm1(-x/10)
+	}
+	r.bm = 4 * math.Exp(-(v+65)/18)
+	r.ah = 0.07 * math.Exp(-(v+65)/20)
+	r.bh = 1 / (1 + math.Exp(-(v+35)/10))
+	x = v + 55
+	if x == 0 {
+		r.an = 0.1
+	} else {
+		r.an = 0.01 * x / -math.Expm1(-x/10)
+	}
+	r.bn = 0.125 * math.Exp(-(v+65)/80)
+	return r
+}
+
+func (s *hhRHS) deriv(y, dy []float64) {
+	v, m, h, n := y[hhV], y[hhM], y[hhH], y[hhN]
+	r := hhRates(v)
+	iNa := s.gNa * m * m * m * h * (v - s.eNa)
+	iK := s.gK * n * n * n * n * (v - s.eK)
+	iL := s.gL * (v - s.eL)
+	if s.psc {
+		dIe, iE, dIi, iI := y[hhDIe], y[hhIe], y[hhDIi], y[hhIi]
+		dy[hhV] = (-(iNa + iK + iL) + s.in + iE + iI) / s.cm
+		dy[hhDIe] = -dIe / s.tauE
+		dy[hhIe] = dIe - iE/s.tauE
+		dy[hhDIi] = -dIi / s.tauI
+		dy[hhIi] = dIi - iI/s.tauI
+	} else {
+		dy[hhV] = (-(iNa + iK + iL) + s.in) / s.cm
+	}
+	dy[hhM] = r.am*(1-m) - r.bm*m
+	dy[hhH] = r.ah*(1-h) - r.bh*h
+	dy[hhN] = r.an*(1-n) - r.bn*n
+}
+
+func (s *hhRHS) diagJac(y, j []float64) {
+	v, m, h, n := y[hhV], y[hhM], y[hhH], y[hhN]
+	r := hhRates(v)
+	j[hhV] = -(s.gNa*m*m*m*h + s.gK*n*n*n*n + s.gL) / s.cm
+	j[hhM] = -(r.am + r.bm)
+	j[hhH] = -(r.ah + r.bh)
+	j[hhN] = -(r.an + r.bn)
+	if s.psc {
+		j[hhDIe], j[hhIe] = -1/s.tauE, -1/s.tauE
+		j[hhDIi], j[hhIi] = -1/s.tauI, -1/s.tauI
+	}
+}

@@ -1,0 +1,502 @@
+package models
+
+import (
+	"fmt"
+	"math"
+)
+
+// Method is an ODE solver method (MODELS.md 2).
+type Method int
+
+const (
+	Euler    Method = iota // one forward-Euler step of length h
+	ExpEuler               // exact propagators (linear models) or phi(J h) form (nonlinear)
+	RK4                    // classical 4-stage Runge-Kutta, one step of length h
+	RKF45                  // GSL rkf45 with NEST's step control, step size carried over
+)
+
+// methodNames are the network-file spellings, indexed by Method. Every
+// model on MODELS.md 2.2 accepts all four, so this is also the Choices
+// list of every `method` parameter.
+var methodNames = []string{"EULER", "EXP_EULER", "RK4", "RKF45"}
+
+func (m Method) String() string {
+	if int(m) < len(methodNames) {
+		return methodNames[m]
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// methodParam is the schema row of `method` with the model's default.
+func methodParam(def Method) Param {
+	return Param{Name: "method", Kind: Enum, Default: def.String(), Choices: methodNames,
+		Doc: "ODE solver (MODELS.md 2); NEST parity holds for the default"}
+}
+
+// parseMethod reads `method`. The decoder has already checked it against
+// Choices, so an unknown name here is a schema mistake, still reported
+// as a parameter error.
+func parseMethod(b *Build) (Method, error) {
+	s := b.Str("method")
+	for i, n := range methodNames {
+		if s == n {
+			return Method(i), nil
+		}
+	}
+	return 0, paramErr("method", "got %q, expected one of EULER, EXP_EULER, RK4, RKF45", s)
+}
+
+// odeRHS is the right-hand side of one neuron's ODE, dy/dt = f(y), with
+// the inputs of the step held constant. The model sets its inputs (and
+// whether clamped components are frozen) on the object before each call
+// of odeSolver.advance; deriv must not allocate.
+type odeRHS interface {
+	deriv(y, dy []float64)
+}
+
+// diagJacobian is implemented by nonlinear models for EXP_EULER: it writes
+// J_i = df_i/dy_i at y (MODELS.md 2). Linear models use their exact
+// propagators for EXP_EULER and never reach the generic solver with it.
+type diagJacobian interface {
+	diagJac(y, j []float64)
+}
+
+// Standard control of NEST's hh_psc_alpha: gsl_odeiv_control_y_new(1e-3, 0).
+const (
+	rkfEpsAbs = 1e-3
+	dblMin    = 2.2250738585072014e-308 // DBL_MIN, GSL's floor for rmax
+	// rkfMaxAttempts bounds the attempts within one simulation step. GSL
+	// has no bound; a state that diverges can otherwise shrink the step to
+	// one ulp of t and take ~1e15 attempts. No well-posed neuron comes
+	// near it (HH at 1000 pA takes a few per step).
+	rkfMaxAttempts = 1 << 20
+)
+
+// odeSolver advances one neuron's state vector by one simulation step with
+// a generic method. One solver serves a whole population: the scratch
+// vectors are allocated once, and RKF45's carried step size is kept per
+// neuron.
+type odeSolver struct {
+	method Method
+	h      float64
+	sys    odeRHS
+	jac    diagJacobian // EXP_EULER only
+	hi     []float64    // RKF45: per-neuron integration step, starts at h
+
+	y0, tmp, ynew, yerr    []float64
+	k1, k2, k3, k4, k5, k6 []float64
+}
+
+// newODESolver makes a solver for a population of size neurons whose state
+// vector has dim components. For EXP_EULER sys must also implement
+// diagJacobian.
+func newODESolver(m Method, h float64, dim, size int, sys odeRHS) *odeSolver {
+	s := &odeSolver{method: m, h: h, sys: sys}
+	if m == ExpEuler {
+		j, ok := sys.(diagJacobian)
+		if !ok {
+			panic(fmt.Sprintf("models: %T has no diagonal Jacobian for EXP_EULER", sys))
+		}
+		s.jac = j
+	}
+	if m == RKF45 {
+		s.hi = make([]float64, size)
+		for i := range s.hi {
+			s.hi[i] = h
+		}
+	}
+	// One backing array keeps the scratch of a neuron together in cache.
+	buf := make([]float64, 10*dim)
+	next := func() []float64 { v := buf[:dim:dim]; buf = buf[dim:]; return v }
+	s.y0, s.tmp, s.ynew, s.yerr = next(), next(), next(), next()
+	s.k1, s.k2, s.k3, s.k4, s.k5, s.k6 = next(), next(), next(), next(), next(), next()
+	return s
+}
+
+// advance moves y (neuron i's state, len dim) from t_k to t_{k+1}. It
+// fails only when RKF45 cannot finish the step (rkfMaxAttempts).
+func (s *odeSolver) advance(i int, y []float64) error {
+	switch s.method {
+	case Euler:
+		s.euler(y)
+	case ExpEuler:
+		s.expEuler(y)
+	case RK4:
+		s.rk4(y)
+	case RKF45:
+		return s.rkf45(i, y)
+	}
+	return nil
+}
+
+func (s *odeSolver) euler(y []float64) {
+	f := s.k1[:len(y)]
+	s.sys.deriv(y, f)
+	h := s.h
+	for j := range y {
+		y[j] += h * f[j]
+	}
+}
+
+// expEuler is y_i += h*phi(J_i h)*f_i(y), J and f both at the start of the step.
+func (s *odeSolver) expEuler(y []float64) {
+	f, jd := s.k1[:len(y)], s.k2[:len(y)]
+	s.sys.deriv(y, f)
+	s.jac.diagJac(y, jd)
+	h := s.h
+	for j := range y {
+		y[j] += h * phi(jd[j]*h) * f[j]
+	}
+}
+
+// phi is expm1(z)/z with its limit 1 at 0 (MODELS.md 2).
+func phi(z float64) float64 {
+	if math.Abs(z) < 1e-10 {
+		return 1
+	}
+	return math.Expm1(z) / z
+}
+
+func (s *odeSolver) rk4(y []float64) {
+	n := len(y)
+	k1, k2, k3, k4, tmp := s.k1[:n], s.k2[:n], s.k3[:n], s.k4[:n], s.tmp[:n]
+	h := s.h
+	s.sys.deriv(y, k1)
+	for j := range tmp {
+		tmp[j] = y[j] + (h/2)*k1[j]
+	}
+	s.sys.deriv(tmp, k2)
+	for j := range tmp {
+		tmp[j] = y[j] + (h/2)*k2[j]
+	}
+	s.sys.deriv(tmp, k3)
+	for j := range tmp {
+		tmp[j] = y[j] + h*k3[j]
+	}
+	s.sys.deriv(tmp, k4)
+	for j := range y {
+		y[j] = y[j] + (h/6)*(k1[j]+2*k2[j]+2*k3[j]+k4[j])
+	}
+}
+
+// rkf45 is MODELS.md 2.1: gsl_odeiv_evolve_apply called repeatedly until
+// the simulation step is covered, with GSL's rkf45 stepper and the
+// standard control (eps_abs 1e-3, eps_rel 0), as NEST's hh_psc_alpha does.
+// The carried step hi may exceed h; it is only truncated for the attempt.
+func (s *odeSolver) rkf45(i int, y []float64) error {
+	n := len(y)
+	y0, k1, ynew, yerr := s.y0[:n], s.k1[:n], s.ynew[:n], s.yerr[:n]
+	h := s.h
+	hi := s.hi[i]
+	attempts := 0
+	for t := 0.0; t < h; {
+		// One gsl_odeiv_evolve_apply call from t0.
+		t0 := t
+		copy(y0, y)
+		s.sys.deriv(y0, k1) // rkf45 can use dydt_in: k1 is shared by all attempts
+		var tnew float64
+		for {
+			attempts++
+			if attempts > rkfMaxAttempts {
+				s.hi[i] = hi
+				return fmt.Errorf("RKF45 needed more than %d attempts in one step (last step size %g ms)", rkfMaxAttempts, hi)
+			}
+			hs, final := hi, false
+			if hs > h-t0 {
+				hs, final = h-t0, true
+			}
+			s.fehlberg(y0, hs, ynew, yerr)
+			if final {
+				tnew = h
+			} else {
+				tnew = t0 + hs
+			}
+			// std_control_hadjust with a_y = 1, a_dydt = 0, eps_rel = 0:
+			// D0 = eps_abs. A NaN error compares false and is skipped, as
+			// with GSL_MAX_DBL.
+			rmax := dblMin
+			for _, e := range yerr {
+				if r := math.Abs(e) / rkfEpsAbs; r > rmax {
+					rmax = r
+				}
+			}
+			if rmax > 1.1 {
+				q := 0.9 / math.Pow(rmax, 1.0/5) // ord = 5
+				if q < 0.2 {
+					q = 0.2
+				}
+				hnew := q * hs
+				// evolve.c: retry only if h really shrank and still moves t.
+				if hnew < hs && tnew+hnew != tnew {
+					hi = hnew
+					continue
+				}
+				hi = hs
+			} else if rmax < 0.5 {
+				q := 0.9 / math.Pow(rmax, 1.0/(5+1.0))
+				if q > 5 {
+					q = 5
+				}
+				if q < 1 {
+					q = 1
+				}
+				hi = q * hs
+			} else {
+				hi = hs
+			}
+			break
+		}
+		copy(y, ynew)
+		t = tnew
+	}
+	s.hi[i] = hi
+	return nil
+}
+
+// Fehlberg coefficients exactly as GSL's rkf45.c writes them. Untyped
+// constant quotients round once to float64, like C's double division.
+const (
+	rkfA0 = 1.0 / 4.0
+
+	rkfB30, rkfB31 = 3.0 / 32.0, 9.0 / 32.0
+
+	rkfB40, rkfB41, rkfB42 = 1932.0 / 2197.0, -7200.0 / 2197.0, 7296.0 / 2197.0
+
+	rkfB50, rkfB51, rkfB52, rkfB53 = 8341.0 / 4104.0, -32832.0 / 4104.0, 29440.0 / 4104.0, -845.0 / 4104.0
+
+	rkfB60, rkfB61, rkfB62, rkfB63, rkfB64 = -6080.0 / 20520.0, 41040.0 / 20520.0, -28352.0 / 20520.0, 9295.0 / 20520.0, -5643.0 / 20520.0
+
+	rkfC1, rkfC3, rkfC4, rkfC5, rkfC6 = 902880.0 / 7618050.0, 3953664.0 / 7618050.0, 3855735.0 / 7618050.0, -1371249.0 / 7618050.0, 277020.0 / 7618050.0
+
+	rkfE1, rkfE3, rkfE4, rkfE5, rkfE6 = 1.0 / 360.0, -128.0 / 4275.0, -2197.0 / 75240.0, 1.0 / 50.0, 2.0 / 55.0
+)
+
+// fehlberg is one rkf45_apply from y with step hs and k1 = f(y) already in
+// s.k1; it writes the 5th-order... in GSL's words the "4th order" result
+// ynew and the error estimate yerr. Sums run left to right as in rkf45.c,
+// so that the rounding, and with it every step-size decision, matches.
+func (s *odeSolver) fehlberg(y []float64, hs float64, ynew, yerr []float64) {
+	n := len(y)
+	k1, k2, k3, k4, k5, k6, tmp := s.k1[:n], s.k2[:n], s.k3[:n], s.k4[:n], s.k5[:n], s.k6[:n], s.tmp[:n]
+	for j := range tmp {
+		tmp[j] = y[j] + rkfA0*hs*k1[j]
+	}
+	s.sys.deriv(tmp, k2)
+	for j := range tmp {
+		tmp[j] = y[j] + hs*(rkfB30*k1[j]+rkfB31*k2[j])
+	}
+	s.sys.deriv(tmp, k3)
+	for j := range tmp {
+		tmp[j] = y[j] + hs*(rkfB40*k1[j]+rkfB41*k2[j]+rkfB42*k3[j])
+	}
+	s.sys.deriv(tmp, k4)
+	for j := range tmp {
+		tmp[j] = y[j] + hs*(rkfB50*k1[j]+rkfB51*k2[j]+rkfB52*k3[j]+rkfB53*k4[j])
+	}
+	s.sys.deriv(tmp, k5)
+	for j := range tmp {
+		tmp[j] = y[j] + hs*(rkfB60*k1[j]+rkfB61*k2[j]+rkfB62*k3[j]+rkfB63*k4[j]+rkfB64*k5[j])
+	}
+	s.sys.deriv(tmp, k6)
+	for j := range ynew {
+		d := rkfC1*k1[j] + rkfC3*k3[j] + rkfC4*k4[j] + rkfC5*k5[j] + rkfC6*k6[j]
+		ynew[j] = y[j] + hs*d
+	}
+	for j := range yerr {
+		yerr[j] = hs * (rkfE1*k1[j] + rkfE3*k3[j] + rkfE4*k4[j] + rkfE5*k5[j] + rkfE6*k6[j])
+	}
+}
+
+// checkFinite returns a *StateError for the first component of y (named
+// by names) that is NaN or infinite.
+func checkFinite(i int, y []float64, names []string) error {
+	for j, x := range y {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return &StateError{Neuron: i, State: names[j], Value: x}
+		}
+	}
+	return nil
+}
+
+// --- LIF, ExpLIF and Izhikevich with a non-default method -----------------
+//
+// Their Step keeps the default method's hand-written loop and branches
+// here for the others (MODELS.md 2.2). The state is gathered into the
+// solver's vector, advanced, and scattered back.
+
+// lifRHS is the right-hand side of LIF (no ports) and ExpLIF:
+// y = (V, I_syn_0, ..., I_syn_{K-1}).
+type lifRHS struct {
+	vRest, r, tau float64
+	tauSyn        []float64
+	in            float64 // I(k)
+	frozen        bool    // refractory: V is clamped
+}
+
+func (s *lifRHS) deriv(y, dy []float64) {
+	isyn := 0.0
+	for r, ts := range s.tauSyn {
+		isyn += y[1+r]
+		dy[1+r] = -y[1+r] / ts
+	}
+	if s.frozen {
+		dy[0] = 0
+		return
+	}
+	dy[0] = (-(y[0] - s.vRest) + s.r*(isyn+s.in)) / s.tau
+}
+
+// lifODE is the generic-method state of a LIF or ExpLIF population.
+type lifODE struct {
+	rhs   lifRHS
+	sol   *odeSolver
+	y     []float64
+	names []string // state names by vector component, for errors
+}
+
+func newLIFODE(m Method, h float64, c *lifCommon, tauSyn []float64) *lifODE {
+	o := &lifODE{rhs: lifRHS{vRest: c.vRest, r: c.r, tau: c.tau, tauSyn: tauSyn}}
+	dim := 1 + len(tauSyn)
+	o.sol = newODESolver(m, h, dim, len(c.v), &o.rhs)
+	o.y = make([]float64, dim)
+	o.names = []string{"V"}
+	for r := range tauSyn {
+		o.names = append(o.names, fmt.Sprintf("I_syn_%d", r))
+	}
+	return o
+}
+
+// stepODE is LIF's step with a generic method (MODELS.md 3): V is
+// advanced unless refractory, then W_0 is added unless refractory.
+func (n *LIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	w0 := port(w, 0)
+	o := n.ode
+	for i := range n.v {
+		if n.ref[i] == 0 {
+			o.rhs.in = n.ie[i] + at(iext, i)
+			o.y[0] = n.v[i]
+			if err := o.sol.advance(i, o.y); err != nil {
+				return spiked, fmt.Errorf("neuron %d: %w", i, err)
+			}
+			if err := checkFinite(i, o.y, o.names); err != nil {
+				return spiked, err
+			}
+			n.v[i] = o.y[0] + at(w0, i)
+		} else {
+			n.ref[i]--
+		}
+		if n.v[i] >= n.vTh {
+			n.v[i] = n.vReset
+			n.ref[i] = n.refSteps
+			spiked = append(spiked, int32(i))
+		}
+	}
+	return spiked, nil
+}
+
+// stepODE is ExpLIF's step with a generic method (MODELS.md 4): the PSCs
+// are advanced together with V and also while V is clamped; the spikes
+// arriving on each port are added after the solver.
+func (n *ExpLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	o := n.ode
+	for i := range n.v {
+		o.rhs.in = n.ie[i] + at(iext, i)
+		o.rhs.frozen = n.ref[i] != 0
+		o.y[0] = n.v[i]
+		for r, is := range n.isyn {
+			o.y[1+r] = is[i]
+		}
+		if err := o.sol.advance(i, o.y); err != nil {
+			return spiked, fmt.Errorf("neuron %d: %w", i, err)
+		}
+		if err := checkFinite(i, o.y, o.names); err != nil {
+			return spiked, err
+		}
+		if n.ref[i] == 0 {
+			n.v[i] = o.y[0]
+		} else {
+			n.ref[i]--
+		}
+		for r, is := range n.isyn {
+			is[i] = o.y[1+r] + at(port(w, r), i)
+		}
+		if n.v[i] >= n.vTh {
+			n.v[i] = n.vReset
+			n.ref[i] = n.refSteps
+			spiked = append(spiked, int32(i))
+		}
+	}
+	return spiked, nil
+}
+
+// izhRHS is Izhikevich's right-hand side, y = (V, u) (MODELS.md 9).
+type izhRHS struct {
+	a, b, in float64
+}
+
+func (s *izhRHS) deriv(y, dy []float64) {
+	v, u := y[0], y[1]
+	dy[0] = 0.04*v*v + 5*v + 140 - u + s.in
+	dy[1] = s.a * (s.b*v - u)
+}
+
+func (s *izhRHS) diagJac(y, j []float64) {
+	j[0] = 0.08*y[0] + 5
+	j[1] = -s.a
+}
+
+type izhODE struct {
+	rhs izhRHS
+	sol *odeSolver
+	y   [2]float64
+}
+
+func newIzhODE(m Method, h float64, n *Izhikevich) *izhODE {
+	o := &izhODE{rhs: izhRHS{a: n.a, b: n.b}}
+	o.sol = newODESolver(m, h, 2, len(n.v), &o.rhs)
+	return o
+}
+
+var izhNames = []string{"V", "u"}
+
+// stepODE is Izhikevich's step with a method other than EULER: advance
+// (V, u), then V += W_0, then the test (MODELS.md 9).
+func (n *Izhikevich) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	w0 := port(w, 0)
+	o := n.ode
+	y := o.y[:]
+	for i := range n.v {
+		o.rhs.in = n.ie[i] + at(iext, i)
+		y[0], y[1] = n.v[i], n.u[i]
+		if err := o.sol.advance(i, y); err != nil {
+			return spiked, fmt.Errorf("neuron %d: %w", i, err)
+		}
+		if err := checkFinite(i, y, izhNames); err != nil {
+			return spiked, err
+		}
+		v, u := y[0]+at(w0, i), y[1]
+		if v >= n.vTh {
+			v = n.c
+			u += n.d
+			spiked = append(spiked, int32(i))
+		}
+		n.v[i], n.u[i] = v, u
+	}
+	return spiked, nil
+}
+
+// port returns w[r], or nil when nothing can arrive on port r.
+func port(w [][]float64, r int) []float64 {
+	if r < len(w) {
+		return w[r]
+	}
+	return nil
+}
+
+// at reads x[i], with a nil slice standing for zeros.
+func at(x []float64, i int) float64 {
+	if x == nil {
+		return 0
+	}
+	return x[i]
+}
