@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spikeloop/spikeloop/models/npy"
@@ -294,7 +295,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			}
 			for j, kk := range ks {
 				pfield := f + ".params." + kk.Value
-				if contains(pythonOnly, kk.Value) && (class.Kind != NeuronClass || kk.Value != "surrogate_grad_fn" || !strings.HasPrefix(class.Name, "SNN")) {
+				if contains(pythonOnly, kk.Value) && !(class.Stepwise && kk.Value == "surrogate_grad_fn") {
 					return d.errf(kk, pfield, "is a Python-only constructor argument of the seed and has no meaning in a network file")
 				}
 				p, ok := class.Param(kk.Value)
@@ -399,9 +400,15 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint6
 			}
 			xs = []float64{x}
 		}
-		dst := p.Model.State(k.Value)
-		for j := range dst {
-			dst[j] = xs[min(j, len(xs)-1)]
+		if ss, ok := p.Model.(stateSetter); ok {
+			if err := ss.SetInitState(k.Value, xs); err != nil {
+				return d.errf(vals[i], ff, "%v", err)
+			}
+		} else {
+			dst := p.Model.State(k.Value)
+			for j := range dst {
+				dst[j] = xs[min(j, len(xs)-1)]
+			}
 		}
 		given[k.Value] = true
 	}
@@ -542,7 +549,66 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 		}
 		net.Synapses = append(net.Synapses, s)
 	}
+	return net.checkZeroDelayCycles(d, sn)
+}
+
+// stateSetter is implemented by models whose recordable states are copies
+// (the float32 stepwise layers), so `init` must go through a setter.
+type stateSetter interface {
+	SetInitState(name string, values []float64) error
+}
+
+// checkZeroDelayCycles rejects a cycle made only of zero-delay synapses:
+// its populations would each need the others' output of the same step.
+func (net *Network) checkZeroDelayCycles(d *decoder, sn *yaml.Node) error {
+	if _, err := net.ZeroDelayOrder(); err != nil {
+		return d.errf(sn, "synapses", "%v", err)
+	}
 	return nil
+}
+
+// ZeroDelayOrder returns the populations ordered so that every zero-delay
+// synapse goes from an earlier to a later one (file order otherwise), or
+// an error naming a zero-delay cycle.
+func (net *Network) ZeroDelayOrder() ([]*PopulationSpec, error) {
+	next := map[*PopulationSpec][]*PopulationSpec{}
+	indeg := map[*PopulationSpec]int{}
+	for _, s := range net.Synapses {
+		for _, dl := range s.Delays {
+			if dl == 0 {
+				next[s.Pre] = append(next[s.Pre], s.Post)
+				indeg[s.Post]++
+				break
+			}
+		}
+	}
+	var order []*PopulationSpec
+	done := map[*PopulationSpec]bool{}
+	for len(order) < len(net.Populations) {
+		progressed := false
+		for _, p := range net.Populations { // file order among the ready ones
+			if done[p] || indeg[p] > 0 {
+				continue
+			}
+			done[p] = true
+			order = append(order, p)
+			for _, q := range next[p] {
+				indeg[q]--
+			}
+			progressed = true
+			break
+		}
+		if !progressed {
+			var cyc []string
+			for _, p := range net.Populations {
+				if !done[p] {
+					cyc = append(cyc, strconv.Quote(p.Name))
+				}
+			}
+			return nil, fmt.Errorf("zero-delay synapses form a cycle among %s; give one of them a delay of at least dt", strings.Join(cyc, ", "))
+		}
+	}
+	return order, nil
 }
 
 // estimateConns bounds a rule's connection count before creating it, in
@@ -831,6 +897,13 @@ func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f strin
 	s.Delays = make([]int32, len(s.Conns))
 	toSteps := func(x float64, node *yaml.Node, field string) (int32, error) {
 		// MODELS.md 11.1: d < h is an error; D = floor(d/h + 0.5).
+		// NETWORK_FILE.md: delay 0 (same step) only into stepwise neurons.
+		if x == 0 && s.Post.Class.Stepwise {
+			return 0, nil
+		}
+		if x == 0 {
+			return 0, d.errf(node, field, "delay 0 (same-step delivery) is only allowed into stepwise SNN populations; %s %q needs a delay of at least dt (%g ms)", s.Post.Class.Name, s.Post.Name, net.Dt)
+		}
 		if x < net.Dt*(1-1e-9) {
 			return 0, d.errf(node, field, "delay %g ms is below dt (%g ms); delays are at least one step", x, net.Dt)
 		}

@@ -24,6 +24,7 @@ const (
 	Path                     // a file path relative to the network file
 	NumberOrNull             // a number or null (tau_ref)
 	NumberOrInf              // a number or inf (stop)
+	Any                      // any YAML value, checked by the class itself (stepwise classes)
 )
 
 func (k Kind) String() string {
@@ -52,6 +53,8 @@ func (k Kind) String() string {
 		return "number or null"
 	case NumberOrInf:
 		return "number or inf"
+	case Any:
+		return "value"
 	}
 	return "?"
 }
@@ -78,10 +81,13 @@ const (
 
 // Class is one registered model class.
 type Class struct {
-	Name   string
-	Kind   ClassKind
-	Doc    string
-	Params []Param
+	Name string
+	Kind ClassKind
+	// Stepwise marks the SNN* classes: dimensionless, float32, and the
+	// only targets of zero-delay synapses.
+	Stepwise bool
+	Doc      string
+	Params   []Param
 	// States lists the names valid in `init` and in a monitor's `record`
 	// (besides spikes). Models with per-port states add them at build time.
 	States []string
@@ -220,6 +226,7 @@ type Value struct {
 	Is2D   bool
 	Bool   bool
 	Str    string
+	Raw    any // the decoded YAML value, for Any parameters
 	Line   int
 }
 
@@ -297,6 +304,9 @@ func NewRegistry() *Registry {
 	r.Register(spikeGenClass())
 	r.Register(customClass())
 	r.Register(inputTransmitterClass())
+	for _, c := range stepwiseClasses() {
+		r.Register(c)
+	}
 	return r
 }
 

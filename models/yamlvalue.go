@@ -301,6 +301,10 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 		} else {
 			v.Num, err = d.number(n, field, false)
 		}
+	case Any:
+		if err = n.Decode(&v.Raw); err != nil {
+			err = d.errf(n, field, "%v", err)
+		}
 	default:
 		err = d.errf(n, field, "parameter kind %v not decodable", p.Kind)
 	}

@@ -20,7 +20,8 @@ import (
 // Engine is the CPU backend.
 type Engine struct {
 	net     *models.Network
-	pops    []*popRT
+	pops    []*popRT // file order
+	order   []*popRT // update order: zero-delay synapses go forward
 	byName  map[string]*popRT
 	now     int64
 	err     error
@@ -30,6 +31,10 @@ type Engine struct {
 }
 
 var _ apu.Backend = (*Engine)(nil)
+
+// outputer is a neuron model whose spikes carry a value other than 1
+// (the stepwise SNNSRM emits 1/time_step).
+type outputer interface{ Output() []float64 }
 
 // popRT is the run-time side of one population.
 type popRT struct {
@@ -41,7 +46,8 @@ type popRT struct {
 	input   *models.InputTransmitter
 	out     []float64 // a generator's output of the step
 	spiked  []int32   // units with a nonzero spike value this step
-	proj    []*projRT // outgoing connections
+	proj    []*projRT // outgoing connections with delay >= 1 step
+	proj0   []*projRT // outgoing zero-delay connections (into stepwise populations)
 
 	// Input rings of a neuron population: slot k%ringLen holds what
 	// arrives for step k. Nil where nothing can arrive.
@@ -89,6 +95,9 @@ func (e *Engine) Load(net *models.Network) error {
 		case models.NeuronModel:
 			p.neuron = m
 			p.portCount = m.Ports()
+			if o, ok := m.(outputer); ok {
+				p.out = o.Output()
+			}
 		case models.Generator:
 			p.gen = m
 			p.current = ps.IsCurrentSource()
@@ -118,9 +127,30 @@ func (e *Engine) Load(net *models.Network) error {
 		p.ringLen = int(maxDelay[i]) + 1
 		p.wView = make([][]float64, p.portCount)
 	}
+	order, err := net.ZeroDelayOrder()
+	if err != nil {
+		return fmt.Errorf("cpu engine: %w", err)
+	}
+	for _, ps := range order {
+		e.order = append(e.order, e.byName[ps.Name])
+	}
 	for _, s := range net.Synapses {
 		pre, post := e.byName[s.Pre.Name], e.byName[s.Post.Name]
-		pr := buildProj(s, pre, post)
+		for _, zero := range []bool{true, false} {
+			pr := buildProj(s, pre, post, zero)
+			if pr == nil {
+				continue
+			}
+			e.addProj(pre, post, pr, zero)
+		}
+	}
+	e.setupMonitors()
+	return nil
+}
+
+// addProj allocates the post's input ring rows the projection writes to.
+func (e *Engine) addProj(pre, post *popRT, pr *projRT, zero bool) {
+	{
 		if pr.current {
 			if post.iRing == nil {
 				post.iRing = make([][]float64, post.ringLen)
@@ -144,35 +174,42 @@ func (e *Engine) Load(net *models.Network) error {
 				}
 			}
 		}
-		pre.proj = append(pre.proj, pr)
+		if zero {
+			pre.proj0 = append(pre.proj0, pr)
+		} else {
+			pre.proj = append(pre.proj, pr)
+		}
 	}
-	e.setupMonitors()
-	return nil
 }
 
-func buildProj(s *models.SynapseSpec, pre, post *popRT) *projRT {
-	n := len(s.Conns)
-	pr := &projRT{post: post, port: s.Receptor, current: pre.current,
-		off: make([]int32, pre.spec.Size+1), target: make([]int32, n), weight: make([]float64, n)}
+// buildProj makes the CSR form of the connections of s whose delay is
+// zero (zero true) or at least one step; nil when there are none.
+func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
+	pr := &projRT{post: post, port: s.Receptor, current: pre.current, off: make([]int32, pre.spec.Size+1)}
 	// Canonical order is ascending pre, so the CSR arrays are the
 	// connection list itself.
-	uniform := true
+	var delays []int32
 	for c, cn := range s.Conns {
-		pr.off[cn.Pre+1]++
-		pr.target[c] = cn.Post
-		pr.weight[c] = s.Weights[c]
-		if s.Delays[c] != s.Delays[0] {
-			uniform = false
+		if (s.Delays[c] == 0) != zero {
+			continue
 		}
+		pr.off[cn.Pre+1]++
+		pr.target = append(pr.target, cn.Post)
+		pr.weight = append(pr.weight, s.Weights[c])
+		delays = append(delays, s.Delays[c])
+	}
+	if len(pr.target) == 0 {
+		return nil
 	}
 	for i := 1; i < len(pr.off); i++ {
 		pr.off[i] += pr.off[i-1]
 	}
-	if n > 0 {
-		pr.delay0 = s.Delays[0]
-	}
-	if !uniform {
-		pr.delay = append([]int32(nil), s.Delays...)
+	pr.delay0 = delays[0]
+	for _, d := range delays {
+		if d != pr.delay0 {
+			pr.delay = delays
+			break
+		}
 	}
 	return pr
 }
@@ -287,17 +324,21 @@ func (e *Engine) step() error {
 			continue
 		}
 		p.spiked = p.spiked[:0]
-		if !p.gen.Emit(k, p.out) || p.current {
+		if !p.gen.Emit(k, p.out) {
 			continue
 		}
-		for i, s := range p.out {
-			if s != 0 {
-				p.spiked = append(p.spiked, int32(i))
+		if !p.current {
+			for i, s := range p.out {
+				if s != 0 {
+					p.spiked = append(p.spiked, int32(i))
+				}
 			}
 		}
+		e.route(p, p.proj0, k)
 	}
-	// 2. Neurons perform step k with the input that arrives for it.
-	for _, p := range e.pops {
+	// 2. Neurons perform step k with the input that arrives for it, in
+	// an order where zero-delay synapses point forward.
+	for _, p := range e.order {
 		if p.neuron == nil {
 			continue
 		}
@@ -333,29 +374,19 @@ func (e *Engine) step() error {
 				p.wDirty[slot][r] = false
 			}
 		}
+		e.route(p, p.proj0, k)
 	}
 	// 3. Route step k's spikes and currents to step k + D.
 	stamp := k + 1
 	for _, p := range e.pops {
-		if p.current {
-			for _, pr := range p.proj {
-				routeCurrent(pr, p.out, k)
-			}
-			continue
-		}
-		if len(p.spiked) == 0 {
-			continue
-		}
-		if on := e.spikeOn[p.idx]; on != nil {
+		if on := e.spikeOn[p.idx]; on != nil && !p.current {
 			for _, i := range p.spiked {
 				if on[i] {
 					e.rec.Spikes = append(e.rec.Spikes, apu.Spike{Pop: int32(p.idx), Neuron: i, Stamp: stamp})
 				}
 			}
 		}
-		for _, pr := range p.proj {
-			routeSpikes(pr, p, k)
-		}
+		e.route(p, p.proj, k)
 	}
 	e.now++
 	// 4. Monitors sample the state at t_{k+1}.
@@ -365,6 +396,17 @@ func (e *Engine) step() error {
 		}
 	}
 	return nil
+}
+
+// route queues the step-k output of p over the projections prs.
+func (e *Engine) route(p *popRT, prs []*projRT, k int64) {
+	for _, pr := range prs {
+		if p.current {
+			routeCurrent(pr, p.out, k)
+		} else if len(p.spiked) > 0 {
+			routeSpikes(pr, p, k)
+		}
+	}
 }
 
 // routeSpikes queues w*s for every connection of every unit that spiked.
@@ -377,7 +419,7 @@ func routeSpikes(pr *projRT, pre *popRT, k int64) {
 		post.wDirty[slot][pr.port] = true
 		for _, i := range pre.spiked {
 			s := 1.0
-			if pre.gen != nil {
+			if pre.out != nil {
 				s = pre.out[i]
 			}
 			lo, hi := pr.off[i], pr.off[i+1]
@@ -390,7 +432,7 @@ func routeSpikes(pr *projRT, pre *popRT, k int64) {
 	}
 	for _, i := range pre.spiked {
 		s := 1.0
-		if pre.gen != nil {
+		if pre.out != nil {
 			s = pre.out[i]
 		}
 		for c := pr.off[i]; c < pr.off[i+1]; c++ {
