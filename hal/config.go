@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
@@ -178,7 +179,7 @@ func (c *Config) Validate() error {
 				key[1] = 1
 			}
 			if k, ok := used[key]; ok {
-				v.add(cf+".channel", ErrDuplicate, fmt.Sprintf("%d by %s.channels[%d]", ch.Channel, f, k))
+				v.dup(cf+".channel", ch.Channel, fmt.Sprintf("%s.channels[%d]", f, k))
 			}
 			used[key] = j
 		}
@@ -198,7 +199,7 @@ func (c *Config) Validate() error {
 			if ch.Channel != 0 && ch.Channel != 1 {
 				v.add(cf+".channel", ErrRange, fmt.Sprintf("%d; want 0 (DAC A) or 1 (DAC B)", ch.Channel))
 			} else if k, ok := used[ch.Channel]; ok {
-				v.add(cf+".channel", ErrDuplicate, fmt.Sprintf("%d by %s.channels[%d]", ch.Channel, f, k))
+				v.dup(cf+".channel", ch.Channel, fmt.Sprintf("%s.channels[%d]", f, k))
 			} else {
 				used[ch.Channel] = j
 			}
@@ -228,12 +229,18 @@ type validator struct {
 	chips map[string]string
 }
 
+// add records "field: sentinel: detail".
 func (v *validator) add(field string, sentinel error, detail string) {
 	err := sentinel
 	if detail != "" {
-		err = fmt.Errorf("%s: %w", detail, sentinel)
+		err = fmt.Errorf("%w: %s", sentinel, detail)
 	}
 	v.errs = append(v.errs, &FieldError{Field: field, Err: err})
+}
+
+// dup records "field: "value" already used by other-field".
+func (v *validator) dup(field string, value any, by string) {
+	v.errs = append(v.errs, &FieldError{Field: field, Err: fmt.Errorf("%v %w by %s", value, ErrDuplicate, by)})
 }
 
 func (v *validator) name(f, name string) {
@@ -242,7 +249,7 @@ func (v *validator) name(f, name string) {
 		return
 	}
 	if prev, ok := v.names[name]; ok {
-		v.add(f+".name", ErrDuplicate, fmt.Sprintf("%q by %s", name, prev))
+		v.dup(f+".name", strconv.Quote(name), prev)
 		return
 	}
 	v.names[name] = f
@@ -254,7 +261,7 @@ func (v *validator) chip(f, name string) {
 		return
 	}
 	if prev, ok := v.chips[name]; ok {
-		v.add(f+".name", ErrDuplicate, fmt.Sprintf("%q by %s", name, prev))
+		v.dup(f+".name", strconv.Quote(name), prev)
 		return
 	}
 	v.chips[name] = f
@@ -266,7 +273,7 @@ func (v *validator) pin(f, pin string) {
 		return
 	}
 	if prev, ok := v.pins[pin]; ok {
-		v.add(f+".pin", ErrDuplicate, fmt.Sprintf("%q by %s", pin, prev))
+		v.dup(f+".pin", strconv.Quote(pin), prev)
 		return
 	}
 	v.pins[pin] = f
@@ -276,7 +283,7 @@ func (v *validator) spi(f, port string, speed int64, mode int, max physic.Freque
 	if port == "" {
 		v.add(f+".port", ErrRequired, "")
 	} else if prev, ok := v.ports[port]; ok {
-		v.add(f+".port", ErrDuplicate, fmt.Sprintf("%q by %s", port, prev))
+		v.dup(f+".port", strconv.Quote(port), prev)
 	} else {
 		v.ports[port] = f
 	}
@@ -349,7 +356,7 @@ const maxPWMHz = 1e9
 
 func frequency(hz float64) (physic.Frequency, error) {
 	if !(hz > 0) || hz > maxPWMHz {
-		return 0, fmt.Errorf("%v; want hertz in (0, %g]", hz, float64(maxPWMHz))
+		return 0, fmt.Errorf("%v; want hertz in (0, 1e9]", hz)
 	}
 	f := physic.Frequency(math.Round(hz * float64(physic.Hertz)))
 	if f <= 0 {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
+
+	"github.com/spikeloop/spikeloop/hal"
 )
 
 // MotorConfig describes a brushed DC motor driven by PWM through an
@@ -35,9 +37,23 @@ type MotorConfig struct {
 // 570 rad/s, time constant about 9.5 ms, 48 counts per turn.
 func DefaultMotor() MotorConfig {
 	return MotorConfig{
-		Drive: "motor", EncoderA: "enc_a", EncoderB: "enc_b",
+		Drive: "motor", Reverse: "motor_reverse", EncoderA: "enc_a", EncoderB: "enc_b",
 		Supply: 12, Resistance: 2, K: 0.02, Inertia: 2e-6, Friction: 1e-5,
 		CountsPerRev: 48, MaxStep: 20 * time.Microsecond,
+	}
+}
+
+// MotorDemoConfig is a board for DefaultMotor: PWM at 20 kHz on
+// GPIO18, direction on GPIO5, encoder A and B on GPIO20 and GPIO21.
+func MotorDemoConfig() hal.Config {
+	return hal.Config{
+		Driver:  hal.DriverSim,
+		Outputs: []hal.OutputConfig{{Name: "motor_reverse", Pin: "GPIO5"}},
+		Inputs: []hal.InputConfig{
+			{Name: "enc_a", Pin: "GPIO20", Edge: "both"},
+			{Name: "enc_b", Pin: "GPIO21", Edge: "both"},
+		},
+		PWM: []hal.PWMConfig{{Name: "motor", Pin: "GPIO18", FrequencyHz: 20000}},
 	}
 }
 

@@ -259,17 +259,8 @@ func TestHaltAfterPlantFault(t *testing.T) {
 // encoder through hal inputs with hal.Quadrature, and checks that the
 // count over one second is speed x time.
 func TestMotorEncoder(t *testing.T) {
-	cfg := hal.Config{
-		Driver:  hal.DriverSim,
-		Outputs: []hal.OutputConfig{{Name: "reverse", Pin: "GPIO5"}},
-		Inputs: []hal.InputConfig{
-			{Name: "enc_a", Pin: "GPIO20", Edge: "both"},
-			{Name: "enc_b", Pin: "GPIO21", Edge: "both"},
-		},
-		PWM: []hal.PWMConfig{{Name: "motor", Pin: "GPIO18", FrequencyHz: 20000}},
-	}
+	cfg := MotorDemoConfig()
 	mc := DefaultMotor()
-	mc.Reverse = "reverse"
 	m, err := NewMotor(mc)
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +271,7 @@ func TestMotorEncoder(t *testing.T) {
 	}
 	defer hb.Close()
 	drive, _ := hb.PWM("motor")
-	rev, _ := hb.DigitalOut("reverse")
+	rev, _ := hb.DigitalOut("motor_reverse")
 	a, _ := hb.DigitalIn("enc_a")
 	b, _ := hb.DigitalIn("enc_b")
 	q := hal.NewQuadrature(a, b)
@@ -346,7 +337,9 @@ func TestMotorLoadSlows(t *testing.T) {
 		Inputs: []hal.InputConfig{{Name: "enc_a", Pin: "GPIO20"}, {Name: "enc_b", Pin: "GPIO21"}},
 		PWM:    []hal.PWMConfig{{Name: "motor", Pin: "GPIO18", FrequencyHz: 20000, SafeDuty: 1}},
 	}
-	m, _ := NewMotor(DefaultMotor())
+	mc := DefaultMotor()
+	mc.Reverse = ""
+	m, _ := NewMotor(mc)
 	sb, hb, err := Open(cfg, m)
 	if err != nil {
 		t.Fatal(err)
