@@ -298,6 +298,7 @@ func NewRegistry() *Registry {
 	r.Register(glif3Class())
 	r.Register(glif3PSCClass())
 	r.Register(hhClass())
+	r.Register(hhPSCClass())
 	r.Register(dcClass())
 	r.Register(poissonClass())
 	r.Register(bernoulliClass())

@@ -58,6 +58,7 @@ type popRT struct {
 	iDirty    []bool
 	wView     [][]float64 // per-step argument to Step
 	portCount int
+	bySign    bool // ports by weight sign, not receptor (models.SignSplitter)
 }
 
 // projRT is one synapse entry in CSR form by presynaptic unit.
@@ -95,6 +96,11 @@ func (e *Engine) Load(net *models.Network) error {
 		case models.NeuronModel:
 			p.neuron = m
 			p.portCount = m.Ports()
+			if sp, ok := m.(models.SignSplitter); ok && sp.SplitsBySign() {
+				// HHPSC: port 0 takes the weights > 0, port 1 those <= 0.
+				p.portCount = 2
+				p.bySign = true
+			}
 			if o, ok := m.(outputer); ok {
 				p.out = o.Output()
 			}
@@ -139,6 +145,12 @@ func (e *Engine) Load(net *models.Network) error {
 		for _, zero := range []bool{true, false} {
 			pr := buildProj(s, pre, post, zero)
 			if pr == nil {
+				continue
+			}
+			if post.bySign && !pr.current {
+				for _, part := range splitBySign(pr) {
+					e.addProj(pre, post, part, zero)
+				}
 				continue
 			}
 			e.addProj(pre, post, pr, zero)
@@ -212,6 +224,36 @@ func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
 		}
 	}
 	return pr
+}
+
+// splitBySign divides a projection into a post that splits its input by
+// weight sign (models.SignSplitter) into the connections with w > 0, on
+// port 0, and those with w <= 0, on port 1; empty parts are left out.
+func splitBySign(pr *projRT) []*projRT {
+	var parts []*projRT
+	for port, keep := range []func(w float64) bool{
+		func(w float64) bool { return w > 0 },
+		func(w float64) bool { return !(w > 0) },
+	} {
+		q := &projRT{post: pr.post, port: port, current: pr.current, off: make([]int32, len(pr.off)), delay0: pr.delay0}
+		for i := 0; i+1 < len(pr.off); i++ {
+			for c := pr.off[i]; c < pr.off[i+1]; c++ {
+				if !keep(pr.weight[c]) {
+					continue
+				}
+				q.target = append(q.target, pr.target[c])
+				q.weight = append(q.weight, pr.weight[c])
+				if pr.delay != nil {
+					q.delay = append(q.delay, pr.delay[c])
+				}
+			}
+			q.off[i+1] = int32(len(q.target))
+		}
+		if len(q.target) > 0 {
+			parts = append(parts, q)
+		}
+	}
+	return parts
 }
 
 func (e *Engine) setupMonitors() {
