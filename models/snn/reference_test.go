@@ -48,35 +48,93 @@ type refCase struct {
 	} `json:"tolerance"`
 }
 
-// TestReference runs every model case of the reference folder, one
-// subtest per file named by its case. A model this package does not know
-// fails, so that a new reference file is never skipped silently.
+// TestReference walks the reference folder: one subtest per file, named
+// by its case. Model cases run the class; surrogate cases check the
+// surrogate function a neuron would use; invalid_params must all be
+// rejected. A model this package does not know fails, so that a new
+// reference file is never skipped silently.
 func TestReference(t *testing.T) {
 	dir := referenceDir()
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ran := 0
+	counts := map[string]int{}
 	for _, file := range files {
-		base := filepath.Base(file)
-		if base == "invalid_params.json" || strings.HasPrefix(base, "surrogate_") {
-			continue // TestInvalidParams here; the surrogate package runs surrogate_*.json
-		}
 		raw, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var c refCase
 		if err := json.Unmarshal(raw, &c); err != nil {
-			t.Fatalf("%s: %v", base, err)
+			t.Fatalf("%s: %v", filepath.Base(file), err)
 		}
-		ran++
-		t.Run(c.Case, func(t *testing.T) { runReference(t, c) })
+		if c.Case == "" {
+			t.Fatalf("%s has no case name", filepath.Base(file))
+		}
+		switch _, isClass := Class(c.Model); {
+		case c.Case == "invalid_params":
+			counts["invalid"]++
+			t.Run(c.Case, func(t *testing.T) { runInvalid(t, raw) })
+		case c.Model == "surrogate":
+			counts["surrogate"]++
+			t.Run(c.Case, func(t *testing.T) { runSurrogateFile(t, raw) })
+		case isClass:
+			counts["model"]++
+			t.Run(c.Case, func(t *testing.T) { runReference(t, c) })
+		default:
+			t.Errorf("%s: unknown model %q: this package has no such class", filepath.Base(file), c.Model)
+		}
 	}
-	// 23 model cases at the time of writing; fewer means the folder is wrong.
-	if ran < 23 {
-		t.Fatalf("ran %d model cases from %s, want at least 23", ran, dir)
+	// At the time of writing: 24 model cases, 7 surrogate files, 1 invalid
+	// list. Fewer means the folder is not the reference folder.
+	if counts["model"] < 24 || counts["surrogate"] < 7 || counts["invalid"] != 1 {
+		t.Fatalf("ran %v from %s; want at least 24 model cases, 7 surrogate files and invalid_params", counts, dir)
+	}
+}
+
+// runSurrogateFile checks one surrogate_<name>_default.json: the function
+// a neuron gets from surrogate_grad_fn {name, params} must have the file's
+// forward and derivative.
+func runSurrogateFile(t *testing.T, raw []byte) {
+	var c struct {
+		Surrogate struct {
+			Name    string             `json:"name"`
+			Alpha   *float64           `json:"alpha"`
+			Params  map[string]float64 `json:"params"`
+			X       []float64          `json:"x"`
+			Forward []float64          `json:"forward"`
+			Grad    []float64          `json:"grad"`
+		} `json:"surrogate"`
+		Tolerance struct {
+			Abs float64 `json:"abs"`
+		} `json:"tolerance"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	spec := map[string]any{"name": c.Surrogate.Name}
+	if c.Surrogate.Alpha != nil {
+		spec["alpha"] = *c.Surrogate.Alpha
+	}
+	for k, v := range c.Surrogate.Params {
+		spec[k] = v
+	}
+	l, err := New("SNNIF", 1, map[string]any{"surrogate_grad_fn": spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Surrogate.X) == 0 || len(c.Surrogate.Grad) != len(c.Surrogate.X) || len(c.Surrogate.Forward) != len(c.Surrogate.X) {
+		t.Fatalf("bad file: %d x, %d grad, %d forward", len(c.Surrogate.X), len(c.Surrogate.Grad), len(c.Surrogate.Forward))
+	}
+	for i, x := range c.Surrogate.X {
+		// The forward a neuron uses: fire at V_th + x from rest.
+		if got := l.fire(float32(x)); float64(got) != c.Surrogate.Forward[i] {
+			t.Errorf("forward(%g) = %g, want %g", x, got, c.Surrogate.Forward[i])
+		}
+		if got := l.gradAt(x); math.Abs(got-c.Surrogate.Grad[i]) > c.Tolerance.Abs {
+			t.Errorf("grad(%g) = %.8g, want %.8g", x, got, c.Surrogate.Grad[i])
+		}
 	}
 }
 
@@ -219,13 +277,9 @@ func compare(t *testing.T, what string, got [][]float32, want [][]float64, tol f
 	}
 }
 
-// TestInvalidParams builds every neuron entry of invalid_params.json; each
-// must fail with an error naming one of the parameters the entry gives.
-func TestInvalidParams(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(referenceDir(), "invalid_params.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// runInvalid builds every entry of invalid_params.json; each must fail
+// with an error naming one of the parameters the entry gives.
+func runInvalid(t *testing.T, raw []byte) {
 	var file struct {
 		Invalid []struct {
 			Model  string         `json:"model"`
