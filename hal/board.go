@@ -97,6 +97,40 @@ func Open(cfg Config, h Host) (*Board, error) {
 	for i, d := range cfg.DACs {
 		dacPorts[i] = port(fmt.Sprintf("%s.dacs[%d].port", Root, i), d.Port)
 	}
+	// Two names can lead to one pin (periph registers aliases such as
+	// P1_12 for GPIO18): Validate cannot see that, the host can.
+	owner := map[gpio.PinIO]string{}
+	claim := func(field string, p gpio.PinIO) {
+		if p == nil {
+			return
+		}
+		real := p
+		for {
+			r, ok := real.(gpio.RealPin)
+			if !ok {
+				break
+			}
+			next := r.Real()
+			if next == nil || next == real {
+				break
+			}
+			real = next
+		}
+		if prev, ok := owner[real]; ok {
+			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q is pin %s, %w by %s", p.Name(), real.Name(), ErrDuplicate, prev)})
+			return
+		}
+		owner[real] = field
+	}
+	for i, p := range outPins {
+		claim(fmt.Sprintf("%s.outputs[%d].pin", Root, i), p)
+	}
+	for i, p := range inPins {
+		claim(fmt.Sprintf("%s.inputs[%d].pin", Root, i), p)
+	}
+	for i, p := range pwmPins {
+		claim(fmt.Sprintf("%s.pwm[%d].pin", Root, i), p)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(append(errs, b.closePorts())...)
 	}

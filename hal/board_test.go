@@ -431,6 +431,31 @@ func TestOpenUnknownNames(t *testing.T) {
 	}
 }
 
+// alias is a pin registered under a second name, as periph's gpioreg
+// aliases are.
+type alias struct {
+	gpio.PinIO
+	name string
+}
+
+func (a *alias) Name() string     { return a.name }
+func (a *alias) Real() gpio.PinIO { return a.PinIO }
+
+func TestOpenRejectsAliasOfUsedPin(t *testing.T) {
+	cfg := testConfig()
+	cfg.Outputs[1].Pin = "P1_32" // the header name of GPIO12, used by pwm[0]
+	h, pins := testHost()
+	h.pins["P1_32"] = &alias{PinIO: pins["GPIO12"], name: "P1_32"}
+	_, err := Open(cfg, h)
+	fes := fieldErrors(err)
+	if len(fes) != 1 || fes[0].Field != "board.pwm[0].pin" || !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(err.Error(), `"GPIO12" is pin GPIO12, already used by board.outputs[1].pin`) {
+		t.Errorf("message: %v", err)
+	}
+}
+
 func TestQuadrature(t *testing.T) {
 	a, b := pin("A"), pin("B")
 	q := NewQuadrature(a, b)

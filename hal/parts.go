@@ -154,9 +154,11 @@ func (in *Input) Edge() bool {
 }
 
 // WaitForEdge blocks until an edge of the configured kind or until
-// timeout (negative: no timeout) and reports whether there was one. It
-// returns false at once for an input configured with edge "none" and
-// after Close. It is for goroutines outside the tick loop.
+// timeout and reports whether there was one. It returns false at once
+// for an input configured with edge "none" and after Close. It is for
+// goroutines outside the tick loop; to poll, use Edge. The timeout is
+// passed to periph as is, and periph's drivers differ on 0: gpioioctl
+// (current Linux) treats it as no deadline and blocks, hal/sim polls.
 func (in *Input) WaitForEdge(timeout time.Duration) bool {
 	if in.edge == gpio.NoEdge || in.closed.Load() {
 		return false

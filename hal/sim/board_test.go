@@ -238,3 +238,50 @@ func TestAdvance(t *testing.T) {
 		t.Error("second plant attached")
 	}
 }
+
+// Benchmarks of the tick loop's calls on the emulated board, for the
+// README's figures.
+func BenchmarkADCRead(b *testing.B) {
+	_, hb, err := Open(DemoConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hb.Close()
+	a, _ := hb.ADC("light_left")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Read(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPWMWrite(b *testing.B) {
+	_, hb, err := Open(DemoConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hb.Close()
+	p, _ := hb.PWM("motor_left")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.SetDuty(gpio.DutyHalf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVehicleAdvance1ms(b *testing.B) {
+	vc := DefaultVehicle()
+	vc.Arena = 0
+	v, _ := NewVehicle(vc)
+	sb, hb, err := Open(DemoConfig(), v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hb.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = sb.Advance(time.Millisecond)
+	}
+}
