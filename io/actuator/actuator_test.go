@@ -1,0 +1,253 @@
+package actuator
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"periph.io/x/conn/v3/gpio"
+)
+
+// bank records every write of the three kinds of part.
+type bank struct {
+	levels []gpio.Level
+	duties []gpio.Duty
+	volts  []float64
+	fail   bool
+}
+
+var errBus = errors.New("bus error")
+
+func (b *bank) Out(l gpio.Level) error {
+	if b.fail {
+		return errBus
+	}
+	b.levels = append(b.levels, l)
+	return nil
+}
+
+func (b *bank) SetDuty(d gpio.Duty) error {
+	if b.fail {
+		return errBus
+	}
+	b.duties = append(b.duties, d)
+	return nil
+}
+
+func (b *bank) SetVolts(v float64) error {
+	if b.fail {
+		return errBus
+	}
+	b.volts = append(b.volts, v)
+	return nil
+}
+
+// nop is a part that accepts everything (for allocation tests).
+type nop struct{}
+
+func (nop) Out(gpio.Level) error     { return nil }
+func (nop) SetDuty(gpio.Duty) error  { return nil }
+func (nop) SetVolts(v float64) error { return nil }
+
+func TestPulse(t *testing.T) {
+	L, H := gpio.Low, gpio.High
+	cases := []struct {
+		name   string
+		idle   gpio.Level
+		width  int
+		spikes []int        // spikes per tick
+		want   []gpio.Level // level after each tick
+		writes int
+	}{
+		{"one spike width 1", L, 1, []int{0, 1, 0, 0}, []gpio.Level{L, H, L, L}, 3},
+		{"one spike width 3", L, 3, []int{1, 0, 0, 0, 0}, []gpio.Level{H, H, H, L, L}, 2},
+		{"spike during a pulse extends it", L, 2, []int{1, 0, 1, 0, 0}, []gpio.Level{H, H, H, H, L}, 2},
+		{"many spikes in a tick are one pulse", L, 1, []int{5, 0}, []gpio.Level{H, L}, 2},
+		{"active low", H, 1, []int{0, 1, 0}, []gpio.Level{H, L, H}, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := &bank{}
+			p, err := NewPulse(b, c.idle, c.width)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for tick, n := range c.spikes {
+				for i := 0; i < n; i++ {
+					p.Spike(0)
+				}
+				if err := p.Update(); err != nil {
+					t.Fatal(err)
+				}
+				if p.Level() != c.want[tick] {
+					t.Errorf("tick %d: level %v, want %v", tick, p.Level(), c.want[tick])
+				}
+			}
+			if len(b.levels) != c.writes {
+				t.Errorf("%d writes %v, want %d (only changes are written)", len(b.levels), b.levels, c.writes)
+			}
+		})
+	}
+}
+
+func TestRate(t *testing.T) {
+	cases := []struct {
+		name     string
+		cfg      RateConfig
+		perTick  []int // spikes per tick, summed over units
+		wantHz   float64
+		wantDuty float64
+	}{
+		// 10 ticks of 1 ms, 2 units: 4 spikes in 10 ms over 2 units = 200 Hz.
+		{"mean rate per unit", RateConfig{Size: 2, Window: 10, Tick: 0.001, Gain: 0.001, Max: 1}, []int{1, 1, 1, 1, 0, 0, 0, 0, 0, 0}, 200, 0.2},
+		{"clamped to max", RateConfig{Size: 1, Window: 10, Tick: 0.001, Gain: 0.01, Max: 0.7}, []int{1, 1, 1, 1, 1, 0, 0, 0, 0, 0}, 500, 0.7},
+		{"floor at min", RateConfig{Size: 1, Window: 5, Tick: 0.001, Gain: 0.01, Min: 0.3, Max: 1}, []int{0, 0, 0}, 0, 0.3},
+		{"old spikes leave the window", RateConfig{Size: 1, Window: 2, Tick: 0.001, Gain: 0.001, Max: 1}, []int{5, 0, 0}, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := &bank{}
+			r, err := NewRate(b, c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range c.perTick {
+				for i := 0; i < n; i++ {
+					r.Spike(i % c.cfg.Size)
+				}
+				if err := r.Update(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if math.Abs(r.Hz()-c.wantHz) > 1e-9 {
+				t.Errorf("rate %v Hz, want %v", r.Hz(), c.wantHz)
+			}
+			if want := duty(c.wantDuty); r.Duty() != want || b.duties[len(b.duties)-1] != want {
+				t.Errorf("duty %v, want %v", r.Duty(), want)
+			}
+		})
+	}
+}
+
+func TestVector(t *testing.T) {
+	cfg := VectorConfig{Size: 5, Window: 3, From: 0, To: 4, Safe: 1.5}
+	cases := []struct {
+		name  string
+		ticks [][]int // units that spike, per tick
+		want  float64
+	}{
+		{"no spike holds the safe value", [][]int{{}, {}}, 1.5},
+		{"one unit", [][]int{{3}}, 3},
+		{"weighted mean", [][]int{{0, 4, 4, 4}}, 3},
+		{"window slides", [][]int{{0}, {}, {}, {4}}, 4},
+		{"held after the window empties", [][]int{{2}, {}, {}, {}, {}}, 2},
+		{"unit out of range ignored", [][]int{{9, 1}}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := &bank{}
+			v, err := NewVector(b, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, units := range c.ticks {
+				for _, u := range units {
+					v.Spike(u)
+				}
+				if err := v.Update(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if v.Volts() != c.want || b.volts[len(b.volts)-1] != c.want {
+				t.Errorf("volts %v, want %v", v.Volts(), c.want)
+			}
+		})
+	}
+}
+
+func TestSafe(t *testing.T) {
+	b := &bank{}
+	p, _ := NewPulse(b, gpio.Low, 10)
+	r, _ := NewRate(b, RateConfig{Size: 1, Window: 10, Tick: 0.001, Gain: 0.01, Max: 1, Safe: 0.25})
+	v, _ := NewVector(b, VectorConfig{Size: 2, Window: 10, From: 0, To: 2, Safe: 0.5})
+	for _, d := range []Decoder{p, r, v} {
+		d.Spike(1)
+		_ = d.Update()
+		if err := d.Safe(); err != nil {
+			t.Fatal(err)
+		}
+		// After Safe the decoder starts from rest: no memory of the spike.
+		_ = d.Update()
+	}
+	if got := b.levels[len(b.levels)-1]; got != gpio.Low || p.Level() != gpio.Low {
+		t.Errorf("pulse after Safe: %v, want low", got)
+	}
+	if r.Hz() != 0 || r.Duty() != 0 {
+		t.Errorf("rate after Safe then Update: %v Hz duty %v, want 0 (window cleared)", r.Hz(), r.Duty())
+	}
+	if b.duties[len(b.duties)-2] != duty(0.25) {
+		t.Errorf("safe duty %v, want %v", b.duties[len(b.duties)-2], duty(0.25))
+	}
+	if v.Volts() != 0.5 {
+		t.Errorf("vector after Safe: %v V, want 0.5", v.Volts())
+	}
+}
+
+func TestWriteErrorRetried(t *testing.T) {
+	b := &bank{fail: true}
+	p, _ := NewPulse(b, gpio.Low, 1)
+	if err := p.Safe(); !errors.Is(err, errBus) {
+		t.Fatalf("Safe: %v, want the bus error", err)
+	}
+	b.fail = false
+	if err := p.Update(); err != nil || len(b.levels) != 1 {
+		t.Errorf("after a failed write the next Update must write again: %v, writes %v", err, b.levels)
+	}
+}
+
+func TestConstructorErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"pulse width", second(NewPulse(nop{}, gpio.Low, 0)), "width 0 ticks must be >= 1"},
+		{"pulse nil", second(NewPulse(nil, gpio.Low, 1)), "no output"},
+		{"rate window", second(NewRate(nop{}, RateConfig{Size: 1, Tick: 1, Max: 1})), "window 0 ticks"},
+		{"rate range", second(NewRate(nop{}, RateConfig{Size: 1, Window: 1, Tick: 1, Min: 0.8, Max: 0.2})), "duty range [0.8, 0.2]"},
+		{"rate safe", second(NewRate(nop{}, RateConfig{Size: 1, Window: 1, Tick: 1, Max: 1, Safe: 2})), "safe duty 2"},
+		{"rate tick", second(NewRate(nop{}, RateConfig{Size: 1, Window: 1, Max: 1})), "tick 0 s"},
+		{"vector size", second(NewVector(nop{}, VectorConfig{Window: 1})), "size 0"},
+		{"vector from", second(NewVector(nop{}, VectorConfig{Size: 1, Window: 1, From: math.NaN()})), "must be finite"},
+	}
+	for _, c := range cases {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, c.err, c.want)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestZeroAllocations(t *testing.T) {
+	p, _ := NewPulse(nop{}, gpio.Low, 3)
+	r, _ := NewRate(nop{}, RateConfig{Size: 8, Window: 50, Tick: 0.001, Gain: 0.01, Max: 1})
+	v, _ := NewVector(nop{}, VectorConfig{Size: 8, Window: 50, From: 0, To: 3})
+	for _, d := range []Decoder{p, r, v} {
+		tick := 0
+		allocs := testing.AllocsPerRun(200, func() {
+			tick++
+			for u := 0; u < tick%5; u++ {
+				d.Spike(u)
+			}
+			_ = d.Update()
+			if tick%50 == 0 {
+				_ = d.Safe()
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%T: %v allocations per tick, want 0", d, allocs)
+		}
+	}
+}
