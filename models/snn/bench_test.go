@@ -235,3 +235,28 @@ func TestDenseMatchesNaive(t *testing.T) {
 		t.Error("NewDense accepted 3 values for 2 x 2")
 	}
 }
+
+// BenchmarkStep times one Step of a 256-element layer of every class.
+func BenchmarkStep(b *testing.B) {
+	for _, c := range Classes() {
+		b.Run(c.Name, func(b *testing.B) {
+			params := map[string]any{}
+			if c.Name == "SNNALIF" {
+				params["tau_shape"] = []any{256}
+			}
+			l, err := New(c.Name, 256, params)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, s := make([]float32, 256), make([]float32, 256)
+			rng := rand.New(rand.NewPCG(1, 1))
+			for i := range x {
+				x[i] = float32(rng.Float64())
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = l.Step(x, s, nil)
+			}
+		})
+	}
+}

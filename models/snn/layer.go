@@ -130,7 +130,7 @@ func NewRand(class string, size int, params map[string]any, rng *rand.Rand) (*La
 	l.timeRecurrent = p.flag("time_recurrent")
 	l.stepMode = p.text("step_mode")
 	l.sur = p.vals["surrogate_grad_fn"].(surrogate.Func)
-	p.vals["rng"] = rng
+	p.rng = rng
 	if err := c.build(l, p); err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func buildALIF(l *Layer, p *params) error {
 		return p.errorf("time_step", "must be > 0, got %g", ts)
 	}
 	l.vth0, l.r, l.eta, l.beta, l.dt = float32(p.num("v_th0")), float32(p.num("R")), float32(p.num("Eta")), float32(p.num("beta")), float32(p.num("time_step"))
-	rng := p.vals["rng"].(*rand.Rand)
+	rng := p.rng
 	tau := func(name, initName string) ([]float32, error) {
 		out := make([]float32, n)
 		if p.isNull(name) {
@@ -381,8 +381,9 @@ func (l *Layer) RecordV() bool { return l.recordV }
 // before the reset (SNN.md 2.5).
 func (l *Layer) BeforeResetMem() bool { return l.beforeReset }
 
-// TimeRecurrent reports the time_recurrent flag; it changes no arithmetic
-// (SNN.md 2.6).
+// TimeRecurrent reports the time_recurrent flag. It changes no arithmetic
+// (SNN.md 2.6); such a layer is driven with Step, which keeps the state
+// between calls.
 func (l *Layer) TimeRecurrent() bool { return l.timeRecurrent }
 
 // Surrogate is the layer's surrogate_grad_fn.

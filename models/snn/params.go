@@ -3,6 +3,7 @@ package snn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -303,6 +304,7 @@ type params struct {
 	class string
 	vals  map[string]any
 	given map[string]bool
+	rng   *rand.Rand // for initialisers (SNNALIF's tau_m, tau_adp)
 }
 
 func (p *params) errorf(name, format string, args ...any) error {

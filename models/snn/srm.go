@@ -7,16 +7,18 @@ import "math"
 // plus the last M-1 own spikes with the refractory kernel, so the state is
 // two ring buffers of whole rows (one row = one step of every element).
 type srmState struct {
-	eps []float32 // response kernel, K taps, eps[0] = 0
-	nu  []float32 // refractory kernel, M taps, nu[0] = 0
-	ts  float32   // Ts
-	// vrest is V_rest; theta is the threshold.
-	vrest float32
+	eps   []float32 // response kernel, K taps, eps[0] = 0
+	nu    []float32 // refractory kernel, M taps, nu[0] = 0
+	ts    float32   // Ts
+	vrest float32   // V_rest
 
 	in    []float32 // K rows: the last K inputs; row inPos is the newest
 	inPos int
 	z     []float32 // M-1 rows: the last M-1 spike indicators; row zPos is the newest
 	zPos  int
+	// zAny[row] is false when that row of z is all zero. Spikes are rare,
+	// so most refractory rows are skipped without being read.
+	zAny []bool
 
 	psp []float32 // scratch, one row
 }
@@ -46,6 +48,7 @@ func buildSRM(l *Layer, p *params) error {
 	}
 	s.in = make([]float32, len(s.eps)*l.size)
 	s.z = make([]float32, (len(s.nu)-1)*l.size)
+	s.zAny = make([]bool, len(s.nu)-1)
 	s.psp = make([]float32, l.size)
 	l.srm = s
 	return nil
@@ -83,6 +86,7 @@ func (l *Layer) Kernels() (response, refractory []float32) {
 func (s *srmState) reset() {
 	clear(s.in)
 	clear(s.z)
+	clear(s.zAny)
 	s.inPos, s.zPos = 0, 0
 }
 
@@ -114,6 +118,9 @@ func (l *Layer) srmStep(x, spikes, rec []float32) {
 	if m := len(s.nu) - 1; m > 0 {
 		for j := 1; j <= m; j++ {
 			row := (s.zPos - (j - 1) + m) % m
+			if !s.zAny[row] {
+				continue
+			}
 			past := s.z[row*n : (row+1)*n]
 			nu := s.nu[j]
 			for i := range v {
@@ -122,8 +129,10 @@ func (l *Layer) srmStep(x, spikes, rec []float32) {
 		}
 		s.zPos = (s.zPos + 1) % m
 	}
+	fired := false
 	for i := range v {
 		z := l.fire(v[i] - l.vth)
+		fired = fired || z != 0
 		l.spike[i] = z
 		spikes[i] = z / s.ts
 		if rec != nil {
@@ -132,5 +141,6 @@ func (l *Layer) srmStep(x, spikes, rec []float32) {
 	}
 	if m := len(s.nu) - 1; m > 0 {
 		copy(s.z[s.zPos*n:(s.zPos+1)*n], l.spike)
+		s.zAny[s.zPos] = fired
 	}
 }
