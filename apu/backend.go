@@ -45,8 +45,11 @@ type Spike struct {
 // stamp Stamps[r] (time Stamps[r]*dt) and values Values[r*W:(r+1)*W] for
 // the W = len(Neurons) neurons monitored.
 type Trace struct {
-	Monitor int    // index in the network's monitors
-	Pop     int    // population index
+	Monitor int // index in the network's monitors
+	Pop     int // population index; -1 for a synapse monitor
+	Synapse int // synapse entry index of a weight monitor; -1 for a population
+	// For a weight monitor State is "weight" and Neurons holds connection
+	// indices in the entry's canonical order.
 	State   string // state name
 	Neurons []int  // neuron indices, column order
 	Stamps  []int64

@@ -36,6 +36,9 @@ type PopulationSpec struct {
 	Size  int
 	Model Population // *LIF, *ExpLIF, *DCGenerator, ...
 	Line  int
+	// Trace is the STDP post-trace setup of biophysical neurons (nil for
+	// generators and stepwise neurons, which plastic synapses cannot target).
+	Trace *PostTrace
 }
 
 // IsNeuron tells whether the population receives input.
@@ -62,6 +65,7 @@ type SynapseSpec struct {
 	Delays   []int32   // per connection, steps (>= 1)
 	Receptor int
 	Line     int
+	STDP     *STDPRule // nil for StaticSynapse
 }
 
 // MonitorSpec is one monitor entry.
@@ -332,6 +336,11 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			return d.errf(paramsNode, f+".params", "%v", err)
 		}
 		spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
+		if _, ok := class.Param("stdp_tau"); ok && !class.Stepwise {
+			if spec.Trace, err = postTrace(b); err != nil {
+				return d.errf(paramsNode, f+".params", "%v", err)
+			}
+		}
 		if in, ok := pf["init"]; ok && !isNull(in) {
 			if err := applyInit(d, spec, in, f+".init", net.Seed, i); err != nil {
 				return err
@@ -495,12 +504,20 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 			switch s.Model {
 			case "StaticSynapse":
 			case "STDPSynapse", "TripletSTDPSynapse":
-				return d.errf(n, f+".model", "%s is not available in this version of spikeloop (plastic synapses come with the STDP work); use StaticSynapse", s.Model)
+				if s.Pre.IsCurrentSource() {
+					return d.errf(n, f+".model", "%s needs spikes, but %q is a current source", s.Model, s.Pre.Name)
+				}
+				if s.Post.Trace == nil {
+					return d.errf(n, f+".model", "%s needs a biophysical neuron population as post (it keeps the post traces), %q is a %s", s.Model, s.Post.Name, s.Post.Class.Name)
+				}
+				if s.STDP, err = d.decodeSTDP(s.Model, m["params"], en, f+".params"); err != nil {
+					return err
+				}
 			default:
 				return d.errf(n, f+".model", "unknown synapse model %q; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model)
 			}
 		}
-		if n, ok := m["params"]; ok && !isNull(n) {
+		if n, ok := m["params"]; ok && !isNull(n) && s.STDP == nil {
 			return d.errf(n, f+".params", "StaticSynapse takes no parameters")
 		}
 		cn, ok := m["conn"]
@@ -529,6 +546,17 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 		}
 		if err := net.loadWeights(d, s, m["weight"], f+".weight", dir, en); err != nil {
 			return err
+		}
+		if s.STDP != nil {
+			for c, w := range s.Weights {
+				if err := s.STDP.CheckWeight(w); err != nil {
+					node := m["weight"]
+					if node == nil {
+						node = en
+					}
+					return d.errf(node, f+".weight", "connection %d: %v", c, err)
+				}
+			}
 		}
 		if err := net.loadDelays(d, s, m["delay"], f+".delay"); err != nil {
 			return err
@@ -980,10 +1008,41 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 			}
 			for _, s := range net.Synapses {
 				if s.Name == name {
-					return d.errf(sn, f+".synapse", "synapse %q is a StaticSynapse; only plastic synapses have weights to record", name)
+					mon.Synapse = s
 				}
 			}
-			return d.errf(sn, f+".synapse", "unknown synapse %q; name the synapse entry with name:", name)
+			if mon.Synapse == nil {
+				return d.errf(sn, f+".synapse", "unknown synapse %q; name the synapse entry with name:", name)
+			}
+			if mon.Synapse.STDP == nil {
+				return d.errf(sn, f+".synapse", "synapse %q is a StaticSynapse; only plastic synapses have weights to record", name)
+			}
+			if nn, ok := m["neurons"]; ok {
+				return d.errf(nn, f+".neurons", "a synapse monitor records every connection; neurons is for population monitors")
+			}
+			rn, ok := m["record"]
+			if !ok || rn.Kind != yaml.SequenceNode || len(rn.Content) != 1 || rn.Content[0].Value != "weight" {
+				node := rn
+				if node == nil {
+					node = en
+				}
+				return d.errf(node, f+".record", "a synapse monitor records [weight]")
+			}
+			mon.Record = []string{"weight"}
+			if ev, ok := m["every"]; ok {
+				x, err := d.integer(ev, f+".every", 1, math.MaxInt32)
+				if err != nil {
+					return err
+				}
+				mon.Every = int(x)
+			}
+			for _, other := range net.Monitors {
+				if other.Synapse == mon.Synapse {
+					return d.errf(sn, f+".synapse", "synapse %q is already recorded by an earlier monitor (both would write %s.weight.csv)", name, name)
+				}
+			}
+			net.Monitors = append(net.Monitors, mon)
+			continue
 		}
 		name, err := d.str(pn, f+".population")
 		if err != nil {

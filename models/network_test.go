@@ -668,15 +668,26 @@ populations:
 synapses:
   - {name: "a/b", pre: cells, post: cells, conn: {rule: all_to_all}}
 `, line: 5, field: "synapses[0].name", words: []string{"synapse names must match"}},
-	{name: "plastic synapse not available", yaml: `version: 1
+	{name: "plastic synapse onto a stepwise population", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
+  snn: {model: SNNIF, size: 2}
 synapses:
   - pre: cells
+    post: snn
+    model: STDPSynapse
+    conn: {rule: all_to_all}
+`, line: 8, field: "synapses[0].model", words: []string{"STDPSynapse", "biophysical neuron population", "SNNIF"}},
+	{name: "plastic synapse from a current source", yaml: `version: 1
+populations:
+  dc: {model: DCGenerator, size: 2}
+  cells: {model: LIF, size: 2}
+synapses:
+  - pre: dc
     post: cells
     model: STDPSynapse
     conn: {rule: all_to_all}
-`, line: 7, field: "synapses[0].model", words: []string{"STDPSynapse", "not available"}},
+`, line: 8, field: "synapses[0].model", words: []string{"STDPSynapse", "current source"}},
 	{name: "unknown synapse model", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}

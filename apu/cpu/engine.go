@@ -28,6 +28,7 @@ type Engine struct {
 	rec     apu.Record
 	spikeOn [][]bool // per population: neurons whose spikes are recorded (nil: none)
 	mons    []traceRT
+	plastic map[int]*projRT // plastic projections by synapse entry index
 }
 
 var _ apu.Backend = (*Engine)(nil)
@@ -58,7 +59,8 @@ type popRT struct {
 	iDirty    []bool
 	wView     [][]float64 // per-step argument to Step
 	portCount int
-	bySign    bool // ports by weight sign, not receptor (models.SignSplitter)
+	bySign    bool       // ports by weight sign, not receptor (models.SignSplitter)
+	trace     *postTrace // STDP post traces, when a plastic synapse targets this population
 }
 
 // projRT is one synapse entry in CSR form by presynaptic unit.
@@ -71,10 +73,12 @@ type projRT struct {
 	weight  []float64
 	delay   []int32 // per connection; nil when all equal delay0
 	delay0  int32
+	plastic *plasticRT // nil for static synapses
 }
 
 type traceRT struct {
 	pop     *popRT
+	weights []float64 // a synapse monitor's live weights (pop nil)
 	every   int64
 	neurons []int
 	rec     int // index into rec.Traces
@@ -133,6 +137,7 @@ func (e *Engine) Load(net *models.Network) error {
 		p.ringLen = int(maxDelay[i]) + 1
 		p.wView = make([][]float64, p.portCount)
 	}
+	e.plastic = map[int]*projRT{}
 	order, err := net.ZeroDelayOrder()
 	if err != nil {
 		return fmt.Errorf("cpu engine: %w", err)
@@ -146,6 +151,14 @@ func (e *Engine) Load(net *models.Network) error {
 			pr := buildProj(s, pre, post, zero)
 			if pr == nil {
 				continue
+			}
+			if s.STDP != nil {
+				if post.trace == nil {
+					post.trace = newPostTrace(s.Post, net.Dt)
+				}
+				pr.plastic = newPlastic(s, pr, post.trace)
+				post.trace.in = append(post.trace.in, pr.plastic)
+				e.plastic[s.Index] = pr
 			}
 			if post.bySign && !pr.current {
 				for _, part := range splitBySign(pr) {
@@ -259,6 +272,16 @@ func splitBySign(pr *projRT) []*projRT {
 func (e *Engine) setupMonitors() {
 	e.spikeOn = make([][]bool, len(e.pops))
 	for mi, m := range e.net.Monitors {
+		if m.Synapse != nil {
+			pr := e.plastic[m.Synapse.Index]
+			conns := make([]int, len(pr.weight))
+			for i := range conns {
+				conns[i] = i
+			}
+			e.mons = append(e.mons, traceRT{every: int64(m.Every), neurons: conns, weights: pr.weight, rec: len(e.rec.Traces)})
+			e.rec.Traces = append(e.rec.Traces, apu.Trace{Monitor: mi, Pop: -1, Synapse: m.Synapse.Index, State: "weight", Neurons: conns})
+			continue
+		}
 		if m.Population == nil {
 			continue
 		}
@@ -282,7 +305,7 @@ func (e *Engine) setupMonitors() {
 			}
 			t := traceRT{pop: p, every: int64(m.Every), neurons: neurons, rec: len(e.rec.Traces)}
 			e.mons = append(e.mons, t)
-			e.rec.Traces = append(e.rec.Traces, apu.Trace{Monitor: mi, Pop: p.idx, State: st, Neurons: neurons})
+			e.rec.Traces = append(e.rec.Traces, apu.Trace{Monitor: mi, Pop: p.idx, Synapse: -1, State: st, Neurons: neurons})
 		}
 	}
 	// The first row of every trace is the initial state at t = 0.
@@ -293,8 +316,11 @@ func (e *Engine) setupMonitors() {
 
 func (e *Engine) sample(t traceRT, stamp int64) {
 	tr := &e.rec.Traces[t.rec]
-	// Asked each time: a derived state (ExpLIF's I_syn) is computed on request.
-	state := t.pop.spec.Model.State(tr.State)
+	state := t.weights
+	if t.pop != nil {
+		// Asked each time: a derived state (ExpLIF's I_syn) is computed on request.
+		state = t.pop.spec.Model.State(tr.State)
+	}
 	tr.Stamps = append(tr.Stamps, stamp)
 	for _, n := range t.neurons {
 		tr.Values = append(tr.Values, state[n])
@@ -332,7 +358,7 @@ func (e *Engine) Drain(dst *apu.Record) {
 	if len(dst.Traces) != len(e.rec.Traces) {
 		dst.Traces = make([]apu.Trace, len(e.rec.Traces))
 		for i, t := range e.rec.Traces {
-			dst.Traces[i] = apu.Trace{Monitor: t.Monitor, Pop: t.Pop, State: t.State, Neurons: t.Neurons}
+			dst.Traces[i] = apu.Trace{Monitor: t.Monitor, Pop: t.Pop, Synapse: t.Synapse, State: t.State, Neurons: t.Neurons}
 		}
 	}
 	e.rec, *dst = *dst, e.rec
@@ -420,6 +446,14 @@ func (e *Engine) step() error {
 	}
 	// 3. Route step k's spikes and currents to step k + D.
 	stamp := k + 1
+	// STDP: this step's post spikes enter the traces first, then the
+	// facilitations due now, then the pre spikes (MODELS.md 11.2, 13.4).
+	for _, p := range e.pops {
+		if p.trace != nil {
+			p.trace.postSpiked(p.spiked, stamp)
+			p.trace.facilitateDue(stamp)
+		}
+	}
 	for _, p := range e.pops {
 		if on := e.spikeOn[p.idx]; on != nil && !p.current {
 			for _, i := range p.spiked {
@@ -443,9 +477,13 @@ func (e *Engine) step() error {
 // route queues the step-k output of p over the projections prs.
 func (e *Engine) route(p *popRT, prs []*projRT, k int64) {
 	for _, pr := range prs {
-		if p.current {
+		switch {
+		case p.current:
 			routeCurrent(pr, p.out, k)
-		} else if len(p.spiked) > 0 {
+		case len(p.spiked) == 0:
+		case pr.plastic != nil:
+			routePlastic(pr, p, k)
+		default:
 			routeSpikes(pr, p, k)
 		}
 	}

@@ -146,6 +146,25 @@ func newWriters(net *models.Network, dir string) (*writers, error) {
 	}
 	w.names = append(w.names, path)
 	for _, m := range net.Monitors {
+		if m.Synapse != nil {
+			// Weights of a plastic synapse entry, one column per connection
+			// in canonical order (NETWORK_FILE.md).
+			var h strings.Builder
+			h.WriteString("time_ms")
+			for c := range m.Synapse.Conns {
+				h.WriteByte(',')
+				h.WriteString(strconv.Itoa(c))
+			}
+			path := filepath.Join(dir, m.Synapse.Name+".weight.csv")
+			c, err := create(path, h.String())
+			if err != nil {
+				w.close()
+				return nil, err
+			}
+			w.traces = append(w.traces, c)
+			w.names = append(w.names, path)
+			continue
+		}
 		if m.Population == nil {
 			continue
 		}
