@@ -195,7 +195,9 @@ type DAC struct {
 }
 
 // NewDAC returns an emulated MCP4922 with both references at vref and
-// supply vdd, both outputs shut down (0 V) as after power-on.
+// supply vdd. Until the first write both outputs read 0 V and inactive;
+// that is this emulation's choice, not a datasheet claim, and it does
+// not matter to hal, which writes every channel's safe state at open.
 func NewDAC(vref, vdd float64) (*DAC, error) {
 	if !(vref > 0) || !(vdd > 0) {
 		return nil, fmt.Errorf("sim: DAC reference %v V and supply %v V must be > 0", vref, vdd)
