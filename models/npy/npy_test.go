@@ -172,6 +172,18 @@ func TestReadMatrixFile(t *testing.T) {
 	if _, err := ReadMatrix(path, 3, 2); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "4 bytes after") {
 		t.Errorf("trailing bytes: got %v", err)
 	}
+	// float64 weights are read and rounded once to float32.
+	path64 := filepath.Join(dir, "w64.npy")
+	var buf bytes.Buffer
+	if err := Write64(&buf, []int{1, 2}, []float64{0.1, -1e-3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path64, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadMatrix(path64, 1, 2); err != nil || got[0] != float32(0.1) || got[1] != float32(-1e-3) {
+		t.Errorf("float64 matrix: got %v, %v", got, err)
+	}
 	if _, err := ReadMatrix(filepath.Join(dir, "missing.npy"), 3, 2); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: got %v", err)
 	}
