@@ -160,7 +160,13 @@ func (e *Engine) Load(net *models.Network) error {
 				post.trace.in = append(post.trace.in, pr.plastic)
 				e.plastic[s.Index] = pr
 			}
-			if post.bySign && !pr.current {
+			if post.bySign && pr.plastic != nil {
+				// A plastic weight keeps the sign of Wmax (MODELS.md 13),
+				// so the whole entry feeds one port.
+				if s.STDP.Wmax <= 0 {
+					pr.port = 1
+				}
+			} else if post.bySign && !pr.current {
 				for _, part := range splitBySign(pr) {
 					e.addProj(pre, post, part, zero)
 				}
@@ -175,35 +181,33 @@ func (e *Engine) Load(net *models.Network) error {
 
 // addProj allocates the post's input ring rows the projection writes to.
 func (e *Engine) addProj(pre, post *popRT, pr *projRT, zero bool) {
-	{
-		if pr.current {
-			if post.iRing == nil {
-				post.iRing = make([][]float64, post.ringLen)
-				for k := range post.iRing {
-					post.iRing[k] = make([]float64, post.spec.Size)
-				}
-				post.iDirty = make([]bool, post.ringLen)
+	if pr.current {
+		if post.iRing == nil {
+			post.iRing = make([][]float64, post.ringLen)
+			for k := range post.iRing {
+				post.iRing[k] = make([]float64, post.spec.Size)
 			}
-		} else {
-			if post.wRing == nil {
-				post.wRing = make([][][]float64, post.ringLen)
-				post.wDirty = make([][]bool, post.ringLen)
-				for k := range post.wRing {
-					post.wRing[k] = make([][]float64, post.portCount)
-					post.wDirty[k] = make([]bool, post.portCount)
-				}
-			}
+			post.iDirty = make([]bool, post.ringLen)
+		}
+	} else {
+		if post.wRing == nil {
+			post.wRing = make([][][]float64, post.ringLen)
+			post.wDirty = make([][]bool, post.ringLen)
 			for k := range post.wRing {
-				if post.wRing[k][pr.port] == nil {
-					post.wRing[k][pr.port] = make([]float64, post.spec.Size)
-				}
+				post.wRing[k] = make([][]float64, post.portCount)
+				post.wDirty[k] = make([]bool, post.portCount)
 			}
 		}
-		if zero {
-			pre.proj0 = append(pre.proj0, pr)
-		} else {
-			pre.proj = append(pre.proj, pr)
+		for k := range post.wRing {
+			if post.wRing[k][pr.port] == nil {
+				post.wRing[k][pr.port] = make([]float64, post.spec.Size)
+			}
 		}
+	}
+	if zero {
+		pre.proj0 = append(pre.proj0, pr)
+	} else {
+		pre.proj = append(pre.proj, pr)
 	}
 }
 
