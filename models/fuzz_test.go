@@ -36,6 +36,7 @@ func FuzzLoad(f *testing.F) {
 	for _, c := range badNetworks {
 		f.Add([]byte(c.yaml))
 	}
+	f.Add([]byte(richNetwork))
 	reg := models.NewRegistry()
 	// The file lives in an empty folder, so that datapath and npy paths of
 	// mutated inputs read nothing of the repository.
@@ -117,5 +118,48 @@ func checkLoaded(t *testing.T, net *models.Network) {
 				t.Fatalf("monitor records %q of %q but State gives %d values", r, m.Population.Name, len(m.Population.Model.State(r)))
 			}
 		}
+	}
+}
+
+// richNetwork uses every class, rule and value form the loader knows, so
+// that mutations start from deep inside the loader.
+const richNetwork = `version: 1
+dt: 0.1
+duration: 20
+seed: 3
+populations:
+  sg: {model: SpikeGenerator, size: 2, params: {spike_times: [[1.0, 2.0], [0.5]], multiplicities: [[1, 2], [3]]}}
+  pg: {model: PoissonGenerator, size: 2, params: {rate: [10.0, 20.0], start: 1.0, stop: 10.0}}
+  bg: {model: BernoulliGenerator, size: 1, params: {prob: 0.2, stop: inf}}
+  cg: {model: CustomGenerator, size: 2, params: {data: [[1, 0], [0, 2]], is_spike_binary: true}}
+  dc: {model: DCGenerator, size: 2, params: {amplitude: [1.0, 2.0]}}
+  it: {model: InputTransmitter, size: 2, params: {inputs_type: current}}
+  lif: {model: LIF, size: 3, params: {tau_ref: null, I_e: [0, 1, 2], method: RK4}, init: {V: {dist: ramp, low: -70, high: -60}}}
+  exp: {model: ExpLIF, size: 3, params: {tau_syn: [2.0, 5.0]}, init: {I_syn_1: [1, 2, 3]}}
+  izh: {model: Izhikevich, size: 2, init: {V: -70.0}}
+synapses:
+  - {name: a, pre: sg, post: lif, conn: {rule: all_to_all}, weight: {dist: normal, mean: 1.0, std: 0.1}}
+  - {pre: pg, post: exp, conn: {rule: fixed_indegree, n: 1}, receptor: 1, delay: 0.3}
+  - {pre: cg, post: izh, conn: {rule: one_to_one}, weight: [1.0, 2.0]}
+  - {pre: dc, post: lif, conn: {rule: fixed_total_num, n: 4, multi_conn: true}}
+  - {pre: it, post: exp, conn: {rule: explicit, pairs: [[0, 2], [1, 0]]}, delay: [0.1, 0.2]}
+  - {pre: lif, post: lif, conn: {rule: fixed_prob, p: 0.5, allow_autapses: false}, weight: {dist: uniform, low: -1, high: 1}}
+  - {pre: bg, post: izh, conn: {rule: all_to_all}}
+monitors:
+  - {population: lif, record: [spikes, V], neurons: [2, 0], every: 2}
+  - {population: exp, record: [I_syn, I_syn_0]}
+  - {population: it, record: [I]}
+  - {population: izh, record: [u]}
+`
+
+// The rich seed must load, or the fuzzer starts from an early error.
+func TestRichNetworkLoads(t *testing.T) {
+	net, err := loadString(t, richNetwork, fuzzLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoaded(t, net)
+	if len(net.Populations) != 9 || len(net.Synapses) != 7 || len(net.Monitors) != 4 {
+		t.Errorf("%d populations, %d synapses, %d monitors", len(net.Populations), len(net.Synapses), len(net.Monitors))
 	}
 }
