@@ -113,7 +113,7 @@ func TestAcceptedSpellings(t *testing.T) {
 		{"surrogate_grad_fn": surrogate.Default(surrogate.Erf)},
 		{"surrogate_grad_fn": map[string]any{"name": "ATan", "alpha": 3}},
 		{"before_reset_mem": nil, "time_recurrent": true, "pid": 3, "name": "hidden", "frozen_params": []any{"V_th"}, "size": 3},
-		{"tau": 2, "V_th": float32(0.5), "R": int64(2)},
+		{"tau": 2, "V_th": float32(0.5), "R": int64(2), "param_dtype": "jnp.float32"},
 	} {
 		if _, err := New("SNNLIF", 3, params); err != nil {
 			t.Errorf("%v: %v", params, err)

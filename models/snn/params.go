@@ -341,8 +341,13 @@ func parseParams(c *classDef, given map[string]any) (*params, error) {
 		p.vals[name] = v
 		p.given[name] = true
 	}
-	if dt := p.text("param_dtype"); dt != "float32" {
-		return nil, p.errorf("param_dtype", "only float32 is supported, got %q", dt)
+	// The seed writes the dtype as jnp.float32 or "float32".
+	dt := p.text("param_dtype")
+	if i := strings.LastIndexByte(dt, '.'); i >= 0 {
+		dt = dt[i+1:]
+	}
+	if dt != "float32" {
+		return nil, p.errorf("param_dtype", "only float32 is supported, got %q", p.text("param_dtype"))
 	}
 	return p, nil
 }
