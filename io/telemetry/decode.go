@@ -1,0 +1,22 @@
+package telemetry
+
+import "fmt"
+
+// DecodeCommand reads one Command from a cmd/<name> payload. It refuses
+// trailing bytes and a version other than SchemaVersion, so that a
+// truncated, padded or future payload is answered with an error rather
+// than half understood. It never panics, whatever the bytes (fuzzed).
+func DecodeCommand(b []byte) (Command, error) {
+	var c Command
+	rest, err := c.UnmarshalMsg(b)
+	if err != nil {
+		return Command{}, fmt.Errorf("payload: not a msgpack command map: %w", err)
+	}
+	if len(rest) != 0 {
+		return Command{}, fmt.Errorf("payload: %d bytes after the command map", len(rest))
+	}
+	if c.Version != SchemaVersion {
+		return Command{}, fmt.Errorf("version: got %d, this daemon reads %d", c.Version, SchemaVersion)
+	}
+	return c, nil
+}

@@ -1,0 +1,100 @@
+package telemetry
+
+//go:generate go run github.com/tinylib/msgp@v1.6.5 -file payloads.go
+
+import "github.com/tinylib/msgp/msgp"
+
+// SchemaVersion is the version field of every payload this package
+// writes. It changes when a key is removed or changes meaning; adding a
+// key does not change it (readers must ignore keys they do not know).
+const SchemaVersion = 1
+
+// Status states carried in Status.State.
+const (
+	StateOnline  = "online"
+	StateOffline = "offline"
+)
+
+// Status is the retained payload on <prefix>status. The client publishes
+// it with State "online" right after each connect (the birth message), and
+// registers the same struct with State "offline" as its Last Will, so the
+// broker publishes that when the daemon vanishes without a goodbye.
+type Status struct {
+	Version     int    `msg:"version"`      // SchemaVersion
+	Board       string `msg:"board"`        // board id, also in the topic
+	State       string `msg:"state"`        // StateOnline or StateOffline
+	Software    string `msg:"software"`     // daemon version string
+	ConfigHash  string `msg:"config_hash"`  // hex digest of the daemon config
+	NetworkHash string `msg:"network_hash"` // hex digest of the network file
+	StartUnixMs int64  `msg:"start_unix_ms"`
+}
+
+// Loop holds the loop's health figures over one telemetry interval.
+type Loop struct {
+	LatenessP50us  float64 `msg:"lateness_p50_us"`  // median wake-up lateness, µs
+	LatenessP99us  float64 `msg:"lateness_p99_us"`  // 99th percentile, µs
+	LatenessP999us float64 `msg:"lateness_p999_us"` // 99.9th percentile, µs
+	Overruns       uint64  `msg:"overruns"`         // ticks that missed their deadline, since start
+	StaleInputs    uint64  `msg:"stale_inputs"`     // inputs stale at the sampled tick
+}
+
+// Telemetry is the periodic payload on <prefix>telemetry.
+//
+// Seq counts published samples from 0 at start, so a reader sees a gap
+// when a sample was lost; Dropped counts the samples the hand-off queue
+// dropped since start (a gap with Dropped unchanged was lost elsewhere).
+type Telemetry struct {
+	Version   int     `msg:"version"`   // SchemaVersion
+	Board     string  `msg:"board"`     // board id
+	Seq       uint64  `msg:"seq"`       // sample number since start
+	Tick      uint64  `msg:"tick"`      // loop tick of the sample
+	TimeMs    float64 `msg:"time_ms"`   // network time, ms
+	Rates     Floats  `msg:"rates"`     // population -> Hz over the interval
+	Counts    Counts  `msg:"counts"`    // population -> spikes over the interval
+	States    Series  `msg:"states"`    // "population.state" -> sampled values
+	Sensors   Floats  `msg:"sensors"`   // sensor name -> value
+	Actuators Floats  `msg:"actuators"` // actuator name -> value
+	Loop      Loop    `msg:"loop"`
+	Dropped   uint64  `msg:"dropped"`         // samples dropped by the queue since start
+	Plant     Floats  `msg:"plant,omitempty"` // emulated board only: the plant's state
+}
+
+// SpikeTrain is the spikes of one population in a SpikeBatch, as two
+// parallel arrays (structure of arrays keeps the payload small).
+type SpikeTrain struct {
+	Population string    `msg:"population"`
+	Neuron     []uint32  `msg:"neuron"`   // neuron index within the population
+	StampMs    []float64 `msg:"stamp_ms"` // spike stamp t_{k+1}, ms
+}
+
+// SpikeBatch is the optional payload on <prefix>spikes: the spikes of the
+// chosen populations since the previous batch.
+type SpikeBatch struct {
+	Version int          `msg:"version"` // SchemaVersion
+	Board   string       `msg:"board"`
+	Seq     uint64       `msg:"seq"` // batch number since start
+	Trains  []SpikeTrain `msg:"trains"`
+}
+
+// Command is the payload on <prefix>cmd/<name>.
+//
+// Value is kept raw so that the Validator can say what type it got
+// ("want a number or a list of numbers, got str") rather than fail the
+// whole decode.
+type Command struct {
+	Version int      `msg:"version"` // SchemaVersion
+	ID      string   `msg:"id"`      // chosen by the sender, echoed in the Reply
+	Name    string   `msg:"name"`    // empty or the <name> of the topic
+	Target  string   `msg:"target"`  // population; empty means the allow-list's
+	Value   msgp.Raw `msg:"value"`   // number, list of numbers, or nil
+}
+
+// Reply is the payload on <prefix>cmd/<name>/reply: OK, or the reason the
+// command was refused (and then nothing was changed).
+type Reply struct {
+	Version int    `msg:"version"` // SchemaVersion
+	ID      string `msg:"id"`      // the Command's ID
+	Name    string `msg:"name"`    // the command name
+	OK      bool   `msg:"ok"`
+	Error   string `msg:"error"` // empty when OK
+}
