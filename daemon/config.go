@@ -1,0 +1,605 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/spikeloop/spikeloop/hal"
+	"github.com/spikeloop/spikeloop/hal/sim"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// Config is the daemon's YAML config. README.md ("The daemon config")
+// documents every field. Parse and LoadConfig check it completely,
+// including the network file and the board's part names, before
+// anything is opened: a config that passes never fails at wiring time
+// for a reason that could have been seen in the file.
+type Config struct {
+	// Board is hal's board section (hal/CONFIG.md).
+	Board hal.Config `yaml:"board"`
+	// Plant is the simulated world around a "sim" board; ignored (and
+	// refused) with driver "periph".
+	Plant PlantConfig `yaml:"plant"`
+	// Network is the network file, relative to the config file's folder.
+	Network string `yaml:"network"`
+	// Tick is the control period, e.g. "1ms": sensors are read and
+	// actuators written once per tick. It must be a whole number of
+	// network steps (dt).
+	Tick string `yaml:"tick"`
+	// StaleTicks is how many ticks in a row an input may fail before the
+	// outputs go to their safe values (0: the first failed read).
+	StaleTicks int            `yaml:"stale_ticks"`
+	Inputs     []InputConfig  `yaml:"inputs"`
+	Outputs    []OutputConfig `yaml:"outputs"`
+	Logging    LoggingConfig  `yaml:"logging"`
+
+	// Filled by Parse: where the config came from, its YAML tree (for
+	// line numbers), and the loaded network.
+	file string
+	root *yaml.Node
+	// netData, when set, is the network file's content (the embedded
+	// demo); otherwise Network is read from disk.
+	netData []byte
+	net     *models.Network
+	tick    time.Duration
+	steps   int // network steps per tick
+	used    bool
+}
+
+// PlantConfig selects the plant of a simulated board.
+type PlantConfig struct {
+	// Vehicle is a Braitenberg vehicle (hal/sim.VehicleConfig); its
+	// zero fields take sim.DefaultVehicle's values.
+	Vehicle *sim.VehicleConfig `yaml:"vehicle"`
+}
+
+// InputConfig is one sensor: a board part read every tick and encoded
+// into a population.
+type InputConfig struct {
+	Name string `yaml:"name"`
+	// Part is an ADC channel (its voltage is the value) or a digital
+	// input (0 or 1) of the board section.
+	Part string `yaml:"part"`
+	// Population is an InputTransmitter (current, rate, delta) or a
+	// DCGenerator (dc) of the network.
+	Population string `yaml:"population"`
+	// Encoder is "current", "rate", "delta" or "dc".
+	Encoder string `yaml:"encoder"`
+	// Gain and Offset scale the value: current and dc use
+	// gain*value+offset clamped to [min, max]; rate fires at gain*value Hz.
+	Gain   float64 `yaml:"gain"`
+	Offset float64 `yaml:"offset"`
+	Min    float64 `yaml:"min"`
+	Max    float64 `yaml:"max"`
+	// MaxHz caps the rate encoder (default and upper bound 1/dt).
+	MaxHz float64 `yaml:"max_hz"`
+	// Step is the delta encoder's change per spike, > 0.
+	Step float64 `yaml:"step"`
+	// Seed fixes the rate encoder's spikes; 0 derives one from the
+	// network's seed and the input's index.
+	Seed uint64 `yaml:"seed"`
+	// Safe is the value used when a read fails.
+	Safe float64 `yaml:"safe"`
+}
+
+// OutputConfig is one actuator: the spikes of a population decoded into
+// a board part every tick.
+type OutputConfig struct {
+	Name string `yaml:"name"`
+	// Part is a digital output (pulse), a PWM output (rate) or a DAC
+	// channel (vector) of the board section.
+	Part       string `yaml:"part"`
+	Population string `yaml:"population"`
+	// Decoder is "pulse", "rate" or "vector".
+	Decoder string `yaml:"decoder"`
+	// Width is the pulse length, a whole number of ticks (default one
+	// tick).
+	Width string `yaml:"width"`
+	// Window is the sliding window of rate and vector, a whole number of
+	// ticks (default one tick).
+	Window string `yaml:"window"`
+	// Gain (duty per Hz), Min and Max (duty, 0..1) shape the rate
+	// decoder; Min and Max default to 0 and 1.
+	Gain float64  `yaml:"gain"`
+	Min  *float64 `yaml:"min"`
+	Max  *float64 `yaml:"max"`
+	// From and To are the vector decoder's preferred values (volts) of
+	// the first and last unit.
+	From float64 `yaml:"from"`
+	To   float64 `yaml:"to"`
+	// Safe is the duty (rate) or volts (vector) written on stop, fault
+	// and stale input. A pulse output's safe level is the board
+	// output's own safe level.
+	Safe float64 `yaml:"safe"`
+}
+
+// LoggingConfig sets the log.
+type LoggingConfig struct {
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string `yaml:"level"`
+	// Format is "auto" (default: console on a terminal, JSON
+	// otherwise), "console" or "json".
+	Format string `yaml:"format"`
+}
+
+// FieldError is one config problem: the field's path in the YAML, the
+// line it is on (0 if the field is absent and has no parent line) and
+// the cause.
+type FieldError struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %v", e.File, e.Line, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", e.File, e.Field, e.Err)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Sentinel errors of the config; every FieldError wraps one, and hal's
+// board errors wrap hal's own sentinels.
+var (
+	ErrRequired = errors.New("required")
+	ErrInvalid  = errors.New("invalid value")
+	ErrRange    = errors.New("out of range")
+	ErrNotFound = errors.New("not found")
+	ErrMismatch = errors.New("does not fit")
+)
+
+// LoadConfig reads and checks the config file at path.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: config: %w", err)
+	}
+	return Parse(data, path, nil)
+}
+
+// Parse decodes data strictly (an unknown field is an error naming its
+// line) and checks every field. file names the config in messages and
+// is the base of a relative network path; netData, if not nil, is the
+// network file's content (then Network only names it).
+func Parse(data []byte, file string, netData []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	c := &Config{}
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the config is empty", file)
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	c.file, c.root, c.netData = file, &root, netData
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Network is the loaded network (set by Parse).
+func (c *Config) LoadedNetwork() *models.Network { return c.net }
+
+// TickDuration is the parsed tick.
+func (c *Config) TickDuration() time.Duration { return c.tick }
+
+// StepsPerTick is tick/dt.
+func (c *Config) StepsPerTick() int { return c.steps }
+
+// checker collects FieldErrors with their lines.
+type checker struct {
+	c    *Config
+	errs []error
+}
+
+func (k *checker) add(field string, sentinel error, format string, args ...any) {
+	err := sentinel
+	if format != "" {
+		err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), sentinel)
+	}
+	k.errs = append(k.errs, &FieldError{File: k.c.file, Line: lineOf(k.c.root, field), Field: field, Err: err})
+}
+
+// Kinds of board parts, for matching inputs and outputs to parts.
+const (
+	partADC = "adc channel"
+	partIn  = "digital input"
+	partOut = "digital output"
+	partPWM = "pwm output"
+	partDAC = "dac channel"
+)
+
+func partKinds(b hal.Config) map[string]string {
+	m := map[string]string{}
+	for _, a := range b.ADCs {
+		for _, ch := range a.Channels {
+			m[ch.Name] = partADC
+		}
+	}
+	for _, in := range b.Inputs {
+		m[in.Name] = partIn
+	}
+	for _, o := range b.Outputs {
+		m[o.Name] = partOut
+	}
+	for _, p := range b.PWM {
+		m[p.Name] = partPWM
+	}
+	for _, d := range b.DACs {
+		for _, ch := range d.Channels {
+			m[ch.Name] = partDAC
+		}
+	}
+	return m
+}
+
+// check validates every field and loads the network; all problems are
+// returned at once.
+func (c *Config) check() error {
+	k := &checker{c: c}
+
+	// The board: hal's own validation, with our line numbers.
+	if err := c.Board.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			var fe *hal.FieldError
+			if errors.As(e, &fe) {
+				k.errs = append(k.errs, &FieldError{File: c.file, Line: lineOf(c.root, fe.Field), Field: fe.Field, Err: fe.Err})
+			} else {
+				k.errs = append(k.errs, e)
+			}
+		}
+	}
+	if c.Plant.Vehicle != nil {
+		if c.Board.Driver != hal.DriverSim {
+			k.add("plant", ErrInvalid, `a plant needs board.driver "sim"`)
+		} else if _, err := sim.NewVehicle(c.vehicle()); err != nil {
+			k.add("plant.vehicle", ErrInvalid, "%v", err)
+		}
+	}
+
+	// The tick and the network.
+	if c.Tick == "" {
+		k.add("tick", ErrRequired, `want a duration such as "1ms"`)
+	} else if d, err := time.ParseDuration(c.Tick); err != nil || d <= 0 {
+		k.add("tick", ErrInvalid, `%q; want a positive duration such as "1ms"`, c.Tick)
+	} else {
+		c.tick = d
+	}
+	if c.StaleTicks < 0 {
+		k.add("stale_ticks", ErrRange, "%d; want >= 0", c.StaleTicks)
+	}
+	if c.Network == "" {
+		k.add("network", ErrRequired, "want the path of a network file")
+	} else {
+		var err error
+		if c.netData != nil {
+			c.net, err = models.Load(c.netData, c.Network, models.NewRegistry(), models.DefaultLimits)
+		} else {
+			c.net, err = models.LoadFile(c.networkPath(), models.NewRegistry(), models.DefaultLimits)
+		}
+		if err != nil {
+			k.add("network", ErrInvalid, "%v", err)
+		}
+	}
+	if c.net != nil && c.tick > 0 {
+		steps := float64(c.tick) / float64(time.Millisecond) / c.net.Dt
+		n := math.Round(steps)
+		if n < 1 || math.Abs(steps-n) > 1e-9*n {
+			k.add("tick", ErrMismatch, "%s is %.6g network steps of dt %g ms; want a whole number >= 1", c.tick, steps, c.net.Dt)
+		} else {
+			c.steps = int(n)
+		}
+	}
+
+	parts := partKinds(c.Board)
+	names := map[string]string{}
+	name := func(f, n string) {
+		if n == "" {
+			k.add(f+".name", ErrRequired, "")
+			return
+		}
+		if prev, ok := names[n]; ok {
+			k.add(f+".name", ErrInvalid, "%q is already used by %s", n, prev)
+			return
+		}
+		names[n] = f
+	}
+	part := func(f, p string, want ...string) {
+		if p == "" {
+			k.add(f+".part", ErrRequired, "want the name of a board part")
+			return
+		}
+		kind, ok := parts[p]
+		if !ok {
+			k.add(f+".part", ErrNotFound, "%q is not a part of the board section", p)
+			return
+		}
+		for _, w := range want {
+			if kind == w {
+				return
+			}
+		}
+		k.add(f+".part", ErrMismatch, "%q is a %s; want a %s", p, kind, strings.Join(want, " or "))
+	}
+	pop := func(f, p string) *models.PopulationSpec {
+		if p == "" {
+			k.add(f+".population", ErrRequired, "")
+			return nil
+		}
+		if c.net == nil {
+			return nil // the network error is reported already
+		}
+		for _, ps := range c.net.Populations {
+			if ps.Name == p {
+				return ps
+			}
+		}
+		k.add(f+".population", ErrNotFound, "%q is not a population of %s", p, c.Network)
+		return nil
+	}
+
+	used := map[string]string{} // input population -> field
+	for i, in := range c.Inputs {
+		f := "inputs[" + strconv.Itoa(i) + "]"
+		name(f, in.Name)
+		part(f, in.Part, partADC, partIn)
+		ps := pop(f, in.Population)
+		if ps != nil {
+			if prev, ok := used[ps.Name]; ok {
+				k.add(f+".population", ErrInvalid, "%q is already fed by %s", ps.Name, prev)
+			}
+			used[ps.Name] = f
+		}
+		if !finite(in.Gain) || !finite(in.Offset) || !finite(in.Safe) {
+			k.add(f, ErrRange, "gain, offset and safe must be finite")
+		}
+		it, _ := modelOf[*models.InputTransmitter](ps)
+		switch in.Encoder {
+		case "current":
+			if ps != nil && (it == nil || !it.Current()) {
+				k.add(f+".population", ErrMismatch, "%q is a %s; the current encoder needs an InputTransmitter with inputs_type current", ps.Name, ps.Class.Name)
+			}
+			c.checkClamp(k, f, in)
+		case "rate", "delta":
+			if ps != nil && (it == nil || it.Current()) {
+				k.add(f+".population", ErrMismatch, "%q is a %s; the %s encoder needs an InputTransmitter with inputs_type spike", ps.Name, ps.Class.Name, in.Encoder)
+			}
+			if in.Encoder == "delta" {
+				if !(in.Step > 0) || math.IsInf(in.Step, 0) {
+					k.add(f+".step", ErrRange, "%v; want the change per spike, > 0", in.Step)
+				}
+				if ps != nil && ps.Size != 2 {
+					k.add(f+".population", ErrMismatch, "%q has %d units; the delta encoder needs 2 (up, down)", ps.Name, ps.Size)
+				}
+			} else if c.net != nil && in.MaxHz != 0 && (!(in.MaxHz > 0) || in.MaxHz > 1000/c.net.Dt) {
+				k.add(f+".max_hz", ErrRange, "%v; want (0, %g] (one spike per step of dt %g ms)", in.MaxHz, 1000/c.net.Dt, c.net.Dt)
+			}
+		case "dc":
+			if _, ok := modelOf[*models.DCGenerator](ps); ps != nil && !ok {
+				k.add(f+".population", ErrMismatch, "%q is a %s; the dc encoder needs a DCGenerator", ps.Name, ps.Class.Name)
+			}
+			c.checkClamp(k, f, in)
+		case "":
+			k.add(f+".encoder", ErrRequired, `want "current", "rate", "delta" or "dc"`)
+		default:
+			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta" or "dc"`, in.Encoder)
+		}
+	}
+
+	for i, o := range c.Outputs {
+		f := "outputs[" + strconv.Itoa(i) + "]"
+		name(f, o.Name)
+		ps := pop(f, o.Population)
+		if ps != nil && !ps.IsNeuron() && ps.IsCurrentSource() {
+			k.add(f+".population", ErrMismatch, "%q emits currents, not spikes", ps.Name)
+		}
+		if !finite(o.Gain) || !finite(o.From) || !finite(o.To) || !finite(o.Safe) {
+			k.add(f, ErrRange, "gain, from, to and safe must be finite")
+		}
+		switch o.Decoder {
+		case "pulse":
+			part(f, o.Part, partOut)
+			c.ticksOf(k, f+".width", o.Width)
+		case "rate":
+			part(f, o.Part, partPWM)
+			c.ticksOf(k, f+".window", o.Window)
+			lo, hi := 0.0, 1.0
+			if o.Min != nil {
+				lo = *o.Min
+			}
+			if o.Max != nil {
+				hi = *o.Max
+			}
+			if !(0 <= lo && lo <= hi && hi <= 1) {
+				k.add(f+".min", ErrRange, "duty range [%v, %v]; want 0 <= min <= max <= 1", lo, hi)
+			}
+			if !(0 <= o.Safe && o.Safe <= 1) {
+				k.add(f+".safe", ErrRange, "duty %v; want [0, 1]", o.Safe)
+			}
+		case "vector":
+			part(f, o.Part, partDAC)
+			c.ticksOf(k, f+".window", o.Window)
+		case "":
+			part(f, o.Part, partOut, partPWM, partDAC)
+			k.add(f+".decoder", ErrRequired, `want "pulse", "rate" or "vector"`)
+		default:
+			part(f, o.Part, partOut, partPWM, partDAC)
+			k.add(f+".decoder", ErrInvalid, `%q; want "pulse", "rate" or "vector"`, o.Decoder)
+		}
+	}
+
+	switch c.Logging.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		k.add("logging.level", ErrInvalid, `%q; want "debug", "info", "warn" or "error"`, c.Logging.Level)
+	}
+	switch c.Logging.Format {
+	case "", "auto", "console", "json":
+	default:
+		k.add("logging.format", ErrInvalid, `%q; want "auto", "console" or "json"`, c.Logging.Format)
+	}
+	return errors.Join(k.errs...)
+}
+
+func (c *Config) checkClamp(k *checker, f string, in InputConfig) {
+	if !finite(in.Min) || !finite(in.Max) || in.Min > in.Max {
+		k.add(f+".min", ErrRange, "clamp [%v, %v]; want finite min <= max", in.Min, in.Max)
+	}
+}
+
+// ticksOf parses a duration field that must be a whole number of ticks;
+// empty means one tick.
+func (c *Config) ticksOf(k *checker, field, s string) int {
+	if s == "" {
+		return 1
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		k.add(field, ErrInvalid, `%q; want a positive duration such as "50ms"`, s)
+		return 0
+	}
+	if c.tick <= 0 {
+		return 0 // the tick's own error is reported
+	}
+	if d%c.tick != 0 {
+		k.add(field, ErrMismatch, "%s is not a whole number of ticks of %s", d, c.tick)
+		return 0
+	}
+	return int(d / c.tick)
+}
+
+// vehicle is the plant config with sim.DefaultVehicle's values in the
+// fields left zero.
+func (c *Config) vehicle() sim.VehicleConfig {
+	v := sim.DefaultVehicle()
+	if c.Plant.Vehicle == nil {
+		return v
+	}
+	u := *c.Plant.Vehicle
+	set := func(dst *string, s string) {
+		if s != "" {
+			*dst = s
+		}
+	}
+	setf := func(dst *float64, x float64) {
+		if x != 0 {
+			*dst = x
+		}
+	}
+	set(&v.LeftMotor, u.LeftMotor)
+	set(&v.RightMotor, u.RightMotor)
+	set(&v.LeftSensor, u.LeftSensor)
+	set(&v.RightSensor, u.RightSensor)
+	if u.Start != (sim.Pose{}) {
+		v.Start = u.Start
+	}
+	if u.Light != [2]float64{} {
+		v.Light = u.Light
+	}
+	setf(&v.WheelBase, u.WheelBase)
+	setf(&v.MaxSpeed, u.MaxSpeed)
+	if u.MotorTau != 0 {
+		v.MotorTau = u.MotorTau
+	}
+	setf(&v.SensorAhead, u.SensorAhead)
+	setf(&v.SensorSide, u.SensorSide)
+	setf(&v.SensorAngle, u.SensorAngle)
+	setf(&v.Falloff, u.Falloff)
+	setf(&v.FullScale, u.FullScale)
+	setf(&v.NoiseVolts, u.NoiseVolts)
+	if u.Seed != 0 {
+		v.Seed = u.Seed
+	}
+	setf(&v.Arena, u.Arena)
+	if u.MaxStep != 0 {
+		v.MaxStep = u.MaxStep
+	}
+	return v
+}
+
+func (c *Config) networkPath() string {
+	if filepath.IsAbs(c.Network) || c.file == "" {
+		return c.Network
+	}
+	return filepath.Join(filepath.Dir(c.file), c.Network)
+}
+
+// modelOf returns the population's model as a T.
+func modelOf[T models.Population](ps *models.PopulationSpec) (T, bool) {
+	var zero T
+	if ps == nil {
+		return zero, false
+	}
+	m, ok := ps.Model.(T)
+	return m, ok
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// lineOf finds the line of a field path such as "inputs[2].gain" in the
+// YAML tree; for a field that is absent it gives the line of the
+// deepest parent present.
+func lineOf(root *yaml.Node, path string) int {
+	if root == nil {
+		return 0
+	}
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0 // a top-level field that is absent has no line
+	for _, seg := range strings.Split(path, ".") {
+		key, idx := seg, -1
+		if i := strings.IndexByte(seg, '['); i >= 0 && strings.HasSuffix(seg, "]") {
+			key = seg[:i]
+			idx, _ = strconv.Atoi(seg[i+1 : len(seg)-1])
+		}
+		next := (*yaml.Node)(nil)
+		if n.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == key {
+					line = n.Content[j].Line
+					next = n.Content[j+1]
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}

@@ -1,0 +1,229 @@
+package daemon
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/spikeloop/spikeloop/hal"
+)
+
+// base is a valid config on the demo network; the cases below break one
+// thing each. Line numbers in the messages refer to this text after the
+// case's replacement.
+const base = `board:
+  driver: sim
+  outputs:
+    - {name: led, pin: GPIO5}
+  inputs:
+    - {name: button, pin: GPIO6}
+  pwm:
+    - {name: motor_left, pin: GPIO12, frequency_hz: 1000}
+    - {name: motor_right, pin: GPIO13, frequency_hz: 1000}
+  adcs:
+    - name: adc0
+      chip: mcp3008
+      port: SPI0.0
+      speed_hz: 1000000
+      vref: 3.3
+      channels:
+        - {name: light_left, channel: 0}
+        - {name: light_right, channel: 1}
+network: braitenberg.yaml
+tick: 1ms
+stale_ticks: 5
+inputs:
+  - name: left_eye
+    part: light_left
+    population: eye_left
+    encoder: current
+    gain: 2000
+    max: 6000
+  - name: right_eye
+    part: light_right
+    population: eye_right
+    encoder: current
+    gain: 2000
+    max: 6000
+outputs:
+  - name: left_wheel
+    part: motor_left
+    population: motor_left
+    decoder: rate
+    window: 50ms
+    gain: 0.004
+  - name: blink
+    part: led
+    population: motor_right
+    decoder: pulse
+    width: 3ms
+logging: {level: info, format: json}
+`
+
+func parse(text string) (*Config, error) {
+	_, net := DemoFiles()
+	return Parse([]byte(text), "test.yaml", net)
+}
+
+func TestBaseConfigValid(t *testing.T) {
+	c, err := parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StepsPerTick() != 10 || c.TickDuration().String() != "1ms" {
+		t.Errorf("steps %d tick %v", c.StepsPerTick(), c.TickDuration())
+	}
+	if _, err := DemoConfig(); err != nil {
+		t.Errorf("demo config: %v", err)
+	}
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	cases := []struct {
+		name     string
+		old, new string // replace old by new in base ("" old: append new)
+		want     string // the whole message, or a part of it
+		sentinel error
+	}{
+		{"unknown top-level field", "stale_ticks: 5", "stale_tick: 5",
+			"test.yaml: yaml: unmarshal errors:\n  line 21: field stale_tick not found in type daemon.Config", nil},
+		{"unknown input field", "    gain: 2000\n    max: 6000\n  - name: right_eye", "    gian: 2000\n    max: 6000\n  - name: right_eye",
+			"line 27: field gian not found in type daemon.InputConfig", nil},
+		{"unknown board field", "  driver: sim", "  driver: sim\n  pwms: []",
+			"line 3: field pwms not found in type hal.Config", nil},
+		{"wrong type", "stale_ticks: 5", "stale_ticks: five",
+			"line 21: cannot unmarshal !!str `five` into int", nil},
+		{"yaml syntax", "tick: 1ms", "tick: [1ms",
+			"test.yaml: yaml: line 19: did not find expected ',' or ']'", nil},
+		{"empty", base, "", "test.yaml: the config is empty", nil},
+		{"tick missing", "tick: 1ms\n", "",
+			`test.yaml: tick: want a duration such as "1ms": required`, ErrRequired},
+		{"tick not a duration", "tick: 1ms", "tick: 1 ms",
+			`test.yaml:20: tick: "1 ms"; want a positive duration such as "1ms": invalid value`, ErrInvalid},
+		{"tick not whole steps", "tick: 1ms", "tick: 250us",
+			"test.yaml:20: tick: 250µs is 2.5 network steps of dt 0.1 ms; want a whole number >= 1: does not fit", ErrMismatch},
+		{"tick below dt", "tick: 1ms", "tick: 50us",
+			"test.yaml:20: tick: 50µs is 0.5 network steps", ErrMismatch},
+		{"negative stale_ticks", "stale_ticks: 5", "stale_ticks: -1",
+			"test.yaml:21: stale_ticks: -1; want >= 0: out of range", ErrRange},
+		{"network missing", "network: braitenberg.yaml\n", "",
+			"test.yaml: network: want the path of a network file: required", ErrRequired},
+		{"unknown part", "part: light_left", "part: light_middle",
+			`test.yaml:24: inputs[0].part: "light_middle" is not a part of the board section: not found`, ErrNotFound},
+		{"input part of the wrong kind", "part: light_left", "part: motor_left",
+			`test.yaml:24: inputs[0].part: "motor_left" is a pwm output; want a adc channel or digital input: does not fit`, ErrMismatch},
+		{"unknown population", "population: eye_left", "population: eye_centre",
+			`test.yaml:25: inputs[0].population: "eye_centre" is not a population of braitenberg.yaml: not found`, ErrNotFound},
+		{"encoder missing", "    encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "    gain: 2000\n    max: 6000\n  - name: right_eye",
+			`test.yaml:23: inputs[0].encoder: want "current", "rate", "delta" or "dc": required`, ErrRequired},
+		{"unknown encoder", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: curent\n    gain: 2000\n    max: 6000\n  - name: right_eye",
+			`test.yaml:26: inputs[0].encoder: "curent"; want "current", "rate", "delta" or "dc": invalid value`, ErrInvalid},
+		{"rate encoder on a current transmitter", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: rate\n    gain: 2000\n    max: 6000\n  - name: right_eye",
+			`test.yaml:25: inputs[0].population: "eye_left" is a InputTransmitter; the rate encoder needs an InputTransmitter with inputs_type spike: does not fit`, ErrMismatch},
+		{"dc encoder on a transmitter", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: dc\n    gain: 2000\n    max: 6000\n  - name: right_eye",
+			`inputs[0].population: "eye_left" is a InputTransmitter; the dc encoder needs a DCGenerator`, ErrMismatch},
+		{"current on a LIF population", "population: eye_left", "population: motor_left",
+			`test.yaml:25: inputs[0].population: "motor_left" is a LIF; the current encoder needs an InputTransmitter with inputs_type current`, ErrMismatch},
+		{"empty clamp", "    max: 6000\n  - name: right_eye", "    min: 10\n    max: 5\n  - name: right_eye",
+			"inputs[0].min: clamp [10, 5]; want finite min <= max: out of range", ErrRange},
+		{"two inputs into one population", "population: eye_right", "population: eye_left",
+			`test.yaml:31: inputs[1].population: "eye_left" is already fed by inputs[0]: invalid value`, ErrInvalid},
+		{"duplicate input name", "name: right_eye", "name: left_eye",
+			`test.yaml:29: inputs[1].name: "left_eye" is already used by inputs[0]: invalid value`, ErrInvalid},
+		{"output part of the wrong kind", "part: motor_left\n    population: motor_left", "part: led\n    population: motor_left",
+			`test.yaml:37: outputs[0].part: "led" is a digital output; want a pwm output: does not fit`, ErrMismatch},
+		{"window not whole ticks", "window: 50ms", "window: 2500us",
+			"test.yaml:40: outputs[0].window: 2.5ms is not a whole number of ticks of 1ms: does not fit", ErrMismatch},
+		{"duty range", "    gain: 0.004\n", "    gain: 0.004\n    min: 0.5\n    max: 0.2\n",
+			"test.yaml:42: outputs[0].min: duty range [0.5, 0.2]; want 0 <= min <= max <= 1: out of range", ErrRange},
+		{"safe duty", "    gain: 0.004\n", "    gain: 0.004\n    safe: 1.5\n",
+			"test.yaml:42: outputs[0].safe: duty 1.5; want [0, 1]: out of range", ErrRange},
+		{"unknown decoder", "decoder: pulse", "decoder: blink",
+			`test.yaml:45: outputs[1].decoder: "blink"; want "pulse", "rate" or "vector": invalid value`, ErrInvalid},
+		{"pulse width not a duration", "width: 3ms", "width: three",
+			`test.yaml:46: outputs[1].width: "three"; want a positive duration such as "50ms": invalid value`, ErrInvalid},
+		{"output from a current source", "population: motor_right", "population: search",
+			`test.yaml:44: outputs[1].population: "search" emits currents, not spikes: does not fit`, ErrMismatch},
+		{"log level", "level: info", "level: verbose",
+			`test.yaml:47: logging.level: "verbose"; want "debug", "info", "warn" or "error": invalid value`, ErrInvalid},
+		{"log format", "format: json", "format: xml",
+			`test.yaml:47: logging.format: "xml"; want "auto", "console" or "json": invalid value`, ErrInvalid},
+		{"plant on periph", "driver: sim", "driver: periph",
+			"", nil}, // replaced below with a plant
+		{"board error with its line", "frequency_hz: 1000}\n    - {name: motor_right", "frequency_hz: 0}\n    - {name: motor_right",
+			"test.yaml:8: board.pwm[0].frequency_hz: ", hal.ErrRange},
+		{"board driver", "driver: sim", "driver: gpio",
+			`test.yaml:2: board.driver: `, hal.ErrInvalid},
+		{"bad network file", "", "", "", nil}, // below
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			text := base
+			switch c.name {
+			case "plant on periph":
+				text = strings.Replace(base, "network:", "plant:\n  vehicle: {seed: 1}\nnetwork:", 1)
+				text = strings.Replace(text, "driver: sim", "driver: periph", 1)
+				c.want = `test.yaml:19: plant: a plant needs board.driver "sim": invalid value`
+				c.sentinel = ErrInvalid
+			case "bad network file":
+				_, err := Parse([]byte(base), "test.yaml", []byte("version: 1\ndt: -1\n"))
+				if err == nil || !strings.Contains(err.Error(), "test.yaml:19: network: ") || !errors.Is(err, ErrInvalid) {
+					t.Errorf("got %v, want the network's error on line 19", err)
+				}
+				return
+			default:
+				if !strings.Contains(text, c.old) {
+					t.Fatalf("base has no %q", c.old)
+				}
+				text = strings.Replace(text, c.old, c.new, 1)
+			}
+			_, err := parse(text)
+			if err == nil {
+				t.Fatalf("no error; want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got\n%v\nwant it to contain\n%s", err, c.want)
+			}
+			if c.sentinel != nil && !errors.Is(err, c.sentinel) {
+				t.Errorf("error does not wrap %v", c.sentinel)
+			}
+		})
+	}
+}
+
+// TestAllErrorsAtOnce: a config with several problems reports all of
+// them, so one edit-run cycle fixes the file.
+func TestAllErrorsAtOnce(t *testing.T) {
+	text := strings.Replace(base, "tick: 1ms", "tick: 0s", 1)
+	text = strings.Replace(text, "part: light_left", "part: nowhere", 1)
+	text = strings.Replace(text, "decoder: pulse", "decoder: nope", 1)
+	_, err := parse(text)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"tick:", "inputs[0].part:", "outputs[1].decoder:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in\n%v", want, err)
+		}
+	}
+}
+
+func TestLineOf(t *testing.T) {
+	c, err := parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]int{
+		"board":                     1,
+		"board.pwm[1].pin":          9,
+		"inputs[1].gain":            33,
+		"inputs[1].missing":         29, // the item's line
+		"outputs[5].part":           35, // the list's key
+		"board.adcs[0].channels[1]": 18,
+	}
+	for path, want := range cases {
+		if got := lineOf(c.root, path); got != want {
+			t.Errorf("lineOf(%q) = %d, want %d", path, got, want)
+		}
+	}
+}

@@ -1,0 +1,678 @@
+// Package daemon is spikeloop's long-running process as a library: it
+// loads a Config, opens the board, loads the network into the CPU
+// engine, wires sensors and actuators, and runs the real-time tick loop
+// until its context is done or a fault stops it. `spikeloop run` is a
+// thin wrapper; tests call Run (or New and (*Daemon).Run) directly.
+//
+// # One tick
+//
+// At each absolute deadline start + k*tick (never "now + tick", so that
+// lateness does not accumulate into drift) the loop
+//
+//  1. advances a simulated board's plant to the deadline (sim only),
+//  2. reads every input once and encodes it (io/sensor),
+//  3. advances the network by tick/dt steps, giving the encoders each
+//     step's input,
+//  4. hands the tick's spikes to the decoders and writes the actuators
+//     (io/actuator), or their safe values while an input is stale,
+//  5. records the tick's figures (step time, wake-up lateness) and hands
+//     a copy to the figures consumer without blocking,
+//  6. sleeps until the next deadline.
+//
+// A tick whose work ends after the next deadline is an overrun: the
+// deadlines that passed are skipped and counted (Stats.Skipped), never
+// run back to back. A simulated plant still advances by the skipped
+// time, as the real world would.
+//
+// # Stopping
+//
+// When the context is done Run writes every output's safe value, halts
+// the board and returns nil. A fault (a network state that became
+// non-finite, a plant fault, an actuator write error) does the same and
+// returns the error. When an input has failed for more than stale_ticks
+// ticks in a row the outputs are held at their safe values until every
+// input reads again; the loop keeps running.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/cpu"
+	"github.com/spikeloop/spikeloop/hal"
+	"github.com/spikeloop/spikeloop/hal/sim"
+	"github.com/spikeloop/spikeloop/io/actuator"
+	"github.com/spikeloop/spikeloop/io/sensor"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// Options are the parts of a run that are not in the config file.
+type Options struct {
+	// Clock is the loop's time; nil is the wall clock. Tests pass a
+	// *FakeClock to run faster than real time.
+	Clock Clock
+	// Logger receives the daemon's log; nil builds one from the config's
+	// logging section, writing to Stderr.
+	Logger *zerolog.Logger
+	// Stderr is where a built logger writes; nil is os.Stderr.
+	Stderr io.Writer
+	// Ticks stops the run after that many ticks (0: until the context is
+	// done).
+	Ticks int64
+	// SummaryEvery is the loop time between two summary log lines; 0
+	// means 10 s, negative means none.
+	SummaryEvery time.Duration
+	// Consumer, if set, receives every tick's figures on the figures
+	// goroutine (never on the loop's); it may be slow: figures that do
+	// not fit the bounded queue are dropped and counted.
+	Consumer func(Figures)
+	// AfterTick, if set, is called on the loop's goroutine after each
+	// tick's work and before the overrun check (tests use it to make a
+	// tick slow with FakeClock.Advance, or to watch the plant).
+	AfterTick func(d *Daemon, tick int64)
+}
+
+// Figures are the numbers of one tick.
+type Figures struct {
+	Tick     int64         // tick number, from 0
+	Lateness time.Duration // how late the loop woke after the deadline
+	Step     time.Duration // work time: read, network steps, write
+	Overruns int64         // overruns so far
+	Skipped  int64         // deadlines skipped so far
+	Stale    int           // ticks since the stalest input's last good read
+}
+
+// Stats sum up a run.
+type Stats struct {
+	Ticks       int64 // ticks run
+	Overruns    int64 // ticks whose work ended after the next deadline
+	Skipped     int64 // deadlines skipped because of overruns
+	StaleTicks  int64 // ticks run with the outputs held safe for stale input
+	Dropped     int64 // figures dropped because the consumer was behind
+	MaxLateness time.Duration
+	MaxStep     time.Duration
+	Lateness    Histogram
+	StepTime    Histogram
+}
+
+// Daemon is one wired run: board, network, inputs, outputs.
+type Daemon struct {
+	cfg     *Config
+	log     zerolog.Logger
+	opts    Options
+	clock   Clock
+	engine  *cpu.Engine
+	board   *hal.Board
+	simb    *sim.Board
+	vehicle *sim.Vehicle
+	inputs  []*sensor.Input
+	outputs []output
+	byPop   [][]actuator.Decoder // decoders per population index
+	rec     apu.Record
+	stale   bool
+	stats   Stats
+	// The loop's position: the next deadline and the time the plant
+	// has been advanced to.
+	deadline  time.Duration
+	plantTime time.Duration
+	figs      chan Figures
+	closed    bool
+}
+
+type output struct {
+	name string
+	dec  actuator.Decoder
+}
+
+// figuresQueue bounds the hand-off of figures to the consumer: about a
+// second of ticks at 1 kHz.
+const figuresQueue = 1024
+
+// Run wires cfg, runs the loop until ctx is done (or opts.Ticks ticks
+// or a fault) and closes everything.
+func Run(ctx context.Context, cfg *Config, opts Options) error {
+	d, err := New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	err = d.Run(ctx)
+	return errors.Join(err, d.Close())
+}
+
+// New builds the run from a checked config (Parse or LoadConfig): it
+// loads the network, opens the board (whose outputs go to their safe
+// state), and wires inputs and outputs. On error nothing stays open.
+func New(cfg *Config, opts Options) (d *Daemon, err error) {
+	if cfg == nil || cfg.net == nil || cfg.steps == 0 {
+		return nil, errors.New("daemon: the config was not checked; use Parse or LoadConfig")
+	}
+	// The network's model objects hold its state: a second run on the
+	// same Config would start where the first stopped.
+	if cfg.used {
+		return nil, errors.New("daemon: this Config was used by a run already; Parse it again")
+	}
+	cfg.used = true
+	d = &Daemon{cfg: cfg, opts: opts, clock: opts.Clock}
+	d.log = d.logger()
+	if d.clock == nil {
+		d.clock = newRealClock()
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, d.Close())
+			d = nil
+		}
+	}()
+
+	// The network, with a spike monitor on every decoded population so
+	// that the engine records the spikes the decoders need.
+	net := cfg.net
+	for _, o := range cfg.Outputs {
+		ps := population(net, o.Population)
+		if !recordsSpikes(net, ps) {
+			net.Monitors = append(net.Monitors, &models.MonitorSpec{Population: ps, Record: []string{"spikes"}})
+		}
+	}
+	d.engine = cpu.New()
+	if err := d.engine.Load(net); err != nil {
+		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
+	}
+	d.engine.Drain(&d.rec) // drop the initial monitor rows
+
+	// The board.
+	switch cfg.Board.Driver {
+	case hal.DriverSim:
+		var plant sim.Plant
+		if cfg.Plant.Vehicle != nil {
+			v, err := sim.NewVehicle(cfg.vehicle())
+			if err != nil {
+				return nil, fmt.Errorf("daemon: plant.vehicle: %w", err)
+			}
+			d.vehicle, plant = v, v
+		}
+		d.simb, d.board, err = sim.Open(cfg.Board, plant)
+	default:
+		d.board, err = hal.OpenPeriph(cfg.Board, slog.New(zerolog.NewSlogHandler(d.log)))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("daemon: board: %w", err)
+	}
+
+	// Inputs.
+	for i, in := range cfg.Inputs {
+		src, err := d.source(in.Part)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: inputs[%d].part: %w", i, err)
+		}
+		enc, err := d.encoder(i, in)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: inputs[%d]: %w", i, err)
+		}
+		s, err := sensor.NewInput(in.Name, src, enc, in.Safe)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: inputs[%d]: %w", i, err)
+		}
+		d.inputs = append(d.inputs, s)
+	}
+
+	// Outputs.
+	d.byPop = make([][]actuator.Decoder, len(net.Populations))
+	for i, o := range cfg.Outputs {
+		dec, err := d.decoder(o)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: outputs[%d]: %w", i, err)
+		}
+		d.outputs = append(d.outputs, output{name: o.Name, dec: dec})
+		idx := popIndex(net, o.Population)
+		d.byPop[idx] = append(d.byPop[idx], dec)
+	}
+	d.log.Info().Str("network", cfg.Network).Str("tick", cfg.tick.String()).Int("steps_per_tick", cfg.steps).
+		Str("driver", cfg.Board.Driver).Int("inputs", len(d.inputs)).Int("outputs", len(d.outputs)).Msg("daemon wired")
+	return d, nil
+}
+
+// logger returns opts.Logger or one built from the config.
+func (d *Daemon) logger() zerolog.Logger {
+	if d.opts.Logger != nil {
+		return *d.opts.Logger
+	}
+	w := d.opts.Stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	format := d.cfg.Logging.Format
+	if format == "" || format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			format = "console"
+		}
+	}
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	level := zerolog.InfoLevel
+	if d.cfg.Logging.Level != "" {
+		level, _ = zerolog.ParseLevel(d.cfg.Logging.Level) // checked by Parse
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func population(net *models.Network, name string) *models.PopulationSpec {
+	for _, p := range net.Populations {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func popIndex(net *models.Network, name string) int {
+	for i, p := range net.Populations {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func recordsSpikes(net *models.Network, ps *models.PopulationSpec) bool {
+	for _, m := range net.Monitors {
+		if m.Population != ps || m.Neurons != nil {
+			continue
+		}
+		for _, r := range m.Record {
+			if r == "spikes" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// adcSource reads an ADC channel's voltage.
+type adcSource struct{ a hal.AnalogIn }
+
+func (s adcSource) Read() (float64, error) {
+	x, err := s.a.Read()
+	return x.Volts, err
+}
+
+// pinSource reads a digital input as 0 or 1.
+type pinSource struct{ p hal.DigitalIn }
+
+func (s pinSource) Read() (float64, error) {
+	if s.p.Read() {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+func (d *Daemon) source(part string) (sensor.Source, error) {
+	if a, err := d.board.ADC(part); err == nil {
+		return adcSource{a}, nil
+	}
+	p, err := d.board.DigitalIn(part)
+	if err != nil {
+		return nil, err
+	}
+	return pinSource{p}, nil
+}
+
+func (d *Daemon) encoder(i int, in InputConfig) (sensor.Encoder, error) {
+	net := d.cfg.net
+	ps := population(net, in.Population)
+	lin := sensor.Linear{Gain: in.Gain, Offset: in.Offset, Min: in.Min, Max: in.Max}
+	switch in.Encoder {
+	case "current":
+		return sensor.NewCurrent(d.engine, in.Population, ps.Size, lin)
+	case "rate":
+		maxHz := in.MaxHz
+		if maxHz == 0 {
+			maxHz = 1000 / net.Dt
+		}
+		seed := in.Seed
+		if seed == 0 {
+			// Each input its own stream, fixed by the network's seed.
+			seed = net.Seed*1_000_003 + uint64(i) + 1
+		}
+		return sensor.NewRate(d.engine, in.Population, ps.Size, in.Gain, maxHz, net.Dt, seed)
+	case "delta":
+		return sensor.NewDelta(d.engine, in.Population, in.Step, d.cfg.steps)
+	case "dc":
+		gen, _ := ps.Model.(*models.DCGenerator)
+		return sensor.NewDC(gen, lin)
+	}
+	return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
+}
+
+func (d *Daemon) decoder(o OutputConfig) (actuator.Decoder, error) {
+	ps := population(d.cfg.net, o.Population)
+	k := &checker{c: d.cfg}
+	switch o.Decoder {
+	case "pulse":
+		out, err := d.board.DigitalOut(o.Part)
+		if err != nil {
+			return nil, err
+		}
+		return actuator.NewPulse(out, out.Safe(), d.cfg.ticksOf(k, "width", o.Width))
+	case "rate":
+		out, err := d.board.PWM(o.Part)
+		if err != nil {
+			return nil, err
+		}
+		c := actuator.RateConfig{Size: ps.Size, Window: d.cfg.ticksOf(k, "window", o.Window), Tick: d.cfg.tick.Seconds(),
+			Gain: o.Gain, Max: 1, Safe: o.Safe}
+		if o.Min != nil {
+			c.Min = *o.Min
+		}
+		if o.Max != nil {
+			c.Max = *o.Max
+		}
+		return actuator.NewRate(out, c)
+	case "vector":
+		out, err := d.board.DAC(o.Part)
+		if err != nil {
+			return nil, err
+		}
+		return actuator.NewVector(out, actuator.VectorConfig{Size: ps.Size, Window: d.cfg.ticksOf(k, "window", o.Window),
+			From: o.From, To: o.To, Safe: o.Safe})
+	}
+	return nil, fmt.Errorf("unknown decoder %q", o.Decoder)
+}
+
+// Vehicle is the simulated vehicle, or nil.
+func (d *Daemon) Vehicle() *sim.Vehicle { return d.vehicle }
+
+// Board is the hal board.
+func (d *Daemon) Board() *hal.Board { return d.board }
+
+// SimBoard is the emulated board, or nil on real hardware.
+func (d *Daemon) SimBoard() *sim.Board { return d.simb }
+
+// Inputs are the wired inputs, in config order.
+func (d *Daemon) Inputs() []*sensor.Input { return d.inputs }
+
+// Decoder returns the decoder of the output called name, or nil.
+func (d *Daemon) Decoder(name string) actuator.Decoder {
+	for _, o := range d.outputs {
+		if o.name == name {
+			return o.dec
+		}
+	}
+	return nil
+}
+
+// Stats are the run's figures; read them after Run returns, or from
+// AfterTick.
+func (d *Daemon) Stats() Stats { return d.stats }
+
+// Close halts and closes the board and the engine. It is idempotent.
+func (d *Daemon) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	var errs []error
+	if d.board != nil {
+		errs = append(errs, d.board.Close())
+	}
+	if d.engine != nil {
+		errs = append(errs, d.engine.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Run runs the loop on a locked OS thread until ctx is done, opts.Ticks
+// ticks have run, or a fault; it then puts the outputs in their safe
+// state. It returns nil on a normal stop and the fault otherwise.
+func (d *Daemon) Run(ctx context.Context) error {
+	// One OS thread for the loop: the scheduler does not migrate it
+	// between ticks, and per-thread settings (affinity, SCHED_FIFO)
+	// apply to it alone.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	d.figs = make(chan Figures, figuresQueue)
+	done := make(chan struct{})
+	go d.consume(done)
+	err := d.loop(ctx)
+	close(d.figs)
+	<-done
+
+	serr := d.safe()
+	herr := d.board.Halt()
+	ev := d.log.Info()
+	if err != nil {
+		ev = d.log.Error().Err(err)
+	}
+	ev.Int64("ticks", d.stats.Ticks).Int64("overruns", d.stats.Overruns).Int64("skipped", d.stats.Skipped).
+		Int64("stale_ticks", d.stats.StaleTicks).Int64("dropped", d.stats.Dropped).
+		Int64("lateness_p99_us", d.stats.Lateness.Quantile(0.99).Microseconds()).
+		Int64("step_p99_us", d.stats.StepTime.Quantile(0.99).Microseconds()).Msg("loop stopped; outputs safe")
+	return errors.Join(err, serr, herr)
+}
+
+func (d *Daemon) loop(ctx context.Context) error {
+	d.deadline = d.clock.Now()
+	d.plantTime = d.deadline
+	for d.opts.Ticks == 0 || d.stats.Ticks < d.opts.Ticks {
+		d.clock.SleepUntil(ctx, d.deadline)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := d.iterate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// iterate runs the tick due at d.deadline (the loop has slept until
+// then), records its figures and sets the next deadline.
+func (d *Daemon) iterate() error {
+	k := d.stats.Ticks + d.stats.Skipped // tick number on the deadline grid
+	woke := d.clock.Now()
+	late := woke - d.deadline
+	if d.simb != nil {
+		if err := d.simb.Advance(d.deadline - d.plantTime); err != nil {
+			return fmt.Errorf("daemon: tick %d: %w", k, err)
+		}
+		d.plantTime = d.deadline
+	}
+	stale, err := d.tick()
+	if err != nil {
+		return fmt.Errorf("daemon: tick %d: %w", k, err)
+	}
+	if d.opts.AfterTick != nil {
+		d.opts.AfterTick(d, k)
+	}
+	end := d.clock.Now()
+	work := end - woke
+
+	d.stats.Ticks++
+	d.stats.Lateness.Add(late)
+	d.stats.StepTime.Add(work)
+	d.stats.MaxLateness = max(d.stats.MaxLateness, late)
+	d.stats.MaxStep = max(d.stats.MaxStep, work)
+
+	// The next deadline is on the grid start + n*tick; the ones already
+	// past are skipped and counted, never run back to back.
+	tick := d.cfg.tick
+	d.deadline += tick
+	if end > d.deadline {
+		missed := int64((end-d.deadline)/tick) + 1
+		d.stats.Overruns++
+		d.stats.Skipped += missed
+		d.deadline += time.Duration(missed) * tick
+	}
+	d.send(Figures{Tick: k, Lateness: late, Step: work, Overruns: d.stats.Overruns, Skipped: d.stats.Skipped, Stale: stale})
+	return nil
+}
+
+// tick does one tick's work; it returns the stalest input's count.
+func (d *Daemon) tick() (int, error) {
+	stale := 0
+	for _, in := range d.inputs {
+		in.Read()
+		stale = max(stale, in.Stale())
+	}
+	for s := 0; s < d.cfg.steps; s++ {
+		for _, in := range d.inputs {
+			if err := in.Step(s); err != nil {
+				return stale, err
+			}
+		}
+		if err := d.engine.Advance(1); err != nil {
+			return stale, err
+		}
+	}
+	d.engine.Drain(&d.rec)
+
+	if stale > d.cfg.StaleTicks {
+		if !d.stale {
+			d.stale = true
+			d.log.Warn().Int("stale_ticks", stale).Msg("input stale: outputs held at their safe values")
+			if err := d.safe(); err != nil {
+				return stale, err
+			}
+		}
+		d.stats.StaleTicks++
+		return stale, nil
+	}
+	if d.stale {
+		d.stale = false
+		d.log.Info().Msg("inputs fresh again: outputs resume")
+	}
+	for _, sp := range d.rec.Spikes {
+		for _, dec := range d.byPop[sp.Pop] {
+			dec.Spike(int(sp.Neuron))
+		}
+	}
+	for _, o := range d.outputs {
+		if err := o.dec.Update(); err != nil {
+			return stale, err
+		}
+	}
+	return stale, nil
+}
+
+// safe writes every output's safe value, trying all of them.
+func (d *Daemon) safe() error {
+	var errs []error
+	for _, o := range d.outputs {
+		if err := o.dec.Safe(); err != nil {
+			errs = append(errs, fmt.Errorf("output %q: %w", o.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// send hands f to the consumer without blocking; when the queue is
+// full the oldest figures are dropped and counted.
+func (d *Daemon) send(f Figures) {
+	for {
+		select {
+		case d.figs <- f:
+			return
+		default:
+		}
+		select {
+		case <-d.figs:
+			d.stats.Dropped++
+		default:
+		}
+	}
+}
+
+// consume logs a summary every SummaryEvery of loop time and passes
+// figures on to opts.Consumer.
+func (d *Daemon) consume(done chan<- struct{}) {
+	defer close(done)
+	every := d.opts.SummaryEvery
+	if every == 0 {
+		every = 10 * time.Second
+	}
+	perSummary := int64(0)
+	if every > 0 {
+		perSummary = max(1, int64(every/d.cfg.tick))
+	}
+	// Summaries follow tick numbers, not figures received, so that
+	// dropped figures do not shift them.
+	period := int64(0)
+	var maxLate, maxStep time.Duration
+	for f := range d.figs {
+		if d.opts.Consumer != nil {
+			d.opts.Consumer(f)
+		}
+		if perSummary == 0 {
+			continue
+		}
+		maxLate = max(maxLate, f.Lateness)
+		maxStep = max(maxStep, f.Step)
+		if p := (f.Tick + 1) / perSummary; p > period {
+			period = p
+			d.log.Info().Int64("tick", f.Tick).Int64("max_lateness_us", maxLate.Microseconds()).
+				Int64("max_step_us", maxStep.Microseconds()).Int64("overruns", f.Overruns).
+				Int64("skipped", f.Skipped).Int("stale", f.Stale).Msg("loop")
+			maxLate, maxStep = 0, 0
+		}
+	}
+}
+
+// Histogram counts durations in 1 µs buckets up to 10 ms, with one
+// overflow bucket: fine enough for p99.9 of a 1 kHz loop, and fixed in
+// size so that adding never allocates.
+type Histogram struct {
+	buckets [histBuckets + 1]int64
+	n       int64
+}
+
+const histBuckets = 10_000
+
+// Add counts d.
+func (h *Histogram) Add(d time.Duration) {
+	us := int64(d / time.Microsecond)
+	if us < 0 {
+		us = 0
+	}
+	if us > histBuckets {
+		us = histBuckets
+	}
+	h.buckets[us]++
+	h.n++
+}
+
+// Count is the number of durations added.
+func (h *Histogram) Count() int64 { return h.n }
+
+// Quantile returns quantile q (0..1) rounded down to the microsecond;
+// durations of 10 ms and more report 10 ms.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	want := int64(q*float64(h.n) + 0.5)
+	want = max(1, min(want, h.n))
+	var seen int64
+	for us, c := range h.buckets {
+		seen += c
+		if seen >= want {
+			return time.Duration(us) * time.Microsecond
+		}
+	}
+	return histBuckets * time.Microsecond
+}

@@ -1,0 +1,299 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spikeloop/spikeloop/io/actuator"
+	"github.com/spikeloop/spikeloop/io/sensor"
+)
+
+// demo returns a wired demo daemon with opts (quiet, fake clock unless
+// set).
+func demo(t *testing.T, opts Options) *Daemon {
+	t.Helper()
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Clock == nil {
+		opts.Clock = &FakeClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = quiet()
+	}
+	d, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func duty(t *testing.T, d *Daemon, part string) float64 {
+	t.Helper()
+	p, err := d.SimBoard().PartPin(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Duty()
+}
+
+func TestZeroAllocationsPerTick(t *testing.T) {
+	d := demo(t, Options{})
+	d.figs = make(chan Figures, 8) // no consumer: the queue fills and drops
+	clock := d.clock.(*FakeClock)
+	// Warm up: the engine's record slices and the windows reach their
+	// steady size.
+	for i := 0; i < 2000; i++ {
+		clock.SleepUntil(context.Background(), d.deadline)
+		if err := d.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(2000, func() {
+		clock.SleepUntil(context.Background(), d.deadline)
+		if err := d.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per tick, want 0", allocs)
+	}
+	if d.stats.Dropped == 0 {
+		t.Error("the full figures queue should have dropped figures")
+	}
+}
+
+func TestOverrunsSkipAndCount(t *testing.T) {
+	var clock FakeClock
+	d := demo(t, Options{Clock: &clock, Ticks: 100, SummaryEvery: -1,
+		AfterTick: func(d *Daemon, k int64) {
+			switch k {
+			case 10:
+				clock.Advance(2500 * time.Microsecond) // ends at 12.5 ms: deadlines 11 and 12 missed
+			case 50:
+				clock.Advance(1001 * time.Microsecond) // ends just past deadline 51
+			}
+		}})
+	var ticks []int64
+	d.opts.Consumer = func(f Figures) { ticks = append(ticks, f.Tick) }
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := d.Stats()
+	if st.Overruns != 2 || st.Skipped != 3 || st.Ticks != 100 {
+		t.Errorf("overruns %d skipped %d ticks %d; want 2, 3, 100", st.Overruns, st.Skipped, st.Ticks)
+	}
+	// The tick after an overrun is the next one on the grid, not a
+	// catch-up run: 10, 13, ... and 50, 52.
+	for i := 1; i < len(ticks); i++ {
+		if gap := ticks[i] - ticks[i-1]; gap != 1 && !(ticks[i-1] == 10 && gap == 3) && !(ticks[i-1] == 50 && gap == 2) {
+			t.Errorf("tick %d follows tick %d", ticks[i], ticks[i-1])
+		}
+	}
+	if st.MaxStep != 2500*time.Microsecond {
+		t.Errorf("max step %v, want 2.5ms", st.MaxStep)
+	}
+	// Skipped deadlines still pass for the plant: 102 ticks of grid.
+	if got := d.SimBoard().Now(); got != 102*time.Millisecond {
+		t.Errorf("board time %v, want 102ms", got)
+	}
+}
+
+// failing wraps a source and fails while on is true.
+type failing struct {
+	src sensor.Source
+	on  *bool
+}
+
+var errADC = errors.New("adc: no answer")
+
+func (f failing) Read() (float64, error) {
+	if *f.on {
+		return 0, errADC
+	}
+	return f.src.Read()
+}
+
+func TestStaleInputDrivesOutputsSafe(t *testing.T) {
+	var broken bool
+	var dutyDuring, dutyAfter float64
+	d := demo(t, Options{Ticks: 400, SummaryEvery: -1})
+	d.opts.AfterTick = func(d *Daemon, k int64) {
+		switch k {
+		case 200:
+			broken = true
+		case 300:
+			dutyDuring = duty(t, d, "motor_left")
+			broken = false
+		case 399:
+			dutyAfter = duty(t, d, "motor_left")
+		}
+	}
+	// Put a breakable source under the right eye (which drives the left
+	// wheel).
+	src, err := d.source("light_right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := d.encoder(1, d.cfg.Inputs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.inputs[1], _ = sensor.NewInput("right_eye", failing{src, &broken}, enc, 0)
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := d.Stats()
+	// stale_ticks is 5: ticks 201..205 are tolerated, 206..300 held safe
+	// (the read at tick 300 happens before the hook repairs the source).
+	if st.StaleTicks != 95 {
+		t.Errorf("stale ticks %d, want 95", st.StaleTicks)
+	}
+	if dutyDuring != 0 {
+		t.Errorf("left wheel duty %v while the input is stale, want the safe 0", dutyDuring)
+	}
+	if dutyAfter == 0 {
+		t.Error("left wheel did not resume after the input came back")
+	}
+}
+
+func TestStopPutsOutputsSafe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var before float64
+	d := demo(t, Options{SummaryEvery: -1, AfterTick: func(d *Daemon, k int64) {
+		if k == 500 {
+			before = duty(t, d, "motor_left")
+			cancel()
+		}
+	}})
+	if err := d.Run(ctx); err != nil {
+		t.Fatalf("a stop is not an error: %v", err)
+	}
+	if before == 0 {
+		t.Fatal("the left wheel should turn before the stop (search current)")
+	}
+	if got := duty(t, d, "motor_left"); got != 0 {
+		t.Errorf("left wheel duty %v after stop, want the safe 0", got)
+	}
+	if d.Stats().Ticks != 501 {
+		t.Errorf("%d ticks, want 501", d.Stats().Ticks)
+	}
+}
+
+func TestFaultStopsAndReturnsError(t *testing.T) {
+	errPin := errors.New("pin shorted")
+	d := demo(t, Options{Ticks: 1000, SummaryEvery: -1, AfterTick: func(d *Daemon, k int64) {
+		if k == 100 {
+			p, _ := d.SimBoard().PartPin("motor_left")
+			p.Fail(errPin)
+		}
+	}})
+	err := d.Run(context.Background())
+	if !errors.Is(err, errPin) || !strings.Contains(err.Error(), "daemon: tick 1") {
+		t.Fatalf("got %v, want the pin error at a tick", err)
+	}
+	// The broken wheel cannot be written; the other one is safe.
+	if got := duty(t, d, "motor_right"); got != 0 {
+		t.Errorf("right wheel duty %v after the fault, want the safe 0", got)
+	}
+	if d.Stats().Ticks > 200 {
+		t.Errorf("the loop ran %d ticks after a fault", d.Stats().Ticks)
+	}
+}
+
+func TestSummaryAndConsumer(t *testing.T) {
+	var buf strings.Builder
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logging.Format = "json"
+	n := 0
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Stderr: &buf, Ticks: 3000,
+		SummaryEvery: time.Second, Consumer: func(Figures) { n++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lastStats := d.Stats()
+	// The fake-clock loop may outrun the consumer: what it misses is
+	// dropped and counted, never waited for.
+	if d := int(lastStats.Dropped); n+d != 3000 {
+		t.Errorf("consumer got %d figures and %d were dropped, want 3000 in all", n, d)
+	}
+	if c := strings.Count(buf.String(), `"message":"loop"`); c != 3 {
+		t.Errorf("%d summary lines, want 3 (one per second of loop time):\n%s", c, buf.String())
+	}
+	if !strings.Contains(buf.String(), `"message":"loop stopped; outputs safe"`) {
+		t.Errorf("no stop line:\n%s", buf.String())
+	}
+}
+
+func TestConfigUsedOnce(t *testing.T) {
+	cfg, _ := DemoConfig()
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()}); err == nil || !strings.Contains(err.Error(), "Parse it again") {
+		t.Errorf("second New on one Config: %v", err)
+	}
+}
+
+func TestRealClockShortRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time")
+	}
+	cfg, _ := DemoConfig()
+	d, err := New(cfg, Options{Logger: quiet(), Ticks: 300, SummaryEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	start := time.Now()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	st := d.Stats()
+	t.Logf("300 ticks in %v: lateness p50 %v p99 %v max %v; step p99 %v; overruns %d",
+		el, st.Lateness.Quantile(0.5), st.Lateness.Quantile(0.99), st.MaxLateness, st.StepTime.Quantile(0.99), st.Overruns)
+	// 300 ticks of 1 ms on absolute deadlines: no drift, so the run
+	// takes about 300 ms (plus skipped ticks if the machine is busy).
+	want := time.Duration(st.Ticks+st.Skipped-1) * time.Millisecond
+	if el < want || el > want+time.Second {
+		t.Errorf("run took %v, want about %v", el, want)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	var h Histogram
+	for i := 1; i <= 1000; i++ {
+		h.Add(time.Duration(i) * time.Microsecond)
+	}
+	h.Add(time.Second) // overflow
+	cases := []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 501 * time.Microsecond}, {0.99, 991 * time.Microsecond}, {1, 10 * time.Millisecond}}
+	for _, c := range cases {
+		if got := h.Quantile(c.q); got != c.want {
+			t.Errorf("q%v = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if h.Count() != 1001 {
+		t.Errorf("count %d", h.Count())
+	}
+}
+
+var _ actuator.Decoder = (*actuator.Rate)(nil)
