@@ -10,13 +10,13 @@ func DecodeCommand(b []byte) (Command, error) {
 	var c Command
 	rest, err := c.UnmarshalMsg(b)
 	if err != nil {
-		return Command{}, fmt.Errorf("payload: not a msgpack command map: %w", err)
+		return Command{}, fmt.Errorf("%w: not a msgpack command map: %v", ErrBadPayload, err)
 	}
 	if len(rest) != 0 {
-		return Command{}, fmt.Errorf("payload: %d bytes after the command map", len(rest))
+		return Command{}, fmt.Errorf("%w: %d bytes after the command map", ErrBadPayload, len(rest))
 	}
 	if c.Version != SchemaVersion {
-		return Command{}, fmt.Errorf("version: got %d, this daemon reads %d", c.Version, SchemaVersion)
+		return Command{}, fmt.Errorf("version: %w: got %d, this daemon reads %d", ErrBadPayload, c.Version, SchemaVersion)
 	}
 	return c, nil
 }

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// FuzzDecodeCommand checks that no payload makes the command decoder
-// panic, and that what it accepts encodes back to a payload it accepts
+// FuzzDecodeCommand checks that no payload makes the command decoder or
+// the validator panic, that a refused payload changes nothing, and that
+// what the decoder accepts encodes back to a payload it accepts
 // with the same meaning. Seeds: every golden table, and truncations of
 // the command tables.
 //
@@ -21,7 +22,21 @@ func FuzzDecodeCommand(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{0xdf, 0xff, 0xff, 0xff, 0xff}) // map32 claiming 4G entries
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, name := range []string{"drive", "noise", "pause"} {
+			var r recorder
+			reply := v.Handle(name, b, &r)
+			if !reply.OK && len(r.calls) != 0 {
+				t.Fatalf("refused command changed something: %q (%s)", r.calls, reply.Error)
+			}
+			if reply.OK != (len(r.calls) == 1) {
+				t.Fatalf("reply ok %v after calls %q", reply.OK, r.calls)
+			}
+		}
 		c, err := DecodeCommand(b)
 		if err != nil {
 			return

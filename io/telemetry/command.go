@@ -1,0 +1,316 @@
+package telemetry
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// Kind is what a command does. The allow-list gives each command name
+// one kind.
+type Kind string
+
+// The kinds of command the daemon knows.
+const (
+	KindDCAmplitude   Kind = "dc_amplitude"   // DCGenerator amplitude, pA (MODELS.md 10.2, 10.8)
+	KindPoissonRate   Kind = "poisson_rate"   // PoissonGenerator rate, Hz (10.3, 10.8)
+	KindBernoulliProb Kind = "bernoulli_prob" // BernoulliGenerator prob (10.4, 10.8)
+	KindPause         Kind = "pause"          // stop the network, actuators to safe values
+	KindResume        Kind = "resume"         // run again after pause
+	KindReload        Kind = "reload"         // reload config and network
+	KindSnapshot      Kind = "snapshot"       // publish a snapshot of the sampled states
+)
+
+// kinds lists every Kind, in the order error messages name them.
+var kinds = []Kind{KindDCAmplitude, KindPoissonRate, KindBernoulliProb, KindPause, KindResume, KindReload, KindSnapshot}
+
+// takesValue reports whether commands of kind k carry a value (setters).
+func (k Kind) takesValue() bool {
+	return k == KindDCAmplitude || k == KindPoissonRate || k == KindBernoulliProb
+}
+
+// Controls is what an accepted command acts on; the daemon implements it.
+//
+// Contract: each call is made only after the whole command was validated,
+// so a call is the command's only effect. The setters receive either one
+// value for every unit of the population or one value per unit (len ==
+// the population's size); the change applies between two network steps
+// (MODELS.md 10.8), and the slice is not retained after the call. Calls
+// come from the publisher's command goroutine, never from paho's router
+// nor the loop; the implementation hands them to the loop as it sees fit.
+// An error is reported in the command's reply.
+type Controls interface {
+	SetDCAmplitude(pop string, v []float64) error
+	SetPoissonRate(pop string, v []float64) error
+	SetBernoulliProb(pop string, v []float64) error
+	Pause() error  // actuators to their safe values while paused
+	Resume() error // run again
+	Reload() error // reload config and network
+	Snapshot() error
+}
+
+// Allowed is one entry of the command allow-list (daemon config,
+// "commands:"), keyed by command name.
+type Allowed struct {
+	Kind Kind
+	// Target is the generator population a setter acts on; a command may
+	// name it or leave target empty, but never name another population.
+	Target string
+	// Size is the population's size: a list value must have this length.
+	Size int
+	// Min and Max bound every value, inclusive. They must lie inside the
+	// kind's own limits: prob in [0, 1], rate >= 0, all finite. The
+	// PoissonGenerator limit rate*dt/1000 <= 700 depends on dt: the daemon
+	// gives Max no larger than 700000/dt.
+	Min, Max float64
+}
+
+// Action is a validated command, ready to apply.
+type Action struct {
+	Name   string    // command name (allow-list key)
+	Kind   Kind      // what it does
+	Target string    // population, setters only
+	Values []float64 // setters only: one value, or one per unit
+}
+
+// Validator checks commands against the allow-list. It holds no mutable
+// state, so one Validator may check commands from several goroutines.
+type Validator struct {
+	allowed map[string]Allowed
+	names   []string // sorted, for error messages
+}
+
+// Errors a command can be refused with, matched with errors.Is; the
+// message adds the command name and what was wrong.
+var (
+	ErrUnknownCommand = errors.New("unknown command")
+	ErrNotAllowed     = errors.New("not in the allow-list")
+	ErrBadValue       = errors.New("bad value")
+	ErrBadTarget      = errors.New("bad target")
+	ErrBadPayload     = errors.New("bad payload")
+)
+
+// NewValidator checks the allow-list and returns a Validator for it. An
+// empty allow-list is valid: every command is then refused.
+func NewValidator(allow map[string]Allowed) (*Validator, error) {
+	v := &Validator{allowed: make(map[string]Allowed, len(allow))}
+	for name, a := range allow {
+		if err := checkAllowed(name, a); err != nil {
+			return nil, err
+		}
+		v.allowed[name] = a
+		v.names = append(v.names, name)
+	}
+	slices.Sort(v.names)
+	return v, nil
+}
+
+// checkAllowed validates one allow-list entry.
+func checkAllowed(name string, a Allowed) error {
+	if err := checkTopicLevel(name); err != nil {
+		return fmt.Errorf("commands: %q: %w", name, err)
+	}
+	if !slices.Contains(kinds, a.Kind) {
+		return fmt.Errorf("commands: %q: kind %q is not one of %s", name, a.Kind, kindList())
+	}
+	if !a.Kind.takesValue() {
+		if a.Target != "" || a.Size != 0 || a.Min != 0 || a.Max != 0 {
+			return fmt.Errorf("commands: %q: kind %q takes no target, size or bounds", name, a.Kind)
+		}
+		return nil
+	}
+	if a.Target == "" {
+		return fmt.Errorf("commands: %q: target: a %s command needs the population it sets", name, a.Kind)
+	}
+	if a.Size < 1 {
+		return fmt.Errorf("commands: %q: size: %d, want the size of population %q (>= 1)", name, a.Size, a.Target)
+	}
+	if !isFinite(a.Min) || !isFinite(a.Max) || a.Min > a.Max {
+		return fmt.Errorf("commands: %q: bounds [%g, %g]: want finite min <= max", name, a.Min, a.Max)
+	}
+	switch a.Kind {
+	case KindPoissonRate:
+		if a.Min < 0 {
+			return fmt.Errorf("commands: %q: min: %g, a rate is >= 0 Hz", name, a.Min)
+		}
+	case KindBernoulliProb:
+		if a.Min < 0 || a.Max > 1 {
+			return fmt.Errorf("commands: %q: bounds [%g, %g]: a probability lies in [0, 1]", name, a.Min, a.Max)
+		}
+	}
+	return nil
+}
+
+// checkTopicLevel accepts a name usable as one MQTT topic level.
+func checkTopicLevel(name string) error {
+	if name == "" {
+		return errors.New("empty name")
+	}
+	if strings.ContainsAny(name, "/+#\x00") {
+		return errors.New("name contains '/', '+', '#' or NUL (it is one MQTT topic level)")
+	}
+	return nil
+}
+
+func kindList() string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Validate checks the command c that arrived on cmd/<name> and returns
+// the action it asks for, or an error that says what was wrong.
+func (v *Validator) Validate(name string, c Command) (Action, error) {
+	a, ok := v.allowed[name]
+	if !ok {
+		if len(v.names) == 0 {
+			return Action{}, fmt.Errorf("cmd %q: %w: commands are off on this board (empty allow-list)", name, ErrNotAllowed)
+		}
+		if slices.Contains(kinds, Kind(name)) {
+			return Action{}, fmt.Errorf("cmd %q: %w (allowed: %s)", name, ErrNotAllowed, strings.Join(v.names, ", "))
+		}
+		return Action{}, fmt.Errorf("cmd %q: %w (allowed: %s)", name, ErrUnknownCommand, strings.Join(v.names, ", "))
+	}
+	if c.Name != "" && c.Name != name {
+		return Action{}, fmt.Errorf("cmd %q: name: %w: payload names %q", name, ErrBadPayload, c.Name)
+	}
+	act := Action{Name: name, Kind: a.Kind}
+	if !a.Kind.takesValue() {
+		if len(c.Value) != 0 {
+			return Action{}, fmt.Errorf("cmd %q: value: %w: %s takes no value, got %s", name, ErrBadValue, a.Kind, msgp.NextType(c.Value))
+		}
+		if c.Target != "" {
+			return Action{}, fmt.Errorf("cmd %q: target: %w: %s takes no target, got %q", name, ErrBadTarget, a.Kind, c.Target)
+		}
+		return act, nil
+	}
+	if c.Target != "" && c.Target != a.Target {
+		return Action{}, fmt.Errorf("cmd %q: target: %w: %q, this command sets population %q only", name, ErrBadTarget, c.Target, a.Target)
+	}
+	vals, err := readValues(c.Value, a.Size)
+	if err != nil {
+		return Action{}, fmt.Errorf("cmd %q: %w", name, err)
+	}
+	for i, x := range vals {
+		field := "value"
+		if len(vals) > 1 || msgp.NextType(c.Value) == msgp.ArrayType {
+			field = fmt.Sprintf("value[%d]", i)
+		}
+		if !isFinite(x) {
+			return Action{}, fmt.Errorf("cmd %q: %s: %w: %g is not a finite number", name, field, ErrBadValue, x)
+		}
+		if x < a.Min || x > a.Max {
+			return Action{}, fmt.Errorf("cmd %q: %s: %w: %g is out of range [%g, %g]", name, field, ErrBadValue, x, a.Min, a.Max)
+		}
+	}
+	act.Target = a.Target
+	act.Values = vals
+	return act, nil
+}
+
+// readValues reads a setter's value: one number, or an array of size
+// numbers. Integers are accepted (other encoders write 2.0 as 2).
+func readValues(raw msgp.Raw, size int) ([]float64, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("value: %w: missing, want a number or a list of %d numbers", ErrBadValue, size)
+	}
+	if msgp.NextType(raw) != msgp.ArrayType {
+		x, rest, err := readNumber(raw)
+		if err != nil {
+			return nil, fmt.Errorf("value: %w: %v", ErrBadValue, err)
+		}
+		if len(rest) != 0 {
+			return nil, fmt.Errorf("value: %w: %d bytes after the number", ErrBadValue, len(rest))
+		}
+		return []float64{x}, nil
+	}
+	n, rest, err := msgp.ReadArrayHeaderBytes(raw)
+	if err != nil {
+		return nil, fmt.Errorf("value: %w: %v", ErrBadValue, err)
+	}
+	if int64(n) != int64(size) {
+		return nil, fmt.Errorf("value: %w: %d values for a population of %d (give one number for all, or %d)", ErrBadValue, n, size, size)
+	}
+	vals := make([]float64, n)
+	for i := range vals {
+		vals[i], rest, err = readNumber(rest)
+		if err != nil {
+			return nil, fmt.Errorf("value[%d]: %w: %v", i, ErrBadValue, err)
+		}
+	}
+	return vals, nil
+}
+
+// readNumber reads one msgpack number of any width as a float64.
+func readNumber(b []byte) (float64, []byte, error) {
+	switch t := msgp.NextType(b); t {
+	case msgp.Float64Type:
+		return msgp.ReadFloat64Bytes(b)
+	case msgp.Float32Type:
+		f, rest, err := msgp.ReadFloat32Bytes(b)
+		return float64(f), rest, err
+	case msgp.IntType:
+		i, rest, err := msgp.ReadInt64Bytes(b)
+		return float64(i), rest, err
+	case msgp.UintType:
+		u, rest, err := msgp.ReadUint64Bytes(b)
+		return float64(u), rest, err
+	case msgp.InvalidType:
+		return 0, b, errors.New("want a number, got invalid or truncated msgpack")
+	default:
+		return 0, b, fmt.Errorf("want a number, got %s", t)
+	}
+}
+
+// Apply carries out a validated action on ctl.
+func (act Action) Apply(ctl Controls) error {
+	switch act.Kind {
+	case KindDCAmplitude:
+		return ctl.SetDCAmplitude(act.Target, act.Values)
+	case KindPoissonRate:
+		return ctl.SetPoissonRate(act.Target, act.Values)
+	case KindBernoulliProb:
+		return ctl.SetBernoulliProb(act.Target, act.Values)
+	case KindPause:
+		return ctl.Pause()
+	case KindResume:
+		return ctl.Resume()
+	case KindReload:
+		return ctl.Reload()
+	case KindSnapshot:
+		return ctl.Snapshot()
+	}
+	return fmt.Errorf("cmd %q: kind %q: %w", act.Name, act.Kind, ErrUnknownCommand)
+}
+
+// Handle decodes, validates and applies the payload that arrived on
+// cmd/<name>, and returns the reply to publish on cmd/<name>/reply. A
+// payload that fails decoding or validation changes nothing.
+func (v *Validator) Handle(name string, payload []byte, ctl Controls) Reply {
+	r := Reply{Version: SchemaVersion, Name: name}
+	c, err := DecodeCommand(payload)
+	if err != nil {
+		r.Error = fmt.Sprintf("cmd %q: %v", name, err)
+		return r
+	}
+	r.ID = c.ID
+	act, err := v.Validate(name, c)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	if err := act.Apply(ctl); err != nil {
+		r.Error = fmt.Sprintf("cmd %q: %v", name, err)
+		return r
+	}
+	r.OK = true
+	return r
+}

@@ -1,0 +1,230 @@
+package telemetry
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// recorder is a Controls that records each call, and fails when err is set.
+type recorder struct {
+	calls []string
+	err   error
+}
+
+var _ Controls = (*recorder)(nil)
+
+func (r *recorder) rec(s string) error { r.calls = append(r.calls, s); return r.err }
+func (r *recorder) SetDCAmplitude(pop string, v []float64) error {
+	return r.rec(fmt.Sprintf("dc %s %v", pop, v))
+}
+func (r *recorder) SetPoissonRate(pop string, v []float64) error {
+	return r.rec(fmt.Sprintf("rate %s %v", pop, v))
+}
+func (r *recorder) SetBernoulliProb(pop string, v []float64) error {
+	return r.rec(fmt.Sprintf("prob %s %v", pop, v))
+}
+func (r *recorder) Pause() error    { return r.rec("pause") }
+func (r *recorder) Resume() error   { return r.rec("resume") }
+func (r *recorder) Reload() error   { return r.rec("reload") }
+func (r *recorder) Snapshot() error { return r.rec("snapshot") }
+
+// testAllow is the allow-list of the validator tests.
+func testAllow() map[string]Allowed {
+	return map[string]Allowed{
+		"drive":  {Kind: KindDCAmplitude, Target: "bias", Size: 2, Min: -500, Max: 500},
+		"noise":  {Kind: KindPoissonRate, Target: "noise", Size: 3, Min: 0, Max: 5000},
+		"coin":   {Kind: KindBernoulliProb, Target: "coin", Size: 1, Min: 0, Max: 1},
+		"pause":  {Kind: KindPause},
+		"resume": {Kind: KindResume},
+		"snap":   {Kind: KindSnapshot},
+	}
+}
+
+// cmd encodes a version-1 command with the given raw value.
+func cmd(name, target string, value msgp.Raw) []byte {
+	b, err := (&Command{Version: 1, ID: "t1", Name: name, Target: target, Value: value}).MarshalMsg(nil)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func floats(xs ...float64) msgp.Raw {
+	b := msgp.AppendArrayHeader(nil, uint32(len(xs)))
+	for _, x := range xs {
+		b = msgp.AppendFloat64(b, x)
+	}
+	return b
+}
+
+func TestValidatorHandle(t *testing.T) {
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string // test name
+		topic   string // <name> of cmd/<name>
+		payload []byte
+		call    string // the recorded call, when accepted
+		errIs   error  // the sentinel, when refused
+		errHas  string // a part of the reply's error
+	}{
+		{name: "dc scalar", topic: "drive", payload: cmd("drive", "bias", f64(150)), call: "dc bias [150]"},
+		{name: "dc scalar no target", topic: "drive", payload: cmd("", "", f64(-500)), call: "dc bias [-500]"},
+		{name: "dc list", topic: "drive", payload: cmd("", "", floats(1, 2)), call: "dc bias [1 2]"},
+		{name: "dc int value", topic: "drive", payload: cmd("", "", msgp.AppendInt(nil, 7)), call: "dc bias [7]"},
+		{name: "dc uint value", topic: "drive", payload: cmd("", "", msgp.AppendUint64(nil, 300)), call: "dc bias [300]"},
+		{name: "dc float32 value", topic: "drive", payload: cmd("", "", msgp.AppendFloat32(nil, 0.5)), call: "dc bias [0.5]"},
+		{name: "rate list", topic: "noise", payload: cmd("", "noise", floats(0, 10, 5000)), call: "rate noise [0 10 5000]"},
+		{name: "prob scalar", topic: "coin", payload: cmd("", "", f64(0.25)), call: "prob coin [0.25]"},
+		{name: "pause", topic: "pause", payload: cmd("pause", "", nil), call: "pause"},
+		{name: "resume", topic: "resume", payload: cmd("", "", nil), call: "resume"},
+		{name: "snapshot", topic: "snap", payload: cmd("", "", nil), call: "snapshot"},
+
+		{name: "unknown name", topic: "warp", payload: cmd("", "", f64(1)), errIs: ErrUnknownCommand,
+			errHas: `cmd "warp": unknown command (allowed: coin, drive, noise, pause, resume, snap)`},
+		{name: "known kind not allowed", topic: "reload", payload: cmd("", "", nil), errIs: ErrNotAllowed,
+			errHas: `cmd "reload": not in the allow-list`},
+		{name: "name mismatch", topic: "drive", payload: cmd("noise", "", f64(1)), errIs: ErrBadPayload,
+			errHas: `cmd "drive": name: bad payload: payload names "noise"`},
+		{name: "other target", topic: "drive", payload: cmd("", "exc", f64(1)), errIs: ErrBadTarget,
+			errHas: `target: bad target: "exc", this command sets population "bias" only`},
+		{name: "NaN", topic: "drive", payload: cmd("", "", f64(math.NaN())), errIs: ErrBadValue,
+			errHas: `cmd "drive": value: bad value: NaN is not a finite number`},
+		{name: "Inf in list", topic: "noise", payload: cmd("", "", floats(1, math.Inf(1), 2)), errIs: ErrBadValue,
+			errHas: `value[1]: bad value: +Inf is not a finite number`},
+		{name: "NaN golden", topic: "noise", payload: cmd("", "", floats(1, math.NaN(), 2)), errIs: ErrBadValue,
+			errHas: `cmd "noise": value[1]: bad value: NaN is not a finite number`},
+		{name: "above max", topic: "drive", payload: cmd("", "", f64(500.5)), errIs: ErrBadValue,
+			errHas: `value: bad value: 500.5 is out of range [-500, 500]`},
+		{name: "negative rate", topic: "noise", payload: cmd("", "", f64(-1)), errIs: ErrBadValue,
+			errHas: `-1 is out of range [0, 5000]`},
+		{name: "prob above 1", topic: "coin", payload: cmd("", "", f64(1.5)), errIs: ErrBadValue,
+			errHas: `1.5 is out of range [0, 1]`},
+		{name: "wrong length", topic: "noise", payload: cmd("", "", floats(1, 2)), errIs: ErrBadValue,
+			errHas: `value: bad value: 2 values for a population of 3 (give one number for all, or 3)`},
+		{name: "empty list", topic: "drive", payload: cmd("", "", floats()), errIs: ErrBadValue,
+			errHas: `0 values for a population of 2`},
+		{name: "string value", topic: "drive", payload: cmd("", "", msgp.AppendString(nil, "150")), errIs: ErrBadValue,
+			errHas: `value: bad value: want a number, got str`},
+		{name: "bool value", topic: "drive", payload: cmd("", "", msgp.AppendBool(nil, true)), errIs: ErrBadValue,
+			errHas: `want a number, got bool`},
+		{name: "string in list", topic: "drive", payload: cmd("", "", msgp.AppendString(msgp.AppendFloat64(msgp.AppendArrayHeader(nil, 2), 1), "x")),
+			errIs: ErrBadValue, errHas: `value[1]: bad value: want a number, got str`},
+		{name: "map value", topic: "drive", payload: cmd("", "", msgp.AppendMapHeader(nil, 0)), errIs: ErrBadValue,
+			errHas: `want a number, got map`},
+		{name: "missing value", topic: "drive", payload: cmd("", "", nil), errIs: ErrBadValue,
+			errHas: `value: bad value: missing, want a number or a list of 2 numbers`},
+		{name: "value for pause", topic: "pause", payload: cmd("", "", f64(1)), errIs: ErrBadValue,
+			errHas: `value: bad value: pause takes no value, got float64`},
+		{name: "target for pause", topic: "pause", payload: cmd("", "bias", nil), errIs: ErrBadTarget,
+			errHas: `target: bad target: pause takes no target, got "bias"`},
+		{name: "truncated", topic: "drive", payload: cmd("", "", f64(1))[:20], errIs: ErrBadPayload,
+			errHas: `cmd "drive": bad payload: not a msgpack command map`},
+		{name: "garbage", topic: "drive", payload: []byte("hello"), errIs: ErrBadPayload,
+			errHas: `bad payload: not a msgpack command map`},
+		{name: "empty payload", topic: "drive", payload: nil, errIs: ErrBadPayload,
+			errHas: `bad payload: not a msgpack command map`},
+		{name: "trailing bytes", topic: "drive", payload: append(cmd("", "", f64(1)), 0xc0), errIs: ErrBadPayload,
+			errHas: `bad payload: 1 bytes after the command map`},
+		{name: "version 0", topic: "drive",
+			payload: msgp.AppendFloat64(msgp.AppendString(msgp.AppendMapHeader(nil, 1), "value"), 1), errIs: ErrBadPayload,
+			errHas: `version: bad payload: got 0, this daemon reads 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r recorder
+			reply := v.Handle(tt.topic, tt.payload, &r)
+			if reply.Version != SchemaVersion || reply.Name != tt.topic {
+				t.Errorf("reply version %d name %q", reply.Version, reply.Name)
+			}
+			if tt.errHas == "" {
+				if !reply.OK || reply.Error != "" {
+					t.Fatalf("refused: %s", reply.Error)
+				}
+				if reply.ID != "t1" {
+					t.Errorf("reply id %q, want the command's", reply.ID)
+				}
+				if len(r.calls) != 1 || r.calls[0] != tt.call {
+					t.Errorf("calls %q, want [%q]", r.calls, tt.call)
+				}
+				return
+			}
+			if reply.OK {
+				t.Fatalf("accepted, calls %q", r.calls)
+			}
+			if !strings.Contains(reply.Error, tt.errHas) {
+				t.Errorf("error %q\ndoes not contain %q", reply.Error, tt.errHas)
+			}
+			if len(r.calls) != 0 {
+				t.Errorf("a refused command changed something: %q", r.calls)
+			}
+			// The sentinel is visible through Validate where the payload decodes.
+			if c, err := DecodeCommand(tt.payload); err == nil {
+				if _, err := v.Validate(tt.topic, c); !errors.Is(err, tt.errIs) {
+					t.Errorf("Validate error %v, want errors.Is %v", err, tt.errIs)
+				}
+			} else if !errors.Is(err, tt.errIs) {
+				t.Errorf("DecodeCommand error %v, want errors.Is %v", err, tt.errIs)
+			}
+		})
+	}
+}
+
+func TestValidatorApplyError(t *testing.T) {
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recorder{err: errors.New("network is reloading")}
+	reply := v.Handle("pause", cmd("", "", nil), &r)
+	if reply.OK || reply.Error != `cmd "pause": network is reloading` {
+		t.Errorf("reply %+v", reply)
+	}
+}
+
+func TestValidatorCommandsOff(t *testing.T) {
+	v, err := NewValidator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r recorder
+	reply := v.Handle("pause", cmd("", "", nil), &r)
+	if reply.OK || !strings.Contains(reply.Error, "commands are off on this board") || len(r.calls) != 0 {
+		t.Errorf("reply %+v, calls %q", reply, r.calls)
+	}
+}
+
+func TestNewValidatorRejects(t *testing.T) {
+	tests := []struct {
+		name  string
+		allow map[string]Allowed
+		want  string
+	}{
+		{"empty name", map[string]Allowed{"": {Kind: KindPause}}, `commands: "": empty name`},
+		{"slash", map[string]Allowed{"a/b": {Kind: KindPause}}, `"a/b": name contains '/'`},
+		{"wildcard", map[string]Allowed{"a+": {Kind: KindPause}}, `name contains`},
+		{"bad kind", map[string]Allowed{"x": {Kind: "warp"}}, `commands: "x": kind "warp" is not one of dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload, snapshot`},
+		{"pause with target", map[string]Allowed{"p": {Kind: KindPause, Target: "a"}}, `kind "pause" takes no target, size or bounds`},
+		{"setter without target", map[string]Allowed{"d": {Kind: KindDCAmplitude, Size: 1, Max: 1}}, `"d": target: a dc_amplitude command needs the population it sets`},
+		{"size 0", map[string]Allowed{"d": {Kind: KindDCAmplitude, Target: "b", Max: 1}}, `size: 0, want the size of population "b" (>= 1)`},
+		{"min > max", map[string]Allowed{"d": {Kind: KindDCAmplitude, Target: "b", Size: 1, Min: 2, Max: 1}}, `bounds [2, 1]: want finite min <= max`},
+		{"inf bound", map[string]Allowed{"d": {Kind: KindDCAmplitude, Target: "b", Size: 1, Max: math.Inf(1)}}, `bounds [0, +Inf]`},
+		{"negative rate", map[string]Allowed{"r": {Kind: KindPoissonRate, Target: "b", Size: 1, Min: -1, Max: 1}}, `min: -1, a rate is >= 0 Hz`},
+		{"prob above 1", map[string]Allowed{"c": {Kind: KindBernoulliProb, Target: "b", Size: 1, Max: 2}}, `bounds [0, 2]: a probability lies in [0, 1]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewValidator(tt.allow)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
