@@ -89,6 +89,23 @@ type Figures struct {
 	Overruns int64         // overruns so far
 	Skipped  int64         // deadlines skipped so far
 	Stale    int           // ticks since the stalest input's last good read
+	// Rates are the mean rates (Hz) of the first StatusOutputs outputs
+	// decoded by rate (0 for other decoders), in config order.
+	Rates [StatusOutputs]float64
+	// Vehicle is the simulated vehicle after the tick, if there is one.
+	Vehicle VehicleFigures
+}
+
+// StatusOutputs is how many outputs' rates Figures carry (fixed, so
+// that a Figures value is copied without allocation).
+const StatusOutputs = 4
+
+// VehicleFigures is where the demo's vehicle is.
+type VehicleFigures struct {
+	OK       bool // a vehicle is simulated
+	X, Y     float64
+	Heading  float64 // rad
+	Distance float64 // to the light, m
 }
 
 // Stats sum up a run.
@@ -519,7 +536,20 @@ func (d *Daemon) iterate() error {
 		d.stats.Skipped += missed
 		d.deadline += time.Duration(missed) * tick
 	}
-	d.send(Figures{Tick: k, Lateness: late, Step: work, Overruns: d.stats.Overruns, Skipped: d.stats.Skipped, Stale: stale})
+	f := Figures{Tick: k, Lateness: late, Step: work, Overruns: d.stats.Overruns, Skipped: d.stats.Skipped, Stale: stale}
+	for i, o := range d.outputs {
+		if i == StatusOutputs {
+			break
+		}
+		if r, ok := o.dec.(*actuator.Rate); ok {
+			f.Rates[i] = r.Hz()
+		}
+	}
+	if v := d.vehicle; v != nil {
+		p := v.Pose()
+		f.Vehicle = VehicleFigures{OK: true, X: p.X, Y: p.Y, Heading: p.Heading, Distance: v.DistanceToLight()}
+	}
+	d.send(f)
 	return nil
 }
 

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spikeloop/spikeloop/daemon"
+)
+
+// cmdRun is `spikeloop run [--config FILE] [--duration D]`: the daemon.
+// With no --config it runs the built-in demo (a Braitenberg vehicle on
+// the emulated board). SIGINT and SIGTERM stop it cleanly: the outputs go
+// to their safe values and the exit code is 0.
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "daemon config `FILE` (default: the built-in demo)")
+	duration := fs.Duration("duration", 0, "stop after this much loop time (0: run until SIGINT or SIGTERM)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if *duration < 0 {
+		return usageError{fmt.Sprintf("--duration %v is negative", *duration)}
+	}
+
+	var cfg *daemon.Config
+	var err error
+	if *config == "" {
+		cfg, err = daemon.DemoConfig()
+	} else {
+		cfg, err = daemon.LoadConfig(*config)
+	}
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := daemon.Options{Stderr: stderr}
+	if *duration > 0 {
+		opts.Ticks = max(1, int64(*duration/cfg.TickDuration()))
+	}
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		opts.Consumer = statusLine(stdout, cfg.TickDuration())
+	}
+	err = daemon.Run(ctx, cfg, opts)
+	if opts.Consumer != nil {
+		fmt.Fprintln(stdout)
+	}
+	return err
+}
+
+// statusLine returns a figures consumer that rewrites one terminal line
+// four times a second of loop time: tick, lateness, rates and, for the
+// demo, where the vehicle is.
+func statusLine(w io.Writer, tick time.Duration) func(daemon.Figures) {
+	every := max(1, int64(250*time.Millisecond/tick))
+	var maxLate time.Duration
+	return func(f daemon.Figures) {
+		maxLate = max(maxLate, f.Lateness)
+		if (f.Tick+1)%every != 0 {
+			return
+		}
+		t := time.Duration(f.Tick+1) * tick
+		line := fmt.Sprintf("t=%6.2fs late<=%4dµs overruns=%d rates=%.0f/%.0f Hz",
+			t.Seconds(), maxLate.Microseconds(), f.Overruns, f.Rates[0], f.Rates[1])
+		if v := f.Vehicle; v.OK {
+			line += fmt.Sprintf(" vehicle=(%+.2f, %+.2f) m light %.2f m", v.X, v.Y, v.Distance)
+		}
+		fmt.Fprintf(w, "\r%-100s", line)
+		maxLate = 0
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
