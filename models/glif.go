@@ -203,7 +203,10 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 func alphaPSCPropagators(h, tauM, tau, cm float64) (p31, p32 float64) {
 	beta := tau * tauM / (tauM - tau)
 	gamma := beta / cm
-	e := math.Expm1(h * (tauM - tau) / (tau * tauM))
+	// h*(1/beta) grouped as NEST's IAFPropagatorAlpha groups it: P31
+	// cancels (beta*E ~ h), so the rounding of E shows in its 14th digit,
+	// and this grouping reproduces the spec's anchors exactly.
+	e := math.Expm1(h * ((tauM - tau) / (tau * tauM)))
 	x := gamma * math.Exp(-h/tau) * e
 	if !math.IsInf(x, 0) && !math.IsNaN(x) && x >= 2.2250738585072014e-308 {
 		p32 = x

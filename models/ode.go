@@ -221,9 +221,9 @@ func (s *odeSolver) rkf45(i int, y []float64) error {
 				}
 			}
 			if rmax > 1.1 {
-				q := 0.9 / math.Pow(rmax, 1.0/5) // ord = 5
-				if q < 0.2 {
-					q = 0.2
+				q := 0.2 // 0.9/rmax^(1/5) (ord = 5) is below 0.2 from rmax = 4.5^5 on
+				if rmax < rkfShrinkCap {
+					q = max(0.9/rkfPow(rmax, 1.0/5), 0.2)
 				}
 				hnew := q * hs
 				// evolve.c: retry only if h really shrank and still moves t.
@@ -233,12 +233,9 @@ func (s *odeSolver) rkf45(i int, y []float64) error {
 				}
 				hi = hs
 			} else if rmax < 0.5 {
-				q := 0.9 / math.Pow(rmax, 1.0/(5+1.0))
-				if q > 5 {
-					q = 5
-				}
-				if q < 1 {
-					q = 1
+				q := 5.0 // 0.9/rmax^(1/6) is above 5 up to rmax = 0.18^6
+				if rmax > rkfGrowCap {
+					q = max(min(0.9/rkfPow(rmax, 1.0/(5+1.0)), 5), 1)
 				}
 				hi = q * hs
 			} else {
@@ -252,6 +249,17 @@ func (s *odeSolver) rkf45(i int, y []float64) error {
 	s.hi[i] = hi
 	return nil
 }
+
+// Where GSL's step factors reach their clamps, 0.2 and 5.
+const (
+	rkfShrinkCap = 4.5 * 4.5 * 4.5 * 4.5 * 4.5             // (0.9/0.2)^5
+	rkfGrowCap   = 0.18 * 0.18 * 0.18 * 0.18 * 0.18 * 0.18 // (0.9/5)^6
+)
+
+// rkfPow is r^p for the step factors. math.Pow cost as much as the rest of
+// an HH step; exp(p log r) differs from it by a few ulps, which moves the
+// next step size by ~1e-15 relative (GSL's pow differs from Go's as well).
+func rkfPow(r, p float64) float64 { return math.Exp(p * math.Log(r)) }
 
 // Fehlberg coefficients exactly as GSL's rkf45.c writes them. Untyped
 // constant quotients round once to float64, like C's double division.

@@ -1,0 +1,53 @@
+package cpu_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// BenchmarkHH1000: 1,000 HHPSC neurons with NEST hh_psc_alpha's defaults
+// (tau_ref 2.0 ms), V(0) = -65 mV with steady-state gates, I_e a ramp from
+// 800 to 1200 pA across the neurons, no synapses; 1 s simulated per
+// iteration. Reports wall seconds per simulated second.
+//
+// RKF45 runs at dt 0.1 ms. RK4 cannot: at 0.1 ms it diverges at the first
+// spike (the V equation's rate reaches ~50/ms, beyond RK4's stability
+// limit of 2.79/h; models.TestHHRK4CoarseStepDiverges), so it runs at
+// 0.05 ms, where its spike counts equal RKF45's.
+func BenchmarkHH1000(b *testing.B) {
+	for _, c := range []struct {
+		name, method string
+		dt           float64
+	}{{"RKF45", "RKF45", 0.1}, {"RK4_dt0.05", "RK4", 0.05}} {
+		b.Run(c.name, func(b *testing.B) {
+			spikes := runSeconds(b, hhNetwork(b, 1000, c.method, c.dt))
+			b.ReportMetric(float64(spikes)/float64(b.N), "spikes/simsec")
+		})
+	}
+}
+
+func hhNetwork(b *testing.B, n int, method string, dt float64) *models.Network {
+	ie := make([]string, n)
+	for i := range ie {
+		ie[i] = fmt.Sprint(800 + 400*float64(i)/float64(n-1))
+	}
+	src := fmt.Sprintf(`version: 1
+dt: %g
+duration: 1000.0
+populations:
+  cells:
+    model: HHPSC
+    size: %d
+    params: {tau_ref: 2.0, v_init: -65.0, method: %s, I_e: [%s]}
+monitors:
+  - {population: cells, record: [spikes]}
+`, dt, n, method, strings.Join(ie, ", "))
+	net, err := models.Load([]byte(src), "hh1000.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return net
+}
