@@ -15,6 +15,10 @@ import (
 // Floats maps a name to one value (rates, sensors, actuators, plant).
 type Floats map[string]float64
 
+// IsZero reports whether m is empty; msgp's omitzero leaves such a field
+// out (Telemetry.Plant on a board without a plant).
+func (m Floats) IsZero() bool { return len(m) == 0 }
+
 // Counts maps a population name to a count.
 type Counts map[string]uint64
 

@@ -55,8 +55,8 @@ type Telemetry struct {
 	Sensors   Floats  `msg:"sensors"`   // sensor name -> value
 	Actuators Floats  `msg:"actuators"` // actuator name -> value
 	Loop      Loop    `msg:"loop"`
-	Dropped   uint64  `msg:"dropped"`         // samples dropped by the queue since start
-	Plant     Floats  `msg:"plant,omitempty"` // emulated board only: the plant's state
+	Dropped   uint64  `msg:"dropped"`        // samples dropped by the queue since start
+	Plant     Floats  `msg:"plant,omitzero"` // emulated board only (else left out): the plant's state
 }
 
 // SpikeTrain is the spikes of one population in a SpikeBatch, as two

@@ -1431,6 +1431,10 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 	zb0001Len := uint32(13)
 	var zb0001Mask uint16 /* 13 bits */
 	_ = zb0001Mask
+	if z.Plant.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x1000
+	}
 	// variable map header, size zb0001Len
 	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
@@ -1559,15 +1563,17 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 			err = msgp.WrapError(err, "Dropped")
 			return
 		}
-		// write "plant"
-		err = en.Append(0xa5, 0x70, 0x6c, 0x61, 0x6e, 0x74)
-		if err != nil {
-			return
-		}
-		err = z.Plant.EncodeMsg(en)
-		if err != nil {
-			err = msgp.WrapError(err, "Plant")
-			return
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// write "plant"
+			err = en.Append(0xa5, 0x70, 0x6c, 0x61, 0x6e, 0x74)
+			if err != nil {
+				return
+			}
+			err = z.Plant.EncodeMsg(en)
+			if err != nil {
+				err = msgp.WrapError(err, "Plant")
+				return
+			}
 		}
 	}
 	return
@@ -1580,6 +1586,10 @@ func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 	zb0001Len := uint32(13)
 	var zb0001Mask uint16 /* 13 bits */
 	_ = zb0001Mask
+	if z.Plant.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x1000
+	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
 
@@ -1645,12 +1655,14 @@ func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 		// string "dropped"
 		o = append(o, 0xa7, 0x64, 0x72, 0x6f, 0x70, 0x70, 0x65, 0x64)
 		o = msgp.AppendUint64(o, z.Dropped)
-		// string "plant"
-		o = append(o, 0xa5, 0x70, 0x6c, 0x61, 0x6e, 0x74)
-		o, err = z.Plant.MarshalMsg(o)
-		if err != nil {
-			err = msgp.WrapError(err, "Plant")
-			return
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// string "plant"
+			o = append(o, 0xa5, 0x70, 0x6c, 0x61, 0x6e, 0x74)
+			o, err = z.Plant.MarshalMsg(o)
+			if err != nil {
+				err = msgp.WrapError(err, "Plant")
+				return
+			}
 		}
 	}
 	return
