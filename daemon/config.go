@@ -50,6 +50,7 @@ type Config struct {
 	// netData, when set, is the network file's content (the embedded
 	// demo); otherwise Network is read from disk.
 	netData []byte
+	data    []byte // the config file's content, for Clone
 	net     *models.Network
 	tick    time.Duration
 	steps   int // network steps per tick
@@ -188,14 +189,21 @@ func Parse(data []byte, file string, netData []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	c.file, c.root, c.netData = file, &root, netData
+	c.file, c.root, c.netData, c.data = file, &root, netData, data
 	if err := c.check(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// Network is the loaded network (set by Parse).
+// Clone parses the same config and network content again, giving a
+// fresh Config (with a fresh network state) for another run; it does
+// not read the files again.
+func (c *Config) Clone() (*Config, error) {
+	return Parse(c.data, c.file, c.netData)
+}
+
+// LoadedNetwork is the loaded network (set by Parse).
 func (c *Config) LoadedNetwork() *models.Network { return c.net }
 
 // TickDuration is the parsed tick.
@@ -289,11 +297,14 @@ func (c *Config) check() error {
 	if c.Network == "" {
 		k.add("network", ErrRequired, "want the path of a network file")
 	} else {
+		// The network's bytes are kept, so that Clone rebuilds the same
+		// network even if the file changes on disk later.
 		var err error
-		if c.netData != nil {
-			c.net, err = models.Load(c.netData, c.Network, models.NewRegistry(), models.DefaultLimits)
-		} else {
-			c.net, err = models.LoadFile(c.networkPath(), models.NewRegistry(), models.DefaultLimits)
+		if c.netData == nil {
+			c.netData, err = os.ReadFile(c.networkPath())
+		}
+		if err == nil {
+			c.net, err = models.Load(c.netData, c.networkPath(), models.NewRegistry(), models.DefaultLimits)
 		}
 		if err != nil {
 			k.add("network", ErrInvalid, "%v", err)

@@ -183,10 +183,12 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	if d.clock == nil {
 		d.clock = newRealClock()
 	}
+	// Close what was opened on any error; the return statements set d
+	// to nil, hence the copy.
+	built := d
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, d.Close())
-			d = nil
+			err = errors.Join(err, built.Close())
 		}
 	}()
 

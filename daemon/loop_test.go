@@ -297,3 +297,28 @@ func TestHistogram(t *testing.T) {
 }
 
 var _ actuator.Decoder = (*actuator.Rate)(nil)
+
+// BenchmarkTick is one tick of the demo (read two ADC channels over the
+// emulated SPI, 10 network steps, decode, write two PWMs, step the
+// plant), without sleeping.
+func BenchmarkTick(b *testing.B) {
+	cfg, err := DemoConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	d.figs = make(chan Figures, 8)
+	clock := d.clock.(*FakeClock)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		clock.SleepUntil(context.Background(), d.deadline)
+		if err := d.iterate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -16,7 +16,9 @@ import (
 // cmdRun is `spikeloop run [--config FILE] [--duration D]`: the daemon.
 // With no --config it runs the built-in demo (a Braitenberg vehicle on
 // the emulated board). SIGINT and SIGTERM stop it cleanly: the outputs go
-// to their safe values and the exit code is 0.
+// to their safe values and the exit code is 0. SIGHUP reloads the config
+// and the network; invalid new ones are logged and the old ones keep
+// running.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,13 +34,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("--duration %v is negative", *duration)}
 	}
 
-	var cfg *daemon.Config
-	var err error
-	if *config == "" {
-		cfg, err = daemon.DemoConfig()
-	} else {
-		cfg, err = daemon.LoadConfig(*config)
+	load := daemon.DemoConfig
+	if *config != "" {
+		load = func() (*daemon.Config, error) { return daemon.LoadConfig(*config) }
 	}
+	cfg, err := load()
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
 		opts.Consumer = statusLine(stdout, cfg.TickDuration())
 	}
-	err = daemon.Run(ctx, cfg, opts)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{})
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	err = daemon.Serve(ctx, cfg, opts, reload, load)
 	if opts.Consumer != nil {
 		fmt.Fprintln(stdout)
 	}

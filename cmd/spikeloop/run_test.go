@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,10 +42,7 @@ func TestRunSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "spikeloop")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	cmd := exec.Command(bin, "run")
 	var errb strings.Builder
 	cmd.Stderr = &errb
@@ -66,4 +65,107 @@ func TestRunSIGTERM(t *testing.T) {
 	if !strings.Contains(errb.String(), "loop stopped; outputs safe") {
 		t.Errorf("log: %s", errb.String())
 	}
+}
+
+// TestRunSIGHUP: an invalid new config is logged and the old one keeps
+// running; a valid one restarts the loop; SIGTERM then exits 0.
+func TestRunSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := binary(t)
+	good, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := os.ReadFile(filepath.Join("..", "..", "examples", "braitenberg.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "demo.yaml")
+	os.WriteFile(cfg, good, 0o644)
+	os.WriteFile(filepath.Join(dir, "braitenberg.yaml"), net, 0o644)
+	good = []byte(strings.Replace(string(good), "format: auto", "format: json", 1))
+	os.WriteFile(cfg, good, 0o644)
+
+	cmd := exec.Command(bin, "run", "--config", cfg)
+	var errb syncBuilder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor := func(what string) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if strings.Contains(errb.String(), what) {
+				return
+			}
+		}
+		t.Fatalf("no %q in the log:\n%s", what, errb.String())
+	}
+	waitFor("daemon wired")
+	os.WriteFile(cfg, []byte(strings.Replace(string(good), "tick: 1ms", "tick: 1 ms", 1)), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("keeping the running one")
+	if !strings.Contains(errb.String(), `tick: \"1 ms\"`) {
+		t.Errorf("the reload error does not say why:\n%s", errb.String())
+	}
+	os.WriteFile(cfg, good, 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("restarting the loop")
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, errb.String())
+	}
+	if n := strings.Count(errb.String(), "daemon wired"); n != 2 {
+		t.Errorf("%d runs wired, want 2:\n%s", n, errb.String())
+	}
+}
+
+// syncBuilder is a strings.Builder safe for the writer goroutine of
+// exec and the test reading it.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// binary builds the spikeloop binary once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "spikeloop-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "spikeloop")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
 }

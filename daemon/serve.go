@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Serve runs cfg like Run, and reloads it each time reload receives:
+// load reads and checks the new config and network (LoadConfig, for
+// instance). A config that fails to load is logged with its errors and
+// the current run goes on untouched. A good one stops the current run
+// (outputs safe, board closed), and starts the new one; should the new
+// one fail to start (a board part missing at open), the old config is
+// started again from the same content, so the daemon keeps running.
+//
+// Serve returns nil when ctx is done, and the fault of a run otherwise.
+func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{}, load func() (*Config, error)) error {
+	cur := cfg
+	var prev *Config // a fresh copy of the last config that started
+	for {
+		d, err := New(cur, opts)
+		if err != nil {
+			if prev == nil {
+				return err
+			}
+			d2, err2 := New(prev, opts)
+			if err2 != nil {
+				return errors.Join(err, err2)
+			}
+			d2.log.Error().Err(err).Msg("reload: the new config failed to start; running the previous one again")
+			d, cur = d2, prev
+		}
+		if prev, err = cur.Clone(); err != nil {
+			return errors.Join(fmt.Errorf("daemon: config: %w", err), d.Close())
+		}
+
+		runCtx, stop := context.WithCancel(ctx)
+		next := make(chan *Config, 1)
+		watchDone := make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-reload:
+				}
+				c, err := load()
+				if err != nil {
+					d.log.Error().Err(err).Msg("reload: the new config is invalid; keeping the running one")
+					continue
+				}
+				d.log.Info().Msg("reload: new config loaded; restarting the loop")
+				next <- c
+				stop()
+				return
+			}
+		}()
+		err = d.Run(runCtx)
+		stop()
+		<-watchDone
+		err = errors.Join(err, d.Close())
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case c := <-next:
+			cur = c
+		default:
+			return nil // opts.Ticks reached
+		}
+	}
+}

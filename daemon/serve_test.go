@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+// syncBuffer is a log sink shared by the loop and the reload watcher.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveReloads runs the demo under Serve and asks for a reload at tick
+// 100 of the first run and then on every tick from 5000 on until load
+// has been called want times; load(n) gives the n-th config (from 1).
+// It returns the number of runs started, Serve's error and the log.
+func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error)) (int, error, string) {
+	t.Helper()
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	log := zerolog.New(&logs)
+	reload := make(chan struct{}) // unbuffered: a poke lands only while the watcher waits
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runs := 0
+	var loads atomic.Int32
+	counted := func() (*Config, error) { return load(loads.Add(1)) }
+	poke := func() {
+		select {
+		case reload <- struct{}{}:
+		default:
+		}
+	}
+	opts := Options{Clock: &FakeClock{}, Logger: &log, SummaryEvery: -1, AfterTick: func(d *Daemon, k int64) {
+		switch {
+		case k == 0:
+			runs++
+		case k > 2_000_000 || runs >= 2 && k == 10:
+			cancel()
+		case runs == 1 && (k == 100 || k >= 5000 && loads.Load() < want):
+			poke()
+		}
+	}}
+	err = Serve(ctx, cfg, opts, reload, counted)
+	return runs, err, logs.String()
+}
+
+func TestServeReloadKeepsOldOnInvalid(t *testing.T) {
+	runs, err, logs := serveReloads(t, 2, func(n int32) (*Config, error) {
+		if n == 1 {
+			return nil, errors.New(`test.yaml:3: tick: "1 ms": invalid value`)
+		}
+		return DemoConfig()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 {
+		t.Errorf("%d runs, want 2 (the first reload is invalid, the second restarts)", runs)
+	}
+	for _, want := range []string{`"message":"reload: the new config is invalid; keeping the running one"`, `tick: \"1 ms\": invalid value`,
+		`"message":"reload: new config loaded; restarting the loop"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %s:\n%s", want, logs)
+		}
+	}
+}
+
+func TestServeFallsBackWhenNewConfigFailsToStart(t *testing.T) {
+	runs, err, logs := serveReloads(t, 1, func(int32) (*Config, error) {
+		// Valid on paper, but the emulated board has no GPIO99.
+		text := strings.Replace(string(demoConfig), "pin: GPIO12", "pin: GPIO99", 1)
+		return Parse([]byte(text), "demo.yaml", demoNetwork)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || !strings.Contains(logs, "running the previous one again") || !strings.Contains(logs, "GPIO99") {
+		t.Errorf("%d runs; log:\n%s", runs, logs)
+	}
+}
