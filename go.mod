@@ -3,6 +3,7 @@ module github.com/spikeloop/spikeloop
 go 1.26
 
 require (
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/rs/zerolog v1.35.1
 	github.com/tinylib/msgp v1.6.5
 	go.yaml.in/yaml/v3 v3.0.6

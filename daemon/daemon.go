@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -79,6 +80,15 @@ type Options struct {
 	// tick's work and before the overrun check (tests use it to make a
 	// tick slow with FakeClock.Advance, or to watch the plant).
 	AfterTick func(d *Daemon, tick int64)
+	// Notify, if set, receives service-manager states (systemd's
+	// sd_notify): "READY=1" once the first tick has run, "WATCHDOG=1"
+	// every WatchdogEvery of wall time while ticks complete (never
+	// while the loop is stuck, so that the watchdog fires), and
+	// "STOPPING=1" when the loop stops. It is called on a goroutine of
+	// its own, never the loop's.
+	Notify func(state string)
+	// WatchdogEvery is the keep-alive period; 0: no WATCHDOG=1.
+	WatchdogEvery time.Duration
 }
 
 // Figures are the numbers of one tick.
@@ -143,6 +153,9 @@ type Daemon struct {
 	plantTime time.Duration
 	figs      chan Figures
 	closed    bool
+	// progress counts finished ticks for the health goroutine (the
+	// only loop state read from another goroutine).
+	progress atomic.Int64
 }
 
 type output struct {
@@ -468,7 +481,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.figs = make(chan Figures, figuresQueue)
 	done := make(chan struct{})
 	go d.consume(done)
+	stopHealth := make(chan struct{})
+	healthDone := make(chan struct{})
+	go d.health(stopHealth, healthDone)
 	err := d.loop(ctx)
+	close(stopHealth)
+	<-healthDone
 	close(d.figs)
 	<-done
 
@@ -523,6 +541,7 @@ func (d *Daemon) iterate() error {
 	work := end - woke
 
 	d.stats.Ticks++
+	d.progress.Store(d.stats.Ticks)
 	d.stats.Lateness.Add(late)
 	d.stats.StepTime.Add(work)
 	d.stats.MaxLateness = max(d.stats.MaxLateness, late)
@@ -661,6 +680,53 @@ func (d *Daemon) consume(done chan<- struct{}) {
 				Int64("max_step_us", maxStep.Microseconds()).Int64("overruns", f.Overruns).
 				Int64("skipped", f.Skipped).Int("stale", f.Stale).Msg("loop")
 			maxLate, maxStep = 0, 0
+		}
+	}
+}
+
+// healthPoll is how often the health goroutine looks for the first
+// tick.
+const healthPoll = 5 * time.Millisecond
+
+// health tells the service manager that the loop is up (READY=1 after
+// the first tick) and alive (WATCHDOG=1 only when ticks were completed
+// since the previous keep-alive), and STOPPING=1 at the end.
+func (d *Daemon) health(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	notify := d.opts.Notify
+	if notify == nil {
+		<-stop
+		return
+	}
+	defer notify("STOPPING=1")
+	poll := time.NewTicker(healthPoll)
+	defer poll.Stop()
+	for d.progress.Load() == 0 {
+		select {
+		case <-stop:
+			return
+		case <-poll.C:
+		}
+	}
+	notify("READY=1")
+	if d.opts.WatchdogEvery <= 0 {
+		<-stop
+		return
+	}
+	dog := time.NewTicker(d.opts.WatchdogEvery)
+	defer dog.Stop()
+	last := d.progress.Load()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-dog.C:
+		}
+		if now := d.progress.Load(); now != last {
+			last = now
+			notify("WATCHDOG=1")
+		} else {
+			d.log.Warn().Int64("ticks", now).Msg("loop made no progress: watchdog keep-alive withheld")
 		}
 	}
 }

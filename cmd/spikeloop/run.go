@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+
 	"github.com/spikeloop/spikeloop/daemon"
 )
 
@@ -48,6 +50,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	opts := daemon.Options{Stderr: stderr}
 	if *duration > 0 {
 		opts.Ticks = max(1, int64(*duration/cfg.TickDuration()))
+	}
+	if os.Getenv("NOTIFY_SOCKET") != "" {
+		// Under systemd (Type=notify): READY=1 after the first tick,
+		// WATCHDOG=1 at half of WatchdogSec while the loop progresses.
+		opts.Notify = func(state string) {
+			if _, err := sddaemon.SdNotify(false, state); err != nil {
+				fmt.Fprintf(stderr, "spikeloop run: sd_notify %s: %v\n", state, err)
+			}
+		}
+		if wd, err := sddaemon.SdWatchdogEnabled(false); err == nil && wd > 0 {
+			opts.WatchdogEvery = wd / 2
+		}
 	}
 	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
 		opts.Consumer = statusLine(stdout, cfg.TickDuration())

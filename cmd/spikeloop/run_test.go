@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,4 +169,51 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return builtBin
+}
+
+// TestRunNotify runs the binary as systemd would with Type=notify and
+// WatchdogSec: READY=1, then WATCHDOG=1 keep-alives, and STOPPING=1
+// after SIGTERM, on the notify socket.
+func TestRunNotify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := binary(t)
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cmd := exec.Command(bin, "run")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=100000")
+	var errb syncBuilder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var states []string
+	buf := make([]byte, 256)
+	read := func() string {
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("notify socket: %v (got %v)\n%s", err, states, errb.String())
+		}
+		states = append(states, string(buf[:n]))
+		return string(buf[:n])
+	}
+	if s := read(); s != "READY=1" {
+		t.Fatalf("first state %q, want READY=1", s)
+	}
+	if s := read(); s != "WATCHDOG=1" {
+		t.Fatalf("second state %q, want WATCHDOG=1", s)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for s := ""; s != "STOPPING=1"; s = read() {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, errb.String())
+	}
 }
