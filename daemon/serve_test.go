@@ -34,7 +34,7 @@ func (s *syncBuffer) String() string {
 // 100 of the first run and then on every tick from 5000 on until load
 // has been called want times; load(n) gives the n-th config (from 1).
 // It returns the number of runs started, Serve's error and the log.
-func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error)) (int, error, string) {
+func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error)) (int, string, error) {
 	t.Helper()
 	cfg, err := DemoConfig()
 	if err != nil {
@@ -65,11 +65,11 @@ func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error))
 		}
 	}}
 	err = Serve(ctx, cfg, opts, reload, counted)
-	return runs, err, logs.String()
+	return runs, logs.String(), err
 }
 
 func TestServeReloadKeepsOldOnInvalid(t *testing.T) {
-	runs, err, logs := serveReloads(t, 2, func(n int32) (*Config, error) {
+	runs, logs, err := serveReloads(t, 2, func(n int32) (*Config, error) {
 		if n == 1 {
 			return nil, errors.New(`test.yaml:3: tick: "1 ms": invalid value`)
 		}
@@ -90,7 +90,7 @@ func TestServeReloadKeepsOldOnInvalid(t *testing.T) {
 }
 
 func TestServeFallsBackWhenNewConfigFailsToStart(t *testing.T) {
-	runs, err, logs := serveReloads(t, 1, func(int32) (*Config, error) {
+	runs, logs, err := serveReloads(t, 1, func(int32) (*Config, error) {
 		// Valid on paper, but the emulated board has no GPIO99.
 		text := strings.Replace(string(demoConfig), "pin: GPIO12", "pin: GPIO99", 1)
 		return Parse([]byte(text), "demo.yaml", demoNetwork)

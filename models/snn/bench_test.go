@@ -12,12 +12,11 @@ import (
 // benchNet is the benchmark network: 700 inputs -> 256 SNNLIF ->
 // 20 SNNLIF (tau 2, hard reset), weights loaded from .npy files.
 type benchNet struct {
-	w1, w2       *Dense
-	l1, l2       *Layer
-	in1, in2     []float32 // summed input of each layer
-	s1, s2       []float32 // spikes
-	inputs       [][]float32
-	totalSpikes1 int
+	w1, w2   *Dense
+	l1, l2   *Layer
+	in1, in2 []float32 // summed input of each layer
+	s1, s2   []float32 // spikes
+	inputs   [][]float32
 }
 
 const (
