@@ -42,6 +42,7 @@ type Config struct {
 	Inputs     []InputConfig  `yaml:"inputs"`
 	Outputs    []OutputConfig `yaml:"outputs"`
 	Logging    LoggingConfig  `yaml:"logging"`
+	Realtime   RealtimeConfig `yaml:"realtime"`
 
 	// Filled by Parse: where the config came from, its YAML tree (for
 	// line numbers), and the loaded network.
@@ -131,6 +132,17 @@ type LoggingConfig struct {
 	// Format is "auto" (default: console on a terminal, JSON
 	// otherwise), "console" or "json".
 	Format string `yaml:"format"`
+}
+
+// RealtimeConfig asks for real-time scheduling of the loop's thread.
+// Both are best effort: when the system refuses (no CAP_SYS_NICE, no
+// such CPU) the daemon logs why and runs anyway.
+type RealtimeConfig struct {
+	// CPU pins the loop's thread to this CPU; absent: no pinning.
+	CPU *int `yaml:"cpu"`
+	// Priority 1..99 runs the loop's thread under SCHED_FIFO at that
+	// priority; 0 (default) keeps the normal scheduler.
+	Priority int `yaml:"priority"`
 }
 
 // FieldError is one config problem: the field's path in the YAML, the
@@ -455,6 +467,13 @@ func (c *Config) check() error {
 			part(f, o.Part, partOut, partPWM, partDAC)
 			k.add(f+".decoder", ErrInvalid, `%q; want "pulse", "rate" or "vector"`, o.Decoder)
 		}
+	}
+
+	if p := c.Realtime.CPU; p != nil && (*p < 0 || *p >= 1024) {
+		k.add("realtime.cpu", ErrRange, "%d; want a CPU number 0..1023", *p)
+	}
+	if p := c.Realtime.Priority; p < 0 || p > 99 {
+		k.add("realtime.priority", ErrRange, "%d; want 1..99 for SCHED_FIFO, or 0", p)
 	}
 
 	switch c.Logging.Level {

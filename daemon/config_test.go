@@ -154,6 +154,10 @@ func TestInvalidConfigs(t *testing.T) {
 			"test.yaml:8: board.pwm[0].frequency_hz: ", hal.ErrRange},
 		{"board driver", "driver: sim", "driver: gpio",
 			`test.yaml:2: board.driver: `, hal.ErrInvalid},
+		{"realtime cpu", "logging:", "realtime: {cpu: -1}\nlogging:",
+			"test.yaml:47: realtime.cpu: -1; want a CPU number 0..1023: out of range", ErrRange},
+		{"realtime priority", "logging:", "realtime: {priority: 120}\nlogging:",
+			"test.yaml:47: realtime.priority: 120; want 1..99 for SCHED_FIFO, or 0: out of range", ErrRange},
 		{"bad network file", "", "", "", nil}, // below
 	}
 	for _, c := range cases {

@@ -472,19 +472,24 @@ func (d *Daemon) Close() error {
 // ticks have run, or a fault; it then puts the outputs in their safe
 // state. It returns nil on a normal stop and the fault otherwise.
 func (d *Daemon) Run(ctx context.Context) error {
-	// One OS thread for the loop: the scheduler does not migrate it
-	// between ticks, and per-thread settings (affinity, SCHED_FIFO)
-	// apply to it alone.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-
 	d.figs = make(chan Figures, figuresQueue)
 	done := make(chan struct{})
 	go d.consume(done)
 	stopHealth := make(chan struct{})
 	healthDone := make(chan struct{})
 	go d.health(stopHealth, healthDone)
-	err := d.loop(ctx)
+	// The loop runs on a goroutine locked to its own OS thread: the
+	// scheduler does not move it, per-thread settings (affinity,
+	// SCHED_FIFO) apply to it alone, and since it never unlocks, the
+	// thread ends with the goroutine and its settings never leak to
+	// other goroutines.
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		d.realtime()
+		errc <- d.loop(ctx)
+	}()
+	err := <-errc
 	close(stopHealth)
 	<-healthDone
 	close(d.figs)
@@ -680,6 +685,27 @@ func (d *Daemon) consume(done chan<- struct{}) {
 				Int64("max_step_us", maxStep.Microseconds()).Int64("overruns", f.Overruns).
 				Int64("skipped", f.Skipped).Int("stale", f.Stale).Msg("loop")
 			maxLate, maxStep = 0, 0
+		}
+	}
+}
+
+// realtime applies the config's realtime section to the calling
+// thread, logging what it did and, when refused, why.
+func (d *Daemon) realtime() {
+	rt := d.cfg.Realtime
+	if rt.CPU != nil {
+		if err := pinCPU(*rt.CPU); err != nil {
+			d.log.Warn().Err(err).Int("cpu", *rt.CPU).Msg("realtime: CPU pinning refused; the loop runs unpinned")
+		} else {
+			d.log.Info().Int("cpu", *rt.CPU).Msg("realtime: loop pinned")
+		}
+	}
+	if rt.Priority > 0 {
+		if err := setFIFO(rt.Priority); err != nil {
+			d.log.Warn().Err(err).Int("priority", rt.Priority).
+				Msg("realtime: SCHED_FIFO refused (needs CAP_SYS_NICE or LimitRTPRIO); the loop runs at normal priority")
+		} else {
+			d.log.Info().Int("priority", rt.Priority).Msg("realtime: loop on SCHED_FIFO")
 		}
 	}
 }

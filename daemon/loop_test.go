@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/spikeloop/spikeloop/io/actuator"
 	"github.com/spikeloop/spikeloop/io/sensor"
 )
@@ -320,5 +322,29 @@ func BenchmarkTick(b *testing.B) {
 		if err := d.iterate(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRealtimeLogged: pinning to CPU 0 works anywhere; SCHED_FIFO may be
+// refused (no CAP_SYS_NICE): either way the run goes on and the log
+// says what happened.
+func TestRealtimeLogged(t *testing.T) {
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := 0
+	cfg.Realtime = RealtimeConfig{CPU: &cpu, Priority: 10}
+	var logs syncBuffer
+	log := zerolog.New(&logs)
+	if err := Run(context.Background(), cfg, Options{Clock: &FakeClock{}, Logger: &log, Ticks: 100, SummaryEvery: -1}); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "realtime: loop pinned") {
+		t.Errorf("no pinning line:\n%s", out)
+	}
+	if !strings.Contains(out, "realtime: loop on SCHED_FIFO") && !strings.Contains(out, "realtime: SCHED_FIFO refused") {
+		t.Errorf("no SCHED_FIFO line:\n%s", out)
 	}
 }
