@@ -215,6 +215,15 @@ func (c *Config) Clone() (*Config, error) {
 	return Parse(c.data, c.file, c.netData)
 }
 
+// outputPops are the output populations, in config order.
+func (c *Config) outputPops() []string {
+	var pops []string
+	for _, o := range c.Outputs {
+		pops = append(pops, o.Population)
+	}
+	return pops
+}
+
 // LoadedNetwork is the loaded network (set by Parse).
 func (c *Config) LoadedNetwork() *models.Network { return c.net }
 

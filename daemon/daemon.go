@@ -89,6 +89,12 @@ type Options struct {
 	Notify func(state string)
 	// WatchdogEvery is the keep-alive period; 0: no WATCHDOG=1.
 	WatchdogEvery time.Duration
+	// Record, if set, receives a recording of the run (every input
+	// value handed to the encoders, with the seeds; see record.go) that
+	// Replay turns into the same spikes offline. It is written on a
+	// goroutine of its own. Under Serve each run appends its own
+	// recording.
+	Record io.Writer
 }
 
 // Figures are the numbers of one tick.
@@ -156,6 +162,7 @@ type Daemon struct {
 	// progress counts finished ticks for the health goroutine (the
 	// only loop state read from another goroutine).
 	progress atomic.Int64
+	rcd      *recorder // nil unless recording
 }
 
 type output struct {
@@ -208,12 +215,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	// The network, with a spike monitor on every decoded population so
 	// that the engine records the spikes the decoders need.
 	net := cfg.net
-	for _, o := range cfg.Outputs {
-		ps := population(net, o.Population)
-		if !recordsSpikes(net, ps) {
-			net.Monitors = append(net.Monitors, &models.MonitorSpec{Population: ps, Record: []string{"spikes"}})
-		}
-	}
+	addSpikeMonitors(net, cfg.outputPops())
 	d.engine = cpu.New()
 	if err := d.engine.Load(net); err != nil {
 		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
@@ -240,6 +242,9 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	}
 
 	// Inputs.
+	if opts.Record != nil && len(cfg.Inputs) > maxRecordInputs {
+		return nil, fmt.Errorf("daemon: cannot record more than %d inputs (have %d)", maxRecordInputs, len(cfg.Inputs))
+	}
 	for i, in := range cfg.Inputs {
 		src, err := d.source(in.Part)
 		if err != nil {
@@ -365,30 +370,57 @@ func (d *Daemon) source(part string) (sensor.Source, error) {
 }
 
 func (d *Daemon) encoder(i int, in InputConfig) (sensor.Encoder, error) {
-	net := d.cfg.net
+	return newEncoder(d.engine, d.cfg.net, d.cfg.steps, in, inputSeed(d.cfg.net, i, in))
+}
+
+// inputSeed is the rate encoder's seed: the configured one, or one
+// derived from the network's seed and the input's index, so that each
+// input has its own stream and a run is repeatable.
+func inputSeed(net *models.Network, i int, in InputConfig) uint64 {
+	if in.Seed != 0 {
+		return in.Seed
+	}
+	return net.Seed*1_000_003 + uint64(i) + 1
+}
+
+// newEncoder builds the encoder of one input into engine (live or
+// replay: both must build the very same encoders).
+func newEncoder(engine *cpu.Engine, net *models.Network, steps int, in InputConfig, seed uint64) (sensor.Encoder, error) {
 	ps := population(net, in.Population)
+	if ps == nil {
+		return nil, fmt.Errorf("no population %q", in.Population)
+	}
 	lin := sensor.Linear{Gain: in.Gain, Offset: in.Offset, Min: in.Min, Max: in.Max}
 	switch in.Encoder {
 	case "current":
-		return sensor.NewCurrent(d.engine, in.Population, ps.Size, lin)
+		return sensor.NewCurrent(engine, in.Population, ps.Size, lin)
 	case "rate":
 		maxHz := in.MaxHz
 		if maxHz == 0 {
 			maxHz = 1000 / net.Dt
 		}
-		seed := in.Seed
-		if seed == 0 {
-			// Each input its own stream, fixed by the network's seed.
-			seed = net.Seed*1_000_003 + uint64(i) + 1
-		}
-		return sensor.NewRate(d.engine, in.Population, ps.Size, in.Gain, maxHz, net.Dt, seed)
+		return sensor.NewRate(engine, in.Population, ps.Size, in.Gain, maxHz, net.Dt, seed)
 	case "delta":
-		return sensor.NewDelta(d.engine, in.Population, in.Step, d.cfg.steps)
+		return sensor.NewDelta(engine, in.Population, in.Step, steps)
 	case "dc":
-		gen, _ := ps.Model.(*models.DCGenerator)
+		gen, ok := ps.Model.(*models.DCGenerator)
+		if !ok {
+			return nil, fmt.Errorf("population %q is not a DCGenerator", in.Population)
+		}
 		return sensor.NewDC(gen, lin)
 	}
 	return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
+}
+
+// addSpikeMonitors makes the engine record the spikes of every output
+// population (live and replay add the same monitors).
+func addSpikeMonitors(net *models.Network, pops []string) {
+	for _, name := range pops {
+		ps := population(net, name)
+		if ps != nil && !recordsSpikes(net, ps) {
+			net.Monitors = append(net.Monitors, &models.MonitorSpec{Population: ps, Record: []string{"spikes"}})
+		}
+	}
 }
 
 func (d *Daemon) decoder(o OutputConfig) (actuator.Decoder, error) {
@@ -472,6 +504,9 @@ func (d *Daemon) Close() error {
 // ticks have run, or a fault; it then puts the outputs in their safe
 // state. It returns nil on a normal stop and the fault otherwise.
 func (d *Daemon) Run(ctx context.Context) error {
+	if d.opts.Record != nil {
+		d.rcd = d.startRecord(d.opts.Record)
+	}
 	d.figs = make(chan Figures, figuresQueue)
 	done := make(chan struct{})
 	go d.consume(done)
@@ -494,6 +529,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-healthDone
 	close(d.figs)
 	<-done
+	var rerr error
+	if d.rcd != nil {
+		if rerr = d.rcd.finish(); rerr != nil {
+			rerr = fmt.Errorf("daemon: recording: %w", rerr)
+		}
+		if d.rcd.dropped > 0 {
+			d.log.Error().Int64("dropped", d.rcd.dropped).Msg("recording: ticks dropped, the writer fell behind; it cannot be replayed")
+		}
+		d.rcd = nil
+	}
 
 	serr := d.safe()
 	herr := d.board.Halt()
@@ -505,7 +550,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Int64("stale_ticks", d.stats.StaleTicks).Int64("dropped", d.stats.Dropped).
 		Int64("lateness_p99_us", d.stats.Lateness.Quantile(0.99).Microseconds()).
 		Int64("step_p99_us", d.stats.StepTime.Quantile(0.99).Microseconds()).Msg("loop stopped; outputs safe")
-	return errors.Join(err, serr, herr)
+	return errors.Join(err, serr, herr, rerr)
 }
 
 func (d *Daemon) loop(ctx context.Context) error {
@@ -538,6 +583,9 @@ func (d *Daemon) iterate() error {
 	stale, err := d.tick()
 	if err != nil {
 		return fmt.Errorf("daemon: tick %d: %w", k, err)
+	}
+	if d.rcd != nil {
+		d.rcd.push(k, d.inputs)
 	}
 	if d.opts.AfterTick != nil {
 		d.opts.AfterTick(d, k)

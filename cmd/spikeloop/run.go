@@ -26,6 +26,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "daemon config `FILE` (default: the built-in demo)")
 	duration := fs.Duration("duration", 0, "stop after this much loop time (0: run until SIGINT or SIGTERM)")
+	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (msgp), for daemon.Replay")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -79,6 +80,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}()
+	if *record != "" {
+		f, err := os.Create(*record)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.Record = f
+	}
 	err = daemon.Serve(ctx, cfg, opts, reload, load)
 	if opts.Consumer != nil {
 		fmt.Fprintln(stdout)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spikeloop/spikeloop/daemon"
 )
 
 func TestRunDemoDuration(t *testing.T) {
@@ -215,5 +217,29 @@ func TestRunNotify(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, errb.String())
+	}
+}
+
+// TestRunRecordReplays: `run --record` writes a recording that
+// daemon.Replay turns into spikes (the bit-for-bit comparison with the
+// live run is in the daemon package's tests).
+func TestRunRecordReplays(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "run.rec")
+	code, _, errs := runCmd(t, "run", "--duration", "300ms", "--record", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, net := daemon.DemoFiles()
+	spikes, err := daemon.Replay(net, "braitenberg.yaml", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spikes) == 0 {
+		t.Error("the replay has no spikes")
 	}
 }

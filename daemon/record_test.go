@@ -1,0 +1,175 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/io/sensor"
+)
+
+// recordDemo runs a config on the demo network for ticks with a
+// recording and returns the recording and the spikes the live engine
+// recorded.
+func recordDemo(t *testing.T, text string, ticks int64) ([]byte, []apu.Spike) {
+	t.Helper()
+	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var live []apu.Spike
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: ticks, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) { live = append(live, d.rec.Spikes...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), live
+}
+
+func sameSpikes(t *testing.T, live, replay []apu.Spike) {
+	t.Helper()
+	if len(live) == 0 {
+		t.Fatal("the live run has no spikes: nothing is compared")
+	}
+	if len(replay) != len(live) {
+		t.Fatalf("replay gives %d spikes, live %d", len(replay), len(live))
+	}
+	for i := range live {
+		if live[i] != replay[i] {
+			t.Fatalf("spike %d: live %+v, replay %+v", i, live[i], replay[i])
+		}
+	}
+}
+
+func TestReplayIsBitForBit(t *testing.T) {
+	rec, live := recordDemo(t, string(demoConfig), 3000)
+	replay, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSpikes(t, live, replay)
+	t.Logf("%d spikes over 3000 ticks; recording %d bytes", len(live), len(rec))
+}
+
+// With a rate encoder the seed is in the recording: the replay's
+// Poisson trains are the live ones.
+func TestReplayRateEncoder(t *testing.T) {
+	net := strings.Replace(string(demoNetwork), "    params: {inputs_type: current}\n  eye_right", "    params: {inputs_type: spike}\n  eye_right", 1)
+	text := strings.Replace(string(demoConfig), "    encoder: current\n    gain: 2000       # pA per volt\n    min: 0\n    max: 6000",
+		"    encoder: rate\n    gain: 200", 1)
+	if text == string(demoConfig) || net == string(demoNetwork) {
+		t.Fatal("the demo files changed; update this test's replacements")
+	}
+	cfg, err := Parse([]byte(text), "demo.yaml", []byte(net))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var live []apu.Spike
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 2000, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) { live = append(live, d.rec.Spikes...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := Replay([]byte(net), "braitenberg.yaml", bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSpikes(t, live, replay)
+}
+
+func TestReplayErrors(t *testing.T) {
+	rec, _ := recordDemo(t, string(demoConfig), 50)
+	cases := []struct {
+		name string
+		net  []byte
+		data []byte
+		want string
+	}{
+		{"other network", []byte(strings.Replace(string(demoNetwork), "amplitude: 500.0", "amplitude: 501.0", 1)), rec, "is not the one recorded"},
+		{"cut short", demoNetwork, rec[:len(rec)-40], "cut short"},
+		{"not a recording", demoNetwork, []byte{0x93, 1, 2, 3}, "recording: header"},
+		{"empty", demoNetwork, nil, "recording: header"},
+	}
+	for _, c := range cases {
+		_, err := Replay(c.net, "braitenberg.yaml", bytes.NewReader(c.data))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestRecordingAllocatesNothingPerTick(t *testing.T) {
+	cfg, _ := DemoConfig()
+	var buf bytes.Buffer
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Record: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.figs = make(chan Figures, 8)
+	// A recorder whose queue nobody drains: pushes fill it, then count
+	// drops; neither allocates.
+	d.rcd = &recorder{rows: make(chan recordRow, 16), done: make(chan error, 1)}
+	clock := d.clock.(*FakeClock)
+	for i := 0; i < 100; i++ {
+		clock.SleepUntil(context.Background(), d.deadline)
+		_ = d.iterate()
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		clock.SleepUntil(context.Background(), d.deadline)
+		if err := d.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per tick while recording", allocs)
+	}
+	if d.rcd.dropped == 0 {
+		t.Error("no drops counted with a full queue")
+	}
+}
+
+// A failed read is recorded as the safe value the encoder got, so a run
+// with a stale stretch replays exactly too.
+func TestReplayWithStaleInput(t *testing.T) {
+	cfg, _ := DemoConfig()
+	var buf bytes.Buffer
+	var live []apu.Spike
+	broken := false
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 1500, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) {
+			live = append(live, d.rec.Spikes...)
+			broken = k >= 300 && k < 700
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	src, _ := d.source("light_right")
+	enc, _ := d.encoder(1, d.cfg.Inputs[1])
+	d.inputs[1], _ = sensor.NewInput("right_eye", failing{src, &broken}, enc, 0)
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d.Stats().StaleTicks == 0 {
+		t.Fatal("no stale ticks: the test does not test")
+	}
+	replay, err := Replay(demoNetwork, "braitenberg.yaml", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSpikes(t, live, replay)
+}
