@@ -368,11 +368,12 @@ type glifRHS struct {
 	g, cm, vRest float64
 	k            []float64 // ASC decay rates
 	tauSyn       []float64
-	in           float64 // I(k)
-	frozen       bool    // refractory: V and the ASCs are clamped
+	ie           []float64 // I_e per neuron
+	iext         []float64 // I_ext of the step (nil: none)
+	ref          []int32   // refractory: V and the ASCs are clamped
 }
 
-func (s *glifRHS) deriv(y, dy []float64) {
+func (s *glifRHS) deriv(i int32, y, dy []float64) {
 	nAsc := len(s.k)
 	sum := -s.g * (y[0] - s.vRest)
 	for j, k := range s.k {
@@ -385,8 +386,8 @@ func (s *glifRHS) deriv(y, dy []float64) {
 		dy[1+nAsc+2*r] = -y1 / ts
 		dy[2+nAsc+2*r] = y1 - y2/ts
 	}
-	dy[0] = (sum + s.in) / s.cm
-	if s.frozen {
+	dy[0] = (sum + (s.ie[i] + at(s.iext, int(i)))) / s.cm
+	if s.ref[i] != 0 {
 		for j := 0; j <= nAsc; j++ {
 			dy[j] = 0
 		}
@@ -396,15 +397,15 @@ func (s *glifRHS) deriv(y, dy []float64) {
 type glifODE struct {
 	rhs   glifRHS
 	sol   *odeSolver
-	y     []float64
+	b     odeBatch
 	names []string
 }
 
 func newGLIFODE(n *GLIF, g, cm float64, ks, tauSyn []float64, h float64) *glifODE {
-	o := &glifODE{rhs: glifRHS{g: g, cm: cm, vRest: n.vRest, k: ks, tauSyn: tauSyn}}
+	o := &glifODE{rhs: glifRHS{g: g, cm: cm, vRest: n.vRest, k: ks, tauSyn: tauSyn, ie: n.ie, ref: n.ref}}
 	dim := 1 + len(ks) + 2*len(tauSyn)
 	o.sol = newODESolver(n.method, h, dim, len(n.v), &o.rhs)
-	o.y = make([]float64, dim)
+	o.b = newODEBatch(dim)
 	o.names = []string{"V"}
 	for j := range ks {
 		o.names = append(o.names, fmt.Sprintf("asc_%d", j))
@@ -421,54 +422,60 @@ func newGLIFODE(n *GLIF, g, cm float64, ks, tauSyn []float64, h float64) *glifOD
 // the start of the step.
 func (n *GLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	o := n.ode
-	y := o.y
+	o.rhs.iext = iext
 	nAsc := len(n.asc)
 	var w0 []float64
 	if !n.psc {
 		w0 = port(w, 0)
 	}
-	for i := range n.v {
-		refractory := n.ref[i] != 0
-		if refractory && !n.psc {
-			n.ref[i]-- // nothing evolves; delta input is discarded
-			continue
+	for next := 0; next < len(n.v); {
+		lanes := 0
+		for ; next < len(n.v) && lanes < odeBlock; next++ {
+			if n.ref[next] != 0 && !n.psc {
+				n.ref[next]-- // nothing evolves; delta input is discarded
+				continue
+			}
+			y := o.b.lane(lanes)
+			y[0] = n.v[next]
+			for j, a := range n.asc {
+				y[1+j] = a[next]
+			}
+			for r := range n.y1 {
+				y[1+nAsc+2*r], y[2+nAsc+2*r] = n.y1[r][next], n.y2[r][next]
+			}
+			o.b.idx[lanes] = int32(next)
+			lanes++
 		}
-		y[0] = n.v[i]
-		iAsc := 0.0
-		for j, a := range n.asc {
-			y[1+j] = a[i]
-			iAsc += a[i]
-		}
-		for r := range n.y1 {
-			y[1+nAsc+2*r], y[2+nAsc+2*r] = n.y1[r][i], n.y2[r][i]
-		}
-		o.rhs.in = n.ie[i] + at(iext, i)
-		o.rhs.frozen = refractory
-		if err := o.sol.advance(i, y); err != nil {
-			return spiked, fmt.Errorf("neuron %d: %w", i, err)
-		}
-		if err := checkFinite(i, y, o.names); err != nil {
+		if err := o.sol.advance(o.b.idx[:lanes], o.b.y); err != nil {
 			return spiked, err
 		}
-		for r := range n.y1 {
-			n.y1[r][i] = y[1+nAsc+2*r] + n.pscInit[r]*at(port(w, r), i)
-			n.y2[r][i] = y[2+nAsc+2*r]
+		for l, i := range o.b.idx[:lanes] {
+			y := o.b.lane(l)
+			if err := checkFinite(int(i), y, o.names); err != nil {
+				return spiked, err
+			}
+			for r := range n.y1 {
+				n.y1[r][i] = y[1+nAsc+2*r] + n.pscInit[r]*at(port(w, r), int(i))
+				n.y2[r][i] = y[2+nAsc+2*r]
+			}
+			if n.ref[i] != 0 {
+				n.ref[i]-- // V and the ASCs were frozen
+				continue
+			}
+			iAsc := 0.0
+			for j, a := range n.asc {
+				iAsc += a[i] // the sum at the start of the step
+				a[i] = y[1+j]
+			}
+			n.iAsc[i] = iAsc
+			v := y[0] + at(w0, int(i))
+			if v > n.theta {
+				n.spike(int(i))
+				v = n.vReset
+				spiked = append(spiked, i)
+			}
+			n.v[i] = v
 		}
-		if refractory {
-			n.ref[i]--
-			continue
-		}
-		n.iAsc[i] = iAsc
-		for j, a := range n.asc {
-			a[i] = y[1+j]
-		}
-		v := y[0] + at(w0, i)
-		if v > n.theta {
-			n.spike(i)
-			v = n.vReset
-			spiked = append(spiked, int32(i))
-		}
-		n.v[i] = v
 	}
 	return spiked, nil
 }

@@ -20,6 +20,11 @@ func nestRates(v float64) rates {
 	}
 }
 
+func fastRates(v float64) (r rates) {
+	r.am, r.bm, r.ah, r.bh, r.an, r.bn = hhRatesFast(v)
+	return r
+}
+
 // Away from the singular voltages both rate implementations equal NEST's
 // quotients to ~1e-12; at them they take the limits, and they are
 // continuous across.
@@ -27,7 +32,7 @@ func TestHHRates(t *testing.T) {
 	relErr := func(a, b float64) float64 { return math.Abs(a-b) / math.Abs(b) }
 	for v := -150.0; v <= 100; v += 0.0137 {
 		want := nestRates(v)
-		for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "hhRatesFast": hhRatesFast} {
+		for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "hhRatesFast": fastRates} {
 			got := f(v)
 			// NEST's own quotient loses digits within ~0.1 mV of the
 			// singular points; compare there against the limit instead.
@@ -50,7 +55,7 @@ func TestHHRates(t *testing.T) {
 			}
 		}
 	}
-	for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "hhRatesFast": hhRatesFast} {
+	for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "hhRatesFast": fastRates} {
 		if r := f(-40); r.am != 1 {
 			t.Errorf("%s: alpha_m(-40) = %.17g, want the limit 1", name, r.am)
 		}
@@ -236,5 +241,23 @@ synapses:
 `
 	if _, err := bioLoad(src); err == nil {
 		t.Error("receptor 1 into HHPSC was accepted")
+	}
+}
+
+// hhExp is exp to within 1e-15 relative on its polynomial range and
+// math.Exp beyond it.
+func TestHHExp(t *testing.T) {
+	for a := -0.35; a <= 0.35; a += 1e-4 {
+		if e := math.Abs(hhExp(a)-math.Exp(a)) / math.Exp(a); e > 1e-15 {
+			t.Fatalf("hhExp(%g) off by %g relative", a, e)
+		}
+	}
+	for _, a := range []float64{-0.36, 0.36, -5, 3, math.Inf(1)} {
+		if hhExp(a) != math.Exp(a) {
+			t.Errorf("hhExp(%g) = %g, want math.Exp's %g", a, hhExp(a), math.Exp(a))
+		}
+	}
+	if !math.IsNaN(hhExp(math.NaN())) {
+		t.Error("hhExp(NaN) is not NaN")
 	}
 }

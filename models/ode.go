@@ -46,19 +46,19 @@ func parseMethod(b *Build) (Method, error) {
 	return 0, paramErr("method", "got %q, expected one of EULER, EXP_EULER, RK4, RKF45", s)
 }
 
-// odeRHS is the right-hand side of one neuron's ODE, dy/dt = f(y), with
-// the inputs of the step held constant. The model sets its inputs (and
-// whether clamped components are frozen) on the object before each call
-// of odeSolver.advance; deriv must not allocate.
+// odeRHS is the right-hand side of the ODE of neuron i of a population,
+// dy/dt = f(y), with the inputs of the step held constant. The model
+// makes neuron i's inputs (and whether its clamped components are frozen)
+// available before calling odeSolver.advance; deriv must not allocate.
 type odeRHS interface {
-	deriv(y, dy []float64)
+	deriv(i int32, y, dy []float64)
 }
 
 // diagJacobian is implemented by nonlinear models for EXP_EULER: it writes
 // J_i = df_i/dy_i at y (MODELS.md 2). Linear models use their exact
 // propagators for EXP_EULER and never reach the generic solver with it.
 type diagJacobian interface {
-	diagJac(y, j []float64)
+	diagJac(i int32, y, j []float64)
 }
 
 // Standard control of NEST's hh_psc_alpha: gsl_odeiv_control_y_new(1e-3, 0).
@@ -72,26 +72,42 @@ const (
 	rkfMaxAttempts = 1 << 20
 )
 
-// odeSolver advances one neuron's state vector by one simulation step with
-// a generic method. One solver serves a whole population: the scratch
-// vectors are allocated once, and RKF45's carried step size is kept per
-// neuron.
+// odeBlock is how many neurons the solver advances together. Each
+// neuron's arithmetic is exactly the one-neuron algorithm; doing the same
+// stage for several independent neurons in a row gives the processor
+// independent work to overlap, where one neuron alone is a chain of
+// dependent evaluations (twice as fast for HH).
+const odeBlock = 16
+
+// odeSolver advances the state vectors of a block of neurons by one
+// simulation step with a generic method. One solver serves a whole
+// population: the scratch is allocated once, and RKF45's carried step
+// size is kept per neuron.
 type odeSolver struct {
 	method Method
 	h      float64
+	dim    int
 	sys    odeRHS
 	jac    diagJacobian // EXP_EULER only
 	hi     []float64    // RKF45: per-neuron integration step, starts at h
 
-	y0, tmp, ynew, yerr    []float64
+	// Per-lane vectors, lane after lane (odeBlock*dim each).
+	tmp, ynew, yerr        []float64
 	k1, k2, k3, k4, k5, k6 []float64
+
+	// RKF45 per-lane bookkeeping.
+	t, t0, hs [odeBlock]float64
+	final     [odeBlock]bool
+	fresh     [odeBlock]bool // a new sub-step starts: k1 must be evaluated
+	tries     [odeBlock]int
+	act       [odeBlock]int32 // lanes still integrating
 }
 
 // newODESolver makes a solver for a population of size neurons whose state
 // vector has dim components. For EXP_EULER sys must also implement
 // diagJacobian.
 func newODESolver(m Method, h float64, dim, size int, sys odeRHS) *odeSolver {
-	s := &odeSolver{method: m, h: h, sys: sys}
+	s := &odeSolver{method: m, h: h, dim: dim, sys: sys}
 	if m == ExpEuler {
 		j, ok := sys.(diagJacobian)
 		if !ok {
@@ -105,47 +121,57 @@ func newODESolver(m Method, h float64, dim, size int, sys odeRHS) *odeSolver {
 			s.hi[i] = h
 		}
 	}
-	// One backing array keeps the scratch of a neuron together in cache.
-	buf := make([]float64, 10*dim)
-	next := func() []float64 { v := buf[:dim:dim]; buf = buf[dim:]; return v }
-	s.y0, s.tmp, s.ynew, s.yerr = next(), next(), next(), next()
+	n := odeBlock * dim
+	buf := make([]float64, 9*n)
+	next := func() []float64 { v := buf[:n:n]; buf = buf[n:]; return v }
+	s.tmp, s.ynew, s.yerr = next(), next(), next()
 	s.k1, s.k2, s.k3, s.k4, s.k5, s.k6 = next(), next(), next(), next(), next(), next()
 	return s
 }
 
-// advance moves y (neuron i's state, len dim) from t_k to t_{k+1}. It
-// fails only when RKF45 cannot finish the step (rkfMaxAttempts).
-func (s *odeSolver) advance(i int, y []float64) error {
+// lane returns lane l's part of a per-lane vector.
+func (s *odeSolver) lane(v []float64, l int) []float64 {
+	return v[l*s.dim : (l+1)*s.dim : (l+1)*s.dim]
+}
+
+// advance moves the states of neurons idx (at most odeBlock, stored lane
+// after lane in y, dim values each) from t_k to t_{k+1}. It fails only
+// when RKF45 cannot finish a neuron's step (rkfMaxAttempts).
+func (s *odeSolver) advance(idx []int32, y []float64) error {
 	switch s.method {
 	case Euler:
-		s.euler(y)
+		s.euler(idx, y)
 	case ExpEuler:
-		s.expEuler(y)
+		s.expEuler(idx, y)
 	case RK4:
-		s.rk4(y)
+		s.rk4(idx, y)
 	case RKF45:
-		return s.rkf45(i, y)
+		return s.rkf45(idx, y)
 	}
 	return nil
 }
 
-func (s *odeSolver) euler(y []float64) {
-	f := s.k1[:len(y)]
-	s.sys.deriv(y, f)
+func (s *odeSolver) euler(idx []int32, y []float64) {
 	h := s.h
-	for j := range y {
-		y[j] += h * f[j]
+	for l, i := range idx {
+		yl, f := s.lane(y, l), s.lane(s.k1, l)
+		s.sys.deriv(i, yl, f)
+		for j := range yl {
+			yl[j] += h * f[j]
+		}
 	}
 }
 
 // expEuler is y_i += h*phi(J_i h)*f_i(y), J and f both at the start of the step.
-func (s *odeSolver) expEuler(y []float64) {
-	f, jd := s.k1[:len(y)], s.k2[:len(y)]
-	s.sys.deriv(y, f)
-	s.jac.diagJac(y, jd)
+func (s *odeSolver) expEuler(idx []int32, y []float64) {
 	h := s.h
-	for j := range y {
-		y[j] += h * phi(jd[j]*h) * f[j]
+	for l, i := range idx {
+		yl, f, jd := s.lane(y, l), s.lane(s.k1, l), s.lane(s.k2, l)
+		s.sys.deriv(i, yl, f)
+		s.jac.diagJac(i, yl, jd)
+		for j := range yl {
+			yl[j] += h * phi(jd[j]*h) * f[j]
+		}
 	}
 }
 
@@ -157,65 +183,87 @@ func phi(z float64) float64 {
 	return math.Expm1(z) / z
 }
 
-func (s *odeSolver) rk4(y []float64) {
-	n := len(y)
-	k1, k2, k3, k4, tmp := s.k1[:n], s.k2[:n], s.k3[:n], s.k4[:n], s.tmp[:n]
+func (s *odeSolver) rk4(idx []int32, y []float64) {
 	h := s.h
-	s.sys.deriv(y, k1)
-	for j := range tmp {
-		tmp[j] = y[j] + (h/2)*k1[j]
+	for l, i := range idx {
+		s.sys.deriv(i, s.lane(y, l), s.lane(s.k1, l))
 	}
-	s.sys.deriv(tmp, k2)
-	for j := range tmp {
-		tmp[j] = y[j] + (h/2)*k2[j]
+	for l, i := range idx {
+		yl, k1, tmp := s.lane(y, l), s.lane(s.k1, l), s.lane(s.tmp, l)
+		for j := range tmp {
+			tmp[j] = yl[j] + (h/2)*k1[j]
+		}
+		s.sys.deriv(i, tmp, s.lane(s.k2, l))
 	}
-	s.sys.deriv(tmp, k3)
-	for j := range tmp {
-		tmp[j] = y[j] + h*k3[j]
+	for l, i := range idx {
+		yl, k2, tmp := s.lane(y, l), s.lane(s.k2, l), s.lane(s.tmp, l)
+		for j := range tmp {
+			tmp[j] = yl[j] + (h/2)*k2[j]
+		}
+		s.sys.deriv(i, tmp, s.lane(s.k3, l))
 	}
-	s.sys.deriv(tmp, k4)
-	for j := range y {
-		y[j] = y[j] + (h/6)*(k1[j]+2*k2[j]+2*k3[j]+k4[j])
+	for l, i := range idx {
+		yl, k3, tmp := s.lane(y, l), s.lane(s.k3, l), s.lane(s.tmp, l)
+		for j := range tmp {
+			tmp[j] = yl[j] + h*k3[j]
+		}
+		s.sys.deriv(i, tmp, s.lane(s.k4, l))
+	}
+	for l := range idx {
+		yl, k1, k2, k3, k4 := s.lane(y, l), s.lane(s.k1, l), s.lane(s.k2, l), s.lane(s.k3, l), s.lane(s.k4, l)
+		for j := range yl {
+			yl[j] = yl[j] + (h/6)*(k1[j]+2*k2[j]+2*k3[j]+k4[j])
+		}
 	}
 }
 
-// rkf45 is MODELS.md 2.1: gsl_odeiv_evolve_apply called repeatedly until
+// rkf45 is MODELS.md 2.1, gsl_odeiv_evolve_apply called repeatedly until
 // the simulation step is covered, with GSL's rkf45 stepper and the
 // standard control (eps_abs 1e-3, eps_rel 0), as NEST's hh_psc_alpha does.
 // The carried step hi may exceed h; it is only truncated for the attempt.
-func (s *odeSolver) rkf45(i int, y []float64) error {
-	n := len(y)
-	y0, k1, ynew, yerr := s.y0[:n], s.k1[:n], s.ynew[:n], s.yerr[:n]
+//
+// The lanes make their attempts in lockstep, each with its own t, step
+// and outcome; a lane that has covered the step drops out. Per lane the
+// operations are exactly those of the one-neuron loop: y holds the start
+// of the current sub-step (GSL's y0), k1 = f(y) is shared by all attempts
+// from it, and an accepted attempt's ynew becomes the next y.
+func (s *odeSolver) rkf45(idx []int32, y []float64) error {
 	h := s.h
-	hi := s.hi[i]
-	attempts := 0
-	for t := 0.0; t < h; {
-		// One gsl_odeiv_evolve_apply call from t0.
-		t0 := t
-		copy(y0, y)
-		s.sys.deriv(y0, k1) // rkf45 can use dydt_in: k1 is shared by all attempts
-		var tnew float64
-		for {
-			attempts++
-			if attempts > rkfMaxAttempts {
-				s.hi[i] = hi
-				return fmt.Errorf("RKF45 needed more than %d attempts in one step (last step size %g ms)", rkfMaxAttempts, hi)
+	act := s.act[:0]
+	for l := range idx {
+		act = append(act, int32(l))
+		s.t[l], s.fresh[l], s.tries[l] = 0, true, 0
+	}
+	for len(act) > 0 {
+		for _, l := range act {
+			if s.fresh[l] {
+				// One gsl_odeiv_evolve_apply call starts from t0.
+				s.sys.deriv(idx[l], s.lane(y, int(l)), s.lane(s.k1, int(l)))
+				s.fresh[l], s.t0[l] = false, s.t[l]
 			}
-			hs, final := hi, false
-			if hs > h-t0 {
-				hs, final = h-t0, true
+			hs, final := s.hi[idx[l]], false
+			if hs > h-s.t0[l] {
+				hs, final = h-s.t0[l], true
 			}
-			s.fehlberg(y0, hs, ynew, yerr)
-			if final {
-				tnew = h
-			} else {
-				tnew = t0 + hs
+			s.hs[l], s.final[l] = hs, final
+		}
+		s.fehlberg(idx, act, y)
+		keep := act[:0]
+		for _, l := range act {
+			i := idx[l]
+			s.tries[l]++
+			if s.tries[l] > rkfMaxAttempts {
+				return fmt.Errorf("neuron %d: RKF45 needed more than %d attempts in one step (last step size %g ms)", i, rkfMaxAttempts, s.hi[i])
+			}
+			hs, tnew := s.hs[l], h
+			if !s.final[l] {
+				tnew = s.t0[l] + hs
 			}
 			// std_control_hadjust with a_y = 1, a_dydt = 0, eps_rel = 0:
 			// D0 = eps_abs. A NaN error compares false and is skipped, as
 			// with GSL_MAX_DBL.
 			rmax := dblMin
-			for _, e := range yerr {
+			for _, e := range s.lane(s.yerr, int(l)) {
 				if r := math.Abs(e) / rkfEpsAbs; r > rmax {
 					rmax = r
 				}
@@ -228,25 +276,28 @@ func (s *odeSolver) rkf45(i int, y []float64) error {
 				hnew := q * hs
 				// evolve.c: retry only if h really shrank and still moves t.
 				if hnew < hs && tnew+hnew != tnew {
-					hi = hnew
+					s.hi[i] = hnew
+					keep = append(keep, l) // attempt again from t0
 					continue
 				}
-				hi = hs
+				s.hi[i] = hs
 			} else if rmax < 0.5 {
 				q := 5.0 // 0.9/rmax^(1/6) is above 5 up to rmax = 0.18^6
 				if rmax > rkfGrowCap {
 					q = max(min(0.9/rkfPow(rmax, 1.0/(5+1.0)), 5), 1)
 				}
-				hi = q * hs
+				s.hi[i] = q * hs
 			} else {
-				hi = hs
+				s.hi[i] = hs
 			}
-			break
+			copy(s.lane(y, int(l)), s.lane(s.ynew, int(l)))
+			s.t[l], s.fresh[l] = tnew, true
+			if tnew < h {
+				keep = append(keep, l)
+			}
 		}
-		copy(y, ynew)
-		t = tnew
+		act = keep
 	}
-	s.hi[i] = hi
 	return nil
 }
 
@@ -279,39 +330,65 @@ const (
 	rkfE1, rkfE3, rkfE4, rkfE5, rkfE6 = 1.0 / 360.0, -128.0 / 4275.0, -2197.0 / 75240.0, 1.0 / 50.0, 2.0 / 55.0
 )
 
-// fehlberg is one rkf45_apply from y with step hs and k1 = f(y) already in
-// s.k1; it writes the 5th-order... in GSL's words the "4th order" result
-// ynew and the error estimate yerr. Sums run left to right as in rkf45.c,
-// so that the rounding, and with it every step-size decision, matches.
-func (s *odeSolver) fehlberg(y []float64, hs float64, ynew, yerr []float64) {
-	n := len(y)
-	k1, k2, k3, k4, k5, k6, tmp := s.k1[:n], s.k2[:n], s.k3[:n], s.k4[:n], s.k5[:n], s.k6[:n], s.tmp[:n]
-	for j := range tmp {
-		tmp[j] = y[j] + rkfA0*hs*k1[j]
+// fehlberg is one rkf45_apply for each lane l in act, from y with step
+// s.hs[l] and k1 = f(y) already in s.k1; it writes the result GSL keeps
+// (the 5th-order weights) to s.ynew and the error estimate to s.yerr.
+// Sums run left to right as in rkf45.c, so that the rounding, and with it
+// every step-size decision, matches.
+func (s *odeSolver) fehlberg(idx, act []int32, y []float64) {
+	// The re-slicing to len(tmp) lets the compiler drop the per-element
+	// bounds checks.
+	for _, l := range act {
+		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
+		y, k1 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)]
+		for j := range tmp {
+			tmp[j] = y[j] + rkfA0*hs*k1[j]
+		}
+		s.sys.deriv(idx[l], tmp, s.lane(s.k2, int(l)))
 	}
-	s.sys.deriv(tmp, k2)
-	for j := range tmp {
-		tmp[j] = y[j] + hs*(rkfB30*k1[j]+rkfB31*k2[j])
+	for _, l := range act {
+		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
+		y, k1, k2 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)]
+		for j := range tmp {
+			tmp[j] = y[j] + hs*(rkfB30*k1[j]+rkfB31*k2[j])
+		}
+		s.sys.deriv(idx[l], tmp, s.lane(s.k3, int(l)))
 	}
-	s.sys.deriv(tmp, k3)
-	for j := range tmp {
-		tmp[j] = y[j] + hs*(rkfB40*k1[j]+rkfB41*k2[j]+rkfB42*k3[j])
+	for _, l := range act {
+		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
+		y, k1, k2, k3 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)], s.lane(s.k3, int(l))[:len(tmp)]
+		for j := range tmp {
+			tmp[j] = y[j] + hs*(rkfB40*k1[j]+rkfB41*k2[j]+rkfB42*k3[j])
+		}
+		s.sys.deriv(idx[l], tmp, s.lane(s.k4, int(l)))
 	}
-	s.sys.deriv(tmp, k4)
-	for j := range tmp {
-		tmp[j] = y[j] + hs*(rkfB50*k1[j]+rkfB51*k2[j]+rkfB52*k3[j]+rkfB53*k4[j])
+	for _, l := range act {
+		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
+		y, k1, k2 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)]
+		k3, k4 := s.lane(s.k3, int(l))[:len(tmp)], s.lane(s.k4, int(l))[:len(tmp)]
+		for j := range tmp {
+			tmp[j] = y[j] + hs*(rkfB50*k1[j]+rkfB51*k2[j]+rkfB52*k3[j]+rkfB53*k4[j])
+		}
+		s.sys.deriv(idx[l], tmp, s.lane(s.k5, int(l)))
 	}
-	s.sys.deriv(tmp, k5)
-	for j := range tmp {
-		tmp[j] = y[j] + hs*(rkfB60*k1[j]+rkfB61*k2[j]+rkfB62*k3[j]+rkfB63*k4[j]+rkfB64*k5[j])
+	for _, l := range act {
+		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
+		y, k1, k2 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)]
+		k3, k4, k5 := s.lane(s.k3, int(l))[:len(tmp)], s.lane(s.k4, int(l))[:len(tmp)], s.lane(s.k5, int(l))[:len(tmp)]
+		for j := range tmp {
+			tmp[j] = y[j] + hs*(rkfB60*k1[j]+rkfB61*k2[j]+rkfB62*k3[j]+rkfB63*k4[j]+rkfB64*k5[j])
+		}
+		s.sys.deriv(idx[l], tmp, s.lane(s.k6, int(l)))
 	}
-	s.sys.deriv(tmp, k6)
-	for j := range ynew {
-		d := rkfC1*k1[j] + rkfC3*k3[j] + rkfC4*k4[j] + rkfC5*k5[j] + rkfC6*k6[j]
-		ynew[j] = y[j] + hs*d
-	}
-	for j := range yerr {
-		yerr[j] = hs * (rkfE1*k1[j] + rkfE3*k3[j] + rkfE4*k4[j] + rkfE5*k5[j] + rkfE6*k6[j])
+	for _, l := range act {
+		hs, ynew := s.hs[l], s.lane(s.ynew, int(l))
+		y, yerr, k1 := s.lane(y, int(l))[:len(ynew)], s.lane(s.yerr, int(l))[:len(ynew)], s.lane(s.k1, int(l))[:len(ynew)]
+		k3, k4, k5, k6 := s.lane(s.k3, int(l))[:len(ynew)], s.lane(s.k4, int(l))[:len(ynew)], s.lane(s.k5, int(l))[:len(ynew)], s.lane(s.k6, int(l))[:len(ynew)]
+		for j := range ynew {
+			d := rkfC1*k1[j] + rkfC3*k3[j] + rkfC4*k4[j] + rkfC5*k5[j] + rkfC6*k6[j]
+			ynew[j] = y[j] + hs*d
+			yerr[j] = hs * (rkfE1*k1[j] + rkfE3*k3[j] + rkfE4*k4[j] + rkfE5*k5[j] + rkfE6*k6[j])
+		}
 	}
 }
 
@@ -329,44 +406,59 @@ func checkFinite(i int, y []float64, names []string) error {
 // --- LIF, ExpLIF and Izhikevich with a non-default method -----------------
 //
 // Their Step keeps the default method's hand-written loop and branches
-// here for the others (MODELS.md 2.2). The state is gathered into the
-// solver's vector, advanced, and scattered back.
+// here for the others (MODELS.md 2.2). The neurons to integrate are
+// gathered in blocks of odeBlock into the solver's layout, advanced, and
+// scattered back in ascending order, so spikes stay sorted.
+
+// odeBatch is the gathered block of a population: neuron indices and
+// their state vectors, lane after lane.
+type odeBatch struct {
+	idx [odeBlock]int32
+	y   []float64 // odeBlock*dim
+	dim int
+}
+
+func newODEBatch(dim int) odeBatch { return odeBatch{y: make([]float64, odeBlock*dim), dim: dim} }
+
+// lane returns lane l's state vector.
+func (b *odeBatch) lane(l int) []float64 { return b.y[l*b.dim : (l+1)*b.dim : (l+1)*b.dim] }
 
 // lifRHS is the right-hand side of LIF (no ports) and ExpLIF:
 // y = (V, I_syn_0, ..., I_syn_{K-1}).
 type lifRHS struct {
 	vRest, r, tau float64
 	tauSyn        []float64
-	in            float64 // I(k)
-	frozen        bool    // refractory: V is clamped
+	ie            []float64 // I_e per neuron
+	iext          []float64 // I_ext of the step (nil: none)
+	ref           []int32   // refractory counters: V is clamped while > 0
 }
 
-func (s *lifRHS) deriv(y, dy []float64) {
+func (s *lifRHS) deriv(i int32, y, dy []float64) {
 	isyn := 0.0
 	for r, ts := range s.tauSyn {
 		isyn += y[1+r]
 		dy[1+r] = -y[1+r] / ts
 	}
-	if s.frozen {
+	if s.ref[i] != 0 {
 		dy[0] = 0
 		return
 	}
-	dy[0] = (-(y[0] - s.vRest) + s.r*(isyn+s.in)) / s.tau
+	dy[0] = (-(y[0] - s.vRest) + s.r*(isyn+(s.ie[i]+at(s.iext, int(i))))) / s.tau
 }
 
 // lifODE is the generic-method state of a LIF or ExpLIF population.
 type lifODE struct {
 	rhs   lifRHS
 	sol   *odeSolver
-	y     []float64
+	b     odeBatch
 	names []string // state names by vector component, for errors
 }
 
 func newLIFODE(m Method, h float64, c *lifCommon, tauSyn []float64) *lifODE {
-	o := &lifODE{rhs: lifRHS{vRest: c.vRest, r: c.r, tau: c.tau, tauSyn: tauSyn}}
+	o := &lifODE{rhs: lifRHS{vRest: c.vRest, r: c.r, tau: c.tau, tauSyn: tauSyn, ie: c.ie, ref: c.ref}}
 	dim := 1 + len(tauSyn)
 	o.sol = newODESolver(m, h, dim, len(c.v), &o.rhs)
-	o.y = make([]float64, dim)
+	o.b = newODEBatch(dim)
 	o.names = []string{"V"}
 	for r := range tauSyn {
 		o.names = append(o.names, fmt.Sprintf("I_syn_%d", r))
@@ -379,24 +471,33 @@ func newLIFODE(m Method, h float64, c *lifCommon, tauSyn []float64) *lifODE {
 func (n *LIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	w0 := port(w, 0)
 	o := n.ode
-	for i := range n.v {
-		if n.ref[i] == 0 {
-			o.rhs.in = n.ie[i] + at(iext, i)
-			o.y[0] = n.v[i]
-			if err := o.sol.advance(i, o.y); err != nil {
-				return spiked, fmt.Errorf("neuron %d: %w", i, err)
+	o.rhs.iext = iext
+	for next := 0; next < len(n.v); {
+		lanes := 0
+		for ; next < len(n.v) && lanes < odeBlock; next++ {
+			if n.ref[next] != 0 {
+				n.ref[next]-- // V stays at V_reset; the input is discarded
+				continue
 			}
-			if err := checkFinite(i, o.y, o.names); err != nil {
+			o.b.idx[lanes] = int32(next)
+			o.b.lane(lanes)[0] = n.v[next]
+			lanes++
+		}
+		if err := o.sol.advance(o.b.idx[:lanes], o.b.y); err != nil {
+			return spiked, err
+		}
+		for l, i := range o.b.idx[:lanes] {
+			y := o.b.lane(l)
+			if err := checkFinite(int(i), y, o.names); err != nil {
 				return spiked, err
 			}
-			n.v[i] = o.y[0] + at(w0, i)
-		} else {
-			n.ref[i]--
-		}
-		if n.v[i] >= n.vTh {
-			n.v[i] = n.vReset
-			n.ref[i] = n.refSteps
-			spiked = append(spiked, int32(i))
+			v := y[0] + at(w0, int(i))
+			if v >= n.vTh {
+				v = n.vReset
+				n.ref[i] = n.refSteps
+				spiked = append(spiked, i)
+			}
+			n.v[i] = v
 		}
 	}
 	return spiked, nil
@@ -407,31 +508,39 @@ func (n *LIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 // arriving on each port are added after the solver.
 func (n *ExpLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	o := n.ode
-	for i := range n.v {
-		o.rhs.in = n.ie[i] + at(iext, i)
-		o.rhs.frozen = n.ref[i] != 0
-		o.y[0] = n.v[i]
-		for r, is := range n.isyn {
-			o.y[1+r] = is[i]
+	o.rhs.iext = iext
+	for next := 0; next < len(n.v); {
+		lanes := 0
+		for ; next < len(n.v) && lanes < odeBlock; next++ {
+			y := o.b.lane(lanes)
+			y[0] = n.v[next]
+			for r, is := range n.isyn {
+				y[1+r] = is[next]
+			}
+			o.b.idx[lanes] = int32(next)
+			lanes++
 		}
-		if err := o.sol.advance(i, o.y); err != nil {
-			return spiked, fmt.Errorf("neuron %d: %w", i, err)
-		}
-		if err := checkFinite(i, o.y, o.names); err != nil {
+		if err := o.sol.advance(o.b.idx[:lanes], o.b.y); err != nil {
 			return spiked, err
 		}
-		if n.ref[i] == 0 {
-			n.v[i] = o.y[0]
-		} else {
-			n.ref[i]--
-		}
-		for r, is := range n.isyn {
-			is[i] = o.y[1+r] + at(port(w, r), i)
-		}
-		if n.v[i] >= n.vTh {
-			n.v[i] = n.vReset
-			n.ref[i] = n.refSteps
-			spiked = append(spiked, int32(i))
+		for l, i := range o.b.idx[:lanes] {
+			y := o.b.lane(l)
+			if err := checkFinite(int(i), y, o.names); err != nil {
+				return spiked, err
+			}
+			if n.ref[i] == 0 {
+				n.v[i] = y[0]
+			} else {
+				n.ref[i]--
+			}
+			for r, is := range n.isyn {
+				is[i] = y[1+r] + at(port(w, r), int(i))
+			}
+			if n.v[i] >= n.vTh {
+				n.v[i] = n.vReset
+				n.ref[i] = n.refSteps
+				spiked = append(spiked, i)
+			}
 		}
 	}
 	return spiked, nil
@@ -439,16 +548,18 @@ func (n *ExpLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32
 
 // izhRHS is Izhikevich's right-hand side, y = (V, u) (MODELS.md 9).
 type izhRHS struct {
-	a, b, in float64
+	a, b float64
+	ie   []float64
+	iext []float64
 }
 
-func (s *izhRHS) deriv(y, dy []float64) {
+func (s *izhRHS) deriv(i int32, y, dy []float64) {
 	v, u := y[0], y[1]
-	dy[0] = 0.04*v*v + 5*v + 140 - u + s.in
+	dy[0] = 0.04*v*v + 5*v + 140 - u + (s.ie[i] + at(s.iext, int(i)))
 	dy[1] = s.a * (s.b*v - u)
 }
 
-func (s *izhRHS) diagJac(y, j []float64) {
+func (s *izhRHS) diagJac(i int32, y, j []float64) {
 	j[0] = 0.08*y[0] + 5
 	j[1] = -s.a
 }
@@ -456,12 +567,13 @@ func (s *izhRHS) diagJac(y, j []float64) {
 type izhODE struct {
 	rhs izhRHS
 	sol *odeSolver
-	y   [2]float64
+	b   odeBatch
 }
 
 func newIzhODE(m Method, h float64, n *Izhikevich) *izhODE {
-	o := &izhODE{rhs: izhRHS{a: n.a, b: n.b}}
+	o := &izhODE{rhs: izhRHS{a: n.a, b: n.b, ie: n.ie}}
 	o.sol = newODESolver(m, h, 2, len(n.v), &o.rhs)
+	o.b = newODEBatch(2)
 	return o
 }
 
@@ -472,23 +584,31 @@ var izhNames = []string{"V", "u"}
 func (n *Izhikevich) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	w0 := port(w, 0)
 	o := n.ode
-	y := o.y[:]
-	for i := range n.v {
-		o.rhs.in = n.ie[i] + at(iext, i)
-		y[0], y[1] = n.v[i], n.u[i]
-		if err := o.sol.advance(i, y); err != nil {
-			return spiked, fmt.Errorf("neuron %d: %w", i, err)
+	o.rhs.iext = iext
+	for next := 0; next < len(n.v); {
+		lanes := 0
+		for ; next < len(n.v) && lanes < odeBlock; next++ {
+			y := o.b.lane(lanes)
+			y[0], y[1] = n.v[next], n.u[next]
+			o.b.idx[lanes] = int32(next)
+			lanes++
 		}
-		if err := checkFinite(i, y, izhNames); err != nil {
+		if err := o.sol.advance(o.b.idx[:lanes], o.b.y); err != nil {
 			return spiked, err
 		}
-		v, u := y[0]+at(w0, i), y[1]
-		if v >= n.vTh {
-			v = n.c
-			u += n.d
-			spiked = append(spiked, int32(i))
+		for l, i := range o.b.idx[:lanes] {
+			y := o.b.lane(l)
+			if err := checkFinite(int(i), y, izhNames); err != nil {
+				return spiked, err
+			}
+			v, u := y[0]+at(w0, int(i)), y[1]
+			if v >= n.vTh {
+				v = n.c
+				u += n.d
+				spiked = append(spiked, i)
+			}
+			n.v[i], n.u[i] = v, u
 		}
-		n.v[i], n.u[i] = v, u
 	}
 	return spiked, nil
 }

@@ -7,6 +7,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -51,13 +52,13 @@ func bioRun(t testing.TB, m NeuronModel, state string, steps int) (trace []float
 // linRHS is dy/dt = lam*y for every component.
 type linRHS struct{ lam float64 }
 
-func (s *linRHS) deriv(y, dy []float64) {
+func (s *linRHS) deriv(_ int32, y, dy []float64) {
 	for i := range y {
 		dy[i] = s.lam * y[i]
 	}
 }
 
-func (s *linRHS) diagJac(y, j []float64) {
+func (s *linRHS) diagJac(_ int32, y, j []float64) {
 	for i := range j {
 		j[i] = s.lam
 	}
@@ -76,7 +77,7 @@ func TestMethodsOneStepLinear(t *testing.T) {
 	for m, w := range want {
 		s := newODESolver(m, h, 1, 1, &linRHS{lam})
 		y := []float64{2}
-		if err := s.advance(0, y); err != nil {
+		if err := s.advance([]int32{0}, y); err != nil {
 			t.Fatal(err)
 		}
 		if math.Abs(y[0]-2*w) > 1e-15 {
@@ -93,9 +94,10 @@ func TestFehlbergStabilityPolynomials(t *testing.T) {
 	for _, z := range []float64{-0.3, 0.2, -1.5} {
 		s := newODESolver(RKF45, 1, 1, 1, &linRHS{z})
 		y := []float64{1}
-		s.sys.deriv(y, s.k1)
-		ynew, yerr := make([]float64, 1), make([]float64, 1)
-		s.fehlberg(y, 1, ynew, yerr)
+		s.sys.deriv(0, y, s.k1)
+		s.hs[0] = 1
+		s.fehlberg([]int32{0}, []int32{0}, y)
+		ynew, yerr := s.ynew, s.yerr
 		p4 := 1 + z + z*z/2 + z*z*z/6 + z*z*z*z/24
 		p5 := p4 + math.Pow(z, 5)/120 + math.Pow(z, 6)/2080
 		if math.Abs(ynew[0]-p5) > 1e-15 {
@@ -115,7 +117,7 @@ func TestRKF45GrowsAndCarries(t *testing.T) {
 	s := newODESolver(RKF45, h, 1, 2, &linRHS{-1})
 	y := []float64{1}
 	for k := 1; k <= 3; k++ {
-		if err := s.advance(0, y); err != nil {
+		if err := s.advance([]int32{0}, y); err != nil {
 			t.Fatal(err)
 		}
 		if s.hi[0] != 5*h {
@@ -136,7 +138,7 @@ type countRHS struct {
 	n int
 }
 
-func (s *countRHS) deriv(y, dy []float64) { s.n++; s.linRHS.deriv(y, dy) }
+func (s *countRHS) deriv(i int32, y, dy []float64) { s.n++; s.linRHS.deriv(i, y, dy) }
 
 // A fast decay from a large value forces rejected attempts (more than the
 // 6 evaluations of one accepted attempt) and the result must stay within
@@ -146,7 +148,7 @@ func TestRKF45Rejects(t *testing.T) {
 	sys := &countRHS{linRHS: linRHS{-50}}
 	s := newODESolver(RKF45, h, 1, 1, sys)
 	y := []float64{10}
-	if err := s.advance(0, y); err != nil {
+	if err := s.advance([]int32{0}, y); err != nil {
 		t.Fatal(err)
 	}
 	if sys.n <= 6 {
@@ -325,4 +327,92 @@ func TestODEStepAllocs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The solver advances neurons in blocks of odeBlock, with refractory
+// neurons left out of a block; each neuron's arithmetic must be that of
+// a population of one (bit for bit), and spikes must come out ascending.
+func TestBlocksMatchSingleNeurons(t *testing.T) {
+	const size = odeBlock + 3
+	cases := []struct {
+		model, methods string
+		dt, ie0, ie1   float64
+	}{
+		{"LIF", "EULER RK4 RKF45", 0.1, 300, 700},
+		{"ExpLIF", "EULER RK4 RKF45", 0.1, 300, 700},
+		{"GLIF3", "EULER RK4 RKF45", 0.1, 250, 450},
+		{"GLIF3PSC", "RK4 RKF45", 0.1, 250, 450},
+		{"Izhikevich", "EXP_EULER RK4 RKF45", 0.1, 4, 15},
+		{"HHPSC", "RK4 RKF45", 0.05, 700, 1300},
+		{"HH", "RKF45", 0.1, 700, 1300},
+	}
+	for _, c := range cases {
+		for _, m := range strings.Fields(c.methods) {
+			ie := make([]string, size)
+			for i := range ie {
+				ie[i] = fmt.Sprint(c.ie0 + (c.ie1-c.ie0)*float64(i)/size)
+			}
+			pop := bioNeuron(t, c.dt, c.model, size, "method: "+m+", I_e: ["+strings.Join(ie, ", ")+"]")
+			single := make([]NeuronModel, size)
+			for i := range single {
+				single[i] = bioNeuron(t, c.dt, c.model, 1, "method: "+m+", I_e: "+ie[i])
+			}
+			ports := max(pop.Ports(), 2)
+			w, w1 := make([][]float64, ports), make([][]float64, ports)
+			iext, i1 := make([]float64, size), make([]float64, 1)
+			var sp, sp1 []int32
+			var err error
+			for k := range 200 {
+				for i := range iext {
+					iext[i] = float64((k*7+i*3)%11) - 5
+				}
+				for r := range w {
+					w[r] = nil
+					if k%50 == 10 {
+						w[r] = make([]float64, size)
+						for i := range w[r] {
+							w[r][i] = float64(r+1) * (float64(i%5) - 1.5)
+						}
+					}
+				}
+				if sp, err = pop.Step(iext, w, sp[:0]); err != nil {
+					t.Fatalf("%s %s step %d: %v", c.model, m, k, err)
+				}
+				for j := 1; j < len(sp); j++ {
+					if sp[j] <= sp[j-1] {
+						t.Fatalf("%s %s step %d: spikes not ascending: %v", c.model, m, k, sp)
+					}
+				}
+				for i, s := range single {
+					i1[0] = iext[i]
+					for r := range w1 {
+						w1[r] = nil
+						if w[r] != nil {
+							w1[r] = []float64{w[r][i]}
+						}
+					}
+					if sp1, err = s.Step(i1, w1, sp1[:0]); err != nil {
+						t.Fatalf("%s %s step %d neuron %d alone: %v", c.model, m, k, i, err)
+					}
+					if spiked := contains32(sp, int32(i)); spiked != (len(sp1) == 1) {
+						t.Fatalf("%s %s step %d neuron %d: spike in the population %v, alone %v", c.model, m, k, i, spiked, len(sp1) == 1)
+					}
+					for _, name := range s.StateNames() {
+						if a, b := pop.State(name)[i], s.State(name)[0]; a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+							t.Fatalf("%s %s step %d neuron %d: %s %.17g in the population, %.17g alone", c.model, m, k, i, name, a, b)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func contains32(xs []int32, x int32) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
