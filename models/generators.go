@@ -374,6 +374,10 @@ func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
 				return nil, paramErr("multiplicities", "a list of lists needs spike_times given per unit with the same shape")
 			}
 			mult = mv.Rows[u]
+		case mv.IsList && tv.Is2D:
+			// Times per unit but one flat list of multiplicities: it could
+			// mean one per unit or one per time; make the file say which.
+			return nil, paramErr("multiplicities", "spike_times is given per unit, so give multiplicities per unit too (a list of lists of the same shape) or one integer for all")
 		case mv.IsList:
 			mult = mv.Nums
 		}
@@ -507,7 +511,8 @@ func newCustomGenerator(b *Build) (*CustomGenerator, error) {
 
 // SetData installs a new array before step k0: row j is emitted in step
 // k0+j, and nothing of the previous array remains. Rows hold one value
-// (every unit) or size values.
+// (every unit) or size values. The generator keeps rows without copying
+// (arrays can be long): the caller must not change them afterwards.
 func (g *CustomGenerator) SetData(rows [][]float64, k0 int64) error {
 	width := -1
 	for r, row := range rows {
@@ -679,7 +684,8 @@ func (t *InputTransmitter) SetNext(v []float64) error {
 }
 
 // SetSeries installs rows for steps k0, k0+1, ...; after the last row the
-// transmitter emits zeros. It replaces any earlier series.
+// transmitter emits zeros. It replaces any earlier series. The rows are
+// kept without copying: the caller must not change them afterwards.
 func (t *InputTransmitter) SetSeries(rows [][]float64, k0 int64) error {
 	for r, row := range rows {
 		if err := checkRow(row, len(t.next)); err != nil {

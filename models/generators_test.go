@@ -895,3 +895,33 @@ func TestPoissonAtRateLimit(t *testing.T) {
 		t.Error("rate*dt/1000 = 700.001 accepted")
 	}
 }
+
+// Per-unit spike_times with one flat multiplicities list is ambiguous (one
+// per unit or one per time?) and rejected; a list of lists is accepted.
+func TestSpikeGeneratorPerUnitMultiplicities(t *testing.T) {
+	src := `version: 1
+populations:
+  g: {model: SpikeGenerator, size: 2, params: {spike_times: [[0.1, 0.2], [0.3, 0.4]], multiplicities: MULT}}
+`
+	_, err := models.Load([]byte(strings.Replace(src, "MULT", "[2, 3]", 1)), "m.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err == nil || !strings.Contains(err.Error(), "give multiplicities per unit too") {
+		t.Errorf("flat list: err = %v", err)
+	}
+	net, err := models.Load([]byte(strings.Replace(src, "MULT", "[[2, 3], [4, 5]]", 1)), "m.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := net.Populations[0].Model.(models.Generator)
+	out := make([]float64, 2)
+	var got []float64
+	for k := int64(0); k < 4; k++ {
+		g.Emit(k, out)
+		got = append(got, out...)
+	}
+	want := []float64{2, 0, 3, 0, 0, 4, 0, 5}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("emitted %v, want %v", got, want)
+		}
+	}
+}
