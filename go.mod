@@ -1,20 +1,27 @@
 module github.com/spikeloop/spikeloop
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
+	github.com/eclipse/paho.mqtt.golang v1.5.1
+	github.com/mochi-mqtt/server/v2 v2.7.9
 	github.com/rs/zerolog v1.35.1
 	github.com/tinylib/msgp v1.6.5
 	go.yaml.in/yaml/v3 v3.0.6
-	golang.org/x/sys v0.29.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
 	periph.io/x/conn/v3 v3.7.3
 )
 
 require (
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
+	github.com/rs/xid v1.6.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sync v0.17.0 // indirect
 )
 
 require (

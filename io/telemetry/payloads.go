@@ -46,7 +46,7 @@ type Loop struct {
 type Telemetry struct {
 	Version   int     `msg:"version"`   // SchemaVersion
 	Board     string  `msg:"board"`     // board id
-	Seq       uint64  `msg:"seq"`       // sample number since start
+	Seq       uint64  `msg:"seq"`       // sample number since start (set by Queue.Push)
 	Tick      uint64  `msg:"tick"`      // loop tick of the sample
 	TimeMs    float64 `msg:"time_ms"`   // network time, ms
 	Rates     Floats  `msg:"rates"`     // population -> Hz over the interval

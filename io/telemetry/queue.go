@@ -57,8 +57,9 @@ func NewQueue(capacity int) (*Queue, error) {
 // Cap returns the number of samples the queue holds.
 func (q *Queue) Cap() int { return len(q.slots) }
 
-// Push copies s into the queue; when the queue is full the oldest sample
-// is overwritten. Only one goroutine (the loop) may call Push. It never
+// Push copies s into the queue, numbering it: Seq is the number of
+// samples pushed before it. When the queue is full the oldest sample is
+// overwritten. Only one goroutine (the loop) may call Push. It never
 // blocks: the notification to Ready is a send that is skipped when one is
 // already pending.
 func (q *Queue) Push(s *Telemetry) {
@@ -66,6 +67,7 @@ func (q *Queue) Push(s *Telemetry) {
 	e := q.spare
 	e.idx = h
 	copyTelemetry(&e.t, s)
+	e.t.Seq = h // so that a reader sees a gap where a sample was lost
 	i := h % uint64(len(q.slots))
 	old := q.slots[i].Swap(e)
 	q.head.Store(h + 1)

@@ -79,7 +79,7 @@ func TestQueueDeepCopy(t *testing.T) {
 		t.Fatal("Pop: empty")
 	}
 	want := sample(5, &Telemetry{})
-	if got.Seq != 5 || got.Rates["right"] != 10 || got.States["motor.V"][0] != -5 || got.Plant["x"] != 5 || got.Counts["left"] != 5 {
+	if got.Seq != 0 || got.Tick != 50 || got.Rates["right"] != 10 || got.States["motor.V"][0] != -5 || got.Plant["x"] != 5 || got.Counts["left"] != 5 {
 		t.Errorf("popped %+v\nwant %+v", got, want)
 	}
 	// Keys that disappear from the sample disappear from the copy.

@@ -1,0 +1,174 @@
+package telemetry
+
+import (
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// seqHook records, at the broker, the seq of every telemetry message
+// published to it, in the order the broker took them.
+type seqHook struct {
+	mqtt.HookBase
+	mu   sync.Mutex
+	seqs []uint64
+}
+
+func (h *seqHook) ID() string           { return "test-seq-recorder" }
+func (h *seqHook) Provides(b byte) bool { return b == mqtt.OnPublished }
+func (h *seqHook) OnPublished(_ *mqtt.Client, pk packets.Packet) {
+	if pk.TopicName != testPrefix+"telemetry" {
+		return
+	}
+	var tm Telemetry
+	if _, err := tm.UnmarshalMsg(pk.Payload); err != nil {
+		return
+	}
+	h.mu.Lock()
+	h.seqs = append(h.seqs, tm.Seq)
+	h.mu.Unlock()
+}
+
+func (h *seqHook) got() []uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.seqs)
+}
+
+// freePort returns a loopback address that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// brokerAt starts the embedded broker on addr with a fixed daemon
+// password and a seqHook, retrying while the port is still held.
+func brokerAt(t *testing.T, addr string) (*Broker, *seqHook) {
+	t.Helper()
+	var (
+		b   *Broker
+		err error
+	)
+	for range 50 {
+		b, err = StartBroker(BrokerConfig{Listen: addr, Prefix: testPrefix, DaemonPassword: "pw"})
+		if err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := new(seqHook)
+	if err := b.srv.AddHook(h, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b, h
+}
+
+// checkInOrder checks that seqs, with repeats of seqs already seen
+// removed (QoS 1 is at least once), is exactly 0 ... n-1.
+func checkInOrder(t *testing.T, seqs []uint64, n int) {
+	t.Helper()
+	seen := map[uint64]bool{}
+	var firsts []uint64
+	for _, s := range seqs {
+		if !seen[s] {
+			seen[s] = true
+			firsts = append(firsts, s)
+		}
+	}
+	if len(firsts) != n {
+		t.Fatalf("%d distinct seqs arrived, want %d: %v", len(firsts), n, seqs)
+	}
+	for i, s := range firsts {
+		if s != uint64(i) {
+			t.Fatalf("seq %d arrived in position %d: %v", s, i, seqs)
+		}
+	}
+	t.Logf("%d messages, %d distinct, in order", len(seqs), n)
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestEmbeddedBrokerOutage stops the broker while samples keep coming,
+// starts it again on the same port: every sample arrives, in order.
+func TestEmbeddedBrokerOutage(t *testing.T) {
+	addr := freePort(t)
+	b1, h1 := brokerAt(t, addr)
+	q := newQueue(t, 64)
+	p := testPublisher(t, PublisherConfig{Broker: "tcp://" + addr, Username: DaemonUser, Password: "pw"}, q)
+
+	const n = 60
+	pushed := make(chan struct{})
+	go func() { pushSamples(q, n, 20*time.Millisecond); close(pushed) }()
+	waitFor(t, 5*time.Second, "first samples at the broker", func() bool { return len(h1.got()) >= 10 })
+	b1.Close()
+	time.Sleep(600 * time.Millisecond) // the outage: samples go to the file store
+	b2, h2 := brokerAt(t, addr)
+	defer b2.Close()
+	<-pushed
+	waitFor(t, 10*time.Second, "every sample at the broker", func() bool {
+		seen := map[uint64]bool{}
+		for _, s := range append(h1.got(), h2.got()...) {
+			seen[s] = true
+		}
+		return len(seen) == n
+	})
+	checkInOrder(t, append(h1.got(), h2.got()...), n)
+	if st := p.Stats(); st.Failed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if d := q.Dropped(); d != 0 {
+		t.Errorf("queue dropped %d", d)
+	}
+}
+
+// TestPublisherRestartDelivers stops the daemon's publisher while the
+// broker is down, starts a new one on the same store, then the broker:
+// what the first one queued arrives.
+func TestPublisherRestartDelivers(t *testing.T) {
+	addr := freePort(t)
+	store := t.TempDir()
+	q1 := newQueue(t, 64)
+	cfg := PublisherConfig{Broker: "tcp://" + addr, Username: DaemonUser, Password: "pw", StoreDir: store}
+
+	p1, stop1 := startPublisher(t, cfg, q1)
+	const n = 50 // stored within a few ms: the file times alone cannot order them
+	pushSamples(q1, n, 0)
+	waitFor(t, 5*time.Second, "samples stored", func() bool { return p1.Stats().Published == n })
+	stop1()
+	files, err := os.ReadDir(store)
+	if err != nil || len(files) < n {
+		t.Fatalf("store holds %d files (%v), want >= %d", len(files), err, n)
+	}
+
+	b, h := brokerAt(t, addr)
+	defer b.Close()
+	_, stop2 := startPublisher(t, cfg, newQueue(t, 64))
+	defer stop2()
+	waitFor(t, 10*time.Second, "stored samples at the broker", func() bool { return len(h.got()) >= n })
+	checkInOrder(t, h.got(), n)
+}

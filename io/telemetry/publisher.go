@@ -1,0 +1,418 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// PublisherConfig configures a Publisher.
+type PublisherConfig struct {
+	// Broker is the broker's URL: "tcp://host:port" or "ssl://host:port".
+	Broker string
+	// Board is the board id: in the default prefix, the client id and
+	// every payload.
+	Board string
+	// Prefix of every topic; empty means "spikeloop/<Board>/".
+	Prefix string
+	// ClientID is the MQTT client id; empty means "spikeloop-<Board>". It
+	// must stay the same across restarts: the broker session and the
+	// store of unsent messages belong to it.
+	ClientID string
+	// Username and Password log in to the broker; empty: anonymous.
+	Username, Password string
+	// TLS, when not nil, is used for ssl:// brokers (CA, client
+	// certificate, server name verification).
+	TLS *tls.Config
+	// StoreDir is the directory of paho's file store: QoS 1 messages not
+	// yet acknowledged live there, so they survive broker outages and
+	// daemon restarts. Required.
+	StoreDir string
+	// Status is the birth message's content; Version, Board and State are
+	// filled in here.
+	Status Status
+	// Validator and Controls handle commands. A nil Validator means
+	// commands are off: the publisher does not subscribe to cmd/.
+	Validator *Validator
+	Controls  Controls
+	// Logger gets connection events and errors; nil discards them.
+	Logger *slog.Logger
+	// ConnectTimeout bounds one connection attempt (default 5 s);
+	// MaxReconnectInterval bounds the reconnect backoff (default 10 s);
+	// ConnectRetryInterval is the wait between first-connect attempts
+	// (default 1 s); WriteTimeout bounds one Publish (default 5 s).
+	ConnectTimeout, MaxReconnectInterval, ConnectRetryInterval, WriteTimeout time.Duration
+}
+
+// Publisher sends the loop's telemetry, the birth status and command
+// replies to an MQTT broker with QoS 1, and takes commands.
+//
+// Delivery: paho keeps every QoS 1 message in a file store until the
+// broker acknowledges it, reconnects by itself, and after a reconnect (or
+// a restart) sends what is stored. Publisher keeps the order: from the
+// start of a connection attempt until paho has sent all it stored, new
+// messages wait in the Queue (which drops the oldest when full) instead
+// of overtaking the stored ones; while the broker is unreachable they go
+// to the store. The loop is never touched: it only pushes to the Queue.
+//
+// paho's callbacks (router, connection events) never block here: a
+// command is handed to a goroutine of its own through a buffered channel
+// (dropped and counted when 16 are waiting), events set state and poke a
+// channel without waiting.
+type Publisher struct {
+	cfg    PublisherConfig
+	prefix string
+	q      *Queue
+	log    *slog.Logger
+	client mqtt.Client
+	store  *countingStore
+	wake   chan struct{} // capacity 1: re-check what can be sent
+
+	mu    sync.Mutex // guards state; held across Publish so an attempt cannot start mid-way
+	state connState
+
+	birth   atomic.Bool  // a birth status is due (after each connect)
+	cmds    chan command // paho's router -> command goroutine
+	replies chan message // command goroutine -> Run
+
+	published, failed, cmdDropped atomic.Uint64
+}
+
+// connState is where the publisher stands with the broker connection.
+type connState int
+
+const (
+	stateFree       connState = iota // publish: sent, or stored while the broker is away
+	stateAttempting                  // a connection attempt is running: hold new messages
+	stateDraining                    // connected: hold until paho has sent what it stored
+)
+
+type command struct {
+	name    string
+	payload []byte
+}
+
+type message struct {
+	topic    string
+	payload  []byte
+	retained bool
+}
+
+// PublisherStats counts what the publisher did since start.
+type PublisherStats struct {
+	Published       uint64 // messages handed to paho (sent or stored)
+	Failed          uint64 // messages paho refused at once (logged)
+	CommandsDropped uint64 // commands dropped because 16 were waiting
+}
+
+// NewPublisher checks cfg and prepares a publisher of the samples in q.
+// Nothing connects before Run.
+func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
+	if cfg.Broker == "" {
+		return nil, errors.New("publisher: broker: empty, want tcp://host:port or ssl://host:port")
+	}
+	if !strings.HasPrefix(cfg.Broker, "tcp://") && !strings.HasPrefix(cfg.Broker, "ssl://") {
+		return nil, fmt.Errorf("publisher: broker %q: want tcp://host:port or ssl://host:port", cfg.Broker)
+	}
+	if err := checkTopicLevel(cfg.Board); err != nil {
+		return nil, fmt.Errorf("publisher: board %q: %w", cfg.Board, err)
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "spikeloop/" + cfg.Board + "/"
+	}
+	if err := checkPrefix(cfg.Prefix); err != nil {
+		return nil, fmt.Errorf("publisher: %w", err)
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = "spikeloop-" + cfg.Board
+	}
+	if cfg.StoreDir == "" {
+		return nil, errors.New("publisher: store_dir: empty; unsent messages need a directory to survive outages and restarts")
+	}
+	if err := os.MkdirAll(cfg.StoreDir, 0o700); err != nil {
+		return nil, fmt.Errorf("publisher: store_dir: %w", err)
+	}
+	if cfg.Validator != nil && cfg.Controls == nil {
+		return nil, errors.New("publisher: commands: a validator without controls")
+	}
+	if q == nil {
+		return nil, errors.New("publisher: no queue")
+	}
+	setDefault := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	setDefault(&cfg.ConnectTimeout, 5*time.Second)
+	setDefault(&cfg.MaxReconnectInterval, 10*time.Second)
+	setDefault(&cfg.ConnectRetryInterval, time.Second)
+	setDefault(&cfg.WriteTimeout, 5*time.Second)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+
+	p := &Publisher{
+		cfg:     cfg,
+		prefix:  cfg.Prefix,
+		q:       q,
+		log:     log,
+		wake:    make(chan struct{}, 1),
+		cmds:    make(chan command, 16),
+		replies: make(chan message, 16),
+	}
+	p.store = newCountingStore(cfg.StoreDir, p.wake)
+	will, err := p.status(StateOffline)
+	if err != nil {
+		return nil, err
+	}
+	opts := mqtt.NewClientOptions().
+		AddBroker(cfg.Broker).
+		SetClientID(cfg.ClientID).
+		SetUsername(cfg.Username).
+		SetPassword(cfg.Password).
+		// A persistent session: paho resumes the stored messages only
+		// when the session is not clean.
+		SetCleanSession(false).
+		SetStore(p.store).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(cfg.ConnectRetryInterval).
+		SetMaxReconnectInterval(cfg.MaxReconnectInterval).
+		SetConnectTimeout(cfg.ConnectTimeout).
+		SetWriteTimeout(cfg.WriteTimeout).
+		SetKeepAlive(10*time.Second).
+		SetBinaryWill(cfg.Prefix+"status", will, 1, true).
+		SetConnectionNotificationHandler(p.onConnection).
+		SetOnConnectHandler(p.onConnect)
+	if cfg.TLS != nil {
+		opts.SetTLSConfig(cfg.TLS)
+	}
+	p.client = mqtt.NewClient(opts)
+	return p, nil
+}
+
+// Prefix returns the topic prefix in use.
+func (p *Publisher) Prefix() string { return p.prefix }
+
+// Stats returns the publisher's counters.
+func (p *Publisher) Stats() PublisherStats {
+	return PublisherStats{Published: p.published.Load(), Failed: p.failed.Load(), CommandsDropped: p.cmdDropped.Load()}
+}
+
+// status encodes the Status payload with the given state.
+func (p *Publisher) status(state string) ([]byte, error) {
+	s := p.cfg.Status
+	s.Version, s.Board, s.State = SchemaVersion, p.cfg.Board, state
+	b, err := s.MarshalMsg(nil)
+	if err != nil {
+		return nil, fmt.Errorf("publisher: status: %w", err)
+	}
+	return b, nil
+}
+
+func (p *Publisher) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// onConnection follows paho's connection events. Connecting and Failed
+// come synchronously from paho's connect goroutine, before it dials and
+// after it gave up; Connected comes on a goroutine of its own.
+func (p *Publisher) onConnection(_ mqtt.Client, n mqtt.ConnectionNotification) {
+	switch n := n.(type) {
+	case mqtt.ConnectionNotificationConnecting:
+		p.mu.Lock()
+		p.state = stateAttempting
+		p.mu.Unlock()
+	case mqtt.ConnectionNotificationFailed:
+		p.mu.Lock()
+		p.state = stateFree
+		p.mu.Unlock()
+		p.log.Warn("mqtt: connection attempt failed", "broker", p.cfg.Broker, "err", n.Reason)
+		p.poke()
+	case mqtt.ConnectionNotificationConnected:
+		p.mu.Lock()
+		if p.state == stateAttempting {
+			p.state = stateDraining
+		}
+		p.mu.Unlock()
+		p.log.Info("mqtt: connected", "broker", p.cfg.Broker)
+		p.poke()
+	case mqtt.ConnectionNotificationLost:
+		p.log.Warn("mqtt: connection lost", "broker", p.cfg.Broker, "err", n.Reason)
+	}
+}
+
+// onConnect runs on its own goroutine after each connect: birth is due,
+// and the command subscription is renewed. QoS 0 for commands on
+// purpose: a broker keeps no command for an offline daemon, so a command
+// is never applied minutes after it was sent.
+func (p *Publisher) onConnect(c mqtt.Client) {
+	p.birth.Store(true)
+	p.poke()
+	if p.cfg.Validator != nil {
+		c.Subscribe(p.prefix+"cmd/+", 0, p.onCommand)
+	}
+}
+
+// onCommand runs on paho's router: it must not block.
+func (p *Publisher) onCommand(_ mqtt.Client, m mqtt.Message) {
+	name := strings.TrimPrefix(m.Topic(), p.prefix+"cmd/")
+	select {
+	case p.cmds <- command{name: name, payload: bytes.Clone(m.Payload())}:
+	default:
+		p.cmdDropped.Add(1)
+		p.log.Warn("mqtt: command dropped, 16 waiting", "command", name)
+	}
+}
+
+// commands validates and applies commands one at a time and queues the
+// replies.
+func (p *Publisher) commands(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-p.cmds:
+			r := p.cfg.Validator.Handle(c.name, c.payload, p.cfg.Controls)
+			if !r.OK {
+				p.log.Warn("mqtt: command refused", "command", c.name, "err", r.Error)
+			}
+			b, err := r.MarshalMsg(nil)
+			if err != nil {
+				p.log.Error("mqtt: reply", "command", c.name, "err", err)
+				continue
+			}
+			select {
+			case p.replies <- message{topic: p.prefix + "cmd/" + c.name + "/reply", payload: b}:
+				p.poke()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// Run connects and publishes until ctx ends; then it publishes the
+// offline status and disconnects (what is unsent stays in the store for
+// the next run).
+func (p *Publisher) Run(ctx context.Context) error {
+	p.client.Connect() // retries by itself; the token is not waited for
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	if p.cfg.Validator != nil {
+		wg.Go(func() { p.commands(cctx) })
+	}
+	// A safety net: re-check now and then even if no event arrived.
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var (
+		cur    *message // taken from a source, not yet handed to paho
+		sample Telemetry
+	)
+	for {
+		for {
+			if cur == nil {
+				cur = p.nextMessage(&sample)
+			}
+			if cur == nil || !p.send(cur) {
+				break
+			}
+			cur = nil
+		}
+		select {
+		case <-ctx.Done():
+			cancel()
+			wg.Wait()
+			p.shutdown()
+			return nil
+		case <-p.q.Ready():
+		case <-p.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// nextMessage takes the next message to send: a due birth first, then
+// command replies, then the oldest telemetry sample.
+func (p *Publisher) nextMessage(sample *Telemetry) *message {
+	if p.birth.Load() {
+		b, err := p.status(StateOnline)
+		if err == nil {
+			p.birth.Store(false)
+			return &message{topic: p.prefix + "status", payload: b, retained: true}
+		}
+		p.log.Error("mqtt: birth", "err", err)
+	}
+	select {
+	case m := <-p.replies:
+		return &m
+	default:
+	}
+	if !p.q.Pop(sample) {
+		return nil
+	}
+	sample.Version, sample.Board = SchemaVersion, p.cfg.Board
+	b, err := sample.MarshalMsg(make([]byte, 0, sample.Msgsize()))
+	if err != nil {
+		p.failed.Add(1)
+		p.log.Error("mqtt: telemetry", "seq", sample.Seq, "err", err)
+		return nil
+	}
+	return &message{topic: p.prefix + "telemetry", payload: b}
+}
+
+// send hands m to paho unless the connection state says to hold it; it
+// reports whether m is done with (sent, stored, or refused by paho).
+func (p *Publisher) send(m *message) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.state {
+	case stateAttempting:
+		return false
+	case stateDraining:
+		if !p.client.IsConnectionOpen() || p.store.pending() > 0 {
+			return false
+		}
+		p.state = stateFree
+	}
+	tok := p.client.Publish(m.topic, 1, m.retained, m.payload)
+	// Errors that paho knows at once (not connected after Disconnect,
+	// no message id left) end the message here; the others complete
+	// with the broker's acknowledgement, which the store takes care of.
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			p.failed.Add(1)
+			p.log.Error("mqtt: publish", "topic", m.topic, "err", err)
+			return true
+		}
+	default:
+	}
+	p.published.Add(1)
+	return true
+}
+
+// shutdown publishes the offline status (waiting a little for it) and
+// disconnects.
+func (p *Publisher) shutdown() {
+	if b, err := p.status(StateOffline); err == nil && p.client.IsConnectionOpen() {
+		p.client.Publish(p.prefix+"status", 1, true, b).WaitTimeout(time.Second)
+	}
+	p.client.Disconnect(250)
+}
