@@ -4,6 +4,7 @@ package models
 // spec's formulas, evaluated here independently (NEST's raw quotients).
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -259,5 +260,45 @@ func TestHHExp(t *testing.T) {
 	}
 	if !math.IsNaN(hhExp(math.NaN())) {
 		t.Error("hhExp(NaN) is not NaN")
+	}
+}
+
+// The shortcut for HHPSC neurons without synaptic current gives bit for
+// bit the result of integrating all eight components, for every method,
+// also once input has arrived for some of them.
+func TestHHPSCZeroShortcut(t *testing.T) {
+	for _, m := range methodNames {
+		dt := 0.1
+		if m == "EULER" || m == "RK4" {
+			dt = 0.05
+		}
+		params := "I_e: [800.0, 1000.0, 1200.0, 900.0], tau_ref: 2.0, method: " + m
+		a := bioNeuron(t, dt, "HHPSC", 4, params).(*HH)
+		b := bioNeuron(t, dt, "HHPSC", 4, params).(*HH)
+		b.noShortcut = true
+		var spa, spb []int32
+		var err error
+		for k := range 3000 {
+			var w [][]float64
+			if k == 1000 {
+				w = [][]float64{{0, 500, 0, 0}, {0, 0, -300, 0}} // neurons 0 and 3 keep their zeros
+			}
+			if spa, err = a.Step(nil, w, spa[:0]); err != nil {
+				t.Fatal(err)
+			}
+			if spb, err = b.Step(nil, w, spb[:0]); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(spa) != fmt.Sprint(spb) {
+				t.Fatalf("%s step %d: spikes %v with the shortcut, %v without", m, k, spa, spb)
+			}
+			for c := range a.y {
+				for i := range a.y[c] {
+					if a.y[c][i] != b.y[c][i] {
+						t.Fatalf("%s step %d neuron %d: %s %.17g with the shortcut, %.17g without", m, k, i, hhNames[c], a.y[c][i], b.y[c][i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -260,14 +260,18 @@ func (s *odeSolver) rkf45(idx []int32, y []float64) error {
 				tnew = s.t0[l] + hs
 			}
 			// std_control_hadjust with a_y = 1, a_dydt = 0, eps_rel = 0:
-			// D0 = eps_abs. A NaN error compares false and is skipped, as
-			// with GSL_MAX_DBL.
-			rmax := dblMin
+			// rmax = max(DBL_MIN, max_i |err_i|/eps_abs). A NaN error
+			// compares false and is skipped, as with GSL_MAX_DBL. Dividing
+			// the largest |err_i| once gives the same number as dividing
+			// each: correctly rounded division by a positive constant is
+			// monotonic.
+			emax := 0.0
 			for _, e := range s.lane(s.yerr, int(l)) {
-				if r := math.Abs(e) / rkfEpsAbs; r > rmax {
-					rmax = r
+				if a := math.Abs(e); a > emax {
+					emax = a
 				}
 			}
+			rmax := max(emax/rkfEpsAbs, dblMin)
 			if rmax > 1.1 {
 				q := 0.2 // 0.9/rmax^(1/5) (ord = 5) is below 0.2 from rmax = 4.5^5 on
 				if rmax < rkfShrinkCap {
