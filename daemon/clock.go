@@ -18,28 +18,49 @@ type Clock interface {
 // realClock is the monotonic wall clock.
 type realClock struct {
 	start time.Time
+	// base is CLOCK_MONOTONIC at start, in ns, where the OS offers an
+	// absolute sleep on it (Linux); 0 means use the Go timer.
+	base  int64
 	timer *time.Timer
 }
 
 func newRealClock() *realClock {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &realClock{start: time.Now(), timer: t}
+	c := &realClock{timer: t}
+	// Start first: the absolute deadlines then fall a fraction of a
+	// microsecond late rather than early (early would cost a second
+	// sleep per tick).
+	c.start = time.Now()
+	c.base = monoNow()
+	return c
 }
 
 func (c *realClock) Now() time.Duration { return time.Since(c.start) }
 
-// SleepUntil uses one reused timer, so that sleeping allocates nothing.
+// maxSleep bounds one uninterrupted sleep, so that a cancelled context
+// is seen within that time even with a long tick.
+const maxSleep = 10 * time.Millisecond
+
+// SleepUntil blocks the calling thread in an absolute sleep on Linux,
+// and uses one reused Go timer elsewhere; neither allocates.
 func (c *realClock) SleepUntil(ctx context.Context, t time.Duration) {
-	d := t - c.Now()
-	if d <= 0 {
-		return
-	}
-	c.timer.Reset(d)
-	select {
-	case <-c.timer.C:
-	case <-ctx.Done():
-		c.timer.Stop()
+	for ctx.Err() == nil {
+		now := c.Now()
+		if now >= t {
+			return
+		}
+		if c.base != 0 {
+			sleepAbs(c.base + int64(min(t, now+maxSleep)))
+			continue
+		}
+		c.timer.Reset(min(t-now, maxSleep))
+		select {
+		case <-c.timer.C:
+		case <-ctx.Done():
+			c.timer.Stop()
+			return
+		}
 	}
 }
 

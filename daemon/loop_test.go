@@ -348,3 +348,28 @@ func TestRealtimeLogged(t *testing.T) {
 		t.Errorf("no SCHED_FIFO line:\n%s", out)
 	}
 }
+
+func TestRealClockSleep(t *testing.T) {
+	c := newRealClock()
+	ctx := context.Background()
+	// Absolute deadlines: 20 sleeps of 1 ms end 20 ms after the start,
+	// whatever each wake-up's lateness.
+	for k := 1; k <= 20; k++ {
+		c.SleepUntil(ctx, time.Duration(k)*time.Millisecond)
+		if now := c.Now(); now < time.Duration(k)*time.Millisecond {
+			t.Fatalf("woke at %v before the deadline %v", now, time.Duration(k)*time.Millisecond)
+		}
+	}
+	allocs := testing.AllocsPerRun(50, func() { c.SleepUntil(ctx, c.Now()+100*time.Microsecond) })
+	if allocs != 0 {
+		t.Errorf("%v allocations per sleep", allocs)
+	}
+	// A cancelled context ends a long sleep within maxSleep or so.
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	start := time.Now()
+	c.SleepUntil(cctx, c.Now()+10*time.Second)
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("a cancelled sleep lasted %v", el)
+	}
+}

@@ -1,0 +1,64 @@
+package daemon
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// TestDemoRealTime runs the demo for 5 s on the wall clock: the loop
+// keeps its grid (every deadline is run or counted as skipped), the
+// plant follows the wall clock.
+func TestDemoRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("5 s of real time")
+	}
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Logger: quiet(), SummaryEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	st := d.Stats()
+	t.Logf("%v: %s; step p99 %v; skipped %d; distance %.2f m", el, st.LatenessLine(), st.StepTime.Quantile(0.99), st.Skipped, d.Vehicle().DistanceToLight())
+	grid := time.Duration(st.Ticks+st.Skipped-1) * time.Millisecond
+	if d.SimBoard().Now() != grid {
+		t.Errorf("board time %v, want the grid time %v", d.SimBoard().Now(), grid)
+	}
+	// No drift: the last deadline run is close to the time elapsed (the
+	// margin covers a loaded machine's stall at the very end).
+	if el < grid || el-grid > 2*time.Second {
+		t.Errorf("the run took %v for %v of deadlines", el, grid)
+	}
+	// How far the vehicle got depends on how much CPU the loop got (on
+	// an idle machine about 1.7 m, as on the fake clock; on a loaded
+	// one ticks are skipped and steering lags), so it is logged only.
+	if st.Ticks == 0 {
+		t.Error("no tick ran")
+	}
+}
+
+func TestBenchLoopLine(t *testing.T) {
+	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := st.LatenessLine()
+	if !regexp.MustCompile(`^lateness_us p50=\d+ p99=\d+ p999=\d+ overruns=\d+ ticks=200$`).MatchString(line) {
+		t.Errorf("line %q", line)
+	}
+	if _, err := BenchLoop(context.Background(), 3000, time.Second, nil); err == nil {
+		t.Error("3 kHz is 3.33 steps of 0.1 ms; want an error")
+	}
+}
