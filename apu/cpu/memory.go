@@ -19,7 +19,11 @@ func EstimateMemory(net *models.Network) int64 {
 		states := int64(len(p.Model.StateNames()) + 2) // + refractory counter, output/spike list
 		b += states * int64(p.Size) * 8
 		if nm, ok := p.Model.(models.NeuronModel); ok {
-			b += (maxDelay[p] + 1) * int64(nm.Ports()+1) * int64(p.Size) * 8
+			ports := nm.Ports()
+			if sp, ok := nm.(models.SignSplitter); ok && sp.SplitsBySign() {
+				ports = 2 // one ring row per sign (engine.go)
+			}
+			b += (maxDelay[p] + 1) * int64(ports+1) * int64(p.Size) * 8
 		}
 	}
 	return b
