@@ -72,10 +72,10 @@ type InputConfig struct {
 	// Part is an ADC channel (its voltage is the value) or a digital
 	// input (0 or 1) of the board section.
 	Part string `yaml:"part"`
-	// Population is an InputTransmitter (current, rate, delta) or a
-	// DCGenerator (dc) of the network.
+	// Population is an InputTransmitter (current, rate, delta), a
+	// DCGenerator (dc) or a CustomGenerator (custom) of the network.
 	Population string `yaml:"population"`
-	// Encoder is "current", "rate", "delta" or "dc".
+	// Encoder is "current", "rate", "delta", "dc" or "custom".
 	Encoder string `yaml:"encoder"`
 	// Gain and Offset scale the value: current and dc use
 	// gain*value+offset clamped to [min, max]; rate fires at gain*value Hz.
@@ -429,10 +429,18 @@ func (c *Config) check() error {
 				k.add(f+".population", ErrMismatch, "%q is a %s; the dc encoder needs a DCGenerator", ps.Name, ps.Class.Name)
 			}
 			c.checkClamp(k, f, in)
+		case "custom":
+			if _, ok := modelOf[*models.CustomGenerator](ps); ps != nil && !ok {
+				k.add(f+".population", ErrMismatch, "%q is a %s; the custom encoder needs a CustomGenerator", ps.Name, ps.Class.Name)
+			}
+			c.checkClamp(k, f, in)
+			if in.Min < 0 {
+				k.add(f+".min", ErrRange, "%v; the custom encoder gives spike values, want >= 0", in.Min)
+			}
 		case "":
-			k.add(f+".encoder", ErrRequired, `want "current", "rate", "delta" or "dc"`)
+			k.add(f+".encoder", ErrRequired, `want "current", "rate", "delta", "dc" or "custom"`)
 		default:
-			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta" or "dc"`, in.Encoder)
+			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta", "dc" or "custom"`, in.Encoder)
 		}
 	}
 

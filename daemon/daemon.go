@@ -408,6 +408,12 @@ func newEncoder(engine *cpu.Engine, net *models.Network, steps int, in InputConf
 			return nil, fmt.Errorf("population %q is not a DCGenerator", in.Population)
 		}
 		return sensor.NewDC(gen, lin)
+	case "custom":
+		gen, ok := ps.Model.(*models.CustomGenerator)
+		if !ok {
+			return nil, fmt.Errorf("population %q is not a CustomGenerator", in.Population)
+		}
+		return sensor.NewCustom(gen, engine, ps.Size, steps, lin)
 	}
 	return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
 }

@@ -173,3 +173,48 @@ func TestReplayWithStaleInput(t *testing.T) {
 	}
 	sameSpikes(t, live, replay)
 }
+
+// The custom encoder (a window of readings into a CustomGenerator) runs
+// live and replays exactly.
+func TestCustomEncoderReplays(t *testing.T) {
+	net := strings.Replace(string(demoNetwork), "synapses:\n", `  taps:
+    model: CustomGenerator
+    size: 4
+    params: {data: [0.0]}
+synapses:
+  - pre: taps
+    post: motor_right
+    conn: {rule: all_to_all}
+    weight: 4.0
+`, 1)
+	text := strings.Replace(string(demoConfig), "\noutputs:", `
+  - name: left_taps
+    part: light_left
+    population: taps
+    encoder: custom
+    gain: 1
+    min: 0
+    max: 3
+
+outputs:`, 1)
+	cfg, err := Parse([]byte(text), "demo.yaml", []byte(net))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var live []apu.Spike
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 3000, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) { live = append(live, d.rec.Spikes...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := Replay([]byte(net), "braitenberg.yaml", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSpikes(t, live, replay)
+}

@@ -13,6 +13,9 @@
 //     InputTransmitter in spike mode each time the value has moved by
 //     more than a step since the last spike.
 //   - DC: gain*value+offset, clamped, as the amplitude of a DCGenerator.
+//   - Custom: a window of the last size readings, each scaled and
+//     clamped, as the row of a CustomGenerator (unit i emits the reading
+//     of i ticks ago) on every step of the tick: a tapped delay line.
 //
 // # Latency
 //
@@ -333,8 +336,71 @@ func (d *DC) Step(s int) error {
 	return d.gen.SetAmplitude(d.vals[:])
 }
 
+// DataSetter replaces a CustomGenerator's array from step k0 on
+// (*models.CustomGenerator satisfies it).
+type DataSetter interface {
+	SetData(rows [][]float64, k0 int64) error
+}
+
+// StepCounter tells the number of the next network step (apu.Backend's
+// Now).
+type StepCounter interface {
+	Now() int64
+}
+
+// Custom feeds a CustomGenerator of size units with the last size
+// readings: in every step of a tick, unit 0 emits the newest scaled
+// reading, unit i the one of i ticks before. CustomGenerator values
+// are spike values, so the clamp must stay >= 0.
+type Custom struct {
+	gen    DataSetter
+	now    StepCounter
+	lin    Linear
+	window []float64   // newest first
+	rows   [][]float64 // one per step, all the window itself
+}
+
+// NewCustom returns a custom encoder into gen, a CustomGenerator of size
+// units, for ticks of steps network steps.
+func NewCustom(gen DataSetter, now StepCounter, size, steps int, lin Linear) (*Custom, error) {
+	switch {
+	case gen == nil || now == nil:
+		return nil, errors.New("custom encoder: no generator")
+	case size <= 0 || steps <= 0:
+		return nil, fmt.Errorf("custom encoder: size %d and steps per tick %d must be > 0", size, steps)
+	}
+	if err := lin.Check(); err != nil {
+		return nil, fmt.Errorf("custom encoder: %w", err)
+	}
+	if lin.Min < 0 {
+		return nil, fmt.Errorf("custom encoder: clamp min %v must be >= 0 (spike values)", lin.Min)
+	}
+	c := &Custom{gen: gen, now: now, lin: lin, window: make([]float64, size), rows: make([][]float64, steps)}
+	for i := range c.rows {
+		c.rows[i] = c.window
+	}
+	return c, nil
+}
+
+// Encode implements Encoder: the window shifts by one reading.
+func (c *Custom) Encode(v float64) {
+	copy(c.window[1:], c.window[:len(c.window)-1])
+	c.window[0] = c.lin.Apply(v)
+}
+
+// Step implements Encoder; step 0 installs the tick's rows from the
+// next network step on. The generator keeps the rows without copying;
+// they change only at the next tick's Encode, after these steps ran.
+func (c *Custom) Step(s int) error {
+	if s != 0 {
+		return nil
+	}
+	return c.gen.SetData(c.rows, c.now.Now())
+}
+
 // Compile-time checks.
 var (
+	_ Encoder = (*Custom)(nil)
 	_ Encoder = (*Current)(nil)
 	_ Encoder = (*Rate)(nil)
 	_ Encoder = (*Delta)(nil)

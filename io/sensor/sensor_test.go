@@ -318,3 +318,61 @@ func TestZeroAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestCustomWindow(t *testing.T) {
+	net, err := models.Load([]byte(`
+version: 1
+dt: 0.1
+populations:
+  taps: {model: CustomGenerator, size: 3, params: {data: [0.0]}}
+`), "custom.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := net.Populations[0].Model.(*models.CustomGenerator)
+	var k stepCounter
+	enc, err := NewCustom(gen, &k, 3, 2, Linear{Gain: 1, Min: 0, Max: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, 3)
+	cases := []struct {
+		value float64
+		want  []float64 // every step of the tick
+	}{
+		{1, []float64{1, 0, 0}},
+		{2, []float64{2, 1, 0}},
+		{9, []float64{5, 2, 1}}, // clamped to 5
+		{-1, []float64{0, 5, 2}},
+	}
+	for tick, c := range cases {
+		enc.Encode(c.value)
+		for s := 0; s < 2; s++ {
+			if err := enc.Step(s); err != nil {
+				t.Fatal(err)
+			}
+			gen.Emit(int64(k), out)
+			for i := range out {
+				if out[i] != c.want[i] {
+					t.Fatalf("tick %d step %d: %v, want %v", tick, s, out, c.want)
+				}
+			}
+			k++
+		}
+	}
+	if _, err := NewCustom(gen, &k, 3, 2, Linear{Gain: 1, Min: -1, Max: 5}); err == nil || !strings.Contains(err.Error(), "must be >= 0") {
+		t.Errorf("negative clamp: %v", err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		enc.Encode(0.5)
+		_ = enc.Step(0)
+		_ = enc.Step(1)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per tick", allocs)
+	}
+}
+
+type stepCounter int64
+
+func (s *stepCounter) Now() int64 { return int64(*s) }
