@@ -91,9 +91,11 @@ type odeSolver struct {
 	jac    diagJacobian // EXP_EULER only
 	hi     []float64    // RKF45: per-neuron integration step, starts at h
 
-	// Per-lane vectors, lane after lane (odeBlock*dim each).
+	// Per-lane vectors, lane after lane (odeBlock*dim each), and each
+	// lane's views of them, made once rather than sliced in every stage.
 	tmp, ynew, yerr        []float64
 	k1, k2, k3, k4, k5, k6 []float64
+	lv                     [odeBlock]laneVecs
 
 	// RKF45 per-lane bookkeeping.
 	t, t0, hs [odeBlock]float64
@@ -126,7 +128,17 @@ func newODESolver(m Method, h float64, dim, size int, sys odeRHS) *odeSolver {
 	next := func() []float64 { v := buf[:n:n]; buf = buf[n:]; return v }
 	s.tmp, s.ynew, s.yerr = next(), next(), next()
 	s.k1, s.k2, s.k3, s.k4, s.k5, s.k6 = next(), next(), next(), next(), next(), next()
+	for l := range s.lv {
+		s.lv[l] = laneVecs{tmp: s.lane(s.tmp, l), ynew: s.lane(s.ynew, l), yerr: s.lane(s.yerr, l),
+			k1: s.lane(s.k1, l), k2: s.lane(s.k2, l), k3: s.lane(s.k3, l), k4: s.lane(s.k4, l), k5: s.lane(s.k5, l), k6: s.lane(s.k6, l)}
+	}
 	return s
+}
+
+// laneVecs are one lane's state (y, set by advance) and scratch vectors.
+type laneVecs struct {
+	y, tmp, ynew, yerr     []float64
+	k1, k2, k3, k4, k5, k6 []float64
 }
 
 // lane returns lane l's part of a per-lane vector.
@@ -138,39 +150,44 @@ func (s *odeSolver) lane(v []float64, l int) []float64 {
 // after lane in y, dim values each) from t_k to t_{k+1}. It fails only
 // when RKF45 cannot finish a neuron's step (rkfMaxAttempts).
 func (s *odeSolver) advance(idx []int32, y []float64) error {
+	for l := range idx {
+		s.lv[l].y = s.lane(y, l)
+	}
 	switch s.method {
 	case Euler:
-		s.euler(idx, y)
+		s.euler(idx)
 	case ExpEuler:
-		s.expEuler(idx, y)
+		s.expEuler(idx)
 	case RK4:
-		s.rk4(idx, y)
+		s.rk4(idx)
 	case RKF45:
-		return s.rkf45(idx, y)
+		return s.rkf45(idx)
 	}
 	return nil
 }
 
-func (s *odeSolver) euler(idx []int32, y []float64) {
+func (s *odeSolver) euler(idx []int32) {
 	h := s.h
 	for l, i := range idx {
-		yl, f := s.lane(y, l), s.lane(s.k1, l)
-		s.sys.deriv(i, yl, f)
-		for j := range yl {
-			yl[j] += h * f[j]
+		v := &s.lv[l]
+		s.sys.deriv(i, v.y, v.k1)
+		f := v.k1[:len(v.y)]
+		for j := range v.y {
+			v.y[j] += h * f[j]
 		}
 	}
 }
 
 // expEuler is y_i += h*phi(J_i h)*f_i(y), J and f both at the start of the step.
-func (s *odeSolver) expEuler(idx []int32, y []float64) {
+func (s *odeSolver) expEuler(idx []int32) {
 	h := s.h
 	for l, i := range idx {
-		yl, f, jd := s.lane(y, l), s.lane(s.k1, l), s.lane(s.k2, l)
-		s.sys.deriv(i, yl, f)
-		s.jac.diagJac(i, yl, jd)
-		for j := range yl {
-			yl[j] += h * phi(jd[j]*h) * f[j]
+		v := &s.lv[l]
+		s.sys.deriv(i, v.y, v.k1)
+		s.jac.diagJac(i, v.y, v.k2)
+		f, jd := v.k1[:len(v.y)], v.k2[:len(v.y)]
+		for j := range v.y {
+			v.y[j] += h * phi(jd[j]*h) * f[j]
 		}
 	}
 }
@@ -183,36 +200,44 @@ func phi(z float64) float64 {
 	return math.Expm1(z) / z
 }
 
-func (s *odeSolver) rk4(idx []int32, y []float64) {
+func (s *odeSolver) rk4(idx []int32) {
 	h := s.h
 	for l, i := range idx {
-		s.sys.deriv(i, s.lane(y, l), s.lane(s.k1, l))
+		s.sys.deriv(i, s.lv[l].y, s.lv[l].k1)
 	}
 	for l, i := range idx {
-		yl, k1, tmp := s.lane(y, l), s.lane(s.k1, l), s.lane(s.tmp, l)
+		v := &s.lv[l]
+		tmp := v.tmp
+		y, k1 := v.y[:len(tmp)], v.k1[:len(tmp)]
 		for j := range tmp {
-			tmp[j] = yl[j] + (h/2)*k1[j]
+			tmp[j] = y[j] + (h/2)*k1[j]
 		}
-		s.sys.deriv(i, tmp, s.lane(s.k2, l))
+		s.sys.deriv(i, tmp, v.k2)
 	}
 	for l, i := range idx {
-		yl, k2, tmp := s.lane(y, l), s.lane(s.k2, l), s.lane(s.tmp, l)
+		v := &s.lv[l]
+		tmp := v.tmp
+		y, k2 := v.y[:len(tmp)], v.k2[:len(tmp)]
 		for j := range tmp {
-			tmp[j] = yl[j] + (h/2)*k2[j]
+			tmp[j] = y[j] + (h/2)*k2[j]
 		}
-		s.sys.deriv(i, tmp, s.lane(s.k3, l))
+		s.sys.deriv(i, tmp, v.k3)
 	}
 	for l, i := range idx {
-		yl, k3, tmp := s.lane(y, l), s.lane(s.k3, l), s.lane(s.tmp, l)
+		v := &s.lv[l]
+		tmp := v.tmp
+		y, k3 := v.y[:len(tmp)], v.k3[:len(tmp)]
 		for j := range tmp {
-			tmp[j] = yl[j] + h*k3[j]
+			tmp[j] = y[j] + h*k3[j]
 		}
-		s.sys.deriv(i, tmp, s.lane(s.k4, l))
+		s.sys.deriv(i, tmp, v.k4)
 	}
 	for l := range idx {
-		yl, k1, k2, k3, k4 := s.lane(y, l), s.lane(s.k1, l), s.lane(s.k2, l), s.lane(s.k3, l), s.lane(s.k4, l)
-		for j := range yl {
-			yl[j] = yl[j] + (h/6)*(k1[j]+2*k2[j]+2*k3[j]+k4[j])
+		v := &s.lv[l]
+		y := v.y
+		k1, k2, k3, k4 := v.k1[:len(y)], v.k2[:len(y)], v.k3[:len(y)], v.k4[:len(y)]
+		for j := range y {
+			y[j] = y[j] + (h/6)*(k1[j]+2*k2[j]+2*k3[j]+k4[j])
 		}
 	}
 }
@@ -227,7 +252,7 @@ func (s *odeSolver) rk4(idx []int32, y []float64) {
 // operations are exactly those of the one-neuron loop: y holds the start
 // of the current sub-step (GSL's y0), k1 = f(y) is shared by all attempts
 // from it, and an accepted attempt's ynew becomes the next y.
-func (s *odeSolver) rkf45(idx []int32, y []float64) error {
+func (s *odeSolver) rkf45(idx []int32) error {
 	h := s.h
 	act := s.act[:0]
 	for l := range idx {
@@ -238,7 +263,7 @@ func (s *odeSolver) rkf45(idx []int32, y []float64) error {
 		for _, l := range act {
 			if s.fresh[l] {
 				// One gsl_odeiv_evolve_apply call starts from t0.
-				s.sys.deriv(idx[l], s.lane(y, int(l)), s.lane(s.k1, int(l)))
+				s.sys.deriv(idx[l], s.lv[l].y, s.lv[l].k1)
 				s.fresh[l], s.t0[l] = false, s.t[l]
 			}
 			hs, final := s.hi[idx[l]], false
@@ -247,7 +272,7 @@ func (s *odeSolver) rkf45(idx []int32, y []float64) error {
 			}
 			s.hs[l], s.final[l] = hs, final
 		}
-		s.fehlberg(idx, act, y)
+		s.fehlberg(idx, act)
 		keep := act[:0]
 		for _, l := range act {
 			i := idx[l]
@@ -266,7 +291,7 @@ func (s *odeSolver) rkf45(idx []int32, y []float64) error {
 			// each: correctly rounded division by a positive constant is
 			// monotonic.
 			emax := 0.0
-			for _, e := range s.lane(s.yerr, int(l)) {
+			for _, e := range s.lv[l].yerr {
 				if a := math.Abs(e); a > emax {
 					emax = a
 				}
@@ -294,7 +319,7 @@ func (s *odeSolver) rkf45(idx []int32, y []float64) error {
 			} else {
 				s.hi[i] = hs
 			}
-			copy(s.lane(y, int(l)), s.lane(s.ynew, int(l)))
+			copy(s.lv[l].y, s.lv[l].ynew)
 			s.t[l], s.fresh[l] = tnew, true
 			if tnew < h {
 				keep = append(keep, l)
@@ -339,55 +364,59 @@ const (
 // (the 5th-order weights) to s.ynew and the error estimate to s.yerr.
 // Sums run left to right as in rkf45.c, so that the rounding, and with it
 // every step-size decision, matches.
-func (s *odeSolver) fehlberg(idx, act []int32, y []float64) {
+func (s *odeSolver) fehlberg(idx, act []int32) {
 	// The re-slicing to len(tmp) lets the compiler drop the per-element
 	// bounds checks.
 	for _, l := range act {
-		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
-		y, k1 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)]
+		v, hs := &s.lv[l], s.hs[l]
+		tmp := v.tmp
+		y, k1 := v.y[:len(tmp)], v.k1[:len(tmp)]
 		for j := range tmp {
 			tmp[j] = y[j] + rkfA0*hs*k1[j]
 		}
-		s.sys.deriv(idx[l], tmp, s.lane(s.k2, int(l)))
+		s.sys.deriv(idx[l], tmp, v.k2)
 	}
 	for _, l := range act {
-		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
-		y, k1, k2 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)]
+		v, hs := &s.lv[l], s.hs[l]
+		tmp := v.tmp
+		y, k1, k2 := v.y[:len(tmp)], v.k1[:len(tmp)], v.k2[:len(tmp)]
 		for j := range tmp {
 			tmp[j] = y[j] + hs*(rkfB30*k1[j]+rkfB31*k2[j])
 		}
-		s.sys.deriv(idx[l], tmp, s.lane(s.k3, int(l)))
+		s.sys.deriv(idx[l], tmp, v.k3)
 	}
 	for _, l := range act {
-		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
-		y, k1, k2, k3 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)], s.lane(s.k3, int(l))[:len(tmp)]
+		v, hs := &s.lv[l], s.hs[l]
+		tmp := v.tmp
+		y, k1, k2, k3 := v.y[:len(tmp)], v.k1[:len(tmp)], v.k2[:len(tmp)], v.k3[:len(tmp)]
 		for j := range tmp {
 			tmp[j] = y[j] + hs*(rkfB40*k1[j]+rkfB41*k2[j]+rkfB42*k3[j])
 		}
-		s.sys.deriv(idx[l], tmp, s.lane(s.k4, int(l)))
+		s.sys.deriv(idx[l], tmp, v.k4)
 	}
 	for _, l := range act {
-		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
-		y, k1, k2 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)]
-		k3, k4 := s.lane(s.k3, int(l))[:len(tmp)], s.lane(s.k4, int(l))[:len(tmp)]
+		v, hs := &s.lv[l], s.hs[l]
+		tmp := v.tmp
+		y, k1, k2, k3, k4 := v.y[:len(tmp)], v.k1[:len(tmp)], v.k2[:len(tmp)], v.k3[:len(tmp)], v.k4[:len(tmp)]
 		for j := range tmp {
 			tmp[j] = y[j] + hs*(rkfB50*k1[j]+rkfB51*k2[j]+rkfB52*k3[j]+rkfB53*k4[j])
 		}
-		s.sys.deriv(idx[l], tmp, s.lane(s.k5, int(l)))
+		s.sys.deriv(idx[l], tmp, v.k5)
 	}
 	for _, l := range act {
-		hs, tmp := s.hs[l], s.lane(s.tmp, int(l))
-		y, k1, k2 := s.lane(y, int(l))[:len(tmp)], s.lane(s.k1, int(l))[:len(tmp)], s.lane(s.k2, int(l))[:len(tmp)]
-		k3, k4, k5 := s.lane(s.k3, int(l))[:len(tmp)], s.lane(s.k4, int(l))[:len(tmp)], s.lane(s.k5, int(l))[:len(tmp)]
+		v, hs := &s.lv[l], s.hs[l]
+		tmp := v.tmp
+		y, k1, k2, k3, k4, k5 := v.y[:len(tmp)], v.k1[:len(tmp)], v.k2[:len(tmp)], v.k3[:len(tmp)], v.k4[:len(tmp)], v.k5[:len(tmp)]
 		for j := range tmp {
 			tmp[j] = y[j] + hs*(rkfB60*k1[j]+rkfB61*k2[j]+rkfB62*k3[j]+rkfB63*k4[j]+rkfB64*k5[j])
 		}
-		s.sys.deriv(idx[l], tmp, s.lane(s.k6, int(l)))
+		s.sys.deriv(idx[l], tmp, v.k6)
 	}
 	for _, l := range act {
-		hs, ynew := s.hs[l], s.lane(s.ynew, int(l))
-		y, yerr, k1 := s.lane(y, int(l))[:len(ynew)], s.lane(s.yerr, int(l))[:len(ynew)], s.lane(s.k1, int(l))[:len(ynew)]
-		k3, k4, k5, k6 := s.lane(s.k3, int(l))[:len(ynew)], s.lane(s.k4, int(l))[:len(ynew)], s.lane(s.k5, int(l))[:len(ynew)], s.lane(s.k6, int(l))[:len(ynew)]
+		v, hs := &s.lv[l], s.hs[l]
+		ynew := v.ynew
+		y, yerr, k1 := v.y[:len(ynew)], v.yerr[:len(ynew)], v.k1[:len(ynew)]
+		k3, k4, k5, k6 := v.k3[:len(ynew)], v.k4[:len(ynew)], v.k5[:len(ynew)], v.k6[:len(ynew)]
 		for j := range ynew {
 			d := rkfC1*k1[j] + rkfC3*k3[j] + rkfC4*k4[j] + rkfC5*k5[j] + rkfC6*k6[j]
 			ynew[j] = y[j] + hs*d

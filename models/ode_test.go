@@ -95,8 +95,8 @@ func TestFehlbergStabilityPolynomials(t *testing.T) {
 		s := newODESolver(RKF45, 1, 1, 1, &linRHS{z})
 		y := []float64{1}
 		s.sys.deriv(0, y, s.k1)
-		s.hs[0] = 1
-		s.fehlberg([]int32{0}, []int32{0}, y)
+		s.hs[0], s.lv[0].y = 1, y
+		s.fehlberg([]int32{0}, []int32{0})
 		ynew, yerr := s.ynew, s.yerr
 		p4 := 1 + z + z*z/2 + z*z*z/6 + z*z*z*z/24
 		p5 := p4 + math.Pow(z, 5)/120 + math.Pow(z, 6)/2080
