@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -174,6 +175,24 @@ func TestValidatorHandle(t *testing.T) {
 				t.Errorf("DecodeCommand error %v, want errors.Is %v", err, tt.errIs)
 			}
 		})
+	}
+}
+
+// TestPythonCommand: a command as Python's msgpack.packb({"version": 1,
+// "id": "7", "value": 250.0}) writes it (no name, no target) is accepted.
+func TestPythonCommand(t *testing.T) {
+	payload, err := hex.DecodeString("83a776657273696f6e01a26964a137a576616c7565cb406f400000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r recorder
+	reply := v.Handle("drive", payload, &r)
+	if !reply.OK || reply.ID != "7" || len(r.calls) != 1 || r.calls[0] != "dc bias [250]" {
+		t.Errorf("reply %+v, calls %q", reply, r.calls)
 	}
 }
 
