@@ -72,11 +72,13 @@ const (
 	rkfMaxAttempts = 1 << 20
 )
 
-// odeBlock is how many neurons the solver advances together. Each
-// neuron's arithmetic is exactly the one-neuron algorithm; doing the same
-// stage for several independent neurons in a row gives the processor
-// independent work to overlap, where one neuron alone is a chain of
-// dependent evaluations (twice as fast for HH).
+// odeBlock is how many neurons the solver advances together, stage by
+// stage, so that consecutive evaluations are independent work rather than
+// one neuron's chain of dependent ones. Each neuron's arithmetic is
+// exactly the one-neuron algorithm (TestBlocksMatchSingleNeurons). On
+// the 2-core x86 development box HH turned out throughput-bound and the
+// blocks alone gained little there; HH's zero-PSC shortcut splits a block
+// between two solvers.
 const odeBlock = 16
 
 // odeSolver advances the state vectors of a block of neurons by one
