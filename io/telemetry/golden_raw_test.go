@@ -144,13 +144,15 @@ func goldenRaw() map[string][]byte {
 			0x00, //   int 0
 		},
 		"spikes": {
-			0x84,                                           // map, 4
+			0x85,                                           // map, 5
 			0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, //   "version"
 			0x01,                               //   int 1
 			0xa5, 0x62, 0x6f, 0x61, 0x72, 0x64, //   "board"
 			0xa4, 0x64, 0x65, 0x6d, 0x6f, //   "demo"
 			0xa3, 0x73, 0x65, 0x71, //   "seq"
-			0x07,                                     //   int 7
+			0x07,                                           //   int 7
+			0xa7, 0x64, 0x72, 0x6f, 0x70, 0x70, 0x65, 0x64, //   "dropped"
+			0x00,                                     //   int 0
 			0xa6, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x73, //   "trains"
 			0x92,                                                             //   array, 2
 			0x83,                                                             //     map, 3

@@ -201,6 +201,32 @@ func TestEmbeddedBrokerTelemetry(t *testing.T) {
 	}
 }
 
+func TestEmbeddedBrokerSpikes(t *testing.T) {
+	b := startTestBroker(t)
+	spikes, err := NewSpikeQueue(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), Spikes: spikes}, newQueue(t, 8))
+	sub := mustConnect(t, b.URL(), "watcher", "", "")
+	if qos := sub.subscribe(t, "spikeloop/+/spikes", 1); qos != 1 {
+		t.Fatalf("anonymous spikes subscription granted %#x", qos)
+	}
+	var bt SpikeBatch
+	for k := range uint64(5) {
+		spikes.Push(batch(k, &bt))
+	}
+	for want := range uint64(5) {
+		var got SpikeBatch
+		if _, err := got.UnmarshalMsg(sub.next(t, testPrefix+"spikes", 5*time.Second).Payload()); err != nil {
+			t.Fatal(err)
+		}
+		if got.Seq != want || got.Board != "test" || len(got.Trains) != 2 || got.Trains[0].StampMs[1] != float64(want)+0.5 {
+			t.Fatalf("batch %d: %+v", want, got)
+		}
+	}
+}
+
 func TestEmbeddedBrokerCommands(t *testing.T) {
 	b := startTestBroker(t,
 		User{Name: "op", Hash: hash(t, "op-secret"), Command: true},

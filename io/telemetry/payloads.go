@@ -72,7 +72,8 @@ type SpikeTrain struct {
 type SpikeBatch struct {
 	Version int          `msg:"version"` // SchemaVersion
 	Board   string       `msg:"board"`
-	Seq     uint64       `msg:"seq"` // batch number since start
+	Seq     uint64       `msg:"seq"`     // batch number since start (set by SpikeQueue.Push)
+	Dropped uint64       `msg:"dropped"` // batches dropped by the queue since start
 	Trains  []SpikeTrain `msg:"trains"`
 }
 

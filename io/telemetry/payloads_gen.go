@@ -655,6 +655,12 @@ func (z *SpikeBatch) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Seq")
 				return
 			}
+		case "dropped":
+			z.Dropped, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Dropped")
+				return
+			}
 		case "trains":
 			var zb0002 uint32
 			zb0002, err = dc.ReadArrayHeader()
@@ -687,9 +693,9 @@ func (z *SpikeBatch) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *SpikeBatch) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 4
+	// map header, size 5
 	// write "version"
-	err = en.Append(0x84, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	err = en.Append(0x85, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
 	if err != nil {
 		return
 	}
@@ -718,6 +724,16 @@ func (z *SpikeBatch) EncodeMsg(en *msgp.Writer) (err error) {
 		err = msgp.WrapError(err, "Seq")
 		return
 	}
+	// write "dropped"
+	err = en.Append(0xa7, 0x64, 0x72, 0x6f, 0x70, 0x70, 0x65, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Dropped)
+	if err != nil {
+		err = msgp.WrapError(err, "Dropped")
+		return
+	}
 	// write "trains"
 	err = en.Append(0xa6, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x73)
 	if err != nil {
@@ -741,9 +757,9 @@ func (z *SpikeBatch) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *SpikeBatch) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 4
+	// map header, size 5
 	// string "version"
-	o = append(o, 0x84, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	o = append(o, 0x85, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
 	o = msgp.AppendInt(o, z.Version)
 	// string "board"
 	o = append(o, 0xa5, 0x62, 0x6f, 0x61, 0x72, 0x64)
@@ -751,6 +767,9 @@ func (z *SpikeBatch) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "seq"
 	o = append(o, 0xa3, 0x73, 0x65, 0x71)
 	o = msgp.AppendUint64(o, z.Seq)
+	// string "dropped"
+	o = append(o, 0xa7, 0x64, 0x72, 0x6f, 0x70, 0x70, 0x65, 0x64)
+	o = msgp.AppendUint64(o, z.Dropped)
 	// string "trains"
 	o = append(o, 0xa6, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x73)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Trains)))
@@ -800,6 +819,12 @@ func (z *SpikeBatch) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Seq")
 				return
 			}
+		case "dropped":
+			z.Dropped, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Dropped")
+				return
+			}
 		case "trains":
 			var zb0002 uint32
 			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
@@ -833,7 +858,7 @@ func (z *SpikeBatch) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *SpikeBatch) Msgsize() (s int) {
-	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.Uint64Size + 7 + msgp.ArrayHeaderSize
+	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.Uint64Size + 8 + msgp.Uint64Size + 7 + msgp.ArrayHeaderSize
 	for za0001 := range z.Trains {
 		s += z.Trains[za0001].Msgsize()
 	}

@@ -42,6 +42,9 @@ type PublisherConfig struct {
 	// Status is the birth message's content; Version, Board and State are
 	// filled in here.
 	Status Status
+	// Spikes, when not nil, is the loop's hand-off of spike batches for
+	// the spikes topic.
+	Spikes *SpikeQueue
 	// Validator and Controls handle commands. A nil Validator means
 	// commands are off: the publisher does not subscribe to cmd/.
 	Validator *Validator
@@ -324,11 +327,16 @@ func (p *Publisher) Run(ctx context.Context) error {
 	var (
 		cur    *message // taken from a source, not yet handed to paho
 		sample Telemetry
+		spikes SpikeBatch
 	)
+	var spikesReady <-chan struct{} // nil (never ready) without a spike queue
+	if p.cfg.Spikes != nil {
+		spikesReady = p.cfg.Spikes.Ready()
+	}
 	for {
 		for {
 			if cur == nil {
-				cur = p.nextMessage(&sample)
+				cur = p.nextMessage(&sample, &spikes)
 			}
 			if cur == nil || !p.send(cur) {
 				break
@@ -342,6 +350,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			p.shutdown()
 			return nil
 		case <-p.q.Ready():
+		case <-spikesReady:
 		case <-p.wake:
 		case <-tick.C:
 		}
@@ -349,8 +358,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 }
 
 // nextMessage takes the next message to send: a due birth first, then
-// command replies, then the oldest telemetry sample.
-func (p *Publisher) nextMessage(sample *Telemetry) *message {
+// command replies, then the oldest telemetry sample, then the oldest
+// spike batch.
+func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message {
 	if p.birth.Load() {
 		b, err := p.status(StateOnline)
 		if err == nil {
@@ -364,17 +374,28 @@ func (p *Publisher) nextMessage(sample *Telemetry) *message {
 		return &m
 	default:
 	}
-	if !p.q.Pop(sample) {
-		return nil
+	if p.q.Pop(sample) {
+		sample.Version, sample.Board = SchemaVersion, p.cfg.Board
+		// A new buffer each time: paho keeps the payload until acknowledged.
+		b, err := sample.MarshalMsg(make([]byte, 0, sample.Msgsize()))
+		if err != nil {
+			p.failed.Add(1)
+			p.log.Error("mqtt: telemetry", "seq", sample.Seq, "err", err)
+			return nil
+		}
+		return &message{topic: p.prefix + "telemetry", payload: b}
 	}
-	sample.Version, sample.Board = SchemaVersion, p.cfg.Board
-	b, err := sample.MarshalMsg(make([]byte, 0, sample.Msgsize()))
-	if err != nil {
-		p.failed.Add(1)
-		p.log.Error("mqtt: telemetry", "seq", sample.Seq, "err", err)
-		return nil
+	if p.cfg.Spikes != nil && p.cfg.Spikes.Pop(spikes) {
+		spikes.Version, spikes.Board = SchemaVersion, p.cfg.Board
+		b, err := spikes.MarshalMsg(make([]byte, 0, spikes.Msgsize()))
+		if err != nil {
+			p.failed.Add(1)
+			p.log.Error("mqtt: spikes", "seq", spikes.Seq, "err", err)
+			return nil
+		}
+		return &message{topic: p.prefix + "spikes", payload: b}
 	}
-	return &message{topic: p.prefix + "telemetry", payload: b}
+	return nil
 }
 
 // send hands m to paho unless the connection state says to hold it; it

@@ -23,51 +23,89 @@ import (
 // buffers back through a second array of atomic pointers, so that Push
 // reuses their maps and slices instead of allocating.
 type Queue struct {
-	slots []atomic.Pointer[entry] // filled by Push, emptied by Pop
-	back  []atomic.Pointer[entry] // buffers Pop has finished with, per slot
-	head  atomic.Uint64           // number of samples pushed so far
-	ready chan struct{}           // capacity 1: "something was pushed"
-
-	spare *entry // producer only: the buffer the next Push fills
-
-	next      uint64        // consumer only: index of the next sample wanted
-	delivered uint64        // consumer only: samples returned by Pop
-	dropped   atomic.Uint64 // samples lost: written by Pop, read by anyone
+	ring[Telemetry, *Telemetry]
 }
 
-// entry is one sample buffer and the index of the sample it holds.
-type entry struct {
-	idx uint64
-	t   Telemetry
+// SpikeQueue is the same hand-off for spike batches (the spikes topic):
+// Push numbers each batch (Seq), Pop sets its Dropped.
+type SpikeQueue struct {
+	ring[SpikeBatch, *SpikeBatch]
 }
 
 // NewQueue returns a Queue holding up to capacity samples (>= 1).
 func NewQueue(capacity int) (*Queue, error) {
-	if capacity < 1 {
-		return nil, fmt.Errorf("telemetry queue: capacity %d, want >= 1", capacity)
+	q := new(Queue)
+	if err := q.init(capacity); err != nil {
+		return nil, fmt.Errorf("telemetry queue: %w", err)
 	}
-	return &Queue{
-		slots: make([]atomic.Pointer[entry], capacity),
-		back:  make([]atomic.Pointer[entry], capacity),
-		ready: make(chan struct{}, 1),
-		spare: new(entry),
-	}, nil
+	return q, nil
 }
 
-// Cap returns the number of samples the queue holds.
-func (q *Queue) Cap() int { return len(q.slots) }
+// NewSpikeQueue returns a SpikeQueue holding up to capacity batches (>= 1).
+func NewSpikeQueue(capacity int) (*SpikeQueue, error) {
+	q := new(SpikeQueue)
+	if err := q.init(capacity); err != nil {
+		return nil, fmt.Errorf("spike queue: %w", err)
+	}
+	return q, nil
+}
+
+// item is what a ring carries: a payload that can copy itself into
+// reused storage and take its numbers.
+type item[T any] interface {
+	*T
+	copyFrom(src *T)   // deep copy, reusing the receiver's maps and slices
+	setSeq(seq uint64) // the item's number since start
+	setDropped(n uint64)
+}
+
+// ring is the lock-free single-producer single-consumer ring behind Queue
+// and SpikeQueue.
+type ring[T any, P item[T]] struct {
+	slots []atomic.Pointer[entry[T]] // filled by Push, emptied by Pop
+	back  []atomic.Pointer[entry[T]] // buffers Pop has finished with, per slot
+	head  atomic.Uint64              // number of items pushed so far
+	ready chan struct{}              // capacity 1: "something was pushed"
+
+	spare *entry[T] // producer only: the buffer the next Push fills
+
+	next      uint64        // consumer only: index of the next item wanted
+	delivered uint64        // consumer only: items returned by Pop
+	dropped   atomic.Uint64 // items lost: written by Pop, read by anyone
+}
+
+// entry is one item buffer and the index of the item it holds.
+type entry[T any] struct {
+	idx uint64
+	t   T
+}
+
+// init makes an empty ring of capacity items.
+func (q *ring[T, P]) init(capacity int) error {
+	if capacity < 1 {
+		return fmt.Errorf("capacity %d, want >= 1", capacity)
+	}
+	q.slots = make([]atomic.Pointer[entry[T]], capacity)
+	q.back = make([]atomic.Pointer[entry[T]], capacity)
+	q.ready = make(chan struct{}, 1)
+	q.spare = new(entry[T])
+	return nil
+}
+
+// Cap returns the number of items the queue holds.
+func (q *ring[T, P]) Cap() int { return len(q.slots) }
 
 // Push copies s into the queue, numbering it: Seq is the number of
 // samples pushed before it. When the queue is full the oldest sample is
 // overwritten. Only one goroutine (the loop) may call Push. It never
 // blocks: the notification to Ready is a send that is skipped when one is
 // already pending.
-func (q *Queue) Push(s *Telemetry) {
+func (q *ring[T, P]) Push(s *T) {
 	h := q.head.Load()
 	e := q.spare
 	e.idx = h
-	copyTelemetry(&e.t, s)
-	e.t.Seq = h // so that a reader sees a gap where a sample was lost
+	P(&e.t).copyFrom(s)
+	P(&e.t).setSeq(h) // so that a reader sees a gap where a sample was lost
 	i := h % uint64(len(q.slots))
 	old := q.slots[i].Swap(e)
 	q.head.Store(h + 1)
@@ -77,7 +115,7 @@ func (q *Queue) Push(s *Telemetry) {
 		// has cycled once, or when the publisher is a lap behind).
 		old = q.back[i].Swap(nil)
 		if old == nil {
-			old = new(entry)
+			old = new(entry[T])
 		}
 	}
 	q.spare = old
@@ -88,13 +126,13 @@ func (q *Queue) Push(s *Telemetry) {
 }
 
 // Ready is signalled after a Push; the consumer then Pops until empty.
-func (q *Queue) Ready() <-chan struct{} { return q.ready }
+func (q *ring[T, P]) Ready() <-chan struct{} { return q.ready }
 
 // Pop copies the oldest sample not yet popped into dst and reports
 // whether there was one. dst.Dropped is set to the number of samples
 // overwritten before they could be popped, since start. Only one
 // goroutine (the publisher) may call Pop.
-func (q *Queue) Pop(dst *Telemetry) bool {
+func (q *ring[T, P]) Pop(dst *T) bool {
 	n := uint64(len(q.slots))
 	for {
 		h := q.head.Load()
@@ -117,18 +155,47 @@ func (q *Queue) Pop(dst *Telemetry) bool {
 		q.next = e.idx + 1
 		q.delivered++
 		q.dropped.Store(q.next - q.delivered)
-		copyTelemetry(dst, &e.t)
-		dst.Dropped = q.next - q.delivered
+		P(dst).copyFrom(&e.t)
+		P(dst).setDropped(q.next - q.delivered)
 		q.back[i].Store(e)
 		return true
 	}
 }
 
 // Dropped returns the number of samples lost so far (as of the last Pop).
-func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
+func (q *ring[T, P]) Dropped() uint64 { return q.dropped.Load() }
 
-// copyTelemetry makes dst a deep copy of src, reusing dst's maps and
-// slices so that a copy of a sample with the same shape allocates nothing.
+func (t *Telemetry) setSeq(seq uint64)    { t.Seq = seq }
+func (t *Telemetry) setDropped(n uint64)  { t.Dropped = n }
+func (b *SpikeBatch) setSeq(seq uint64)   { b.Seq = seq }
+func (b *SpikeBatch) setDropped(n uint64) { b.Dropped = n }
+
+// copyFrom makes b a deep copy of src, reusing b's trains and their
+// slices, so that copying batches of the usual size allocates nothing.
+func (b *SpikeBatch) copyFrom(src *SpikeBatch) {
+	trains := b.Trains
+	*b = *src
+	if src.Trains == nil {
+		b.Trains = nil
+		return
+	}
+	if cap(trains) < len(src.Trains) {
+		trains = append(trains[:cap(trains)], make([]SpikeTrain, len(src.Trains)-cap(trains))...)
+	}
+	trains = trains[:len(src.Trains)]
+	for i := range src.Trains {
+		d, s := &trains[i], &src.Trains[i]
+		d.Population = s.Population
+		d.Neuron = append(d.Neuron[:0], s.Neuron...)
+		d.StampMs = append(d.StampMs[:0], s.StampMs...)
+	}
+	b.Trains = trains
+}
+
+// copyFrom makes t a deep copy of src, reusing t's maps and slices so
+// that a copy of a sample with the same shape allocates nothing.
+func (t *Telemetry) copyFrom(src *Telemetry) { copyTelemetry(t, src) }
+
 func copyTelemetry(dst, src *Telemetry) {
 	rates, counts, states := dst.Rates, dst.Counts, dst.States
 	sensors, actuators, plant := dst.Sensors, dst.Actuators, dst.Plant

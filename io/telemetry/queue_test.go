@@ -202,3 +202,56 @@ func BenchmarkQueuePush(b *testing.B) {
 		q.Push(&s)
 	}
 }
+
+// batch is a SpikeBatch of the usual shape with values set from k.
+func batch(k uint64, b *SpikeBatch) *SpikeBatch {
+	if b.Trains == nil {
+		b.Trains = []SpikeTrain{{Population: "left"}, {Population: "right"}}
+	}
+	b.Version, b.Board = SchemaVersion, "demo"
+	x := float64(k)
+	b.Trains[0].Neuron = append(b.Trains[0].Neuron[:0], 0, uint32(k%7))
+	b.Trains[0].StampMs = append(b.Trains[0].StampMs[:0], x, x+0.5)
+	b.Trains[1].Neuron = append(b.Trains[1].Neuron[:0], 3)
+	b.Trains[1].StampMs = append(b.Trains[1].StampMs[:0], x+0.25)
+	return b
+}
+
+func TestSpikeQueue(t *testing.T) {
+	q, err := NewSpikeQueue(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b, got SpikeBatch
+	for k := range uint64(5) {
+		q.Push(batch(k, &b))
+	}
+	batch(99, &b) // the loop reuses its batch: the queue holds copies
+	for want := uint64(3); want < 5; want++ {
+		if !q.Pop(&got) || got.Seq != want || got.Dropped != 3 {
+			t.Fatalf("Pop: seq %d dropped %d, want %d and 3", got.Seq, got.Dropped, want)
+		}
+		if got.Trains[0].StampMs[1] != float64(want)+0.5 || got.Trains[1].Neuron[0] != 3 || got.Trains[1].Population != "right" {
+			t.Errorf("batch %d: %+v", want, got)
+		}
+	}
+	if q.Pop(&got) {
+		t.Error("Pop from an empty queue")
+	}
+	if _, err := NewSpikeQueue(0); err == nil || err.Error() != "spike queue: capacity 0, want >= 1" {
+		t.Errorf("NewSpikeQueue(0): %v", err)
+	}
+	k := uint64(0)
+	for range 10 {
+		q.Push(batch(k, &b))
+		q.Pop(&got)
+		k++
+	}
+	if a := testing.AllocsPerRun(1000, func() {
+		q.Push(batch(k, &b))
+		k++
+		q.Pop(&got)
+	}); a != 0 {
+		t.Errorf("SpikeQueue Push+Pop: %v allocations per run, want 0", a)
+	}
+}
