@@ -310,9 +310,9 @@ func (p *Publisher) commands(ctx context.Context) {
 	}
 }
 
-// Run connects and publishes until ctx ends; then it publishes the
-// offline status and disconnects (what is unsent stays in the store for
-// the next run).
+// Run connects and publishes until ctx ends; then it hands paho what is
+// still queued, publishes the offline status and disconnects (what is
+// unsent stays in the store for the next run).
 func (p *Publisher) Run(ctx context.Context) error {
 	p.client.Connect() // retries by itself; the token is not waited for
 	cctx, cancel := context.WithCancel(ctx)
@@ -347,6 +347,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			cancel()
 			wg.Wait()
+			p.flush(cur, &sample, &spikes)
 			p.shutdown()
 			return nil
 		case <-p.q.Ready():
@@ -427,6 +428,24 @@ func (p *Publisher) send(m *message) bool {
 	}
 	p.published.Add(1)
 	return true
+}
+
+// flush hands paho, whatever the connection state, the message in hand
+// and what waits in the queues, so that it is sent or stored for the next
+// run rather than lost; it gives up after 2 s (a broker that takes but
+// does not read).
+func (p *Publisher) flush(cur *message, sample *Telemetry, spikes *SpikeBatch) {
+	p.birth.Store(false)
+	deadline := time.Now().Add(2 * time.Second)
+	if cur == nil {
+		cur = p.nextMessage(sample, spikes)
+	}
+	for ; cur != nil && time.Now().Before(deadline); cur = p.nextMessage(sample, spikes) {
+		p.mu.Lock()
+		p.state = stateFree
+		p.mu.Unlock()
+		p.send(cur)
+	}
 }
 
 // shutdown publishes the offline status (waiting a little for it) and
