@@ -442,25 +442,34 @@ func hhAlpha(s, ex float64) float64 {
 }
 
 func (s *hhRHS) deriv(i int32, y, dy []float64) {
-	v, m, h, n := y[hhV], y[hhM], y[hhH], y[hhN]
-	am, bm, ah, bh, an, bn := hhRatesFast(v)
-	iNa := s.gNa * m * m * m * h * (v - s.eNa)
-	iK := s.gK * n * n * n * n * (v - s.eK)
-	iL := s.gL * (v - s.eL)
 	in := s.ie[i] + at(s.iext, int(i)) // I(k)
+	num, dm, dh, dn := s.core(in, y[hhV], y[hhM], y[hhH], y[hhN])
 	if s.psc {
 		dIe, iE, dIi, iI := y[hhDIe], y[hhIe], y[hhDIi], y[hhIi]
-		dy[hhV] = (-(iNa + iK + iL) + in + iE + iI) * s.invCm
+		dy[hhV] = (num + iE + iI) * s.invCm
 		dy[hhDIe] = -dIe * s.invTauE
 		dy[hhIe] = dIe - iE*s.invTauE
 		dy[hhDIi] = -dIi * s.invTauI
 		dy[hhIi] = dIi - iI*s.invTauI
 	} else {
-		dy[hhV] = (-(iNa + iK + iL) + in) * s.invCm
+		dy[hhV] = num * s.invCm
 	}
-	dy[hhM] = am*(1-m) - bm*m
-	dy[hhH] = ah*(1-h) - bh*h
-	dy[hhN] = an*(1-n) - bn*n
+	dy[hhM], dy[hhH], dy[hhN] = dm, dh, dn
+}
+
+// core is the part of the right-hand side shared by HH and HHPSC: the
+// membrane current -(I_Na + I_K + I_L) + I, to which HHPSC adds its PSCs
+// (in NEST's order) before dividing by c_m, and the gate derivatives.
+func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
+	am, bm, ah, bh, an, bn := hhRatesFast(v)
+	iNa := s.gNa * m * m * m * h * (v - s.eNa)
+	iK := s.gK * n * n * n * n * (v - s.eK)
+	iL := s.gL * (v - s.eL)
+	num = -(iNa + iK + iL) + in
+	dm = am*(1-m) - bm*m
+	dh = ah*(1-h) - bh*h
+	dn = an*(1-n) - bn*n
+	return
 }
 
 func (s *hhRHS) diagJac(i int32, y, j []float64) {
