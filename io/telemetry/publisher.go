@@ -45,6 +45,9 @@ type PublisherConfig struct {
 	// Spikes, when not nil, is the loop's hand-off of spike batches for
 	// the spikes topic.
 	Spikes *SpikeQueue
+	// Metrics, when not nil, gets every telemetry sample the publisher
+	// takes and the publisher's counters, for the /metrics endpoint.
+	Metrics *Metrics
 	// Validator and Controls handle commands. A nil Validator means
 	// commands are off: the publisher does not subscribe to cmd/.
 	Validator *Validator
@@ -203,6 +206,9 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 		opts.SetTLSConfig(cfg.TLS)
 	}
 	p.client = mqtt.NewClient(opts)
+	if cfg.Metrics != nil {
+		cfg.Metrics.pub = p
+	}
 	return p, nil
 }
 
@@ -377,6 +383,9 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 	}
 	if p.q.Pop(sample) {
 		sample.Version, sample.Board = SchemaVersion, p.cfg.Board
+		if p.cfg.Metrics != nil {
+			p.cfg.Metrics.observe(sample)
+		}
 		// A new buffer each time: paho keeps the payload until acknowledged.
 		b, err := sample.MarshalMsg(make([]byte, 0, sample.Msgsize()))
 		if err != nil {

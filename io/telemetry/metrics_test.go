@@ -1,0 +1,74 @@
+package telemetry
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMetrics(t *testing.T) {
+	b := startTestBroker(t)
+	m := NewMetrics("test")
+	q := newQueue(t, 8)
+	testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), Metrics: m}, q)
+	ln, err := ListenMetrics("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ServeMetrics(ctx, ln, m) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	var s Telemetry
+	sample(7, &s)
+	s.Loop.LatenessP99us, s.Dropped = 48, 2
+	q.Push(&s)
+	scrape := func() string {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var text string
+	waitFor(t, 5*time.Second, "sample and connection in /metrics", func() bool {
+		text = scrape()
+		return strings.Contains(text, "spikeloop_tick") && strings.Contains(text, `spikeloop_mqtt_connected{board="test"} 1`)
+	})
+	for _, want := range []string{
+		`spikeloop_tick{board="test"} 70`,
+		`spikeloop_population_rate_hz{board="test",population="right"} 14`,
+		`spikeloop_population_spikes{board="test",population="left"} 7`,
+		`spikeloop_sensor_value{board="test",sensor="light_l"} 7`,
+		`spikeloop_plant_state{board="test",var="x"} 7`,
+		`spikeloop_loop_lateness_microseconds{board="test",quantile="0.99"} 48`,
+		`spikeloop_loop_overruns_total{board="test"} 7`,
+		`spikeloop_mqtt_connected{board="test"} 1`,
+		`spikeloop_mqtt_published_total{board="test"}`,
+		`spikeloop_telemetry_dropped_total{board="test"} 0`, // Dropped is the queue's count, not the loop's
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestListenMetricsLoopbackOnly(t *testing.T) {
+	if _, err := ListenMetrics("0.0.0.0:0", false); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Errorf("ListenMetrics on 0.0.0.0: %v", err)
+	}
+}
