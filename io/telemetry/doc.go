@@ -19,4 +19,21 @@
 // "version" key (SchemaVersion). The name -> value maps are written with
 // sorted keys, so one sample always gives the same bytes; golden_raw_test.go
 // shows the bytes of each payload beside its decoded value.
+//
+// # Pieces
+//
+//   - Queue and SpikeQueue: the loop's hand-off. Push never blocks, takes
+//     no lock and allocates nothing in steady state; when full, the oldest
+//     item is dropped and counted.
+//   - Validator: checks a Command against the config's allow-list and
+//     applies it through Controls (implemented by the daemon); a refused
+//     command changes nothing and is answered with what was wrong.
+//   - Publisher: paho client, QoS 1, persistent file store, ordered
+//     resend after outages and restarts, birth and Last Will on status.
+//   - Broker: the embedded mochi-mqtt broker with bcrypt users and an ACL
+//     (anonymous loopback clients read status, telemetry, spikes only).
+//   - Metrics: a Prometheus /metrics endpoint with the same figures.
+//
+// README.md beside this file documents each schema and how to read it
+// from Python and mosquitto_sub.
 package telemetry
