@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,4 +411,59 @@ func TestStartBrokerRejects(t *testing.T) {
 			t.Errorf("StartBroker(%+v): %v, want %q", tt.cfg, err, tt.want)
 		}
 	}
+}
+
+// blockingControls blocks every call until release is closed.
+type blockingControls struct {
+	safeRecorder
+	entered atomic.Int32
+	release chan struct{}
+}
+
+func (b *blockingControls) Pause() error {
+	b.entered.Add(1)
+	<-b.release
+	return b.safeRecorder.Pause()
+}
+
+// TestBlockedControlsDoNotStallPublishing floods commands while the
+// daemon's Controls hang: paho's router must not block (its known
+// deadlock would also stop the acknowledgements of our publishes), so
+// commands beyond 16 are dropped and counted, and telemetry keeps being
+// sent and acknowledged.
+func TestBlockedControlsDoNotStallPublishing(t *testing.T) {
+	b := startTestBroker(t, User{Name: "op", Hash: hash(t, "pw"), Command: true})
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := &blockingControls{release: make(chan struct{})}
+	q := newQueue(t, 64)
+	p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
+		Validator: v, Controls: ctl}, q)
+	defer close(ctl.release) // before the publisher stops (cleanups run later)
+
+	sub := mustConnect(t, b.URL(), "watcher", "", "")
+	sub.subscribe(t, testPrefix+"telemetry", 1)
+	op := mustConnect(t, b.URL(), "op", "op", "pw")
+	waitFor(t, 5*time.Second, "a command in the hanging Controls", func() bool {
+		op.c.Publish(testPrefix+"cmd/pause", 0, false, cmd("", "", nil)).Wait()
+		return ctl.entered.Load() > 0
+	})
+	for range 100 {
+		op.c.Publish(testPrefix+"cmd/pause", 0, false, cmd("", "", nil)).Wait()
+	}
+	waitFor(t, 5*time.Second, "commands dropped", func() bool { return p.Stats().CommandsDropped > 0 })
+
+	var s Telemetry
+	for i := range uint64(20) {
+		q.Push(sample(i, &s))
+	}
+	seen := 0
+	for seen < 20 {
+		sub.next(t, testPrefix+"telemetry", 5*time.Second)
+		seen++
+	}
+	waitFor(t, 5*time.Second, "acknowledgements", func() bool { return p.store.pending() == 0 })
+	t.Logf("stats %+v", p.Stats())
 }
