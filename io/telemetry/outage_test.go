@@ -1,8 +1,10 @@
 package telemetry
 
 import (
+	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -173,4 +175,96 @@ func TestPublisherRestartDelivers(t *testing.T) {
 	defer stop2()
 	waitFor(t, 10*time.Second, "stored samples at the broker", func() bool { return len(h.got()) >= n })
 	checkInOrder(t, h.got(), n)
+}
+
+// TestCorruptStoreFile: a file of an earlier run that paho cannot read is
+// set aside (paho renames it *.CORRUPT) and does not hold telemetry back.
+func TestCorruptStoreFile(t *testing.T) {
+	b := startTestBroker(t)
+	store := t.TempDir()
+	if err := os.WriteFile(filepath.Join(store, "o.5.msg"), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sub := mustConnect(t, b.URL(), "watcher", "", "")
+	sub.subscribe(t, testPrefix+"telemetry", 1)
+	q := newQueue(t, 16)
+	testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), StoreDir: store}, q)
+	var s Telemetry
+	q.Push(sample(0, &s))
+	sub.next(t, testPrefix+"telemetry", 5*time.Second)
+	if _, err := os.Stat(filepath.Join(store, "o.5.CORRUPT")); err != nil {
+		t.Errorf("corrupt file not set aside: %v", err)
+	}
+}
+
+// TestStuckResendGivesUp: when a stored message is never resent (here a
+// key the store believes in but paho does not), new telemetry goes out
+// after the drain limit instead of waiting for ever.
+func TestStuckResendGivesUp(t *testing.T) {
+	b := startTestBroker(t)
+	sub := mustConnect(t, b.URL(), "watcher", "", "")
+	sub.subscribe(t, testPrefix+"telemetry", 1)
+	cfg := PublisherConfig{Board: "test", Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), StoreDir: t.TempDir()}
+	q := newQueue(t, 16)
+	p, err := NewPublisher(cfg, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.drainLimit = time.Second
+	p.store.mu.Lock()
+	p.store.outbound["o.999"] = struct{}{}
+	p.store.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	var since time.Time
+	waitFor(t, 5*time.Second, "draining", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		since = p.drainSince
+		return p.state == stateDraining
+	})
+	var s Telemetry
+	q.Push(sample(0, &s))
+	sub.next(t, testPrefix+"telemetry", 5*time.Second)
+	if d := time.Since(since); d < 900*time.Millisecond {
+		t.Errorf("telemetry %v after the connection: did not wait for the stored message", d)
+	}
+}
+
+// TestStoreFailureDoesNotCrash: paho's file store panics on file errors;
+// with the store directory replaced by a file, every store write fails,
+// yet the daemon survives and telemetry is still sent.
+func TestStoreFailureDoesNotCrash(t *testing.T) {
+	b := startTestBroker(t)
+	sub := mustConnect(t, b.URL(), "watcher", "", "")
+	sub.subscribe(t, testPrefix+"telemetry", 1)
+	store := filepath.Join(t.TempDir(), "store")
+	cfg := PublisherConfig{Board: "test", Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), StoreDir: store}
+	q := newQueue(t, 16)
+	p, err := NewPublisher(cfg, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(store); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(store, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// Connected: what cannot be stored is still sent.
+	sub.subscribe(t, testPrefix+"status", 1)
+	sub.next(t, testPrefix+"status", 5*time.Second)
+	var s Telemetry
+	for i := range uint64(3) {
+		q.Push(sample(i, &s))
+	}
+	for range 3 {
+		sub.next(t, testPrefix+"telemetry", 5*time.Second)
+	}
 }

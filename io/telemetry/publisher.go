@@ -85,8 +85,10 @@ type Publisher struct {
 	store  *countingStore
 	wake   chan struct{} // capacity 1: re-check what can be sent
 
-	mu    sync.Mutex // guards state; held across Publish so an attempt cannot start mid-way
-	state connState
+	mu         sync.Mutex // guards state and drainSince; held across Publish so an attempt cannot start mid-way
+	state      connState
+	drainSince time.Time     // when the state became stateDraining
+	drainLimit time.Duration // longest wait for paho's resend before giving up the order
 
 	birth   atomic.Bool  // a birth status is due (after each connect)
 	cmds    chan command // paho's router -> command goroutine
@@ -170,15 +172,19 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	}
 
 	p := &Publisher{
-		cfg:     cfg,
-		prefix:  cfg.Prefix,
-		q:       q,
-		log:     log,
-		wake:    make(chan struct{}, 1),
-		cmds:    make(chan command, 16),
-		replies: make(chan message, 16),
+		cfg:    cfg,
+		prefix: cfg.Prefix,
+		q:      q,
+		log:    log,
+		wake:   make(chan struct{}, 1),
+		// A safety net: a stored message paho never manages to resend must
+		// not hold telemetry back for ever (an hour of backlog resends in
+		// seconds on a working link).
+		drainLimit: time.Minute,
+		cmds:       make(chan command, 16),
+		replies:    make(chan message, 16),
 	}
-	p.store = newCountingStore(cfg.StoreDir, p.wake)
+	p.store = newCountingStore(cfg.StoreDir, log, p.wake)
 	will, err := p.status(StateOffline)
 	if err != nil {
 		return nil, err
@@ -257,6 +263,7 @@ func (p *Publisher) onConnection(_ mqtt.Client, n mqtt.ConnectionNotification) {
 		p.mu.Lock()
 		if p.state == stateAttempting {
 			p.state = stateDraining
+			p.drainSince = time.Now()
 		}
 		p.mu.Unlock()
 		p.log.Info("mqtt: connected", "broker", p.cfg.Broker)
@@ -417,8 +424,15 @@ func (p *Publisher) send(m *message) bool {
 	case stateAttempting:
 		return false
 	case stateDraining:
-		if !p.client.IsConnectionOpen() || p.store.pending() > 0 {
+		if !p.client.IsConnectionOpen() {
 			return false
+		}
+		if n := p.store.pending(); n > 0 {
+			if time.Since(p.drainSince) < p.drainLimit {
+				return false
+			}
+			p.log.Warn("mqtt: stored messages not resent in time; publishing new ones regardless of order",
+				"pending", n, "waited", p.drainLimit)
 		}
 		p.state = stateFree
 	}

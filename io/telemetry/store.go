@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +13,14 @@ import (
 	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
-// countingStore wraps paho's file store for two reasons.
+// countingStore wraps paho's file store for three reasons.
 //
 // It keeps the set of outbound keys ("o.<id>": publishes and subscribes
 // not yet acknowledged), so that the publisher can tell without reading
 // the directory when paho has sent everything it resumed after a
-// reconnect.
+// reconnect. A key whose file paho finds unreadable (it renames it
+// *.CORRUPT) leaves the set, so that one bad file cannot hold the
+// publisher back for ever.
 //
 // It fixes the order of resumption: paho's FileStore.All sorts the files
 // by modification time, which Linux records with the coarse clock (a few
@@ -25,9 +29,16 @@ import (
 // strictly later than every stamp before it, also those of files left
 // by an earlier run (a board without a real-time clock may boot with its
 // clock behind them).
+//
+// It contains paho's panics: FileStore panics on any file error (a full
+// or read-only SD card, a removed directory), which would take the whole
+// daemon, loop included, down with it. Here such an error is logged, the
+// message is then not kept (sent if connected, else lost), and the daemon
+// runs on.
 type countingStore struct {
 	mqtt.Store
 	dir      string
+	log      *slog.Logger
 	mu       sync.Mutex
 	outbound map[string]struct{}
 	last     time.Time       // latest stamp given or found
@@ -37,8 +48,8 @@ type countingStore struct {
 var _ mqtt.Store = (*countingStore)(nil)
 
 // newCountingStore wraps paho's FileStore on dir.
-func newCountingStore(dir string, empty chan<- struct{}) *countingStore {
-	return &countingStore{Store: mqtt.NewFileStore(dir), dir: dir, outbound: map[string]struct{}{}, empty: empty}
+func newCountingStore(dir string, log *slog.Logger, empty chan<- struct{}) *countingStore {
+	return &countingStore{Store: mqtt.NewFileStore(dir), dir: dir, log: log, outbound: map[string]struct{}{}, empty: empty}
 }
 
 // path is where paho's FileStore keeps key.
@@ -46,8 +57,16 @@ func (s *countingStore) path(key string) string { return filepath.Join(s.dir, ke
 
 func isOutbound(key string) bool { return strings.HasPrefix(key, "o.") }
 
+// contain turns a panic of the wrapped store into a logged error.
+func (s *countingStore) contain(op, key string) {
+	if r := recover(); r != nil {
+		s.log.Error("mqtt: message store failed; messages are not kept (lost if the broker is away)", "op", op, "key", key, "dir", s.dir, "err", fmt.Sprint(r))
+	}
+}
+
 // Open opens the wrapped store and counts what an earlier run left in it.
 func (s *countingStore) Open() {
+	defer s.contain("open", "")
 	s.Store.Open()
 	keys := s.Store.All()
 	s.mu.Lock()
@@ -63,6 +82,7 @@ func (s *countingStore) Open() {
 }
 
 func (s *countingStore) Put(key string, m packets.ControlPacket) {
+	defer s.contain("put", key)
 	s.Store.Put(key, m)
 	if !isOutbound(key) {
 		return
@@ -82,27 +102,55 @@ func (s *countingStore) Put(key string, m packets.ControlPacket) {
 	_ = os.Chtimes(s.path(key), stamp, stamp)
 }
 
-func (s *countingStore) Del(key string) {
-	s.Store.Del(key)
-	if isOutbound(key) {
-		s.mu.Lock()
-		delete(s.outbound, key)
-		n := len(s.outbound)
-		s.mu.Unlock()
-		if n == 0 {
-			select {
-			case s.empty <- struct{}{}:
-			default:
-			}
-		}
+func (s *countingStore) Get(key string) (m packets.ControlPacket) {
+	defer s.contain("get", key)
+	m = s.Store.Get(key)
+	if m == nil && isOutbound(key) {
+		s.forget(key) // unreadable (renamed *.CORRUPT) or gone: nothing to resend
 	}
+	return m
+}
+
+func (s *countingStore) All() []string {
+	defer s.contain("all", "")
+	return s.Store.All()
+}
+
+func (s *countingStore) Del(key string) {
+	defer s.contain("del", key)
+	defer s.forget(key) // also when the file could not be removed
+	s.Store.Del(key)
+}
+
+func (s *countingStore) Close() {
+	defer s.contain("close", "")
+	s.Store.Close()
 }
 
 func (s *countingStore) Reset() {
-	s.Store.Reset()
+	defer s.contain("reset", "")
 	s.mu.Lock()
 	clear(s.outbound)
 	s.mu.Unlock()
+	s.Store.Reset()
+}
+
+// forget drops key from the outbound set, poking when it becomes empty.
+func (s *countingStore) forget(key string) {
+	if !isOutbound(key) {
+		return
+	}
+	s.mu.Lock()
+	_, had := s.outbound[key]
+	delete(s.outbound, key)
+	n := len(s.outbound)
+	s.mu.Unlock()
+	if had && n == 0 {
+		select {
+		case s.empty <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // pending is the number of outbound messages not yet acknowledged.
