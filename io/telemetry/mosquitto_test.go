@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -209,10 +210,19 @@ func TestEmbeddedBrokerMosquittoSub(t *testing.T) {
 	t.Logf("anonymous mosquitto_pub to cmd/: %q", strings.TrimSpace(string(out)))
 }
 
-// TestMosquittoOutage stops mosquitto for 2 s while the publisher runs
+// TestMosquittoOutage stops mosquitto for 2 s (SPIKELOOP_OUTAGE_SECONDS
+// to change it, e.g. 10 as issue 7 describes) while the publisher runs
 // and restarts it on the same port: every sample arrives, in order, at a
 // subscriber with a persistent session.
 func TestMosquittoOutage(t *testing.T) {
+	outage := 2 * time.Second
+	if v := os.Getenv("SPIKELOOP_OUTAGE_SECONDS"); v != "" {
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs < 1 {
+			t.Fatalf("SPIKELOOP_OUTAGE_SECONDS=%q: want whole seconds >= 1", v)
+		}
+		outage = time.Duration(secs) * time.Second
+	}
 	m := newMosquitto(t, freePort(t))
 	m.start(t)
 
@@ -235,7 +245,7 @@ func TestMosquittoOutage(t *testing.T) {
 
 	q := newQueue(t, 256)
 	p := testPublisher(t, PublisherConfig{Broker: "tcp://" + m.addr}, q)
-	const n = 150 // 3 s of samples at 20 ms
+	n := 50 + int(outage/(20*time.Millisecond)) // samples at 20 ms: 1 s more than the outage
 	pushed := make(chan struct{})
 	go func() { pushSamples(q, n, 20*time.Millisecond); close(pushed) }()
 
@@ -252,7 +262,7 @@ func TestMosquittoOutage(t *testing.T) {
 	collect(time.Now().Add(5*time.Second), 20)
 	m.stop()
 	t.Logf("mosquitto stopped after %d samples", len(seqs))
-	time.Sleep(2 * time.Second)
+	time.Sleep(outage)
 	m.start(t)
 	<-pushed
 	deadline := time.Now().Add(10 * time.Second)
