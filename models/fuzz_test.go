@@ -137,6 +137,7 @@ populations:
   lif: {model: LIF, size: 3, params: {tau_ref: null, I_e: [0, 1, 2], method: RK4}, init: {V: {dist: ramp, low: -70, high: -60}}}
   exp: {model: ExpLIF, size: 3, params: {tau_syn: [2.0, 5.0]}, init: {I_syn_1: [1, 2, 3]}}
   izh: {model: Izhikevich, size: 2, init: {V: -70.0}}
+  snn: {model: SNNIF, size: 2}
 synapses:
   - {name: a, pre: sg, post: lif, conn: {rule: all_to_all}, weight: {dist: normal, mean: 1.0, std: 0.1}}
   - {pre: pg, post: exp, conn: {rule: fixed_indegree, n: 1}, receptor: 1, delay: 0.3}
@@ -145,11 +146,15 @@ synapses:
   - {pre: it, post: exp, conn: {rule: explicit, pairs: [[0, 2], [1, 0]]}, delay: [0.1, 0.2]}
   - {pre: lif, post: lif, conn: {rule: fixed_prob, p: 0.5, allow_autapses: false}, weight: {dist: uniform, low: -1, high: 1}}
   - {pre: bg, post: izh, conn: {rule: all_to_all}}
+  - {name: p1, pre: sg, post: izh, model: STDPSynapse, params: {tau_plus: 10.0, Wmax: 5.0}, conn: {rule: one_to_one}, weight: 1.0}
+  - {name: p2, pre: lif, post: exp, model: TripletSTDPSynapse, conn: {rule: fixed_prob, p: 0.5}}
+  - {pre: lif, post: snn, conn: {rule: all_to_all}, delay: 0}
 monitors:
   - {population: lif, record: [spikes, V], neurons: [2, 0], every: 2}
   - {population: exp, record: [I_syn, I_syn_0]}
   - {population: it, record: [I]}
   - {population: izh, record: [u]}
+  - {synapse: p1, record: [weight], every: 5}
 `
 
 // The rich seed must load, or the fuzzer starts from an early error.
@@ -159,7 +164,7 @@ func TestRichNetworkLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLoaded(t, net)
-	if len(net.Populations) != 9 || len(net.Synapses) != 7 || len(net.Monitors) != 4 {
+	if len(net.Populations) != 10 || len(net.Synapses) != 10 || len(net.Monitors) != 5 {
 		t.Errorf("%d populations, %d synapses, %d monitors", len(net.Populations), len(net.Synapses), len(net.Monitors))
 	}
 }
