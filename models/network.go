@@ -93,6 +93,10 @@ type Limits struct {
 // DefaultLimits fit a board with a few GiB of memory.
 var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000, MaxPairs: 10_000_000_000}
 
+// maxDelaySteps bounds synaptic and dendritic delays in steps: the engine
+// keeps that many steps of input or spike history per neuron.
+const maxDelaySteps = 1 << 20
+
 // maxSteps bounds duration/dt: step numbers stay exact float64 integers
 // and fit an int64 with room to spare.
 const maxSteps = 1 << 53
@@ -337,6 +341,17 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		}
 		spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
 		if _, ok := class.Param("stdp_tau"); ok && !class.Stepwise {
+			// dendritic_delay sizes the engine's spike history per neuron
+			// and is converted to int32: bound it as synaptic delays are.
+			if dd, err := b.PerUnit("dendritic_delay"); err == nil {
+				for j, x := range dd {
+					if x > maxDelaySteps {
+						line := b.Values["dendritic_delay"].Line
+						return &FileError{File: d.file, Line: line, Field: f + ".params.dendritic_delay",
+							Msg: fmt.Sprintf("entry %d: %g steps, more than the supported %d", j, x, maxDelaySteps)}
+					}
+				}
+			}
 			if spec.Trace, err = postTrace(b); err != nil {
 				return d.errf(paramsNode, f+".params", "%v", err)
 			}
@@ -936,8 +951,8 @@ func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f strin
 			return 0, d.errf(node, field, "delay %g ms is below dt (%g ms); delays are at least one step", x, net.Dt)
 		}
 		steps := math.Floor(x/net.Dt + 0.5)
-		if steps > 1<<20 {
-			return 0, d.errf(node, field, "delay %g ms is %g steps, more than the supported %d", x, steps, 1<<20)
+		if steps > maxDelaySteps {
+			return 0, d.errf(node, field, "delay %g ms is %g steps, more than the supported %d", x, steps, maxDelaySteps)
 		}
 		return int32(steps), nil
 	}

@@ -327,6 +327,14 @@ populations:
     params:
       dendritic_delay: 0.5
 `, line: 7, field: "populations.cells.params.dendritic_delay", words: []string{"0.5", "integer >= 1"}},
+	{name: "LIF dendritic_delay too long", yaml: `version: 1
+populations:
+  cells:
+    model: LIF
+    size: 2
+    params:
+      dendritic_delay: [1, 1e12]
+`, line: 7, field: "populations.cells.params.dendritic_delay", words: []string{"entry 1", "1e+12 steps", "1048576"}},
 	{name: "LIF negative pid", yaml: `version: 1
 populations:
   cells:
