@@ -746,6 +746,9 @@ func (d *Daemon) consume(done chan<- struct{}) {
 // realtime applies the config's realtime section to the calling
 // thread, logging what it did and, when refused, why.
 func (d *Daemon) realtime() {
+	if err := tightenTimerSlack(); err != nil {
+		d.log.Debug().Err(err).Msg("realtime: timer slack left as is")
+	}
 	rt := d.cfg.Realtime
 	if rt.CPU != nil {
 		if err := pinCPU(*rt.CPU); err != nil {

@@ -12,3 +12,5 @@ func setFIFO(int) error { return errNotLinux }
 // Without an absolute sleep the real clock falls back to a Go timer.
 func monoNow() int64 { return 0 }
 func sleepAbs(int64) {}
+
+func tightenTimerSlack() error { return errNotLinux }
