@@ -12,8 +12,9 @@ import (
 // BenchLoop runs the demo (network, emulated board, vehicle) on the wall
 // clock at rate ticks per second for d, and returns the run's figures.
 // The tick 1/rate must be a whole number of the demo network's steps
-// (0.1 ms). `Stats.LatenessLine` formats the result.
-func BenchLoop(ctx context.Context, rate float64, d time.Duration, log *zerolog.Logger) (Stats, error) {
+// (0.1 ms). rt asks for pinning and SCHED_FIFO as the config's realtime
+// section does. `Stats.LatenessLine` formats the result.
+func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, log *zerolog.Logger) (Stats, error) {
 	if !(rate > 0) || d <= 0 {
 		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be > 0", rate, d)
 	}
@@ -23,6 +24,7 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, log *zerolog.
 	if err != nil {
 		return Stats{}, fmt.Errorf("daemon: bench at %v Hz: %w", rate, err)
 	}
+	cfg.Realtime = rt
 	if log == nil {
 		nop := zerolog.Nop()
 		log = &nop

@@ -50,7 +50,7 @@ func TestDemoRealTime(t *testing.T) {
 }
 
 func TestBenchLoopLine(t *testing.T) {
-	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, nil)
+	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, RealtimeConfig{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestBenchLoopLine(t *testing.T) {
 	if !regexp.MustCompile(`^lateness_us p50=\d+ p99=\d+ p999=\d+ overruns=\d+ ticks=200$`).MatchString(line) {
 		t.Errorf("line %q", line)
 	}
-	if _, err := BenchLoop(context.Background(), 3000, time.Second, nil); err == nil {
+	if _, err := BenchLoop(context.Background(), 3000, time.Second, RealtimeConfig{}, nil); err == nil {
 		t.Error("3 kHz is 3.33 steps of 0.1 ms; want an error")
 	}
 }
