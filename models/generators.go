@@ -83,6 +83,20 @@ func binarize(out []float64) {
 	}
 }
 
+// windowedSource reads what DC, Poisson and Bernoulli generators share:
+// the id parameters, the activity window and their one per-unit value.
+func windowedSource(b *Build, name string) (window, []float64, error) {
+	if err := checkIDs(b); err != nil {
+		return window{}, nil, err
+	}
+	w, err := buildWindow(b)
+	if err != nil {
+		return window{}, nil, err
+	}
+	v, err := b.PerUnit(name)
+	return w, v, err
+}
+
 // --- DCGenerator --------------------------------------------------------
 
 func dcClass() *Class {
@@ -96,14 +110,7 @@ func dcClass() *Class {
 		Params: append(ps, generatorBase()...),
 		States: []string{"I"},
 		Build: func(b *Build) (Population, error) {
-			if err := checkIDs(b); err != nil {
-				return nil, err
-			}
-			w, err := buildWindow(b)
-			if err != nil {
-				return nil, err
-			}
-			amp, err := b.PerUnit("amplitude")
+			w, amp, err := windowedSource(b, "amplitude")
 			if err != nil {
 				return nil, err
 			}
@@ -177,14 +184,7 @@ func poissonClass() *Class {
 		Doc:    "Poisson spike trains, one per unit, same train to every target (NEST poisson_generator)",
 		Params: append(ps, generatorBase()...),
 		Build: func(b *Build) (Population, error) {
-			if err := checkIDs(b); err != nil {
-				return nil, err
-			}
-			w, err := buildWindow(b)
-			if err != nil {
-				return nil, err
-			}
-			rate, err := b.PerUnit("rate")
+			w, rate, err := windowedSource(b, "rate")
 			if err != nil {
 				return nil, err
 			}
@@ -266,14 +266,7 @@ func bernoulliClass() *Class {
 		Doc:    "at most one spike per unit and step with probability prob",
 		Params: append(ps, generatorBase()...),
 		Build: func(b *Build) (Population, error) {
-			if err := checkIDs(b); err != nil {
-				return nil, err
-			}
-			w, err := buildWindow(b)
-			if err != nil {
-				return nil, err
-			}
-			prob, err := b.PerUnit("prob")
+			w, prob, err := windowedSource(b, "prob")
 			if err != nil {
 				return nil, err
 			}
