@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -15,10 +16,14 @@ import (
 // (0.1 ms). rt asks for pinning and SCHED_FIFO as the config's realtime
 // section does. `Stats.LatenessLine` formats the result.
 func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, log *zerolog.Logger) (Stats, error) {
-	if !(rate > 0) || d <= 0 {
-		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be > 0", rate, d)
+	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
+		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be finite and > 0", rate, d)
 	}
 	tick := time.Duration(float64(time.Second)/rate + 0.5)
+	if tick <= 0 || d < tick {
+		// Options.Ticks 0 would mean "run until cancelled".
+		return Stats{}, fmt.Errorf("daemon: bench: duration %v is shorter than one tick (%v at %v Hz)", d, tick, rate)
+	}
 	text := strings.Replace(string(demoConfig), "tick: 1ms", "tick: "+tick.String(), 1)
 	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
 	if err != nil {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"math"
 	"regexp"
 	"testing"
 	"time"
@@ -60,5 +61,22 @@ func TestBenchLoopLine(t *testing.T) {
 	}
 	if _, err := BenchLoop(context.Background(), 3000, time.Second, RealtimeConfig{}, nil); err == nil {
 		t.Error("3 kHz is 3.33 steps of 0.1 ms; want an error")
+	}
+}
+
+// A duration shorter than one tick would be Options.Ticks 0, a run
+// without end: it is an error, as are a rate that is not a finite
+// positive number and a duration <= 0.
+func TestBenchLoopBadArguments(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		d    time.Duration
+	}{{1000, 500 * time.Microsecond}, {math.Inf(1), time.Second}, {math.NaN(), time.Second}, {-1, time.Second}, {1000, 0}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := BenchLoop(ctx, c.rate, c.d, RealtimeConfig{}, nil)
+		cancel()
+		if err == nil {
+			t.Errorf("rate %v, duration %v: no error", c.rate, c.d)
+		}
 	}
 }

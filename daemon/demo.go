@@ -4,8 +4,8 @@ import _ "embed"
 
 // The demo's config and network, built into the binary so that
 // `spikeloop run` with no config runs anywhere. The same files are
-// shipped as examples/demo.yaml and examples/braitenberg.yaml (a test
-// keeps them equal).
+// shipped as examples/demo/spikeloop.yaml and examples/demo/braitenberg.yaml,
+// for users to copy and change (TestDemoFilesShipped keeps them equal).
 var (
 	//go:embed demo.yaml
 	demoConfig []byte

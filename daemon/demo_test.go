@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -58,20 +59,34 @@ func TestDemoReachesLight(t *testing.T) {
 	}
 }
 
-// TestDemoFilesShipped keeps examples/ equal to the embedded demo.
+// TestDemoFilesShipped keeps examples/demo/ byte for byte equal to the
+// embedded demo, and checks that the shipped config finds its network
+// next to it whatever the working folder.
 func TestDemoFilesShipped(t *testing.T) {
 	cfg, net := DemoFiles()
-	for file, want := range map[string][]byte{"../examples/demo.yaml": cfg, "../examples/braitenberg.yaml": net} {
-		got, err := os.ReadFile(file)
+	for _, c := range []struct {
+		shipped, embedded string
+		want              []byte
+	}{{"../examples/demo/spikeloop.yaml", "demo.yaml", cfg}, {"../examples/demo/braitenberg.yaml", "braitenberg.yaml", net}} {
+		got, err := os.ReadFile(c.shipped)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from the embedded demo file; copy daemon/%s over it", file, file[len("../examples/"):])
+		if !bytes.Equal(got, c.want) {
+			t.Errorf("%s differs from the embedded daemon/%s; make them equal", c.shipped, c.embedded)
 		}
 	}
-	// The shipped copy loads from disk with its relative network path.
-	if _, err := LoadConfig("../examples/demo.yaml"); err != nil {
-		t.Error(err)
+	abs, err := filepath.Abs("../examples/demo/spikeloop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"../examples/demo/spikeloop.yaml", abs} {
+		c, err := LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(filepath.Dir(path), "braitenberg.yaml"); c.networkPath() != want || !bytes.Equal(c.netData, net) {
+			t.Errorf("%s: loaded network %q, want the demo's %q", path, c.networkPath(), want)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
+	"time"
 
 	"github.com/tinylib/msgp/msgp"
 
@@ -231,13 +233,13 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 	var h recordHeader
 	n, err := mr.ReadMapHeader()
 	if err != nil {
-		return h, fmt.Errorf("%w: header: %w", ErrRecord, err)
+		return h, fmt.Errorf("header: %w", short(err))
 	}
 	seen := map[string]bool{}
 	for ; n > 0; n-- {
 		key, err := mr.ReadString()
 		if err != nil {
-			return h, fmt.Errorf("%w: header: %w", ErrRecord, err)
+			return h, fmt.Errorf("header: %w", short(err))
 		}
 		seen[key] = true
 		switch key {
@@ -278,16 +280,16 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 			err = mr.Skip() // a later version's field
 		}
 		if err != nil {
-			return h, fmt.Errorf("%w: header %q: %w", ErrRecord, key, err)
+			return h, fmt.Errorf("header %q: %w", key, short(err))
 		}
 	}
 	for _, k := range []string{"format", "version", "network_fnv64", "dt", "steps_per_tick", "inputs"} {
 		if !seen[k] {
-			return h, fmt.Errorf("%w: header lacks %q", ErrRecord, k)
+			return h, fmt.Errorf("header lacks %q", k)
 		}
 	}
 	if h.stepsPerTick < 1 || len(h.inputs) > maxRecordInputs {
-		return h, fmt.Errorf("%w: header: %d steps per tick, %d inputs", ErrRecord, h.stepsPerTick, len(h.inputs))
+		return h, fmt.Errorf("header: %d steps per tick, %d inputs", h.stepsPerTick, len(h.inputs))
 	}
 	return h, nil
 }
@@ -350,113 +352,388 @@ func short(err error) error {
 	return err
 }
 
+// recErr wraps an error about segment seg (0-based) of a recording. A
+// single-run recording's messages do not talk about segments.
+func recErr(seg int, err error) error {
+	if seg == 0 {
+		return fmt.Errorf("%w: %w", ErrRecord, err)
+	}
+	return fmt.Errorf("%w: segment %d: %w", ErrRecord, seg+1, err)
+}
+
+// RecordSegment describes one run of a recording. A recording holds one
+// segment per run written to it: under Serve (`spikeloop run`) the first
+// run and each run a reload (SIGHUP) starts append their own segment,
+// with its own header, so a reload may change the network.
+type RecordSegment struct {
+	Network      string        // the network file, as the config named it
+	NetworkHash  uint64        // FNV-1a of the network file's bytes
+	Dt           float64       // ms
+	StepsPerTick int           // network steps per tick
+	Tick         time.Duration // the control period
+	Inputs       []string      // input names, in row order
+	Outputs      []string      // the decoded populations
+	Ticks        int64         // tick rows (ticks the network ran)
+	Dropped      int64         // rows lost while recording; > 0: cannot be replayed
+}
+
+// Steps is the number of network steps the segment's ticks ran.
+func (s RecordSegment) Steps() int64 { return s.Ticks * int64(s.StepsPerTick) }
+
+// Duration is the loop time the segment's rows cover (skipped ticks,
+// which have no row, are not counted: the network did not run for
+// them).
+func (s RecordSegment) Duration() time.Duration { return time.Duration(s.Ticks) * s.Tick }
+
+// ScanRecording reads a whole recording and returns its segments in
+// order. It checks the framing of every segment (header, tick rows of
+// the header's width, trailer whose tick count matches the rows); an
+// error wraps ErrRecord and says where the recording is broken.
+func ScanRecording(r io.Reader) ([]RecordSegment, error) {
+	mr := msgp.NewReader(r)
+	var segs []RecordSegment
+	for i := 0; ; i++ {
+		if _, err := mr.NextType(); err != nil {
+			switch {
+			case i > 0 && errors.Is(err, io.EOF):
+				return segs, nil
+			case errors.Is(err, io.EOF):
+				return nil, fmt.Errorf("%w: the file is empty", ErrRecord)
+			}
+			return nil, recErr(i, fmt.Errorf("header: %w", err))
+		}
+		h, err := readHeader(mr)
+		if err != nil {
+			return nil, recErr(i, err)
+		}
+		seg := RecordSegment{Network: h.network, NetworkHash: h.networkHash, Dt: h.dt, StepsPerTick: h.stepsPerTick,
+			Tick: time.Duration(h.tickNs), Outputs: h.outputs}
+		if seg.Tick <= 0 {
+			seg.Tick = time.Duration(math.Round(float64(h.stepsPerTick) * h.dt * 1e6))
+		}
+		for _, in := range h.inputs {
+			seg.Inputs = append(seg.Inputs, in.Name)
+		}
+		values := make([]float64, len(h.inputs))
+		for {
+			more, err := readRow(mr, seg.Ticks, values)
+			if err != nil {
+				return nil, recErr(i, err)
+			}
+			if !more {
+				break
+			}
+			seg.Ticks++
+		}
+		if seg.Dropped, err = readTrailer(mr, seg.Ticks); err != nil {
+			return nil, recErr(i, err)
+		}
+		segs = append(segs, seg)
+	}
+}
+
+// readRow reads tick row number row into values (whose length is the
+// header's input count); at the trailer it returns false and leaves the
+// trailer unread.
+func readRow(mr *msgp.Reader, row int64, values []float64) (bool, error) {
+	t, err := mr.NextType()
+	if err != nil {
+		return false, fmt.Errorf("after %d ticks: %w", row, short(err))
+	}
+	if t == msgp.MapType {
+		return false, nil
+	}
+	n, err := mr.ReadArrayHeader()
+	if err != nil {
+		return false, fmt.Errorf("tick row %d: %w", row, short(err))
+	}
+	if int(n) != 1+len(values) {
+		return false, fmt.Errorf("tick row %d: %d fields, want %d (the tick and %d inputs)", row, n, 1+len(values), len(values))
+	}
+	if _, err := mr.ReadInt64(); err != nil {
+		return false, fmt.Errorf("tick row %d: %w", row, short(err))
+	}
+	for i := range values {
+		if values[i], err = mr.ReadFloat64(); err != nil {
+			return false, fmt.Errorf("tick row %d, input %d: %w", row, i, short(err))
+		}
+	}
+	return true, nil
+}
+
+// readTrailer reads a segment's trailer after rows tick rows and
+// returns its count of dropped rows.
+func readTrailer(mr *msgp.Reader, rows int64) (dropped int64, err error) {
+	n, err := mr.ReadMapHeader()
+	if err != nil {
+		return 0, fmt.Errorf("trailer: %w", short(err))
+	}
+	sawTicks := false
+	for ; n > 0; n-- {
+		key, err := mr.ReadString()
+		if err != nil {
+			return 0, fmt.Errorf("trailer: %w", short(err))
+		}
+		var v int64
+		switch key {
+		case "ticks", "dropped":
+			v, err = mr.ReadInt64()
+		default:
+			err = mr.Skip() // a later version's field
+		}
+		if err != nil {
+			return 0, fmt.Errorf("trailer %q: %w", key, short(err))
+		}
+		switch key {
+		case "ticks":
+			sawTicks = true
+			if v != rows {
+				return 0, fmt.Errorf("%d tick rows, the trailer says %d", rows, v)
+			}
+		case "dropped":
+			if v < 0 {
+				return 0, fmt.Errorf("trailer: %d dropped rows", v)
+			}
+			dropped = v
+		}
+	}
+	if !sawTicks {
+		return 0, errors.New(`trailer lacks "ticks"`)
+	}
+	return dropped, nil
+}
+
+// skipSegment reads one whole segment (header, rows, trailer).
+func skipSegment(mr *msgp.Reader) error {
+	h, err := readHeader(mr)
+	if err != nil {
+		return err
+	}
+	values := make([]float64, len(h.inputs))
+	var rows int64
+	for {
+		more, err := readRow(mr, rows, values)
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		rows++
+	}
+	_, err = readTrailer(mr, rows)
+	return err
+}
+
 // replaySource hands the recorded value to an input.
 type replaySource struct{ v *float64 }
 
 func (s replaySource) Read() (float64, error) { return *s.v, nil }
 
-// Replay runs a recording offline against the network file's content
-// (netData; its FNV-1a must match the recording's) and returns the
-// spikes the engine recorded, in the order the live run's engine
-// recorded them: the same spikes, bit for bit, as the live run.
-func Replay(netData []byte, netName string, r io.Reader) ([]apu.Spike, error) {
+// A Replayer is an apu.Backend that runs one segment of a recording:
+// each step runs the network as the live loop's tick did, feeding the
+// recorded input values through the same encoders with the same seeds.
+// Load it with its Network (offline.Run does, which then writes the
+// outputs of `spikeloop sim`); the spikes it records are those of the
+// live run, bit for bit.
+type Replayer struct {
+	mr     *msgp.Reader
+	seg    int
+	h      recordHeader
+	net    *models.Network
+	engine *cpu.Engine
+	values []float64
+	inputs []*sensor.Input
+	s      int   // the step within the current tick
+	rows   int64 // tick rows read
+	ended  bool  // the trailer was read
+	err    error // sticky, as apu.Backend asks
+}
+
+// NewReplayer reads recording r up to the start of segment seg (0 is
+// the first; ScanRecording lists them), checks that netData (named
+// netName in messages, which also anchors the file's relative paths) is
+// the network recorded, and loads it with the spike monitors the daemon
+// added for the outputs. The network's Duration is left as in its file:
+// set it to the segment's length (RecordSegment.Steps() steps) to
+// replay the whole segment; stepping past the end is an error.
+func NewReplayer(netData []byte, netName string, r io.Reader, seg int) (*Replayer, error) {
+	if seg < 0 {
+		return nil, fmt.Errorf("%w: segment %d: segments are counted from 0", ErrRecord, seg)
+	}
 	mr := msgp.NewReader(r)
+	for i := 0; i < seg; i++ {
+		if _, err := mr.NextType(); err != nil {
+			if errors.Is(err, io.EOF) && i > 0 {
+				return nil, fmt.Errorf("%w: segment %d asked for, the recording has %d", ErrRecord, seg+1, i)
+			}
+			return nil, recErr(i, short(err))
+		}
+		if err := skipSegment(mr); err != nil {
+			return nil, recErr(i, err)
+		}
+	}
+	if seg > 0 {
+		if _, err := mr.NextType(); errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: segment %d asked for, the recording has %d", ErrRecord, seg+1, seg)
+		}
+	}
 	h, err := readHeader(mr)
 	if err != nil {
-		return nil, err
+		return nil, recErr(seg, err)
 	}
 	if got := fnv64(netData); got != h.networkHash {
-		return nil, fmt.Errorf("%w: network %s is not the one recorded (%s): FNV-1a %016x, recorded %016x", ErrRecord, netName, h.network, got, h.networkHash)
+		return nil, recErr(seg, fmt.Errorf("network %s is not the one recorded (%s): FNV-1a %016x, recorded %016x", netName, h.network, got, h.networkHash))
 	}
 	net, err := models.Load(netData, netName, models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
 		return nil, err
 	}
 	if net.Dt != h.dt {
-		return nil, fmt.Errorf("%w: dt %g, recorded %g", ErrRecord, net.Dt, h.dt)
+		return nil, recErr(seg, fmt.Errorf("dt %g, recorded %g", net.Dt, h.dt))
 	}
 	addSpikeMonitors(net, h.outputs)
-	engine := cpu.New()
-	if err := engine.Load(net); err != nil {
+	return &Replayer{mr: mr, seg: seg, h: h, net: net, engine: cpu.New(), values: make([]float64, len(h.inputs))}, nil
+}
+
+// Network is the network to load and run: the network file with the
+// outputs' spike monitors added.
+func (p *Replayer) Network() *models.Network { return p.net }
+
+// Load implements apu.Backend; net must be p.Network().
+func (p *Replayer) Load(net *models.Network) error {
+	if net != p.net {
+		return errors.New("daemon: Replayer.Load: load the network Replayer.Network returns")
+	}
+	if err := p.engine.Load(net); err != nil {
+		return err
+	}
+	p.inputs = make([]*sensor.Input, len(p.h.inputs))
+	for i, in := range p.h.inputs {
+		enc, err := newEncoder(p.engine, net, p.h.stepsPerTick, in.InputConfig, in.seed)
+		if err != nil {
+			return recErr(p.seg, fmt.Errorf("input %q: %w", in.Name, err))
+		}
+		if p.inputs[i], err = sensor.NewInput(in.Name, replaySource{&p.values[i]}, enc, 0); err != nil {
+			return recErr(p.seg, fmt.Errorf("input %q: %w", in.Name, err))
+		}
+	}
+	return nil
+}
+
+// SetInput implements apu.Backend (the recording feeds the inputs; this
+// feeds other InputTransmitters for one step).
+func (p *Replayer) SetInput(pop string, values []float64) error {
+	return p.engine.SetInput(pop, values)
+}
+
+// Now implements apu.Backend.
+func (p *Replayer) Now() int64 { return p.engine.Now() }
+
+// Drain implements apu.Backend.
+func (p *Replayer) Drain(dst *apu.Record) { p.engine.Drain(dst) }
+
+// Close implements apu.Backend.
+func (p *Replayer) Close() error { return p.engine.Close() }
+
+// Advance implements apu.Backend: n steps of the recorded run.
+func (p *Replayer) Advance(n int) error {
+	for ; n > 0 && p.err == nil; n-- {
+		more, err := p.step()
+		switch {
+		case err != nil:
+			p.err = err
+		case !more:
+			p.err = recErr(p.seg, fmt.Errorf("the segment ends after %d ticks (%d steps); the run asks for more", p.rows, p.rows*int64(p.h.stepsPerTick)))
+		}
+	}
+	return p.err
+}
+
+// step runs one network step as the live tick did (Daemon.tick): at a
+// tick's first step the tick's row is read and every input reads its
+// recorded value. At the trailer it returns false.
+func (p *Replayer) step() (bool, error) {
+	if p.inputs == nil && len(p.h.inputs) > 0 {
+		return false, errors.New("daemon: Replayer: Advance before Load")
+	}
+	if p.ended {
+		return false, nil
+	}
+	if p.s == 0 {
+		more, err := readRow(p.mr, p.rows, p.values)
+		if err != nil {
+			return false, recErr(p.seg, err)
+		}
+		if !more {
+			dropped, err := readTrailer(p.mr, p.rows)
+			if err == nil && dropped > 0 {
+				err = fmt.Errorf("%d ticks were dropped while recording (the disk was too slow); it cannot be replayed", dropped)
+			}
+			if err != nil {
+				return false, recErr(p.seg, err)
+			}
+			p.ended = true
+			return false, nil
+		}
+		for _, in := range p.inputs {
+			in.Read()
+		}
+	}
+	for _, in := range p.inputs {
+		if err := in.Step(p.s); err != nil {
+			return false, err
+		}
+	}
+	if err := p.engine.Advance(1); err != nil {
+		return false, err
+	}
+	if p.s++; p.s == p.h.stepsPerTick {
+		p.s = 0
+		p.rows++
+	}
+	return true, nil
+}
+
+// Replay runs the first segment of a recording offline against the
+// network file's content (netData; its FNV-1a must match the
+// recording's) and returns the spikes the engine recorded, in the order
+// the live run's engine recorded them: the same spikes, bit for bit, as
+// the live run. ReplaySegment replays another segment.
+func Replay(netData []byte, netName string, r io.Reader) ([]apu.Spike, error) {
+	return ReplaySegment(netData, netName, r, 0)
+}
+
+// ReplaySegment is Replay for segment seg (0 is the first).
+func ReplaySegment(netData []byte, netName string, r io.Reader, seg int) ([]apu.Spike, error) {
+	p, err := NewReplayer(netData, netName, r, seg)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	if err := p.Load(p.net); err != nil {
 		return nil, err
 	}
 	var rec apu.Record
-	engine.Drain(&rec)
-
-	values := make([]float64, len(h.inputs))
-	inputs := make([]*sensor.Input, len(h.inputs))
-	for i, in := range h.inputs {
-		enc, err := newEncoder(engine, net, h.stepsPerTick, in.InputConfig, in.seed)
-		if err != nil {
-			return nil, fmt.Errorf("%w: input %q: %w", ErrRecord, in.Name, err)
-		}
-		if inputs[i], err = sensor.NewInput(in.Name, replaySource{&values[i]}, enc, 0); err != nil {
-			return nil, err
-		}
-	}
-
+	p.Drain(&rec) // the monitors' initial rows
 	var spikes []apu.Spike
-	var rows int64
 	for {
-		t, err := mr.NextType()
-		if err != nil {
-			return nil, fmt.Errorf("%w: after %d ticks: %w", ErrRecord, rows, short(err))
-		}
-		if t == msgp.MapType {
-			break // the trailer
-		}
-		n, err := mr.ReadArrayHeader()
-		if err != nil {
-			return nil, fmt.Errorf("%w: tick row %d: %w", ErrRecord, rows, short(err))
-		}
-		if int(n) != 1+len(inputs) {
-			return nil, fmt.Errorf("%w: tick row %d: %d fields, want %d", ErrRecord, rows, n, 1+len(inputs))
-		}
-		if _, err := mr.ReadInt64(); err != nil {
-			return nil, fmt.Errorf("%w: tick row %d: %w", ErrRecord, rows, short(err))
-		}
-		for i := range values {
-			if values[i], err = mr.ReadFloat64(); err != nil {
-				return nil, fmt.Errorf("%w: tick row %d: %w", ErrRecord, rows, short(err))
-			}
-		}
-		// The live tick, step for step (Daemon.tick).
-		for _, in := range inputs {
-			in.Read()
-		}
-		for s := 0; s < h.stepsPerTick; s++ {
-			for _, in := range inputs {
-				if err := in.Step(s); err != nil {
-					return nil, err
-				}
-			}
-			if err := engine.Advance(1); err != nil {
+		// One tick at a time, as the live loop drains.
+		for s := 0; s < p.h.stepsPerTick; s++ {
+			more, err := p.step()
+			if err != nil {
 				return nil, err
 			}
+			if !more { // rows start at a tick's first step: s == 0
+				return spikes, nil
+			}
 		}
-		engine.Drain(&rec)
+		p.Drain(&rec)
 		spikes = append(spikes, rec.Spikes...)
-		rows++
 	}
-	n, err := mr.ReadMapHeader()
-	if err != nil {
-		return nil, fmt.Errorf("%w: trailer: %w", ErrRecord, err)
-	}
-	for ; n > 0; n-- {
-		key, err := mr.ReadString()
-		if err != nil {
-			return nil, fmt.Errorf("%w: trailer: %w", ErrRecord, err)
-		}
-		v, err := mr.ReadInt64()
-		if err != nil {
-			return nil, fmt.Errorf("%w: trailer %q: %w", ErrRecord, key, err)
-		}
-		switch {
-		case key == "dropped" && v != 0:
-			return nil, fmt.Errorf("%w: %d ticks were dropped while recording (the disk was too slow); it cannot be replayed", ErrRecord, v)
-		case key == "ticks" && v != rows:
-			return nil, fmt.Errorf("%w: %d tick rows, the trailer says %d", ErrRecord, rows, v)
-		}
-	}
-	return spikes, nil
 }
+
+// TickSpikes are the spikes the engine recorded during the tick just
+// run (valid in an Options.AfterTick hook, until the next tick): the
+// live side of a replay comparison.
+func (d *Daemon) TickSpikes() []apu.Spike { return d.rec.Spikes }

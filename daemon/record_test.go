@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/io/sensor"
@@ -217,4 +218,162 @@ outputs:`, 1)
 		t.Fatal(err)
 	}
 	sameSpikes(t, live, replay)
+}
+
+// TestReplaySegments: under Serve every run appends its own segment to
+// the recording (here a reload after 300 ticks to a config with another
+// noise seed); each segment replays to its own run's spikes, and
+// ScanRecording lists them.
+func TestReplaySegments(t *testing.T) {
+	first, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := make(chan struct{}, 1)
+	loaded := make(chan struct{})
+	load := func() (*Config, error) {
+		defer close(loaded)
+		return Parse([]byte(strings.Replace(string(demoConfig), "seed: 3", "seed: 4", 1)), "demo.yaml", demoNetwork)
+	}
+	var buf bytes.Buffer
+	var live [][]apu.Spike
+	reloaded := false
+	opts := Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 1000, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) {
+			if k == 0 {
+				live = append(live, nil)
+			}
+			live[len(live)-1] = append(live[len(live)-1], d.TickSpikes()...)
+			if k == 300 && !reloaded {
+				reloaded = true
+				reload <- struct{}{}
+				// Let Serve's watcher load the new config and stop
+				// this run (the fake clock stands still meanwhile).
+				<-loaded
+				time.Sleep(50 * time.Millisecond)
+			}
+		}}
+	if err := Serve(context.Background(), first, opts, reload, load); err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 2 {
+		t.Fatalf("%d runs, want 2", len(live))
+	}
+	segs, err := ScanRecording(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) != 2 || segs[1].Ticks != 1000 || segs[0].Ticks < 301 || segs[0].Ticks >= 1000 {
+		t.Fatalf("segments %+v; want 2, the first cut by the reload after 300 ticks, the second 1000 ticks", segs)
+	}
+	t.Logf("segments of %d and %d ticks", segs[0].Ticks, segs[1].Ticks)
+	for i, s := range segs {
+		if s.Tick != time.Millisecond || s.StepsPerTick != 10 || s.Dt != 0.1 || s.Dropped != 0 ||
+			s.NetworkHash != fnv64(demoNetwork) || strings.Join(s.Inputs, ",") != "left_eye,right_eye" ||
+			strings.Join(s.Outputs, ",") != "motor_left,motor_right" {
+			t.Errorf("segment %d: %+v", i, s)
+		}
+	}
+	for i := range segs {
+		replay, err := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(buf.Bytes()), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSpikes(t, live[i], replay)
+	}
+	// The two runs differ (another noise seed, another length), so a
+	// replay of the wrong segment would be caught above.
+	if len(live[0]) == len(live[1]) {
+		t.Error("both runs have as many spikes: the segments are not told apart")
+	}
+	if _, err := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(buf.Bytes()), 2); err == nil ||
+		!strings.Contains(err.Error(), "segment 3 asked for, the recording has 2") {
+		t.Errorf("segment 3 of 2: %v", err)
+	}
+	// A broken second segment is reported as such.
+	_, err = ScanRecording(bytes.NewReader(buf.Bytes()[:buf.Len()-30]))
+	if err == nil || !strings.Contains(err.Error(), "recording: segment 2: ") || !strings.Contains(err.Error(), "cut short") {
+		t.Errorf("cut second segment: %v", err)
+	}
+}
+
+func TestScanRecordingErrors(t *testing.T) {
+	rec, _ := recordDemo(t, string(demoConfig), 50)
+	segs, err := ScanRecording(bytes.NewReader(rec))
+	if err != nil || len(segs) != 1 || segs[0].Ticks != 50 || segs[0].Duration() != 50*time.Millisecond || segs[0].Steps() != 500 {
+		t.Fatalf("a good recording: %+v, %v", segs, err)
+	}
+	// A trailer with a wrong count: re-encode "ticks" 50 as 49.
+	i := bytes.LastIndex(rec, []byte("ticks"))
+	bad := append([]byte(nil), rec...)
+	bad[i+5] = 49
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "recording: the file is empty"},
+		{"garbage", []byte("hello, world\n"), "recording: header"},
+		{"not a map", []byte{0x93, 1, 2, 3}, "recording: header"},
+		{"cut in the header", rec[:40], "cut short"},
+		{"cut in the rows", rec[:len(rec)/2], "cut short"},
+		{"cut in the trailer", rec[:len(rec)-3], "cut short"},
+		{"wrong count", bad, "50 tick rows, the trailer says 49"},
+		{"trailing garbage", append(append([]byte(nil), rec...), 0xc1), "recording: segment 2: header"},
+	}
+	for _, c := range cases {
+		_, err := ScanRecording(bytes.NewReader(c.data))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRecord) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+// FuzzScanRecording feeds the recording decoder arbitrary bytes: it
+// must never panic, its errors wrap ErrRecord, and a segment it accepts
+// replays (or fails with an error) without panicking.
+func FuzzScanRecording(f *testing.F) {
+	cfg, err := DemoConfig()
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 20, SummaryEvery: -1, Record: &buf})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := d.Run(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	d.Close()
+	rec := buf.Bytes()
+	f.Add(rec)
+	f.Add(append(append([]byte(nil), rec...), rec...))
+	f.Add(rec[:len(rec)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		segs, err := ScanRecording(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, ErrRecord) {
+				t.Fatalf("error does not wrap ErrRecord: %v", err)
+			}
+			return
+		}
+		if len(segs) == 0 {
+			t.Fatal("no segments and no error")
+		}
+		for i, s := range segs {
+			if s.Ticks < 0 || s.StepsPerTick < 1 {
+				t.Fatalf("segment %d: %+v", i, s)
+			}
+			if s.NetworkHash != fnv64(demoNetwork) || s.Steps() > 100_000 {
+				continue
+			}
+			spikes, err := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(data), i)
+			if err == nil && s.Dropped > 0 {
+				t.Fatalf("segment %d with %d dropped rows replayed", i, s.Dropped)
+			}
+			_ = spikes
+		}
+	})
 }

@@ -1,7 +1,9 @@
-// Command spikeloop runs spiking networks: `sim` runs a network file
-// offline and writes CSVs, `check` validates one, `models` lists the
-// model classes, `version` prints the build. The work is done by the
-// packages below (models, apu/cpu, apu/offline); main only parses flags
+// Command spikeloop runs spiking networks: `run` is the daemon (the
+// closed loop with the board), `sim` runs a network file offline (or
+// replays a recording of `run`) and writes CSVs, `check` validates one,
+// `bench loop` measures the loop's lateness, `models` lists the model
+// classes, `version` prints the build. The work is done by the packages
+// below (daemon, models, apu/cpu, apu/offline); main only parses flags
 // and maps errors to exit codes.
 package main
 
@@ -10,10 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/offline"
@@ -23,10 +27,19 @@ import (
 const usage = `usage: spikeloop <command> [arguments]
 
 commands:
-  sim FILE --out DIR [--input NAME=FILE]...   run a network file, write CSVs
-  check FILE                                  validate a network file and summarise it
-  models [CLASS]                              list model classes and parameters
-  version                                     print the version
+  run [--config FILE] [--duration D] [--record FILE]
+                                    the daemon: the closed loop (no --config: the built-in demo)
+  sim FILE --out DIR [--input NAME=FILE]... [--duration D]
+                                    run a network file, write CSVs
+  sim FILE --out DIR --replay REC [--segment N]
+                                    replay a recording of "run --record" on FILE, write CSVs
+  check FILE                        validate a network file and summarise it
+  bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P]
+                                    run the demo's loop on the wall clock, print its lateness
+  models [CLASS]                    list model classes and parameters
+  version                           print the version
+
+"spikeloop <command> -h" lists a command's flags.
 `
 
 // exit codes: 1 the work failed (bad file, run error), 2 bad usage.
@@ -47,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRun(args[1:], stdout, stderr)
 	case "check":
 		err = cmdCheck(args[1:], stdout)
+	case "bench":
+		err = cmdBench(args[1:], stdout, stderr)
 	case "models":
 		err = cmdModels(args[1:], stdout)
 	case "version":
@@ -127,6 +142,9 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	inputs := inputFlags{}
 	fs.Var(inputs, "input", "NAME=FILE.csv|FILE.npy: feed InputTransmitter NAME, row k for step k (repeatable)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	duration := fs.Duration("duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
+	replay := fs.String("replay", "", "replay `REC`, a recording of `spikeloop run --record`, instead of running the file's duration")
+	segment := fs.Int("segment", 0, "with --replay: which run of the recording to replay, from 1 (default: the first)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -137,16 +155,35 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usageError{"--out DIR is required"}
 	}
+	if *duration < 0 {
+		return usageError{fmt.Sprintf("--duration %v is negative", *duration)}
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	opt := offline.Options{OutDir: *out, Inputs: map[string][][]float64{}}
+	if !*quiet {
+		opt.Progress = stderr
+	}
+	if given["replay"] {
+		return simReplay(pos[0], *replay, *segment, given, *duration, inputs, opt, stdout, stderr)
+	}
+	if given["segment"] {
+		return usageError{fmt.Sprintf("--segment %d needs --replay REC", *segment)}
+	}
 	net, err := models.LoadFile(pos[0], models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
 		return err
 	}
-	if net.Duration == 0 {
-		return fmt.Errorf("%s: duration is 0 or missing; set duration (ms) in the file", pos[0])
+	if *duration > 0 {
+		ms := float64(*duration) / float64(time.Millisecond)
+		steps := math.Round(ms / net.Dt)
+		if steps < 1 || math.Abs(steps*net.Dt-ms) > 1e-9*max(1, ms) {
+			return usageError{fmt.Sprintf("--duration %v is not a whole number of steps of dt %g ms", *duration, net.Dt)}
+		}
+		net.Duration = ms
 	}
-	opt := offline.Options{OutDir: *out, Inputs: map[string][][]float64{}}
-	if !*quiet {
-		opt.Progress = stderr
+	if net.Duration == 0 {
+		return fmt.Errorf("%s: duration is 0 or missing; set duration (ms) in the file or give --duration", pos[0])
 	}
 	for name, file := range inputs {
 		rows, err := offline.ReadInput(file)
@@ -159,11 +196,15 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	printSummary(stdout, net, sum)
+	return nil
+}
+
+func printSummary(stdout io.Writer, net *models.Network, sum offline.Summary) {
 	fmt.Fprintf(stdout, "simulated %g ms (%d steps) in %.3f s: %d spikes\n", float64(sum.Steps)*net.Dt, sum.Steps, sum.Wall.Seconds(), sum.Spikes)
 	for _, f := range sum.Files {
 		fmt.Fprintln(stdout, "wrote", f)
 	}
-	return nil
 }
 
 func cmdCheck(args []string, stdout io.Writer) error {

@@ -25,6 +25,18 @@ func TestRunDemoDuration(t *testing.T) {
 	}
 }
 
+// The shipped demo config runs from another folder than its own: its
+// network path is relative to the config file.
+func TestRunShippedDemo(t *testing.T) {
+	code, _, errs := runCmd(t, "run", "--config", filepath.Join("..", "..", "examples", "demo", "spikeloop.yaml"), "--duration", "100ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, `"ticks":100`) || !strings.Contains(errs, `"network":"braitenberg.yaml"`) {
+		t.Errorf("log: %s", errs)
+	}
+}
+
 func TestRunBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "bad.yaml")
@@ -78,11 +90,11 @@ func TestRunSIGHUP(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := binary(t)
-	good, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo.yaml"))
+	good, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo", "spikeloop.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := os.ReadFile(filepath.Join("..", "..", "examples", "braitenberg.yaml"))
+	net, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo", "braitenberg.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
