@@ -43,6 +43,8 @@ type Config struct {
 	Outputs    []OutputConfig `yaml:"outputs"`
 	Logging    LoggingConfig  `yaml:"logging"`
 	Realtime   RealtimeConfig `yaml:"realtime"`
+	// Telemetry is MQTT telemetry, commands and metrics; absent: none.
+	Telemetry *TelemetryConfig `yaml:"telemetry"`
 
 	// Filled by Parse: where the config came from, its YAML tree (for
 	// line numbers), and the loaded network.
@@ -485,6 +487,8 @@ func (c *Config) check() error {
 			k.add(f+".decoder", ErrInvalid, `%q; want "pulse", "rate" or "vector"`, o.Decoder)
 		}
 	}
+
+	c.checkTelemetry(k)
 
 	if p := c.Realtime.CPU; p != nil && (*p < 0 || *p >= 1024) {
 		k.add("realtime.cpu", ErrRange, "%d; want a CPU number 0..1023", *p)

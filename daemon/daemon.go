@@ -95,6 +95,8 @@ type Options struct {
 	// goroutine of its own. Under Serve each run appends its own
 	// recording.
 	Record io.Writer
+	// Software is the version string in the telemetry birth message.
+	Software string
 }
 
 // Figures are the numbers of one tick.
@@ -126,15 +128,17 @@ type VehicleFigures struct {
 
 // Stats sum up a run.
 type Stats struct {
-	Ticks       int64 // ticks run
-	Overruns    int64 // ticks whose work ended after the next deadline
-	Skipped     int64 // deadlines skipped because of overruns
-	StaleTicks  int64 // ticks run with the outputs held safe for stale input
-	Dropped     int64 // figures dropped because the consumer was behind
-	MaxLateness time.Duration
-	MaxStep     time.Duration
-	Lateness    Histogram
-	StepTime    Histogram
+	Ticks         int64 // ticks run
+	Overruns      int64 // ticks whose work ended after the next deadline
+	Skipped       int64 // deadlines skipped because of overruns
+	StaleTicks    int64 // ticks run with the outputs held safe for stale input
+	PausedTicks   int64 // ticks run paused by a command (network and outputs idle)
+	SpikesDropped int64 // spikes left out of full telemetry spike batches
+	Dropped       int64 // figures dropped because the consumer was behind
+	MaxLateness   time.Duration
+	MaxStep       time.Duration
+	Lateness      Histogram
+	StepTime      Histogram
 }
 
 // Daemon is one wired run: board, network, inputs, outputs.
@@ -163,6 +167,16 @@ type Daemon struct {
 	// only loop state read from another goroutine).
 	progress atomic.Int64
 	rcd      *recorder // nil unless recording
+
+	// Telemetry (telemetry.go): the service, whether this run started
+	// it, the loop's sampler, and the commands' way into the loop.
+	tel         *telemetryService
+	telOwned    bool
+	smp         *sampler
+	ctl         chan *ctlRequest
+	loopDone    chan struct{}
+	paused      bool
+	snapshotDue bool
 }
 
 type output struct {
@@ -216,6 +230,12 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	// that the engine records the spikes the decoders need.
 	net := cfg.net
 	addSpikeMonitors(net, cfg.outputPops())
+	if cfg.Telemetry != nil {
+		// Rates and counts of every spiking population.
+		addSpikeMonitors(net, telemetryPops(net))
+	}
+	d.ctl = make(chan *ctlRequest, 16)
+	d.loopDone = make(chan struct{})
 	d.engine = cpu.New()
 	if err := d.engine.Load(net); err != nil {
 		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
@@ -509,7 +529,23 @@ func (d *Daemon) Close() error {
 // Run runs the loop on a locked OS thread until ctx is done, opts.Ticks
 // ticks have run, or a fault; it then puts the outputs in their safe
 // state. It returns nil on a normal stop and the fault otherwise.
-func (d *Daemon) Run(ctx context.Context) error {
+func (d *Daemon) Run(ctx context.Context) (err error) {
+	if d.cfg.Telemetry != nil && d.tel == nil {
+		// Telemetry serves the people watching, the loop serves the
+		// machine: a broker port in use or a store that cannot be made
+		// is logged and the loop runs without telemetry.
+		if tel, err := startTelemetry(d.cfg, d.opts, d.log); err != nil {
+			d.log.Error().Err(err).Msg("telemetry off for this run")
+		} else {
+			d.tel, d.telOwned = tel, true
+		}
+	}
+	if d.cfg.Telemetry != nil && d.tel != nil {
+		d.smp = newSampler(d, d.tel)
+	}
+	if d.tel != nil {
+		d.tel.ctl.attach(d)
+	}
 	if d.opts.Record != nil {
 		d.rcd = d.startRecord(d.opts.Record)
 	}
@@ -530,7 +566,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.realtime()
 		errc <- d.loop(ctx)
 	}()
-	err := <-errc
+	err = <-errc
+	close(d.loopDone)
+	if d.tel != nil {
+		d.tel.ctl.detach(d)
+		if d.smp != nil && d.smp.n > 0 {
+			d.smp.emit(d, d.stats.Ticks+d.stats.Skipped-1) // the last, partial interval
+		}
+	}
 	close(stopHealth)
 	<-healthDone
 	close(d.figs)
@@ -548,6 +591,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	serr := d.safe()
 	herr := d.board.Halt()
+	var terr error
+	if d.telOwned {
+		terr = d.tel.Close()
+		d.tel, d.telOwned = nil, false
+	}
 	ev := d.log.Info()
 	if err != nil {
 		ev = d.log.Error().Err(err)
@@ -556,7 +604,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Int64("stale_ticks", d.stats.StaleTicks).Int64("dropped", d.stats.Dropped).
 		Int64("lateness_p99_us", d.stats.Lateness.Quantile(0.99).Microseconds()).
 		Int64("step_p99_us", d.stats.StepTime.Quantile(0.99).Microseconds()).Msg("loop stopped; outputs safe")
-	return errors.Join(err, serr, herr, rerr)
+	if d.stats.SpikesDropped > 0 {
+		d.log.Warn().Int64("spikes", d.stats.SpikesDropped).Int("per_batch", maxBatchSpikes).Msg("telemetry: spikes left out of full spike batches")
+	}
+	return errors.Join(err, serr, herr, rerr, terr)
 }
 
 func (d *Daemon) loop(ctx context.Context) error {
@@ -580,18 +631,29 @@ func (d *Daemon) iterate() error {
 	k := d.stats.Ticks + d.stats.Skipped // tick number on the deadline grid
 	woke := d.clock.Now()
 	late := woke - d.deadline
+	d.applyControls()
 	if d.simb != nil {
 		if err := d.simb.Advance(d.deadline - d.plantTime); err != nil {
 			return fmt.Errorf("daemon: tick %d: %w", k, err)
 		}
 		d.plantTime = d.deadline
 	}
-	stale, err := d.tick()
-	if err != nil {
-		return fmt.Errorf("daemon: tick %d: %w", k, err)
-	}
-	if d.rcd != nil {
-		d.rcd.push(k, d.inputs)
+	// Paused: the deadlines, the plant and telemetry go on; the
+	// sensors are not read (so a recording stays replayable: no row, no
+	// encoder state change), the network does not run, the outputs stay
+	// at the safe values written on pause.
+	ran := !d.paused
+	stale := 0
+	if ran {
+		var err error
+		if stale, err = d.tick(); err != nil {
+			return fmt.Errorf("daemon: tick %d: %w", k, err)
+		}
+		if d.rcd != nil {
+			d.rcd.push(k, d.inputs)
+		}
+	} else {
+		d.stats.PausedTicks++
 	}
 	if d.opts.AfterTick != nil {
 		d.opts.AfterTick(d, k)
@@ -628,6 +690,9 @@ func (d *Daemon) iterate() error {
 	if v := d.vehicle; v != nil {
 		p := v.Pose()
 		f.Vehicle = VehicleFigures{OK: true, X: p.X, Y: p.Y, Heading: p.Heading, Distance: v.DistanceToLight()}
+	}
+	if d.smp != nil {
+		d.smp.tick(d, k, late, ran)
 	}
 	d.send(f)
 	return nil

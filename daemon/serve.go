@@ -14,8 +14,19 @@ import (
 // one fail to start (a board part missing at open), the old config is
 // started again from the same content, so the daemon keeps running.
 //
+// Telemetry (the config's telemetry section) is started once, from cfg,
+// and kept across reloads, so that subscribers stay connected; its
+// "reload" command works like receiving on reload.
+//
 // Serve returns nil when ctx is done, and the fault of a run otherwise.
-func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{}, load func() (*Config, error)) error {
+func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{}, load func() (*Config, error)) (err error) {
+	var tel *telemetryService
+	defer func() {
+		if tel != nil {
+			err = errors.Join(err, tel.Close())
+		}
+	}()
+	var telReload chan struct{}
 	cur := cfg
 	var prev *Config // a fresh copy of the last config that started
 	for {
@@ -34,6 +45,25 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 		if prev, err = cur.Clone(); err != nil {
 			return errors.Join(fmt.Errorf("daemon: config: %w", err), d.Close())
 		}
+		if tel == nil && cur.Telemetry != nil {
+			// As in Daemon.Run, a failure leaves the loop running without
+			// telemetry (logged); the next reload tries again.
+			if tel, err = startTelemetry(cur, opts, d.log); err != nil {
+				d.log.Error().Err(err).Msg("telemetry off until the next reload")
+				tel = nil
+			} else {
+				tel.ctl.canReload = load != nil
+				telReload = tel.ctl.reload
+			}
+		}
+		if tel != nil {
+			if cur.Telemetry == nil {
+				d.log.Warn().Msg("reload: the new config has no telemetry section; telemetry stays up (without samples) until restart")
+			} else if cur.Telemetry.brokerKey() != tel.cfg.brokerKey() {
+				d.log.Warn().Msg("reload: telemetry broker, users, commands or metrics changed; they take effect at restart")
+			}
+			d.tel = tel
+		}
 
 		runCtx, stop := context.WithCancel(ctx)
 		next := make(chan *Config, 1)
@@ -45,6 +75,11 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 				case <-runCtx.Done():
 					return
 				case <-reload:
+				case <-telReload:
+				}
+				if load == nil {
+					d.log.Error().Msg("reload: no config file to reload")
+					continue
 				}
 				c, err := load()
 				if err != nil {

@@ -53,6 +53,10 @@ type Decoder interface {
 	Update() error
 	// Safe writes the safe value and clears the decoder's memory.
 	Safe() error
+	// Value is the value last written, for telemetry: a pulse output's
+	// level (0 or 1), a rate output's duty (0..1), a vector output's
+	// volts.
+	Value() float64
 }
 
 // Pulse is the per-spike pulse decoder.
@@ -119,6 +123,14 @@ func (p *Pulse) write(l gpio.Level) error {
 
 // Level is the level written last.
 func (p *Pulse) Level() gpio.Level { return p.level }
+
+// Value implements Decoder: the level written last, 0 or 1.
+func (p *Pulse) Value() float64 {
+	if p.level {
+		return 1
+	}
+	return 0
+}
 
 // Pulses is the number of pulses started.
 func (p *Pulse) Pulses() int64 { return p.pulses }
@@ -241,6 +253,9 @@ func (r *Rate) write(d gpio.Duty) error {
 // Hz is the mean rate per unit over the window at the last Update.
 func (r *Rate) Hz() float64 { return r.hz }
 
+// Value implements Decoder: the duty written last, 0..1.
+func (r *Rate) Value() float64 { return float64(r.duty) / float64(gpio.DutyMax) }
+
 // Duty is the duty written last.
 func (r *Rate) Duty() gpio.Duty { return r.duty }
 
@@ -323,6 +338,9 @@ func (v *Vector) write(x float64) error {
 
 // Volts is the value written last (or the safe value before any write).
 func (v *Vector) Volts() float64 { return v.volts }
+
+// Value implements Decoder: the volts written last.
+func (v *Vector) Value() float64 { return v.volts }
 
 // duty converts a fraction in [0, 1] to the nearest gpio.Duty.
 func duty(x float64) gpio.Duty { return gpio.Duty(math.Round(x * float64(gpio.DutyMax))) }

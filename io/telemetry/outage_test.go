@@ -2,13 +2,14 @@ package telemetry
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -44,17 +45,6 @@ func (h *seqHook) got() []uint64 {
 }
 
 // freePort returns a loopback address that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // brokerAt starts the embedded broker on addr with a fixed daemon
 // password and a seqHook, retrying while the port is still held.
 func brokerAt(t *testing.T, addr string) (*Broker, *seqHook) {
@@ -80,29 +70,6 @@ func brokerAt(t *testing.T, addr string) (*Broker, *seqHook) {
 	return b, h
 }
 
-// checkInOrder checks that seqs, with repeats of seqs already seen
-// removed (QoS 1 is at least once), is exactly 0 ... n-1.
-func checkInOrder(t *testing.T, seqs []uint64, n int) {
-	t.Helper()
-	seen := map[uint64]bool{}
-	var firsts []uint64
-	for _, s := range seqs {
-		if !seen[s] {
-			seen[s] = true
-			firsts = append(firsts, s)
-		}
-	}
-	if len(firsts) != n {
-		t.Fatalf("%d distinct seqs arrived, want %d: %v", len(firsts), n, seqs)
-	}
-	for i, s := range firsts {
-		if s != uint64(i) {
-			t.Fatalf("seq %d arrived in position %d: %v", s, i, seqs)
-		}
-	}
-	t.Logf("%d messages, %d distinct, in order", len(seqs), n)
-}
-
 // waitFor polls cond until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -118,7 +85,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // TestEmbeddedBrokerOutage stops the broker while samples keep coming,
 // starts it again on the same port: every sample arrives, in order.
 func TestEmbeddedBrokerOutage(t *testing.T) {
-	addr := freePort(t)
+	addr := mqtttest.FreeAddr(t)
 	b1, h1 := brokerAt(t, addr)
 	q := newQueue(t, 64)
 	p := testPublisher(t, PublisherConfig{Broker: "tcp://" + addr, Username: DaemonUser, Password: "pw"}, q)
@@ -139,7 +106,7 @@ func TestEmbeddedBrokerOutage(t *testing.T) {
 		}
 		return len(seen) == n
 	})
-	checkInOrder(t, append(h1.got(), h2.got()...), n)
+	mqtttest.CheckInOrder(t, append(h1.got(), h2.got()...), n)
 	if st := p.Stats(); st.Failed != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -152,7 +119,7 @@ func TestEmbeddedBrokerOutage(t *testing.T) {
 // broker is down, starts a new one on the same store, then the broker:
 // what the first one queued arrives.
 func TestPublisherRestartDelivers(t *testing.T) {
-	addr := freePort(t)
+	addr := mqtttest.FreeAddr(t)
 	store := t.TempDir()
 	q1 := newQueue(t, 64)
 	cfg := PublisherConfig{Broker: "tcp://" + addr, Username: DaemonUser, Password: "pw", StoreDir: store}
@@ -174,7 +141,7 @@ func TestPublisherRestartDelivers(t *testing.T) {
 	_, stop2 := startPublisher(t, cfg, newQueue(t, 64))
 	defer stop2()
 	waitFor(t, 10*time.Second, "stored samples at the broker", func() bool { return len(h.got()) >= n })
-	checkInOrder(t, h.got(), n)
+	mqtttest.CheckInOrder(t, h.got(), n)
 }
 
 // TestCorruptStoreFile: a file of an earlier run that paho cannot read is

@@ -457,17 +457,33 @@ func (p *Publisher) send(m *message) bool {
 // and what waits in the queues, so that it is sent or stored for the next
 // run rather than lost; it gives up after 2 s (a broker that takes but
 // does not read).
+//
+// While paho resends what it stored on a live connection, the flush waits
+// for it (up to half a second) so that the last samples do not overtake
+// the stored ones; with the broker away it does not wait: the store keeps
+// the order.
 func (p *Publisher) flush(cur *message, sample *Telemetry, spikes *SpikeBatch) {
 	p.birth.Store(false)
-	deadline := time.Now().Add(2 * time.Second)
+	start := time.Now()
+	deadline := start.Add(2 * time.Second)
 	if cur == nil {
 		cur = p.nextMessage(sample, spikes)
 	}
-	for ; cur != nil && time.Now().Before(deadline); cur = p.nextMessage(sample, spikes) {
+	for cur != nil && time.Now().Before(deadline) {
 		p.mu.Lock()
+		resending := p.state == stateDraining && p.client.IsConnectionOpen() && p.store.pending() > 0
+		if resending && time.Since(start) < 500*time.Millisecond {
+			p.mu.Unlock()
+			select {
+			case <-p.wake:
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
+		}
 		p.state = stateFree
 		p.mu.Unlock()
 		p.send(cur)
+		cur = p.nextMessage(sample, spikes)
 	}
 }
 

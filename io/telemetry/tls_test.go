@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
@@ -111,20 +113,20 @@ func TestReadSecretFile(t *testing.T) {
 // from a file and server name verification on; a client trusting another
 // CA, or expecting another name, is refused.
 func TestMosquittoTLS(t *testing.T) {
-	m := newMosquitto(t, freePort(t))
-	dir := filepath.Dir(m.conf)
+	m := mqtttest.New(t, mqtttest.FreeAddr(t))
+	dir := filepath.Dir(m.Conf)
 	ca, cert, key := testPKI(t, dir, "good")
 	otherCA, _, _ := testPKI(t, dir, "other")
-	conf, err := os.ReadFile(m.conf)
+	conf, err := os.ReadFile(m.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conf = fmt.Appendf(conf, "cafile %s\ncertfile %s\nkeyfile %s\n", ca, cert, key)
-	if err := os.WriteFile(m.conf, conf, 0o600); err != nil {
+	if err := os.WriteFile(m.Conf, conf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m.start(t)
-	url := "ssl://" + m.addr
+	m.Start(t)
+	url := "ssl://" + m.Addr
 
 	good, err := TLSConfig(TLSFiles{CAFile: ca})
 	if err != nil {

@@ -1,0 +1,515 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spikeloop/spikeloop/io/telemetry"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// Telemetry has two halves.
+//
+// The service (telemetryService) is what outlives a reload: the
+// embedded broker, the MQTT publisher with its store, the command
+// handling and the /metrics endpoint. Serve starts it once, from the
+// first config; a reload keeps it (its broker, users, allow-list and
+// metrics address change at restart only) so that subscribers stay
+// connected.
+//
+// The sampler lives in the loop: it counts spikes, keeps the interval's
+// lateness histogram and, every `every` ticks, fills one Telemetry
+// sample in place and pushes it to the service's queue, which never
+// blocks and, once warm, allocates nothing. States, spikes and every
+// follow the config of the run, so a reload may change them.
+//
+// Commands travel the other way: the publisher's command goroutine
+// validates one (io/telemetry.Validator) and calls controls, which hand
+// it to the loop through a small channel; the loop applies it between
+// two ticks (so between two network steps) and answers.
+
+// telemetryService is the long-lived half of telemetry.
+type telemetryService struct {
+	cfg     *TelemetryConfig
+	log     zerolog.Logger
+	q       *telemetry.Queue
+	sq      *telemetry.SpikeQueue // nil: no spikes topic
+	broker  *telemetry.Broker     // nil with an external broker
+	pub     *telemetry.Publisher
+	metrics *telemetry.Metrics
+	mln     net.Listener // nil: no /metrics
+	ctl     *controls
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closed  bool
+}
+
+// startTelemetry starts the broker (unless an external one is
+// configured), the publisher and the metrics endpoint of cfg.
+func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetryService, err error) {
+	tc := cfg.Telemetry
+	s = &telemetryService{cfg: tc, log: log, ctl: &controls{reload: make(chan struct{}, 1)}}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
+	if s.q, err = telemetry.NewQueue(tc.Queue); err != nil {
+		return nil, err
+	}
+	if len(tc.spikePops) > 0 {
+		if s.sq, err = telemetry.NewSpikeQueue(tc.Queue); err != nil {
+			return nil, err
+		}
+	}
+	slogger := slog.New(zerolog.NewSlogHandler(log))
+	prefix := tc.prefix()
+	pc := telemetry.PublisherConfig{
+		Board:  tc.Board,
+		Prefix: prefix,
+		Status: telemetry.Status{
+			Software:    opts.Software,
+			ConfigHash:  hexDigest(cfg.data),
+			NetworkHash: hexDigest(cfg.netData),
+			StartUnixMs: time.Now().UnixMilli(),
+		},
+		Spikes: s.sq,
+		Logger: slogger,
+	}
+	if pc.StoreDir, err = tc.storeDir(); err != nil {
+		return nil, fmt.Errorf("telemetry.store_dir: no default (%w); set it", err)
+	}
+	if b := tc.Broker; b != nil {
+		pc.Broker, pc.ClientID, pc.Username, pc.Password = b.URL, b.ClientID, b.Username, tc.password
+		if b.TLS != nil {
+			if pc.TLS, err = telemetry.TLSConfig(cfg.tlsFiles(b.TLS)); err != nil {
+				return nil, fmt.Errorf("telemetry.broker.tls: %w", err)
+			}
+		}
+	} else {
+		s.broker, err = telemetry.StartBroker(telemetry.BrokerConfig{
+			Listen:           tc.Embedded.Listen,
+			AllowNonLoopback: tc.Embedded.AllowNonLoopback,
+			Prefix:           prefix,
+			Users:            tc.users,
+			Logger:           slogger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("telemetry.embedded: %w (another MQTT broker on that port? set telemetry.embedded.listen, or telemetry.broker to use that one)", err)
+		}
+		pc.Broker, pc.Username, pc.Password = s.broker.URL(), telemetry.DaemonUser, s.broker.DaemonPassword()
+		log.Info().Str("listen", s.broker.Addr()).Int("users", len(tc.users)).
+			Str("watch", "mosquitto_sub -h "+s.broker.Addr()+" -t '"+prefix+"telemetry'").Msg("telemetry: embedded MQTT broker up")
+	}
+	if len(tc.allowed) > 0 {
+		if pc.Validator, err = telemetry.NewValidator(tc.allowed); err != nil {
+			return nil, fmt.Errorf("telemetry.commands: %w", err)
+		}
+		pc.Controls = s.ctl
+	}
+	if tc.Metrics.Listen != "" {
+		s.metrics = telemetry.NewMetrics(tc.Board)
+		pc.Metrics = s.metrics
+		if s.mln, err = telemetry.ListenMetrics(tc.Metrics.Listen, tc.Metrics.AllowNonLoopback); err != nil {
+			return nil, fmt.Errorf("telemetry.metrics: %w", err)
+		}
+	}
+	if s.pub, err = telemetry.NewPublisher(pc, s.q); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Go(func() {
+		if err := s.pub.Run(ctx); err != nil {
+			log.Error().Err(err).Msg("telemetry: publisher stopped")
+		}
+	})
+	if s.mln != nil {
+		ln := s.mln
+		s.wg.Go(func() {
+			if err := telemetry.ServeMetrics(ctx, ln, s.metrics); err != nil {
+				log.Error().Err(err).Msg("telemetry: metrics endpoint stopped")
+			}
+		})
+		log.Info().Str("listen", ln.Addr().String()).Msg("telemetry: Prometheus /metrics up")
+	}
+	log.Info().Str("broker", pc.Broker).Str("prefix", prefix).Str("store", pc.StoreDir).
+		Int("commands", len(tc.allowed)).Msg("telemetry: publishing")
+	return s, nil
+}
+
+// BrokerAddr is the embedded broker's host:port ("" with an external
+// broker).
+func (s *telemetryService) BrokerAddr() string {
+	if s.broker == nil {
+		return ""
+	}
+	return s.broker.Addr()
+}
+
+// Close stops the publisher (which first hands what is queued to the
+// broker or to its store, then publishes "offline"), the metrics
+// endpoint and the broker. It is idempotent.
+func (s *telemetryService) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.mln != nil && s.cancel == nil {
+		s.mln.Close()
+	}
+	if s.broker != nil {
+		return s.broker.Close()
+	}
+	return nil
+}
+
+// controls implements telemetry.Controls for whichever loop is running.
+type controls struct {
+	mu        sync.Mutex
+	d         *Daemon // the running loop; nil between runs
+	canReload bool
+	reload    chan struct{} // capacity 1; Serve watches it
+}
+
+func (c *controls) attach(d *Daemon) {
+	c.mu.Lock()
+	c.d = d
+	c.mu.Unlock()
+}
+
+func (c *controls) detach(d *Daemon) {
+	c.mu.Lock()
+	if c.d == d {
+		c.d = nil
+	}
+	c.mu.Unlock()
+}
+
+func (c *controls) do(kind telemetry.Kind, pop string, v []float64) error {
+	c.mu.Lock()
+	d := c.d
+	c.mu.Unlock()
+	if d == nil {
+		return errors.New("the loop is not running (it is starting or reloading); try again")
+	}
+	return d.control(&ctlRequest{kind: kind, pop: pop, values: v})
+}
+
+func (c *controls) SetDCAmplitude(pop string, v []float64) error {
+	return c.do(telemetry.KindDCAmplitude, pop, v)
+}
+
+func (c *controls) SetPoissonRate(pop string, v []float64) error {
+	return c.do(telemetry.KindPoissonRate, pop, v)
+}
+
+func (c *controls) SetBernoulliProb(pop string, v []float64) error {
+	return c.do(telemetry.KindBernoulliProb, pop, v)
+}
+
+func (c *controls) Pause() error    { return c.do(telemetry.KindPause, "", nil) }
+func (c *controls) Resume() error   { return c.do(telemetry.KindResume, "", nil) }
+func (c *controls) Snapshot() error { return c.do(telemetry.KindSnapshot, "", nil) }
+
+// Reload asks Serve to reload the config and the network, as SIGHUP
+// does; the outcome is logged (an invalid new config leaves the running
+// one untouched).
+func (c *controls) Reload() error {
+	c.mu.Lock()
+	ok := c.canReload
+	c.mu.Unlock()
+	if !ok {
+		return errors.New("reload is not available: this run has no config file to reload (daemon.Run without Serve)")
+	}
+	select {
+	case c.reload <- struct{}{}:
+	default: // one is pending already
+	}
+	return nil
+}
+
+// ctlRequest is one command on its way to the loop. The loop and the
+// waiting command goroutine race for it with state: whoever moves it
+// from 0 first owns it (1: the loop applies it, 2: the waiter gave up),
+// so a command answered "timed out" is never applied afterwards.
+type ctlRequest struct {
+	kind   telemetry.Kind
+	pop    string
+	values []float64
+	state  atomic.Int32
+	done   chan error
+}
+
+// controlWait bounds how long a command waits for the loop.
+const controlWait = 2 * time.Second
+
+// control hands r to the loop and waits for its outcome.
+func (d *Daemon) control(r *ctlRequest) error {
+	r.values = append([]float64(nil), r.values...) // not retained by the caller's contract
+	r.done = make(chan error, 1)
+	select {
+	case d.ctl <- r:
+	default:
+		return fmt.Errorf("%d commands are waiting for the loop; try again", cap(d.ctl))
+	}
+	t := time.NewTimer(controlWait)
+	defer t.Stop()
+	select {
+	case err := <-r.done:
+		return err
+	case <-t.C:
+	case <-d.loopDone:
+	}
+	if r.state.CompareAndSwap(0, 2) {
+		return fmt.Errorf("the loop did not take the command within %s; nothing was changed", controlWait)
+	}
+	return <-r.done // the loop took it just now: it answers at once
+}
+
+// applyControls runs on the loop at the start of a tick: it applies
+// every command waiting.
+func (d *Daemon) applyControls() {
+	for {
+		select {
+		case r := <-d.ctl:
+			if r.state.CompareAndSwap(0, 1) {
+				r.done <- d.apply(r)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// apply carries out one command on the loop's goroutine.
+func (d *Daemon) apply(r *ctlRequest) error {
+	switch r.kind {
+	case telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb:
+		m, ok := d.engine.Model(r.pop)
+		if !ok {
+			return fmt.Errorf("population %q is not in the running network", r.pop)
+		}
+		var err error
+		switch r.kind {
+		case telemetry.KindDCAmplitude:
+			g, ok := m.(*models.DCGenerator)
+			if !ok {
+				return fmt.Errorf("population %q is not a DCGenerator in the running network", r.pop)
+			}
+			err = g.SetAmplitude(r.values)
+		case telemetry.KindPoissonRate:
+			g, ok := m.(*models.PoissonGenerator)
+			if !ok {
+				return fmt.Errorf("population %q is not a PoissonGenerator in the running network", r.pop)
+			}
+			err = g.SetRate(r.values)
+		default:
+			g, ok := m.(*models.BernoulliGenerator)
+			if !ok {
+				return fmt.Errorf("population %q is not a BernoulliGenerator in the running network", r.pop)
+			}
+			err = g.SetProb(r.values)
+		}
+		if err != nil {
+			return fmt.Errorf("population %q: %w", r.pop, err)
+		}
+		d.log.Info().Str("command", string(r.kind)).Str("population", r.pop).Floats64("values", r.values).Msg("telemetry: command applied")
+	case telemetry.KindPause:
+		if !d.paused {
+			d.paused = true
+			d.log.Info().Msg("telemetry: paused; outputs at their safe values")
+			return d.safe()
+		}
+	case telemetry.KindResume:
+		if d.paused {
+			d.paused = false
+			d.log.Info().Msg("telemetry: resumed")
+		}
+	case telemetry.KindSnapshot:
+		if d.smp == nil {
+			return errors.New("this run samples no telemetry")
+		}
+		d.snapshotDue = true
+	default:
+		return fmt.Errorf("kind %q is not applied by the loop", r.kind)
+	}
+	return nil
+}
+
+// maxBatchSpikes bounds one spikes batch; spikes beyond it in an
+// interval are counted (Stats.SpikesDropped), not sent.
+const maxBatchSpikes = 100_000
+
+// sampler is the loop's half of telemetry.
+type sampler struct {
+	q      *telemetry.Queue
+	sq     *telemetry.SpikeQueue
+	every  int
+	n      int   // ticks in the current interval
+	steps0 int64 // network step at the interval's start
+	dt     float64
+	names  []string // population names, by index ("" for current sources)
+	sizes  []int
+	counts []uint64
+	train  []int // population index -> index in batch.Trains, or -1
+	spikes int   // spikes in the current batch
+	states []stateRef
+	late   Histogram
+	sample telemetry.Telemetry
+	batch  telemetry.SpikeBatch
+}
+
+// telemetryPops are the populations the sampler counts: every one that
+// emits spikes.
+func telemetryPops(net *models.Network) []string {
+	var pops []string
+	for _, ps := range net.Populations {
+		if ps.IsNeuron() || !ps.IsCurrentSource() {
+			pops = append(pops, ps.Name)
+		}
+	}
+	return pops
+}
+
+func newSampler(d *Daemon, svc *telemetryService) *sampler {
+	tc, net := d.cfg.Telemetry, d.cfg.net
+	s := &sampler{q: svc.q, sq: svc.sq, every: tc.every, dt: net.Dt, states: tc.statePops}
+	t := &s.sample
+	t.Rates, t.Counts, t.States = telemetry.Floats{}, telemetry.Counts{}, telemetry.Series{}
+	t.Sensors, t.Actuators = telemetry.Floats{}, telemetry.Floats{}
+	s.names = make([]string, len(net.Populations))
+	s.sizes = make([]int, len(net.Populations))
+	s.counts = make([]uint64, len(net.Populations))
+	s.train = make([]int, len(net.Populations))
+	counted := telemetryPops(net)
+	for i, ps := range net.Populations {
+		s.sizes[i], s.train[i] = ps.Size, -1
+		for _, name := range counted {
+			if name == ps.Name {
+				s.names[i] = name
+				t.Rates[name], t.Counts[name] = 0, 0
+			}
+		}
+	}
+	for _, st := range s.states {
+		t.States[st.key] = make([]float64, 0, len(st.neurons))
+	}
+	for _, in := range d.inputs {
+		t.Sensors[in.Name()] = 0
+	}
+	for _, o := range d.outputs {
+		t.Actuators[o.name] = 0
+	}
+	if d.vehicle != nil {
+		t.Plant = telemetry.Floats{"x": 0, "y": 0, "heading": 0, "distance": 0}
+	}
+	if s.sq != nil {
+		for _, idx := range tc.spikePops {
+			s.train[idx] = len(s.batch.Trains)
+			s.batch.Trains = append(s.batch.Trains, telemetry.SpikeTrain{Population: net.Populations[idx].Name})
+		}
+	}
+	s.steps0 = d.engine.Now()
+	return s
+}
+
+// tick takes one tick's figures; ran tells whether the network ran (not
+// paused), i.e. whether d.rec holds this tick's spikes.
+func (s *sampler) tick(d *Daemon, k int64, late time.Duration, ran bool) {
+	s.late.Add(late)
+	s.n++
+	if ran {
+		for _, sp := range d.rec.Spikes {
+			s.counts[sp.Pop]++
+			if ti := s.train[sp.Pop]; ti >= 0 {
+				if s.spikes >= maxBatchSpikes {
+					d.stats.SpikesDropped++
+					continue
+				}
+				tr := &s.batch.Trains[ti]
+				tr.Neuron = append(tr.Neuron, uint32(sp.Neuron))
+				tr.StampMs = append(tr.StampMs, float64(sp.Stamp)*s.dt)
+				s.spikes++
+			}
+		}
+	}
+	if s.n >= s.every || d.snapshotDue {
+		d.snapshotDue = false
+		s.emit(d, k)
+	}
+}
+
+// emit fills the sample in place (same keys every time, so no map
+// grows) and pushes it, then the spike batch.
+func (s *sampler) emit(d *Daemon, k int64) {
+	t := &s.sample
+	now := d.engine.Now()
+	t.Tick = uint64(k)
+	t.TimeMs = float64(now) * s.dt
+	secs := float64(now-s.steps0) * s.dt / 1000
+	for i, name := range s.names {
+		if name == "" {
+			continue
+		}
+		c := s.counts[i]
+		t.Counts[name] = c
+		r := 0.0
+		if secs > 0 {
+			r = float64(c) / float64(s.sizes[i]) / secs
+		}
+		t.Rates[name] = r
+		s.counts[i] = 0
+	}
+	for _, st := range s.states {
+		m, _ := d.engine.Model(st.pop)
+		v := m.State(st.state)
+		buf := t.States[st.key][:0]
+		for _, n := range st.neurons {
+			buf = append(buf, v[n])
+		}
+		t.States[st.key] = buf
+	}
+	stale := uint64(0)
+	for _, in := range d.inputs {
+		t.Sensors[in.Name()] = in.Value()
+		if in.Stale() > 0 {
+			stale++
+		}
+	}
+	for _, o := range d.outputs {
+		t.Actuators[o.name] = o.dec.Value()
+	}
+	us := func(q float64) float64 { return float64(s.late.Quantile(q)) / float64(time.Microsecond) }
+	t.Loop = telemetry.Loop{
+		LatenessP50us: us(0.5), LatenessP99us: us(0.99), LatenessP999us: us(0.999),
+		Overruns: uint64(d.stats.Overruns), StaleInputs: stale,
+	}
+	if v := d.vehicle; v != nil {
+		p := v.Pose()
+		t.Plant["x"], t.Plant["y"], t.Plant["heading"], t.Plant["distance"] = p.X, p.Y, p.Heading, v.DistanceToLight()
+	}
+	s.q.Push(t)
+	if s.sq != nil {
+		s.sq.Push(&s.batch)
+		for i := range s.batch.Trains {
+			tr := &s.batch.Trains[i]
+			tr.Neuron, tr.StampMs = tr.Neuron[:0], tr.StampMs[:0]
+		}
+		s.spikes = 0
+	}
+	s.n, s.steps0 = 0, now
+	s.late = Histogram{}
+}

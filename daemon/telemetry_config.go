@@ -1,0 +1,552 @@
+package daemon
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/spikeloop/spikeloop/io/telemetry"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// TelemetryConfig is the config's telemetry section: MQTT telemetry,
+// commands and Prometheus metrics. Without the section the daemon
+// publishes nothing and takes no commands. README.md ("Telemetry")
+// documents every field; io/telemetry/README.md the payloads.
+type TelemetryConfig struct {
+	// Board is the board id, a topic level: in the default prefix, the
+	// MQTT client id and every payload. Default: the host name.
+	Board string `yaml:"board"`
+	// Prefix of every topic; default "spikeloop/<board>/".
+	Prefix string `yaml:"prefix"`
+	// Every is the telemetry interval, a whole number of ticks; default
+	// 100ms.
+	Every string `yaml:"every"`
+	// Queue is the hand-off's capacity in samples (default 128, about
+	// 13 s at 10 Hz): what waits while a connection attempt runs.
+	Queue int `yaml:"queue"`
+	// StoreDir keeps QoS 1 messages not yet acknowledged, across broker
+	// outages and daemon restarts. Default: $STATE_DIRECTORY/mqtt (set by
+	// systemd's StateDirectory=), else the user's cache folder
+	// (~/.cache/spikeloop/mqtt-<board>).
+	StoreDir string `yaml:"store_dir"`
+	// States are the sampled states sent in every sample.
+	States []StateSample `yaml:"states"`
+	// Spikes are the populations whose spikes go out on the spikes topic
+	// (one batch per interval); none: no spikes topic.
+	Spikes []string `yaml:"spikes"`
+	// Broker is an external broker; absent: the embedded one.
+	Broker *ExternalBroker `yaml:"broker"`
+	// Embedded configures the embedded broker (ignored with Broker).
+	Embedded EmbeddedBroker `yaml:"embedded"`
+	// Commands is the allow-list: command name -> what it does.
+	Commands map[string]CommandConfig `yaml:"commands"`
+	// Metrics serves Prometheus /metrics; absent listen: off.
+	Metrics MetricsConfig `yaml:"metrics"`
+
+	// Filled by the check.
+	every     int // ticks per sample
+	allowed   map[string]telemetry.Allowed
+	users     []telemetry.User
+	password  string // external broker's, from password_file
+	statePops []stateRef
+	spikePops []int
+}
+
+// StateSample picks a state of a population for the telemetry samples.
+type StateSample struct {
+	Population string `yaml:"population"`
+	State      string `yaml:"state"`
+	// Neurons are the units sampled; none: every unit (at most
+	// maxSampledUnits).
+	Neurons []int `yaml:"neurons"`
+}
+
+type stateRef struct {
+	key     string // "population.state"
+	pop     string
+	state   string
+	neurons []int
+}
+
+// maxSampledUnits bounds a state sample without a neurons list, so that
+// a sample stays a few kB.
+const maxSampledUnits = 256
+
+// ExternalBroker is a broker the daemon connects to.
+type ExternalBroker struct {
+	// URL is tcp://host:port or ssl://host:port.
+	URL string `yaml:"url"`
+	// Username and PasswordFile log in (the password stays out of the
+	// config); empty: anonymous.
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	// ClientID defaults to "spikeloop-<board>"; it must stay the same
+	// across restarts (the session and stored messages belong to it).
+	ClientID string `yaml:"client_id"`
+	// TLS files for ssl:// URLs; server name verification is always on.
+	TLS *TLSFiles `yaml:"tls"`
+}
+
+// TLSFiles name the files of a TLS connection.
+type TLSFiles struct {
+	CAFile     string `yaml:"ca_file"`
+	CertFile   string `yaml:"cert_file"`
+	KeyFile    string `yaml:"key_file"`
+	ServerName string `yaml:"server_name"`
+}
+
+// EmbeddedBroker configures the broker the daemon runs itself.
+type EmbeddedBroker struct {
+	// Listen is host:port, default 127.0.0.1:1883.
+	Listen string `yaml:"listen"`
+	// AllowNonLoopback must be true for Listen to name an address other
+	// than loopback.
+	AllowNonLoopback bool `yaml:"allow_non_loopback"`
+	// Users who may log in (bcrypt hashes); UsersFile adds users from a
+	// file of name:hash:read|command lines. No users: commands are off.
+	Users     []BrokerUser `yaml:"users"`
+	UsersFile string       `yaml:"users_file"`
+}
+
+// BrokerUser is one account of the embedded broker.
+type BrokerUser struct {
+	Name string `yaml:"name"`
+	// Hash is a bcrypt hash, e.g. from `htpasswd -nbB name password`.
+	Hash string `yaml:"hash"`
+	// Command lets the user send commands; without it the user reads.
+	Command bool `yaml:"command"`
+}
+
+// CommandConfig is one allow-list entry.
+type CommandConfig struct {
+	// Kind: dc_amplitude, poisson_rate, bernoulli_prob, pause, resume,
+	// reload or snapshot.
+	Kind string `yaml:"kind"`
+	// Target is the generator population a setter changes.
+	Target string `yaml:"target"`
+	// Min and Max bound a setter's values (inclusive); defaults: the
+	// kind's own limits (amplitude: required).
+	Min *float64 `yaml:"min"`
+	Max *float64 `yaml:"max"`
+}
+
+// MetricsConfig configures the Prometheus endpoint.
+type MetricsConfig struct {
+	// Listen is host:port (e.g. 127.0.0.1:9464); empty: no endpoint.
+	Listen           string `yaml:"listen"`
+	AllowNonLoopback bool   `yaml:"allow_non_loopback"`
+}
+
+// defaultTelemetryEvery is the telemetry interval when none is given.
+const defaultTelemetryEvery = 100 * time.Millisecond
+
+// checkTelemetry validates the telemetry section, reading the files it
+// names, so that nothing about it fails once the daemon starts but the
+// network itself (ports in use, a broker away).
+func (c *Config) checkTelemetry(k *checker) {
+	t := c.Telemetry
+	if t == nil {
+		return
+	}
+	const f = "telemetry"
+	if t.Board == "" {
+		t.Board = defaultBoardID()
+	}
+	if err := topicLevel(t.Board); err != "" {
+		k.add(f+".board", ErrInvalid, "%q: %s", t.Board, err)
+	}
+	if t.Prefix != "" {
+		if !strings.HasSuffix(t.Prefix, "/") {
+			k.add(f+".prefix", ErrInvalid, `%q: want topic levels ending in '/', e.g. "spikeloop/demo/"`, t.Prefix)
+		} else {
+			for _, l := range strings.Split(strings.TrimSuffix(t.Prefix, "/"), "/") {
+				if err := topicLevel(l); err != "" {
+					k.add(f+".prefix", ErrInvalid, "%q: level %q: %s", t.Prefix, l, err)
+					break
+				}
+			}
+		}
+	}
+	if t.Every == "" {
+		if c.tick > 0 {
+			t.every = max(1, int(defaultTelemetryEvery/c.tick))
+		}
+	} else {
+		t.every = c.ticksOf(k, f+".every", t.Every)
+	}
+	if t.Queue == 0 {
+		t.Queue = 128
+	}
+	if t.Queue < 1 || t.Queue > 1_000_000 {
+		k.add(f+".queue", ErrRange, "%d; want 1..1000000 samples", t.Queue)
+	}
+
+	// Sampled states and spike populations.
+	seen := map[string]bool{}
+	t.statePops = nil
+	for i, s := range t.States {
+		sf := f + ".states[" + strconv.Itoa(i) + "]"
+		ps := c.telemetryPop(k, sf+".population", s.Population)
+		if ps == nil {
+			continue
+		}
+		if !slices.Contains(ps.Model.StateNames(), s.State) {
+			k.add(sf+".state", ErrNotFound, "%q is not a state of %s %q; it has %s", s.State, ps.Class.Name, ps.Name, quoteList(ps.Model.StateNames()))
+			continue
+		}
+		key := ps.Name + "." + s.State
+		if seen[key] {
+			k.add(sf, ErrInvalid, "%s is sampled twice", key)
+			continue
+		}
+		seen[key] = true
+		neurons := s.Neurons
+		if len(neurons) == 0 {
+			if ps.Size > maxSampledUnits {
+				k.add(sf+".neurons", ErrRequired, "%q has %d units; list at most %d to sample", ps.Name, ps.Size, maxSampledUnits)
+				continue
+			}
+			neurons = make([]int, ps.Size)
+			for j := range neurons {
+				neurons[j] = j
+			}
+		}
+		bad := false
+		for _, n := range neurons {
+			if n < 0 || n >= ps.Size {
+				k.add(sf+".neurons", ErrRange, "unit %d; %q has units 0..%d", n, ps.Name, ps.Size-1)
+				bad = true
+				break
+			}
+		}
+		if !bad {
+			t.statePops = append(t.statePops, stateRef{key: key, pop: ps.Name, state: s.State, neurons: neurons})
+		}
+	}
+	t.spikePops = nil
+	for i, name := range t.Spikes {
+		sf := f + ".spikes[" + strconv.Itoa(i) + "]"
+		ps := c.telemetryPop(k, sf, name)
+		if ps == nil {
+			continue
+		}
+		if !ps.IsNeuron() && ps.IsCurrentSource() {
+			k.add(sf, ErrMismatch, "%q emits currents, not spikes", ps.Name)
+			continue
+		}
+		idx := popIndex(c.net, ps.Name)
+		if slices.Contains(t.spikePops, idx) {
+			k.add(sf, ErrInvalid, "%q is listed twice", ps.Name)
+			continue
+		}
+		t.spikePops = append(t.spikePops, idx)
+	}
+
+	// The broker.
+	t.users, t.password = nil, ""
+	if b := t.Broker; b != nil {
+		bf := f + ".broker"
+		if !strings.HasPrefix(b.URL, "tcp://") && !strings.HasPrefix(b.URL, "ssl://") {
+			k.add(bf+".url", ErrInvalid, "%q; want tcp://host:port or ssl://host:port", b.URL)
+		}
+		if b.PasswordFile != "" {
+			if b.Username == "" {
+				k.add(bf+".username", ErrRequired, "a password_file needs the user name")
+			}
+			pw, err := telemetry.ReadSecretFile(c.relPath(b.PasswordFile))
+			if err != nil {
+				k.add(bf+".password_file", ErrInvalid, "%v", err)
+			}
+			t.password = pw
+		}
+		if b.ClientID != "" {
+			if err := topicLevel(b.ClientID); err != "" {
+				k.add(bf+".client_id", ErrInvalid, "%q: %s", b.ClientID, err)
+			}
+		}
+		if b.TLS != nil {
+			if !strings.HasPrefix(b.URL, "ssl://") {
+				k.add(bf+".tls", ErrMismatch, "TLS files need an ssl:// url, got %q", b.URL)
+			}
+			if _, err := telemetry.TLSConfig(c.tlsFiles(b.TLS)); err != nil {
+				k.add(bf+".tls", ErrInvalid, "%v", err)
+			}
+		}
+	} else {
+		ef := f + ".embedded"
+		e := t.Embedded
+		listen := e.Listen
+		if listen == "" {
+			listen = telemetry.DefaultBrokerListen
+		}
+		checkListen(k, ef+".listen", listen, e.AllowNonLoopback)
+		names := map[string]bool{}
+		for i, u := range e.Users {
+			uf := ef + ".users[" + strconv.Itoa(i) + "]"
+			switch {
+			case u.Name == "" || u.Name == telemetry.DaemonUser:
+				k.add(uf+".name", ErrInvalid, "%q is empty or reserved", u.Name)
+			case names[u.Name]:
+				k.add(uf+".name", ErrInvalid, "%q is given twice", u.Name)
+			}
+			names[u.Name] = true
+			if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {
+				k.add(uf+".hash", ErrInvalid, "not a bcrypt hash (%v); make one with `htpasswd -nbB name password`", err)
+			}
+			t.users = append(t.users, telemetry.User{Name: u.Name, Hash: u.Hash, Command: u.Command})
+		}
+		if e.UsersFile != "" {
+			us, err := telemetry.ReadPasswordFile(c.relPath(e.UsersFile))
+			if err != nil {
+				k.add(ef+".users_file", ErrInvalid, "%v", err)
+			}
+			for _, u := range us {
+				if names[u.Name] || u.Name == telemetry.DaemonUser {
+					k.add(ef+".users_file", ErrInvalid, "user %q is reserved or given twice", u.Name)
+				}
+				if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {
+					k.add(ef+".users_file", ErrInvalid, "user %q: not a bcrypt hash (%v)", u.Name, err)
+				}
+				names[u.Name] = true
+			}
+			t.users = append(t.users, us...)
+		}
+	}
+
+	// The allow-list.
+	t.allowed = map[string]telemetry.Allowed{}
+	for _, name := range sortedKeys(t.Commands) {
+		cc := t.Commands[name]
+		cf := f + ".commands." + name
+		a, ok := c.allowed(k, cf, name, cc)
+		if !ok {
+			continue
+		}
+		if _, err := telemetry.NewValidator(map[string]telemetry.Allowed{name: a}); err != nil {
+			k.add(cf, ErrInvalid, "%v", err)
+			continue
+		}
+		t.allowed[name] = a
+	}
+	if len(t.allowed) > 0 && t.Broker == nil && !slices.ContainsFunc(t.users, func(u telemetry.User) bool { return u.Command }) {
+		k.add(f+".commands", ErrMismatch, "commands are listed but no embedded broker user has the command right, so nobody could send them")
+	}
+
+	if m := t.Metrics; m.Listen != "" {
+		checkListen(k, f+".metrics.listen", m.Listen, m.AllowNonLoopback)
+	}
+}
+
+// allowed turns one allow-list entry into telemetry's form.
+func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemetry.Allowed, bool) {
+	if err := topicLevel(name); err != "" {
+		k.add(cf, ErrInvalid, "command name %q: %s", name, err)
+		return telemetry.Allowed{}, false
+	}
+	kind := telemetry.Kind(cc.Kind)
+	a := telemetry.Allowed{Kind: kind}
+	var class string
+	lo, hi := math.Inf(-1), math.Inf(1)
+	switch kind {
+	case telemetry.KindPause, telemetry.KindResume, telemetry.KindReload, telemetry.KindSnapshot:
+		if cc.Target != "" || cc.Min != nil || cc.Max != nil {
+			k.add(cf, ErrInvalid, "kind %q takes no target, min or max", cc.Kind)
+			return a, false
+		}
+		return a, true
+	case telemetry.KindDCAmplitude:
+		class = "DCGenerator"
+	case telemetry.KindPoissonRate:
+		class = "PoissonGenerator"
+		lo = 0
+		if c.net != nil {
+			hi = 700 * 1000 / c.net.Dt
+		}
+	case telemetry.KindBernoulliProb:
+		class, lo, hi = "BernoulliGenerator", 0, 1
+	case "":
+		k.add(cf+".kind", ErrRequired, "want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot")
+		return a, false
+	default:
+		k.add(cf+".kind", ErrInvalid, "%q; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot", cc.Kind)
+		return a, false
+	}
+	ps := c.telemetryPop(k, cf+".target", cc.Target)
+	if ps == nil {
+		return a, false
+	}
+	if ps.Class.Name != class {
+		k.add(cf+".target", ErrMismatch, "%q is a %s; %s sets a %s", ps.Name, ps.Class.Name, cc.Kind, class)
+		return a, false
+	}
+	if cc.Min != nil {
+		lo = *cc.Min
+	}
+	if cc.Max != nil {
+		hi = *cc.Max
+	}
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		k.add(cf+".min", ErrRequired, "a %s command needs finite min and max", cc.Kind)
+		return a, false
+	}
+	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
+		k.add(cf+".min", ErrRange, "[%v, %v]; want min <= max", lo, hi)
+		return a, false
+	}
+	a.Target, a.Size, a.Min, a.Max = ps.Name, ps.Size, lo, hi
+	return a, true
+}
+
+func (c *Config) telemetryPop(k *checker, field, name string) *models.PopulationSpec {
+	if name == "" {
+		k.add(field, ErrRequired, "want a population of the network")
+		return nil
+	}
+	if c.net == nil {
+		return nil // the network's error is reported already
+	}
+	ps := population(c.net, name)
+	if ps == nil {
+		k.add(field, ErrNotFound, "%q is not a population of %s", name, c.Network)
+	}
+	return ps
+}
+
+// checkListen accepts host:port on loopback, or anywhere when allowed.
+func checkListen(k *checker, field, listen string, allowNonLoopback bool) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		k.add(field, ErrInvalid, "%q: want host:port", listen)
+		return
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		k.add(field, ErrInvalid, "%q: port %q is not 0..65535", listen, port)
+	}
+	if !allowNonLoopback {
+		a, err := netip.ParseAddr(host)
+		if host != "localhost" && (err != nil || !a.IsLoopback()) {
+			k.add(field, ErrInvalid, "%q is not a loopback address; set allow_non_loopback: true to listen on a network", listen)
+		}
+	}
+}
+
+// topicLevel says what makes s unusable as one MQTT topic level ("" if
+// nothing).
+func topicLevel(s string) string {
+	switch {
+	case s == "":
+		return "empty"
+	case strings.ContainsAny(s, "/+#\x00"):
+		return "contains '/', '+', '#' or NUL (it is one MQTT topic level)"
+	}
+	return ""
+}
+
+// defaultBoardID is the host name made a topic level.
+func defaultBoardID() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "spikeloop"
+	}
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune("/+#\x00", r) {
+			return '_'
+		}
+		return r
+	}, h)
+}
+
+func (c *Config) relPath(p string) string {
+	if filepath.IsAbs(p) || c.file == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.file), p)
+}
+
+func (c *Config) tlsFiles(t *TLSFiles) telemetry.TLSFiles {
+	rel := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		return c.relPath(p)
+	}
+	return telemetry.TLSFiles{CAFile: rel(t.CAFile), CertFile: rel(t.CertFile), KeyFile: rel(t.KeyFile), ServerName: t.ServerName}
+}
+
+// storeDir is where the publisher keeps unsent messages.
+func (t *TelemetryConfig) storeDir() (string, error) {
+	if t.StoreDir != "" {
+		return t.StoreDir, nil
+	}
+	if sd := os.Getenv("STATE_DIRECTORY"); sd != "" {
+		first, _, _ := strings.Cut(sd, ":")
+		return filepath.Join(first, "mqtt-"+t.Board), nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "spikeloop", "mqtt-"+t.Board), nil
+}
+
+func (t *TelemetryConfig) prefix() string {
+	if t.Prefix != "" {
+		return t.Prefix
+	}
+	return "spikeloop/" + t.Board + "/"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "no recordable states"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func hexDigest(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// brokerKey sums up what a reload cannot change (the service's part of
+// the section), to tell the user when a change waits for a restart.
+func (t *TelemetryConfig) brokerKey() string {
+	b, err := yaml.Marshal(struct {
+		Board, Prefix, StoreDir string
+		Queue                   int
+		Spikes                  bool
+		Broker                  *ExternalBroker
+		Embedded                EmbeddedBroker
+		Commands                map[string]CommandConfig
+		Metrics                 MetricsConfig
+	}{t.Board, t.Prefix, t.StoreDir, t.Queue, len(t.spikePops) > 0, t.Broker, t.Embedded, t.Commands, t.Metrics})
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
