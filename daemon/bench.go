@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -30,6 +31,17 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 		return Stats{}, fmt.Errorf("daemon: bench at %v Hz: %w", rate, err)
 	}
 	cfg.Realtime = rt
+	if t := cfg.Telemetry; t != nil {
+		// The loop is measured as it runs on a board, publishing; the
+		// broker takes a free port and the store a folder of its own,
+		// so that a bench never meets a running daemon's.
+		store, err := os.MkdirTemp("", "spikeloop-bench-")
+		if err != nil {
+			return Stats{}, fmt.Errorf("daemon: bench: %w", err)
+		}
+		defer os.RemoveAll(store)
+		t.StoreDir, t.Embedded.Listen, t.Metrics.Listen = store, "127.0.0.1:0", ""
+	}
 	if log == nil {
 		nop := zerolog.Nop()
 		log = &nop

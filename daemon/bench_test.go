@@ -15,7 +15,7 @@ func TestDemoRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("5 s of real time")
 	}
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -97,6 +98,10 @@ type Options struct {
 	Record io.Writer
 	// Software is the version string in the telemetry birth message.
 	Software string
+	// NoTelemetry runs without the config's telemetry section: no
+	// broker, no publisher, no sampler (`spikeloop run --no-telemetry`,
+	// and tests of the loop alone).
+	NoTelemetry bool
 }
 
 // Figures are the numbers of one tick.
@@ -167,6 +172,9 @@ type Daemon struct {
 	// only loop state read from another goroutine).
 	progress atomic.Int64
 	rcd      *recorder // nil unless recording
+	// spikePops are the populations whose spike monitors New added, in
+	// order (a recording names them, so that a replay adds the same).
+	spikePops []string
 
 	// Telemetry (telemetry.go): the service, whether this run started
 	// it, the loop's sampler, and the commands' way into the loop.
@@ -212,6 +220,9 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		return nil, errors.New("daemon: this Config was used by a run already; Parse it again")
 	}
 	cfg.used = true
+	if opts.NoTelemetry {
+		cfg.Telemetry = nil
+	}
 	d = &Daemon{cfg: cfg, opts: opts, clock: opts.Clock}
 	d.log = d.logger()
 	if d.clock == nil {
@@ -229,11 +240,16 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	// The network, with a spike monitor on every decoded population so
 	// that the engine records the spikes the decoders need.
 	net := cfg.net
-	addSpikeMonitors(net, cfg.outputPops())
+	d.spikePops = cfg.outputPops()
 	if cfg.Telemetry != nil {
 		// Rates and counts of every spiking population.
-		addSpikeMonitors(net, telemetryPops(net))
+		for _, p := range telemetryPops(net) {
+			if !slices.Contains(d.spikePops, p) {
+				d.spikePops = append(d.spikePops, p)
+			}
+		}
 	}
+	addSpikeMonitors(net, d.spikePops)
 	d.ctl = make(chan *ctlRequest, 16)
 	d.loopDone = make(chan struct{})
 	d.engine = cpu.New()

@@ -21,7 +21,7 @@ func quiet() *zerolog.Logger {
 // the fake clock: the vehicle starts 2 m from the light facing away and
 // must end within 0.3 m of it.
 func TestDemoReachesLight(t *testing.T) {
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}

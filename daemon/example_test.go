@@ -18,7 +18,7 @@ func Example() {
 		panic(err)
 	}
 	log := zerolog.Nop()
-	d, err := daemon.New(cfg, daemon.Options{Clock: &daemon.FakeClock{}, Logger: &log, Ticks: 20_000})
+	d, err := daemon.New(cfg, daemon.Options{Clock: &daemon.FakeClock{}, Logger: &log, Ticks: 20_000, NoTelemetry: true})
 	if err != nil {
 		panic(err)
 	}

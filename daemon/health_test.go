@@ -22,7 +22,7 @@ func TestNotifyReadyAndWatchdog(t *testing.T) {
 	var events []event
 	var stallStart, stallEnd time.Time
 	const every = 40 * time.Millisecond
-	cfg, _ := DemoConfig()
+	cfg, _ := quietDemo()
 	d, err := New(cfg, Options{Logger: quiet(), Ticks: 400, SummaryEvery: -1, WatchdogEvery: every,
 		Notify: func(s string) {
 			mu.Lock()

@@ -17,7 +17,7 @@ import (
 // set).
 func demo(t *testing.T, opts Options) *Daemon {
 	t.Helper()
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestFaultStopsAndReturnsError(t *testing.T) {
 
 func TestSummaryAndConsumer(t *testing.T) {
 	var buf strings.Builder
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestSummaryAndConsumer(t *testing.T) {
 }
 
 func TestConfigUsedOnce(t *testing.T) {
-	cfg, _ := DemoConfig()
+	cfg, _ := quietDemo()
 	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +256,7 @@ func TestRealClockShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real time")
 	}
-	cfg, _ := DemoConfig()
+	cfg, _ := quietDemo()
 	d, err := New(cfg, Options{Logger: quiet(), Ticks: 300, SummaryEvery: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ var _ actuator.Decoder = (*actuator.Rate)(nil)
 // emulated SPI, 10 network steps, decode, write two PWMs, step the
 // plant), without sleeping.
 func BenchmarkTick(b *testing.B) {
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func BenchmarkTick(b *testing.B) {
 // refused (no CAP_SYS_NICE): either way the run goes on and the log
 // says what happened.
 func TestRealtimeLogged(t *testing.T) {
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/io/sensor"
+	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -21,7 +22,7 @@ import (
 // for bit: it holds everything the network saw from the world. It is a
 // msgp stream of
 //
-//  1. a header map: "format" "spikeloop-record", "version" 1, "network"
+//  1. a header map: "format" "spikeloop-record", "version" 2, "network"
 //     (name), "network_fnv64" (FNV-1a of the network file's bytes),
 //     "dt", "steps_per_tick", "tick_ns", "inputs" (one map per input:
 //     name, population, encoder, gain, offset, min, max, max_hz, step,
@@ -29,7 +30,11 @@ import (
 //     populations, whose spike monitors the daemon adds);
 //  2. one array per tick run: [tick, value of input 0, value of input 1,
 //     ...], the values handed to the encoders (a failed read already
-//     replaced by the safe value);
+//     replaced by the safe value); before it, one array per generator
+//     setting a command applied at the start of that tick: [tick, kind
+//     ("dc_amplitude", "poisson_rate", "bernoulli_prob"), population,
+//     [values]] (told apart from a tick row by its second field, a
+//     string);
 //  3. a trailer map: "ticks" (rows written), "dropped" (rows lost
 //     because the writer fell behind; a recording with drops cannot be
 //     replayed).
@@ -40,7 +45,7 @@ import (
 
 const (
 	recordFormat  = "spikeloop-record"
-	recordVersion = 1
+	recordVersion = 2
 	// maxRecordInputs bounds the inputs of a recorded run, so that a row
 	// is a fixed-size value passed without allocation.
 	maxRecordInputs = 32
@@ -52,6 +57,7 @@ type recordRow struct {
 	tick int64
 	n    int
 	v    [maxRecordInputs]float64
+	cmd  *ctlRequest // not nil: a command row, not a tick row
 }
 
 type recordInput struct {
@@ -84,7 +90,7 @@ func fnv64(b []byte) uint64 {
 
 func (d *Daemon) recordHeader() recordHeader {
 	h := recordHeader{network: d.cfg.Network, networkHash: fnv64(d.cfg.netData), dt: d.cfg.net.Dt,
-		stepsPerTick: d.cfg.steps, tickNs: int64(d.cfg.tick), outputs: d.cfg.outputPops()}
+		stepsPerTick: d.cfg.steps, tickNs: int64(d.cfg.tick), outputs: d.spikePops}
 	for i, in := range d.cfg.Inputs {
 		h.inputs = append(h.inputs, recordInput{in, inputSeed(d.cfg.net, i, in)})
 	}
@@ -103,6 +109,19 @@ func (d *Daemon) startRecord(w io.Writer) *recorder {
 		for row := range r.rows {
 			if err != nil {
 				continue // drain; the error is reported once
+			}
+			if c := row.cmd; c != nil {
+				w := errWriter{mw: mw}
+				w.arrayHeader(4)
+				w.int(row.tick)
+				w.str(string(c.kind))
+				w.str(c.pop)
+				w.arrayHeader(len(c.values))
+				for _, v := range c.values {
+					w.float(v)
+				}
+				err = w.err
+				continue
 			}
 			err = mw.WriteArrayHeader(uint32(1 + row.n))
 			if err == nil {
@@ -153,6 +172,13 @@ func (r *recorder) push(tick int64, inputs []*sensor.Input) {
 	default:
 		r.dropped++
 	}
+}
+
+// command records a generator setting applied at the start of tick.
+// Unlike a tick row it is never dropped: it waits for room (commands are
+// rare, and a replay without one would silently differ).
+func (r *recorder) command(tick int64, c *ctlRequest) {
+	r.rows <- recordRow{tick: tick, cmd: c}
 }
 
 // finish closes the queue and waits for the writer.
@@ -250,8 +276,9 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 			}
 		case "version":
 			var v int64
-			if v, err = mr.ReadInt64(); err == nil && v != recordVersion {
-				err = fmt.Errorf("version %d, this build reads %d", v, recordVersion)
+			// Version 2 added command rows; a version 1 file has none.
+			if v, err = mr.ReadInt64(); err == nil && (v < 1 || v > recordVersion) {
+				err = fmt.Errorf("version %d, this build reads 1..%d", v, recordVersion)
 			}
 		case "network":
 			h.network, err = mr.ReadString()
@@ -374,6 +401,7 @@ type RecordSegment struct {
 	Inputs       []string      // input names, in row order
 	Outputs      []string      // the decoded populations
 	Ticks        int64         // tick rows (ticks the network ran)
+	Commands     int64         // generator settings applied by commands
 	Dropped      int64         // rows lost while recording; > 0: cannot be replayed
 }
 
@@ -416,7 +444,7 @@ func ScanRecording(r io.Reader) ([]RecordSegment, error) {
 		}
 		values := make([]float64, len(h.inputs))
 		for {
-			more, err := readRow(mr, seg.Ticks, values)
+			more, err := readRow(mr, seg.Ticks, values, func(recordCmd) error { seg.Commands++; return nil })
 			if err != nil {
 				return nil, recErr(i, err)
 			}
@@ -432,33 +460,95 @@ func ScanRecording(r io.Reader) ([]RecordSegment, error) {
 	}
 }
 
+// recordCmd is a command row.
+type recordCmd struct {
+	kind   telemetry.Kind
+	pop    string
+	values []float64
+}
+
+// maxRecordValues bounds a command row's values (a generator's size is
+// bounded by the network loader's limits; this keeps a corrupt file from
+// asking for a huge slice).
+const maxRecordValues = 1 << 24
+
 // readRow reads tick row number row into values (whose length is the
-// header's input count); at the trailer it returns false and leaves the
-// trailer unread.
-func readRow(mr *msgp.Reader, row int64, values []float64) (bool, error) {
-	t, err := mr.NextType()
-	if err != nil {
-		return false, fmt.Errorf("after %d ticks: %w", row, short(err))
+// header's input count), handing the command rows before it to onCmd;
+// at the trailer it returns false and leaves the trailer unread.
+func readRow(mr *msgp.Reader, row int64, values []float64, onCmd func(recordCmd) error) (bool, error) {
+	for {
+		t, err := mr.NextType()
+		if err != nil {
+			return false, fmt.Errorf("after %d ticks: %w", row, short(err))
+		}
+		if t == msgp.MapType {
+			return false, nil
+		}
+		n, err := mr.ReadArrayHeader()
+		if err != nil {
+			return false, fmt.Errorf("tick row %d: %w", row, short(err))
+		}
+		if _, err := mr.ReadInt64(); err != nil {
+			return false, fmt.Errorf("tick row %d: %w", row, short(err))
+		}
+		if t, err := mr.NextType(); err == nil && t == msgp.StrType {
+			c, err := readCommand(mr, n)
+			if err != nil {
+				return false, fmt.Errorf("command before tick row %d: %w", row, short(err))
+			}
+			if err := onCmd(c); err != nil {
+				return false, fmt.Errorf("command before tick row %d: %w", row, err)
+			}
+			continue
+		}
+		if int(n) != 1+len(values) {
+			return false, fmt.Errorf("tick row %d: %d fields, want %d (the tick and %d inputs)", row, n, 1+len(values), len(values))
+		}
+		break
 	}
-	if t == msgp.MapType {
-		return false, nil
-	}
-	n, err := mr.ReadArrayHeader()
-	if err != nil {
-		return false, fmt.Errorf("tick row %d: %w", row, short(err))
-	}
-	if int(n) != 1+len(values) {
-		return false, fmt.Errorf("tick row %d: %d fields, want %d (the tick and %d inputs)", row, n, 1+len(values), len(values))
-	}
-	if _, err := mr.ReadInt64(); err != nil {
-		return false, fmt.Errorf("tick row %d: %w", row, short(err))
-	}
+	var err error
 	for i := range values {
 		if values[i], err = mr.ReadFloat64(); err != nil {
 			return false, fmt.Errorf("tick row %d, input %d: %w", row, i, short(err))
 		}
 	}
 	return true, nil
+}
+
+// readCommand reads the rest of a command row of n fields (the tick is
+// read).
+func readCommand(mr *msgp.Reader, n uint32) (recordCmd, error) {
+	var c recordCmd
+	if n != 4 {
+		return c, fmt.Errorf("%d fields, want 4 (tick, kind, population, values)", n)
+	}
+	kind, err := mr.ReadString()
+	if err != nil {
+		return c, err
+	}
+	c.kind = telemetry.Kind(kind)
+	switch c.kind {
+	case telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb:
+	default:
+		return c, fmt.Errorf("kind %q is not a generator setting", kind)
+	}
+	if c.pop, err = mr.ReadString(); err != nil {
+		return c, err
+	}
+	m, err := mr.ReadArrayHeader()
+	if err != nil {
+		return c, err
+	}
+	if m == 0 || m > maxRecordValues {
+		return c, fmt.Errorf("%d values", m)
+	}
+	c.values = make([]float64, m)
+	for i := range c.values {
+		if c.values[i], err = mr.ReadFloat64(); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
 }
 
 // readTrailer reads a segment's trailer after rows tick rows and
@@ -512,7 +602,7 @@ func skipSegment(mr *msgp.Reader) error {
 	values := make([]float64, len(h.inputs))
 	var rows int64
 	for {
-		more, err := readRow(mr, rows, values)
+		more, err := readRow(mr, rows, values, func(recordCmd) error { return nil })
 		if err != nil {
 			return err
 		}
@@ -661,7 +751,9 @@ func (p *Replayer) step() (bool, error) {
 		return false, nil
 	}
 	if p.s == 0 {
-		more, err := readRow(p.mr, p.rows, p.values)
+		more, err := readRow(p.mr, p.rows, p.values, func(c recordCmd) error {
+			return setGenerator(p.engine, c.kind, c.pop, c.values)
+		})
 		if err != nil {
 			return false, recErr(p.seg, err)
 		}

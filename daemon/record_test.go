@@ -113,7 +113,7 @@ func TestReplayErrors(t *testing.T) {
 }
 
 func TestRecordingAllocatesNothingPerTick(t *testing.T) {
-	cfg, _ := DemoConfig()
+	cfg, _ := quietDemo()
 	var buf bytes.Buffer
 	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Record: &buf})
 	if err != nil {
@@ -146,7 +146,7 @@ func TestRecordingAllocatesNothingPerTick(t *testing.T) {
 // A failed read is recorded as the safe value the encoder got, so a run
 // with a stale stretch replays exactly too.
 func TestReplayWithStaleInput(t *testing.T) {
-	cfg, _ := DemoConfig()
+	cfg, _ := quietDemo()
 	var buf bytes.Buffer
 	var live []apu.Spike
 	broken := false
@@ -225,7 +225,7 @@ outputs:`, 1)
 // noise seed); each segment replays to its own run's spikes, and
 // ScanRecording lists them.
 func TestReplaySegments(t *testing.T) {
-	first, err := DemoConfig()
+	first, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestScanRecordingErrors(t *testing.T) {
 // must never panic, its errors wrap ErrRecord, and a segment it accepts
 // replays (or fails with an error) without panicking.
 func FuzzScanRecording(f *testing.F) {
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (s *syncBuffer) String() string {
 // It returns the number of runs started, Serve's error and the log.
 func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error)) (int, string, error) {
 	t.Helper()
-	cfg, err := DemoConfig()
+	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestServeReloadKeepsOldOnInvalid(t *testing.T) {
 		if n == 1 {
 			return nil, errors.New(`test.yaml:3: tick: "1 ms": invalid value`)
 		}
-		return DemoConfig()
+		return quietDemo()
 	})
 	if err != nil {
 		t.Fatal(err)

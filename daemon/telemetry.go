@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -298,33 +299,11 @@ func (d *Daemon) applyControls() {
 func (d *Daemon) apply(r *ctlRequest) error {
 	switch r.kind {
 	case telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb:
-		m, ok := d.engine.Model(r.pop)
-		if !ok {
-			return fmt.Errorf("population %q is not in the running network", r.pop)
+		if err := setGenerator(d.engine, r.kind, r.pop, r.values); err != nil {
+			return err
 		}
-		var err error
-		switch r.kind {
-		case telemetry.KindDCAmplitude:
-			g, ok := m.(*models.DCGenerator)
-			if !ok {
-				return fmt.Errorf("population %q is not a DCGenerator in the running network", r.pop)
-			}
-			err = g.SetAmplitude(r.values)
-		case telemetry.KindPoissonRate:
-			g, ok := m.(*models.PoissonGenerator)
-			if !ok {
-				return fmt.Errorf("population %q is not a PoissonGenerator in the running network", r.pop)
-			}
-			err = g.SetRate(r.values)
-		default:
-			g, ok := m.(*models.BernoulliGenerator)
-			if !ok {
-				return fmt.Errorf("population %q is not a BernoulliGenerator in the running network", r.pop)
-			}
-			err = g.SetProb(r.values)
-		}
-		if err != nil {
-			return fmt.Errorf("population %q: %w", r.pop, err)
+		if d.rcd != nil {
+			d.rcd.command(d.stats.Ticks+d.stats.Skipped, r)
 		}
 		d.log.Info().Str("command", string(r.kind)).Str("population", r.pop).Floats64("values", r.values).Msg("telemetry: command applied")
 	case telemetry.KindPause:
@@ -345,6 +324,43 @@ func (d *Daemon) apply(r *ctlRequest) error {
 		d.snapshotDue = true
 	default:
 		return fmt.Errorf("kind %q is not applied by the loop", r.kind)
+	}
+	return nil
+}
+
+// setGenerator applies a generator setting (MODELS.md 10.8) to the
+// running network: live from a command, and in a replay from the
+// recording.
+func setGenerator(e *cpu.Engine, kind telemetry.Kind, pop string, values []float64) error {
+	m, ok := e.Model(pop)
+	if !ok {
+		return fmt.Errorf("population %q is not in the running network", pop)
+	}
+	var err error
+	switch kind {
+	case telemetry.KindDCAmplitude:
+		g, ok := m.(*models.DCGenerator)
+		if !ok {
+			return fmt.Errorf("population %q is not a DCGenerator in the running network", pop)
+		}
+		err = g.SetAmplitude(values)
+	case telemetry.KindPoissonRate:
+		g, ok := m.(*models.PoissonGenerator)
+		if !ok {
+			return fmt.Errorf("population %q is not a PoissonGenerator in the running network", pop)
+		}
+		err = g.SetRate(values)
+	case telemetry.KindBernoulliProb:
+		g, ok := m.(*models.BernoulliGenerator)
+		if !ok {
+			return fmt.Errorf("population %q is not a BernoulliGenerator in the running network", pop)
+		}
+		err = g.SetProb(values)
+	default:
+		return fmt.Errorf("kind %q is not a generator setting", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("population %q: %w", pop, err)
 	}
 	return nil
 }

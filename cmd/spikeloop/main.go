@@ -27,7 +27,7 @@ import (
 const usage = `usage: spikeloop <command> [arguments]
 
 commands:
-  run [--config FILE] [--duration D] [--record FILE]
+  run [--config FILE] [--duration D] [--record FILE] [--no-telemetry]
                                     the daemon: the closed loop (no --config: the built-in demo)
   sim FILE --out DIR [--input NAME=FILE]... [--duration D]
                                     run a network file, write CSVs

@@ -27,6 +27,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	config := fs.String("config", "", "daemon config `FILE` (default: the built-in demo)")
 	duration := fs.Duration("duration", 0, "stop after this much loop time (0: run until SIGINT or SIGTERM)")
 	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (msgp), for daemon.Replay")
+	noTelemetry := fs.Bool("no-telemetry", false, "ignore the config's telemetry section: no MQTT broker, no publishing, no commands")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -48,7 +49,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := daemon.Options{Stderr: stderr}
+	opts := daemon.Options{Stderr: stderr, Software: "spikeloop " + version(), NoTelemetry: *noTelemetry}
 	if *duration > 0 {
 		opts.Ticks = max(1, int64(*duration/cfg.TickDuration()))
 	}

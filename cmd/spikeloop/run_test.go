@@ -16,7 +16,7 @@ import (
 )
 
 func TestRunDemoDuration(t *testing.T) {
-	code, _, errs := runCmd(t, "run", "--duration", "200ms")
+	code, _, errs := runCmd(t, "run", "--no-telemetry", "--duration", "200ms")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -28,7 +28,7 @@ func TestRunDemoDuration(t *testing.T) {
 // The shipped demo config runs from another folder than its own: its
 // network path is relative to the config file.
 func TestRunShippedDemo(t *testing.T) {
-	code, _, errs := runCmd(t, "run", "--config", filepath.Join("..", "..", "examples", "demo", "spikeloop.yaml"), "--duration", "100ms")
+	code, _, errs := runCmd(t, "run", "--no-telemetry", "--config", filepath.Join("..", "..", "examples", "demo", "spikeloop.yaml"), "--duration", "100ms")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -52,13 +52,31 @@ func TestRunBadConfig(t *testing.T) {
 }
 
 // TestRunSIGTERM builds the binary, starts the demo and stops it with
-// SIGTERM: exit code 0 within a second, outputs safe.
+// SIGTERM: exit code 0 within a second, outputs safe, with the demo's
+// telemetry up (embedded broker, publisher, store) as a user runs it.
 func TestRunSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
 	bin := binary(t)
-	cmd := exec.Command(bin, "run")
+	dir := t.TempDir()
+	conf, network := daemon.DemoFiles()
+	// The telemetry section is the demo's last: a free port and a store
+	// of the test's own, so that no other run is disturbed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	conf = fmt.Appendf(conf, "  embedded: {listen: '%s'}\n  store_dir: %s\n", addr, filepath.Join(dir, "store"))
+	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "braitenberg.yaml"), network, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--config", filepath.Join(dir, "demo.yaml"))
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
@@ -69,7 +87,7 @@ func TestRunSIGTERM(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	took := time.Since(sent)
 	if err != nil {
 		t.Fatalf("exit: %v\n%s", err, errb.String())
@@ -77,8 +95,10 @@ func TestRunSIGTERM(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("stopped %v after SIGTERM, want < 1 s", took)
 	}
-	if !strings.Contains(errb.String(), "loop stopped; outputs safe") {
-		t.Errorf("log: %s", errb.String())
+	for _, want := range []string{"telemetry: embedded MQTT broker up", addr, "telemetry: publishing", "loop stopped; outputs safe"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("no %q in the log: %s", want, errb.String())
+		}
 	}
 }
 
@@ -104,7 +124,7 @@ func TestRunSIGHUP(t *testing.T) {
 	good = []byte(strings.Replace(string(good), "format: auto", "format: json", 1))
 	os.WriteFile(cfg, good, 0o644)
 
-	cmd := exec.Command(bin, "run", "--config", cfg)
+	cmd := exec.Command(bin, "run", "--no-telemetry", "--config", cfg)
 	var errb syncBuilder
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
@@ -199,7 +219,7 @@ func TestRunNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	cmd := exec.Command(bin, "run")
+	cmd := exec.Command(bin, "run", "--no-telemetry")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=100000")
 	var errb syncBuilder
 	cmd.Stderr = &errb
@@ -237,7 +257,7 @@ func TestRunNotify(t *testing.T) {
 // live run is in the daemon package's tests).
 func TestRunRecordReplays(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "run.rec")
-	code, _, errs := runCmd(t, "run", "--duration", "300ms", "--record", file)
+	code, _, errs := runCmd(t, "run", "--no-telemetry", "--duration", "300ms", "--record", file)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
