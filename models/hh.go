@@ -101,6 +101,11 @@ type HH struct {
 	coreSol    *odeSolver // shares sol's per-neuron RKF45 step sizes
 	coreB      odeBatch
 	noShortcut bool // tests: always integrate all eight components
+
+	// RKF45, the default, runs in its own kernels (hh_rkf.go), for all
+	// components and (HHPSC) for V, m, h, n alone; nil with other methods
+	// or when a test sets them to nil to compare with the generic solver.
+	rkf, rkfCore *hhRKF
 }
 
 var (
@@ -180,6 +185,12 @@ func newHH(b *Build, psc bool) (*HH, error) {
 		n.coreSol = newODESolver(m, b.Dt, 4, size, &n.core)
 		n.coreSol.hi = n.sol.hi
 		n.coreB = newODEBatch(4)
+	}
+	if m == RKF45 {
+		n.rkf = newHHRKF(&n.rhs, psc, b.Dt, n.sol.hi)
+		if psc {
+			n.rkfCore = newHHRKF(&n.core, false, b.Dt, n.sol.hi)
+		}
 	}
 	if err := initV(b, n.y[hhV]); err != nil {
 		return nil, err
@@ -277,8 +288,10 @@ func (n *HH) State(name string) []float64 {
 // ever), apply the spike input, then NEST's spike rule (at or above V_th
 // and falling), with the latch when tau_ref is null.
 func (n *HH) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	if n.rkf != nil {
+		return n.stepRKF(iext, w, spiked)
+	}
 	y, full, core := n.y, &n.b, &n.coreB
-	w0, w1 := port(w, 0), port(w, 1)
 	n.rhs.iext, n.core.iext = iext, iext
 	for next := 0; next < len(n.ie); {
 		// A block of up to odeBlock consecutive neurons, split into those
@@ -288,7 +301,7 @@ func (n *HH) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error
 		for ; next < len(n.ie) && next-first < odeBlock; next++ {
 			vOld[next-first] = y[hhV][next]
 			var buf []float64
-			if n.psc && !n.noShortcut && y[hhDIe][next] == 0 && y[hhIe][next] == 0 && y[hhDIi][next] == 0 && y[hhIi][next] == 0 {
+			if n.zeroPSC(next) {
 				core.idx[nc], buf = int32(next), core.lane(nc)
 				nc++
 			} else {
@@ -324,27 +337,115 @@ func (n *HH) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error
 			for c := range buf {
 				y[c][i] = buf[c]
 			}
-			if n.psc {
-				// Sign-split input (SignSplitter): w0 > 0 excitatory, w1 <= 0 inhibitory.
-				y[hhDIe][i] += n.pscE * at(w0, int(i))
-				y[hhDIi][i] += n.pscI * at(w1, int(i))
-			} else {
-				y[hhV][i] += at(w0, int(i)) // delta input, also during the dead time
-			}
-			v := y[hhV][i]
-			if v < n.vTh {
-				n.arm[i] = true
-			}
-			if n.ref[i] > 0 {
-				n.ref[i]--
-			} else if v >= n.vTh && vOld[int(i)-first] > v && (n.arm[i] || !n.latch) {
-				n.ref[i] = n.refSteps
-				n.arm[i] = false
-				spiked = append(spiked, i)
-			}
+			spiked = n.afterSolver(i, vOld[int(i)-first], w, spiked)
 		}
 	}
 	return spiked, nil
+}
+
+// zeroPSC tells whether neuron i is an HHPSC neuron whose four PSC
+// components are exactly zero, to be advanced as plain HH.
+func (n *HH) zeroPSC(i int) bool {
+	y := n.y
+	return n.psc && !n.noShortcut && y[hhDIe][i] == 0 && y[hhIe][i] == 0 && y[hhDIi][i] == 0 && y[hhIi][i] == 0
+}
+
+// stepRKF is Step with the RKF45 kernels: as the generic path, with the
+// block's state gathered component by component.
+func (n *HH) stepRKF(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	full, core := n.rkf, n.rkfCore
+	for first := 0; first < len(n.ie); first += odeBlock {
+		end := min(first+odeBlock, len(n.ie))
+		var vOld [odeBlock]float64 // V at t_k, for the spike rule
+		copy(vOld[:], n.y[hhV][first:end])
+		nf, nc := 0, 0
+		for i := first; i < end; i++ {
+			k, l := full, nf
+			if n.zeroPSC(i) {
+				k, l = core, nc
+				nc++
+			} else {
+				nf++
+			}
+			k.idx[l] = int32(i)
+			k.in[l] = n.ie[i] + at(iext, i) // I(k), as hhRHS.deriv forms it
+		}
+		for _, b := range []struct {
+			k     *hhRKF
+			lanes int
+		}{{full, nf}, {core, nc}} {
+			if b.lanes == 0 {
+				continue
+			}
+			b.k.gather(n.y, b.lanes)
+			if err := b.k.advance(b.lanes); err != nil {
+				return spiked, err
+			}
+		}
+		if err := n.checkRKF(nf, nc); err != nil {
+			return spiked, err
+		}
+		full.scatter(n.y, nf)
+		if nc > 0 {
+			core.scatter(n.y, nc) // its PSC components are still exactly 0
+		}
+		for i := first; i < end; i++ {
+			spiked = n.afterSolver(int32(i), vOld[i-first], w, spiked)
+		}
+	}
+	return spiked, nil
+}
+
+// checkRKF returns a *StateError for the lowest neuron of the block with
+// a component that is NaN or infinite (the first such component).
+func (n *HH) checkRKF(nf, nc int) error {
+	if n.rkf.finite(nf) && (nc == 0 || n.rkfCore.finite(nc)) {
+		return nil
+	}
+	var bad *StateError
+	for _, b := range []struct {
+		k     *hhRKF
+		lanes int
+	}{{n.rkf, nf}, {n.rkfCore, nc}} {
+		for l := range b.lanes {
+			i := int(b.k.idx[l])
+			if bad != nil && bad.Neuron < i {
+				break
+			}
+			for c := range b.k.dim() {
+				if x := b.k.y[c][l]; math.IsNaN(x) || math.IsInf(x, 0) {
+					bad = &StateError{Neuron: i, State: hhNames[c], Value: x}
+					break
+				}
+			}
+		}
+	}
+	return bad
+}
+
+// afterSolver is the rest of neuron i's step once its state at t_{k+1}
+// is in n.y: the spike input, then the spike rule with V(t_k) = vOld.
+func (n *HH) afterSolver(i int32, vOld float64, w [][]float64, spiked []int32) []int32 {
+	y := n.y
+	if n.psc {
+		// Sign-split input (SignSplitter): w0 > 0 excitatory, w1 <= 0 inhibitory.
+		y[hhDIe][i] += n.pscE * at(port(w, 0), int(i))
+		y[hhDIi][i] += n.pscI * at(port(w, 1), int(i))
+	} else {
+		y[hhV][i] += at(port(w, 0), int(i)) // delta input, also during the dead time
+	}
+	v := y[hhV][i]
+	if v < n.vTh {
+		n.arm[i] = true
+	}
+	if n.ref[i] > 0 {
+		n.ref[i]--
+	} else if v >= n.vTh && vOld > v && (n.arm[i] || !n.latch) {
+		n.ref[i] = n.refSteps
+		n.arm[i] = false
+		spiked = append(spiked, i)
+	}
+	return spiked
 }
 
 // hhRHS is the right-hand side of NEST's hh_psc_alpha_dynamics, with the
@@ -382,41 +483,20 @@ func hhRates(v float64) rates {
 	return r
 }
 
-// hhRatesFast equals hhRates to about 1e-12 relative (TestHHRates)
-// at a fraction of the cost: the solver evaluates the rates 6 to 8 times
-// per neuron and step, and six exponentials each time dominated the
-// HH1000 benchmark. Every rate is an exponential of -(V+65)/d with
-// d in {10, 18, 20, 80}, so all of them are integer powers of the one
-// exponential b = exp(-(V+65)/720) (720 = lcm of the d). Near the
-// removable singularities of alpha_m and alpha_n, where 1 - exp(-x/10)
-// cancels, their Taylor series is used instead.
-func hhRatesFast(v float64) (am, bm, ah, bh, an, bn float64) {
-	b := hhExp((v + 65) * (-1.0 / 720))
-	b2 := b * b
-	b4 := b2 * b2
-	b8 := b4 * b4
-	b16 := b8 * b8
-	b32 := b16 * b16
-	b36 := b32 * b4
-	b72 := b36 * b36      // exp(-(V+65)/10)
-	bm = 4 * (b32 * b8)   // 4 exp(-(V+65)/18)
-	ah = 0.07 * b36       // 0.07 exp(-(V+65)/20)
-	bn = 0.125 * (b8 * b) // 0.125 exp(-(V+65)/80)
-	bh = 1 / (1 + b72*hhE3)
-	am = hhAlpha((v+40)*0.1, b72*hhE25)
-	an = 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
-	return
-}
-
-// hhExp is exp(a), to within 1e-15 relative, and inlined: math.Exp was a
-// quarter of an HH evaluation. For |a| <= 0.35, which covers V from -317
-// to 187 mV, it is exp's Taylor polynomial of degree 12 (the first
-// omitted term is below 3e-16), evaluated in Estrin's scheme to keep the
-// dependency chain short; elsewhere it is math.Exp.
+// hhExp is exp(a), to within 1e-15 relative: for |a| <= 0.35, which
+// covers V from -317 to 187 mV, hhExpPoly; elsewhere math.Exp.
 func hhExp(a float64) float64 {
 	if !(math.Abs(a) <= 0.35) {
 		return math.Exp(a)
 	}
+	return hhExpPoly(a)
+}
+
+// hhExpPoly is exp's Taylor polynomial of degree 12 (for |a| <= 0.35 the
+// first omitted term is below 3e-16), evaluated in Estrin's scheme to
+// keep the dependency chain short. It is small enough to be inlined:
+// math.Exp was a quarter of an HH evaluation.
+func hhExpPoly(a float64) float64 {
 	a2 := a * a
 	a4 := a2 * a2
 	q0 := (1 + a) + a2*(1.0/2+a*(1.0/6))
@@ -460,8 +540,37 @@ func (s *hhRHS) deriv(i int32, y, dy []float64) {
 // core is the part of the right-hand side shared by HH and HHPSC: the
 // membrane current -(I_Na + I_K + I_L) + I, to which HHPSC adds its PSCs
 // (in NEST's order) before dividing by c_m, and the gate derivatives.
+//
+// Its rates equal hhRates to about 1e-12 relative (TestHHRates) at a
+// fraction of the cost: the solver evaluates them 6 to 8 times per neuron
+// and step, and six exponentials each time dominated the HH1000
+// benchmark. Every rate is an exponential of -(V+65)/d with d in {10, 18,
+// 20, 80}, so all of them are integer powers of the one exponential
+// b = exp(-(V+65)/720) (720 = lcm of the d). Near the removable
+// singularities of alpha_m and alpha_n, where 1 - exp(-x/10) cancels,
+// their Taylor series is used instead. All of it is written out in this
+// one function: the calls to separate rate and exp functions, with the
+// spills around them, cost a sixth of an evaluation.
 func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
-	am, bm, ah, bh, an, bn := hhRatesFast(v)
+	a := (v + 65) * (-1.0 / 720)
+	b := hhExpPoly(a)
+	if !(math.Abs(a) <= 0.35) {
+		b = math.Exp(a)
+	}
+	b2 := b * b
+	b4 := b2 * b2
+	b8 := b4 * b4
+	b16 := b8 * b8
+	b32 := b16 * b16
+	b36 := b32 * b4
+	b72 := b36 * b36         // exp(-(V+65)/10)
+	bm := 4 * (b32 * b8)     // 4 exp(-(V+65)/18)
+	ah := 0.07 * b36         // 0.07 exp(-(V+65)/20)
+	bn := 0.125 * (b8 * b)   // 0.125 exp(-(V+65)/80)
+	bh := 1 / (1 + b72*hhE3) // 1/(1 + exp(-(V+35)/10))
+	am := hhAlpha((v+40)*0.1, b72*hhE25)
+	an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
+
 	iNa := s.gNa * m * m * m * h * (v - s.eNa)
 	iK := s.gK * n * n * n * n * (v - s.eK)
 	iL := s.gL * (v - s.eL)

@@ -6,6 +6,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -21,8 +22,14 @@ func nestRates(v float64) rates {
 	}
 }
 
+// fastRates are the rates hhRHS.core uses, read off its gate
+// derivatives: alpha (1 - x) - beta x is exactly alpha at x = 0 and
+// exactly -beta at x = 1.
 func fastRates(v float64) (r rates) {
-	r.am, r.bm, r.ah, r.bh, r.an, r.bn = hhRatesFast(v)
+	var s hhRHS
+	_, r.am, r.ah, r.an = s.core(0, v, 0, 0, 0)
+	_, r.bm, r.bh, r.bn = s.core(0, v, 1, 1, 1)
+	r.bm, r.bh, r.bn = -r.bm, -r.bh, -r.bn
 	return r
 }
 
@@ -33,7 +40,7 @@ func TestHHRates(t *testing.T) {
 	relErr := func(a, b float64) float64 { return math.Abs(a-b) / math.Abs(b) }
 	for v := -150.0; v <= 100; v += 0.0137 {
 		want := nestRates(v)
-		for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "hhRatesFast": fastRates} {
+		for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "core": fastRates} {
 			got := f(v)
 			// NEST's own quotient loses digits within ~0.1 mV of the
 			// singular points; compare there against the limit instead.
@@ -56,7 +63,7 @@ func TestHHRates(t *testing.T) {
 			}
 		}
 	}
-	for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "hhRatesFast": fastRates} {
+	for name, f := range map[string]func(float64) rates{"hhRates": hhRates, "core": fastRates} {
 		if r := f(-40); r.am != 1 {
 			t.Errorf("%s: alpha_m(-40) = %.17g, want the limit 1", name, r.am)
 		}
@@ -299,6 +306,74 @@ func TestHHPSCZeroShortcut(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// The RKF45 kernels (hh_rkf.go) do the generic solver's arithmetic: the
+// same states, spikes and carried step sizes bit for bit, for HH and for
+// HHPSC neurons with and without synaptic current, with current input
+// and spike input of both signs.
+func TestHHRKFMatchesGeneric(t *testing.T) {
+	const size = odeBlock + 5
+	for _, model := range []string{"HH", "HHPSC"} {
+		ie := make([]string, size)
+		for i := range ie {
+			ie[i] = fmt.Sprint(600 + 700*float64(i)/size)
+		}
+		params := "tau_ref: 2.0, I_e: [" + strings.Join(ie, ", ") + "]"
+		a := bioNeuron(t, 0.1, model, size, params).(*HH)
+		b := bioNeuron(t, 0.1, model, size, params).(*HH)
+		if a.rkf == nil {
+			t.Fatalf("%s: RKF45 does not use its kernel", model)
+		}
+		b.rkf, b.rkfCore = nil, nil // the generic odeSolver
+		iext := make([]float64, size)
+		var spa, spb []int32
+		var err error
+		total := 0
+		for k := range 4000 {
+			for i := range iext {
+				iext[i] = float64((k*7+i*3)%11)*20 - 100
+			}
+			var w [][]float64
+			if k%400 == 100 {
+				w = [][]float64{make([]float64, size), make([]float64, size)}
+				for i := range size {
+					if i%3 == 0 && model == "HHPSC" {
+						w[0][i] = 300 // pA
+					} else if i%3 == 0 {
+						w[0][i] = 20 // mV
+					} else if i%3 == 1 && model == "HHPSC" {
+						w[1][i] = -200
+					}
+				}
+			}
+			if spa, err = a.Step(iext, w, spa[:0]); err != nil {
+				t.Fatal(err)
+			}
+			if spb, err = b.Step(iext, w, spb[:0]); err != nil {
+				t.Fatal(err)
+			}
+			total += len(spa)
+			if fmt.Sprint(spa) != fmt.Sprint(spb) {
+				t.Fatalf("%s step %d: spikes %v with the kernel, %v generic", model, k, spa, spb)
+			}
+			for c := range a.y {
+				for i := range a.y[c] {
+					if a.y[c][i] != b.y[c][i] {
+						t.Fatalf("%s step %d neuron %d: %s %.17g with the kernel, %.17g generic", model, k, i, hhNames[c], a.y[c][i], b.y[c][i])
+					}
+				}
+			}
+			for i := range a.sol.hi {
+				if a.sol.hi[i] != b.sol.hi[i] {
+					t.Fatalf("%s step %d neuron %d: carried step %.17g with the kernel, %.17g generic", model, k, i, a.sol.hi[i], b.sol.hi[i])
+				}
+			}
+		}
+		if total < 10*size {
+			t.Errorf("%s: only %d spikes", model, total)
 		}
 	}
 }

@@ -323,7 +323,7 @@ func rkfControl(emax, hs, tnew float64) (hi float64, retry bool) {
 	if rmax > 1.1 {
 		q := 0.2 // 0.9/rmax^(1/5) (ord = 5) is below 0.2 from rmax = 4.5^5 on
 		if rmax < rkfShrinkCap {
-			q = max(0.9/rkfPow(rmax, 1.0/5), 0.2)
+			q = max(0.9*rkfInvRoot5(rmax), 0.2)
 		}
 		hnew := q * hs
 		// evolve.c: retry only if h really shrank and still moves t.
@@ -335,7 +335,7 @@ func rkfControl(emax, hs, tnew float64) (hi float64, retry bool) {
 	if rmax < 0.5 {
 		q := 5.0 // 0.9/rmax^(1/6) is above 5 up to rmax = 0.18^6
 		if rmax > rkfGrowCap {
-			q = max(min(0.9/rkfPow(rmax, 1.0/(5+1.0)), 5), 1)
+			q = max(min(0.9*rkfInvRoot6(rmax), 5), 1)
 		}
 		return q * hs, false
 	}
@@ -348,10 +348,66 @@ const (
 	rkfGrowCap   = 0.18 * 0.18 * 0.18 * 0.18 * 0.18 * 0.18 // (0.9/5)^6
 )
 
-// rkfPow is r^p for the step factors. math.Pow cost as much as the rest of
-// an HH step; exp(p log r) differs from it by a few ulps, which moves the
-// next step size by ~1e-15 relative (GSL's pow differs from Go's as well).
-func rkfPow(r, p float64) float64 { return math.Exp(p * math.Log(r)) }
+// rkfInvRoot5 and rkfInvRoot6 are r^(-1/5) and r^(-1/6) for the step
+// factors, r a positive normal number (rkfControl passes r in (1.1,
+// 4.5^5) and (0.18^6, 0.5)), to within ~4 ulps (TestRKFInvRoot). GSL
+// divides by pow(r, 1/ord); pow's last bit differs between libms anyway,
+// and a few ulps move the next step size by ~1e-15 relative. math.Pow,
+// or exp(log(r)/6), cost as much as the rest of the control did.
+//
+// With r = m 2^e, m in [1, 2) and e = n q + f, 0 <= f < n:
+// r^(-1/n) = m^(-1/n) 2^(-f/n) 2^(-q). m^(-1/n) starts from a quadratic
+// fit (relative error below 1.1e-3) refined by three Newton steps for
+// z^-n = m, z <- z + z (1 - m z^n)/n, each of which squares the error
+// (times (n+1)/2): 1e-3, 4e-6, 5e-11, then rounding.
+func rkfInvRoot5(r float64) float64 {
+	m, q, f := rkfSplit(r, 5)
+	z := (0.05173968004345048*m-0.28294463454295676)*m + 1.2301105831983994
+	for range 3 {
+		z2 := z * z
+		z += z * (1 - m*(z2*z2*z)) * (1.0 / 5)
+	}
+	return z * rkfRoot5[f] * pow2(-q)
+}
+
+func rkfInvRoot6(r float64) float64 {
+	m, q, f := rkfSplit(r, 6)
+	z := (0.042433813606927245*m-0.23501205488640828)*m + 1.1916972668980932
+	for range 3 {
+		z3 := z * z * z
+		z += z * (1 - m*(z3*z3)) * (1.0 / 6)
+	}
+	return z * rkfRoot6[f] * pow2(-q)
+}
+
+// rkfSplit writes the positive normal r as m 2^(n q + f), m in [1, 2),
+// 0 <= f < n.
+func rkfSplit(r float64, n int) (m float64, q, f int) {
+	b := math.Float64bits(r)
+	e := int(b>>52&0x7ff) - 1023
+	m = math.Float64frombits(b&(1<<52-1) | 1023<<52)
+	q, f = e/n, e%n
+	if f < 0 {
+		q, f = q-1, f+n
+	}
+	return m, q, f & 7
+}
+
+// pow2 is 2^k for -1022 <= k <= 1023 (rkfSplit's q is within +-205).
+func pow2(k int) float64 { return math.Float64frombits(uint64(k+1023) << 52) }
+
+// rkfRoot5[f] = 2^(-f/5), rkfRoot6[f] = 2^(-f/6) (math.Exp2 is within
+// one ulp).
+var rkfRoot5, rkfRoot6 [8]float64
+
+func init() {
+	for f := range 5 {
+		rkfRoot5[f] = math.Exp2(-float64(f) / 5)
+	}
+	for f := range 6 {
+		rkfRoot6[f] = math.Exp2(-float64(f) / 6)
+	}
+}
 
 // Fehlberg coefficients exactly as GSL's rkf45.c writes them. Untyped
 // constant quotients round once to float64, like C's double division.

@@ -7,6 +7,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -415,4 +416,48 @@ func contains32(xs []int32, x int32) bool {
 		}
 	}
 	return false
+}
+
+// The step factors' roots are r^(-1/5) and r^(-1/6) to within a few ulps
+// over the ranges rkfControl uses them on, and beyond. (math.Pow cannot
+// be the reference: its exponents -1.0/5 and -1.0/6 are inexact, and it
+// is itself several ulps off.)
+func TestRKFInvRoot(t *testing.T) {
+	worst5, worst6 := 0.0, 0.0
+	rs := []float64{1, 2, 0.5, 1.1, rkfShrinkCap, rkfGrowCap, dblMin, math.MaxFloat64}
+	for r := 1e-300; r < 1e300; r *= 1.1234 {
+		rs = append(rs, r)
+	}
+	for r := 1e-6; r < 1e4; r *= 1.001234 {
+		rs = append(rs, r)
+	}
+	for _, r := range rs {
+		worst5 = max(worst5, math.Abs(rkfInvRoot5(r)/bigInvRoot(r, 5)-1))
+		worst6 = max(worst6, math.Abs(rkfInvRoot6(r)/bigInvRoot(r, 6)-1))
+	}
+	t.Logf("worst relative error: 1/5 %.3g, 1/6 %.3g", worst5, worst6)
+	if worst5 > 4.5e-16 || worst6 > 4.5e-16 {
+		t.Errorf("worst relative error: 1/5 %.3g, 1/6 %.3g, want <= 4.5e-16 (2 ulps)", worst5, worst6)
+	}
+}
+
+// bigInvRoot is r^(-1/n) rounded to float64, by Newton's method in 256-bit
+// arithmetic from math.Pow's estimate.
+func bigInvRoot(r float64, n int) float64 {
+	const prec = 256
+	br := new(big.Float).SetPrec(prec).SetFloat64(r)
+	z := new(big.Float).SetPrec(prec).SetFloat64(math.Pow(r, -1/float64(n)))
+	one := new(big.Float).SetPrec(prec).SetInt64(1)
+	bn := new(big.Float).SetPrec(prec).SetInt64(int64(n))
+	for range 4 {
+		zn := new(big.Float).SetPrec(prec).Set(one)
+		for range n {
+			zn.Mul(zn, z)
+		}
+		c := new(big.Float).SetPrec(prec).Mul(br, zn) // r z^n
+		c.Sub(one, c).Quo(c, bn).Mul(c, z)            // z (1 - r z^n)/n
+		z.Add(z, c)
+	}
+	f, _ := z.Float64()
+	return f
 }
