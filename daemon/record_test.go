@@ -51,7 +51,7 @@ func sameSpikes(t *testing.T, live, replay []apu.Spike) {
 }
 
 func TestReplayIsBitForBit(t *testing.T) {
-	rec, live := recordDemo(t, string(demoConfig), 3000)
+	rec, live := recordDemo(t, quietDemoText(), 3000)
 	replay, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec))
 	if err != nil {
 		t.Fatal(err)
@@ -64,9 +64,9 @@ func TestReplayIsBitForBit(t *testing.T) {
 // Poisson trains are the live ones.
 func TestReplayRateEncoder(t *testing.T) {
 	net := strings.Replace(string(demoNetwork), "    params: {inputs_type: current}\n  eye_right", "    params: {inputs_type: spike}\n  eye_right", 1)
-	text := strings.Replace(string(demoConfig), "    encoder: current\n    gain: 2000       # pA per volt\n    min: 0\n    max: 6000",
+	text := strings.Replace(quietDemoText(), "    encoder: current\n    gain: 2000       # pA per volt\n    min: 0\n    max: 6000",
 		"    encoder: rate\n    gain: 200", 1)
-	if text == string(demoConfig) || net == string(demoNetwork) {
+	if text == quietDemoText() || net == string(demoNetwork) {
 		t.Fatal("the demo files changed; update this test's replacements")
 	}
 	cfg, err := Parse([]byte(text), "demo.yaml", []byte(net))
@@ -92,7 +92,7 @@ func TestReplayRateEncoder(t *testing.T) {
 }
 
 func TestReplayErrors(t *testing.T) {
-	rec, _ := recordDemo(t, string(demoConfig), 50)
+	rec, _ := recordDemo(t, quietDemoText(), 50)
 	cases := []struct {
 		name string
 		net  []byte
@@ -188,7 +188,7 @@ synapses:
     conn: {rule: all_to_all}
     weight: 4.0
 `, 1)
-	text := strings.Replace(string(demoConfig), "\noutputs:", `
+	text := strings.Replace(quietDemoText(), "\noutputs:", `
   - name: left_taps
     part: light_left
     population: taps
@@ -233,7 +233,7 @@ func TestReplaySegments(t *testing.T) {
 	loaded := make(chan struct{})
 	load := func() (*Config, error) {
 		defer close(loaded)
-		return Parse([]byte(strings.Replace(string(demoConfig), "seed: 3", "seed: 4", 1)), "demo.yaml", demoNetwork)
+		return Parse([]byte(strings.Replace(quietDemoText(), "seed: 3", "seed: 4", 1)), "demo.yaml", demoNetwork)
 	}
 	var buf bytes.Buffer
 	var live [][]apu.Spike
@@ -298,7 +298,7 @@ func TestReplaySegments(t *testing.T) {
 }
 
 func TestScanRecordingErrors(t *testing.T) {
-	rec, _ := recordDemo(t, string(demoConfig), 50)
+	rec, _ := recordDemo(t, quietDemoText(), 50)
 	segs, err := ScanRecording(bytes.NewReader(rec))
 	if err != nil || len(segs) != 1 || segs[0].Ticks != 50 || segs[0].Duration() != 50*time.Millisecond || segs[0].Steps() != 500 {
 		t.Fatalf("a good recording: %+v, %v", segs, err)

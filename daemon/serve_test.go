@@ -92,7 +92,7 @@ func TestServeReloadKeepsOldOnInvalid(t *testing.T) {
 func TestServeFallsBackWhenNewConfigFailsToStart(t *testing.T) {
 	runs, logs, err := serveReloads(t, 1, func(int32) (*Config, error) {
 		// Valid on paper, but the emulated board has no GPIO99.
-		text := strings.Replace(string(demoConfig), "pin: GPIO12", "pin: GPIO99", 1)
+		text := strings.Replace(quietDemoText(), "pin: GPIO12", "pin: GPIO99", 1)
 		return Parse([]byte(text), "demo.yaml", demoNetwork)
 	})
 	if err != nil {

@@ -96,19 +96,22 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 			}
 		}
 	} else {
+		// mochi logs every client at info; its warnings are enough here.
+		brokerLog := log.Level(max(zerolog.WarnLevel, log.GetLevel()))
 		s.broker, err = telemetry.StartBroker(telemetry.BrokerConfig{
 			Listen:           tc.Embedded.Listen,
 			AllowNonLoopback: tc.Embedded.AllowNonLoopback,
 			Prefix:           prefix,
 			Users:            tc.users,
-			Logger:           slogger,
+			Logger:           slog.New(zerolog.NewSlogHandler(brokerLog)),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("telemetry.embedded: %w (another MQTT broker on that port? set telemetry.embedded.listen, or telemetry.broker to use that one)", err)
 		}
 		pc.Broker, pc.Username, pc.Password = s.broker.URL(), telemetry.DaemonUser, s.broker.DaemonPassword()
+		host, port, _ := net.SplitHostPort(s.broker.Addr())
 		log.Info().Str("listen", s.broker.Addr()).Int("users", len(tc.users)).
-			Str("watch", "mosquitto_sub -h "+s.broker.Addr()+" -t '"+prefix+"telemetry'").Msg("telemetry: embedded MQTT broker up")
+			Str("watch", "mosquitto_sub -h "+host+" -p "+port+" -t '"+prefix+"telemetry' -F %x").Msg("telemetry: embedded MQTT broker up")
 	}
 	if len(tc.allowed) > 0 {
 		if pc.Validator, err = telemetry.NewValidator(tc.allowed); err != nil {

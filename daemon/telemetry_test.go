@@ -5,12 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -781,11 +785,7 @@ func TestTelemetryConfigErrors(t *testing.T) {
 // about the loop, and the section's embedded broker would bind
 // 127.0.0.1:1883 and write to the user's cache folder.
 func quietDemo() (*Config, error) {
-	c, err := DemoConfig()
-	if c != nil {
-		c.Telemetry = nil
-	}
-	return c, err
+	return Parse([]byte(quietDemoText()), "demo.yaml", demoNetwork)
 }
 
 // TestCommandsReplay: generator settings made by commands, and a pause,
@@ -859,4 +859,85 @@ func TestCommandsReplay(t *testing.T) {
 	if hi, lo := count(400, 600), count(1400, 1600); hi <= 2*lo {
 		t.Fatalf("motor_left: %d spikes at 3000 pA, %d at 0 pA: the commands did not reach the network", hi, lo)
 	}
+}
+
+// TestTelemetryPythonDecodes: Python's msgpack (as the README's decode
+// example uses it) reads a live sample to the same values Go decodes.
+func TestTelemetryPythonDecodes(t *testing.T) {
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		if py, err = exec.LookPath("python3"); err != nil {
+			t.Skip("python3 is not installed (apt-get install python3-msgpack); skipping the Python decode test")
+		}
+	}
+	if out, err := exec.Command(py, "-c", "import msgpack").CombinedOutput(); err != nil {
+		t.Skipf("%s has no msgpack module (apt-get install python3-msgpack): %s", py, strings.TrimSpace(string(out)))
+	}
+	addr := mqtttest.FreeAddr(t)
+	cfg := demoWith(t, "", fmt.Sprintf(telSection, "py", t.TempDir(), "  embedded: {listen: "+addr+"}\n"))
+	startRun(t, cfg, Options{})
+	waitListen(t, addr)
+	w := watch(t, addr, "spikeloop/py/", "", "", "", "telemetry")
+	w.waitSamples(t, 5*time.Second, "3 samples", func(s []telemetry.Telemetry) bool { return len(s) >= 3 })
+	payload := w.messages("telemetry")[2]
+	var want telemetry.Telemetry
+	if _, err := want.UnmarshalMsg(payload); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, "-c", `import sys, json, msgpack
+print(json.dumps(msgpack.unpackb(sys.stdin.buffer.read())))`)
+	cmd.Stdin = bytes.NewReader(payload)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v", err)
+	}
+	var got struct {
+		Version int                  `json:"version"`
+		Board   string               `json:"board"`
+		Seq     uint64               `json:"seq"`
+		Tick    uint64               `json:"tick"`
+		TimeMs  float64              `json:"time_ms"`
+		Rates   map[string]float64   `json:"rates"`
+		Counts  map[string]uint64    `json:"counts"`
+		States  map[string][]float64 `json:"states"`
+		Plant   map[string]float64   `json:"plant"`
+		Loop    map[string]float64   `json:"loop"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("python printed %s: %v", out, err)
+	}
+	if got.Version != want.Version || got.Board != want.Board || got.Seq != want.Seq || got.Tick != want.Tick ||
+		got.TimeMs != want.TimeMs || !maps.Equal(got.Rates, want.Rates) || !maps.Equal(got.Counts, want.Counts) ||
+		!maps.Equal(got.Plant, want.Plant) || got.Loop["lateness_p999_us"] != want.Loop.LatenessP999us ||
+		!slices.Equal(got.States["motor_left.V"], want.States["motor_left.V"]) {
+		t.Fatalf("python read %s\ngo read %+v", out, want)
+	}
+}
+
+// TestDemoTelemetryDefaults: the demo publishes as the README says:
+// board "demo", the embedded broker on 127.0.0.1:1883, a sample every
+// 100 ms, commands off.
+func TestDemoTelemetryDefaults(t *testing.T) {
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := cfg.Telemetry
+	if tc == nil || tc.Board != "demo" || tc.prefix() != "spikeloop/demo/" || tc.Broker != nil || tc.Embedded.Listen != "" ||
+		telemetry.DefaultBrokerListen != "127.0.0.1:1883" || tc.every != 100 || len(tc.allowed) != 0 || len(tc.users) != 0 {
+		t.Fatalf("demo telemetry %+v", tc)
+	}
+}
+
+// quietDemoText is the demo config's text without its telemetry
+// section (the last one), for tests that edit the text.
+func quietDemoText() string {
+	s := string(demoConfig)
+	if i := strings.Index(s, "\n# Telemetry over MQTT"); i >= 0 {
+		s = s[:i+1]
+	}
+	if strings.Contains(s, "\ntelemetry:") {
+		panic("the demo's telemetry section is not last, or its comment changed")
+	}
+	return s
 }

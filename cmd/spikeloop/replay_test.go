@@ -31,7 +31,7 @@ func liveRun(t *testing.T, cfgText string, ticks int64, rec *os.File) []string {
 	}
 	nop := zerolog.Nop()
 	var live []apu.Spike
-	opts := daemon.Options{Clock: &daemon.FakeClock{}, Logger: &nop, Ticks: ticks, SummaryEvery: -1, Record: rec,
+	opts := daemon.Options{Clock: &daemon.FakeClock{}, Logger: &nop, Ticks: ticks, SummaryEvery: -1, Record: rec, NoTelemetry: true,
 		AfterTick: func(d *daemon.Daemon, k int64) { live = append(live, d.TickSpikes()...) }}
 	if err := daemon.Run(context.Background(), cfg, opts); err != nil {
 		t.Fatal(err)
