@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -940,4 +942,30 @@ func quietDemoText() string {
 		panic("the demo's telemetry section is not last, or its comment changed")
 	}
 	return s
+}
+
+// TestTelemetryMetrics: the config's metrics endpoint serves the loop's
+// figures and the demo's plant in Prometheus' text format.
+func TestTelemetryMetrics(t *testing.T) {
+	addr, maddr := mqtttest.FreeAddr(t), mqtttest.FreeAddr(t)
+	cfg := demoWith(t, "", fmt.Sprintf(telSection, "prom", t.TempDir(),
+		"  embedded: {listen: "+addr+"}\n  metrics: {listen: '"+maddr+"'}\n"))
+	startRun(t, cfg, Options{})
+	waitListen(t, maddr)
+	want := []string{`spikeloop_plant_state{board="prom",var="distance"}`, `spikeloop_population_rate_hz{board="prom",population="motor_left"}`,
+		`spikeloop_loop_lateness_microseconds{board="prom",quantile="0.999"}`, `spikeloop_mqtt_connected{board="prom"} 1`}
+	var body string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + maddr + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		if !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(body, w) }) {
+			return
+		}
+	}
+	t.Fatalf("/metrics lacks one of %q:\n%s", want, body)
 }
