@@ -58,6 +58,9 @@ type Config struct {
 	tick    time.Duration
 	steps   int // network steps per tick
 	used    bool
+	// fileStart is plant.vehicle.start as the file gives it (a reload
+	// may move Plant.Vehicle.Start to where the vehicle was).
+	fileStart sim.Pose
 }
 
 // PlantConfig selects the plant of a simulated board.
@@ -204,6 +207,9 @@ func Parse(data []byte, file string, netData []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	c.file, c.root, c.netData, c.data = file, &root, netData, data
+	if c.Plant.Vehicle != nil {
+		c.fileStart = c.Plant.Vehicle.Start
+	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}

@@ -101,9 +101,26 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 		}
 		select {
 		case c := <-next:
+			carryPlant(c, cur, d)
 			cur = c
 		default:
 			return nil // opts.Ticks reached
 		}
 	}
+}
+
+// carryPlant keeps the emulated world going across a reload: the
+// vehicle of the next run starts where the last one stopped, as a real
+// vehicle would not jump back when its controller is reloaded. A config
+// whose plant.vehicle.start differs from the running one's asks for a
+// new start, and gets it.
+func carryPlant(next, prev *Config, d *Daemon) {
+	if d.vehicle == nil || next.Plant.Vehicle == nil || prev.Plant.Vehicle == nil {
+		return
+	}
+	if next.fileStart != prev.fileStart {
+		d.log.Info().Msg("reload: plant.vehicle.start changed; the vehicle starts there")
+		return
+	}
+	next.Plant.Vehicle.Start = d.vehicle.Pose()
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
 // syncBuffer is a log sink shared by the loop and the reload watcher.
@@ -100,5 +103,60 @@ func TestServeFallsBackWhenNewConfigFailsToStart(t *testing.T) {
 	}
 	if runs != 2 || !strings.Contains(logs, "running the previous one again") || !strings.Contains(logs, "GPIO99") {
 		t.Errorf("%d runs; log:\n%s", runs, logs)
+	}
+}
+
+// TestReloadKeepsThePlant: after a reload the emulated vehicle goes on
+// from where it was, unless the new config moves plant.vehicle.start.
+func TestReloadKeepsThePlant(t *testing.T) {
+	for _, moved := range []bool{false, true} {
+		first, err := quietDemo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		reload := make(chan struct{}, 1)
+		loaded := make(chan struct{})
+		load := func() (*Config, error) {
+			defer close(loaded)
+			text := quietDemoText()
+			if moved {
+				text = strings.Replace(text, "start: {x: -1.0, y: -1.0,", "start: {x: 0.5, y: -1.0,", 1)
+			}
+			return Parse([]byte(text), "demo.yaml", demoNetwork)
+		}
+		var runs []*Daemon
+		var last, second sim.Pose
+		opts := Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 3000, SummaryEvery: -1,
+			AfterTick: func(d *Daemon, k int64) {
+				if len(runs) == 0 || runs[len(runs)-1] != d {
+					runs = append(runs, d)
+					if len(runs) == 2 {
+						second = d.Vehicle().Pose()
+					}
+				}
+				if len(runs) == 1 {
+					last = d.Vehicle().Pose()
+					if k == 2000 {
+						reload <- struct{}{}
+						<-loaded
+						time.Sleep(50 * time.Millisecond) // Serve stops this run meanwhile
+					}
+				}
+			}}
+		if err := Serve(context.Background(), first, opts, reload, load); err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) != 2 {
+			t.Fatalf("%d runs, want 2", len(runs))
+		}
+		start := sim.Pose{X: -1, Y: -1, Heading: -2.356194490192345}
+		switch {
+		case !moved && second != last:
+			t.Fatalf("the reloaded run starts at %+v, the vehicle was at %+v", second, last)
+		case !moved && math.Hypot(last.X-start.X, last.Y-start.Y) < 0.05 && math.Abs(last.Heading-start.Heading) < 0.5:
+			t.Fatalf("the vehicle did not move in the first run: %+v", last)
+		case moved && second != sim.Pose{X: 0.5, Y: -1, Heading: start.Heading}:
+			t.Fatalf("with a new start the reloaded run starts at %+v", second)
+		}
 	}
 }
