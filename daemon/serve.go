@@ -63,6 +63,9 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 				d.log.Warn().Msg("reload: telemetry broker, users, commands or metrics changed; they take effect at restart")
 			}
 			d.tel = tel
+			if cur != cfg {
+				tel.pub.UpdateStatus(hexDigest(cur.data), hexDigest(cur.netData))
+			}
 		}
 
 		runCtx, stop := context.WithCancel(ctx)

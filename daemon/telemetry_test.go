@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -560,10 +561,15 @@ func TestTelemetryCommands(t *testing.T) {
 	log := zerolog.New(logs)
 	ctx, stop := context.WithCancel(context.Background())
 	reload := make(chan struct{})
+	var reloadedHash atomic.Value
 	served := make(chan error, 1)
 	go func() {
 		served <- Serve(ctx, cfg, Options{Logger: &log, SummaryEvery: -1}, reload, func() (*Config, error) {
-			return demoWith(t, "", section), nil
+			// Another noise seed: another config digest in the status.
+			c := demoWith(t, "", section)
+			c2, err := Parse(bytes.Replace(c.data, []byte("seed: 3"), []byte("seed: 5"), 1), "demo.yaml", c.netData)
+			reloadedHash.Store(digestOf(c2.data))
+			return c2, err
 		})
 	}()
 	defer func() {
@@ -573,7 +579,7 @@ func TestTelemetryCommands(t *testing.T) {
 		}
 	}()
 	waitListen(t, addr)
-	w := watch(t, addr, "spikeloop/cmd/", "", "viewer", "viewer-secret", "telemetry")
+	w := watch(t, addr, "spikeloop/cmd/", "", "viewer", "viewer-secret", "telemetry", "status")
 	op, err := commander(t, addr, "spikeloop/cmd/", "op", "op-secret")
 	if err != nil {
 		t.Fatal(err)
@@ -679,6 +685,18 @@ func TestTelemetryCommands(t *testing.T) {
 	})
 	if !strings.Contains(logs.String(), "reload: new config loaded") {
 		t.Fatalf("no reload in the log:\n%s", logs.String())
+	}
+	// A new birth names the reloaded config.
+	var st telemetry.Status
+	for end := time.Now().Add(3 * time.Second); st.ConfigHash != reloadedHash.Load() && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if m := w.messages("status"); len(m) > 0 {
+			if _, err := st.UnmarshalMsg(m[len(m)-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if st.ConfigHash != reloadedHash.Load() || st.State != telemetry.StateOnline || st.ConfigHash == digestOf(cfg.data) {
+		t.Fatalf("status after reload %+v, want config digest %v", st, reloadedHash.Load())
 	}
 	// Commands reach the new run.
 	if r, ok := op.send(t, "drive", command(t, "12", number(700)), 3*time.Second); !ok || !r.OK {
@@ -970,4 +988,9 @@ func TestTelemetryMetrics(t *testing.T) {
 		}
 	}
 	t.Fatalf("/metrics lacks one of %q:\n%s", want, body)
+}
+
+func digestOf(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

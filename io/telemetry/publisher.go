@@ -90,9 +90,10 @@ type Publisher struct {
 	drainSince time.Time     // when the state became stateDraining
 	drainLimit time.Duration // longest wait for paho's resend before giving up the order
 
-	birth   atomic.Bool  // a birth status is due (after each connect)
-	cmds    chan command // paho's router -> command goroutine
-	replies chan message // command goroutine -> Run
+	birth    atomic.Bool  // a birth status is due (after each connect)
+	statusMu sync.Mutex   // guards cfg.Status (UpdateStatus)
+	cmds     chan command // paho's router -> command goroutine
+	replies  chan message // command goroutine -> Run
 
 	published, failed, cmdDropped atomic.Uint64
 }
@@ -218,6 +219,17 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	return p, nil
 }
 
+// UpdateStatus changes the config and network digests of the status
+// (after a reload) and publishes the birth message again. The Last Will
+// registered at connect keeps the old ones until the next connect.
+func (p *Publisher) UpdateStatus(configHash, networkHash string) {
+	p.statusMu.Lock()
+	p.cfg.Status.ConfigHash, p.cfg.Status.NetworkHash = configHash, networkHash
+	p.statusMu.Unlock()
+	p.birth.Store(true)
+	p.poke()
+}
+
 // Prefix returns the topic prefix in use.
 func (p *Publisher) Prefix() string { return p.prefix }
 
@@ -228,7 +240,9 @@ func (p *Publisher) Stats() PublisherStats {
 
 // status encodes the Status payload with the given state.
 func (p *Publisher) status(state string) ([]byte, error) {
+	p.statusMu.Lock()
 	s := p.cfg.Status
+	p.statusMu.Unlock()
 	s.Version, s.Board, s.State = SchemaVersion, p.cfg.Board, state
 	b, err := s.MarshalMsg(nil)
 	if err != nil {
