@@ -185,8 +185,10 @@ func TestHHInput(t *testing.T) {
 	}
 }
 
-// RK4 and EULER are unstable for NEST's HH at dt 0.1 ms (the V equation's
-// rate reaches ~50/ms during a spike; RK4's real stability limit is 2.79):
+// RK4 and EULER are unstable for NEST's HH at dt 0.1 ms (on the upstroke
+// of a spike the Jacobian's fastest eigenvalue reaches -36/ms, and
+// 0.1 ms x 36/ms = 3.6 is beyond RK4's real stability limit 2.785; RK4
+// diverges at the first spike, t = 2.3 to 2.8 ms for I_e 800 to 1200 pA):
 // the run stops with a StateError instead of producing garbage. At
 // 0.05 ms they fire like RKF45 (TestMethodsAgreeWithDefault).
 func TestHHRK4CoarseStepDiverges(t *testing.T) {
