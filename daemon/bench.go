@@ -15,8 +15,10 @@ import (
 // clock at rate ticks per second for d, and returns the run's figures.
 // The tick 1/rate must be a whole number of the demo network's steps
 // (0.1 ms). rt asks for pinning and SCHED_FIFO as the config's realtime
-// section does. `Stats.LatenessLine` formats the result.
-func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, log *zerolog.Logger) (Stats, error) {
+// section does. The demo's telemetry runs too, on an embedded broker on
+// a free port (noTelemetry: without it, the loop alone).
+// `Stats.LatenessLine` formats the result.
+func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, noTelemetry bool, log *zerolog.Logger) (Stats, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
 		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be finite and > 0", rate, d)
 	}
@@ -30,7 +32,13 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 	if err != nil {
 		return Stats{}, fmt.Errorf("daemon: bench at %v Hz: %w", rate, err)
 	}
+	if rt.Spin < 0 || rt.Spin >= tick {
+		return Stats{}, fmt.Errorf("daemon: bench: spin %v: want 0 <= spin < tick (%v)", rt.Spin, tick)
+	}
 	cfg.Realtime = rt
+	if noTelemetry {
+		cfg.Telemetry = nil
+	}
 	if t := cfg.Telemetry; t != nil {
 		// The loop is measured as it runs on a board, publishing; the
 		// broker takes a free port and the store a folder of its own,

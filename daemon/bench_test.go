@@ -51,7 +51,7 @@ func TestDemoRealTime(t *testing.T) {
 }
 
 func TestBenchLoopLine(t *testing.T) {
-	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, RealtimeConfig{}, nil)
+	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, RealtimeConfig{}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestBenchLoopLine(t *testing.T) {
 	if !regexp.MustCompile(`^lateness_us p50=\d+ p99=\d+ p999=\d+ overruns=\d+ ticks=200$`).MatchString(line) {
 		t.Errorf("line %q", line)
 	}
-	if _, err := BenchLoop(context.Background(), 3000, time.Second, RealtimeConfig{}, nil); err == nil {
+	if _, err := BenchLoop(context.Background(), 3000, time.Second, RealtimeConfig{}, false, nil); err == nil {
 		t.Error("3 kHz is 3.33 steps of 0.1 ms; want an error")
 	}
 }
@@ -73,7 +73,7 @@ func TestBenchLoopBadArguments(t *testing.T) {
 		d    time.Duration
 	}{{1000, 500 * time.Microsecond}, {math.Inf(1), time.Second}, {math.NaN(), time.Second}, {-1, time.Second}, {1000, 0}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := BenchLoop(ctx, c.rate, c.d, RealtimeConfig{}, nil)
+		_, err := BenchLoop(ctx, c.rate, c.d, RealtimeConfig{}, false, nil)
 		cancel()
 		if err == nil {
 			t.Errorf("rate %v, duration %v: no error", c.rate, c.d)

@@ -22,12 +22,13 @@ type realClock struct {
 	// absolute sleep on it (Linux); 0 means use the Go timer.
 	base  int64
 	timer *time.Timer
+	spin  time.Duration // the last part of each sleep is waited out busy
 }
 
-func newRealClock() *realClock {
+func newRealClock(spin time.Duration) *realClock {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	c := &realClock{timer: t}
+	c := &realClock{timer: t, spin: spin}
 	// Start first: the absolute deadlines then fall a fraction of a
 	// microsecond late rather than early (early would cost a second
 	// sleep per tick).
@@ -43,24 +44,29 @@ func (c *realClock) Now() time.Duration { return time.Since(c.start) }
 const maxSleep = 10 * time.Millisecond
 
 // SleepUntil blocks the calling thread in an absolute sleep on Linux,
-// and uses one reused Go timer elsewhere; neither allocates.
+// and uses one reused Go timer elsewhere; neither allocates. With spin
+// set, the sleep ends spin before t and the rest is waited out busy,
+// reading the clock (vDSO, no system call).
 func (c *realClock) SleepUntil(ctx context.Context, t time.Duration) {
+	wake := t - c.spin
 	for ctx.Err() == nil {
 		now := c.Now()
-		if now >= t {
-			return
+		if now >= wake {
+			break
 		}
 		if c.base != 0 {
-			sleepAbs(c.base + int64(min(t, now+maxSleep)))
+			sleepAbs(c.base + int64(min(wake, now+maxSleep)))
 			continue
 		}
-		c.timer.Reset(min(t-now, maxSleep))
+		c.timer.Reset(min(wake-now, maxSleep))
 		select {
 		case <-c.timer.C:
 		case <-ctx.Done():
 			c.timer.Stop()
 			return
 		}
+	}
+	for c.Now() < t && ctx.Err() == nil {
 	}
 }
 

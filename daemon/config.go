@@ -148,6 +148,12 @@ type RealtimeConfig struct {
 	// Priority 1..99 runs the loop's thread under SCHED_FIFO at that
 	// priority; 0 (default) keeps the normal scheduler.
 	Priority int `yaml:"priority"`
+	// Spin, e.g. "200us", ends each sleep that much before the deadline
+	// and waits out the rest busy, so that the wake-up lateness of the
+	// OS timer (tens of µs, more on a virtual machine) does not reach
+	// the tick. It costs up to Spin of CPU per tick; meant for a core
+	// given to the loop (cpu, priority). 0 (default): sleep only.
+	Spin time.Duration `yaml:"spin"`
 }
 
 // FieldError is one config problem: the field's path in the YAML, the
@@ -498,6 +504,9 @@ func (c *Config) check() error {
 
 	if p := c.Realtime.CPU; p != nil && (*p < 0 || *p >= 1024) {
 		k.add("realtime.cpu", ErrRange, "%d; want a CPU number 0..1023", *p)
+	}
+	if sp := c.Realtime.Spin; sp < 0 || (c.tick > 0 && sp >= c.tick) {
+		k.add("realtime.spin", ErrRange, "%v; want 0 <= spin < tick (%v)", sp, c.tick)
 	}
 	if p := c.Realtime.Priority; p < 0 || p > 99 {
 		k.add("realtime.priority", ErrRange, "%d; want 1..99 for SCHED_FIFO, or 0", p)

@@ -166,7 +166,8 @@ type Daemon struct {
 	// has been advanced to.
 	deadline  time.Duration
 	plantTime time.Duration
-	figs      chan Figures
+	figs      *handoff[Figures]
+	figsStop  chan struct{} // closed when the loop has stopped
 	closed    bool
 	// progress counts finished ticks for the health goroutine (the
 	// only loop state read from another goroutine).
@@ -192,9 +193,9 @@ type output struct {
 	dec  actuator.Decoder
 }
 
-// figuresQueue bounds the hand-off of figures to the consumer: about a
-// second of ticks at 1 kHz.
-const figuresQueue = 1024
+// figuresQueue bounds the hand-off of figures to the consumer: about 4 s
+// of ticks at 1 kHz, 40 of the consumer's polls.
+const figuresQueue = 4096
 
 // Run wires cfg, runs the loop until ctx is done (or opts.Ticks ticks
 // or a fault) and closes everything.
@@ -226,7 +227,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	d = &Daemon{cfg: cfg, opts: opts, clock: opts.Clock}
 	d.log = d.logger()
 	if d.clock == nil {
-		d.clock = newRealClock()
+		d.clock = newRealClock(cfg.Realtime.Spin)
 	}
 	// Close what was opened on any error; the return statements set d
 	// to nil, hence the copy.
@@ -565,7 +566,8 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if d.opts.Record != nil {
 		d.rcd = d.startRecord(d.opts.Record)
 	}
-	d.figs = make(chan Figures, figuresQueue)
+	d.figs = newHandoff[Figures](figuresQueue)
+	d.figsStop = make(chan struct{})
 	done := make(chan struct{})
 	go d.consume(done)
 	stopHealth := make(chan struct{})
@@ -592,7 +594,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}
 	close(stopHealth)
 	<-healthDone
-	close(d.figs)
+	close(d.figsStop)
 	<-done
 	var rerr error
 	if d.rcd != nil {
@@ -772,20 +774,12 @@ func (d *Daemon) safe() error {
 	return errors.Join(errs...)
 }
 
-// send hands f to the consumer without blocking; when the queue is
-// full the oldest figures are dropped and counted.
+// send hands f to the consumer without blocking and without a lock;
+// when the queue is full (the consumer is a second behind) f is dropped
+// and counted.
 func (d *Daemon) send(f Figures) {
-	for {
-		select {
-		case d.figs <- f:
-			return
-		default:
-		}
-		select {
-		case <-d.figs:
-			d.stats.Dropped++
-		default:
-		}
+	if !d.figs.push(&f) {
+		d.stats.Dropped++
 	}
 }
 
@@ -797,30 +791,50 @@ func (d *Daemon) consume(done chan<- struct{}) {
 	if every == 0 {
 		every = 10 * time.Second
 	}
-	perSummary := int64(0)
+	var s summary
 	if every > 0 {
-		perSummary = max(1, int64(every/d.cfg.tick))
+		s.perSummary = max(1, int64(every/d.cfg.tick))
 	}
+	poll := time.NewTicker(handoffPoll)
+	defer poll.Stop()
+	var f Figures
+	for stopped := false; !stopped; {
+		select {
+		case <-d.figsStop:
+			stopped = true // take what is left, then end
+		case <-poll.C:
+		}
+		for d.figs.pop(&f) {
+			d.take(f, &s)
+		}
+	}
+}
+
+// summary is the consumer's state between two summary lines.
+type summary struct {
+	perSummary int64 // ticks per summary; 0: none
 	// Summaries follow tick numbers, not figures received, so that
 	// dropped figures do not shift them.
-	period := int64(0)
-	var maxLate, maxStep time.Duration
-	for f := range d.figs {
-		if d.opts.Consumer != nil {
-			d.opts.Consumer(f)
-		}
-		if perSummary == 0 {
-			continue
-		}
-		maxLate = max(maxLate, f.Lateness)
-		maxStep = max(maxStep, f.Step)
-		if p := (f.Tick + 1) / perSummary; p > period {
-			period = p
-			d.log.Info().Int64("tick", f.Tick).Int64("max_lateness_us", maxLate.Microseconds()).
-				Int64("max_step_us", maxStep.Microseconds()).Int64("overruns", f.Overruns).
-				Int64("skipped", f.Skipped).Int("stale", f.Stale).Msg("loop")
-			maxLate, maxStep = 0, 0
-		}
+	period           int64
+	maxLate, maxStep time.Duration
+}
+
+// take passes f to opts.Consumer and logs a summary when one is due.
+func (d *Daemon) take(f Figures, s *summary) {
+	if d.opts.Consumer != nil {
+		d.opts.Consumer(f)
+	}
+	if s.perSummary == 0 {
+		return
+	}
+	s.maxLate = max(s.maxLate, f.Lateness)
+	s.maxStep = max(s.maxStep, f.Step)
+	if p := (f.Tick + 1) / s.perSummary; p > s.period {
+		s.period = p
+		d.log.Info().Int64("tick", f.Tick).Int64("max_lateness_us", s.maxLate.Microseconds()).
+			Int64("max_step_us", s.maxStep.Microseconds()).Int64("overruns", f.Overruns).
+			Int64("skipped", f.Skipped).Int("stale", f.Stale).Msg("loop")
+		s.maxLate, s.maxStep = 0, 0
 	}
 }
 

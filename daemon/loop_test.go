@@ -46,7 +46,7 @@ func duty(t *testing.T, d *Daemon, part string) float64 {
 
 func TestZeroAllocationsPerTick(t *testing.T) {
 	d := demo(t, Options{})
-	d.figs = make(chan Figures, 8) // no consumer: the queue fills and drops
+	d.figs = newHandoff[Figures](8) // no consumer: the queue fills and drops
 	clock := d.clock.(*FakeClock)
 	// Warm up: the engine's record slices and the windows reach their
 	// steady size.
@@ -313,7 +313,7 @@ func BenchmarkTick(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	d.figs = make(chan Figures, 8)
+	d.figs = newHandoff[Figures](8)
 	clock := d.clock.(*FakeClock)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -350,7 +350,7 @@ func TestRealtimeLogged(t *testing.T) {
 }
 
 func TestRealClockSleep(t *testing.T) {
-	c := newRealClock()
+	c := newRealClock(0)
 	ctx := context.Background()
 	// Absolute deadlines: 20 sleeps of 1 ms end 20 ms after the start,
 	// whatever each wake-up's lateness.

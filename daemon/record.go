@@ -77,8 +77,9 @@ type recordHeader struct {
 
 // recorder is the loop's side of a recording.
 type recorder struct {
-	rows    chan recordRow
-	dropped int64 // written by the loop only
+	rows    *handoff[recordRow]
+	dropped int64         // written by the loop only
+	stop    chan struct{} // closed by finish: the loop has stopped
 	done    chan error
 }
 
@@ -99,43 +100,31 @@ func (d *Daemon) recordHeader() recordHeader {
 
 // startRecord starts the writer goroutine; it writes the header at once.
 func (d *Daemon) startRecord(w io.Writer) *recorder {
-	r := &recorder{rows: make(chan recordRow, recordQueue), done: make(chan error, 1)}
+	r := &recorder{rows: newHandoff[recordRow](recordQueue), stop: make(chan struct{}), done: make(chan error, 1)}
 	h := d.recordHeader()
 	go func() {
 		bw := bufio.NewWriterSize(w, 64<<10)
 		mw := msgp.NewWriter(bw)
 		err := writeHeader(mw, h)
 		var ticks int64
-		for row := range r.rows {
-			if err != nil {
-				continue // drain; the error is reported once
+		poll := time.NewTicker(handoffPoll)
+		defer poll.Stop()
+		var row recordRow
+		for stopped := false; !stopped; {
+			select {
+			case <-r.stop:
+				stopped = true // write what is left, then the trailer
+			case <-poll.C:
 			}
-			if c := row.cmd; c != nil {
-				w := errWriter{mw: mw}
-				w.arrayHeader(4)
-				w.int(row.tick)
-				w.str(string(c.kind))
-				w.str(c.pop)
-				w.arrayHeader(len(c.values))
-				for _, v := range c.values {
-					w.float(v)
-				}
-				err = w.err
-				continue
-			}
-			err = mw.WriteArrayHeader(uint32(1 + row.n))
-			if err == nil {
-				err = mw.WriteInt64(row.tick)
-			}
-			for _, v := range row.v[:row.n] {
-				if err == nil {
-					err = mw.WriteFloat64(v)
+			for r.rows.pop(&row) && err == nil {
+				err = writeRow(mw, &row)
+				if row.cmd == nil {
+					ticks++
 				}
 			}
-			ticks++
 		}
-		// The loop has stopped: r.dropped is final (the channel close
-		// orders it before this read).
+		// The loop has stopped: r.dropped is final (closing stop orders
+		// it before this read).
 		if err == nil {
 			err = mw.WriteMapHeader(2)
 		}
@@ -161,29 +150,53 @@ func (d *Daemon) startRecord(w io.Writer) *recorder {
 	return r
 }
 
+// writeRow writes a tick row or a command row.
+func writeRow(mw *msgp.Writer, row *recordRow) error {
+	w := errWriter{mw: mw}
+	if c := row.cmd; c != nil {
+		w.arrayHeader(4)
+		w.int(row.tick)
+		w.str(string(c.kind))
+		w.str(c.pop)
+		w.arrayHeader(len(c.values))
+		for _, v := range c.values {
+			w.float(v)
+		}
+		return w.err
+	}
+	w.arrayHeader(1 + row.n)
+	w.int(row.tick)
+	for _, v := range row.v[:row.n] {
+		w.float(v)
+	}
+	return w.err
+}
+
 // push hands the tick's input values to the writer without blocking.
 func (r *recorder) push(tick int64, inputs []*sensor.Input) {
 	row := recordRow{tick: tick, n: len(inputs)}
 	for i, in := range inputs {
 		row.v[i] = in.Value()
 	}
-	select {
-	case r.rows <- row:
-	default:
+	if !r.rows.push(&row) {
 		r.dropped++
 	}
 }
 
-// command records a generator setting applied at the start of tick.
-// Unlike a tick row it is never dropped: it waits for room (commands are
-// rare, and a replay without one would silently differ).
+// command records a generator setting applied at the start of tick. A
+// command row that finds the queue full is counted as dropped like a
+// tick row: the recording then refuses to replay rather than replay
+// without it.
 func (r *recorder) command(tick int64, c *ctlRequest) {
-	r.rows <- recordRow{tick: tick, cmd: c}
+	row := recordRow{tick: tick, cmd: c}
+	if !r.rows.push(&row) {
+		r.dropped++
+	}
 }
 
-// finish closes the queue and waits for the writer.
+// finish tells the writer the loop has stopped and waits for it.
 func (r *recorder) finish() error {
-	close(r.rows)
+	close(r.stop)
 	return <-r.done
 }
 

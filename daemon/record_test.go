@@ -120,10 +120,10 @@ func TestRecordingAllocatesNothingPerTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.figs = make(chan Figures, 8)
+	d.figs = newHandoff[Figures](8)
 	// A recorder whose queue nobody drains: pushes fill it, then count
 	// drops; neither allocates.
-	d.rcd = &recorder{rows: make(chan recordRow, 16), done: make(chan error, 1)}
+	d.rcd = &recorder{rows: newHandoff[recordRow](16), done: make(chan error, 1)}
 	clock := d.clock.(*FakeClock)
 	for i := 0; i < 100; i++ {
 		clock.SleepUntil(context.Background(), d.deadline)

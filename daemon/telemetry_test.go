@@ -730,7 +730,7 @@ func TestTelemetryZeroAllocationsPerTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.smp = newSampler(d, &telemetryService{q: q, sq: sq})
-	d.figs = make(chan Figures, 8)
+	d.figs = newHandoff[Figures](8)
 	clock := d.clock.(*FakeClock)
 	for i := 0; i < 3000; i++ {
 		clock.SleepUntil(context.Background(), d.deadline)

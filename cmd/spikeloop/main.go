@@ -34,7 +34,7 @@ commands:
   sim FILE --out DIR --replay REC [--segment N]
                                     replay a recording of "run --record" on FILE, write CSVs
   check FILE                        validate a network file and summarise it
-  bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P]
+  bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]
                                     run the demo's loop on the wall clock, print its lateness
   models [CLASS]                    list model classes and parameters
   version                           print the version
