@@ -260,8 +260,12 @@ func TestBenchLoop(t *testing.T) {
 	if p50 > p99 || p99 > p999 {
 		t.Errorf("quantiles out of order: %s", last)
 	}
-	// Another rate: 2 kHz for 100 ms is 200 ticks too.
-	code, out, errs = runCmd(t, "bench", "loop", "--rate", "2000", "--duration", "100ms")
+	if !regexp.MustCompile(`max_lateness_us=\d+ max_step_us=\d+ step_p99_us=\d+ skipped=\d+`).MatchString(errs) {
+		t.Errorf("no worst-tick line on stderr: %q", errs)
+	}
+	// Another rate: 2 kHz for 100 ms is 200 ticks too; spinning and
+	// without telemetry.
+	code, out, errs = runCmd(t, "bench", "loop", "--rate", "2000", "--duration", "100ms", "--spin", "100us", "--no-telemetry")
 	if code != 0 || !strings.HasSuffix(out, " ticks=200\n") {
 		t.Errorf("2 kHz: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
@@ -288,6 +292,8 @@ func TestBenchLoopFlags(t *testing.T) {
 		{[]string{"bench", "loop", "--cpu", "5000"}, 2, "--cpu 5000: want a CPU number"},
 		{[]string{"bench", "loop", "--rate", "3000", "--duration", "10ms"}, 1, "--rate 3000 --duration 10ms: "},
 		{[]string{"bench", "loop", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"bench", "loop", "--spin", "1ms"}, 2, "--spin 1ms: want 0 <= spin < one tick"},
+		{[]string{"bench", "loop", "--spin", "-1us"}, 2, "--spin -1µs: want 0 <= spin < one tick"},
 	}
 	for _, c := range cases {
 		code, _, errs := runCmd(t, c.args...)
