@@ -3,6 +3,7 @@ package daemon
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"math"
 	"net"
 	"net/netip"
@@ -327,7 +328,7 @@ func (c *Config) checkTelemetry(k *checker) {
 
 	// The allow-list.
 	t.allowed = map[string]telemetry.Allowed{}
-	for _, name := range sortedKeys(t.Commands) {
+	for _, name := range slices.Sorted(maps.Keys(t.Commands)) {
 		cc := t.Commands[name]
 		cf := f + ".commands." + name
 		a, ok := c.allowed(k, cf, name, cc)
@@ -506,15 +507,6 @@ func (t *TelemetryConfig) prefix() string {
 		return t.Prefix
 	}
 	return "spikeloop/" + t.Board + "/"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func quoteList(names []string) string {
