@@ -52,7 +52,7 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 				d.log.Error().Err(err).Msg("telemetry off until the next reload")
 				tel = nil
 			} else {
-				tel.ctl.canReload = load != nil
+				tel.ctl.allowReload(load != nil)
 				telReload = tel.ctl.reload
 			}
 		}

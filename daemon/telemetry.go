@@ -188,6 +188,14 @@ type controls struct {
 	reload    chan struct{} // capacity 1; Serve watches it
 }
 
+// allowReload says whether a reload command can be carried out (Serve
+// has a config to load).
+func (c *controls) allowReload(ok bool) {
+	c.mu.Lock()
+	c.canReload = ok
+	c.mu.Unlock()
+}
+
 func (c *controls) attach(d *Daemon) {
 	c.mu.Lock()
 	c.d = d
