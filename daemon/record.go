@@ -555,11 +555,14 @@ func readCommand(mr *msgp.Reader, n uint32) (recordCmd, error) {
 	if m == 0 || m > maxRecordValues {
 		return c, fmt.Errorf("%d values", m)
 	}
-	c.values = make([]float64, m)
-	for i := range c.values {
-		if c.values[i], err = mr.ReadFloat64(); err != nil {
+	// Grown as read, not sized by the count: a damaged count must not
+	// allocate more than the file holds.
+	for ; m > 0; m-- {
+		v, err := mr.ReadFloat64()
+		if err != nil {
 			return c, err
 		}
+		c.values = append(c.values, v)
 	}
 	return c, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/io/sensor"
+	"github.com/spikeloop/spikeloop/io/telemetry"
 )
 
 // recordDemo runs a config on the demo network for ticks with a
@@ -338,7 +339,13 @@ func FuzzScanRecording(f *testing.F) {
 		f.Fatal(err)
 	}
 	var buf bytes.Buffer
-	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 20, SummaryEvery: -1, Record: &buf})
+	// A command at tick 5, so that the seeds hold a command row too.
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 20, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) {
+			if k == 5 {
+				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{700}, done: make(chan error, 1)}
+			}
+		}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -347,6 +354,9 @@ func FuzzScanRecording(f *testing.F) {
 	}
 	d.Close()
 	rec := buf.Bytes()
+	if segs, err := ScanRecording(bytes.NewReader(rec)); err != nil || segs[0].Commands != 1 {
+		f.Fatalf("seed: %+v, %v; want one command row", segs, err)
+	}
 	f.Add(rec)
 	f.Add(append(append([]byte(nil), rec...), rec...))
 	f.Add(rec[:len(rec)/2])
