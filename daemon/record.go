@@ -384,6 +384,17 @@ func readInputs(mr *msgp.Reader) ([]recordInput, error) {
 	return ins, nil
 }
 
+// maxRecordString bounds every string of a recording (names, kinds): a
+// damaged length must not make the reader allocate gigabytes
+// (FuzzScanRecording found that).
+const maxRecordString = 64 << 10
+
+func newRecordReader(r io.Reader) *msgp.Reader {
+	mr := msgp.NewReader(r)
+	mr.SetMaxStringLength(maxRecordString)
+	return mr
+}
+
 // short explains an end of file in the middle of a recording.
 func short(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -431,7 +442,7 @@ func (s RecordSegment) Duration() time.Duration { return time.Duration(s.Ticks) 
 // the header's width, trailer whose tick count matches the rows); an
 // error wraps ErrRecord and says where the recording is broken.
 func ScanRecording(r io.Reader) ([]RecordSegment, error) {
-	mr := msgp.NewReader(r)
+	mr := newRecordReader(r)
 	var segs []RecordSegment
 	for i := 0; ; i++ {
 		if _, err := mr.NextType(); err != nil {
@@ -667,7 +678,7 @@ func NewReplayer(netData []byte, netName string, r io.Reader, seg int) (*Replaye
 	if seg < 0 {
 		return nil, fmt.Errorf("%w: segment %d: segments are counted from 0", ErrRecord, seg)
 	}
-	mr := msgp.NewReader(r)
+	mr := newRecordReader(r)
 	for i := 0; i < seg; i++ {
 		if _, err := mr.NextType(); err != nil {
 			if errors.Is(err, io.EOF) && i > 0 {
