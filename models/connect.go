@@ -90,14 +90,15 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 		if r.N < 0 {
 			return nil, fmt.Errorf("n must be >= 0, got %d", r.N)
 		}
-		allowed := nPre * nPost
+		// int64: nPre*nPost wraps a 32-bit int (GOARCH=arm) from 46341^2 on.
+		allowed := int64(nPre) * int64(nPost)
 		if same && !r.AllowAutapses {
-			allowed -= min(nPre, nPost)
+			allowed -= int64(min(nPre, nPost))
 		}
-		if r.N > 0 && allowed == 0 {
+		if r.N > 0 && allowed <= 0 {
 			return nil, fmt.Errorf("n = %d but no pair is allowed", r.N)
 		}
-		if !r.MultiConn && r.N > allowed {
+		if !r.MultiConn && int64(r.N) > allowed {
 			return nil, fmt.Errorf("n = %d exceeds the %d allowed distinct pairs (set multi_conn: true to allow repeats)", r.N, allowed)
 		}
 		seen := map[Conn]bool{}

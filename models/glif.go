@@ -156,7 +156,9 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 	// Propagators as NEST's glif_psc::pre_run_hook (MODELS.md 5, 6).
 	h := b.Dt
 	tauM := cm / g
-	n.refSteps = refractorySteps(tauRef, h, false)
+	if n.refSteps, err = refractorySteps(tauRef, h, false); err != nil {
+		return nil, err
+	}
 	n.p33 = math.Exp(-h / tauM)
 	n.p30 = (1 - n.p33) / g
 	n.amp = amps

@@ -140,7 +140,10 @@ func newHH(b *Build, psc bool) (*HH, error) {
 	if !n.latch && !(tr >= 0) {
 		return nil, paramErr("tau_ref", "must be >= 0 or null, got %g", tr)
 	}
-	n.refSteps = refractorySteps(tr, b.Dt, n.latch)
+	var err error
+	if n.refSteps, err = refractorySteps(tr, b.Dt, n.latch); err != nil {
+		return nil, err
+	}
 	dim := 4
 	if psc {
 		dim = 8

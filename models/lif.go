@@ -63,8 +63,10 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 	if !b.IsNull("tau_ref") && tr < 0 {
 		return c, paramErr("tau_ref", "must be >= 0 or null, got %g", tr)
 	}
-	c.refSteps = refractorySteps(tr, b.Dt, b.IsNull("tau_ref"))
 	var err error
+	if c.refSteps, err = refractorySteps(tr, b.Dt, b.IsNull("tau_ref")); err != nil {
+		return c, err
+	}
 	if c.method, err = parseMethod(b); err != nil {
 		return c, err
 	}

@@ -86,12 +86,24 @@ type Limits struct {
 	// MaxPairs bounds the (pre, post) pairs one synapse entry's rule looks
 	// at (N_pre*N_post for all_to_all, fixed_prob and fixed_indegree), so
 	// that fixed_prob with a tiny p between two huge populations fails at
-	// load instead of drawing for hours. 0 means no bound of its own.
+	// load instead of drawing for hours. fixed_total_num counts the draws
+	// it expects to make (more than n when it must redraw taken pairs or
+	// autapses). 0 means no bound of its own.
 	MaxPairs int64
+	// MaxSpikeTimes bounds the spike times the SpikeGenerators of a network
+	// store over all their units: a single spike_times list is copied to
+	// every unit, so 10^5 times on 10^6 units would be 10^11 copies.
+	// 0 means no bound of its own.
+	MaxSpikeTimes int64
+	// MaxRingBytes bounds the engine's delay ring buffers over all
+	// populations (RingBytes: longest delay into a population + 1 slots of
+	// one float64 per neuron and input row). 0 means no bound of its own.
+	MaxRingBytes int64
 }
 
 // DefaultLimits fit a board with a few GiB of memory.
-var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000, MaxPairs: 10_000_000_000}
+var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000, MaxPairs: 10_000_000_000,
+	MaxSpikeTimes: 10_000_000, MaxRingBytes: 1 << 30}
 
 // maxDelaySteps bounds synaptic and dendritic delays in steps: the engine
 // keeps that many steps of input or spike history per neuron.
@@ -253,6 +265,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		return d.errf(pn, "populations", "empty; a network needs at least one population")
 	}
 	total := 0
+	var spikeTimes int64 // stored by SpikeGenerators so far (Limits.MaxSpikeTimes)
 	for i, k := range keys {
 		name := k.Value
 		f := "populations." + name
@@ -326,6 +339,19 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 				}
 			}
 		}
+		// Counted before the constructor copies a single list to every
+		// unit (multiplicities go with the times and are not counted twice).
+		if p, ok := class.Param("spike_times"); ok && p.Kind == TimeList {
+			if v, ok := b.Values["spike_times"]; ok {
+				n, how := storedTimes(v, b.Size)
+				if lim.MaxSpikeTimes > 0 && n > lim.MaxSpikeTimes-spikeTimes {
+					return &FileError{File: d.file, Line: v.Line, Field: f + ".params.spike_times",
+						Msg: fmt.Sprintf("%s would store %d spike times (%s); the network would hold %d, more than the limit of %d",
+							name, n, how, spikeTimes+min(n, math.MaxInt64-spikeTimes), lim.MaxSpikeTimes)}
+				}
+				spikeTimes += n
+			}
+		}
 		pop, err := class.Build(b)
 		if err != nil {
 			var pe *ParamError
@@ -364,6 +390,40 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		net.Populations = append(net.Populations, spec)
 	}
 	return nil
+}
+
+// storedTimes is how many times a TimeList value makes a population of
+// size units store: a list of lists as given, a single list (or number)
+// once per unit. int64 and saturating, so that it cannot wrap on 32-bit
+// boards.
+func storedTimes(v Value, size int) (int64, string) {
+	switch {
+	case v.Null:
+		return 0, "none"
+	case v.Is2D:
+		var n int64
+		for _, r := range v.Rows {
+			n += int64(len(r))
+		}
+		return n, fmt.Sprintf("%d lists", len(v.Rows))
+	}
+	per := int64(1)
+	if v.IsList {
+		per = int64(len(v.Nums))
+	}
+	n := mulSat(per, int64(size))
+	return n, fmt.Sprintf("one list of %d copied to each of %d units", per, size)
+}
+
+// mulSat is a*b for a, b >= 0, saturated at math.MaxInt64.
+func mulSat(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 func paramNames(c *Class) string {
@@ -466,6 +526,7 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 	}
 	total := 0
 	names := map[string]bool{}
+	rings := map[*PopulationSpec]*ringUse{}
 	for idx, en := range sn.Content {
 		f := fmt.Sprintf("synapses[%d]", idx)
 		ks, vs, err := d.mapping(en, f, []string{"name", "pre", "post", "model", "params", "conn", "weight", "delay", "receptor"})
@@ -548,7 +609,16 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 		if est := estimateConns(s.Rule, s.Pre.Size, s.Post.Size); int64(total)+est > int64(lim.MaxConnections) {
 			return d.errf(cn, f+".conn", "would create about %d connections, the network's limit is %d", int64(total)+est, lim.MaxConnections)
 		}
-		if pairs := examinedPairs(s.Rule, s.Pre.Size, s.Post.Size); lim.MaxPairs > 0 && pairs > lim.MaxPairs {
+		if pairs := examinedPairs(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post); lim.MaxPairs > 0 && pairs > lim.MaxPairs {
+			if s.Rule.Rule == "fixed_total_num" {
+				nn := cn
+				for i := 0; i+1 < len(cn.Content); i += 2 {
+					if cn.Content[i].Value == "n" {
+						nn = cn.Content[i+1]
+					}
+				}
+				return d.errf(nn, f+".conn.n", "got %d; fixed_total_num would draw about %d (pre, post) pairs (%d x %d, redrawing taken pairs), more than the limit of %d", s.Rule.N, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
+			}
 			return d.errf(cn, f+".conn", "rule %s would look at %d (pre, post) pairs (%d x %d), more than the limit of %d", s.Rule.Rule, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
 		}
 		s.Conns, err = Connect(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post, stream(net.Seed, streamConnectivity, idx))
@@ -576,6 +646,9 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 		if err := net.loadDelays(d, s, m["delay"], f+".delay"); err != nil {
 			return err
 		}
+		if err := checkRings(d, rings, s, m["delay"], en, f+".delay", net.Dt, lim); err != nil {
+			return err
+		}
 		if n, ok := m["receptor"]; ok {
 			r, err := d.integer(n, f+".receptor", 0, math.MaxInt32)
 			if err != nil {
@@ -593,6 +666,105 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 		net.Synapses = append(net.Synapses, s)
 	}
 	return net.checkZeroDelayCycles(d, sn)
+}
+
+// ringUse is what the synapse entries loaded so far ask of one post
+// population's delay rings.
+type ringUse struct {
+	maxDelay int32 // steps
+	spikes   bool  // a spike synapse: one row per input port
+	currents bool  // a current synapse: one more row
+}
+
+// bytes is the rings' size: maxDelay+1 slots of rows x size float64s.
+func (u *ringUse) bytes(post *PopulationSpec) int64 {
+	return mulSat(mulSat(int64(u.maxDelay)+1, int64(u.rows(post))), mulSat(int64(post.Size), 8))
+}
+
+// rows is the input rows of the rings: one per spike port, one for currents.
+func (u *ringUse) rows(post *PopulationSpec) int {
+	rows := 0
+	if u.spikes {
+		rows += ringPorts(post)
+	}
+	if u.currents {
+		rows++
+	}
+	return rows
+}
+
+// ringPorts is the spike input rows of a neuron population in the engine:
+// its ports, or two for a model that splits its input by weight sign.
+func ringPorts(p *PopulationSpec) int {
+	nm, ok := p.Model.(NeuronModel)
+	if !ok {
+		return 0
+	}
+	if sp, ok := nm.(SignSplitter); ok && sp.SplitsBySign() {
+		return 2
+	}
+	return nm.Ports()
+}
+
+// RingBytes is the memory of the engine's delay ring buffers for net: for
+// every population that receives input, (longest delay in steps + 1) slots
+// of one float64 per neuron for each spike port and for currents. It is
+// an upper bound of what apu/cpu allocates (which skips ports nothing
+// targets), and what Limits.MaxRingBytes bounds.
+func (net *Network) RingBytes() int64 {
+	rings := map[*PopulationSpec]*ringUse{}
+	for _, s := range net.Synapses {
+		useRings(rings, s)
+	}
+	return sumRings(rings)
+}
+
+func useRings(rings map[*PopulationSpec]*ringUse, s *SynapseSpec) int32 {
+	u := rings[s.Post]
+	if u == nil {
+		u = &ringUse{}
+		rings[s.Post] = u
+	}
+	var maxD int32
+	for _, dl := range s.Delays {
+		maxD = max(maxD, dl)
+	}
+	u.maxDelay = max(u.maxDelay, maxD)
+	if s.Pre.IsCurrentSource() {
+		u.currents = true
+	} else {
+		u.spikes = true
+	}
+	return maxD
+}
+
+func sumRings(rings map[*PopulationSpec]*ringUse) int64 {
+	var b int64
+	for p, u := range rings {
+		b = min(b, math.MaxInt64/2) + min(u.bytes(p), math.MaxInt64/2) // saturating
+	}
+	return b
+}
+
+// checkRings adds synapse entry s to the rings and rejects it when the
+// network's rings would exceed Limits.MaxRingBytes, before the engine
+// allocates them: the longest delay sets the ring length of its post.
+func checkRings(d *decoder, rings map[*PopulationSpec]*ringUse, s *SynapseSpec, dn, en *yaml.Node, f string, dt float64, lim Limits) error {
+	maxD := useRings(rings, s)
+	if lim.MaxRingBytes <= 0 {
+		return nil
+	}
+	total := sumRings(rings)
+	if total <= lim.MaxRingBytes {
+		return nil
+	}
+	node := dn
+	if node == nil {
+		node = en
+	}
+	u := rings[s.Post]
+	return d.errf(node, f, "delay %g ms (%d steps) into %q makes its delay rings %d slots x %d neurons x %d input rows = %d bytes; the network's rings would take %d bytes, more than the limit of %d",
+		math.Round(float64(maxD)*dt*1e9)/1e9, maxD, s.Post.Name, int64(u.maxDelay)+1, s.Post.Size, u.rows(s.Post), u.bytes(s.Post), total, lim.MaxRingBytes)
 }
 
 // stateSetter is implemented by models whose recordable states are copies
@@ -673,13 +845,61 @@ func estimateConns(r ConnRule, nPre, nPost int) int64 {
 }
 
 // examinedPairs is the work of a rule whatever it connects: the pairs it
-// loops over (fixed_indegree builds its candidate list once per post).
-func examinedPairs(r ConnRule, nPre, nPost int) int64 {
+// loops over (fixed_indegree builds its candidate list once per post), or
+// for fixed_total_num the draws it expects to make (same: pre and post are
+// one population). int64 and float64 only: int is 32 bits on the arm boards.
+func examinedPairs(r ConnRule, nPre, nPost int, same bool) int64 {
 	switch r.Rule {
 	case "all_to_all", "fixed_prob", "fixed_indegree":
 		return int64(nPre) * int64(nPost)
+	case "fixed_total_num":
+		return totalNumDraws(r, int64(nPre), int64(nPost), same)
 	}
 	return 0
+}
+
+// totalNumDraws is the expected number of (pre, post) draws of
+// fixed_total_num: a draw of an autapse (when not allowed) or, without
+// multi_conn, of a pair already taken is redrawn, so taking the k-th of
+// `allowed` distinct pairs costs total/(allowed-k) draws on average
+// (coupon collector: total * (H(allowed) - H(allowed-n))). At least n.
+func totalNumDraws(r ConnRule, nPre, nPost int64, same bool) int64 {
+	n := int64(r.N)
+	if n <= 0 {
+		return 0
+	}
+	total := float64(nPre) * float64(nPost)
+	allowed := total
+	if same && !r.AllowAutapses {
+		allowed -= float64(min(nPre, nPost))
+	}
+	if allowed <= 0 {
+		return n // checkRule rejects it
+	}
+	var draws float64
+	if r.MultiConn {
+		draws = float64(n) * total / allowed
+	} else {
+		if rest := allowed - float64(n); rest >= 1 {
+			// H(allowed) - H(rest), as a log1p: the difference of two
+			// logarithms loses its digits when n << allowed.
+			draws = total * (-math.Log1p(-float64(n)/allowed) + 1/(2*allowed) - 1/(2*rest) - 1/(12*allowed*allowed) + 1/(12*rest*rest))
+		} else {
+			draws = total * harmonic(allowed)
+		}
+	}
+	if !(draws < math.MaxInt64/2) {
+		return math.MaxInt64 / 2
+	}
+	return max(n, int64(draws))
+}
+
+// harmonic approximates H(m) = 1 + 1/2 + ... + 1/m (H(0) = 0).
+func harmonic(m float64) float64 {
+	if m < 1 {
+		return 0
+	}
+	return math.Log(m) + 0.5772156649015329 + 1/(2*m) - 1/(12*m*m)
 }
 
 // checkRule rejects, with the field at fault, what Connect would reject

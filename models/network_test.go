@@ -1136,6 +1136,86 @@ populations:
 synapses:
   - {pre: a, post: a, conn: {rule: fixed_total_num, n: 1000000000, multi_conn: true}}
 `, line: 5, field: "synapses[0].conn", words: []string{"1000000000 connections", "limit is 50"}, lim: &smallLimits},
+	// --- robustness limits: refractory length, spike-time copies,
+	// fixed_total_num draws, delay rings ------------------------------
+	{name: "LIF tau_ref overflowing the refractory counter", yaml: `version: 1
+dt: 0.001
+populations:
+  a: {model: LIF, size: 1, params: {tau_ref: 1.0e12}}
+`, line: 4, field: "populations.a.params.tau_ref", words: []string{"got 1e+12 ms", "1e+15 steps", "more than the supported 2147483647"}},
+	{name: "ExpLIF tau_ref overflowing the refractory counter", yaml: `version: 1
+dt: 0.001
+populations:
+  a:
+    model: ExpLIF
+    size: 1
+    params:
+      tau_ref: 3.0e6
+`, line: 8, field: "populations.a.params.tau_ref", words: []string{"got 3e+06 ms", "3e+09 steps", "2147483647"}},
+	{name: "HH tau_ref overflowing the refractory counter", yaml: `version: 1
+dt: 0.001
+populations:
+  a: {model: HH, size: 1, params: {tau_ref: 1.0e12}}
+`, line: 4, field: "populations.a.params.tau_ref", words: []string{"got 1e+12 ms", "2147483647"}},
+	{name: "GLIF3 tau_ref overflowing the refractory counter", yaml: `version: 1
+dt: 0.001
+populations:
+  a: {model: GLIF3, size: 1, params: {tau_ref: 1.0e12}}
+`, line: 4, field: "populations.a.params.tau_ref", words: []string{"got 1e+12 ms", "2147483647"}},
+	{name: "SpikeGenerator list copied to too many units", yaml: `version: 1
+populations:
+  g:
+    model: SpikeGenerator
+    size: 1000000
+    params:
+      spike_times: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+`, line: 7, field: "populations.g.params.spike_times", words: []string{"20000000 spike times", "one list of 20 copied to each of 1000000 units", "limit of 10000000"}},
+	{name: "SpikeGenerators over the network's spike-time limit", yaml: `version: 1
+populations:
+  g: {model: SpikeGenerator, size: 2, params: {spike_times: [[1, 2], [3]]}}
+  h: {model: SpikeGenerator, size: 1, params: {spike_times: [1, 2, 3]}}
+`, line: 4, field: "populations.h.params.spike_times", words: []string{"3 spike times", "would hold 6", "limit of 5"},
+		lim: &models.Limits{MaxUnits: 10, MaxConnections: 50, MaxPairs: 1000, MaxSpikeTimes: 5}},
+	{name: "fixed_total_num drawing too many pairs", yaml: `version: 1
+populations:
+  a: {model: LIF, size: 100}
+synapses:
+  - conn:
+      rule: fixed_total_num
+      n: 10000
+    pre: a
+    post: a
+`, line: 7, field: "synapses[0].conn.n", words: []string{"got 10000", "about 97876", "limit of 50000"},
+		lim: &models.Limits{MaxUnits: 1000, MaxConnections: 100000, MaxPairs: 50000}},
+	{name: "delay rings over the limit", yaml: `version: 1
+populations:
+  g: {model: SpikeGenerator, size: 1}
+  a: {model: LIF, size: 1000000}
+synapses:
+  - name: slow
+    pre: g
+    post: a
+    conn: {rule: explicit, pairs: [[0, 0]]}
+    delay: 200.0
+`, line: 10, field: "synapses[0] (slow).delay", words: []string{"delay 200 ms (2000 steps)", `into "a"`, "2001 slots x 1000000 neurons x 1 input rows = 16008000000 bytes", "limit of 1073741824"}},
+	{name: "delay rings over the limit, per-connection delays and two rows", yaml: `version: 1
+populations:
+  g: {model: SpikeGenerator, size: 1}
+  dc: {model: DCGenerator, size: 1}
+  a: {model: LIF, size: 10}
+synapses:
+  - {pre: g, post: a, conn: {rule: explicit, pairs: [[0, 0], [0, 1]]}, delay: [0.1, 0.4]}
+  - {pre: dc, post: a, conn: {rule: explicit, pairs: [[0, 0]]}, delay: 0.1}
+`, line: 8, field: "synapses[1].delay", words: []string{"delay 0.1 ms (1 steps)", "5 slots x 10 neurons x 2 input rows = 800 bytes", "limit of 500"},
+		lim: &models.Limits{MaxUnits: 100, MaxConnections: 100, MaxPairs: 1000, MaxRingBytes: 500}},
+	{name: "delay rings over the limit, default delay", yaml: `version: 1
+populations:
+  g: {model: SpikeGenerator, size: 1}
+  a: {model: LIF, size: 40}
+synapses:
+  - {pre: g, post: a, conn: {rule: all_to_all}}
+`, line: 6, field: "synapses[0].delay", words: []string{"delay 0.1 ms (1 steps)", "640 bytes", "limit of 600"},
+		lim: &models.Limits{MaxUnits: 100, MaxConnections: 100, MaxPairs: 1000, MaxRingBytes: 600}},
 }
 
 func loadString(t testing.TB, src string, lim models.Limits) (*models.Network, error) {

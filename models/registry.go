@@ -368,12 +368,24 @@ func checkIDs(b *Build) error {
 	return nil
 }
 
+// maxRefractorySteps bounds ceil(tau_ref/h): the refractory counters are
+// int32, and a longer period than that (about 2.1e9 steps, 2.5 days of
+// model time at dt 0.1 ms) is a typo, not a model.
+const maxRefractorySteps = math.MaxInt32
+
 // refractorySteps is MODELS.md 1.3: NEST rounds t_ref up to whole steps.
-func refractorySteps(tauRef, h float64, null bool) int32 {
+// The quotient is computed in float64 and checked before the conversion,
+// so that an extreme tau_ref/dt is an error naming tau_ref, not a counter
+// that wrapped to a negative number.
+func refractorySteps(tauRef, h float64, null bool) (int32, error) {
 	if null {
-		return 0
+		return 0, nil
 	}
-	return int32(math.Ceil(tauRef/h - 1e-9))
+	steps := math.Ceil(tauRef/h - 1e-9)
+	if !(steps <= maxRefractorySteps) {
+		return 0, paramErr("tau_ref", "got %g ms, that is %g steps of dt (%g ms), more than the supported %d refractory steps", tauRef, steps, h, int64(maxRefractorySteps))
+	}
+	return int32(max(steps, 0)), nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
