@@ -337,6 +337,10 @@ func (p *Publisher) commands(ctx context.Context) {
 	}
 }
 
+// pollEvery is how often Run looks into the queues: a sample waits at
+// most that long before it is handed to paho.
+const pollEvery = 20 * time.Millisecond
+
 // Run connects and publishes until ctx ends; then it hands paho what is
 // still queued, publishes the offline status and disconnects (what is
 // unsent stays in the store for the next run).
@@ -348,18 +352,15 @@ func (p *Publisher) Run(ctx context.Context) error {
 	if p.cfg.Validator != nil {
 		wg.Go(func() { p.commands(cctx) })
 	}
-	// A safety net: re-check now and then even if no event arrived.
-	tick := time.NewTicker(100 * time.Millisecond)
+	// The queues are polled (the loop never wakes anyone); connection
+	// events and replies poke wake.
+	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	var (
 		cur    *message // taken from a source, not yet handed to paho
 		sample Telemetry
 		spikes SpikeBatch
 	)
-	var spikesReady <-chan struct{} // nil (never ready) without a spike queue
-	if p.cfg.Spikes != nil {
-		spikesReady = p.cfg.Spikes.Ready()
-	}
 	for {
 		for {
 			if cur == nil {
@@ -377,8 +378,6 @@ func (p *Publisher) Run(ctx context.Context) error {
 			p.flush(cur, &sample, &spikes)
 			p.shutdown()
 			return nil
-		case <-p.q.Ready():
-		case <-spikesReady:
 		case <-p.wake:
 		case <-tick.C:
 		}

@@ -65,7 +65,6 @@ type ring[T any, P item[T]] struct {
 	slots []atomic.Pointer[entry[T]] // filled by Push, emptied by Pop
 	back  []atomic.Pointer[entry[T]] // buffers Pop has finished with, per slot
 	head  atomic.Uint64              // number of items pushed so far
-	ready chan struct{}              // capacity 1: "something was pushed"
 
 	spare *entry[T] // producer only: the buffer the next Push fills
 
@@ -87,7 +86,6 @@ func (q *ring[T, P]) init(capacity int) error {
 	}
 	q.slots = make([]atomic.Pointer[entry[T]], capacity)
 	q.back = make([]atomic.Pointer[entry[T]], capacity)
-	q.ready = make(chan struct{}, 1)
 	q.spare = new(entry[T])
 	return nil
 }
@@ -98,8 +96,9 @@ func (q *ring[T, P]) Cap() int { return len(q.slots) }
 // Push copies s into the queue, numbering it: Seq is the number of
 // samples pushed before it. When the queue is full the oldest sample is
 // overwritten. Only one goroutine (the loop) may call Push. It never
-// blocks: the notification to Ready is a send that is skipped when one is
-// already pending.
+// blocks and touches no channel: the consumer polls (a channel send
+// would lock the channel, which the consumer's select locks too, and
+// make the loop a point where Go's scheduler may requeue it).
 func (q *ring[T, P]) Push(s *T) {
 	h := q.head.Load()
 	e := q.spare
@@ -119,14 +118,7 @@ func (q *ring[T, P]) Push(s *T) {
 		}
 	}
 	q.spare = old
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
 }
-
-// Ready is signalled after a Push; the consumer then Pops until empty.
-func (q *ring[T, P]) Ready() <-chan struct{} { return q.ready }
 
 // Pop copies the oldest sample not yet popped into dst and reports
 // whether there was one. dst.Dropped is set to the number of samples
