@@ -399,12 +399,15 @@ type sampler struct {
 	batch  telemetry.SpikeBatch
 }
 
-// telemetryPops are the populations the sampler counts: every one that
-// emits spikes.
+// spikes tells the populations the sampler counts: every one that emits
+// spikes (not a current source).
+func spikes(ps *models.PopulationSpec) bool { return ps.IsNeuron() || !ps.IsCurrentSource() }
+
+// telemetryPops are the names of the populations the sampler counts.
 func telemetryPops(net *models.Network) []string {
 	var pops []string
 	for _, ps := range net.Populations {
-		if ps.IsNeuron() || !ps.IsCurrentSource() {
+		if spikes(ps) {
 			pops = append(pops, ps.Name)
 		}
 	}
@@ -421,14 +424,11 @@ func newSampler(d *Daemon, svc *telemetryService) *sampler {
 	s.sizes = make([]int, len(net.Populations))
 	s.counts = make([]uint64, len(net.Populations))
 	s.train = make([]int, len(net.Populations))
-	counted := telemetryPops(net)
 	for i, ps := range net.Populations {
 		s.sizes[i], s.train[i] = ps.Size, -1
-		for _, name := range counted {
-			if name == ps.Name {
-				s.names[i] = name
-				t.Rates[name], t.Counts[name] = 0, 0
-			}
+		if spikes(ps) {
+			s.names[i] = ps.Name
+			t.Rates[ps.Name], t.Counts[ps.Name] = 0, 0
 		}
 	}
 	for _, st := range s.states {

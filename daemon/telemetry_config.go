@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,19 +164,12 @@ func (c *Config) checkTelemetry(k *checker) {
 	if t.Board == "" {
 		t.Board = defaultBoardID()
 	}
-	if err := topicLevel(t.Board); err != "" {
-		k.add(f+".board", ErrInvalid, "%q: %s", t.Board, err)
+	if err := telemetry.CheckTopicLevel(t.Board); err != nil {
+		k.add(f+".board", ErrInvalid, "%q: %v", t.Board, err)
 	}
 	if t.Prefix != "" {
-		if !strings.HasSuffix(t.Prefix, "/") {
-			k.add(f+".prefix", ErrInvalid, `%q: want topic levels ending in '/', e.g. "spikeloop/demo/"`, t.Prefix)
-		} else {
-			for _, l := range strings.Split(strings.TrimSuffix(t.Prefix, "/"), "/") {
-				if err := topicLevel(l); err != "" {
-					k.add(f+".prefix", ErrInvalid, "%q: level %q: %s", t.Prefix, l, err)
-					break
-				}
-			}
+		if err := telemetry.CheckPrefix(t.Prefix); err != nil {
+			k.add(f+".prefix", ErrInvalid, "%v", err)
 		}
 	}
 	if t.Every == "" {
@@ -243,7 +235,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		if ps == nil {
 			continue
 		}
-		if !ps.IsNeuron() && ps.IsCurrentSource() {
+		if !spikes(ps) {
 			k.add(sf, ErrMismatch, "%q emits currents, not spikes", ps.Name)
 			continue
 		}
@@ -273,8 +265,8 @@ func (c *Config) checkTelemetry(k *checker) {
 			t.password = pw
 		}
 		if b.ClientID != "" {
-			if err := topicLevel(b.ClientID); err != "" {
-				k.add(bf+".client_id", ErrInvalid, "%q: %s", b.ClientID, err)
+			if err := telemetry.CheckTopicLevel(b.ClientID); err != nil {
+				k.add(bf+".client_id", ErrInvalid, "%q: %v", b.ClientID, err)
 			}
 		}
 		if b.TLS != nil {
@@ -352,8 +344,8 @@ func (c *Config) checkTelemetry(k *checker) {
 
 // allowed turns one allow-list entry into telemetry's form.
 func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemetry.Allowed, bool) {
-	if err := topicLevel(name); err != "" {
-		k.add(cf, ErrInvalid, "command name %q: %s", name, err)
+	if err := telemetry.CheckTopicLevel(name); err != nil {
+		k.add(cf, ErrInvalid, "command name %q: %v", name, err)
 		return telemetry.Allowed{}, false
 	}
 	kind := telemetry.Kind(cc.Kind)
@@ -435,24 +427,9 @@ func checkListen(k *checker, field, listen string, allowNonLoopback bool) {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		k.add(field, ErrInvalid, "%q: port %q is not 0..65535", listen, port)
 	}
-	if !allowNonLoopback {
-		a, err := netip.ParseAddr(host)
-		if host != "localhost" && (err != nil || !a.IsLoopback()) {
-			k.add(field, ErrInvalid, "%q is not a loopback address; set allow_non_loopback: true to listen on a network", listen)
-		}
+	if !allowNonLoopback && !telemetry.IsLoopbackHost(host) {
+		k.add(field, ErrInvalid, "%q is not a loopback address; set allow_non_loopback: true to listen on a network", listen)
 	}
-}
-
-// topicLevel says what makes s unusable as one MQTT topic level ("" if
-// nothing).
-func topicLevel(s string) string {
-	switch {
-	case s == "":
-		return "empty"
-	case strings.ContainsAny(s, "/+#\x00"):
-		return "contains '/', '+', '#' or NUL (it is one MQTT topic level)"
-	}
-	return ""
 }
 
 // defaultBoardID is the host name made a topic level.

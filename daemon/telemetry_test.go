@@ -37,15 +37,11 @@ import (
 // replaced by tel, and its tick by tick.
 func demoWith(t *testing.T, tick, tel string) *Config {
 	t.Helper()
-	conf, netData := DemoFiles()
-	s := string(conf)
-	if i := strings.Index(s, "\ntelemetry:"); i >= 0 {
-		s = s[:i+1]
-	}
+	s := quietDemoText()
 	if tick != "" {
 		s = strings.Replace(s, "\ntick: 1ms\n", "\ntick: "+tick+"\n", 1)
 	}
-	cfg, err := Parse([]byte(s+tel), "demo.yaml", netData)
+	cfg, err := Parse([]byte(s+tel), "demo.yaml", demoNetwork)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +218,6 @@ telemetry:
 func TestTelemetryDemoEmbedded(t *testing.T) {
 	addr := mqtttest.FreeAddr(t)
 	cfg := demoWith(t, "", fmt.Sprintf(telSection, "e2e", t.TempDir(), "  embedded: {listen: "+addr+"}\n"))
-	conf, netData := DemoFiles()
-	_ = conf
 	r := startRun(t, cfg, Options{Software: "test-1.2"})
 	waitListen(t, addr)
 	w := watch(t, addr, "spikeloop/e2e/", "", "", "", "telemetry", "spikes", "status")
@@ -319,9 +313,8 @@ func TestTelemetryDemoEmbedded(t *testing.T) {
 	if _, err := status.UnmarshalMsg(st[0]); err != nil {
 		t.Fatal(err)
 	}
-	digest := func(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
 	if status.State != telemetry.StateOnline || status.Board != "e2e" || status.Software != "test-1.2" ||
-		status.NetworkHash != digest(netData) || status.ConfigHash != digest(cfg.data) || status.StartUnixMs <= 0 {
+		status.NetworkHash != digestOf(demoNetwork) || status.ConfigHash != digestOf(cfg.data) || status.StartUnixMs <= 0 {
 		t.Fatalf("status %+v", status)
 	}
 	r.finish(t)
@@ -765,8 +758,8 @@ func TestTelemetryConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ name, section, want string }{
-		{"board", "  board: a/b\n", `telemetry.board: "a/b": contains '/'`},
-		{"prefix", "  prefix: spikeloop/x\n", `telemetry.prefix: "spikeloop/x": want topic levels ending in '/'`},
+		{"board", "  board: a/b\n", `telemetry.board: "a/b": name contains '/'`},
+		{"prefix", "  prefix: spikeloop/x\n", `telemetry.prefix: prefix "spikeloop/x": want topic levels ending in '/'`},
 		{"every", "  every: 1500us\n", "telemetry.every: 1.5ms is not a whole number of ticks"},
 		{"queue", "  queue: -1\n", "telemetry.queue: -1; want 1..1000000"},
 		{"state pop", "  states: [{population: nobody, state: V}]\n", `telemetry.states[0].population: "nobody" is not a population`},
@@ -785,11 +778,7 @@ func TestTelemetryConfigErrors(t *testing.T) {
 		{"no command user", "  commands: {x: {kind: pause}}\n", "telemetry.commands: commands are listed but no embedded broker user has the command right"},
 		{"metrics", "  metrics: {listen: '10.0.0.1:9464'}\n", `telemetry.metrics.listen: "10.0.0.1:9464" is not a loopback address`},
 	}
-	conf, netData := DemoFiles()
-	base := string(conf)
-	if i := strings.Index(base, "\ntelemetry:"); i >= 0 {
-		base = base[:i+1]
-	}
+	base, netData := quietDemoText(), demoNetwork
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse([]byte(base+"telemetry:\n"+c.section), "demo.yaml", netData)

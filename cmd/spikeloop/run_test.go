@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spikeloop/spikeloop/daemon"
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
 )
 
 func TestRunDemoDuration(t *testing.T) {
@@ -63,12 +64,7 @@ func TestRunSIGTERM(t *testing.T) {
 	conf, network := daemon.DemoFiles()
 	// The telemetry section is the demo's last: a free port and a store
 	// of the test's own, so that no other run is disturbed.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := mqtttest.FreeAddr(t)
 	conf = fmt.Appendf(conf, "  embedded: {listen: '%s'}\n  store_dir: %s\n", addr, filepath.Join(dir, "store"))
 	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), conf, 0o644); err != nil {
 		t.Fatal(err)
@@ -87,7 +83,7 @@ func TestRunSIGTERM(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	took := time.Since(sent)
 	if err != nil {
 		t.Fatalf("exit: %v\n%s", err, errb.String())

@@ -89,10 +89,10 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: listen %q: %w", cfg.Listen, err)
 	}
-	if !cfg.AllowNonLoopback && !isLoopbackHost(host) {
+	if !cfg.AllowNonLoopback && !IsLoopbackHost(host) {
 		return nil, fmt.Errorf("broker: listen %q: not a loopback address; set allow_non_loopback to listen on a network", cfg.Listen)
 	}
-	if err := checkPrefix(cfg.Prefix); err != nil {
+	if err := CheckPrefix(cfg.Prefix); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	acl, err := newAccess(cfg.Prefix, cfg.Users)
@@ -144,7 +144,8 @@ func (b *Broker) DaemonPassword() string { return b.password }
 // Close disconnects every client and stops listening.
 func (b *Broker) Close() error { return b.srv.Close() }
 
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host is "localhost" or a loopback IP.
+func IsLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}
@@ -152,13 +153,13 @@ func isLoopbackHost(host string) bool {
 	return err == nil && a.IsLoopback()
 }
 
-// checkPrefix accepts a topic prefix of non-empty levels ending in '/'.
-func checkPrefix(p string) error {
+// CheckPrefix accepts a topic prefix of non-empty levels ending in '/'.
+func CheckPrefix(p string) error {
 	if p == "" || !strings.HasSuffix(p, "/") {
 		return fmt.Errorf("prefix %q: want topic levels ending in '/', e.g. \"spikeloop/demo/\"", p)
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
-		if err := checkTopicLevel(l); err != nil {
+		if err := CheckTopicLevel(l); err != nil {
 			return fmt.Errorf("prefix %q: level %q: %w", p, l, err)
 		}
 	}
@@ -241,7 +242,7 @@ func newAccess(prefix string, users []User) (*access, error) {
 func (a *access) authenticate(user string, password []byte, remote string) bool {
 	if user == "" {
 		host, _, err := net.SplitHostPort(remote)
-		return err == nil && isLoopbackHost(host)
+		return err == nil && IsLoopbackHost(host)
 	}
 	if user == DaemonUser {
 		return len(a.daemonPassword) > 0 && subtle.ConstantTimeCompare(password, a.daemonPassword) == 1

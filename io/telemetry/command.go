@@ -111,7 +111,7 @@ func NewValidator(allow map[string]Allowed) (*Validator, error) {
 
 // checkAllowed validates one allow-list entry.
 func checkAllowed(name string, a Allowed) error {
-	if err := checkTopicLevel(name); err != nil {
+	if err := CheckTopicLevel(name); err != nil {
 		return fmt.Errorf("commands: %q: %w", name, err)
 	}
 	if !slices.Contains(kinds, a.Kind) {
@@ -145,8 +145,8 @@ func checkAllowed(name string, a Allowed) error {
 	return nil
 }
 
-// checkTopicLevel accepts a name usable as one MQTT topic level.
-func checkTopicLevel(name string) error {
+// CheckTopicLevel accepts a name usable as one MQTT topic level.
+func CheckTopicLevel(name string) error {
 	if name == "" {
 		return errors.New("empty name")
 	}

@@ -140,7 +140,7 @@ func ListenMetrics(addr string, allowNonLoopback bool) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen %q: %w", addr, err)
 	}
-	if !allowNonLoopback && !isLoopbackHost(host) {
+	if !allowNonLoopback && !IsLoopbackHost(host) {
 		return nil, fmt.Errorf("metrics: listen %q: not a loopback address; set allow_non_loopback to serve a network", addr)
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -134,13 +134,13 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	if !strings.HasPrefix(cfg.Broker, "tcp://") && !strings.HasPrefix(cfg.Broker, "ssl://") {
 		return nil, fmt.Errorf("publisher: broker %q: want tcp://host:port or ssl://host:port", cfg.Broker)
 	}
-	if err := checkTopicLevel(cfg.Board); err != nil {
+	if err := CheckTopicLevel(cfg.Board); err != nil {
 		return nil, fmt.Errorf("publisher: board %q: %w", cfg.Board, err)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "spikeloop/" + cfg.Board + "/"
 	}
-	if err := checkPrefix(cfg.Prefix); err != nil {
+	if err := CheckPrefix(cfg.Prefix); err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
 	if cfg.ClientID == "" {
