@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -32,8 +33,12 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 	if err != nil {
 		return Stats{}, fmt.Errorf("daemon: bench at %v Hz: %w", rate, err)
 	}
-	if rt.Spin < 0 || rt.Spin >= tick {
-		return Stats{}, fmt.Errorf("daemon: bench: spin %v: want 0 <= spin < tick (%v)", rt.Spin, tick)
+	var errs []error
+	rt.check(tick, func(field string, sentinel error, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s: %w", field, fmt.Sprintf(format, args...), sentinel))
+	})
+	if len(errs) > 0 {
+		return Stats{}, fmt.Errorf("daemon: bench: %w", errors.Join(errs...))
 	}
 	cfg.Realtime = rt
 	if noTelemetry {

@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"math"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,6 +79,24 @@ func TestBenchLoopBadArguments(t *testing.T) {
 		cancel()
 		if err == nil {
 			t.Errorf("rate %v, duration %v: no error", c.rate, c.d)
+		}
+	}
+}
+
+// The realtime settings are checked as the config's realtime section is.
+func TestBenchLoopBadRealtime(t *testing.T) {
+	cpu := -2
+	for _, c := range []struct {
+		rt   RealtimeConfig
+		want string
+	}{
+		{RealtimeConfig{Spin: time.Millisecond}, "realtime.spin: 1ms; want 0 <= spin < tick (1ms)"},
+		{RealtimeConfig{Priority: 100}, "realtime.priority: 100; want 1..99"},
+		{RealtimeConfig{CPU: &cpu}, "realtime.cpu: -2; want a CPU number 0..1023"},
+	} {
+		_, err := BenchLoop(context.Background(), 1000, time.Second, c.rt, true, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRange) {
+			t.Errorf("%+v: %v, want %q", c.rt, err, c.want)
 		}
 	}
 }

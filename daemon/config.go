@@ -156,6 +156,21 @@ type RealtimeConfig struct {
 	Spin time.Duration `yaml:"spin"`
 }
 
+// check reports each realtime field out of range through add (the
+// config's checker, or BenchLoop's, which sets the section itself); tick
+// 0 means not known (its own error is reported).
+func (r RealtimeConfig) check(tick time.Duration, add func(field string, sentinel error, format string, args ...any)) {
+	if p := r.CPU; p != nil && (*p < 0 || *p >= 1024) {
+		add("realtime.cpu", ErrRange, "%d; want a CPU number 0..1023", *p)
+	}
+	if sp := r.Spin; sp < 0 || (tick > 0 && sp >= tick) {
+		add("realtime.spin", ErrRange, "%v; want 0 <= spin < tick (%v)", sp, tick)
+	}
+	if p := r.Priority; p < 0 || p > 99 {
+		add("realtime.priority", ErrRange, "%d; want 1..99 for SCHED_FIFO, or 0", p)
+	}
+}
+
 // FieldError is one config problem: the field's path in the YAML, the
 // line it is on (0 if the field is absent and has no parent line) and
 // the cause.
@@ -462,7 +477,7 @@ func (c *Config) check() error {
 		f := "outputs[" + strconv.Itoa(i) + "]"
 		name(f, o.Name)
 		ps := pop(f, o.Population)
-		if ps != nil && !ps.IsNeuron() && ps.IsCurrentSource() {
+		if ps != nil && !spikes(ps) {
 			k.add(f+".population", ErrMismatch, "%q emits currents, not spikes", ps.Name)
 		}
 		if !finite(o.Gain) || !finite(o.From) || !finite(o.To) || !finite(o.Safe) {
@@ -502,15 +517,7 @@ func (c *Config) check() error {
 
 	c.checkTelemetry(k)
 
-	if p := c.Realtime.CPU; p != nil && (*p < 0 || *p >= 1024) {
-		k.add("realtime.cpu", ErrRange, "%d; want a CPU number 0..1023", *p)
-	}
-	if sp := c.Realtime.Spin; sp < 0 || (c.tick > 0 && sp >= c.tick) {
-		k.add("realtime.spin", ErrRange, "%v; want 0 <= spin < tick (%v)", sp, c.tick)
-	}
-	if p := c.Realtime.Priority; p < 0 || p > 99 {
-		k.add("realtime.priority", ErrRange, "%d; want 1..99 for SCHED_FIFO, or 0", p)
-	}
+	c.Realtime.check(c.tick, k.add)
 
 	switch c.Logging.Level {
 	case "", "debug", "info", "warn", "error":
