@@ -35,6 +35,13 @@ import (
 // daemon, loop included, down with it. Here such an error is logged, the
 // message is then not kept (sent if connected, else lost), and the daemon
 // runs on.
+//
+// It removes paho's temporary files: FileStore writes each message to
+// "<key>.tmp" and renames it "<key>.msg", and leaves the .tmp behind for
+// good when the write or the rename fails (a full disk left hundreds of
+// empty ones). Open removes every *.tmp an earlier run left (none holds
+// a message: a message counts once renamed), and a failed Put removes
+// its own.
 type countingStore struct {
 	mqtt.Store
 	dir      string
@@ -55,6 +62,23 @@ func newCountingStore(dir string, log *slog.Logger, empty chan<- struct{}) *coun
 // path is where paho's FileStore keeps key.
 func (s *countingStore) path(key string) string { return filepath.Join(s.dir, key+".msg") }
 
+// tmpPath is where paho's FileStore writes key before renaming it.
+func (s *countingStore) tmpPath(key string) string { return filepath.Join(s.dir, key+".tmp") }
+
+// removeTmp removes the store's temporary files; it returns how many.
+func (s *countingStore) removeTmp() int {
+	names, _ := filepath.Glob(filepath.Join(s.dir, "*.tmp"))
+	n := 0
+	for _, name := range names {
+		if err := os.Remove(name); err == nil {
+			n++
+		} else if !os.IsNotExist(err) {
+			s.log.Warn("mqtt: message store: cannot remove a temporary file", "file", name, "err", err)
+		}
+	}
+	return n
+}
+
 func isOutbound(key string) bool { return strings.HasPrefix(key, "o.") }
 
 // contain turns a panic of the wrapped store into a logged error.
@@ -68,6 +92,9 @@ func (s *countingStore) contain(op, key string) {
 func (s *countingStore) Open() {
 	defer s.contain("open", "")
 	s.Store.Open()
+	if n := s.removeTmp(); n > 0 {
+		s.log.Info("mqtt: message store: removed temporary files of unfinished writes", "dir", s.dir, "files", n)
+	}
 	keys := s.Store.All()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,6 +110,15 @@ func (s *countingStore) Open() {
 
 func (s *countingStore) Put(key string, m packets.ControlPacket) {
 	defer s.contain("put", key)
+	defer func() {
+		if r := recover(); r != nil {
+			// The write or the rename failed: paho left key's .tmp.
+			if err := os.Remove(s.tmpPath(key)); err != nil && !os.IsNotExist(err) {
+				s.log.Warn("mqtt: message store: cannot remove a temporary file", "file", s.tmpPath(key), "err", err)
+			}
+			panic(r) // to contain, which logs it
+		}
+	}()
 	s.Store.Put(key, m)
 	if !isOutbound(key) {
 		return
