@@ -58,9 +58,13 @@ type telemetryService struct {
 func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetryService, err error) {
 	tc := cfg.Telemetry
 	s = &telemetryService{cfg: tc, log: log, ctl: &controls{reload: make(chan struct{}, 1)}}
+	// Close what was opened on any error. The return statements set s to
+	// nil before this runs, hence the copy: closing the named result
+	// would be a nil dereference (a busy port crashed the daemon so).
+	built := s
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, s.Close())
+			err = errors.Join(err, built.Close())
 		}
 	}()
 	if s.q, err = telemetry.NewQueue(tc.Queue); err != nil {

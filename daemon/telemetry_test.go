@@ -983,3 +983,67 @@ func digestOf(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// TestTelemetryBusyPorts: another program holds the embedded broker's
+// port and the metrics port (as Debian's mosquitto holds 1883 once
+// installed). The daemon logs why telemetry is off, runs its loop all
+// the same and stops cleanly: under Run and under Serve, which both
+// start telemetry.
+func TestTelemetryBusyPorts(t *testing.T) {
+	hold := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return ln
+	}
+	brokerLn, metricsLn := hold(), hold()
+	for _, c := range []struct {
+		name, section, want string
+	}{
+		{"broker", "  embedded: {listen: " + brokerLn.Addr().String() + "}\n", "another MQTT broker on that port?"},
+		{"metrics", "  embedded: {listen: " + mqtttest.FreeAddr(t) + "}\n  metrics: {listen: '" + metricsLn.Addr().String() + "'}\n", "telemetry.metrics"},
+	} {
+		t.Run("Run/"+c.name, func(t *testing.T) {
+			cfg := demoWith(t, "", fmt.Sprintf(telSection, "busy", t.TempDir(), c.section))
+			var logs syncBuffer
+			log := zerolog.New(&logs)
+			d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: &log, Ticks: 200, SummaryEvery: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if err := d.Run(context.Background()); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if st := d.Stats(); st.Ticks != 200 {
+				t.Errorf("%d ticks ran, want 200", st.Ticks)
+			}
+			for _, want := range []string{"telemetry off for this run", c.want, "address already in use"} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("no %q in the log:\n%s", want, logs.String())
+				}
+			}
+		})
+		t.Run("Serve/"+c.name, func(t *testing.T) {
+			cfg := demoWith(t, "", fmt.Sprintf(telSection, "busy", t.TempDir(), c.section))
+			var logs syncBuffer
+			log := zerolog.New(&logs)
+			var ticks int64
+			opts := Options{Clock: &FakeClock{}, Logger: &log, Ticks: 200, SummaryEvery: -1,
+				AfterTick: func(*Daemon, int64) { ticks++ }}
+			if err := Serve(context.Background(), cfg, opts, nil, nil); err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+			if ticks != 200 {
+				t.Errorf("%d ticks ran, want 200", ticks)
+			}
+			for _, want := range []string{"telemetry off until the next reload", c.want, "address already in use"} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("no %q in the log:\n%s", want, logs.String())
+				}
+			}
+		})
+	}
+}
