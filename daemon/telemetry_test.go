@@ -375,8 +375,14 @@ func samplesOf(ticks int64, every int) int {
 
 // TestTelemetryBrokerOutage stops mosquitto for 10 s while the daemon
 // runs in real time, then starts it again: every sample published
-// during the outage arrives, in order, at a persistent subscriber, and
-// the loop has no overrun (the publisher never blocks it).
+// during the outage arrives, in order, at a persistent subscriber, no
+// figure or sample is dropped, and the loop is never held by the
+// publisher. Overruns are logged, not asserted: on a shared 2-core VM
+// the loop's thread wakes milliseconds late a few times a minute
+// whatever the broker does (README, Performance). What the design
+// guarantees is that the loop never waits for the publisher; a loop
+// that did would stall for the outage's seconds (paho's connect and
+// write timeouts), so the worst lateness is held below one second.
 func TestTelemetryBrokerOutage(t *testing.T) {
 	m := mqtttest.New(t, mqtttest.FreeAddr(t))
 	m.Start(t)
@@ -412,16 +418,19 @@ func TestTelemetryBrokerOutage(t *testing.T) {
 		return len(seen) >= n
 	})
 	mqtttest.CheckInOrder(t, seqsOf(got), n)
-	if st.Overruns != 0 || st.Dropped != 0 {
-		t.Errorf("loop: %d overruns (max lateness %v, max step %v), %d figures dropped during the outage",
-			st.Overruns, st.MaxLateness, st.MaxStep, st.Dropped)
+	if st.Dropped != 0 {
+		t.Errorf("loop: %d figures dropped during the outage", st.Dropped)
+	}
+	if st.MaxLateness >= time.Second || st.MaxStep >= time.Second {
+		t.Errorf("loop held for %v (max lateness) / %v (max step): something waited for the publisher", st.MaxLateness, st.MaxStep)
 	}
 	for _, s := range got {
 		if s.Dropped != 0 {
 			t.Fatalf("sample %d: queue dropped %d", s.Seq, s.Dropped)
 		}
 	}
-	t.Logf("%d samples before the outage, %d in all; %d ticks, 0 overruns", before, n, st.Ticks)
+	t.Logf("%d samples before the outage, %d in all; %d ticks, %d overruns (%d skipped), max lateness %v, max step %v",
+		before, n, st.Ticks, st.Overruns, st.Skipped, st.MaxLateness, st.MaxStep)
 }
 
 // TestTelemetryDaemonRestart stops the daemon while the broker is down
