@@ -598,11 +598,9 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	<-done
 	var rerr error
 	if d.rcd != nil {
+		// finish logs what the recording lost, and why.
 		if rerr = d.rcd.finish(); rerr != nil {
 			rerr = fmt.Errorf("daemon: recording: %w", rerr)
-		}
-		if d.rcd.dropped > 0 {
-			d.log.Error().Int64("dropped", d.rcd.dropped).Msg("recording: ticks dropped, the writer fell behind; it cannot be replayed")
 		}
 		d.rcd = nil
 	}
