@@ -102,6 +102,11 @@ type Options struct {
 	// broker, no publisher, no sampler (`spikeloop run --no-telemetry`,
 	// and tests of the loop alone).
 	NoTelemetry bool
+
+	// openBoard, if set, is called by New just before the board is
+	// opened; its error stands for a board that fails to open (tests of
+	// Serve's fall-back, which the emulated board never triggers).
+	openBoard func(*Config) error
 }
 
 // Figures are the numbers of one tick.
@@ -260,6 +265,11 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	d.engine.Drain(&d.rec) // drop the initial monitor rows
 
 	// The board.
+	if opts.openBoard != nil {
+		if err := opts.openBoard(cfg); err != nil {
+			return nil, fmt.Errorf("daemon: board: %w", err)
+		}
+	}
 	switch cfg.Board.Driver {
 	case hal.DriverSim:
 		var plant sim.Plant

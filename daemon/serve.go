@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/spikeloop/spikeloop/hal"
 )
 
 // Serve runs cfg like Run, and reloads it each time reload receives:
 // load reads and checks the new config and network (LoadConfig, for
-// instance). A config that fails to load is logged with its errors and
-// the current run goes on untouched. A good one stops the current run
-// (outputs safe, board closed), and starts the new one; should the new
-// one fail to start (a board part missing at open), the old config is
-// started again from the same content, so the daemon keeps running.
+// instance). A config that fails to load, or whose run cannot be built
+// (preflight), is logged with its errors and the current run goes on
+// untouched. A good one stops the current run (outputs safe, board
+// closed), and starts the new one; should the new one still fail to
+// start (a real board's device that fails to open, which preflight
+// cannot try without driving outputs), the old config is started again
+// from the same content, so the daemon keeps running.
 //
 // Telemetry (the config's telemetry section) is started once, from cfg,
 // and kept across reloads, so that subscribers stay connected; its
@@ -89,7 +95,11 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 					d.log.Error().Err(err).Msg("reload: the new config is invalid; keeping the running one")
 					continue
 				}
-				d.log.Info().Msg("reload: new config loaded; restarting the loop")
+				if err := preflight(c, opts); err != nil {
+					d.log.Error().Err(err).Msg("reload: the new config cannot start; keeping the running one")
+					continue
+				}
+				d.log.Info().Msg("reload: new config checked; restarting the loop")
 				next <- c
 				stop()
 				return
@@ -126,4 +136,29 @@ func carryPlant(next, prev *Config, d *Daemon) {
 		return
 	}
 	next.Plant.Vehicle.Start = d.vehicle.Pose()
+}
+
+// preflight builds, on a copy of c and with the log off, everything a
+// run of c needs (the engine with its network, the emulated board and
+// plant, every input and output wired) and closes it again, so that a
+// reload which could not start is refused while the running loop goes
+// on. A real board (driver: periph) is not opened here: its outputs
+// would be driven under the running loop. Its pins and buses were
+// resolved by name when the config was loaded; a device that still
+// fails to open is left to Serve's fall-back.
+func preflight(c *Config, opts Options) error {
+	if c.Board.Driver != hal.DriverSim {
+		return nil
+	}
+	dry, err := c.Clone()
+	if err != nil {
+		return err
+	}
+	nop := zerolog.Nop()
+	opts.Logger = &nop
+	d, err := New(dry, opts)
+	if err != nil {
+		return err
+	}
+	return d.Close()
 }

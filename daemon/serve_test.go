@@ -39,6 +39,12 @@ func (s *syncBuffer) String() string {
 // It returns the number of runs started, Serve's error and the log.
 func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error)) (int, string, error) {
 	t.Helper()
+	return serveReloadsWith(t, want, Options{}, load)
+}
+
+// serveReloadsWith is serveReloads with opts' test hooks.
+func serveReloadsWith(t *testing.T, want int32, opts Options, load func(n int32) (*Config, error)) (int, string, error) {
+	t.Helper()
 	cfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)
@@ -57,16 +63,19 @@ func serveReloads(t *testing.T, want int32, load func(n int32) (*Config, error))
 		default:
 		}
 	}
-	opts := Options{Clock: &FakeClock{}, Logger: &log, SummaryEvery: -1, AfterTick: func(d *Daemon, k int64) {
+	opts.Clock, opts.Logger, opts.SummaryEvery = &FakeClock{}, &log, -1
+	opts.AfterTick = func(d *Daemon, k int64) {
 		switch {
 		case k == 0:
 			runs++
 		case k > 2_000_000 || runs >= 2 && k == 10:
 			cancel()
+		case k%1000 == 0 && loads.Load() >= want && strings.Count(logs.String(), "keeping the running one") >= int(want):
+			cancel() // every reload was refused: nothing more will happen
 		case runs == 1 && (k == 100 || k >= 5000 && loads.Load() < want):
 			poke()
 		}
-	}}
+	}
 	err = Serve(ctx, cfg, opts, reload, counted)
 	return runs, logs.String(), err
 }
@@ -85,23 +94,71 @@ func TestServeReloadKeepsOldOnInvalid(t *testing.T) {
 		t.Errorf("%d runs, want 2 (the first reload is invalid, the second restarts)", runs)
 	}
 	for _, want := range []string{`"message":"reload: the new config is invalid; keeping the running one"`, `tick: \"1 ms\": invalid value`,
-		`"message":"reload: new config loaded; restarting the loop"`} {
+		`"message":"reload: new config checked; restarting the loop"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
 		}
 	}
 }
 
-func TestServeFallsBackWhenNewConfigFailsToStart(t *testing.T) {
+// TestServeRefusesAReloadThatCannotStart: a new config whose run
+// cannot be built (here its board fails to open in the reload's dry
+// run) is refused before the running loop is stopped: one run, no
+// safe-state stop in between.
+func TestServeRefusesAReloadThatCannotStart(t *testing.T) {
+	var preflights atomic.Int32
+	runs, logs, err := serveReloadsWith(t, 1, Options{openBoard: func(*Config) error {
+		if preflights.Add(1) == 2 { // 1: the first run; 2: the reload's dry run
+			return errors.New("GPIO12: device or resource busy")
+		}
+		return nil
+	}}, func(int32) (*Config, error) { return quietDemo() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || !strings.Contains(logs, "reload: the new config cannot start; keeping the running one") ||
+		!strings.Contains(logs, "device or resource busy") || strings.Contains(logs, "restarting the loop") {
+		t.Errorf("%d runs, want 1 (the reload refused); log:\n%s", runs, logs)
+	}
+	if n := strings.Count(logs, "loop stopped; outputs safe"); n != 1 {
+		t.Errorf("the loop stopped %d times, want once (at the end)", n)
+	}
+}
+
+// TestServeReloadBadPinKeepsTheLoop: SIGHUP with a config whose pin
+// the board does not have is refused (by the load's checks or by the
+// dry run) and the running loop is never stopped.
+func TestServeReloadBadPinKeepsTheLoop(t *testing.T) {
 	runs, logs, err := serveReloads(t, 1, func(int32) (*Config, error) {
-		// Valid on paper, but the emulated board has no GPIO99.
 		text := strings.Replace(quietDemoText(), "pin: GPIO12", "pin: GPIO99", 1)
 		return Parse([]byte(text), "demo.yaml", demoNetwork)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if runs != 2 || !strings.Contains(logs, "running the previous one again") || !strings.Contains(logs, "GPIO99") {
+	if runs != 1 || !strings.Contains(logs, "keeping the running one") || !strings.Contains(logs, "GPIO99") {
+		t.Errorf("%d runs, want 1; log:\n%s", runs, logs)
+	}
+	if n := strings.Count(logs, "loop stopped; outputs safe"); n != 1 {
+		t.Errorf("the loop stopped %d times, want once (at the end)", n)
+	}
+}
+
+// TestServeFallsBackWhenNewConfigFailsToStart: a board that passes the
+// reload's checks and then fails to open (possible with a real board
+// only) makes Serve start the previous config again.
+func TestServeFallsBackWhenNewConfigFailsToStart(t *testing.T) {
+	var opens atomic.Int32
+	runs, logs, err := serveReloadsWith(t, 1, Options{openBoard: func(*Config) error {
+		if opens.Add(1) == 3 { // 1: the first run; 2: the reload's dry run; 3: its start
+			return errors.New("GPIO12: device or resource busy")
+		}
+		return nil
+	}}, func(int32) (*Config, error) { return quietDemo() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || !strings.Contains(logs, "running the previous one again") || !strings.Contains(logs, "device or resource busy") {
 		t.Errorf("%d runs; log:\n%s", runs, logs)
 	}
 }
