@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,15 +24,13 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
 		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be finite and > 0", rate, d)
 	}
-	tick := time.Duration(float64(time.Second)/rate + 0.5)
-	if tick <= 0 || d < tick {
+	tick, cfg, err := benchConfig(rate)
+	if err != nil {
+		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz: %w", rate, err)
+	}
+	if d < tick {
 		// Options.Ticks 0 would mean "run until cancelled".
 		return Stats{}, fmt.Errorf("daemon: bench: duration %v is shorter than one tick (%v at %v Hz)", d, tick, rate)
-	}
-	text := strings.Replace(string(demoConfig), "tick: 1ms", "tick: "+tick.String(), 1)
-	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
-	if err != nil {
-		return Stats{}, fmt.Errorf("daemon: bench at %v Hz: %w", rate, err)
 	}
 	var errs []error
 	rt.check(tick, func(field string, sentinel error, format string, args ...any) {
@@ -68,6 +67,48 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 		err = cerr
 	}
 	return dm.Stats(), err
+}
+
+// BenchTick returns the tick of BenchLoop at rate ticks per second, or
+// an error, wrapping ErrMismatch, that says why the demo cannot run at
+// that rate and lists the whole-number rates it can run at. It names no
+// file: the demo's config is built in.
+func BenchTick(rate float64) (time.Duration, error) {
+	tick, _, err := benchConfig(rate)
+	return tick, err
+}
+
+// benchConfig is the demo's config with a tick of 1/rate.
+func benchConfig(rate float64) (time.Duration, *Config, error) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		return 0, nil, fmt.Errorf("%v Hz: want a finite rate > 0: %w", rate, ErrRange)
+	}
+	tick := time.Duration(float64(time.Second)/rate + 0.5)
+	if tick <= 0 {
+		return 0, nil, fmt.Errorf("%v Hz: the tick rounds to 0: %w", rate, ErrRange)
+	}
+	cfg, err := demoAtTick(tick)
+	if err != nil {
+		var fit []string
+		for r := 1; r <= 10000; r++ {
+			if time.Second%time.Duration(r) != 0 {
+				continue
+			}
+			if _, err := demoAtTick(time.Second / time.Duration(r)); err == nil {
+				fit = append(fit, strconv.Itoa(r))
+			}
+		}
+		// ErrMismatch reads "does not fit".
+		return 0, nil, fmt.Errorf("a tick of %v %w the demo (its network's steps, output windows "+
+			"and telemetry period must be whole numbers of ticks); whole-number rates that fit: %s Hz",
+			tick, ErrMismatch, strings.Join(fit, ", "))
+	}
+	return tick, cfg, nil
+}
+
+func demoAtTick(tick time.Duration) (*Config, error) {
+	text := strings.Replace(string(demoConfig), "tick: 1ms", "tick: "+tick.String(), 1)
+	return Parse([]byte(text), "demo.yaml", demoNetwork)
 }
 
 // LatenessLine is the one-line summary of a run's wake-up lateness:

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,9 +40,19 @@ type Summary struct {
 	Spikes int64
 	Wall   time.Duration
 	Files  []string
+	// Removed lists the outputs of an earlier run that were in OutDir
+	// and that this run does not write (see Run), now deleted.
+	Removed []string
 }
 
 // Run loads net into b, runs net.Duration and writes the outputs.
+//
+// Before writing, Run deletes the files of OutDir that look like the
+// output of an earlier run and that this run does not rewrite, so that
+// OutDir holds one run's output: spikes.csv when its first line is the
+// spikes header, and NAME.NAME.csv (names of letters, digits, _ and -)
+// when its first line is a trace header, "time_ms" then column numbers.
+// Other files, folders and symbolic links are left alone.
 func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 	var sum Summary
 	if err := b.Load(net); err != nil {
@@ -69,6 +80,13 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 		return sum, err
 	}
 	defer w.close()
+	keep := map[string]bool{}
+	for _, n := range w.names {
+		keep[filepath.Base(n)] = true
+	}
+	if sum.Removed, err = removeStale(opt.OutDir, keep); err != nil {
+		return sum, err
+	}
 	chunk := opt.Chunk
 	if chunk <= 0 {
 		chunk = 1000
@@ -141,7 +159,7 @@ func newWriters(net *models.Network, dir string) (*writers, error) {
 	w := &writers{net: net}
 	var err error
 	path := filepath.Join(dir, "spikes.csv")
-	if w.spikes, err = create(path, "population,neuron,time_ms"); err != nil {
+	if w.spikes, err = create(path, spikesHeader); err != nil {
 		return nil, err
 	}
 	w.names = append(w.names, path)
@@ -256,6 +274,89 @@ func (w *writers) close() error {
 		}
 	}
 	return first
+}
+
+// spikesHeader is the first line of spikes.csv.
+const spikesHeader = "population,neuron,time_ms"
+
+// traceName is the name of a trace or weight output: POPULATION.STATE.csv
+// or SYNAPSE.weight.csv.
+var traceName = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+\.csv$`)
+
+// removeStale deletes the files of dir that look like an earlier run's
+// output (see Run) and whose names are not in keep, and returns their
+// paths.
+func removeStale(dir string, keep map[string]bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if keep[name] || !e.Type().IsRegular() || (name != "spikes.csv" && !traceName.MatchString(name)) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		ours, err := ownOutput(path, name == "spikes.csv")
+		if err != nil {
+			return removed, fmt.Errorf("output folder: %w", err)
+		}
+		if !ours {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			return removed, fmt.Errorf("output folder: removing an earlier run's %s: %w", name, err)
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
+}
+
+// ownOutput reports whether the first line of the file at path is the
+// header of spikes.csv (spikes) or of a trace: "time_ms" followed by
+// ",N" column numbers.
+func ownOutput(path string, spikes bool) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	if spikes {
+		line, err := r.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return false, err
+		}
+		return strings.TrimSuffix(line, "\n") == spikesHeader, nil
+	}
+	// A header can be long (one column per neuron or connection): it is
+	// read byte by byte, not as one line.
+	prefix := make([]byte, len("time_ms"))
+	if _, err := io.ReadFull(r, prefix); err != nil || string(prefix) != "time_ms" {
+		return false, nil
+	}
+	const (
+		afterName  = iota // "time_ms": a comma or the end
+		afterComma        // a digit
+		inNumber          // a digit, a comma or the end
+	)
+	state := afterName
+	for {
+		b, err := r.ReadByte()
+		switch {
+		case err == io.EOF || err == nil && b == '\n':
+			return state != afterComma, nil
+		case err != nil:
+			return false, err
+		case b == ',' && state != afterComma:
+			state = afterComma
+		case b >= '0' && b <= '9' && state != afterName:
+			state = inNumber
+		default:
+			return false, nil
+		}
+	}
 }
 
 // ReadCSV reads an input series: no header, one row per step, one column

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +15,29 @@ import (
 	"github.com/spikeloop/spikeloop/daemon"
 )
 
+var benchDoc = cmdDoc{
+	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]"},
+	text: `Benchmarks. "bench loop" is the only one here; the engine's benchmarks
+are "go test -run XXX -bench . ./apu/cpu/".
+
+"spikeloop bench loop --help" lists its flags.
+`,
+}
+
+var benchLoopDoc = cmdDoc{
+	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]"},
+	text: `Runs the daemon's real loop with the demo (network, emulated board,
+vehicle) on the wall clock, publishing telemetry to an embedded broker
+on a free port unless --no-telemetry, and prints how late the loop woke:
+its last line on stdout is
+  lateness_us p50=X p99=Y p999=Z overruns=N ticks=M
+and the worst tick goes to stderr. SIGINT stops it early and still
+prints the line for the ticks run.
+
+arguments: none
+`,
+}
+
 // cmdBench is `spikeloop bench loop [--rate HZ] [--duration D] [--cpu N]
 // [--priority P] [--spin D] [--no-telemetry]`: the daemon's real loop with the demo
 // network on the emulated board, on the wall clock, publishing telemetry
@@ -24,42 +46,59 @@ import (
 // refused SCHED_FIFO, for instance) go to stderr. SIGINT stops it early
 // and still prints the line for the ticks run.
 func cmdBench(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "loop" {
-		what := "nothing"
-		if len(args) > 0 {
-			what = fmt.Sprintf("%q", args[0])
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			return helpRequest{helpText(newFlags("bench"), benchDoc)}
+		case "loop":
+			return cmdBenchLoop(args[1:], stdout, stderr)
 		}
-		return usageError{fmt.Sprintf("want `bench loop`, got %s (the engine's benchmarks are `go test -bench . ./apu/cpu/`)", what)}
 	}
-	fs := flag.NewFlagSet("bench loop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rate := fs.Float64("rate", 1000, "ticks per second; 1/rate must be a whole number of the demo network's 0.1 ms steps")
-	duration := fs.Duration("duration", 10*time.Second, "wall-clock time to run")
-	cpu := fs.Int("cpu", -1, "pin the loop's thread to this CPU (-1: no pinning)")
-	priority := fs.Int("priority", 0, "1..99: run the loop's thread under SCHED_FIFO at this priority (0: normal scheduling)")
-	spin := fs.Duration("spin", 0, "end each sleep this much before the deadline and wait the rest busy, e.g. 200us (0: sleep only)")
+	what := "nothing"
+	if len(args) > 0 {
+		what = fmt.Sprintf("%q", args[0])
+	}
+	return usageError{fmt.Sprintf("want \"bench loop\", got %s (the engine's benchmarks are \"go test -run XXX -bench . ./apu/cpu/\")", what)}
+}
+
+func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench loop")
+	rate := fs.Float64("rate", 1000, "the loop's rate in `HZ`, ticks per second; the tick 1/rate must fit the demo's 0.1 ms network steps and 50 ms windows: e.g. 500, 1000, 2000, 2500, 5000")
+	duration := durationFlag(fs, "duration", 10*time.Second, "wall-clock time to run, e.g. 60s")
+	cpu := fs.Int("cpu", -1, "pin the loop's thread to CPU `N` (-1: no pinning)")
+	priority := fs.Int("priority", 0, "run the loop's thread under SCHED_FIFO at priority `P`, 1..99 (0: normal scheduling)")
+	spin := durationFlag(fs, "spin", 0, "end each sleep this much before the deadline and wait the rest busy, e.g. 200us (0: sleep only)")
 	noTelemetry := fs.Bool("no-telemetry", false, "measure the loop alone: no embedded broker, no publisher, no sampler")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	pos, err := parseFlags(fs, benchLoopDoc, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if helpArg(pos, false) {
+		return helpRequest{helpText(fs, benchLoopDoc)}
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	if math.IsNaN(*rate) || math.IsInf(*rate, 0) || *rate <= 0 {
+		return usageError{fmt.Sprintf("--rate: want a finite number of Hz > 0, got %v", *rate)}
+	}
+	tick, err := daemon.BenchTick(*rate)
+	if err != nil {
+		return usageError{fmt.Sprintf("--rate: %v Hz: %v", *rate, err)}
 	}
 	switch {
-	case math.IsNaN(*rate) || math.IsInf(*rate, 0) || *rate <= 0:
-		return usageError{fmt.Sprintf("--rate %v: want a finite number of Hz > 0", *rate)}
 	case *duration <= 0:
-		return usageError{fmt.Sprintf("--duration %v: want > 0", *duration)}
+		return usageError{fmt.Sprintf("--duration: must be > 0, got %v", *duration)}
+	case *duration < tick:
+		return usageError{fmt.Sprintf("--duration: must be at least one tick (%v at --rate %v), got %v", tick, *rate, *duration)}
 	case *cpu < -1 || *cpu >= 1024:
-		return usageError{fmt.Sprintf("--cpu %d: want a CPU number 0..1023, or -1 for no pinning", *cpu)}
-	case *spin < 0 || *spin >= time.Duration(float64(time.Second) / *rate + 0.5):
-		return usageError{fmt.Sprintf("--spin %v: want 0 <= spin < one tick (1/--rate)", *spin)}
+		return usageError{fmt.Sprintf("--cpu: want a CPU number 0..1023, or -1 for no pinning, got %d", *cpu)}
+	case *spin < 0:
+		return usageError{fmt.Sprintf("--spin: must be >= 0, got %v", *spin)}
+	case *spin >= tick:
+		return usageError{fmt.Sprintf("--spin: must be less than the tick (%v), got %v", tick, *spin)}
 	case *priority < 0 || *priority > 99:
-		return usageError{fmt.Sprintf("--priority %d: want 1..99 (SCHED_FIFO) or 0 (normal scheduling)", *priority)}
-	}
-	tick := time.Duration(float64(time.Second) / *rate + 0.5)
-	if tick <= 0 || *duration < tick {
-		return usageError{fmt.Sprintf("--duration %v is shorter than one tick (%v at --rate %v)", *duration, tick, *rate)}
+		return usageError{fmt.Sprintf("--priority: want 1..99 (SCHED_FIFO) or 0 (normal scheduling), got %d", *priority)}
 	}
 	var rt daemon.RealtimeConfig
 	if *cpu >= 0 {
@@ -73,7 +112,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	st, err := daemon.BenchLoop(ctx, *rate, *duration, rt, *noTelemetry, &log)
 	if err != nil {
-		return fmt.Errorf("--rate %v --duration %v: %w", *rate, *duration, err)
+		return err
 	}
 	// The worst tick, on stderr: whether overruns came from late
 	// wake-ups or from slow work.

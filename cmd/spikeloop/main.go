@@ -15,12 +15,14 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/offline"
+	"github.com/spikeloop/spikeloop/daemon"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -29,23 +31,31 @@ const usage = `usage: spikeloop <command> [arguments]
 commands:
   run [--config FILE] [--duration D] [--record FILE] [--no-telemetry]
                                     the daemon: the closed loop (no --config: the built-in demo)
-  sim FILE --out DIR [--input NAME=FILE]... [--duration D]
-                                    run a network file, write CSVs
+  sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet]
+                                    run a network file, write CSVs to DIR
   sim FILE --out DIR --replay REC [--segment N]
                                     replay a recording of "run --record" on FILE, write CSVs
   check FILE                        validate a network file and summarise it
+  check --config FILE               validate a daemon config without running it
   bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]
                                     run the demo's loop on the wall clock, print its lateness
   models [CLASS]                    list model classes and parameters
-  version                           print the version
+  version                           print the version (also: spikeloop --version)
+  help [COMMAND]                    this text, or a command's
 
-"spikeloop <command> -h" lists a command's flags.
+"spikeloop COMMAND --help" describes a command: its arguments and flags.
+Durations need a unit: 500ms, 1.5s, 2m.
+Exit status: 0 success, 1 the work failed, 2 bad usage.
 `
 
 // exit codes: 1 the work failed (bad file, run error), 2 bad usage.
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// commands are the names run dispatches; "spikeloop help NAME" is
+// "spikeloop NAME --help".
+var commands = []string{"run", "sim", "check", "bench", "models", "version"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -65,47 +75,141 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "models":
 		err = cmdModels(args[1:], stdout)
 	case "version":
+		err = cmdVersion(args[1:], stdout)
+	case "--version", "-version", "-v":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "spikeloop: %s takes no arguments, got %q\nsee \"spikeloop --help\"\n", args[0], args[1])
+			return 2
+		}
 		fmt.Fprintln(stdout, "spikeloop", version())
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		return 0
+	case "help", "-h", "-help", "--help":
+		if len(args) == 1 || slices.Contains([]string{"help", "-h", "-help", "--help"}, args[1]) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		if !slices.Contains(commands, args[1]) {
+			fmt.Fprintf(stderr, "spikeloop help: unknown command %q; commands: %s\n", args[1], strings.Join(commands, ", "))
+			return 2
+		}
+		// "help bench loop" is "bench loop --help".
+		return run(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "spikeloop: unknown command %q\n%s", args[0], usage)
+		what := fmt.Sprintf("command %q", args[0])
+		if strings.HasPrefix(args[0], "-") {
+			what = fmt.Sprintf("flag %q (the command comes first)", args[0])
+		}
+		fmt.Fprintf(stderr, "spikeloop: unknown %s\nsee \"spikeloop --help\"\n", what)
 		return 2
 	}
-	var ue usageError
+	label := args[0]
+	if label == "bench" && len(args) > 1 && args[1] == "loop" {
+		label = "bench loop"
+	}
+	var (
+		ue   usageError
+		help helpRequest
+	)
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &help):
+		fmt.Fprint(stdout, help.text)
+		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "spikeloop %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "spikeloop %s: %v\nsee \"spikeloop %s --help\"\n", label, err, label)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "spikeloop %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "spikeloop %s: %v\n", label, err)
 		return 1
 	}
 }
 
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " " + s.Value[:12]
-			}
+// helpArg reports whether the positional arguments are the one word
+// "help" (for commands that take a FILE: and no file of that name
+// exists), which asks for the command's usage as --help does.
+func helpArg(pos []string, takesFile bool) bool {
+	if len(pos) != 1 || pos[0] != "help" {
+		return false
+	}
+	if takesFile {
+		if _, err := os.Stat("help"); err == nil {
+			return false
 		}
+	}
+	return true
+}
+
+var versionDoc = cmdDoc{
+	usage: []string{"version", "--version"},
+	text: `Prints the module version and, when the binary was built from a git
+checkout, the commit (+dirty when the tree had changes).
+`,
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	fs := newFlags("version")
+	pos, err := parseFlags(fs, versionDoc, args)
+	if err != nil {
+		return err
+	}
+	if helpArg(pos, false) {
+		return helpRequest{helpText(fs, versionDoc)}
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	fmt.Fprintln(stdout, "spikeloop", version())
+	return nil
+}
+
+// version is the binary's version: see formatVersion.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	return formatVersion(bi.Main.Version, bi.Settings)
+}
+
+// formatVersion is the module version main (a pseudo-version such as
+// v0.0.0-20261204201954-b93d58c12345+dirty when `go build` stamps it
+// from git, "(devel)" under go run and go test) followed by the commit
+// from the VCS settings when main does not already carry it, with
+// "+dirty" for a modified tree.
+func formatVersion(main string, settings []debug.BuildSetting) string {
+	v := main
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev string
+	dirty := false
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" || strings.Contains(v, rev) {
 		return v
 	}
-	return "(unknown)"
+	v += " " + rev
+	if dirty {
+		v += "+dirty"
+	}
+	return v
 }
 
 // inputFlags collects repeated --input NAME=FILE.
 type inputFlags map[string]string
 
-func (f inputFlags) String() string { return "" }
+func (f inputFlags) String() string  { return "" }
+func (f inputFlags) argName() string { return "NAME=FILE" }
 func (f inputFlags) Set(s string) error {
 	name, file, ok := strings.Cut(s, "=")
 	if !ok || name == "" || file == "" {
@@ -118,36 +222,44 @@ func (f inputFlags) Set(s string) error {
 	return nil
 }
 
-// parseInterspersed lets flags come after the positional FILE, as the
-// README writes `spikeloop sim FILE --out DIR`.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+var simDoc = cmdDoc{
+	usage: []string{
+		"sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet]",
+		"sim FILE --out DIR --replay REC [--segment N] [--quiet]",
+	},
+	text: `Runs the network file FILE offline, as fast as it can, for the file's
+duration (or --duration), and writes CSVs to DIR: spikes.csv (every
+spike: population, neuron, time) and one POPULATION.STATE.csv per
+recorded state (SYNAPSE.weight.csv for a monitored plastic synapse).
+With --replay it runs a recording of "spikeloop run --record" on FILE
+instead, feeding the recorded sensor values; the spikes are the live
+run's.
+
+Before writing, sim removes what an earlier run left in DIR that this
+run does not write: spikes.csv and files named NAME.NAME.csv whose first
+line is a header sim writes ("time_ms" and neuron or connection
+numbers). It removes no other file.
+
+arguments:
+  FILE    the network file (YAML); flags may come before or after it
+`,
 }
 
 func cmdSim(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "output folder (created)")
+	fs := newFlags("sim")
+	out := fs.String("out", "", "output folder `DIR` (created; required)")
 	inputs := inputFlags{}
-	fs.Var(inputs, "input", "NAME=FILE.csv|FILE.npy: feed InputTransmitter NAME, row k for step k (repeatable)")
+	fs.Var(inputs, "input", "feed the InputTransmitter population NAME from FILE (.csv or .npy), row k for step k (repeatable)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	duration := fs.Duration("duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
+	duration := durationFlag(fs, "duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
 	replay := fs.String("replay", "", "replay `REC`, a recording of `spikeloop run --record`, instead of running the file's duration")
-	segment := fs.Int("segment", 0, "with --replay: which run of the recording to replay, from 1 (default: the first)")
-	pos, err := parseInterspersed(fs, args)
+	segment := fs.Int("segment", 0, "with --replay: replay run `N` of the recording, from 1 (default: the first)")
+	pos, err := parseFlags(fs, simDoc, args)
 	if err != nil {
 		return err
+	}
+	if helpArg(pos, true) {
+		return helpRequest{helpText(fs, simDoc)}
 	}
 	if len(pos) != 1 {
 		return usageError{"want exactly one network FILE"}
@@ -156,7 +268,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--out DIR is required"}
 	}
 	if *duration < 0 {
-		return usageError{fmt.Sprintf("--duration %v is negative", *duration)}
+		return usageError{fmt.Sprintf("--duration: %v is negative; want >= 0", *duration)}
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -168,7 +280,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return simReplay(pos[0], *replay, *segment, given, *duration, inputs, opt, stdout, stderr)
 	}
 	if given["segment"] {
-		return usageError{fmt.Sprintf("--segment %d needs --replay REC", *segment)}
+		return usageError{fmt.Sprintf("--segment: %d needs --replay REC", *segment)}
 	}
 	net, err := models.LoadFile(pos[0], models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
@@ -178,7 +290,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		ms := float64(*duration) / float64(time.Millisecond)
 		steps := math.Round(ms / net.Dt)
 		if steps < 1 || math.Abs(steps*net.Dt-ms) > 1e-9*max(1, ms) {
-			return usageError{fmt.Sprintf("--duration %v is not a whole number of steps of dt %g ms", *duration, net.Dt)}
+			return usageError{fmt.Sprintf("--duration: %v is not a whole number of steps of dt %g ms", *duration, net.Dt)}
 		}
 		net.Duration = ms
 	}
@@ -205,12 +317,51 @@ func printSummary(stdout io.Writer, net *models.Network, sum offline.Summary) {
 	for _, f := range sum.Files {
 		fmt.Fprintln(stdout, "wrote", f)
 	}
+	for _, f := range sum.Removed {
+		fmt.Fprintln(stdout, "removed", f, "(an earlier run's output)")
+	}
+}
+
+var checkDoc = cmdDoc{
+	usage: []string{"check FILE", "check --config FILE"},
+	text: `Validates the network file FILE without running it and summarises it:
+populations, synapses and connections, monitors, and the memory the cpu
+engine needs. With --config, validates a daemon config instead (the file
+"spikeloop run --config" reads, with its network, board parts and pins,
+and telemetry section), opening no hardware output; run it before
+starting the service. Exit status: 0 valid, 1 invalid (each problem as
+FILE:LINE: field: what is wrong), 2 bad usage.
+
+arguments:
+  FILE    the network file (YAML)
+`,
 }
 
 func cmdCheck(args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return usageError{"want exactly one network FILE"}
+	fs := newFlags("check")
+	config := fs.String("config", "", "validate the daemon config `FILE` instead of a network file")
+	pos, err := parseFlags(fs, checkDoc, args)
+	if err != nil {
+		return err
 	}
+	if helpArg(pos, true) {
+		return helpRequest{helpText(fs, checkDoc)}
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "config" })
+	if given {
+		switch {
+		case *config == "":
+			return usageError{"--config needs a FILE"}
+		case len(pos) > 0:
+			return usageError{fmt.Sprintf("give a network FILE or --config FILE, not both (got %q)", pos[0])}
+		}
+		return daemon.CheckConfig(*config, stdout)
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one network FILE (or --config FILE for a daemon config)"}
+	}
+	args = pos
 	net, err := models.LoadFile(args[0], models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
 		return err
@@ -262,16 +413,34 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+var modelsDoc = cmdDoc{
+	usage: []string{"models [CLASS]"},
+	text: `Lists every model class a network file can use, with its parameters:
+unit, default, constraint and meaning. With CLASS, that class only.
+
+arguments:
+  CLASS   a class name, e.g. LIF or ExpLIF (default: all)
+`,
+}
+
 func cmdModels(args []string, stdout io.Writer) error {
+	fs := newFlags("models")
+	pos, err := parseFlags(fs, modelsDoc, args)
+	if err != nil {
+		return err
+	}
+	if helpArg(pos, false) {
+		return helpRequest{helpText(fs, modelsDoc)}
+	}
 	reg := models.NewRegistry()
 	classes := reg.Classes()
-	if len(args) > 1 {
+	if len(pos) > 1 {
 		return usageError{"want at most one CLASS"}
 	}
-	if len(args) == 1 {
-		c, ok := reg.Lookup(args[0])
+	if len(pos) == 1 {
+		c, ok := reg.Lookup(pos[0])
 		if !ok {
-			return fmt.Errorf("unknown class %q; known: %s", args[0], reg.Names())
+			return fmt.Errorf("unknown class %q; known: %s", pos[0], reg.Names())
 		}
 		classes = []*models.Class{c}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,21 +20,39 @@ import (
 // to their safe values and the exit code is 0. SIGHUP reloads the config
 // and the network; invalid new ones are logged and the old ones keep
 // running.
+var runDoc = cmdDoc{
+	usage: []string{"run [--config FILE] [--duration D] [--record FILE] [--no-telemetry]"},
+	text: `Runs the daemon: the closed loop of sensors, network and actuators on
+the board, at the config's tick, with telemetry over MQTT. Without
+--config it runs the built-in demo: a Braitenberg vehicle on the
+emulated board, with an embedded MQTT broker on 127.0.0.1.
+SIGINT and SIGTERM stop it cleanly (outputs safe, exit status 0);
+SIGHUP reloads the config and its network, and a new config that does
+not load is logged while the running one goes on.
+"spikeloop check --config FILE" validates a config without running it.
+
+arguments: none
+`,
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("run")
 	config := fs.String("config", "", "daemon config `FILE` (default: the built-in demo)")
-	duration := fs.Duration("duration", 0, "stop after this much loop time (0: run until SIGINT or SIGTERM)")
-	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (msgp), for daemon.Replay")
+	duration := durationFlag(fs, "duration", 0, "stop after this much loop time, e.g. 10s (0: run until SIGINT or SIGTERM)")
+	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (msgp), for \"spikeloop sim --replay\"")
 	noTelemetry := fs.Bool("no-telemetry", false, "ignore the config's telemetry section: no MQTT broker, no publishing, no commands")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	pos, err := parseFlags(fs, runDoc, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	if helpArg(pos, false) {
+		return helpRequest{helpText(fs, runDoc)}
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q (the config is --config FILE)", pos[0])}
 	}
 	if *duration < 0 {
-		return usageError{fmt.Sprintf("--duration %v is negative", *duration)}
+		return usageError{fmt.Sprintf("--duration: %v is negative; want >= 0", *duration)}
 	}
 
 	load := daemon.DemoConfig
