@@ -685,7 +685,7 @@ func TestTelemetryCommands(t *testing.T) {
 		last := s[len(s)-1]
 		return last.Tick < oldTick && searchI(last) == 500
 	})
-	if !strings.Contains(logs.String(), "reload: new config loaded") {
+	if !strings.Contains(logs.String(), "reload: new config checked") {
 		t.Fatalf("no reload in the log:\n%s", logs.String())
 	}
 	// A new birth names the reloaded config.
