@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -839,12 +840,32 @@ func (d *Daemon) take(f Figures, s *summary) {
 	s.maxStep = max(s.maxStep, f.Step)
 	if p := (f.Tick + 1) / s.perSummary; p > s.period {
 		s.period = p
-		d.log.Info().Int64("tick", f.Tick).Int64("max_lateness_us", s.maxLate.Microseconds()).
+		ev := d.log.Info().Int64("tick", f.Tick).Int64("max_lateness_us", s.maxLate.Microseconds()).
 			Int64("max_step_us", s.maxStep.Microseconds()).Int64("overruns", f.Overruns).
-			Int64("skipped", f.Skipped).Int("stale", f.Stale).Msg("loop")
+			Int64("skipped", f.Skipped).Int("stale", f.Stale)
+		// What the loop drives, so that a log without a terminal still
+		// tells whether the machine does its job: the rate outputs by
+		// name and, with the emulated plant, where the vehicle is.
+		if n := min(len(d.outputs), StatusOutputs); n > 0 {
+			rates := zerolog.Dict()
+			for i := range n {
+				if _, ok := d.outputs[i].dec.(*actuator.Rate); ok {
+					rates.Float64(d.outputs[i].name, math.Round(f.Rates[i]*10)/10)
+				}
+			}
+			ev = ev.Dict("rates_hz", rates)
+		}
+		if v := f.Vehicle; v.OK {
+			ev = ev.Float64("x_m", round3(v.X)).Float64("y_m", round3(v.Y)).
+				Float64("heading_rad", round3(v.Heading)).Float64("light_distance_m", round3(v.Distance))
+		}
+		ev.Msg("loop")
 		s.maxLate, s.maxStep = 0, 0
 	}
 }
+
+// round3 rounds to 3 decimals (mm, mrad) for log lines.
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // realtime applies the config's realtime section to the calling
 // thread, logging what it did and, when refused, why.

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +239,27 @@ func TestSummaryAndConsumer(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `"message":"loop stopped; outputs safe"`) {
 		t.Errorf("no stop line:\n%s", buf.String())
+	}
+	// Without a terminal the summary is the only view of the machine:
+	// it carries the wheels' rates by output name and the vehicle's
+	// pose, as the plant has them.
+	var last map[string]any
+	for line := range strings.Lines(buf.String()) {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "loop" {
+			last = m
+		}
+	}
+	rates, _ := last["rates_hz"].(map[string]any)
+	if _, ok := rates["left_wheel"]; !ok || len(rates) != 2 {
+		t.Errorf("summary rates_hz %v, want left_wheel and right_wheel", last["rates_hz"])
+	}
+	p := d.Vehicle().Pose()
+	if x, ok := last["x_m"].(float64); !ok || math.Abs(x-p.X) > 0.05 {
+		t.Errorf("summary x_m %v, the vehicle ends at x %.3f", last["x_m"], p.X)
+	}
+	if dist, ok := last["light_distance_m"].(float64); !ok || math.Abs(dist-d.Vehicle().DistanceToLight()) > 0.05 {
+		t.Errorf("summary light_distance_m %v, the vehicle ends %.3f m from the light", last["light_distance_m"], d.Vehicle().DistanceToLight())
 	}
 }
 
