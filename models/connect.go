@@ -101,23 +101,7 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 		if !r.MultiConn && int64(r.N) > allowed {
 			return nil, fmt.Errorf("n = %d exceeds the %d allowed distinct pairs (set multi_conn: true to allow repeats)", r.N, allowed)
 		}
-		seen := map[Conn]bool{}
-		out = make([]Conn, 0, r.N)
-		for len(out) < r.N {
-			i := rng.IntN(nPre)
-			j := rng.IntN(nPost)
-			if auto(i, j) {
-				continue
-			}
-			c := Conn{int32(i), int32(j)}
-			if !r.MultiConn {
-				if seen[c] {
-					continue
-				}
-				seen[c] = true
-			}
-			out = append(out, c)
-		}
+		out = drawTotalNum(r, nPre, nPost, auto, rng)
 	case "explicit":
 		out = make([]Conn, len(r.Pairs))
 		for k, c := range r.Pairs {
@@ -129,11 +113,151 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 	default:
 		return nil, fmt.Errorf("unknown rule %q", r.Rule)
 	}
-	slices.SortStableFunc(out, func(a, b Conn) int {
-		if a.Pre != b.Pre {
-			return int(a.Pre - b.Pre)
-		}
-		return int(a.Post - b.Post)
-	})
+	// Canonical order is ascending (pre, post), stable; equal connections
+	// are identical values, so any sort gives the stable sort's result.
+	// all_to_all, fixed_prob and one_to_one are made in that order already.
+	sortConns(out)
 	return out, nil
+}
+
+// drawTotalNum is fixed_total_num's draw (MODELS.md 12): i = IntN(N_pre),
+// then j = IntN(N_post); a disallowed autapse is redrawn and, without
+// multi_conn, so is a pair already taken, until n pairs are accepted. The
+// result is that of the spec's loop, in canonical order; the taken pairs
+// are remembered in a bitset over the pair space when that is at most 16
+// bytes per connection (n >= pairs/128), else found by sorting: a round
+// draws the k pairs still missing, sorts them and drops those taken
+// before; k distinct new draws can only complete the n (never pass it),
+// so the last round ends exactly where the spec's loop stops. A round
+// takes at most n/128 pairs that are already taken, so there are few.
+func drawTotalNum(r ConnRule, nPre, nPost int, auto func(i, j int) bool, rng *rand.Rand) []Conn {
+	out := make([]Conn, 0, r.N)
+	draw := func() Conn {
+		for {
+			i := rng.IntN(nPre)
+			j := rng.IntN(nPost)
+			if !auto(i, j) {
+				return Conn{int32(i), int32(j)}
+			}
+		}
+	}
+	pairs := int64(nPre) * int64(nPost)
+	switch {
+	case r.MultiConn:
+		for len(out) < r.N {
+			out = append(out, draw())
+		}
+	case pairs/128 <= int64(r.N):
+		taken := make([]uint64, (pairs+63)/64)
+		for len(out) < r.N {
+			c := draw()
+			k := int64(c.Pre)*int64(nPost) + int64(c.Post)
+			if taken[k>>6]&(1<<(k&63)) != 0 {
+				continue
+			}
+			taken[k>>6] |= 1 << (k & 63)
+			out = append(out, c)
+		}
+	default:
+		var scratch []Conn
+		for len(out) < r.N {
+			old := len(out)
+			for range r.N - old {
+				out = append(out, draw())
+			}
+			fresh := out[old:]
+			if cap(scratch) < len(fresh) {
+				scratch = make([]Conn, len(fresh))
+			}
+			radixSort(fresh, scratch[:len(fresh)])
+			// Keep the draws that are new: not taken before, not repeated.
+			kept := fresh[:0]
+			for x, c := range fresh {
+				if x > 0 && c == fresh[x-1] {
+					continue
+				}
+				if _, found := slices.BinarySearchFunc(out[:old], c, cmpConn); found {
+					continue
+				}
+				kept = append(kept, c)
+			}
+			// Merge the two sorted runs from the back into out.
+			add := append(scratch[:0], kept...)
+			out = out[:old+len(add)]
+			a, b := old-1, len(add)-1
+			for w := len(out) - 1; b >= 0; w-- {
+				if a >= 0 && cmpConn(out[a], add[b]) > 0 {
+					out[w] = out[a]
+					a--
+				} else {
+					out[w] = add[b]
+					b--
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cmpConn(a, b Conn) int {
+	if a.Pre != b.Pre {
+		return int(a.Pre) - int(b.Pre)
+	}
+	return int(a.Post) - int(b.Post)
+}
+
+// sortConns puts cs in ascending (pre, post) order: nothing when it is
+// already, a comparison sort when it is short, else an LSD radix sort with
+// a scratch copy (8 bytes per connection while it runs).
+func sortConns(cs []Conn) {
+	if slices.IsSortedFunc(cs, cmpConn) {
+		return
+	}
+	if len(cs) < 1<<12 {
+		slices.SortFunc(cs, cmpConn)
+		return
+	}
+	radixSort(cs, make([]Conn, len(cs)))
+}
+
+// radixSort sorts cs (non-negative Pre and Post) by (pre, post) with 16-bit
+// digits, post's first, skipping digits every element shares; scratch has
+// len(cs).
+func radixSort(cs, scratch []Conn) {
+	if len(cs) < 1<<12 {
+		slices.SortFunc(cs, cmpConn)
+		return
+	}
+	src, dst := cs, scratch
+	var count [1 << 16]int
+	for pass := 0; pass < 4; pass++ {
+		digit := func(c Conn) int {
+			v := uint32(c.Post)
+			if pass >= 2 {
+				v = uint32(c.Pre)
+			}
+			return int(v>>(16*(pass&1))) & 0xffff
+		}
+		clear(count[:])
+		for _, c := range src {
+			count[digit(c)]++
+		}
+		if count[digit(src[0])] == len(src) {
+			continue // one value: this pass would not move anything
+		}
+		sum := 0
+		for d, n := range count {
+			count[d] = sum
+			sum += n
+		}
+		for _, c := range src {
+			d := digit(c)
+			dst[count[d]] = c
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &cs[0] {
+		copy(cs, src)
+	}
 }

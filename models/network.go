@@ -78,33 +78,6 @@ type MonitorSpec struct {
 	Line       int
 }
 
-// Limits bound what a network file may ask for, so that a typo (size:
-// 1e9) fails at load with a message instead of exhausting memory.
-type Limits struct {
-	MaxUnits       int // total units over all populations
-	MaxConnections int // total connections over all synapse entries
-	// MaxPairs bounds the (pre, post) pairs one synapse entry's rule looks
-	// at (N_pre*N_post for all_to_all, fixed_prob and fixed_indegree), so
-	// that fixed_prob with a tiny p between two huge populations fails at
-	// load instead of drawing for hours. fixed_total_num counts the draws
-	// it expects to make (more than n when it must redraw taken pairs or
-	// autapses). 0 means no bound of its own.
-	MaxPairs int64
-	// MaxSpikeTimes bounds the spike times the SpikeGenerators of a network
-	// store over all their units: a single spike_times list is copied to
-	// every unit, so 10^5 times on 10^6 units would be 10^11 copies.
-	// 0 means no bound of its own.
-	MaxSpikeTimes int64
-	// MaxRingBytes bounds the engine's delay ring buffers over all
-	// populations (RingBytes: longest delay into a population + 1 slots of
-	// one float64 per neuron and input row). 0 means no bound of its own.
-	MaxRingBytes int64
-}
-
-// DefaultLimits fit a board with a few GiB of memory.
-var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000, MaxPairs: 10_000_000_000,
-	MaxSpikeTimes: 10_000_000, MaxRingBytes: 1 << 30}
-
 // maxDelaySteps bounds synaptic and dendritic delays in steps: the engine
 // keeps that many steps of input or spike history per neuron.
 const maxDelaySteps = 1 << 20
@@ -135,7 +108,12 @@ var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_\-]*$`)
 
 // LoadFile reads and validates a network file.
 func LoadFile(path string, reg *Registry, lim Limits) (*Network, error) {
-	data, err := os.ReadFile(path)
+	// The size is checked before reading: a reload of a huge file must not
+	// take the memory the check is there to protect.
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && lim.MaxFileBytes > 0 && fi.Size() > lim.MaxFileBytes {
+		return nil, fileTooLarge(path, fi.Size(), lim)
+	}
+	data, err := readAtMost(path, lim.MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("network file: %w", err)
 	}
@@ -145,9 +123,18 @@ func LoadFile(path string, reg *Registry, lim Limits) (*Network, error) {
 // Load validates a network file's contents; path names it in errors and
 // anchors relative paths.
 func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error) {
-	d := &decoder{file: path}
+	d := &decoder{file: path, data: data}
+	if lim.MaxFileBytes > 0 && int64(len(data)) > lim.MaxFileBytes {
+		return nil, fileTooLarge(path, int64(len(data)), lim)
+	}
+	text, lists := extractBulk(data)
+	if lim.MaxNodes > 0 {
+		if n := nodesAtLeast(text); n > lim.MaxNodes {
+			return nil, &FileError{File: path, Msg: fmt.Sprintf("has at least %d YAML nodes (keys, values, list entries; counted before parsing), more than the limit of %d (Limits.MaxNodes)", n, lim.MaxNodes)}
+		}
+	}
 	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(bytes.NewReader(text))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &FileError{File: path, Line: 1, Msg: "empty file; expected a mapping with version, populations, ..."}
@@ -166,7 +153,13 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 		return nil, d.errf(&doc, "", "empty file; expected a mapping with version, populations, ...")
 	}
+	if lim.MaxNodes > 0 {
+		if n := countNodes(&doc, lim.MaxNodes); n > lim.MaxNodes {
+			return nil, &FileError{File: path, Msg: fmt.Sprintf("has more than %d YAML nodes (keys, values, list entries), the limit (Limits.MaxNodes)", lim.MaxNodes)}
+		}
+	}
 	root := doc.Content[0]
+	d.adoptBulk(root, lists)
 	keys, vals, err := d.mapping(root, "", []string{"version", "dt", "duration", "seed", "populations", "synapses", "monitors"})
 	if err != nil {
 		return nil, err
@@ -323,6 +316,13 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 				if !ok {
 					return d.errf(kk, pfield, "unknown parameter of %s; expected one of %s", model, paramNames(class))
 				}
+				if p.Kind == TimeList && lim.MaxSpikeTimes > 0 {
+					// Counted from the list's nodes, before any is converted.
+					if n, how := d.nodeTimes(vs[j], int(size)); n > lim.MaxSpikeTimes-spikeTimes {
+						return d.errf(vs[j], pfield, "%s would store %d spike times (%s); the network would hold %d, more than the limit of %d (Limits.MaxSpikeTimes)",
+							name, n, how, spikeTimes+min(n, math.MaxInt64-spikeTimes), lim.MaxSpikeTimes)
+					}
+				}
 				val, err := d.param(p, vs[j], pfield)
 				if err != nil {
 					return err
@@ -413,6 +413,27 @@ func storedTimes(v Value, size int) (int64, string) {
 	}
 	n := mulSat(per, int64(size))
 	return n, fmt.Sprintf("one list of %d copied to each of %d units", per, size)
+}
+
+// nodeTimes is storedTimes counted from the YAML node of a TimeList
+// before it is converted: a list of lists as given, a single list (or
+// number) once per unit.
+func (d *decoder) nodeTimes(n *yaml.Node, size int) (int64, string) {
+	if isNull(n) {
+		return 0, "none"
+	}
+	if n.Kind != yaml.SequenceNode {
+		return mulSat(1, int64(size)), fmt.Sprintf("one time copied to each of %d units", size)
+	}
+	if len(n.Content) > 0 && n.Content[0].Kind == yaml.SequenceNode {
+		var t int64
+		for _, r := range n.Content {
+			t += int64(d.seqLen(r))
+		}
+		return t, fmt.Sprintf("%d lists", len(n.Content))
+	}
+	per := int64(d.seqLen(n))
+	return mulSat(per, int64(size)), fmt.Sprintf("one list of %d copied to each of %d units", per, size)
 }
 
 // mulSat is a*b for a, b >= 0, saturated at math.MaxInt64.
@@ -521,6 +542,7 @@ var ruleFields = map[string][]string{
 }
 
 func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limits) error {
+	d.expand(sn)
 	if sn.Kind != yaml.SequenceNode {
 		return d.errf(sn, "synapses", "got %s, expected a list of synapse entries", describe(sn))
 	}
@@ -1025,6 +1047,7 @@ func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
 		if err != nil {
 			return r, err
 		}
+		d.expand(pn)
 		if pn.Kind != yaml.SequenceNode {
 			return r, d.errf(pn, f+".pairs", "got %s, expected a list of [pre, post] pairs", describe(pn))
 		}
@@ -1191,7 +1214,7 @@ func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f strin
 			return d.errf(n, f, "has %d delays, but the rule made %d connections (one delay per connection, canonical order)", len(xs), len(s.Conns))
 		}
 		for i, x := range xs {
-			if s.Delays[i], err = toSteps(x, n.Content[i], fmt.Sprintf("%s[%d]", f, i)); err != nil {
+			if s.Delays[i], err = toSteps(x, d.elem(n, i), fmt.Sprintf("%s[%d]", f, i)); err != nil {
 				return err
 			}
 		}
@@ -1212,6 +1235,7 @@ func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f strin
 }
 
 func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
+	d.expand(mn)
 	if mn.Kind != yaml.SequenceNode {
 		return d.errf(mn, "monitors", "got %s, expected a list of monitor entries", describe(mn))
 	}
@@ -1256,6 +1280,7 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 				return d.errf(nn, f+".neurons", "a synapse monitor records every connection; neurons is for population monitors")
 			}
 			rn, ok := m["record"]
+			d.expand(rn)
 			if !ok || rn.Kind != yaml.SequenceNode || len(rn.Content) != 1 || rn.Content[0].Value != "weight" {
 				node := rn
 				if node == nil {
@@ -1292,6 +1317,7 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 		if !ok {
 			return d.errf(en, f+".record", "missing; expected a list such as [spikes, V]")
 		}
+		d.expand(rn)
 		if rn.Kind != yaml.SequenceNode || len(rn.Content) == 0 {
 			return d.errf(rn, f+".record", "got %s, expected a non-empty list such as [spikes, V]", describe(rn))
 		}
@@ -1320,6 +1346,7 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 			mon.Record = append(mon.Record, s)
 		}
 		if nn, ok := m["neurons"]; ok {
+			d.expand(nn)
 			if nn.Kind != yaml.SequenceNode || len(nn.Content) == 0 {
 				return d.errf(nn, f+".neurons", "got %s, expected a non-empty list of neuron indices", describe(nn))
 			}

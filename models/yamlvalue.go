@@ -50,6 +50,8 @@ func (d *decoder) yamlErr(err error) error {
 // decoder walks yaml.Node trees and reports errors with file and line.
 type decoder struct {
 	file string
+	data []byte                   // the file as given (bulk lists point into it)
+	bulk map[*yaml.Node]*bulkList // long number lists converted before parsing (bulk.go)
 }
 
 func (d *decoder) errf(n *yaml.Node, field, format string, args ...any) error {
@@ -214,6 +216,9 @@ func (d *decoder) numbers(n *yaml.Node, field string) ([]float64, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, d.errf(n, field, "got %s, expected a list of numbers", describe(n))
 	}
+	if l, ok := d.bulk[n]; ok {
+		return l.nums, nil
+	}
 	out := make([]float64, len(n.Content))
 	for i, c := range n.Content {
 		x, err := d.number(c, fmt.Sprintf("%s[%d]", field, i), false)
@@ -302,6 +307,7 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 			v.Num, err = d.number(n, field, false)
 		}
 	case Any:
+		d.expandAll(n)
 		if err = n.Decode(&v.Raw); err != nil {
 			err = d.errf(n, field, "%v", err)
 		}
