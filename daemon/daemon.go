@@ -337,7 +337,7 @@ func (d *Daemon) logger() zerolog.Logger {
 	format := d.cfg.Logging.Format
 	if format == "" || format == "auto" {
 		format = "json"
-		if f, ok := w.(*os.File); ok && isTerminal(f) {
+		if IsTerminal(w) {
 			format = "console"
 		}
 	}
@@ -351,9 +351,19 @@ func (d *Daemon) logger() zerolog.Logger {
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// IsTerminal reports whether w writes to a terminal: an *os.File on a
+// character device, or a writer that wraps one and says so with a
+// Terminal() bool method (as a writer that shares the terminal with a
+// status line does).
+func IsTerminal(w io.Writer) bool {
+	switch w := w.(type) {
+	case *os.File:
+		st, err := w.Stat()
+		return err == nil && st.Mode()&os.ModeCharDevice != 0
+	case interface{ Terminal() bool }:
+		return w.Terminal()
+	}
+	return false
 }
 
 func population(net *models.Network, name string) *models.PopulationSpec {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 
@@ -82,8 +81,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			opts.WatchdogEvery = wd / 2
 		}
 	}
-	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
-		opts.Consumer = statusLine(stdout, cfg.TickDuration())
+	var term *terminal
+	if daemon.IsTerminal(stdout) {
+		term = &terminal{out: stdout}
+		var names []string
+		for _, o := range cfg.Outputs {
+			names = append(names, o.Name)
+		}
+		opts.Consumer = statusLine(term, cfg.TickDuration(), names)
+		opts.Stderr = term.logTo(stderr)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -107,35 +113,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		opts.Record = f
 	}
 	err = daemon.Serve(ctx, cfg, opts, reload, load)
-	if opts.Consumer != nil {
-		fmt.Fprintln(stdout)
+	if term != nil {
+		term.end()
 	}
 	return err
-}
-
-// statusLine returns a figures consumer that rewrites one terminal line
-// four times a second of loop time: tick, lateness, rates and, for the
-// demo, where the vehicle is.
-func statusLine(w io.Writer, tick time.Duration) func(daemon.Figures) {
-	every := max(1, int64(250*time.Millisecond/tick))
-	var maxLate time.Duration
-	return func(f daemon.Figures) {
-		maxLate = max(maxLate, f.Lateness)
-		if (f.Tick+1)%every != 0 {
-			return
-		}
-		t := time.Duration(f.Tick+1) * tick
-		line := fmt.Sprintf("t=%6.2fs late<=%4dµs overruns=%d rates=%.0f/%.0f Hz",
-			t.Seconds(), maxLate.Microseconds(), f.Overruns, f.Rates[0], f.Rates[1])
-		if v := f.Vehicle; v.OK {
-			line += fmt.Sprintf(" vehicle=(%+.2f, %+.2f) m light %.2f m", v.X, v.Y, v.Distance)
-		}
-		fmt.Fprintf(w, "\r%-100s", line)
-		maxLate = 0
-	}
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spikeloop/spikeloop/daemon"
+)
+
+// TestStatusLineAndLog: a log line written while the status line is
+// shown erases it first and draws it again after, so the log line
+// starts on a line of its own; the status line names each rate output
+// and says what the vehicle figures are.
+func TestStatusLineAndLog(t *testing.T) {
+	var screen bytes.Buffer // stdout and stderr of one terminal, in order
+	term := &terminal{out: &screen}
+	show := statusLine(term, time.Millisecond, []string{"left_wheel", "right_wheel"})
+	for k := range int64(250) {
+		f := daemon.Figures{Tick: k, Lateness: time.Duration(k) * time.Microsecond, Overruns: 1}
+		f.Rates[0], f.Rates[1] = 60, 0
+		f.Vehicle = daemon.VehicleFigures{OK: true, X: -0.42, Y: 0.13, Distance: 0.61}
+		show(f)
+	}
+	want := "\rt=   0.25s late<=  249µs overruns=1 | left_wheel 60 Hz, right_wheel 0 Hz | vehicle at (-0.42, +0.13) m, 0.61 m from the light\x1b[K"
+	if screen.String() != want {
+		t.Fatalf("status line %q, want %q", screen.String(), want)
+	}
+	screen.Reset()
+	log := term.logTo(&screen)
+	log.Write([]byte("12:00:00.000 INF reload: new config checked\n"))
+	got := screen.String()
+	if !strings.HasPrefix(got, "\r\x1b[K12:00:00.000 INF reload") {
+		t.Errorf("the log line does not start on a cleared line: %q", got)
+	}
+	if !strings.HasSuffix(got, "\n"+strings.TrimSuffix(strings.TrimPrefix(want, "\r"), "\x1b[K")) {
+		t.Errorf("the status line is not drawn again below the log line: %q", got)
+	}
+	screen.Reset()
+	term.end()
+	log.Write([]byte("after\n"))
+	if screen.String() != "\nafter\n" {
+		t.Errorf("after end, the log goes straight through: %q", screen.String())
+	}
+	if daemon.IsTerminal(log) {
+		t.Error("a log writer over a buffer claims to be a terminal")
+	}
+}
