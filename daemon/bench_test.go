@@ -108,3 +108,30 @@ func TestBenchLoopBadRealtime(t *testing.T) {
 		}
 	}
 }
+
+// BenchTick's error names no file (the demo's config is built in) and
+// lists the rates that fit; BenchLoop returns the same.
+func TestBenchTick(t *testing.T) {
+	for rate, want := range map[float64]time.Duration{1000: time.Millisecond, 2500: 400 * time.Microsecond, 10000: 100 * time.Microsecond, 20: 50 * time.Millisecond} {
+		if tick, err := BenchTick(rate); err != nil || tick != want {
+			t.Errorf("BenchTick(%v) = %v, %v; want %v", rate, tick, err, want)
+		}
+	}
+	const fit = "whole-number rates that fit: 20, 40, 80, 100, 200, 400, 500, 1000, 2000, 2500, 5000, 10000 Hz"
+	for _, rate := range []float64{3000, 100000, 1.5, 300} {
+		_, err := BenchTick(rate)
+		if err == nil || !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "does not fit the demo") ||
+			!strings.Contains(err.Error(), fit) || strings.Contains(err.Error(), "demo.yaml") {
+			t.Errorf("BenchTick(%v): %v", rate, err)
+		}
+		_, err = BenchLoop(context.Background(), rate, time.Second, RealtimeConfig{}, true, nil)
+		if err == nil || !strings.Contains(err.Error(), fit) || strings.Contains(err.Error(), "demo.yaml") {
+			t.Errorf("BenchLoop(%v): %v", rate, err)
+		}
+	}
+	for _, rate := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if _, err := BenchTick(rate); !errors.Is(err, ErrRange) {
+			t.Errorf("BenchTick(%v): %v, want ErrRange", rate, err)
+		}
+	}
+}

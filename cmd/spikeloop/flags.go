@@ -182,10 +182,3 @@ func durationFlag(fs *flag.FlagSet, name string, def time.Duration, usage string
 	fs.Var((*durationValue)(p), name, usage)
 	return p
 }
-
-// noFlags parses the arguments of a command that has no flags: -h and
-// --help ask for its usage, another flag is an error; the rest are
-// positional.
-func noFlags(name string, doc cmdDoc, args []string) ([]string, error) {
-	return parseFlags(newFlags(name), doc, args)
-}

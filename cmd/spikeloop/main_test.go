@@ -162,3 +162,24 @@ func writeNpy(t *testing.T, path string, shape []int, data []float64) {
 		t.Fatal(err)
 	}
 }
+
+// TestSimStaleOutput: sim into a folder that holds another network's
+// outputs removes them, says so, and keeps the user's files.
+func TestSimStaleOutput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "exc.V.csv"), []byte("time_ms,0,1\n0,-60,-60\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "results.final.csv"), []byte("neuron,rate\n0,12\n"), 0o644)
+	code, out, errs := runCmd(t, "sim", filepath.Join("..", "..", "examples", "starter.yaml"), "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if want := "removed " + filepath.Join(dir, "exc.V.csv") + " (an earlier run's output)\n"; !strings.Contains(out, want) {
+		t.Errorf("stdout %q lacks %q", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "exc.V.csv")); !os.IsNotExist(err) {
+		t.Errorf("exc.V.csv: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.final.csv")); err != nil {
+		t.Errorf("the user's file: %v", err)
+	}
+}
