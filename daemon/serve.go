@@ -24,6 +24,8 @@ import (
 // and kept across reloads, so that subscribers stay connected; its
 // "reload" command works like receiving on reload.
 //
+// opts.Ticks, if set, is the number of ticks of all runs together.
+//
 // Serve returns nil when ctx is done, and the fault of a run otherwise.
 func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{}, load func() (*Config, error)) (err error) {
 	var tel *telemetryService
@@ -118,6 +120,13 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 			cur = c
 		default:
 			return nil // opts.Ticks reached
+		}
+		// opts.Ticks bounds the whole of Serve (run --duration), not each
+		// run: the next run gets what is left.
+		if opts.Ticks > 0 {
+			if opts.Ticks -= d.Stats().Ticks; opts.Ticks <= 0 {
+				return nil
+			}
 		}
 	}
 }

@@ -183,8 +183,10 @@ func TestReloadKeepsThePlant(t *testing.T) {
 		}
 		var runs []*Daemon
 		var last, second sim.Pose
+		total := 0
 		opts := Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 3000, SummaryEvery: -1,
 			AfterTick: func(d *Daemon, k int64) {
+				total++
 				if len(runs) == 0 || runs[len(runs)-1] != d {
 					runs = append(runs, d)
 					if len(runs) == 2 {
@@ -205,6 +207,9 @@ func TestReloadKeepsThePlant(t *testing.T) {
 		}
 		if len(runs) != 2 {
 			t.Fatalf("%d runs, want 2", len(runs))
+		}
+		if total != 3000 {
+			t.Errorf("%d ticks in both runs, want opts.Ticks = 3000 in all", total)
 		}
 		start := sim.Pose{X: -1, Y: -1, Heading: -2.356194490192345}
 		switch {
