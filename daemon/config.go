@@ -1,13 +1,16 @@
 package daemon
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +64,9 @@ type Config struct {
 	// fileStart is plant.vehicle.start as the file gives it (a reload
 	// may move Plant.Vehicle.Start to where the vehicle was).
 	fileStart sim.Pose
+	// pinNote says why the board's names were not looked up on this
+	// host (driver periph on a machine without GPIO); "" when they were.
+	pinNote string
 }
 
 // PlantConfig selects the plant of a simulated board.
@@ -173,32 +179,54 @@ func (r RealtimeConfig) check(tick time.Duration, add func(field string, sentine
 
 // FieldError is one config problem: the field's path in the YAML, the
 // line it is on (0 if the field is absent and has no parent line) and
-// the cause.
+// the cause. Its text is "FILE:LINE: field.path: what is wrong;
+// expected ...", the form of the network file's errors.
 type FieldError struct {
 	File  string
 	Line  int
-	Field string
+	Field string // "" for the file as a whole
 	Err   error
 }
 
 func (e *FieldError) Error() string {
+	where := e.File
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s: %v", e.File, e.Line, e.Field, e.Err)
+		where = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	return fmt.Sprintf("%s: %s: %v", e.File, e.Field, e.Err)
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %v", where, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", where, e.Field, e.Err)
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// Sentinel errors of the config; every FieldError wraps one, and hal's
-// board errors wrap hal's own sentinels.
+// Sentinel errors of the config; every FieldError wraps one (errors.Is),
+// and hal's board errors wrap hal's own sentinels. The sentinel
+// classifies; it is not repeated in the message.
 var (
 	ErrRequired = errors.New("required")
 	ErrInvalid  = errors.New("invalid value")
 	ErrRange    = errors.New("out of range")
 	ErrNotFound = errors.New("not found")
 	ErrMismatch = errors.New("does not fit")
+	// ErrUnknown: a field the config does not have (a typo, or a field
+	// of another section).
+	ErrUnknown = errors.New("unknown field")
+	// ErrType: a value of the wrong type (a word where a number goes, a
+	// list where a mapping goes) or a YAML syntax error.
+	ErrType = errors.New("wrong type")
 )
+
+// problem is a FieldError's cause: msg says what is wrong and what is
+// expected; kind is the sentinel it wraps for errors.Is.
+type problem struct {
+	msg  string
+	kind error
+}
+
+func (p *problem) Error() string { return p.msg }
+func (p *problem) Unwrap() error { return p.kind }
 
 // LoadConfig reads and checks the config file at path.
 func LoadConfig(path string) (*Config, error) {
@@ -209,29 +237,50 @@ func LoadConfig(path string) (*Config, error) {
 	return Parse(data, path, nil)
 }
 
-// Parse decodes data strictly (an unknown field is an error naming its
-// line) and checks every field. file names the config in messages and
+// topFields lists the config's top-level fields for the message of an
+// empty or malformed file.
+var topFields = strings.Join(yamlFields(reflect.TypeFor[Config]()).names, ", ")
+
+// Parse decodes data and checks every field, reporting every problem at
+// once (errors.Join of *FieldError): unknown fields (with the valid
+// names), values of the wrong type, values out of range, the network
+// file's own errors, and the board's pins and SPI ports looked up on the
+// host by name (driving nothing). file names the config in messages and
 // is the base of a relative network path; netData, if not nil, is the
 // network file's content (then Network only names it).
 func Parse(data []byte, file string, netData []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, yamlSyntaxError(file, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || (root.Content[0].Kind == yaml.ScalarNode && root.Content[0].Tag == "!!null") {
+		return nil, &FieldError{File: file, Err: &problem{"the config is empty; expected a mapping with " + topFields, ErrRequired}}
+	}
+	if top := root.Content[0]; top.Kind != yaml.MappingNode {
+		return nil, &FieldError{File: file, Line: top.Line, Err: &problem{"got " + describeNode(top) + ", expected a mapping with " + topFields, ErrType}}
+	}
 	c := &Config{}
-	if err := dec.Decode(c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: the config is empty", file)
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
 	c.file, c.root, c.netData, c.data = file, &root, netData, data
+	k := &checker{c: c}
+	// The walk reports unknown fields itself, so that one typo does not
+	// hide the rest of the file (yaml's KnownFields stops at the first);
+	// yaml's own type errors are collected, not fatal, and mapped to
+	// their field by the nodes the walk saw.
+	k.schema(root.Content[0], reflect.TypeFor[Config](), "")
+	if err := root.Decode(c); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for _, m := range te.Errors {
+			k.typeError(m)
+		}
+	}
 	if c.Plant.Vehicle != nil {
 		c.fileStart = c.Plant.Vehicle.Start
 	}
-	if err := c.check(); err != nil {
+	c.check(k)
+	if err := errors.Join(k.errs...); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -266,14 +315,321 @@ func (c *Config) StepsPerTick() int { return c.steps }
 type checker struct {
 	c    *Config
 	errs []error
+	// nodes are the value nodes the schema walk saw, with their field
+	// path and Go type, to name the field of a yaml type error.
+	nodes []fieldNode
+	// bad are fields whose value could not be decoded: the checks skip
+	// them (and what is below them), as their zero value would only give
+	// a second, misleading error.
+	bad map[string]bool
 }
 
+type fieldNode struct {
+	n    *yaml.Node
+	path string
+	t    reflect.Type
+}
+
+// add reports field: format (what is wrong; want ...), classified by
+// sentinel. An empty format gives the sentinel's text.
 func (k *checker) add(field string, sentinel error, format string, args ...any) {
-	err := sentinel
-	if format != "" {
-		err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), sentinel)
+	k.addAt(lineOf(k.c.root, field), field, sentinel, format, args...)
+}
+
+func (k *checker) addAt(line int, field string, sentinel error, format string, args ...any) {
+	if k.skip(field) {
+		return
 	}
-	k.errs = append(k.errs, &FieldError{File: k.c.file, Line: lineOf(k.c.root, field), Field: field, Err: err})
+	var err error = sentinel
+	if format != "" {
+		err = &problem{fmt.Sprintf(format, args...), sentinel}
+	}
+	k.errs = append(k.errs, &FieldError{File: k.c.file, Line: line, Field: field, Err: err})
+}
+
+// skip tells whether field is at or below a field that failed to decode
+// or was reported already by an earlier pass (hal's checks).
+func (k *checker) skip(field string) bool {
+	for b := range k.bad {
+		if field == b || strings.HasPrefix(field, b+".") || strings.HasPrefix(field, b+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *checker) markBad(field string) {
+	if k.bad == nil {
+		k.bad = map[string]bool{}
+	}
+	k.bad[field] = true
+}
+
+// halError reports one of hal's board errors with its line; hal's
+// FieldError reads "sentinel: detail", shown here as the detail alone.
+func (k *checker) halError(e error) {
+	var fe *hal.FieldError
+	if !errors.As(e, &fe) {
+		k.errs = append(k.errs, fmt.Errorf("%s: %w", k.c.file, e))
+		return
+	}
+	if k.skip(fe.Field) {
+		return
+	}
+	err := fe.Err
+	var d interface{ Detail() string }
+	if errors.As(err, &d) && d.Detail() != "" {
+		err = &problem{d.Detail(), err}
+	}
+	k.errs = append(k.errs, &FieldError{File: k.c.file, Line: lineOf(k.c.root, fe.Field), Field: fe.Field, Err: err})
+}
+
+// schema walks the YAML tree n against the Go type t: every mapping key
+// must be a field of the struct (by its yaml tag); an unknown one is
+// reported with the valid names and the closest one.
+func (k *checker) schema(n *yaml.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	k.nodes = append(k.nodes, fieldNode{n, path, t})
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fs := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			f := joinPath(path, key.Value)
+			ft, ok := fs.types[key.Value]
+			if !ok {
+				msg := "unknown field; "
+				if s := closest(key.Value, fs.names); s != "" {
+					msg += fmt.Sprintf("did you mean %q? ", s)
+				}
+				where := "the config"
+				if path != "" {
+					where = path
+				}
+				k.addAt(key.Line, f, ErrUnknown, "%sfields of %s: %s", msg, where, strings.Join(fs.names, ", "))
+				continue
+			}
+			k.schema(val, ft, f)
+		}
+	case (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && n.Kind == yaml.SequenceNode:
+		for i, it := range n.Content {
+			k.schema(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k.schema(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value))
+		}
+	}
+}
+
+// structFields are a struct's yaml field names, in declaration order,
+// and their types.
+type structFields struct {
+	names []string
+	types map[string]reflect.Type
+}
+
+func yamlFields(t reflect.Type) structFields {
+	fs := structFields{types: map[string]reflect.Type{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			in := yamlFields(f.Type)
+			fs.names = append(fs.names, in.names...)
+			maps.Copy(fs.types, in.types)
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fs.names = append(fs.names, name)
+		fs.types[name] = f.Type
+	}
+	return fs
+}
+
+// typeErrRE splits yaml's "line 3: cannot unmarshal !!str `abc` into
+// int" into the line, the YAML tag and the value.
+var (
+	typeErrRE = regexp.MustCompile("^line (\\d+): cannot unmarshal (!!\\w+)(?: `(.*)`)? into (.+)$")
+	lineErrRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+)
+
+// typeError reports one of yaml's decoding errors at its field: the
+// node on that line with that value, found in the schema walk.
+func (k *checker) typeError(msg string) {
+	m := typeErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		line := 0
+		if lm := lineErrRE.FindStringSubmatch(msg); lm != nil {
+			line, _ = strconv.Atoi(lm[1])
+			msg = lm[2]
+		}
+		k.errs = append(k.errs, &FieldError{File: k.c.file, Line: line, Err: &problem{msg, ErrType}})
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	var hit *fieldNode
+	for i := range k.nodes {
+		fn := &k.nodes[i]
+		if fn.n.Line == line && fn.n.Tag == m[2] && (m[3] == "" || fn.n.Value == m[3] || strings.HasPrefix(fn.n.Value, strings.TrimSuffix(m[3], "..."))) {
+			hit = fn // the deepest such node: the walk visits parents first
+		}
+	}
+	if hit == nil {
+		k.errs = append(k.errs, &FieldError{File: k.c.file, Line: line, Err: &problem{msg, ErrType}})
+		return
+	}
+	k.addAt(line, hit.path, ErrType, "got %s, expected %s", describeNode(hit.n), expectedOf(hit.t))
+	k.markBad(hit.path)
+}
+
+// expectedOf names what a value of Go type t looks like in YAML.
+func expectedOf(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[time.Duration]() {
+		return `a duration such as "200us"`
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number >= 0"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Array:
+		return fmt.Sprintf("a list of %d %s", t.Len(), strings.TrimPrefix(expectedOf(t.Elem()), "a "))
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct:
+		return "a mapping with " + strings.Join(yamlFields(t).names, ", ")
+	case reflect.Map:
+		return "a mapping"
+	}
+	return t.String()
+}
+
+// describeNode shows a YAML value in a message, as the network file's
+// errors do.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!str":
+			return strconv.Quote(n.Value)
+		case "!!null":
+			return "nothing"
+		}
+		return n.Value
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "an alias"
+}
+
+// yamlSyntaxError turns "yaml: line 3: did not find ..." into a
+// FieldError on that line.
+func yamlSyntaxError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := lineErrRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	return &FieldError{File: file, Line: line, Err: &problem{"not valid YAML: " + msg, ErrType}}
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+// closest is the name in names nearest to s, or "" if none is near:
+// within an edit distance of a third of its length (at least 2); else
+// an abbreviation (freq_hz for frequency_hz: same first letter, the
+// letters of s in order); else the nearest of the names that share s's
+// first word (light_middle -> light_left, tick_rate -> tick).
+func closest(s string, names []string) string {
+	s = strings.ToLower(s)
+	best, bestD := "", max(2, len(s)/3)+1
+	for _, n := range names {
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best != "" {
+		return best
+	}
+	for _, n := range names {
+		if len(s) >= 3 && len(s) < len(n) && s[0] == n[0] && subsequence(s, n) {
+			return n
+		}
+	}
+	word, _, _ := strings.Cut(s, "_")
+	bestD = math.MaxInt
+	for _, n := range names {
+		if w, _, _ := strings.Cut(n, "_"); w == word {
+			if d := editDistance(s, n); d < bestD {
+				best, bestD = n, d
+			}
+		}
+	}
+	return best
+}
+
+// subsequence tells whether the bytes of s appear in t in order.
+func subsequence(s, t string) bool {
+	i := 0
+	for j := 0; i < len(s) && j < len(t); j++ {
+		if s[i] == t[j] {
+			i++
+		}
+	}
+	return i == len(s)
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Kinds of board parts, for matching inputs and outputs to parts.
@@ -309,22 +665,10 @@ func partKinds(b hal.Config) map[string]string {
 	return m
 }
 
-// check validates every field and loads the network; all problems are
-// returned at once.
-func (c *Config) check() error {
-	k := &checker{c: c}
-
-	// The board: hal's own validation, with our line numbers.
-	if err := c.Board.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			var fe *hal.FieldError
-			if errors.As(e, &fe) {
-				k.errs = append(k.errs, &FieldError{File: c.file, Line: lineOf(c.root, fe.Field), Field: fe.Field, Err: fe.Err})
-			} else {
-				k.errs = append(k.errs, e)
-			}
-		}
-	}
+// check validates every field and loads the network, adding every
+// problem to k.
+func (c *Config) check(k *checker) {
+	c.checkBoard(k)
 	if c.Plant.Vehicle != nil {
 		if c.Board.Driver != hal.DriverSim {
 			k.add("plant", ErrInvalid, `a plant needs board.driver "sim"`)
@@ -335,7 +679,7 @@ func (c *Config) check() error {
 
 	// The tick and the network.
 	if c.Tick == "" {
-		k.add("tick", ErrRequired, `want a duration such as "1ms"`)
+		k.add("tick", ErrRequired, `required; want a duration such as "1ms"`)
 	} else if d, err := time.ParseDuration(c.Tick); err != nil || d <= 0 {
 		k.add("tick", ErrInvalid, `%q; want a positive duration such as "1ms"`, c.Tick)
 	} else {
@@ -345,19 +689,24 @@ func (c *Config) check() error {
 		k.add("stale_ticks", ErrRange, "%d; want >= 0", c.StaleTicks)
 	}
 	if c.Network == "" {
-		k.add("network", ErrRequired, "want the path of a network file")
+		k.add("network", ErrRequired, "required; want the path of a network file")
 	} else {
 		// The network's bytes are kept, so that Clone rebuilds the same
 		// network even if the file changes on disk later.
-		var err error
 		if c.netData == nil {
-			c.netData, err = os.ReadFile(c.networkPath())
+			data, err := os.ReadFile(c.networkPath())
+			if err != nil {
+				k.add("network", ErrNotFound, "%q: %s (looked for %s)", c.Network, fileProblem(err), c.networkPath())
+			}
+			c.netData = data
 		}
-		if err == nil {
-			c.net, err = models.Load(c.netData, c.networkPath(), models.NewRegistry(), models.DefaultLimits)
-		}
-		if err != nil {
-			k.add("network", ErrInvalid, "%v", err)
+		if c.netData != nil {
+			net, err := models.Load(c.netData, c.networkPath(), models.NewRegistry(), models.DefaultLimits)
+			if err != nil {
+				// The network file's own errors carry its name and line.
+				k.add("network", ErrInvalid, "%v", err)
+			}
+			c.net = net
 		}
 	}
 	if c.net != nil && c.tick > 0 {
@@ -385,12 +734,12 @@ func (c *Config) check() error {
 	}
 	part := func(f, p string, want ...string) {
 		if p == "" {
-			k.add(f+".part", ErrRequired, "want the name of a board part")
+			k.add(f+".part", ErrRequired, "required; want the name of a board part")
 			return
 		}
 		kind, ok := parts[p]
 		if !ok {
-			k.add(f+".part", ErrNotFound, "%q is not a part of the board section", p)
+			k.add(f+".part", ErrNotFound, "%q is not a part of the board section%s", p, suggest(p, slices.Sorted(maps.Keys(parts))))
 			return
 		}
 		for _, w := range want {
@@ -398,7 +747,7 @@ func (c *Config) check() error {
 				return
 			}
 		}
-		k.add(f+".part", ErrMismatch, "%q is a %s; want a %s", p, kind, strings.Join(want, " or "))
+		k.add(f+".part", ErrMismatch, "%q is %s; want %s", p, article(kind), article(strings.Join(want, " or ")))
 	}
 	pop := func(f, p string) *models.PopulationSpec {
 		if p == "" {
@@ -413,7 +762,7 @@ func (c *Config) check() error {
 				return ps
 			}
 		}
-		k.add(f+".population", ErrNotFound, "%q is not a population of %s", p, c.Network)
+		k.add(f+".population", ErrNotFound, "%q is not a population of %s%s", p, c.Network, suggest(p, popNames(c.net)))
 		return nil
 	}
 
@@ -467,7 +816,7 @@ func (c *Config) check() error {
 				k.add(f+".min", ErrRange, "%v; the custom encoder gives spike values, want >= 0", in.Min)
 			}
 		case "":
-			k.add(f+".encoder", ErrRequired, `want "current", "rate", "delta", "dc" or "custom"`)
+			k.add(f+".encoder", ErrRequired, `required; want "current", "rate", "delta", "dc" or "custom"`)
 		default:
 			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta", "dc" or "custom"`, in.Encoder)
 		}
@@ -508,7 +857,7 @@ func (c *Config) check() error {
 			c.ticksOf(k, f+".window", o.Window)
 		case "":
 			part(f, o.Part, partOut, partPWM, partDAC)
-			k.add(f+".decoder", ErrRequired, `want "pulse", "rate" or "vector"`)
+			k.add(f+".decoder", ErrRequired, `required; want "pulse", "rate" or "vector"`)
 		default:
 			part(f, o.Part, partOut, partPWM, partDAC)
 			k.add(f+".decoder", ErrInvalid, `%q; want "pulse", "rate" or "vector"`, o.Decoder)
@@ -529,7 +878,6 @@ func (c *Config) check() error {
 	default:
 		k.add("logging.format", ErrInvalid, `%q; want "auto", "console" or "json"`, c.Logging.Format)
 	}
-	return errors.Join(k.errs...)
 }
 
 func (c *Config) checkClamp(k *checker, f string, in InputConfig) {
@@ -623,6 +971,118 @@ func modelOf[T models.Population](ps *models.PopulationSpec) (T, bool) {
 	}
 	m, ok := ps.Model.(T)
 	return m, ok
+}
+
+// checkBoard runs hal's validation of the board section and then looks
+// its pins and SPI ports up on the host by name, driving nothing: the
+// emulated board's names for driver sim, periph's registries (after
+// host.Init) for driver periph. So a config with a pin the host does
+// not have fails here, with its line, and not when the board opens (a
+// reload with such a config is refused while the running loop goes on).
+func (c *Config) checkBoard(k *checker) {
+	verr := c.Board.Validate()
+	for _, e := range unjoin(verr) {
+		if e != nil {
+			k.halError(e)
+		}
+	}
+	// Fields hal rejected are not looked up again (a duplicate pin would
+	// be reported twice).
+	for _, e := range k.errs {
+		var fe *FieldError
+		if errors.As(e, &fe) && strings.HasPrefix(fe.Field, hal.Root+".") {
+			k.markBad(fe.Field)
+		}
+	}
+	c.pinNote = ""
+	var rerr error
+	switch c.Board.Driver {
+	case hal.DriverSim:
+		rerr = c.Board.Resolve(sim.New(c.Board))
+	case hal.DriverPeriph:
+		if len(c.Board.Outputs)+len(c.Board.Inputs)+len(c.Board.PWM)+len(c.Board.ADCs)+len(c.Board.DACs) == 0 {
+			return // nothing to look up: no need to start periph's drivers
+		}
+		rep, checked, err := hal.ResolvePeriph(c.Board)
+		switch {
+		case err != nil && !checked:
+			c.pinNote = fmt.Sprintf("pins and SPI ports not checked: %v", err)
+		case !checked:
+			c.pinNote = "pins and SPI ports not checked: this host has no GPIO pins" + driverSummary(rep)
+		default:
+			rerr = err
+		}
+	}
+	for _, e := range unjoin(rerr) {
+		if e != nil {
+			k.halError(e)
+		}
+	}
+}
+
+// driverSummary lists the periph drivers that loaded and failed, for the
+// note on a host where pins could not be looked up.
+func driverSummary(r *hal.DriverReport) string {
+	if r == nil {
+		return ""
+	}
+	s := fmt.Sprintf(" (periph drivers loaded: %s", strings.Join(r.Loaded, ", "))
+	if len(r.Loaded) == 0 {
+		s = " (periph drivers loaded: none"
+	}
+	if len(r.Failed) > 0 {
+		s += "; failed: " + strings.Join(r.Failed, "; ")
+	}
+	return s + ")"
+}
+
+// fileProblem is the reason of a failed read, without the path that
+// the message gives already.
+func fileProblem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// suggest ends a "not found" message: the closest name, and the names
+// there are.
+func suggest(name string, names []string) string {
+	if len(names) == 0 {
+		return "; there are none"
+	}
+	s := "; "
+	if c := closest(name, names); c != "" {
+		s += fmt.Sprintf("did you mean %q? ", c)
+	}
+	return s + "have " + strings.Join(names, ", ")
+}
+
+// popNames are the network's population names, in file order.
+func popNames(net *models.Network) []string {
+	if net == nil {
+		return nil
+	}
+	names := make([]string, len(net.Populations))
+	for i, ps := range net.Populations {
+		names[i] = ps.Name
+	}
+	return names
+}
+
+// article puts "a" or "an" before a part kind.
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 func unjoin(err error) []error {

@@ -86,40 +86,66 @@ func TestInvalidConfigs(t *testing.T) {
 		sentinel error
 	}{
 		{"unknown top-level field", "stale_ticks: 5", "stale_tick: 5",
-			"test.yaml: yaml: unmarshal errors:\n  line 21: field stale_tick not found in type daemon.Config", nil},
+			`test.yaml:21: stale_tick: unknown field; did you mean "stale_ticks"? fields of the config: board, plant, network, tick, stale_ticks, inputs, outputs, logging, realtime, telemetry`, ErrUnknown},
+		{"unknown field, a longer name", "stale_ticks: 5", "tick_rate: 5",
+			`test.yaml:21: tick_rate: unknown field; did you mean "tick"? fields of the config: board,`, ErrUnknown},
 		{"unknown input field", "    gain: 2000\n    max: 6000\n  - name: right_eye", "    gian: 2000\n    max: 6000\n  - name: right_eye",
-			"line 27: field gian not found in type daemon.InputConfig", nil},
+			`test.yaml:27: inputs[0].gian: unknown field; did you mean "gain"? fields of inputs[0]: name, part, population, encoder, gain, offset,`, ErrUnknown},
+		{"unknown output field", "width: 3ms", "widht: 3ms",
+			`test.yaml:46: outputs[1].widht: unknown field; did you mean "width"? fields of outputs[1]: name, part, population, decoder, width, window,`, ErrUnknown},
 		{"unknown board field", "  driver: sim", "  driver: sim\n  pwms: []",
-			"line 3: field pwms not found in type hal.Config", nil},
+			`test.yaml:3: board.pwms: unknown field; did you mean "pwm"? fields of board: driver, outputs, inputs, pwm, adcs, dacs`, ErrUnknown},
+		{"unknown board part field", "pin: GPIO12, frequency_hz: 1000}", "pin: GPIO12, freq_hz: 1000}",
+			`test.yaml:8: board.pwm[0].freq_hz: unknown field; did you mean "frequency_hz"? fields of board.pwm[0]: name, pin, frequency_hz, safe_duty`, ErrUnknown},
+		{"unknown adc channel field", "{name: light_left, channel: 0}", "{name: light_left, chanel: 0}",
+			`test.yaml:17: board.adcs[0].channels[0].chanel: unknown field; did you mean "channel"?`, ErrUnknown},
+		{"unknown realtime field", "logging:", "realtime: {prio: 5}\nlogging:",
+			`test.yaml:47: realtime.prio: unknown field; did you mean "priority"? fields of realtime: cpu, priority, spin`, ErrUnknown},
+		{"unknown logging field", "format: json}", "fmt: json}",
+			`test.yaml:47: logging.fmt: unknown field; did you mean "format"? fields of logging: level, format`, ErrUnknown},
+		{"unknown plant field", "network:", "plant:\n  vehicle: {wheelbase: 0.1}\nnetwork:",
+			`test.yaml:20: plant.vehicle.wheelbase: unknown field; did you mean "wheel_base"? fields of plant.vehicle: left_motor,`, ErrUnknown},
+		{"unknown telemetry field", "logging:", "telemetry:\n  metrics: {listn: \"127.0.0.1:0\"}\nlogging:",
+			`test.yaml:48: telemetry.metrics.listn: unknown field; did you mean "listen"? fields of telemetry.metrics: listen, allow_non_loopback`, ErrUnknown},
 		{"wrong type", "stale_ticks: 5", "stale_ticks: five",
-			"line 21: cannot unmarshal !!str `five` into int", nil},
+			`test.yaml:21: stale_ticks: got "five", expected a whole number`, ErrType},
+		{"wrong type in a flow mapping", "frequency_hz: 1000}\n    - {name: motor_right", "frequency_hz: fast}\n    - {name: motor_right",
+			`test.yaml:8: board.pwm[0].frequency_hz: got "fast", expected a number`, ErrType},
+		{"a list where a mapping goes", "logging: {level: info, format: json}", "logging: [info]",
+			`test.yaml:47: logging: got a list, expected a mapping with level, format`, ErrType},
 		{"yaml syntax", "tick: 1ms", "tick: [1ms",
-			"test.yaml: yaml: line 19: did not find expected ',' or ']'", nil},
+			"test.yaml:19: not valid YAML: did not find expected ',' or ']'", ErrType},
+		{"bad pin", "pin: GPIO12", "pin: GPIO99",
+			`test.yaml:8: board.pwm[0].pin: "GPIO99" not found; expected a pin of this host: GPIO0..GPIO27`, hal.ErrNotFound},
+		{"bad spi port", "port: SPI0.0", "port: SPI3.0",
+			`test.yaml:13: board.adcs[0].port: "SPI3.0" not found on this host`, hal.ErrNotFound},
+		{"missing network file", "network: braitenberg.yaml", "network: nosuch.yaml",
+			`test.yaml:19: network: "nosuch.yaml": no such file (looked for nosuch.yaml)`, ErrNotFound},
 		{"empty", base, "", "test.yaml: the config is empty", nil},
 		{"tick missing", "tick: 1ms\n", "",
-			`test.yaml: tick: want a duration such as "1ms": required`, ErrRequired},
+			`test.yaml: tick: required; want a duration such as "1ms"`, ErrRequired},
 		{"tick not a duration", "tick: 1ms", "tick: 1 ms",
-			`test.yaml:20: tick: "1 ms"; want a positive duration such as "1ms": invalid value`, ErrInvalid},
+			`test.yaml:20: tick: "1 ms"; want a positive duration such as "1ms"`, ErrInvalid},
 		{"tick not whole steps", "tick: 1ms", "tick: 250us",
-			"test.yaml:20: tick: 250µs is 2.5 network steps of dt 0.1 ms; want a whole number >= 1: does not fit", ErrMismatch},
+			"test.yaml:20: tick: 250µs is 2.5 network steps of dt 0.1 ms; want a whole number >= 1", ErrMismatch},
 		{"tick below dt", "tick: 1ms", "tick: 50us",
 			"test.yaml:20: tick: 50µs is 0.5 network steps", ErrMismatch},
 		{"negative stale_ticks", "stale_ticks: 5", "stale_ticks: -1",
-			"test.yaml:21: stale_ticks: -1; want >= 0: out of range", ErrRange},
+			"test.yaml:21: stale_ticks: -1; want >= 0", ErrRange},
 		{"network missing", "network: braitenberg.yaml\n", "",
-			"test.yaml: network: want the path of a network file: required", ErrRequired},
+			"test.yaml: network: required; want the path of a network file", ErrRequired},
 		{"unknown part", "part: light_left", "part: light_middle",
-			`test.yaml:24: inputs[0].part: "light_middle" is not a part of the board section: not found`, ErrNotFound},
+			`test.yaml:24: inputs[0].part: "light_middle" is not a part of the board section; did you mean "light_right"? have button, led, light_left, light_right, motor_left, motor_right`, ErrNotFound},
 		{"input part of the wrong kind", "part: light_left", "part: motor_left",
-			`test.yaml:24: inputs[0].part: "motor_left" is a pwm output; want a adc channel or digital input: does not fit`, ErrMismatch},
+			`test.yaml:24: inputs[0].part: "motor_left" is a pwm output; want an adc channel or digital input`, ErrMismatch},
 		{"unknown population", "population: eye_left", "population: eye_centre",
-			`test.yaml:25: inputs[0].population: "eye_centre" is not a population of braitenberg.yaml: not found`, ErrNotFound},
+			`test.yaml:25: inputs[0].population: "eye_centre" is not a population of braitenberg.yaml`, ErrNotFound},
 		{"encoder missing", "    encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "    gain: 2000\n    max: 6000\n  - name: right_eye",
-			`test.yaml:23: inputs[0].encoder: want "current", "rate", "delta", "dc" or "custom": required`, ErrRequired},
+			`test.yaml:23: inputs[0].encoder: required; want "current", "rate", "delta", "dc" or "custom"`, ErrRequired},
 		{"unknown encoder", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: curent\n    gain: 2000\n    max: 6000\n  - name: right_eye",
-			`test.yaml:26: inputs[0].encoder: "curent"; want "current", "rate", "delta", "dc" or "custom": invalid value`, ErrInvalid},
+			`test.yaml:26: inputs[0].encoder: "curent"; want "current", "rate", "delta", "dc" or "custom"`, ErrInvalid},
 		{"rate encoder on a current transmitter", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: rate\n    gain: 2000\n    max: 6000\n  - name: right_eye",
-			`test.yaml:25: inputs[0].population: "eye_left" is a InputTransmitter; the rate encoder needs an InputTransmitter with inputs_type spike: does not fit`, ErrMismatch},
+			`test.yaml:25: inputs[0].population: "eye_left" is a InputTransmitter; the rate encoder needs an InputTransmitter with inputs_type spike`, ErrMismatch},
 		{"dc encoder on a transmitter", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: dc\n    gain: 2000\n    max: 6000\n  - name: right_eye",
 			`inputs[0].population: "eye_left" is a InputTransmitter; the dc encoder needs a DCGenerator`, ErrMismatch},
 		{"custom encoder on a transmitter", "encoder: current\n    gain: 2000\n    max: 6000\n  - name: right_eye", "encoder: custom\n    gain: 2000\n    max: 6000\n  - name: right_eye",
@@ -127,29 +153,29 @@ func TestInvalidConfigs(t *testing.T) {
 		{"current on a LIF population", "population: eye_left", "population: motor_left",
 			`test.yaml:25: inputs[0].population: "motor_left" is a LIF; the current encoder needs an InputTransmitter with inputs_type current`, ErrMismatch},
 		{"empty clamp", "    max: 6000\n  - name: right_eye", "    min: 10\n    max: 5\n  - name: right_eye",
-			"inputs[0].min: clamp [10, 5]; want finite min <= max: out of range", ErrRange},
+			"inputs[0].min: clamp [10, 5]; want finite min <= max", ErrRange},
 		{"two inputs into one population", "population: eye_right", "population: eye_left",
-			`test.yaml:31: inputs[1].population: "eye_left" is already fed by inputs[0]: invalid value`, ErrInvalid},
+			`test.yaml:31: inputs[1].population: "eye_left" is already fed by inputs[0]`, ErrInvalid},
 		{"duplicate input name", "name: right_eye", "name: left_eye",
-			`test.yaml:29: inputs[1].name: "left_eye" is already used by inputs[0]: invalid value`, ErrInvalid},
+			`test.yaml:29: inputs[1].name: "left_eye" is already used by inputs[0]`, ErrInvalid},
 		{"output part of the wrong kind", "part: motor_left\n    population: motor_left", "part: led\n    population: motor_left",
-			`test.yaml:37: outputs[0].part: "led" is a digital output; want a pwm output: does not fit`, ErrMismatch},
+			`test.yaml:37: outputs[0].part: "led" is a digital output; want a pwm output`, ErrMismatch},
 		{"window not whole ticks", "window: 50ms", "window: 2500us",
-			"test.yaml:40: outputs[0].window: 2.5ms is not a whole number of ticks of 1ms: does not fit", ErrMismatch},
+			"test.yaml:40: outputs[0].window: 2.5ms is not a whole number of ticks of 1ms", ErrMismatch},
 		{"duty range", "    gain: 0.004\n", "    gain: 0.004\n    min: 0.5\n    max: 0.2\n",
-			"test.yaml:42: outputs[0].min: duty range [0.5, 0.2]; want 0 <= min <= max <= 1: out of range", ErrRange},
+			"test.yaml:42: outputs[0].min: duty range [0.5, 0.2]; want 0 <= min <= max <= 1", ErrRange},
 		{"safe duty", "    gain: 0.004\n", "    gain: 0.004\n    safe: 1.5\n",
-			"test.yaml:42: outputs[0].safe: duty 1.5; want [0, 1]: out of range", ErrRange},
+			"test.yaml:42: outputs[0].safe: duty 1.5; want [0, 1]", ErrRange},
 		{"unknown decoder", "decoder: pulse", "decoder: blink",
-			`test.yaml:45: outputs[1].decoder: "blink"; want "pulse", "rate" or "vector": invalid value`, ErrInvalid},
+			`test.yaml:45: outputs[1].decoder: "blink"; want "pulse", "rate" or "vector"`, ErrInvalid},
 		{"pulse width not a duration", "width: 3ms", "width: three",
-			`test.yaml:46: outputs[1].width: "three"; want a positive duration such as "50ms": invalid value`, ErrInvalid},
+			`test.yaml:46: outputs[1].width: "three"; want a positive duration such as "50ms"`, ErrInvalid},
 		{"output from a current source", "population: motor_right", "population: search",
-			`test.yaml:44: outputs[1].population: "search" emits currents, not spikes: does not fit`, ErrMismatch},
+			`test.yaml:44: outputs[1].population: "search" emits currents, not spikes`, ErrMismatch},
 		{"log level", "level: info", "level: verbose",
-			`test.yaml:47: logging.level: "verbose"; want "debug", "info", "warn" or "error": invalid value`, ErrInvalid},
+			`test.yaml:47: logging.level: "verbose"; want "debug", "info", "warn" or "error"`, ErrInvalid},
 		{"log format", "format: json", "format: xml",
-			`test.yaml:47: logging.format: "xml"; want "auto", "console" or "json": invalid value`, ErrInvalid},
+			`test.yaml:47: logging.format: "xml"; want "auto", "console" or "json"`, ErrInvalid},
 		{"plant on periph", "driver: sim", "driver: periph",
 			"", nil}, // replaced below with a plant
 		{"board error with its line", "frequency_hz: 1000}\n    - {name: motor_right", "frequency_hz: 0}\n    - {name: motor_right",
@@ -157,9 +183,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"board driver", "driver: sim", "driver: gpio",
 			`test.yaml:2: board.driver: `, hal.ErrInvalid},
 		{"realtime cpu", "logging:", "realtime: {cpu: -1}\nlogging:",
-			"test.yaml:47: realtime.cpu: -1; want a CPU number 0..1023: out of range", ErrRange},
+			"test.yaml:47: realtime.cpu: -1; want a CPU number 0..1023", ErrRange},
 		{"realtime priority", "logging:", "realtime: {priority: 120}\nlogging:",
-			"test.yaml:47: realtime.priority: 120; want 1..99 for SCHED_FIFO, or 0: out of range", ErrRange},
+			"test.yaml:47: realtime.priority: 120; want 1..99 for SCHED_FIFO, or 0", ErrRange},
 		{"bad network file", "", "", "", nil}, // below
 	}
 	for _, c := range cases {
@@ -169,8 +195,16 @@ func TestInvalidConfigs(t *testing.T) {
 			case "plant on periph":
 				text = strings.Replace(base, "network:", "plant:\n  vehicle: {seed: 1}\nnetwork:", 1)
 				text = strings.Replace(text, "driver: sim", "driver: periph", 1)
-				c.want = `test.yaml:19: plant: a plant needs board.driver "sim": invalid value`
+				c.want = `test.yaml:19: plant: a plant needs board.driver "sim"`
 				c.sentinel = ErrInvalid
+			case "missing network file":
+				// Read from disk, not given: the file is looked for beside
+				// the config.
+				_, err := Parse([]byte(strings.Replace(base, c.old, c.new, 1)), "test.yaml", nil)
+				if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, c.sentinel) || strings.Contains(err.Error(), "invalid value") {
+					t.Errorf("got %v, want %q", err, c.want)
+				}
+				return
 			case "bad network file":
 				_, err := Parse([]byte(base), "test.yaml", []byte("version: 1\ndt: -1\n"))
 				if err == nil || !strings.Contains(err.Error(), "test.yaml:19: network: ") || !errors.Is(err, ErrInvalid) {
@@ -203,13 +237,35 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	text := strings.Replace(base, "tick: 1ms", "tick: 0s", 1)
 	text = strings.Replace(text, "part: light_left", "part: nowhere", 1)
 	text = strings.Replace(text, "decoder: pulse", "decoder: nope", 1)
+	text = strings.Replace(text, "pin: GPIO12", "pin: GPIO99", 1)
+	text = strings.Replace(text, "stale_ticks: 5", "stale_tiks: 5", 1)
+	text = strings.Replace(text, "format: json}", "format: json, colour: red}", 1)
 	_, err := parse(text)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"tick:", "inputs[0].part:", "outputs[1].decoder:"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in\n%v", want, err)
+	// One line each, in file order within each pass, every one with its
+	// file and line.
+	want := []string{
+		`test.yaml:21: stale_tiks: unknown field; did you mean "stale_ticks"?`,
+		`test.yaml:47: logging.colour: unknown field; fields of logging: level, format`,
+		`test.yaml:8: board.pwm[0].pin: "GPIO99" not found; expected a pin of this host: GPIO0..GPIO27`,
+		`test.yaml:20: tick: "0s"; want a positive duration such as "1ms"`,
+		`test.yaml:24: inputs[0].part: "nowhere" is not a part of the board section`,
+		`test.yaml:45: outputs[1].decoder: "nope"; want "pulse", "rate" or "vector"`,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d errors, want %d:\n%v", len(lines), len(want), err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "test.yaml:") || strings.HasSuffix(l, ": invalid value") {
+			t.Errorf("line %q: want FILE:LINE: field: message, without the sentinel's text", l)
 		}
 	}
 }

@@ -370,7 +370,7 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 	case telemetry.KindBernoulliProb:
 		class, lo, hi = "BernoulliGenerator", 0, 1
 	case "":
-		k.add(cf+".kind", ErrRequired, "want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot")
+		k.add(cf+".kind", ErrRequired, "required; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot")
 		return a, false
 	default:
 		k.add(cf+".kind", ErrInvalid, "%q; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot", cc.Kind)
@@ -404,7 +404,7 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 
 func (c *Config) telemetryPop(k *checker, field, name string) *models.PopulationSpec {
 	if name == "" {
-		k.add(field, ErrRequired, "want a population of the network")
+		k.add(field, ErrRequired, "required; want a population of the network")
 		return nil
 	}
 	if c.net == nil {
@@ -412,7 +412,7 @@ func (c *Config) telemetryPop(k *checker, field, name string) *models.Population
 	}
 	ps := population(c.net, name)
 	if ps == nil {
-		k.add(field, ErrNotFound, "%q is not a population of %s", name, c.Network)
+		k.add(field, ErrNotFound, "%q is not a population of %s%s", name, c.Network, suggest(name, popNames(c.net)))
 	}
 	return ps
 }

@@ -58,14 +58,8 @@ func Open(cfg Config, h Host) (*Board, error) {
 		return nil, err
 	}
 	b := &Board{}
-	var errs []error
-	pin := func(field, name string) gpio.PinIO {
-		p := h.PinByName(name)
-		if p == nil {
-			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q %w", name, ErrNotFound)})
-		}
-		return p
-	}
+	// Pass 1: resolve names, no side effects on pins.
+	outPins, inPins, pwmPins, errs := resolvePins(cfg, h.PinByName, pinHint(h))
 	port := func(field, name string) spi.PortCloser {
 		p, err := h.OpenSPI(name)
 		if err != nil {
@@ -76,19 +70,6 @@ func Open(cfg Config, h Host) (*Board, error) {
 		return p
 	}
 
-	// Pass 1: resolve names, no side effects on pins.
-	outPins := make([]gpio.PinIO, len(cfg.Outputs))
-	for i, o := range cfg.Outputs {
-		outPins[i] = pin(fmt.Sprintf("%s.outputs[%d].pin", Root, i), o.Pin)
-	}
-	inPins := make([]gpio.PinIO, len(cfg.Inputs))
-	for i, in := range cfg.Inputs {
-		inPins[i] = pin(fmt.Sprintf("%s.inputs[%d].pin", Root, i), in.Pin)
-	}
-	pwmPins := make([]gpio.PinIO, len(cfg.PWM))
-	for i, p := range cfg.PWM {
-		pwmPins[i] = pin(fmt.Sprintf("%s.pwm[%d].pin", Root, i), p.Pin)
-	}
 	adcPorts := make([]spi.PortCloser, len(cfg.ADCs))
 	for i, a := range cfg.ADCs {
 		adcPorts[i] = port(fmt.Sprintf("%s.adcs[%d].port", Root, i), a.Port)
@@ -96,40 +77,6 @@ func Open(cfg Config, h Host) (*Board, error) {
 	dacPorts := make([]spi.PortCloser, len(cfg.DACs))
 	for i, d := range cfg.DACs {
 		dacPorts[i] = port(fmt.Sprintf("%s.dacs[%d].port", Root, i), d.Port)
-	}
-	// Two names can lead to one pin (periph registers aliases such as
-	// P1_12 for GPIO18): Validate cannot see that, the host can.
-	owner := map[gpio.PinIO]string{}
-	claim := func(field string, p gpio.PinIO) {
-		if p == nil {
-			return
-		}
-		real := p
-		for {
-			r, ok := real.(gpio.RealPin)
-			if !ok {
-				break
-			}
-			next := r.Real()
-			if next == nil || next == real {
-				break
-			}
-			real = next
-		}
-		if prev, ok := owner[real]; ok {
-			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q is pin %s, %w by %s", p.Name(), real.Name(), ErrDuplicate, prev)})
-			return
-		}
-		owner[real] = field
-	}
-	for i, p := range outPins {
-		claim(fmt.Sprintf("%s.outputs[%d].pin", Root, i), p)
-	}
-	for i, p := range inPins {
-		claim(fmt.Sprintf("%s.inputs[%d].pin", Root, i), p)
-	}
-	for i, p := range pwmPins {
-		claim(fmt.Sprintf("%s.pwm[%d].pin", Root, i), p)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(append(errs, b.closePorts())...)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
+	"strings"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
@@ -233,10 +235,21 @@ type validator struct {
 func (v *validator) add(field string, sentinel error, detail string) {
 	err := sentinel
 	if detail != "" {
-		err = fmt.Errorf("%w: %s", sentinel, detail)
+		err = &detailError{sentinel, detail}
 	}
 	v.errs = append(v.errs, &FieldError{Field: field, Err: err})
 }
+
+// detailError reads "sentinel: detail"; Detail gives the detail alone,
+// for the daemon's "FILE:LINE: field: detail" listing.
+type detailError struct {
+	sentinel error
+	detail   string
+}
+
+func (e *detailError) Error() string  { return e.sentinel.Error() + ": " + e.detail }
+func (e *detailError) Unwrap() error  { return e.sentinel }
+func (e *detailError) Detail() string { return e.detail }
 
 // dup records "field: "value" already used by other-field".
 func (v *validator) dup(field string, value any, by string) {
@@ -375,3 +388,145 @@ func DutyOf(x float64) (gpio.Duty, error) {
 }
 
 func modeOf(m int) spi.Mode { return spi.Mode(m) }
+
+// Names is the read-only side of a Host: looking a pin or an SPI port up
+// by name drives no pin and opens no device, so a config can be checked
+// against the host while another run owns the hardware.
+type Names interface {
+	// PinByName returns the pin called name, or nil if there is none.
+	PinByName(name string) gpio.PinIO
+	// HasSPI tells whether the host has an SPI port called name.
+	HasSPI(name string) bool
+}
+
+// PinLister is implemented by Names that can list their pins; Resolve
+// then names the pins there are when one is not found.
+type PinLister interface {
+	PinNames() []string
+}
+
+// Resolve looks every pin and SPI port of c up on h, as Open does but
+// without touching them, and returns each problem as a *FieldError
+// (joined): a name the host does not have, or two names that lead to
+// one pin (periph registers aliases such as P1_12 for GPIO18). Call it
+// after Validate; empty names are Validate's to report.
+func (c *Config) Resolve(h Names) error {
+	_, _, _, errs := resolvePins(*c, h.PinByName, pinHint(h))
+	for i, a := range c.ADCs {
+		if a.Port != "" && !h.HasSPI(a.Port) {
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("%s.adcs[%d].port", Root, i), Err: fmt.Errorf("%q %w on this host", a.Port, ErrNotFound)})
+		}
+	}
+	for i, d := range c.DACs {
+		if d.Port != "" && !h.HasSPI(d.Port) {
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("%s.dacs[%d].port", Root, i), Err: fmt.Errorf("%q %w on this host", d.Port, ErrNotFound)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// pinHint says which pins h (a Names or a Host) has, for a "not found"
+// message: GPIO names as ranges (GPIO0..GPIO27), "" when h cannot list
+// its pins.
+func pinHint(h any) string {
+	l, ok := h.(PinLister)
+	if !ok {
+		return ""
+	}
+	var nums []int
+	others := 0
+	for _, n := range l.PinNames() {
+		if s, ok := strings.CutPrefix(n, "GPIO"); ok {
+			if k, err := strconv.Atoi(s); err == nil && k >= 0 {
+				nums = append(nums, k)
+				continue
+			}
+		}
+		others++
+	}
+	if len(nums) == 0 && others == 0 {
+		return "; this host has no GPIO pins"
+	}
+	sort.Ints(nums)
+	var ranges []string
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] <= nums[j]+1 {
+			j++
+		}
+		if j > i {
+			ranges = append(ranges, fmt.Sprintf("GPIO%d..GPIO%d", nums[i], nums[j]))
+		} else {
+			ranges = append(ranges, fmt.Sprintf("GPIO%d", nums[i]))
+		}
+		i = j + 1
+	}
+	hint := "; expected a pin of this host: " + strings.Join(ranges, ", ")
+	if others > 0 {
+		hint += fmt.Sprintf(" (and %d other names such as header positions)", others)
+	}
+	return hint
+}
+
+// resolvePins looks the pins of every output, input and PWM part up
+// with byName and checks that no two names lead to one physical pin. It
+// changes no pin. hint ends a "not found" message.
+func resolvePins(cfg Config, byName func(string) gpio.PinIO, hint string) (out, in, pwm []gpio.PinIO, errs []error) {
+	pin := func(field, name string) gpio.PinIO {
+		if name == "" {
+			return nil // Validate reports it
+		}
+		p := byName(name)
+		if p == nil {
+			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q %w%s", name, ErrNotFound, hint)})
+		}
+		return p
+	}
+	out = make([]gpio.PinIO, len(cfg.Outputs))
+	for i, o := range cfg.Outputs {
+		out[i] = pin(fmt.Sprintf("%s.outputs[%d].pin", Root, i), o.Pin)
+	}
+	in = make([]gpio.PinIO, len(cfg.Inputs))
+	for i, x := range cfg.Inputs {
+		in[i] = pin(fmt.Sprintf("%s.inputs[%d].pin", Root, i), x.Pin)
+	}
+	pwm = make([]gpio.PinIO, len(cfg.PWM))
+	for i, p := range cfg.PWM {
+		pwm[i] = pin(fmt.Sprintf("%s.pwm[%d].pin", Root, i), p.Pin)
+	}
+	// Two names can lead to one pin: Validate cannot see that, the host
+	// can.
+	owner := map[gpio.PinIO]string{}
+	claim := func(field string, p gpio.PinIO) {
+		if p == nil {
+			return
+		}
+		real := p
+		for {
+			r, ok := real.(gpio.RealPin)
+			if !ok {
+				break
+			}
+			next := r.Real()
+			if next == nil || next == real {
+				break
+			}
+			real = next
+		}
+		if prev, ok := owner[real]; ok {
+			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q is pin %s, %w by %s", p.Name(), real.Name(), ErrDuplicate, prev)})
+			return
+		}
+		owner[real] = field
+	}
+	for i, p := range out {
+		claim(fmt.Sprintf("%s.outputs[%d].pin", Root, i), p)
+	}
+	for i, p := range in {
+		claim(fmt.Sprintf("%s.inputs[%d].pin", Root, i), p)
+	}
+	for i, p := range pwm {
+		claim(fmt.Sprintf("%s.pwm[%d].pin", Root, i), p)
+	}
+	return out, in, pwm, errs
+}

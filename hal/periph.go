@@ -3,6 +3,7 @@ package hal
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
@@ -101,3 +102,45 @@ func (PeriphHost) PinByName(name string) gpio.PinIO { return gpioreg.ByName(name
 func (PeriphHost) OpenSPI(name string) (spi.PortCloser, error) { return spireg.Open(name) }
 
 var _ Host = PeriphHost{}
+
+// HasSPI implements Names with spireg's names and aliases; it opens no
+// port.
+func (PeriphHost) HasSPI(name string) bool {
+	for _, r := range spireg.All() {
+		if r.Name == name || slices.Contains(r.Aliases, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// PinNames implements PinLister with gpioreg.All.
+func (PeriphHost) PinNames() []string {
+	var names []string
+	for _, p := range gpioreg.All() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+var _ Names = PeriphHost{}
+
+// ResolvePeriph checks cfg's pin and port names against this host
+// without driving anything: it runs periph's host.Init (which loads the
+// drivers and registers the pins, as OpenPeriph does, but sets no pin)
+// and then Resolve on the registries. checked is false when the host
+// has no GPIO pins at all (not a single-board computer, or no GPIO
+// driver loaded; rep says which): the names could not be checked here,
+// which is not an error of the config. Validate first: ResolvePeriph
+// does not.
+func ResolvePeriph(cfg Config) (rep *DriverReport, checked bool, err error) {
+	state, err := host.Init()
+	if err != nil {
+		return nil, false, fmt.Errorf("hal: periph host.Init: %w", err)
+	}
+	rep = Report(state)
+	if len(gpioreg.All()) == 0 {
+		return rep, false, nil
+	}
+	return rep, true, cfg.Resolve(PeriphHost{})
+}

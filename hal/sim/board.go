@@ -261,3 +261,18 @@ func (b *Board) AnalogOutput(part string) (AnalogOutput, error) {
 }
 
 var _ hal.Host = (*Board)(nil)
+
+// HasSPI implements hal.Names: SPI0.0, SPI0.1, SPI1.0..SPI1.2 (also as
+// /dev/spidevB.C).
+func (b *Board) HasSPI(name string) bool { return b.ports[canonPort(name)] != nil }
+
+// PinNames implements hal.PinLister: GPIO0..GPIO27.
+func (b *Board) PinNames() []string {
+	names := make([]string, 0, len(b.pins))
+	for n := range b.pins {
+		names = append(names, n)
+	}
+	return names
+}
+
+var _ hal.Names = (*Board)(nil)
