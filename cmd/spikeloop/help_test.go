@@ -178,6 +178,11 @@ func TestCheckConfig(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "spikeloop.yaml") {
 		t.Errorf("demo config: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
+	// The config given as a network file: the error says to use --config.
+	code, _, errs = runCmd(t, "check", demo)
+	if want := `"spikeloop check --config ` + demo + `" checks it`; code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("check CONFIG: exit %d, stderr %q; want 1 and %q", code, errs, want)
+	}
 	dir := t.TempDir()
 	conf, network := daemon.DemoFiles()
 	bad := filepath.Join(dir, "bad.yaml")

@@ -1,10 +1,11 @@
 // Command spikeloop runs spiking networks: `run` is the daemon (the
 // closed loop with the board), `sim` runs a network file offline (or
-// replays a recording of `run`) and writes CSVs, `check` validates one,
-// `bench loop` measures the loop's lateness, `models` lists the model
-// classes, `version` prints the build. The work is done by the packages
-// below (daemon, models, apu/cpu, apu/offline); main only parses flags
-// and maps errors to exit codes.
+// replays a recording of `run`) and writes CSVs, `check` validates a
+// network file (with --config, a daemon config), `bench loop` measures
+// the loop's lateness, `models` lists the model classes, `version`
+// prints the build. The work is done by the packages below (daemon,
+// models, apu/cpu, apu/offline); main only parses flags and maps errors
+// to exit codes.
 package main
 
 import (
@@ -364,6 +365,9 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	args = pos
 	net, err := models.LoadFile(args[0], models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
+		if looksLikeConfig(args[0]) {
+			return fmt.Errorf("%w\n%s looks like a daemon config, not a network file: \"spikeloop check --config %s\" checks it", err, args[0], args[0])
+		}
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: valid network file\n", args[0])
@@ -399,6 +403,22 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\n%d units, %d connections, %d monitors\n", units, conns, len(net.Monitors))
 	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", byteSize(cpu.EstimateMemory(net)))
 	return nil
+}
+
+// looksLikeConfig reports whether the file has the top-level keys of a
+// daemon config (board: and network:) rather than of a network file.
+func looksLikeConfig(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	keys := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(line, ":"); ok && k != "" && !strings.ContainsAny(k[:1], " \t#-") {
+			keys[strings.TrimSpace(k)] = true
+		}
+	}
+	return keys["board"] && keys["network"] && !keys["populations"]
 }
 
 func byteSize(n int64) string {
