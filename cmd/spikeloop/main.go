@@ -253,7 +253,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	fs.Var(inputs, "input", "feed the InputTransmitter population NAME from FILE (.csv or .npy), row k for step k (repeatable)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	duration := durationFlag(fs, "duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
-	replay := fs.String("replay", "", "replay `REC`, a recording of `spikeloop run --record`, instead of running the file's duration")
+	replay := fs.String("replay", "", "replay `REC`, a recording of \"spikeloop run --record\", instead of running the file's duration")
 	segment := fs.Int("segment", 0, "with --replay: replay run `N` of the recording, from 1 (default: the first)")
 	pos, err := parseFlags(fs, simDoc, args)
 	if err != nil {
