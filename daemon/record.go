@@ -2,13 +2,18 @@ package daemon
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/fnv"
 	"io"
 	"math"
+	"sync/atomic"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/spikeloop/spikeloop/apu"
@@ -19,39 +24,87 @@ import (
 )
 
 // A recording (Options.Record) lets a live run be replayed offline, bit
-// for bit: it holds everything the network saw from the world. It is a
-// msgp stream of
+// for bit: it holds everything the network saw from the world. Format
+// version 3 is a sequence of chunks, each one
 //
-//  1. a header map: "format" "spikeloop-record", "version" 2, "network"
-//     (name), "network_fnv64" (FNV-1a of the network file's bytes),
-//     "dt", "steps_per_tick", "tick_ns", "inputs" (one map per input:
-//     name, population, encoder, gain, offset, min, max, max_hz, step,
-//     seed — the seed actually used) and "outputs" (the decoded
+//	"SLRC" | kind (1 byte) | payload length | CRC-32C (Castagnoli) of
+//	the kind and the length | CRC-32C of the payload | payload
+//
+// (the length and the CRCs are uint32, little-endian), so that a reader
+// can tell a complete chunk from a cut or damaged one, and a damaged
+// length from a cut.
+// A run writes one segment: a header chunk, rows chunks, an end chunk.
+// Under Serve each run (the first and each reload) appends its own
+// segment to the same file. The payloads are msgp:
+//
+//   - 'H', the header: a map of "format" "spikeloop-record", "version"
+//     3, "network" (name), "network_fnv64" (FNV-1a of the network file's
+//     bytes), "dt", "steps_per_tick", "tick_ns", "inputs" (one map per
+//     input: name, population, encoder, gain, offset, min, max, max_hz,
+//     step, seed — the seed actually used) and "outputs" (the decoded
 //     populations, whose spike monitors the daemon adds);
-//  2. one array per tick run: [tick, value of input 0, value of input 1,
-//     ...], the values handed to the encoders (a failed read already
-//     replaced by the safe value); before it, one array per generator
-//     setting a command applied at the start of that tick: [tick, kind
+//   - 'R', rows, one msgp array after the other (a row never spans two
+//     chunks): one per tick run, [tick, value of input 0, value of input
+//     1, ...], the values handed to the encoders (a failed read already
+//     replaced by the safe value); before it, one per generator setting a
+//     command applied at the start of that tick: [tick, kind
 //     ("dc_amplitude", "poisson_rate", "bernoulli_prob"), population,
 //     [values]] (told apart from a tick row by its second field, a
 //     string);
-//  3. a trailer map: "ticks" (rows written), "dropped" (rows lost
-//     because the writer fell behind; a recording with drops cannot be
-//     replayed).
+//   - 'E', the end: a map of "ticks" (tick rows written), "dropped" (rows,
+//     tick or command, not written) and, when rows were dropped,
+//     "first_dropped" (the tick of the first) and "cause".
 //
 // Skipped ticks have no row: the network did not run for them either.
-// Rows go from the loop to the writer goroutine through a bounded queue,
-// so the loop never waits for the disk.
+// Rows go from the loop to the writer goroutine through a lock-free
+// queue (handoff), so the loop never waits for the disk. The writer
+// drains the queue every handoffPoll (100 ms) and writes what it took
+// as one chunk or more, with one write each, so that a crash of the
+// process (SIGKILL, panic, OOM kill) loses only the rows taken since the
+// last poll: at most ~100 ms of rows (plus the writer's scheduling delay
+// on a loaded machine; the queue holds 4 s). When the file has a Sync
+// method (an *os.File) it is synced every recordSync (1 s), so that a
+// power cut loses at most ~1.1 s. A reader replays everything up to the
+// last complete chunk and says where the recording stopped.
+//
+// A row that cannot be recorded is counted once, exactly: one that finds
+// the queue full (the loop counts it), and every row the writer takes
+// after its first failed write (a full disk: logged at once). The
+// recording then stops before the first such row, since a replay cannot
+// skip a tick: the rows before it stay a valid, replayable recording (a
+// failed write of an *os.File is truncated back to the last complete
+// chunk), the loop runs on, and the count and its cause are logged when
+// the run ends (and written into the end chunk when the disk takes it).
 
 const (
 	recordFormat  = "spikeloop-record"
-	recordVersion = 2
+	recordVersion = 3
 	// maxRecordInputs bounds the inputs of a recorded run, so that a row
 	// is a fixed-size value passed without allocation.
 	maxRecordInputs = 32
 	// recordQueue is about 4 s of rows at 1 kHz.
 	recordQueue = 4096
+	// recordSync is how often the writer syncs a file that can be.
+	recordSync = time.Second
+	// chunkTarget is the payload size past which the writer closes a rows
+	// chunk (a chunk usually holds one poll's rows: ~3 KB at 1 kHz with
+	// two inputs).
+	chunkTarget = 64 << 10
+	// maxChunk bounds a chunk's payload (a command row for a generator of
+	// maxRecordValues values is the largest thing written).
+	maxChunk = 1 << 28
 )
+
+// The chunk framing.
+const (
+	chunkMagic  = "SLRC"
+	chunkHead   = 17 // magic, kind, length, the CRCs of the head and the payload
+	chunkHeader = 'H'
+	chunkRows   = 'R'
+	chunkEnd    = 'E'
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 type recordRow struct {
 	tick int64
@@ -77,10 +130,15 @@ type recordHeader struct {
 
 // recorder is the loop's side of a recording.
 type recorder struct {
-	rows    *handoff[recordRow]
-	dropped int64         // written by the loop only
-	stop    chan struct{} // closed by finish: the loop has stopped
-	done    chan error
+	rows *handoff[recordRow]
+	// dropped counts the rows that found the queue full; firstDrop is
+	// the tick of the first, stored before dropped becomes 1. Only the
+	// loop writes them; the writer reads them (atomics: no lock, no
+	// allocation).
+	dropped   atomic.Int64
+	firstDrop atomic.Int64
+	stop      chan struct{} // closed by finish: the loop has stopped
+	done      chan error
 }
 
 func fnv64(b []byte) uint64 {
@@ -101,75 +159,9 @@ func (d *Daemon) recordHeader() recordHeader {
 // startRecord starts the writer goroutine; it writes the header at once.
 func (d *Daemon) startRecord(w io.Writer) *recorder {
 	r := &recorder{rows: newHandoff[recordRow](recordQueue), stop: make(chan struct{}), done: make(chan error, 1)}
-	h := d.recordHeader()
-	go func() {
-		bw := bufio.NewWriterSize(w, 64<<10)
-		mw := msgp.NewWriter(bw)
-		err := writeHeader(mw, h)
-		var ticks int64
-		poll := time.NewTicker(handoffPoll)
-		defer poll.Stop()
-		var row recordRow
-		for stopped := false; !stopped; {
-			select {
-			case <-r.stop:
-				stopped = true // write what is left, then the trailer
-			case <-poll.C:
-			}
-			for r.rows.pop(&row) && err == nil {
-				err = writeRow(mw, &row)
-				if row.cmd == nil {
-					ticks++
-				}
-			}
-		}
-		// The loop has stopped: r.dropped is final (closing stop orders
-		// it before this read).
-		if err == nil {
-			err = mw.WriteMapHeader(2)
-		}
-		for _, kv := range []struct {
-			k string
-			v int64
-		}{{"ticks", ticks}, {"dropped", r.dropped}} {
-			if err == nil {
-				err = mw.WriteString(kv.k)
-			}
-			if err == nil {
-				err = mw.WriteInt64(kv.v)
-			}
-		}
-		if err == nil {
-			err = mw.Flush()
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		r.done <- err
-	}()
+	rw := &recordWriter{r: r, cw: newChunkWriter(w), log: d.log, cut: -1}
+	go rw.run(d.recordHeader())
 	return r
-}
-
-// writeRow writes a tick row or a command row.
-func writeRow(mw *msgp.Writer, row *recordRow) error {
-	w := errWriter{mw: mw}
-	if c := row.cmd; c != nil {
-		w.arrayHeader(4)
-		w.int(row.tick)
-		w.str(string(c.kind))
-		w.str(c.pop)
-		w.arrayHeader(len(c.values))
-		for _, v := range c.values {
-			w.float(v)
-		}
-		return w.err
-	}
-	w.arrayHeader(1 + row.n)
-	w.int(row.tick)
-	for _, v := range row.v[:row.n] {
-		w.float(v)
-	}
-	return w.err
 }
 
 // push hands the tick's input values to the writer without blocking.
@@ -179,27 +171,272 @@ func (r *recorder) push(tick int64, inputs []*sensor.Input) {
 		row.v[i] = in.Value()
 	}
 	if !r.rows.push(&row) {
-		r.dropped++
+		r.drop(tick)
 	}
 }
 
 // command records a generator setting applied at the start of tick. A
 // command row that finds the queue full is counted as dropped like a
-// tick row: the recording then refuses to replay rather than replay
-// without it.
+// tick row (the recording stops before it).
 func (r *recorder) command(tick int64, c *ctlRequest) {
 	row := recordRow{tick: tick, cmd: c}
 	if !r.rows.push(&row) {
-		r.dropped++
+		r.drop(tick)
 	}
 }
 
-// finish tells the writer the loop has stopped and waits for it.
+func (r *recorder) drop(tick int64) {
+	if r.dropped.Load() == 0 {
+		r.firstDrop.Store(tick)
+	}
+	r.dropped.Add(1)
+}
+
+// finish tells the writer the loop has stopped and waits for it. The
+// writer logs what the recording lost; a failed write is not an error
+// of the run (the loop ran on), so finish returns nil unless the
+// recording could not be closed.
 func (r *recorder) finish() error {
 	close(r.stop)
 	return <-r.done
 }
 
+// recordWriter is the writer goroutine's side of a recording.
+type recordWriter struct {
+	r   *recorder
+	cw  *chunkWriter
+	log zerolog.Logger
+	// cut is the tick of the first row not recorded (-1: none yet);
+	// every row from it on is not written. cause says why.
+	cut    int64
+	cause  string
+	lost   int64 // rows taken from the queue and not written
+	ticks  int64 // tick rows written
+	syncer interface{ Sync() error }
+}
+
+func (rw *recordWriter) run(h recordHeader) {
+	rw.begin(h)
+	poll := time.NewTicker(handoffPoll)
+	defer poll.Stop()
+	lastSync := time.Now()
+	for stopped := false; !stopped; {
+		select {
+		case <-rw.r.stop:
+			stopped = true // write what is left, then the end chunk
+		case <-poll.C:
+		}
+		rw.drain()
+		if rw.syncer != nil && rw.cw.err == nil && time.Since(lastSync) >= recordSync {
+			lastSync = time.Now()
+			if err := rw.syncer.Sync(); err != nil {
+				rw.log.Error().Err(err).Msg("recording: cannot sync the file; a power cut may lose more than the last second")
+				rw.syncer = nil
+			}
+		}
+	}
+	rw.end()
+	rw.r.done <- nil
+}
+
+// begin writes the header chunk.
+func (rw *recordWriter) begin(h recordHeader) {
+	rw.syncer, _ = rw.cw.w.(interface{ Sync() error })
+	var hb bytes.Buffer
+	mw := msgp.NewWriter(&hb)
+	if err := writeHeader(mw, h); err != nil {
+		panic(err) // a bytes.Buffer does not fail
+	}
+	mw.Flush()
+	rw.cw.payload = append(rw.cw.payload, hb.Bytes()...)
+	if err := rw.cw.flush(chunkHeader); err != nil {
+		rw.failed(0, err)
+	}
+}
+
+// end writes the end chunk and logs what the recording lost; the loop
+// has stopped, so r.dropped is final.
+func (rw *recordWriter) end() {
+	dropped := rw.r.dropped.Load() + rw.lost
+	if rw.cw.err == nil {
+		fields := uint32(2)
+		if dropped > 0 {
+			fields = 4
+		}
+		b := msgp.AppendMapHeader(nil, fields)
+		b = msgp.AppendString(b, "ticks")
+		b = msgp.AppendInt64(b, rw.ticks)
+		b = msgp.AppendString(b, "dropped")
+		b = msgp.AppendInt64(b, dropped)
+		if dropped > 0 {
+			b = msgp.AppendString(b, "first_dropped")
+			b = msgp.AppendInt64(b, rw.cut)
+			b = msgp.AppendString(b, "cause")
+			b = msgp.AppendString(b, rw.cause)
+		}
+		rw.cw.payload = append(rw.cw.payload, b...)
+		if err := rw.cw.flush(chunkEnd); err != nil {
+			rw.log.Error().Err(err).Msg("recording: cannot write the end chunk; the recording replays all the same (as one cut short)")
+		} else if rw.syncer != nil {
+			_ = rw.syncer.Sync()
+		}
+	}
+	if dropped > 0 {
+		rw.log.Error().Int64("dropped", dropped).Int64("from_tick", rw.cut).Int64("ticks_recorded", rw.ticks).Str("cause", rw.cause).
+			Msg("recording: rows not recorded; the recording replays up to the first of them")
+	}
+}
+
+// drain writes the rows in the queue (as chunks of at most chunkTarget
+// bytes) and flushes them.
+func (rw *recordWriter) drain() {
+	var row recordRow
+	for rw.r.rows.pop(&row) {
+		// A row pushed after a drop was popped after the drop was
+		// counted (the loop counts it before the next push), so this
+		// check sees every drop before the first row behind it.
+		if rw.cut < 0 && rw.r.dropped.Load() > 0 {
+			rw.cut = rw.r.firstDrop.Load()
+			rw.cause = "the writer fell behind (the queue was full)"
+			rw.log.Error().Int64("tick", rw.cut).Int("queue", recordQueue).
+				Msg("recording: the writer fell behind; the recording stops before this tick (it replays up to there), the loop runs on, rows are counted as dropped")
+		}
+		if rw.cut >= 0 && row.tick >= rw.cut || rw.cw.err != nil {
+			rw.lost++
+			continue
+		}
+		rw.cw.add(&row)
+		if len(rw.cw.payload) >= chunkTarget {
+			rw.flushRows()
+		}
+	}
+	rw.flushRows()
+}
+
+func (rw *recordWriter) flushRows() {
+	if rw.cw.rows == 0 {
+		return
+	}
+	first, rows, ticks := rw.cw.first, rw.cw.rows, rw.cw.ticks
+	if err := rw.cw.flush(chunkRows); err != nil {
+		rw.lost += int64(rows)
+		rw.failed(first, err)
+		return
+	}
+	rw.ticks += int64(ticks)
+}
+
+// failed notes the first failed write, at the row of tick.
+func (rw *recordWriter) failed(tick int64, err error) {
+	if rw.cut < 0 || tick < rw.cut {
+		rw.cut = tick
+	}
+	rw.cause = "write failed: " + err.Error()
+	rw.log.Error().Err(err).Int64("tick", tick).
+		Msg("recording: write failed; the recording stops before this tick (it replays up to there), the loop runs on, rows are counted as dropped")
+}
+
+// chunkWriter writes chunks; after a failed write it writes nothing.
+type chunkWriter struct {
+	w       io.Writer
+	payload []byte // the chunk being built
+	buf     []byte // head and payload, as written
+	rows    int    // rows in payload
+	ticks   int    // tick rows in payload
+	first   int64  // the tick of the first row in payload
+	err     error
+	// The file's offset at the start and the bytes of the complete
+	// chunks written since, when w can be truncated back after a failed
+	// write (base < 0: it cannot).
+	base, good int64
+}
+
+type truncater interface {
+	io.Seeker
+	Truncate(int64) error
+}
+
+func newChunkWriter(w io.Writer) *chunkWriter {
+	cw := &chunkWriter{w: w, base: -1}
+	if t, ok := w.(truncater); ok {
+		if off, err := t.Seek(0, io.SeekCurrent); err == nil {
+			cw.base = off
+		}
+	}
+	return cw
+}
+
+// add appends row to the payload.
+func (cw *chunkWriter) add(row *recordRow) {
+	if cw.rows == 0 {
+		cw.first = row.tick
+	}
+	cw.rows++
+	cw.payload = appendRow(cw.payload, row)
+	if row.cmd == nil {
+		cw.ticks++
+	}
+}
+
+// flush writes the payload as one chunk of kind and empties it. A
+// failed write is kept in cw.err; when it can, flush truncates the file
+// back to the end of the last complete chunk.
+func (cw *chunkWriter) flush(kind byte) error {
+	payload := cw.payload
+	cw.payload, cw.rows, cw.ticks = cw.payload[:0], 0, 0
+	if cw.err != nil {
+		return cw.err
+	}
+	cw.buf = appendChunk(cw.buf[:0], kind, payload)
+	n, err := cw.w.Write(cw.buf)
+	if err == nil && n < len(cw.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		cw.err = err
+		if cw.base >= 0 && n > 0 {
+			t := cw.w.(truncater)
+			end := cw.base + cw.good
+			if terr := t.Truncate(end); terr == nil {
+				_, _ = t.Seek(end, io.SeekStart)
+			}
+		}
+		return err
+	}
+	cw.good += int64(n)
+	return nil
+}
+
+// appendChunk appends a chunk of kind holding payload to b.
+func appendChunk(b []byte, kind byte, payload []byte) []byte {
+	b = append(b, chunkMagic...)
+	b = append(b, kind)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[len(b)-5:], castagnoli))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(payload, castagnoli))
+	return append(b, payload...)
+}
+
+// appendRow appends a tick row or a command row.
+func appendRow(b []byte, row *recordRow) []byte {
+	if c := row.cmd; c != nil {
+		b = msgp.AppendArrayHeader(b, 4)
+		b = msgp.AppendInt64(b, row.tick)
+		b = msgp.AppendString(b, string(c.kind))
+		b = msgp.AppendString(b, c.pop)
+		b = msgp.AppendArrayHeader(b, uint32(len(c.values)))
+		for _, v := range c.values {
+			b = msgp.AppendFloat64(b, v)
+		}
+		return b
+	}
+	b = msgp.AppendArrayHeader(b, uint32(1+row.n))
+	b = msgp.AppendInt64(b, row.tick)
+	for _, v := range row.v[:row.n] {
+		b = msgp.AppendFloat64(b, v)
+	}
+	return b
+}
 func writeHeader(mw *msgp.Writer, h recordHeader) error {
 	w := errWriter{mw: mw}
 	w.mapHeader(9)
@@ -265,20 +502,17 @@ func (w *errWriter) int(i int64)     { w.do(func() error { return w.mw.WriteInt6
 func (w *errWriter) uint(u uint64)   { w.do(func() error { return w.mw.WriteUint64(u) }) }
 func (w *errWriter) float(f float64) { w.do(func() error { return w.mw.WriteFloat64(f) }) }
 
-// ErrRecord is wrapped by every error about a recording's content.
-var ErrRecord = errors.New("recording")
-
 func readHeader(mr *msgp.Reader) (recordHeader, error) {
 	var h recordHeader
 	n, err := mr.ReadMapHeader()
 	if err != nil {
-		return h, fmt.Errorf("header: %w", short(err))
+		return h, fmt.Errorf("header: %w", err)
 	}
 	seen := map[string]bool{}
 	for ; n > 0; n-- {
 		key, err := mr.ReadString()
 		if err != nil {
-			return h, fmt.Errorf("header: %w", short(err))
+			return h, fmt.Errorf("header: %w", err)
 		}
 		seen[key] = true
 		switch key {
@@ -289,9 +523,8 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 			}
 		case "version":
 			var v int64
-			// Version 2 added command rows; a version 1 file has none.
-			if v, err = mr.ReadInt64(); err == nil && (v < 1 || v > recordVersion) {
-				err = fmt.Errorf("version %d, this build reads 1..%d", v, recordVersion)
+			if v, err = mr.ReadInt64(); err == nil && v != recordVersion {
+				err = versionError(v)
 			}
 		case "network":
 			h.network, err = mr.ReadString()
@@ -320,7 +553,7 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 			err = mr.Skip() // a later version's field
 		}
 		if err != nil {
-			return h, fmt.Errorf("header %q: %w", key, short(err))
+			return h, fmt.Errorf("header %q: %w", key, err)
 		}
 	}
 	for _, k := range []string{"format", "version", "network_fnv64", "dt", "steps_per_tick", "inputs"} {
@@ -384,6 +617,14 @@ func readInputs(mr *msgp.Reader) ([]recordInput, error) {
 	return ins, nil
 }
 
+// versionError says which spikeloop reads a recording of version v.
+func versionError(v int64) error {
+	if v > recordVersion {
+		return fmt.Errorf("format version %d, written by a newer spikeloop; this build reads version %d", v, recordVersion)
+	}
+	return fmt.Errorf("format version %d, written by an older spikeloop; this build reads version %d (replay it with the spikeloop that recorded it)", v, recordVersion)
+}
+
 // maxRecordString bounds every string of a recording (names, kinds): a
 // damaged length must not make the reader allocate gigabytes
 // (FuzzScanRecording found that).
@@ -395,12 +636,30 @@ func newRecordReader(r io.Reader) *msgp.Reader {
 	return mr
 }
 
-// short explains an end of file in the middle of a recording.
-func short(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: the recording is cut short (the daemon did not stop cleanly?)", err)
-	}
-	return err
+// Errors about a recording. Every one wraps ErrRecord; ErrIncomplete
+// also says that what comes before the problem replays.
+var (
+	// ErrRecord is wrapped by every error about a recording's content.
+	ErrRecord = errors.New("recording")
+	// ErrIncomplete: the recording stops before the end of a run (the
+	// file is cut short or damaged, or rows were not recorded); the
+	// segments (and ticks) before that point replay.
+	ErrIncomplete = errors.New("the recording is incomplete")
+	// ErrNotRecording: the file does not start with a recording's chunk.
+	ErrNotRecording = errors.New("not a spikeloop recording (no header)")
+)
+
+// recordError is an error about a recording.
+type recordError struct {
+	msg        string
+	incomplete bool
+	notRec     bool
+}
+
+func (e *recordError) Error() string { return e.msg }
+
+func (e *recordError) Is(target error) bool {
+	return target == ErrRecord || target == ErrIncomplete && e.incomplete || target == ErrNotRecording && e.notRec
 }
 
 // recErr wraps an error about segment seg (0-based) of a recording. A
@@ -410,6 +669,209 @@ func recErr(seg int, err error) error {
 		return fmt.Errorf("%w: %w", ErrRecord, err)
 	}
 	return fmt.Errorf("%w: segment %d: %w", ErrRecord, seg+1, err)
+}
+
+// chunkError is a chunk that cannot be read: cut short (the file ends
+// inside it) or damaged.
+type chunkError struct {
+	off int64
+	cut bool
+	msg string
+}
+
+func (e *chunkError) Error() string {
+	if e.cut {
+		return fmt.Sprintf("the file ends inside the chunk at byte %d (cut short: the daemon was killed, or the disk was full)", e.off)
+	}
+	return fmt.Sprintf("the chunk at byte %d is damaged (%s)", e.off, e.msg)
+}
+
+// chunkReader reads a recording's chunks.
+type chunkReader struct {
+	r       *bufio.Reader
+	off     int64 // offset of the next chunk
+	at      int64 // offset of the chunk last read
+	kind    byte
+	payload bytes.Buffer
+	again   bool // unread: next returns the same chunk again
+	head    [chunkHead]byte
+}
+
+func newChunkReader(r io.Reader) *chunkReader {
+	return &chunkReader{r: bufio.NewReader(r)}
+}
+
+// next reads the next chunk: io.EOF at the end of the file (between
+// chunks), a *chunkError for a cut or damaged chunk, a *recordError
+// (ErrNotRecording) for a file that is not a recording. The payload is
+// valid until the next call.
+func (c *chunkReader) next() (kind byte, payload []byte, err error) {
+	if c.again {
+		c.again = false
+		return c.kind, c.payload.Bytes(), nil
+	}
+	c.at = c.off
+	if c.off == 0 {
+		if b, _ := c.r.Peek(len(chunkMagic)); len(b) == 0 {
+			return 0, nil, io.EOF
+		} else if string(b) != chunkMagic {
+			return 0, nil, notRecording(c.r)
+		}
+	}
+	n, err := io.ReadFull(c.r, c.head[:])
+	switch {
+	case n == 0 && err == io.EOF:
+		return 0, nil, io.EOF
+	case err != nil && string(c.head[:min(n, 4)]) != chunkMagic[:min(n, 4)]:
+		return 0, nil, &chunkError{off: c.at, msg: "no chunk starts there"}
+	case err != nil:
+		return 0, nil, &chunkError{off: c.at, cut: true}
+	case string(c.head[:4]) != chunkMagic:
+		return 0, nil, &chunkError{off: c.at, msg: "no chunk starts there"}
+	}
+	if crc32.Checksum(c.head[4:9], castagnoli) != binary.LittleEndian.Uint32(c.head[9:]) {
+		return 0, nil, &chunkError{off: c.at, msg: "the checksum of its kind and length does not match"}
+	}
+	size := binary.LittleEndian.Uint32(c.head[5:])
+	if size > maxChunk {
+		return 0, nil, &chunkError{off: c.at, msg: fmt.Sprintf("a length of %d bytes", size)}
+	}
+	c.payload.Reset()
+	// Read as it comes, not sized by the length: a damaged length must
+	// not allocate more than the file holds.
+	if m, _ := io.CopyN(&c.payload, c.r, int64(size)); m < int64(size) {
+		return 0, nil, &chunkError{off: c.at, cut: true}
+	}
+	if crc32.Checksum(c.payload.Bytes(), castagnoli) != binary.LittleEndian.Uint32(c.head[13:]) {
+		return 0, nil, &chunkError{off: c.at, msg: "the checksum of its payload does not match"}
+	}
+	c.off += chunkHead + int64(size)
+	c.kind = c.head[4]
+	return c.kind, c.payload.Bytes(), nil
+}
+
+// unread makes next return the chunk just read again.
+func (c *chunkReader) unread() { c.again = true }
+
+// notRecording explains a file that does not start with a chunk: a
+// recording of an older format (an unframed msgp stream starting with
+// its header map) or something else.
+func notRecording(r *bufio.Reader) error {
+	b, _ := r.Peek(4096)
+	mr := newRecordReader(bytes.NewReader(b))
+	if n, err := mr.ReadMapHeader(); err == nil && n < 64 {
+		var format string
+		version := int64(-1)
+		for ; n > 0; n-- {
+			key, err := mr.ReadString()
+			if err != nil {
+				break
+			}
+			switch key {
+			case "format":
+				format, err = mr.ReadString()
+			case "version":
+				version, err = mr.ReadInt64()
+			default:
+				err = mr.Skip()
+			}
+			if err != nil {
+				break
+			}
+		}
+		if format == recordFormat && version >= 0 {
+			return &recordError{msg: "recording: " + versionError(version).Error()}
+		}
+	}
+	return &recordError{msg: ErrNotRecording.Error(), notRec: true}
+}
+
+// openSegment reads the header chunk of the next segment; io.EOF: there
+// is none.
+func openSegment(cr *chunkReader) (recordHeader, error) {
+	kind, payload, err := cr.next()
+	if err != nil {
+		return recordHeader{}, err
+	}
+	if kind != chunkHeader {
+		return recordHeader{}, fmt.Errorf("the chunk at byte %d (kind %q) is not a segment's header", cr.at, kind)
+	}
+	return readHeader(newRecordReader(bytes.NewReader(payload)))
+}
+
+// segReader reads the rows of one segment, chunk after chunk, up to its
+// end chunk, the next segment's header, or the point where the file is
+// cut short or damaged.
+type segReader struct {
+	cr       *chunkReader
+	mr       *msgp.Reader
+	pr       bytes.Reader
+	rows     int64 // tick rows read
+	lastTick int64 // the tick of the last tick row (-1: none)
+	done     bool
+	// How the segment ended: complete (its end chunk was read), with
+	// dropped rows (from the end chunk), or stopped early (stop says
+	// why; broken: the file cannot be read past it).
+	complete bool
+	trailer  recordTrailer
+	stop     string
+	broken   bool
+}
+
+func newSegReader(cr *chunkReader) *segReader {
+	s := &segReader{cr: cr, lastTick: -1}
+	s.mr = newRecordReader(&s.pr)
+	return s
+}
+
+// next reads the next tick row into values (whose length is the
+// header's input count), handing the command rows before it to onCmd;
+// at the end of the segment it returns false. An error is a chunk whose
+// checksum is right and whose content is not (a bug of the writer, or a
+// deliberate forgery): nothing past it is read.
+func (s *segReader) next(values []float64, onCmd func(recordCmd) error) (bool, error) {
+	for !s.done {
+		more, tick, err := readRow(s.mr, s.rows, values, onCmd)
+		if err != nil {
+			return false, fmt.Errorf("chunk at byte %d: %w", s.cr.at, err)
+		}
+		if more {
+			s.rows++
+			s.lastTick = tick
+			return true, nil
+		}
+		kind, payload, err := s.cr.next()
+		var ce *chunkError
+		switch {
+		case errors.Is(err, io.EOF):
+			s.stopped("the file ends without the segment's end chunk (the daemon was killed, or a write failed: its log says which)", false)
+		case errors.As(err, &ce):
+			s.stopped(ce.Error(), true)
+		case err != nil:
+			return false, err
+		case kind == chunkRows:
+			s.pr.Reset(payload)
+			s.mr.Reset(&s.pr)
+		case kind == chunkEnd:
+			if s.trailer, err = readTrailer(newRecordReader(bytes.NewReader(payload)), s.rows); err != nil {
+				return false, fmt.Errorf("chunk at byte %d: %w", s.cr.at, err)
+			}
+			s.done, s.complete = true, true
+			if s.trailer.dropped > 0 {
+				s.stop = fmt.Sprintf("%d rows were not recorded from tick %d on (%s)", s.trailer.dropped, s.trailer.firstDropped, s.trailer.cause)
+			}
+		case kind == chunkHeader:
+			s.cr.unread()
+			s.stopped(fmt.Sprintf("the segment has no end chunk: the next one starts at byte %d (the daemon was killed, or a write failed)", s.cr.at), false)
+		default:
+			return false, fmt.Errorf("the chunk at byte %d has an unknown kind %q", s.cr.at, kind)
+		}
+	}
+	return false, nil
+}
+
+func (s *segReader) stopped(why string, broken bool) {
+	s.done, s.stop, s.broken = true, why, broken
 }
 
 // RecordSegment describes one run of a recording. A recording holds one
@@ -424,9 +886,18 @@ type RecordSegment struct {
 	Tick         time.Duration // the control period
 	Inputs       []string      // input names, in row order
 	Outputs      []string      // the decoded populations
-	Ticks        int64         // tick rows (ticks the network ran)
+	Ticks        int64         // tick rows (ticks the network ran) that replay
+	LastTick     int64         // the loop's tick number of the last of them (-1: none)
 	Commands     int64         // generator settings applied by commands
-	Dropped      int64         // rows lost while recording; > 0: cannot be replayed
+	// Complete: the segment ends with its end chunk (the run stopped
+	// cleanly). Stop, when not empty, says why the rows end before the
+	// run did: the file is cut short or damaged, or rows were not
+	// recorded (Dropped of them, from the tick FirstDropped on). The
+	// rows before that point replay all the same.
+	Complete     bool
+	Stop         string
+	Dropped      int64
+	FirstDropped int64
 }
 
 // Steps is the number of network steps the segment's ticks ran.
@@ -437,25 +908,39 @@ func (s RecordSegment) Steps() int64 { return s.Ticks * int64(s.StepsPerTick) }
 // them).
 func (s RecordSegment) Duration() time.Duration { return time.Duration(s.Ticks) * s.Tick }
 
+// stopError is the ErrIncomplete error for segment i, which stops early.
+func (s RecordSegment) stopError(i int) error {
+	at := "before its first tick"
+	if s.Ticks > 0 {
+		at = fmt.Sprintf("after %d ticks (up to tick %d)", s.Ticks, s.LastTick)
+	}
+	return &recordError{msg: fmt.Sprintf("recording: segment %d stops %s: %s", i+1, at, s.Stop), incomplete: true}
+}
+
 // ScanRecording reads a whole recording and returns its segments in
-// order. It checks the framing of every segment (header, tick rows of
-// the header's width, trailer whose tick count matches the rows); an
-// error wraps ErrRecord and says where the recording is broken.
+// order, checking every chunk and row. A recording that stops early
+// (cut short, damaged, rows not recorded) returns the segments that
+// replay, the last one or more marked with Stop, and an error wrapping
+// ErrIncomplete that says where it stopped; a recording of which
+// nothing replays returns no segments. Every error wraps ErrRecord.
 func ScanRecording(r io.Reader) ([]RecordSegment, error) {
-	mr := newRecordReader(r)
+	cr := newChunkReader(r)
 	var segs []RecordSegment
+	var stops []error
 	for i := 0; ; i++ {
-		if _, err := mr.NextType(); err != nil {
-			switch {
-			case i > 0 && errors.Is(err, io.EOF):
-				return segs, nil
-			case errors.Is(err, io.EOF):
-				return nil, fmt.Errorf("%w: the file is empty", ErrRecord)
-			}
-			return nil, recErr(i, fmt.Errorf("header: %w", err))
-		}
-		h, err := readHeader(mr)
-		if err != nil {
+		h, err := openSegment(cr)
+		var ce *chunkError
+		switch {
+		case errors.Is(err, io.EOF) && i == 0:
+			return nil, &recordError{msg: "recording: the file is empty"}
+		case errors.Is(err, io.EOF):
+			return segs, errors.Join(stops...)
+		case errors.As(err, &ce) && i > 0:
+			stops = append(stops, &recordError{msg: fmt.Sprintf("recording: segment %d: %v", i+1, ce), incomplete: true})
+			return segs, errors.Join(stops...)
+		case errors.Is(err, ErrRecord):
+			return nil, err
+		case err != nil:
 			return nil, recErr(i, err)
 		}
 		seg := RecordSegment{Network: h.network, NetworkHash: h.networkHash, Dt: h.dt, StepsPerTick: h.stepsPerTick,
@@ -467,20 +952,25 @@ func ScanRecording(r io.Reader) ([]RecordSegment, error) {
 			seg.Inputs = append(seg.Inputs, in.Name)
 		}
 		values := make([]float64, len(h.inputs))
+		sr := newSegReader(cr)
 		for {
-			more, err := readRow(mr, seg.Ticks, values, func(recordCmd) error { seg.Commands++; return nil })
+			more, err := sr.next(values, func(recordCmd) error { seg.Commands++; return nil })
 			if err != nil {
 				return nil, recErr(i, err)
 			}
 			if !more {
 				break
 			}
-			seg.Ticks++
 		}
-		if seg.Dropped, err = readTrailer(mr, seg.Ticks); err != nil {
-			return nil, recErr(i, err)
-		}
+		seg.Ticks, seg.LastTick, seg.Complete, seg.Stop = sr.rows, sr.lastTick, sr.complete, sr.stop
+		seg.Dropped, seg.FirstDropped = sr.trailer.dropped, sr.trailer.firstDropped
 		segs = append(segs, seg)
+		if seg.Stop != "" {
+			stops = append(stops, seg.stopError(i))
+		}
+		if sr.broken {
+			return segs, errors.Join(stops...)
+		}
 	}
 }
 
@@ -497,46 +987,45 @@ type recordCmd struct {
 const maxRecordValues = 1 << 24
 
 // readRow reads tick row number row into values (whose length is the
-// header's input count), handing the command rows before it to onCmd;
-// at the trailer it returns false and leaves the trailer unread.
-func readRow(mr *msgp.Reader, row int64, values []float64, onCmd func(recordCmd) error) (bool, error) {
+// header's input count), handing the command rows before it to onCmd,
+// and returns the row's tick; at the end of the chunk's payload it
+// returns false.
+func readRow(mr *msgp.Reader, row int64, values []float64, onCmd func(recordCmd) error) (bool, int64, error) {
 	for {
-		t, err := mr.NextType()
-		if err != nil {
-			return false, fmt.Errorf("after %d ticks: %w", row, short(err))
-		}
-		if t == msgp.MapType {
-			return false, nil
+		if _, err := mr.NextType(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return false, 0, nil
+			}
+			return false, 0, fmt.Errorf("tick row %d: %w", row, err)
 		}
 		n, err := mr.ReadArrayHeader()
 		if err != nil {
-			return false, fmt.Errorf("tick row %d: %w", row, short(err))
+			return false, 0, fmt.Errorf("tick row %d: %w", row, err)
 		}
-		if _, err := mr.ReadInt64(); err != nil {
-			return false, fmt.Errorf("tick row %d: %w", row, short(err))
+		tick, err := mr.ReadInt64()
+		if err != nil {
+			return false, 0, fmt.Errorf("tick row %d: %w", row, err)
 		}
 		if t, err := mr.NextType(); err == nil && t == msgp.StrType {
 			c, err := readCommand(mr, n)
 			if err != nil {
-				return false, fmt.Errorf("command before tick row %d: %w", row, short(err))
+				return false, 0, fmt.Errorf("command before tick row %d: %w", row, err)
 			}
 			if err := onCmd(c); err != nil {
-				return false, fmt.Errorf("command before tick row %d: %w", row, err)
+				return false, 0, fmt.Errorf("command before tick row %d: %w", row, err)
 			}
 			continue
 		}
 		if int(n) != 1+len(values) {
-			return false, fmt.Errorf("tick row %d: %d fields, want %d (the tick and %d inputs)", row, n, 1+len(values), len(values))
+			return false, 0, fmt.Errorf("tick row %d: %d fields, want %d (the tick and %d inputs)", row, n, 1+len(values), len(values))
 		}
-		break
-	}
-	var err error
-	for i := range values {
-		if values[i], err = mr.ReadFloat64(); err != nil {
-			return false, fmt.Errorf("tick row %d, input %d: %w", row, i, short(err))
+		for i := range values {
+			if values[i], err = mr.ReadFloat64(); err != nil {
+				return false, 0, fmt.Errorf("tick row %d, input %d: %w", row, i, err)
+			}
 		}
+		return true, tick, nil
 	}
-	return true, nil
 }
 
 // readCommand reads the rest of a command row of n fields (the tick is
@@ -578,68 +1067,60 @@ func readCommand(mr *msgp.Reader, n uint32) (recordCmd, error) {
 	return c, nil
 }
 
-// readTrailer reads a segment's trailer after rows tick rows and
-// returns its count of dropped rows.
-func readTrailer(mr *msgp.Reader, rows int64) (dropped int64, err error) {
+// recordTrailer is a segment's end chunk.
+type recordTrailer struct {
+	dropped      int64
+	firstDropped int64
+	cause        string
+}
+
+// readTrailer reads a segment's end chunk after rows tick rows.
+func readTrailer(mr *msgp.Reader, rows int64) (recordTrailer, error) {
+	var t recordTrailer
 	n, err := mr.ReadMapHeader()
 	if err != nil {
-		return 0, fmt.Errorf("trailer: %w", short(err))
+		return t, fmt.Errorf("end chunk: %w", err)
 	}
 	sawTicks := false
 	for ; n > 0; n-- {
 		key, err := mr.ReadString()
 		if err != nil {
-			return 0, fmt.Errorf("trailer: %w", short(err))
+			return t, fmt.Errorf("end chunk: %w", err)
 		}
 		var v int64
 		switch key {
-		case "ticks", "dropped":
+		case "ticks", "dropped", "first_dropped":
 			v, err = mr.ReadInt64()
+		case "cause":
+			t.cause, err = mr.ReadString()
 		default:
 			err = mr.Skip() // a later version's field
 		}
 		if err != nil {
-			return 0, fmt.Errorf("trailer %q: %w", key, short(err))
+			return t, fmt.Errorf("end chunk %q: %w", key, err)
 		}
 		switch key {
 		case "ticks":
 			sawTicks = true
 			if v != rows {
-				return 0, fmt.Errorf("%d tick rows, the trailer says %d", rows, v)
+				return t, fmt.Errorf("%d tick rows, the end chunk says %d", rows, v)
 			}
 		case "dropped":
 			if v < 0 {
-				return 0, fmt.Errorf("trailer: %d dropped rows", v)
+				return t, fmt.Errorf("end chunk: %d dropped rows", v)
 			}
-			dropped = v
+			t.dropped = v
+		case "first_dropped":
+			t.firstDropped = v
 		}
 	}
 	if !sawTicks {
-		return 0, errors.New(`trailer lacks "ticks"`)
+		return t, errors.New(`end chunk lacks "ticks"`)
 	}
-	return dropped, nil
-}
-
-// skipSegment reads one whole segment (header, rows, trailer).
-func skipSegment(mr *msgp.Reader) error {
-	h, err := readHeader(mr)
-	if err != nil {
-		return err
+	if t.dropped > 0 && t.cause == "" {
+		t.cause = "no cause given"
 	}
-	values := make([]float64, len(h.inputs))
-	var rows int64
-	for {
-		more, err := readRow(mr, rows, values, func(recordCmd) error { return nil })
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		rows++
-	}
-	_, err = readTrailer(mr, rows)
-	return err
+	return t, nil
 }
 
 // replaySource hands the recorded value to an input.
@@ -654,7 +1135,7 @@ func (s replaySource) Read() (float64, error) { return *s.v, nil }
 // outputs of `spikeloop sim`); the spikes it records are those of the
 // live run, bit for bit.
 type Replayer struct {
-	mr     *msgp.Reader
+	sr     *segReader
 	seg    int
 	h      recordHeader
 	net    *models.Network
@@ -662,8 +1143,6 @@ type Replayer struct {
 	values []float64
 	inputs []*sensor.Input
 	s      int   // the step within the current tick
-	rows   int64 // tick rows read
-	ended  bool  // the trailer was read
 	err    error // sticky, as apu.Backend asks
 }
 
@@ -673,31 +1152,45 @@ type Replayer struct {
 // the network recorded, and loads it with the spike monitors the daemon
 // added for the outputs. The network's Duration is left as in its file:
 // set it to the segment's length (RecordSegment.Steps() steps) to
-// replay the whole segment; stepping past the end is an error.
+// replay the whole segment; stepping past the end is an error. A
+// segment that stops early replays up to where it stops.
 func NewReplayer(netData []byte, netName string, r io.Reader, seg int) (*Replayer, error) {
 	if seg < 0 {
 		return nil, fmt.Errorf("%w: segment %d: segments are counted from 0", ErrRecord, seg)
 	}
-	mr := newRecordReader(r)
-	for i := 0; i < seg; i++ {
-		if _, err := mr.NextType(); err != nil {
-			if errors.Is(err, io.EOF) && i > 0 {
-				return nil, fmt.Errorf("%w: segment %d asked for, the recording has %d", ErrRecord, seg+1, i)
-			}
-			return nil, recErr(i, short(err))
-		}
-		if err := skipSegment(mr); err != nil {
+	cr := newChunkReader(r)
+	var h recordHeader
+	for i := 0; ; i++ {
+		var err error
+		h, err = openSegment(cr)
+		var ce *chunkError
+		switch {
+		case errors.Is(err, io.EOF) && i == 0:
+			return nil, &recordError{msg: "recording: the file is empty"}
+		case errors.Is(err, io.EOF) || errors.As(err, &ce) && i > 0:
+			return nil, fmt.Errorf("%w: segment %d asked for, the recording has %d", ErrRecord, seg+1, i)
+		case errors.Is(err, ErrRecord):
+			return nil, err
+		case err != nil:
 			return nil, recErr(i, err)
 		}
-	}
-	if seg > 0 {
-		if _, err := mr.NextType(); errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: segment %d asked for, the recording has %d", ErrRecord, seg+1, seg)
+		if i == seg {
+			break
 		}
-	}
-	h, err := readHeader(mr)
-	if err != nil {
-		return nil, recErr(seg, err)
+		sr := newSegReader(cr)
+		values := make([]float64, len(h.inputs))
+		for {
+			more, err := sr.next(values, func(recordCmd) error { return nil })
+			if err != nil {
+				return nil, recErr(i, err)
+			}
+			if !more {
+				break
+			}
+		}
+		if sr.broken {
+			return nil, fmt.Errorf("%w: segment %d asked for, the recording has %d (%s)", ErrRecord, seg+1, i+1, sr.stop)
+		}
 	}
 	if got := fnv64(netData); got != h.networkHash {
 		return nil, recErr(seg, fmt.Errorf("network %s is not the one recorded (%s): FNV-1a %016x, recorded %016x", netName, h.network, got, h.networkHash))
@@ -710,7 +1203,7 @@ func NewReplayer(netData []byte, netName string, r io.Reader, seg int) (*Replaye
 		return nil, recErr(seg, fmt.Errorf("dt %g, recorded %g", net.Dt, h.dt))
 	}
 	addSpikeMonitors(net, h.outputs)
-	return &Replayer{mr: mr, seg: seg, h: h, net: net, engine: cpu.New(), values: make([]float64, len(h.inputs))}, nil
+	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, net: net, engine: cpu.New(), values: make([]float64, len(h.inputs))}, nil
 }
 
 // Network is the network to load and run: the network file with the
@@ -761,7 +1254,7 @@ func (p *Replayer) Advance(n int) error {
 		case err != nil:
 			p.err = err
 		case !more:
-			p.err = recErr(p.seg, fmt.Errorf("the segment ends after %d ticks (%d steps); the run asks for more", p.rows, p.rows*int64(p.h.stepsPerTick)))
+			p.err = recErr(p.seg, fmt.Errorf("the segment ends after %d ticks (%d steps); the run asks for more", p.sr.rows, p.sr.rows*int64(p.h.stepsPerTick)))
 		}
 	}
 	return p.err
@@ -769,30 +1262,19 @@ func (p *Replayer) Advance(n int) error {
 
 // step runs one network step as the live tick did (Daemon.tick): at a
 // tick's first step the tick's row is read and every input reads its
-// recorded value. At the trailer it returns false.
+// recorded value. At the end of the segment it returns false.
 func (p *Replayer) step() (bool, error) {
 	if p.inputs == nil && len(p.h.inputs) > 0 {
 		return false, errors.New("daemon: Replayer: Advance before Load")
 	}
-	if p.ended {
-		return false, nil
-	}
 	if p.s == 0 {
-		more, err := readRow(p.mr, p.rows, p.values, func(c recordCmd) error {
+		more, err := p.sr.next(p.values, func(c recordCmd) error {
 			return setGenerator(p.engine, c.kind, c.pop, c.values)
 		})
 		if err != nil {
 			return false, recErr(p.seg, err)
 		}
 		if !more {
-			dropped, err := readTrailer(p.mr, p.rows)
-			if err == nil && dropped > 0 {
-				err = fmt.Errorf("%d ticks were dropped while recording (the disk was too slow); it cannot be replayed", dropped)
-			}
-			if err != nil {
-				return false, recErr(p.seg, err)
-			}
-			p.ended = true
 			return false, nil
 		}
 		for _, in := range p.inputs {
@@ -809,7 +1291,6 @@ func (p *Replayer) step() (bool, error) {
 	}
 	if p.s++; p.s == p.h.stepsPerTick {
 		p.s = 0
-		p.rows++
 	}
 	return true, nil
 }
@@ -823,7 +1304,10 @@ func Replay(netData []byte, netName string, r io.Reader) ([]apu.Spike, error) {
 	return ReplaySegment(netData, netName, r, 0)
 }
 
-// ReplaySegment is Replay for segment seg (0 is the first).
+// ReplaySegment is Replay for segment seg (0 is the first). A segment
+// that stops early (cut short, damaged, rows not recorded) returns the
+// spikes of the ticks it holds and an error wrapping ErrIncomplete that
+// says where it stopped.
 func ReplaySegment(netData []byte, netName string, r io.Reader, seg int) ([]apu.Spike, error) {
 	p, err := NewReplayer(netData, netName, r, seg)
 	if err != nil {
@@ -844,6 +1328,10 @@ func ReplaySegment(netData []byte, netName string, r io.Reader, seg int) ([]apu.
 				return nil, err
 			}
 			if !more { // rows start at a tick's first step: s == 0
+				if p.sr.stop != "" {
+					s := RecordSegment{Ticks: p.sr.rows, LastTick: p.sr.lastTick, Stop: p.sr.stop}
+					return spikes, s.stopError(seg)
+				}
 				return spikes, nil
 			}
 		}

@@ -3,10 +3,22 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/tinylib/msgp/msgp"
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/io/sensor"
@@ -101,9 +113,9 @@ func TestReplayErrors(t *testing.T) {
 		want string
 	}{
 		{"other network", []byte(strings.Replace(string(demoNetwork), "amplitude: 500.0", "amplitude: 501.0", 1)), rec, "is not the one recorded"},
-		{"cut short", demoNetwork, rec[:len(rec)-40], "cut short"},
-		{"not a recording", demoNetwork, []byte{0x93, 1, 2, 3}, "recording: header"},
-		{"empty", demoNetwork, nil, "recording: header"},
+		{"not a recording", demoNetwork, []byte{0x93, 1, 2, 3}, "not a spikeloop recording (no header)"},
+		{"empty", demoNetwork, nil, "recording: the file is empty"},
+		{"cut in the header", demoNetwork, rec[:40], "the file ends inside the chunk at byte 0"},
 	}
 	for _, c := range cases {
 		_, err := Replay(c.net, "braitenberg.yaml", bytes.NewReader(c.data))
@@ -139,7 +151,7 @@ func TestRecordingAllocatesNothingPerTick(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per tick while recording", allocs)
 	}
-	if d.rcd.dropped == 0 {
+	if d.rcd.dropped.Load() == 0 {
 		t.Error("no drops counted with a full queue")
 	}
 }
@@ -264,8 +276,8 @@ func TestReplaySegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(segs) != 2 || segs[1].Ticks != 1000 || segs[0].Ticks < 301 || segs[0].Ticks >= 1000 {
-		t.Fatalf("segments %+v; want 2, the first cut by the reload after 300 ticks, the second 1000 ticks", segs)
+	if len(segs) != 2 || segs[0].Ticks+segs[1].Ticks != 1000 || segs[0].Ticks < 301 || segs[0].Ticks >= 1000 {
+		t.Fatalf("segments %+v; want 2, the first cut by the reload after 300 ticks, the second the rest of the 1000 ticks (Serve counts Ticks over all runs)", segs)
 	}
 	t.Logf("segments of %d and %d ticks", segs[0].Ticks, segs[1].Ticks)
 	for i, s := range segs {
@@ -291,9 +303,10 @@ func TestReplaySegments(t *testing.T) {
 		!strings.Contains(err.Error(), "segment 3 asked for, the recording has 2") {
 		t.Errorf("segment 3 of 2: %v", err)
 	}
-	// A broken second segment is reported as such.
-	_, err = ScanRecording(bytes.NewReader(buf.Bytes()[:buf.Len()-30]))
-	if err == nil || !strings.Contains(err.Error(), "recording: segment 2: ") || !strings.Contains(err.Error(), "cut short") {
+	// A cut second segment is reported as such; the first is whole.
+	segs, err = ScanRecording(bytes.NewReader(buf.Bytes()[:buf.Len()-30]))
+	if len(segs) != 2 || !segs[0].Complete || segs[1].Complete || !errors.Is(err, ErrIncomplete) ||
+		!strings.Contains(err.Error(), "recording: segment 2 stops after ") || !strings.Contains(err.Error(), "cut short") {
 		t.Errorf("cut second segment: %v", err)
 	}
 }
@@ -301,38 +314,465 @@ func TestReplaySegments(t *testing.T) {
 func TestScanRecordingErrors(t *testing.T) {
 	rec, _ := recordDemo(t, quietDemoText(), 50)
 	segs, err := ScanRecording(bytes.NewReader(rec))
-	if err != nil || len(segs) != 1 || segs[0].Ticks != 50 || segs[0].Duration() != 50*time.Millisecond || segs[0].Steps() != 500 {
+	if err != nil || len(segs) != 1 || segs[0].Ticks != 50 || segs[0].Duration() != 50*time.Millisecond || segs[0].Steps() != 500 ||
+		!segs[0].Complete || segs[0].Stop != "" || segs[0].LastTick != 49 {
 		t.Fatalf("a good recording: %+v, %v", segs, err)
 	}
-	// A trailer with a wrong count: re-encode "ticks" 50 as 49.
-	i := bytes.LastIndex(rec, []byte("ticks"))
+	// An end chunk with a wrong count (its checksum made right).
 	bad := append([]byte(nil), rec...)
+	i := bytes.LastIndex(bad, []byte("ticks"))
 	bad[i+5] = 49
+	refresh(t, bad)
+	// A recording of the format before chunks: an msgp stream.
+	var v2 []byte
+	v2 = msgp.AppendMapHeader(v2, 2)
+	v2 = msgp.AppendString(v2, "format")
+	v2 = msgp.AppendString(v2, recordFormat)
+	v2 = msgp.AppendString(v2, "version")
+	v2 = msgp.AppendInt64(v2, 2)
+	// A header chunk of a later version.
+	var h4 []byte
+	h4 = msgp.AppendMapHeader(h4, 2)
+	h4 = msgp.AppendString(h4, "format")
+	h4 = msgp.AppendString(h4, recordFormat)
+	h4 = msgp.AppendString(h4, "version")
+	h4 = msgp.AppendInt64(h4, 4)
 	cases := []struct {
-		name string
-		data []byte
-		want string
+		name       string
+		data       []byte
+		want       string
+		incomplete bool
 	}{
-		{"empty", nil, "recording: the file is empty"},
-		{"garbage", []byte("hello, world\n"), "recording: header"},
-		{"not a map", []byte{0x93, 1, 2, 3}, "recording: header"},
-		{"cut in the header", rec[:40], "cut short"},
-		{"cut in the rows", rec[:len(rec)/2], "cut short"},
-		{"cut in the trailer", rec[:len(rec)-3], "cut short"},
-		{"wrong count", bad, "50 tick rows, the trailer says 49"},
-		{"trailing garbage", append(append([]byte(nil), rec...), 0xc1), "recording: segment 2: header"},
+		{"empty", nil, "recording: the file is empty", false},
+		{"garbage", []byte("hello, world\n"), "not a spikeloop recording (no header)", false},
+		{"not a map", []byte{0x93, 1, 2, 3}, "not a spikeloop recording (no header)", false},
+		{"version 2", v2, "recording: format version 2, written by an older spikeloop; this build reads version 3", false},
+		{"version 4", appendChunk(nil, chunkHeader, h4), "recording: header \"version\": format version 4, written by a newer spikeloop; this build reads version 3", false},
+		{"cut in the header", rec[:40], "recording: the file ends inside the chunk at byte 0 (cut short", false},
+		{"wrong count", bad, "50 tick rows, the end chunk says 49", false},
+		{"cut in the end chunk", rec[:len(rec)-3], "segment 1 stops after 50 ticks (up to tick 49): the file ends inside the chunk at byte", true},
+		{"trailing garbage", append(append([]byte(nil), rec...), 0xc1), "recording: segment 2: the chunk at byte " + strconv.Itoa(len(rec)) + " is damaged (no chunk starts there)", true},
 	}
 	for _, c := range cases {
 		_, err := ScanRecording(bytes.NewReader(c.data))
-		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRecord) {
-			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRecord) || errors.Is(err, ErrIncomplete) != c.incomplete {
+			t.Errorf("%s: got %v, want %q (incomplete: %v)", c.name, err, c.want, c.incomplete)
 		}
 	}
 }
 
+// refresh rewrites the checksum of every chunk of rec (after a test has
+// changed a payload on purpose).
+func refresh(t *testing.T, rec []byte) {
+	t.Helper()
+	for off := 0; off < len(rec); {
+		if string(rec[off:off+4]) != chunkMagic {
+			t.Fatalf("no chunk at byte %d", off)
+		}
+		n := int(binary.LittleEndian.Uint32(rec[off+5:]))
+		copy(rec[off:], appendChunk(nil, rec[off+4], rec[off+chunkHead:off+chunkHead+n])[:chunkHead])
+		off += chunkHead + n
+	}
+}
+
+// chunkSpan is where a chunk lies in a recording.
+type chunkSpan struct {
+	kind       byte
+	start, end int
+	ticks      int // tick rows in it
+}
+
+// rechunk rewrites recording rec with at most per rows in each rows
+// chunk (a test's run is too short for the writer to cut it into
+// several) and returns it with its chunks.
+func rechunk(t *testing.T, rec []byte, per int) ([]byte, []chunkSpan) {
+	t.Helper()
+	cr := newChunkReader(bytes.NewReader(rec))
+	var out []byte
+	var spans []chunkSpan
+	emit := func(kind byte, payload []byte, ticks int) {
+		start := len(out)
+		out = appendChunk(out, kind, payload)
+		spans = append(spans, chunkSpan{kind, start, len(out), ticks})
+	}
+	for {
+		kind, payload, err := cr.next()
+		if errors.Is(err, io.EOF) {
+			return out, spans
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind != chunkRows {
+			emit(kind, payload, 0)
+			continue
+		}
+		start, rows, ticks := 0, 0, 0
+		for b := payload; len(b) > 0; {
+			row := len(payload) - len(b)
+			n, rest, err := msgp.ReadArrayHeaderBytes(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, rest, _ = msgp.ReadInt64Bytes(rest)
+			if msgp.NextType(rest) != msgp.StrType {
+				ticks++
+			}
+			if b, err = msgp.Skip(b); err != nil {
+				t.Fatal(err)
+			}
+			_ = n
+			if rows++; rows == per {
+				emit(kind, payload[start:len(payload)-len(b)], ticks)
+				start, rows, ticks = len(payload)-len(b), 0, 0
+			}
+			_ = row
+		}
+		if rows > 0 {
+			emit(kind, payload[start:], ticks)
+		}
+	}
+}
+
+// recordDemoTicks is recordDemo with the live spikes of each tick, and a
+// command at tick 7 (so that command rows are cut too).
+func recordDemoTicks(t *testing.T, ticks int64) ([]byte, [][]apu.Spike) {
+	t.Helper()
+	cfg, err := quietDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var live [][]apu.Spike
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: ticks, SummaryEvery: -1, Record: &buf,
+		AfterTick: func(d *Daemon, k int64) {
+			live = append(live, append([]apu.Spike(nil), d.rec.Spikes...))
+			if k == 6 {
+				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{3000}, done: make(chan error, 1)}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), live
+}
+
+// TestRecordingCutAnywhere: a recording cut at every byte offset scans
+// to exactly the tick rows of its complete chunks, says where it
+// stopped, and replays them: the live run's spikes of those ticks.
+func TestRecordingCutAnywhere(t *testing.T) {
+	rec, live := recordDemoTicks(t, 40)
+	rec, spans := rechunk(t, rec, 3)
+	if len(spans) < 10 {
+		t.Fatalf("%d chunks", len(spans))
+	}
+	var flat []apu.Spike
+	for _, s := range live {
+		flat = append(flat, s...)
+	}
+	if len(flat) == 0 {
+		t.Fatal("no spikes in the live run")
+	}
+	start := time.Now()
+	for n := 0; n <= len(rec); n++ {
+		// The tick rows of the chunks wholly before n.
+		want, complete := 0, false
+		for _, c := range spans {
+			if c.end <= n {
+				want += c.ticks
+				complete = c.kind == chunkEnd
+			}
+		}
+		segs, err := ScanRecording(bytes.NewReader(rec[:n]))
+		switch {
+		case n < spans[0].end:
+			if len(segs) != 0 || err == nil || errors.Is(err, ErrIncomplete) {
+				t.Fatalf("cut at %d, in the header: %+v, %v", n, segs, err)
+			}
+			continue
+		case complete:
+			if err != nil || len(segs) != 1 || segs[0].Ticks != 40 || !segs[0].Complete {
+				t.Fatalf("cut at %d, the whole: %+v, %v", n, segs, err)
+			}
+		default:
+			if len(segs) != 1 || int(segs[0].Ticks) != want || segs[0].Complete || !errors.Is(err, ErrIncomplete) ||
+				!strings.Contains(err.Error(), fmt.Sprintf("recording: segment 1 stops %s: ", stopsAt(want))) {
+				t.Fatalf("cut at %d: %+v, %v; want %d ticks and where it stopped", n, segs, err, want)
+			}
+			if cutInside := n > 0 && !slices.ContainsFunc(spans, func(c chunkSpan) bool { return c.end == n }); cutInside !=
+				strings.Contains(err.Error(), "the file ends inside the chunk at byte") {
+				t.Fatalf("cut at %d: %v", n, err)
+			}
+		}
+		spikes, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec[:n]))
+		if complete != (err == nil) || !complete && !errors.Is(err, ErrIncomplete) {
+			t.Fatalf("replay cut at %d: %v", n, err)
+		}
+		var prefix []apu.Spike
+		for _, s := range live[:want] {
+			prefix = append(prefix, s...)
+		}
+		if !slices.Equal(spikes, prefix) {
+			t.Fatalf("replay cut at %d: %d spikes, want the %d of the first %d ticks", n, len(spikes), len(prefix), want)
+		}
+	}
+	t.Logf("%d bytes, %d chunks, %d spikes; every cut scanned and replayed in %v", len(rec), len(spans), len(flat), time.Since(start))
+}
+
+func stopsAt(ticks int) string {
+	if ticks == 0 {
+		return "before its first tick"
+	}
+	return fmt.Sprintf("after %d ticks (up to tick %d)", ticks, ticks-1)
+}
+
+// TestRecordingDamagedChunk: a byte changed in a middle chunk (its
+// payload or its length) is caught by the checksum: the scan and the
+// replay stop before that chunk and say so.
+func TestRecordingDamagedChunk(t *testing.T) {
+	rec, live := recordDemoTicks(t, 40)
+	rec, spans := rechunk(t, rec, 3)
+	mid := len(spans) / 2
+	want := 0
+	for _, c := range spans[:mid] {
+		want += c.ticks
+	}
+	for _, at := range []int{spans[mid].start + chunkHead + 5, spans[mid].start + 6, spans[mid].end - 1, spans[mid].start + 1} {
+		bad := append([]byte(nil), rec...)
+		bad[at] ^= 0x10
+		segs, err := ScanRecording(bytes.NewReader(bad))
+		if len(segs) != 1 || int(segs[0].Ticks) != want || !errors.Is(err, ErrIncomplete) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("segment 1 stops after %d ticks (up to tick %d): the chunk at byte %d is damaged (", want, want-1, spans[mid].start)) {
+			t.Fatalf("byte %d changed: %+v, %v", at, segs, err)
+		}
+		spikes, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(bad))
+		var prefix []apu.Spike
+		for _, s := range live[:want] {
+			prefix = append(prefix, s...)
+		}
+		if !errors.Is(err, ErrIncomplete) || !slices.Equal(spikes, prefix) {
+			t.Fatalf("byte %d changed: replay %d spikes (want %d), %v", at, len(spikes), len(prefix), err)
+		}
+		t.Logf("byte %d changed: %v", at, err)
+	}
+}
+
+// TestRecordingSegmentsCutLast: a recording of several runs whose last
+// segment is cut short (the daemon killed during a run after reloads)
+// replays every complete segment, and the last one up to the cut.
+func TestRecordingSegmentsCutLast(t *testing.T) {
+	var all []byte
+	var lives [][][]apu.Spike
+	for i := 0; i < 3; i++ {
+		rec, live := recordDemoTicks(t, int64(30+10*i))
+		rec, _ = rechunk(t, rec, 4)
+		all = append(all, rec...)
+		lives = append(lives, live)
+	}
+	cut := all[:len(all)-40] // into the last segment's rows
+	segs, err := ScanRecording(bytes.NewReader(cut))
+	if len(segs) != 3 || !segs[0].Complete || !segs[1].Complete || segs[2].Complete || segs[2].Ticks == 0 || segs[2].Ticks >= 50 ||
+		!errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "recording: segment 3 stops after") {
+		t.Fatalf("%+v, %v", segs, err)
+	}
+	for i, s := range segs {
+		spikes, err := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(cut), i)
+		if (err == nil) != s.Complete {
+			t.Fatalf("segment %d: %v", i+1, err)
+		}
+		var want []apu.Spike
+		for _, sp := range lives[i][:s.Ticks] {
+			want = append(want, sp...)
+		}
+		if !slices.Equal(spikes, want) {
+			t.Fatalf("segment %d: %d spikes, want %d", i+1, len(spikes), len(want))
+		}
+	}
+	// A segment without its end chunk followed by another (a run killed,
+	// then the daemon restarted on the same file with O_APPEND) replays
+	// too, and so does the next.
+	first, _ := recordDemoTicks(t, 30)
+	_, spans := rechunk(t, first, 1000)
+	joined := append(append([]byte(nil), first[:spans[len(spans)-1].start]...), first...)
+	segs, err = ScanRecording(bytes.NewReader(joined))
+	if len(segs) != 2 || segs[0].Complete || segs[0].Ticks != 30 || !segs[1].Complete || !errors.Is(err, ErrIncomplete) ||
+		!strings.Contains(err.Error(), "segment 1 stops after 30 ticks (up to tick 29): the segment has no end chunk") {
+		t.Fatalf("a segment without its end chunk: %+v, %v", segs, err)
+	}
+	if _, err := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(joined), 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fullDisk is a writer that takes left bytes, then fails as a full disk
+// does (a short write, then ENOSPC). With a file it truncates and seeks
+// like one.
+type fullDisk struct {
+	*os.File
+	left int
+}
+
+func (w *fullDisk) Write(b []byte) (int, error) {
+	if len(b) <= w.left {
+		w.left -= len(b)
+		return w.File.Write(b)
+	}
+	n, _ := w.File.Write(b[:w.left])
+	w.left = 0
+	return n, syscall.ENOSPC
+}
+
+// pipeDisk is fullDisk without Seek and Truncate (a pipe, a socket).
+type pipeDisk struct{ w *fullDisk }
+
+func (p pipeDisk) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+// TestRecordingFullDisk: a write that fails (a full disk) is logged at
+// once; the loop runs on; every row not written is counted once; the
+// file replays up to the failure (truncated back to the last complete
+// chunk when it can be, cut inside a chunk when not).
+func TestRecordingFullDisk(t *testing.T) {
+	for _, seekable := range []bool{true, false} {
+		t.Run(map[bool]string{true: "file", false: "pipe"}[seekable], func(t *testing.T) {
+			cfg, err := quietDemo()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Create(filepath.Join(t.TempDir(), "run.rec"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			disk := &fullDisk{File: f, left: 15000}
+			var w io.Writer = disk
+			if !seekable {
+				w = pipeDisk{disk}
+			}
+			var logs syncBuffer
+			log := zerolog.New(&logs)
+			const ticks = 2000
+			var live [][]apu.Spike
+			loggedAt := int64(-1)
+			d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: &log, Ticks: ticks, SummaryEvery: -1, Record: w, NoTelemetry: true,
+				AfterTick: func(d *Daemon, k int64) {
+					live = append(live, append([]apu.Spike(nil), d.rec.Spikes...))
+					if k%10 == 9 {
+						// Let the writer poll: the fake clock runs
+						// the loop faster than time passes.
+						time.Sleep(5 * time.Millisecond)
+					}
+					if loggedAt < 0 && strings.Contains(logs.String(), "recording: write failed") {
+						loggedAt = k
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if err := d.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if d.Stats().Ticks != ticks || d.Stats().Skipped != 0 {
+				t.Fatalf("the loop ran %d ticks (%d skipped), want %d", d.Stats().Ticks, d.Stats().Skipped, ticks)
+			}
+			if loggedAt < 0 || loggedAt > ticks-300 {
+				t.Fatalf("the failed write was logged at tick %d, not at once:\n%s", loggedAt, logs.String())
+			}
+			data, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seekable && len(data) >= 15000 || !seekable && len(data) != 15000 {
+				t.Fatalf("%d bytes in the file", len(data))
+			}
+			segs, err := ScanRecording(bytes.NewReader(data))
+			if len(segs) != 1 || segs[0].Ticks == 0 || !errors.Is(err, ErrIncomplete) {
+				t.Fatalf("%+v, %v", segs, err)
+			}
+			if seekable != !strings.Contains(err.Error(), "inside the chunk") {
+				t.Errorf("scan: %v", err)
+			}
+			recorded := segs[0].Ticks
+			// Exactly the rows not written are counted, once each.
+			var last struct {
+				Level    string `json:"level"`
+				Dropped  int64  `json:"dropped"`
+				FromTick int64  `json:"from_tick"`
+				Recorded int64  `json:"ticks_recorded"`
+				Cause    string `json:"cause"`
+			}
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				if strings.Contains(line, "recording: rows not recorded") {
+					if err := json.Unmarshal([]byte(line), &last); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if last.Dropped != ticks-recorded || last.FromTick != recorded || last.Recorded != recorded ||
+				!strings.Contains(last.Cause, "write failed: no space left on device") || last.Level != "error" {
+				t.Fatalf("logged %+v; want %d rows dropped from tick %d", last, ticks-recorded, recorded)
+			}
+			spikes, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(data))
+			var want []apu.Spike
+			for _, s := range live[:recorded] {
+				want = append(want, s...)
+			}
+			if !errors.Is(err, ErrIncomplete) || !slices.Equal(spikes, want) {
+				t.Fatalf("replay: %d spikes, want %d; %v", len(spikes), len(want), err)
+			}
+			t.Logf("%d of %d ticks recorded in %d bytes, %d dropped, logged at tick %d; scan: %v", recorded, ticks, len(data), last.Dropped, loggedAt, err)
+		})
+	}
+}
+
+// TestRecordingQueueFull: rows that find the queue full are counted by
+// the loop, the writer stops the recording before the first of them,
+// counts the rows it takes after it, and the end chunk says so: the
+// recording replays up to the first row lost.
+func TestRecordingQueueFull(t *testing.T) {
+	r := &recorder{rows: newHandoff[recordRow](4), done: make(chan error, 1)}
+	var buf bytes.Buffer
+	var logs syncBuffer
+	rw := &recordWriter{r: r, cw: newChunkWriter(&buf), log: zerolog.New(&logs), cut: -1}
+	rw.begin(recordHeader{network: "n.yaml", dt: 0.1, stepsPerTick: 10, tickNs: 1e6, inputs: []recordInput{{InputConfig: InputConfig{Name: "x"}}}})
+	in, err := sensor.NewInput("x", constSource(1), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := []*sensor.Input{in}
+	for k := int64(0); k < 10; k++ { // 4 queued, 6 dropped from tick 4
+		r.push(k, inputs)
+	}
+	rw.drain()
+	for k := int64(10); k < 12; k++ { // queued, not written
+		r.push(k, inputs)
+	}
+	rw.drain()
+	rw.end()
+	segs, err := ScanRecording(bytes.NewReader(buf.Bytes()))
+	if len(segs) != 1 || segs[0].Ticks != 4 || segs[0].Dropped != 8 || segs[0].FirstDropped != 4 || !segs[0].Complete || !errors.Is(err, ErrIncomplete) ||
+		!strings.Contains(err.Error(), "segment 1 stops after 4 ticks (up to tick 3): 8 rows were not recorded from tick 4 on (the writer fell behind") {
+		t.Fatalf("%+v, %v", segs, err)
+	}
+	if !strings.Contains(logs.String(), `"dropped":8,"from_tick":4`) {
+		t.Errorf("log: %s", logs.String())
+	}
+}
+
+type constSource float64
+
+func (c constSource) Read() (float64, error) { return float64(c), nil }
+
 // FuzzScanRecording feeds the recording decoder arbitrary bytes: it
-// must never panic, its errors wrap ErrRecord, and a segment it accepts
-// replays (or fails with an error) without panicking.
+// must never panic, its errors wrap ErrRecord, segments it lists replay
+// (or fail with an error) without panicking, and a segment that stops
+// early says why. Each input is also read with its chunks' checksums
+// made right (refreshed), so that mutations reach the msgp payloads
+// rather than only the framing.
 func FuzzScanRecording(f *testing.F) {
 	cfg, err := quietDemo()
 	if err != nil {
@@ -362,28 +802,50 @@ func FuzzScanRecording(f *testing.F) {
 	f.Add(rec[:len(rec)/2])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		segs, err := ScanRecording(bytes.NewReader(data))
-		if err != nil {
-			if !errors.Is(err, ErrRecord) {
+		check := func(data []byte) {
+			segs, err := ScanRecording(bytes.NewReader(data))
+			if err != nil && !errors.Is(err, ErrRecord) {
 				t.Fatalf("error does not wrap ErrRecord: %v", err)
 			}
-			return
+			if len(segs) == 0 && err == nil {
+				t.Fatal("no segments and no error")
+			}
+			if len(segs) > 0 && err != nil && !errors.Is(err, ErrIncomplete) {
+				t.Fatalf("segments and an error that is not ErrIncomplete: %v", err)
+			}
+			for i, s := range segs {
+				if s.Ticks < 0 || s.StepsPerTick < 1 || (s.Stop != "") == (err == nil) && s.Stop != "" {
+					t.Fatalf("segment %d: %+v, %v", i, s, err)
+				}
+				if s.NetworkHash != fnv64(demoNetwork) || s.Steps() > 100_000 {
+					continue
+				}
+				_, rerr := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(data), i)
+				if rerr != nil && s.Stop == "" && errors.Is(rerr, ErrIncomplete) {
+					t.Fatalf("segment %d is whole, its replay says %v", i, rerr)
+				}
+			}
 		}
-		if len(segs) == 0 {
-			t.Fatal("no segments and no error")
-		}
-		for i, s := range segs {
-			if s.Ticks < 0 || s.StepsPerTick < 1 {
-				t.Fatalf("segment %d: %+v", i, s)
-			}
-			if s.NetworkHash != fnv64(demoNetwork) || s.Steps() > 100_000 {
-				continue
-			}
-			spikes, err := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(data), i)
-			if err == nil && s.Dropped > 0 {
-				t.Fatalf("segment %d with %d dropped rows replayed", i, s.Dropped)
-			}
-			_ = spikes
+		check(data)
+		if fixed, ok := refreshed(data); ok {
+			check(fixed)
 		}
 	})
+}
+
+// refreshed is data with the checksums of its chunks made right, as far
+// as its framing goes; false: there is no chunk to fix.
+func refreshed(data []byte) ([]byte, bool) {
+	out := append([]byte(nil), data...)
+	fixed := false
+	for off := 0; off+chunkHead <= len(out) && string(out[off:off+4]) == chunkMagic; {
+		n := int(binary.LittleEndian.Uint32(out[off+5:]))
+		if n > len(out)-off-chunkHead {
+			break
+		}
+		copy(out[off:], appendChunk(nil, out[off+4], out[off+chunkHead:off+chunkHead+n])[:chunkHead])
+		off += chunkHead + n
+		fixed = true
+	}
+	return out, fixed
 }

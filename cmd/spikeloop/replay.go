@@ -20,7 +20,10 @@ import (
 // values through the same encoders, and writes the outputs of a normal
 // `sim` run. The spikes are those of the live run, bit for bit.
 //
-// The whole recording is checked before any output is written.
+// The whole recording is checked before any output is written. A
+// recording that stops early (the daemon was killed, the disk was full,
+// a chunk is damaged) replays up to the last complete chunk, with a
+// warning on stderr that says where it stopped.
 func simReplay(netFile, recFile string, segment int, given map[string]bool, duration time.Duration,
 	inputs inputFlags, opt offline.Options, stdout, stderr io.Writer) error {
 	if recFile == "" {
@@ -46,21 +49,24 @@ func simReplay(netFile, recFile string, segment int, given map[string]bool, dura
 		return fmt.Errorf("--replay: %w", err)
 	}
 	defer f.Close()
-	segs, err := daemon.ScanRecording(f)
-	if err != nil {
-		return fmt.Errorf("--replay %s: %w", recFile, err)
+	// A recording that stops early (cut short by a kill or a full disk,
+	// damaged, rows not recorded) replays up to where it stops, with a
+	// warning; one of which nothing replays is an error.
+	segs, serr := daemon.ScanRecording(f)
+	if serr != nil && (len(segs) == 0 || !errors.Is(serr, daemon.ErrIncomplete)) {
+		return fmt.Errorf("--replay %s: %w", recFile, serr)
 	}
 	n := max(segment, 1)
 	if n > len(segs) {
 		return usageError{fmt.Sprintf("--segment %d: %s has %d segment(s), 1..%d (one per run; a reload starts a new one)", segment, recFile, len(segs), len(segs))}
 	}
 	seg := segs[n-1]
+	if seg.Ticks == 0 {
+		return fmt.Errorf("--replay %s: segment %d holds no tick to replay: %s", recFile, n, seg.Stop)
+	}
 	if given["duration"] && duration != seg.Duration() {
 		return usageError{fmt.Sprintf("--duration %v differs from the recording's %v (%d ticks of %v); --replay runs the whole recording, leave --duration out",
 			duration, seg.Duration(), seg.Ticks, seg.Tick)}
-	}
-	if seg.Dropped > 0 {
-		return fmt.Errorf("--replay %s: segment %d: %d ticks were dropped while recording (the disk was too slow); it cannot be replayed", recFile, n, seg.Dropped)
 	}
 	h := fnv.New64a()
 	h.Write(netData)
@@ -90,11 +96,21 @@ func simReplay(netFile, recFile string, segment int, given map[string]bool, dura
 	if len(segs) > 1 && !given["segment"] {
 		fmt.Fprintf(stderr, "spikeloop sim: %s holds %d runs (segments); replaying the first, --segment N picks another\n", recFile, len(segs))
 	}
+	if serr != nil {
+		fmt.Fprintf(stderr, "spikeloop sim: warning: --replay %s: %v\n", recFile, serr)
+		if seg.Stop != "" {
+			fmt.Fprintf(stderr, "spikeloop sim: warning: segment %d replays up to tick %d, where the recording stops (%d ticks)\n", n, seg.LastTick, seg.Ticks)
+		}
+	}
 	sum, err := offline.Run(net, rp, opt)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "replayed segment %d of %d of %s: %d ticks of %v\n", n, len(segs), recFile, seg.Ticks, seg.Tick)
+	incomplete := ""
+	if seg.Stop != "" {
+		incomplete = fmt.Sprintf(" (incomplete: the recording stops after tick %d)", seg.LastTick)
+	}
+	fmt.Fprintf(stdout, "replayed segment %d of %d of %s: %d ticks of %v%s\n", n, len(segs), recFile, seg.Ticks, seg.Tick, incomplete)
 	printSummary(stdout, net, sum)
 	return nil
 }

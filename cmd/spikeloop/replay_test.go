@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -195,9 +196,10 @@ func TestSimReplayErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--replay", truncated}, 1, "--replay " + truncated + ": recording: tick row "},
+		// All 300 rows are in one chunk: cut, nothing replays.
+		{[]string{"--replay", truncated}, 1, "--replay " + truncated + ": segment 1 holds no tick to replay: the file ends inside the chunk at byte "},
 		{[]string{"--replay", truncated}, 1, "cut short"},
-		{[]string{"--replay", garbage}, 1, "--replay " + garbage + ": recording: header"},
+		{[]string{"--replay", garbage}, 1, "--replay " + garbage + ": not a spikeloop recording (no header)\n"},
 		{[]string{"--replay", empty}, 1, "recording: the file is empty"},
 		{[]string{"--replay", filepath.Join(dir, "none.rec")}, 1, "no such file"},
 		{[]string{"--replay", recFile, "--input", "eye_left=" + in}, 2, "--input eye_left cannot be used with --replay"},
@@ -222,6 +224,71 @@ func TestSimReplayErrors(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("the output folder exists after failed replays: %v", err)
 	}
+}
+
+// TestSimReplayCutRecording: a recording cut short (as by SIGKILL)
+// replays its complete chunks, the live run's spikes of those ticks,
+// with a warning that says where it stopped, and exits 0.
+func TestSimReplayCutRecording(t *testing.T) {
+	dir := t.TempDir()
+	recFile := filepath.Join(dir, "run.rec")
+	f, err := os.Create(recFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgText, netData := daemon.DemoFiles()
+	cfg, err := daemon.Parse(cfgText, "demo.yaml", netData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nop := zerolog.Nop()
+	// The fake clock runs the loop faster than the writer polls: pause
+	// now and then, so that the rows go out in several chunks.
+	opts := daemon.Options{Clock: &daemon.FakeClock{}, Logger: &nop, Ticks: 1500, SummaryEvery: -1, Record: f, NoTelemetry: true,
+		AfterTick: func(d *daemon.Daemon, k int64) {
+			if k%20 == 19 {
+				time.Sleep(2 * time.Millisecond)
+			}
+		}}
+	if err := daemon.Run(context.Background(), cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	whole, err := os.ReadFile(recFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := demoNet(t)
+	live, _ := replayRows(t, net, recFile)
+	cut := filepath.Join(dir, "cut.rec")
+	if err := os.WriteFile(cut, whole[:len(whole)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, stdout, errs := runCmd(t, "sim", net, "--out", out, "--replay", cut, "--quiet")
+	m := regexp.MustCompile(`replayed segment 1 of 1 of .*: (\d+) ticks of 1ms \(incomplete: the recording stops after tick (\d+)\)`).FindStringSubmatch(stdout)
+	if code != 0 || m == nil || !strings.Contains(errs, "spikeloop sim: warning: --replay "+cut+": recording: segment 1 stops after "+m[1]+" ticks (up to tick "+m[2]+"): the file ends inside the chunk at byte ") ||
+		!strings.Contains(errs, "segment 1 replays up to tick "+m[2]+", where the recording stops") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, errs)
+	}
+	ticks, _ := strconv.Atoi(m[1])
+	if ticks == 0 || ticks >= 1500 {
+		t.Fatalf("%d ticks replayed", ticks)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "spikes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")[1:]
+	var want []string
+	for _, row := range live {
+		ms, _ := strconv.ParseFloat(row[strings.LastIndexByte(row, ',')+1:], 64)
+		if ms < float64(ticks) {
+			want = append(want, row)
+		}
+	}
+	sameRows(t, want, replay)
+	t.Logf("%d of 1500 ticks replayed, %d spikes; stderr: %s", ticks, len(replay), errs)
 }
 
 // TestSimDuration: --duration overrides the file's duration and must be
