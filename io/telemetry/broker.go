@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -45,9 +48,138 @@ type BrokerConfig struct {
 	// DaemonPassword is DaemonUser's password; empty means a random one
 	// per start (the daemon starts broker and publisher together).
 	DaemonPassword string
-	// Logger gets the broker's warnings; nil discards them.
+	// Logger gets the broker's warnings; nil discards them. What clients
+	// send is never logged in full (packets by type, topic and size,
+	// strings cut at 256 bytes), and each message at most once a second
+	// (the rest counted in "suppressed").
 	Logger *slog.Logger
+
+	// The limits below keep any client, authenticated or not, from
+	// taking the daemon's memory or CPU. Zero means the default; a
+	// negative value is refused.
+
+	// MaxPacketBytes is the largest packet (fixed header included) a
+	// client may send; a larger one is refused as soon as its header
+	// arrives (before a byte of it is buffered), logged by size, and its
+	// connection closed. Default DefaultMaxPacketBytes; it must hold the
+	// largest command (MaxCommandPacketBytes). The daemon's own publisher
+	// may send up to 16 MiB (spikes batches).
+	MaxPacketBytes int
+	// MaxClients bounds the clients connected at once (one more place is
+	// kept for the daemon's publisher); the next is refused with "server
+	// unavailable". Default DefaultMaxClients.
+	MaxClients int
+	// MaxSessions bounds the sessions the broker keeps, connected or not
+	// (a client with clean session false keeps one after it leaves);
+	// a CONNECT that would start one more is refused. Default
+	// 4 * MaxClients.
+	MaxSessions int
+	// SessionExpiry is how long the session of a client that left is
+	// kept (its subscriptions and up to MaxInflight undelivered QoS 1
+	// messages), and the longest an undelivered message is kept. Whole
+	// seconds, at least one. Default DefaultSessionExpiry.
+	SessionExpiry time.Duration
+	// MaxInflight bounds the QoS 1/2 messages in flight per client, each
+	// way: sent and not yet acknowledged (more are dropped for that
+	// client), and received and not yet completed (MQTT's receive
+	// maximum). Default DefaultMaxInflight.
+	MaxInflight int
+	// MaxWritesPending bounds the messages queued for writing to one
+	// client; a client that reads too slowly loses the newest. Default
+	// DefaultMaxWritesPending.
+	MaxWritesPending int
+	// AuthFailures is how many failed logins from one address start its
+	// back-off. Default DefaultAuthFailures.
+	AuthFailures int
+	// AuthBackoff is the first back-off window: logins from that address
+	// are refused ("server unavailable") without a password check; each
+	// failure after a window doubles it, up to AuthBackoffMax. Defaults
+	// DefaultAuthBackoff, DefaultAuthBackoffMax.
+	AuthBackoff, AuthBackoffMax time.Duration
+	// AuthCPUs are the CPUs the password checks (bcrypt, one at a time,
+	// at nice 19) may run on, e.g. every CPU but the loop's; empty means
+	// any. Linux only.
+	AuthCPUs []int
 }
+
+// The embedded broker's limits unless the config says otherwise.
+const (
+	// DefaultMaxPacketBytes is 64 KiB: a setter command with one value
+	// per unit for a population of ~7,000 units (9 bytes a value), and
+	// far above the largest command of the demo (~200 bytes).
+	DefaultMaxPacketBytes = 64 << 10
+	DefaultMaxClients     = 32
+	DefaultSessionExpiry  = time.Hour
+	DefaultMaxInflight    = 64
+	// DefaultMaxWritesPending is 256 messages: ~13 s of telemetry and
+	// spikes at 10 Hz for a client that stopped reading.
+	DefaultMaxWritesPending = 256
+	// DefaultAuthFailures is 5: a paho client tries MQTT 3.1.1, then 3.1,
+	// so one wrong password is two failures.
+	DefaultAuthFailures   = 5
+	DefaultAuthBackoff    = time.Second
+	DefaultAuthBackoffMax = time.Minute
+)
+
+// withDefaults fills in the zero limits and checks the rest.
+func (cfg BrokerConfig) withDefaults() (BrokerConfig, error) {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"max_packet_bytes", int64(cfg.MaxPacketBytes)}, {"max_clients", int64(cfg.MaxClients)},
+		{"max_sessions", int64(cfg.MaxSessions)}, {"session_expiry", int64(cfg.SessionExpiry)},
+		{"max_inflight", int64(cfg.MaxInflight)}, {"max_writes_pending", int64(cfg.MaxWritesPending)},
+		{"auth_failures", int64(cfg.AuthFailures)}, {"auth_backoff", int64(cfg.AuthBackoff)},
+		{"auth_backoff_max", int64(cfg.AuthBackoffMax)},
+	} {
+		if f.v < 0 {
+			return cfg, fmt.Errorf("%s: %d is negative; 0 means the default", f.name, f.v)
+		}
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&cfg.MaxPacketBytes, DefaultMaxPacketBytes)
+	def(&cfg.MaxClients, DefaultMaxClients)
+	def(&cfg.MaxSessions, 4*cfg.MaxClients)
+	def(&cfg.MaxInflight, DefaultMaxInflight)
+	def(&cfg.MaxWritesPending, DefaultMaxWritesPending)
+	def(&cfg.AuthFailures, DefaultAuthFailures)
+	defd(&cfg.SessionExpiry, DefaultSessionExpiry)
+	defd(&cfg.AuthBackoff, DefaultAuthBackoff)
+	defd(&cfg.AuthBackoffMax, DefaultAuthBackoffMax)
+	switch {
+	case cfg.MaxPacketBytes < minPacketBytes || cfg.MaxPacketBytes > daemonMaxPacketBytes:
+		return cfg, fmt.Errorf("max_packet_bytes: %d; want %d..%d (a CONNECT with a user name and password needs a few hundred bytes)", cfg.MaxPacketBytes, minPacketBytes, daemonMaxPacketBytes)
+	case cfg.MaxSessions < cfg.MaxClients:
+		return cfg, fmt.Errorf("max_sessions: %d is below max_clients (%d): every connected client has a session", cfg.MaxSessions, cfg.MaxClients)
+	case cfg.SessionExpiry%time.Second != 0 || cfg.SessionExpiry > math.MaxUint32*time.Second:
+		return cfg, fmt.Errorf("session_expiry: %v; want whole seconds, e.g. 1h", cfg.SessionExpiry)
+	case cfg.MaxInflight > math.MaxUint16:
+		return cfg, fmt.Errorf("max_inflight: %d; want at most %d (MQTT's packet ids)", cfg.MaxInflight, math.MaxUint16)
+	case cfg.MaxWritesPending > 1<<20:
+		return cfg, fmt.Errorf("max_writes_pending: %d; want at most %d", cfg.MaxWritesPending, 1<<20)
+	case cfg.AuthBackoffMax < cfg.AuthBackoff:
+		return cfg, fmt.Errorf("auth_backoff_max: %v is below auth_backoff (%v)", cfg.AuthBackoffMax, cfg.AuthBackoff)
+	}
+	for _, c := range cfg.AuthCPUs {
+		if c < 0 || c >= 1024 {
+			return cfg, fmt.Errorf("auth_cpus: %d; want a CPU number 0..1023", c)
+		}
+	}
+	return cfg, nil
+}
+
+// minPacketBytes is the smallest MaxPacketBytes accepted.
+const minPacketBytes = 1024
 
 // User is one broker account.
 type User struct {
@@ -77,7 +209,29 @@ type Broker struct {
 	srv      *mqtt.Server
 	ln       net.Listener
 	acl      *access
+	gate     *authGate
+	hook     *authHook
 	password string // DaemonUser's, random per start
+}
+
+// BrokerStats counts what the broker's limits did since it started.
+type BrokerStats struct {
+	PasswordChecks int64 // bcrypt compares run
+	LoginsFailed   int64 // wrong password or unknown user
+	LoginsRefused  int64 // refused without a check: back-off, or the check queue full
+	ClientsRefused int64 // refused by MaxClients or MaxSessions
+	PacketsRefused int64 // refused by MaxPacketBytes
+}
+
+// Stats returns the counts so far.
+func (b *Broker) Stats() BrokerStats {
+	return BrokerStats{
+		PasswordChecks: b.gate.compares.Load(),
+		LoginsFailed:   b.gate.failed.Load(),
+		LoginsRefused:  b.gate.refused.Load(),
+		ClientsRefused: b.hook.clientsRefused.Load(),
+		PacketsRefused: b.hook.packetsRefused.Load(),
+	}
 }
 
 // StartBroker checks cfg, listens and serves until Close.
@@ -95,6 +249,10 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	if err := CheckPrefix(cfg.Prefix); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	acl, err := newAccess(cfg.Prefix, cfg.Users)
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -109,27 +267,51 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	}
 	acl.daemonPassword = []byte(password)
 
-	log := cfg.Logger
-	if log == nil {
+	var log *slog.Logger
+	if cfg.Logger == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	} else {
+		log = slog.New(newBrokerLog(cfg.Logger.Handler()))
 	}
-	srv := mqtt.New(&mqtt.Options{Logger: log, InlineClient: false})
-	if err := srv.AddHook(&authHook{acl: acl}, nil); err != nil {
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = daemonMaxPacketBytes // the daemon's; limitConn holds the others to MaxPacketBytes
+	caps.MaximumClients = int64(cfg.MaxClients) + 1
+	caps.MaximumSessionExpiryInterval = uint32(cfg.SessionExpiry / time.Second)
+	caps.MaximumMessageExpiryInterval = int64(cfg.SessionExpiry / time.Second)
+	caps.ReceiveMaximum = uint16(cfg.MaxInflight)
+	caps.MaximumInflight = uint16(cfg.MaxInflight)
+	caps.MaximumClientWritesPending = int32(cfg.MaxWritesPending)
+	caps.TopicAliasMaximum = 0 // no client needs them; each alias is state kept per client
+	caps.SharedSubAvailable = 0
+	srv := mqtt.New(&mqtt.Options{Logger: log, InlineClient: false, Capabilities: caps})
+
+	gate, err := newAuthGate(cfg.AuthFailures, cfg.AuthBackoff, cfg.AuthBackoffMax, cfg.AuthCPUs, nil)
+	if err != nil {
+		log.Warn("broker: password checks run at the default priority on any CPU", "error", err)
+	}
+	acl.gate = gate
+	hook := &authHook{acl: acl, srv: srv, maxClients: int64(cfg.MaxClients), maxSessions: cfg.MaxSessions, log: log}
+	if err := srv.AddHook(hook, nil); err != nil {
+		gate.close()
 		return nil, fmt.Errorf("broker: auth hook: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		gate.close()
 		return nil, fmt.Errorf("broker: listen %q: %w", cfg.Listen, err)
 	}
-	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+	lln := &limitListener{Listener: ln, limit: int64(cfg.MaxPacketBytes), log: log, refused: &hook.packetsRefused}
+	if err := srv.AddListener(listeners.NewNet("tcp", lln)); err != nil {
 		ln.Close()
+		gate.close()
 		return nil, fmt.Errorf("broker: listener: %w", err)
 	}
 	if err := srv.Serve(); err != nil {
 		ln.Close()
+		gate.close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Broker{srv: srv, ln: ln, acl: acl, password: password}, nil
+	return &Broker{srv: srv, ln: ln, acl: acl, gate: gate, hook: hook, password: password}, nil
 }
 
 // Addr is the address the broker listens on (host:port).
@@ -142,7 +324,11 @@ func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 func (b *Broker) DaemonPassword() string { return b.password }
 
 // Close disconnects every client and stops listening.
-func (b *Broker) Close() error { return b.srv.Close() }
+func (b *Broker) Close() error {
+	err := b.srv.Close()
+	b.gate.close()
+	return err
+}
 
 // IsLoopbackHost reports whether host is "localhost" or a loopback IP.
 func IsLoopbackHost(host string) bool {
@@ -208,6 +394,7 @@ func ReadPasswordFile(path string) ([]User, error) {
 type access struct {
 	users          map[string]User
 	daemonPassword []byte
+	gate           *authGate // nil: bcrypt at once, no limit (tests of the ACL)
 	// topic patterns, split into levels; "+" matches one level
 	public  [][]string // status, telemetry, spikes: anyone reads
 	cmd     []string   // <prefix>cmd/+ : Command users write, daemon reads
@@ -224,8 +411,12 @@ func newAccess(prefix string, users []User) (*access, error) {
 		if _, dup := a.users[u.Name]; dup {
 			return nil, fmt.Errorf("users[%d]: %q given twice", i, u.Name)
 		}
-		if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {
+		cost, err := bcrypt.Cost([]byte(u.Hash))
+		if err != nil {
 			return nil, fmt.Errorf("users[%d] %q: hash: not a bcrypt hash (%v); make one with `htpasswd -nbB name password`", i, u.Name, err)
+		}
+		if cost > maxBcryptCost {
+			return nil, fmt.Errorf("users[%d] %q: hash: bcrypt cost %d is over %d (each login would take seconds of CPU); make one with `htpasswd -nbB -C 10 name password`", i, u.Name, cost, maxBcryptCost)
 		}
 		a.users[u.Name] = u
 	}
@@ -238,7 +429,9 @@ func newAccess(prefix string, users []User) (*access, error) {
 }
 
 // authenticate decides a CONNECT: anonymous from loopback only, users by
-// bcrypt, the daemon by its per-run password.
+// bcrypt, the daemon by its per-run password. With a gate, a user's
+// CONNECT was admitted by it (authHook.OnConnect) and the compare runs on
+// its worker.
 func (a *access) authenticate(user string, password []byte, remote string) bool {
 	if user == "" {
 		host, _, err := net.SplitHostPort(remote)
@@ -248,8 +441,18 @@ func (a *access) authenticate(user string, password []byte, remote string) bool 
 		return len(a.daemonPassword) > 0 && subtle.ConstantTimeCompare(password, a.daemonPassword) == 1
 	}
 	u, ok := a.users[user]
-	return ok && bcrypt.CompareHashAndPassword([]byte(u.Hash), password) == nil
+	switch {
+	case a.gate == nil:
+		return ok && bcrypt.CompareHashAndPassword([]byte(u.Hash), password) == nil
+	case !ok:
+		a.gate.fail(remote)
+		return false
+	}
+	return a.gate.compare(remote, []byte(u.Hash), password)
 }
+
+// gated reports whether a CONNECT as user goes through the gate.
+func gated(user string) bool { return user != "" && user != DaemonUser }
 
 // allow decides a subscribe (write false, topic a filter), a delivery
 // (write false, a topic) or a publish (write true, a topic).
@@ -304,10 +507,15 @@ func covers(p, f []string, write bool) bool {
 	return true
 }
 
-// authHook plugs access into mochi.
+// authHook plugs access and the client limits into mochi.
 type authHook struct {
 	mqtt.HookBase
-	acl *access
+	acl                            *access
+	srv                            *mqtt.Server
+	maxClients                     int64 // the daemon's publisher comes on top
+	maxSessions                    int
+	log                            *slog.Logger
+	clientsRefused, packetsRefused atomic.Int64
 }
 
 var _ mqtt.Hook = (*authHook)(nil)
@@ -315,11 +523,76 @@ var _ mqtt.Hook = (*authHook)(nil)
 func (h *authHook) ID() string { return "spikeloop-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+	return b == mqtt.OnConnect || b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+// OnConnect refuses, before any password check, a client over
+// MaxClients or MaxSessions and a user whose address is backing off
+// (mochi then closes the connection). Mochi has checked its own
+// MaximumClients (MaxClients + 1) already.
+func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	user := string(pk.Connect.Username)
+	if user != DaemonUser {
+		_, known := h.srv.Clients.Get(cl.ID)
+		switch {
+		case atomic.LoadInt64(&h.srv.Info.ClientsConnected) >= h.maxClients:
+			return h.refuse(cl, "broker: client refused: max_clients reached", "max_clients", h.maxClients)
+		case !known && h.srv.Clients.Len() >= h.maxSessions && !h.evictSession():
+			return h.refuse(cl, "broker: client refused: max_sessions reached, every session connected", "max_sessions", h.maxSessions)
+		}
+	}
+	if gated(user) && h.acl.gate != nil && !h.acl.gate.admitRemote(cl.Net.Remote) {
+		h.log.Warn("broker: login refused without a password check: too many failures from this address, backing off",
+			"remote", cl.Net.Remote, "user", cut(user))
+		h.sendUnavailable(cl)
+		return packets.ErrServerBusy
+	}
+	return nil
+}
+
+// evictSession ends the session that has been disconnected longest,
+// to make room for a new one; false if every session is connected.
+func (h *authHook) evictSession() bool {
+	var old *mqtt.Client
+	for _, c := range h.srv.Clients.GetAll() {
+		if t := c.StopTime(); t != 0 && !c.Net.Inline && (old == nil || t < old.StopTime()) {
+			old = c
+		}
+	}
+	if old == nil {
+		return false
+	}
+	h.srv.UnsubscribeClient(old)
+	old.ClearInflights()
+	h.srv.Clients.Delete(old.ID)
+	h.log.Warn("broker: max_sessions reached; dropped the session disconnected longest", "client", cut(old.ID), "max_sessions", h.maxSessions)
+	return true
+}
+
+func (h *authHook) refuse(cl *mqtt.Client, msg string, args ...any) error {
+	h.clientsRefused.Add(1)
+	h.log.Warn(msg, append([]any{"remote", cl.Net.Remote}, args...)...)
+	h.sendUnavailable(cl)
+	return packets.ErrServerBusy
+}
+
+// sendUnavailable answers a refused CONNECT: "server unavailable" (3.1.1),
+// "server busy" (5).
+func (h *authHook) sendUnavailable(cl *mqtt.Client) {
+	code := packets.ErrServerBusy
+	if cl.Properties.ProtocolVersion < 5 {
+		code = packets.ErrServerUnavailable
+	}
+	_ = h.srv.SendConnack(cl, code, false, nil)
 }
 
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	return h.acl.authenticate(string(pk.Connect.Username), pk.Connect.Password, cl.Net.Remote)
+	user := string(pk.Connect.Username)
+	ok := h.acl.authenticate(user, pk.Connect.Password, cl.Net.Remote)
+	if lc, isLimited := cl.Net.Conn.(*limitConn); ok && isLimited {
+		lc.authenticated(user, user == DaemonUser)
+	}
+	return ok
 }
 
 func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
