@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,9 +252,7 @@ func (c *Config) checkTelemetry(k *checker) {
 	t.users, t.password = nil, ""
 	if b := t.Broker; b != nil {
 		bf := f + ".broker"
-		if !strings.HasPrefix(b.URL, "tcp://") && !strings.HasPrefix(b.URL, "ssl://") {
-			k.add(bf+".url", ErrInvalid, "%q; want tcp://host:port or ssl://host:port", b.URL)
-		}
+		checkBrokerURL(k, bf+".url", b.URL)
 		if b.PasswordFile != "" {
 			if b.Username == "" {
 				k.add(bf+".username", ErrRequired, "a password_file needs the user name")
@@ -417,18 +416,35 @@ func (c *Config) telemetryPop(k *checker, field, name string) *models.Population
 	return ps
 }
 
-// checkListen accepts host:port on loopback, or anywhere when allowed.
+// checkListen accepts host:port on loopback, or anywhere when allowed;
+// the port must be a number 0..65535 (0: any free port).
 func checkListen(k *checker, field, listen string, allowNonLoopback bool) {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		k.add(field, ErrInvalid, "%q: want host:port", listen)
+		k.add(field, ErrInvalid, "%q; want host:port such as \"127.0.0.1:1883\"", listen)
 		return
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		k.add(field, ErrInvalid, "%q: port %q is not 0..65535", listen, port)
+		k.add(field, ErrRange, "%q: port %q; want a number 0..65535", listen, port)
 	}
 	if !allowNonLoopback && !telemetry.IsLoopbackHost(host) {
 		k.add(field, ErrInvalid, "%q is not a loopback address; set allow_non_loopback: true to listen on a network", listen)
+	}
+}
+
+// checkBrokerURL accepts tcp://host:port and ssl://host:port with a
+// port 1..65535.
+func checkBrokerURL(k *checker, field, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl") {
+		k.add(field, ErrInvalid, "%q; want tcp://host:port or ssl://host:port", raw)
+		return
+	}
+	if u.Hostname() == "" {
+		k.add(field, ErrInvalid, "%q has no host; want %s://host:port", raw, u.Scheme)
+	}
+	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+		k.add(field, ErrRange, "%q: port %q; want a number 1..65535 (1883 for tcp, 8883 for ssl)", raw, u.Port())
 	}
 }
 
