@@ -3,10 +3,12 @@ package hal
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -126,3 +128,59 @@ func TestDutyOf(t *testing.T) {
 		t.Errorf("frequency(0.5) = %v, %v", f, err)
 	}
 }
+
+// names is a Names with pins GPIO0..GPIO3, P1_5 an alias of GPIO3, and
+// one SPI port.
+type names struct{ pins map[string]gpio.PinIO }
+
+func (n names) PinByName(s string) gpio.PinIO { return n.pins[s] }
+func (n names) HasSPI(s string) bool          { return s == "SPI0.0" }
+func (n names) PinNames() []string {
+	var out []string
+	for k := range n.pins {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestResolve: unknown pins and ports and two names of one pin are
+// reported by field, with the pins there are; nothing is driven.
+func TestResolve(t *testing.T) {
+	n := names{pins: map[string]gpio.PinIO{}}
+	for i := 0; i < 4; i++ {
+		p := &gpiotest.Pin{N: "GPIO" + strconv.Itoa(i), Num: i}
+		n.pins[p.N] = p
+	}
+	n.pins["P1_5"] = aliasOf{n.pins["GPIO3"].(*gpiotest.Pin)}
+	c := Config{Driver: DriverSim,
+		Outputs: []OutputConfig{{Name: "a", Pin: "GPIO3"}, {Name: "b", Pin: "GPIO9"}},
+		PWM:     []PWMConfig{{Name: "c", Pin: "P1_5", FrequencyHz: 1}},
+		ADCs:    []ADCConfig{{Name: "adc", Chip: "mcp3008", Port: "SPI1.0"}},
+	}
+	err := c.Resolve(n)
+	want := []string{
+		`board.outputs[1].pin: "GPIO9" not found; expected a pin of this host: GPIO0..GPIO3 (and 1 other names such as header positions)`,
+		`board.pwm[0].pin: "P1_5" is pin GPIO3, already used by board.outputs[0].pin`,
+		`board.adcs[0].port: "SPI1.0" not found on this host`,
+	}
+	if err == nil || strings.Count(err.Error(), "\n") != len(want)-1 {
+		t.Fatalf("got %v, want %d errors", err, len(want))
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	if !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrDuplicate) {
+		t.Errorf("sentinels: %v", err)
+	}
+	if p := n.pins["GPIO3"].(*gpiotest.Pin); p.L != gpio.Low || p.P != gpio.PullNoChange {
+		t.Errorf("Resolve touched GPIO3: %+v", p)
+	}
+}
+
+// aliasOf is a header-position name of a pin (gpio.RealPin).
+type aliasOf struct{ *gpiotest.Pin }
+
+func (a aliasOf) Name() string     { return "P1_5" }
+func (a aliasOf) Real() gpio.PinIO { return a.Pin }
