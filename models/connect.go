@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -67,23 +68,38 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 		if r.N < 0 || r.N > nPre {
 			return nil, fmt.Errorf("n must be in [0, %d] (distinct pres available per post), got %d", nPre, r.N)
 		}
+		// The candidates of post j are 0..N_pre-1 in order, minus j when
+		// its autapse is disallowed. They are built once; after post j's
+		// draws its swaps are undone in reverse, and the list of post j+1
+		// differs from post j's in entry j at most: the same draws as
+		// rebuilding the list for every post, in O(n) per post.
+		noAuto := same && !r.AllowAutapses
 		cand := make([]int32, 0, nPre)
+		for i := 0; i < nPre; i++ {
+			if !(noAuto && i == 0) {
+				cand = append(cand, int32(i))
+			}
+		}
+		swaps := make([]int, r.N)
 		out = make([]Conn, 0, r.N*nPost)
 		for j := 0; j < nPost; j++ {
-			cand = cand[:0]
-			for i := 0; i < nPre; i++ {
-				if !auto(i, j) {
-					cand = append(cand, int32(i))
-				}
+			if noAuto && j > 0 {
+				// cand was 0..N_pre-1 minus j-1 (N_pre = N_post); now minus j.
+				cand[j-1] = int32(j - 1)
 			}
 			m := len(cand)
-			if r.N < 0 || r.N > m {
+			if r.N > m {
 				return nil, fmt.Errorf("n must be in [0, %d] (distinct pres available to post %d), got %d", m, j, r.N)
 			}
 			for t := 0; t < r.N; t++ {
 				q := t + rng.IntN(m-t)
+				swaps[t] = q
 				cand[t], cand[q] = cand[q], cand[t]
 				out = append(out, Conn{cand[t], int32(j)})
+			}
+			for t := r.N - 1; t >= 0; t-- {
+				q := swaps[t]
+				cand[t], cand[q] = cand[q], cand[t]
 			}
 		}
 	case "fixed_total_num":
@@ -124,8 +140,7 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 // then j = IntN(N_post); a disallowed autapse is redrawn and, without
 // multi_conn, so is a pair already taken, until n pairs are accepted. The
 // result is that of the spec's loop, in canonical order; the taken pairs
-// are remembered in a bitset over the pair space when that is at most 16
-// bytes per connection (n >= pairs/128), else found by sorting: a round
+// are found by sorting: a round
 // draws the k pairs still missing, sorts them and drops those taken
 // before; k distinct new draws can only complete the n (never pass it),
 // so the last round ends exactly where the spec's loop stops. A round
@@ -141,58 +156,71 @@ func drawTotalNum(r ConnRule, nPre, nPost int, auto func(i, j int) bool, rng *ra
 			}
 		}
 	}
-	pairs := int64(nPre) * int64(nPost)
-	switch {
-	case r.MultiConn:
+	if r.MultiConn {
 		for len(out) < r.N {
 			out = append(out, draw())
 		}
-	case pairs/128 <= int64(r.N):
-		taken := make([]uint64, (pairs+63)/64)
-		for len(out) < r.N {
-			c := draw()
-			k := int64(c.Pre)*int64(nPost) + int64(c.Post)
-			if taken[k>>6]&(1<<(k&63)) != 0 {
+		return out
+	}
+	pairs := int64(nPre) * int64(nPost)
+	var scratch []Conn
+	for len(out) < r.N {
+		old := len(out)
+		k := r.N - old
+		if int64(k)*64 < int64(r.N) && pairs/8 <= int64(r.N) {
+			// A dense tail: the rounds would shrink slowly; a bitset of
+			// the pair space (pairs <= 8n: at most 1 byte per connection)
+			// takes the last draws one by one. Connect sorts the result.
+			taken := make([]uint64, (pairs+63)/64)
+			for _, c := range out {
+				x := int64(c.Pre)*int64(nPost) + int64(c.Post)
+				taken[x>>6] |= 1 << (x & 63)
+			}
+			for len(out) < r.N {
+				c := draw()
+				x := int64(c.Pre)*int64(nPost) + int64(c.Post)
+				if taken[x>>6]&(1<<(x&63)) != 0 {
+					continue
+				}
+				taken[x>>6] |= 1 << (x & 63)
+				out = append(out, c)
+			}
+			return out
+		}
+		for range k {
+			out = append(out, draw())
+		}
+		fresh := out[old:]
+		if cap(scratch) < len(fresh) {
+			scratch = make([]Conn, len(fresh))
+		}
+		radixSort(fresh, scratch[:len(fresh)])
+		// Keep the draws that are new: not repeated within the round, not
+		// taken before (a linear walk along the sorted taken pairs).
+		add := scratch[:0]
+		a := 0
+		for x, c := range fresh {
+			if x > 0 && c == fresh[x-1] {
 				continue
 			}
-			taken[k>>6] |= 1 << (k & 63)
-			out = append(out, c)
+			for a < old && cmpConn(out[a], c) < 0 {
+				a++
+			}
+			if a < old && out[a] == c {
+				continue
+			}
+			add = append(add, c)
 		}
-	default:
-		var scratch []Conn
-		for len(out) < r.N {
-			old := len(out)
-			for range r.N - old {
-				out = append(out, draw())
-			}
-			fresh := out[old:]
-			if cap(scratch) < len(fresh) {
-				scratch = make([]Conn, len(fresh))
-			}
-			radixSort(fresh, scratch[:len(fresh)])
-			// Keep the draws that are new: not taken before, not repeated.
-			kept := fresh[:0]
-			for x, c := range fresh {
-				if x > 0 && c == fresh[x-1] {
-					continue
-				}
-				if _, found := slices.BinarySearchFunc(out[:old], c, cmpConn); found {
-					continue
-				}
-				kept = append(kept, c)
-			}
-			// Merge the two sorted runs from the back into out.
-			add := append(scratch[:0], kept...)
-			out = out[:old+len(add)]
-			a, b := old-1, len(add)-1
-			for w := len(out) - 1; b >= 0; w-- {
-				if a >= 0 && cmpConn(out[a], add[b]) > 0 {
-					out[w] = out[a]
-					a--
-				} else {
-					out[w] = add[b]
-					b--
-				}
+		// Merge the two sorted runs from the back into out.
+		out = out[:old+len(add)]
+		a, b := old-1, len(add)-1
+		for w := len(out) - 1; b >= 0; w-- {
+			if a >= 0 && cmpConn(out[a], add[b]) > 0 {
+				out[w] = out[a]
+				a--
+			} else {
+				out[w] = add[b]
+				b--
 			}
 		}
 	}
@@ -220,40 +248,45 @@ func sortConns(cs []Conn) {
 	radixSort(cs, make([]Conn, len(cs)))
 }
 
-// radixSort sorts cs (non-negative Pre and Post) by (pre, post) with 16-bit
-// digits, post's first, skipping digits every element shares; scratch has
-// len(cs).
+// radixSort sorts cs (non-negative Pre and Post) by (pre, post): an LSD
+// radix sort of the key pre<<bits(post) | post in digits of at most 12
+// bits (4096 counters stay in cache); scratch has len(cs).
 func radixSort(cs, scratch []Conn) {
 	if len(cs) < 1<<12 {
 		slices.SortFunc(cs, cmpConn)
 		return
 	}
+	var maxPre, maxPost uint32
+	for _, c := range cs {
+		maxPre = max(maxPre, uint32(c.Pre))
+		maxPost = max(maxPost, uint32(c.Post))
+	}
+	postBits := uint(bits.Len32(maxPost))
+	width := postBits + uint(bits.Len32(maxPre))
+	passes := (width + 11) / 12
+	if passes == 0 {
+		return
+	}
+	digit := (width + passes - 1) / passes
+	mask := uint64(1)<<digit - 1
+	key := func(c Conn) uint64 { return uint64(uint32(c.Pre))<<postBits | uint64(uint32(c.Post)) }
+	cnt := make([]int, 1<<digit)
 	src, dst := cs, scratch
-	var count [1 << 16]int
-	for pass := 0; pass < 4; pass++ {
-		digit := func(c Conn) int {
-			v := uint32(c.Post)
-			if pass >= 2 {
-				v = uint32(c.Pre)
-			}
-			return int(v>>(16*(pass&1))) & 0xffff
-		}
-		clear(count[:])
+	for pass := range passes {
+		shift := digit * pass
+		clear(cnt)
 		for _, c := range src {
-			count[digit(c)]++
-		}
-		if count[digit(src[0])] == len(src) {
-			continue // one value: this pass would not move anything
+			cnt[key(c)>>shift&mask]++
 		}
 		sum := 0
-		for d, n := range count {
-			count[d] = sum
+		for d, n := range cnt {
+			cnt[d] = sum
 			sum += n
 		}
 		for _, c := range src {
-			d := digit(c)
-			dst[count[d]] = c
-			count[d]++
+			d := key(c) >> shift & mask
+			dst[cnt[d]] = c
+			cnt[d]++
 		}
 		src, dst = dst, src
 	}

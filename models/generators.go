@@ -412,6 +412,16 @@ func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
 	return g, nil
 }
 
+// StoredTimes is the spike times the generator holds over all its units
+// (equal times of a unit are held once), 16 bytes each: step and value.
+func (g *SpikeGenerator) StoredTimes() int64 {
+	var n int64
+	for _, s := range g.steps {
+		n += int64(len(s))
+	}
+	return n
+}
+
 func (g *SpikeGenerator) Size() int                   { return len(g.steps) }
 func (g *SpikeGenerator) StateNames() []string        { return nil }
 func (g *SpikeGenerator) State(name string) []float64 { return nil }
