@@ -516,6 +516,7 @@ type authHook struct {
 	maxSessions                    int
 	log                            *slog.Logger
 	clientsRefused, packetsRefused atomic.Int64
+	daemons                        atomic.Int64 // the daemon's connections
 }
 
 var _ mqtt.Hook = (*authHook)(nil)
@@ -523,7 +524,22 @@ var _ mqtt.Hook = (*authHook)(nil)
 func (h *authHook) ID() string { return "spikeloop-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnect || b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+	return b == mqtt.OnConnect || b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck ||
+		b == mqtt.OnSessionEstablished || b == mqtt.OnDisconnect
+}
+
+// OnSessionEstablished and OnDisconnect count the daemon's connections,
+// which MaxClients leaves out.
+func (h *authHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	if string(cl.Properties.Username) == DaemonUser {
+		h.daemons.Add(1)
+	}
+}
+
+func (h *authHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
+	if string(cl.Properties.Username) == DaemonUser {
+		h.daemons.Add(-1)
+	}
 }
 
 // OnConnect refuses, before any password check, a client over
@@ -535,7 +551,7 @@ func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	if user != DaemonUser {
 		_, known := h.srv.Clients.Get(cl.ID)
 		switch {
-		case atomic.LoadInt64(&h.srv.Info.ClientsConnected) >= h.maxClients:
+		case atomic.LoadInt64(&h.srv.Info.ClientsConnected)-h.daemons.Load() >= h.maxClients:
 			return h.refuse(cl, "broker: client refused: max_clients reached", "max_clients", h.maxClients)
 		case !known && h.srv.Clients.Len() >= h.maxSessions && !h.evictSession():
 			return h.refuse(cl, "broker: client refused: max_sessions reached, every session connected", "max_sessions", h.maxSessions)

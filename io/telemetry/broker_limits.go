@@ -183,7 +183,7 @@ func MaxCommandPacketBytes(prefix string, allow map[string]Allowed) int {
 			payload++ // nil
 		}
 		body := 2 + len(prefix) + len("cmd/") + len(name) + 2 + payload // topic, packet id, payload
-		largest = max(largest, 1+4+body)                                 // fixed header, 4-byte length at most
+		largest = max(largest, 1+4+body)                                // fixed header, 4-byte length at most
 	}
 	return largest
 }

@@ -75,6 +75,11 @@ func rawConnect(addr, id, user, password string, persistent bool) (*rawConn, byt
 	if err != nil {
 		return nil, 0, err
 	}
+	return finishConnect(c, id, user, password, persistent)
+}
+
+// finishConnect sends CONNECT on c and reads the CONNACK (see rawConnect).
+func finishConnect(c net.Conn, id, user, password string, persistent bool) (*rawConn, byte, error) {
 	rc := &rawConn{Conn: c, r: bufio.NewReader(c)}
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Write(rawConnectPacket(id, user, password, persistent)); err != nil {
