@@ -44,8 +44,8 @@ func TestDemoRealTime(t *testing.T) {
 	if d.SimBoard().Now() != grid {
 		t.Errorf("board time %v, want the last tick's deadline %v (tick %d)", d.SimBoard().Now(), grid, lastTick)
 	}
-	if n := st.Ticks + st.Skipped - 1; lastTick > n || lastTick < st.Ticks-1 {
-		t.Errorf("last tick %d, want between ticks-1 = %d and ticks+skipped-1 = %d", lastTick, st.Ticks-1, n)
+	if n := st.Ticks + st.Skipped - 1; lastTick > n || lastTick < st.Ticks-1 || st.LastTick != lastTick {
+		t.Errorf("last tick %d (Stats.LastTick %d), want between ticks-1 = %d and ticks+skipped-1 = %d", lastTick, st.LastTick, st.Ticks-1, n)
 	}
 	// No drift: the last deadline run is close to the time elapsed (the
 	// margin covers a loaded machine's stall at the very end).

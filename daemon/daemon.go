@@ -140,6 +140,7 @@ type VehicleFigures struct {
 // Stats sum up a run.
 type Stats struct {
 	Ticks         int64 // ticks run
+	LastTick      int64 // the last tick run, by its number on the deadline grid (with Ticks > 0)
 	Overruns      int64 // ticks whose work ended after the next deadline
 	Skipped       int64 // deadlines skipped because of overruns
 	StaleTicks    int64 // ticks run with the outputs held safe for stale input
@@ -610,7 +611,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if d.tel != nil {
 		d.tel.ctl.detach(d)
 		if d.smp != nil && d.smp.n > 0 {
-			d.smp.emit(d, d.stats.Ticks+d.stats.Skipped-1) // the last, partial interval
+			d.smp.emit(d, d.stats.LastTick) // the last, partial interval
 		}
 	}
 	close(stopHealth)
@@ -699,6 +700,7 @@ func (d *Daemon) iterate() error {
 	work := end - woke
 
 	d.stats.Ticks++
+	d.stats.LastTick = k
 	d.progress.Store(d.stats.Ticks)
 	d.stats.Lateness.Add(late)
 	d.stats.StepTime.Add(work)
