@@ -1,0 +1,39 @@
+package telemetry
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestLowerThread: the password checks' thread runs at nice 19 on the
+// CPUs given; the rest of the process keeps its priority.
+func TestLowerThread(t *testing.T) {
+	type result struct {
+		nice string
+		cpus unix.CPUSet
+		err  error
+	}
+	done := make(chan result)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		var r result
+		r.err = lowerThread([]int{0})
+		stat, _ := os.ReadFile("/proc/thread-self/stat")
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:])); len(f) > 16 {
+			r.nice = f[16] // field 19 of stat, counting from the state
+		}
+		unix.SchedGetaffinity(0, &r.cpus)
+		done <- r
+	}()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.nice != "19" || r.cpus.Count() != 1 || !r.cpus.IsSet(0) {
+		t.Errorf("thread nice %q, cpus %d (0 set: %v); want 19 and CPU 0 only", r.nice, r.cpus.Count(), r.cpus.IsSet(0))
+	}
+}
