@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -59,7 +60,28 @@ func (d *decoder) errf(n *yaml.Node, field, format string, args ...any) error {
 	if n != nil {
 		line = n.Line
 	}
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > 2*maxQuoted { // not one clipped already
+			args[i] = clip(s)
+		}
+	}
 	return &FileError{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// maxQuoted bounds a value quoted in an error: a 50 MB string in the file
+// is not repeated in the message.
+const maxQuoted = 200
+
+// clip shortens s to its first maxQuoted bytes and says how long it was.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
 
 func describe(n *yaml.Node) string {
@@ -67,11 +89,11 @@ func describe(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!str":
-			return strconv.Quote(n.Value)
+			return strconv.Quote(clip(n.Value))
 		case "!!null":
 			return "null" // also for an empty value ("key:" and nothing)
 		}
-		return n.Value
+		return clip(n.Value)
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.MappingNode:
