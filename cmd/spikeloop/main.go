@@ -371,36 +371,7 @@ func cmdCheck(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: valid network file\n", args[0])
-	fmt.Fprintf(stdout, "dt %g ms, duration %g ms (%d steps), seed %d\n\n", net.Dt, net.Duration, net.Steps(), net.Seed)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "population\tmodel\tsize")
-	units := 0
-	for _, p := range net.Populations {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", p.Name, p.Class.Name, p.Size)
-		units += p.Size
-	}
-	tw.Flush()
-	fmt.Fprintln(stdout)
-	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "synapse\tpre -> post\trule\tconnections\tdelays (steps)")
-	conns := 0
-	for _, s := range net.Synapses {
-		name := s.Name
-		if name == "" {
-			name = fmt.Sprintf("#%d", s.Index)
-		}
-		lo, hi := int32(0), int32(0)
-		for i, d := range s.Delays {
-			if i == 0 || d < lo {
-				lo = d
-			}
-			hi = max(hi, d)
-		}
-		fmt.Fprintf(tw, "%s\t%s -> %s\t%s\t%d\t%d..%d\n", name, s.Pre.Name, s.Post.Name, s.Rule.Rule, len(s.Conns), lo, hi)
-		conns += len(s.Conns)
-	}
-	tw.Flush()
-	fmt.Fprintf(stdout, "\n%d units, %d connections, %d monitors\n", units, conns, len(net.Monitors))
+	daemon.NetworkSummary(stdout, net)
 	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", byteSize(cpu.EstimateMemory(net)))
 	return nil
 }
