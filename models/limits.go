@@ -16,7 +16,30 @@ import (
 // converted, spike-time counts from the list lengths before the lists are
 // converted, and connection counts and rule work before a rule draws.
 //
-// MEASURED_TABLE
+// What they cost, measured with `/usr/bin/time -v spikeloop check FILE` on
+// the reference machine (2 cores, 24 GB, shared; times vary by about 2x
+// with its load):
+//
+//	file                                           wall    peak RSS
+//	all_to_all 10k x 10k (100 M connections)       5.5 s   1.97 GB
+//	fixed_prob p 0.25, 20k x 20k (100 M)           5.8 s   1.97 GB
+//	fixed_prob p 0.01, 20k x 50k (10 M; 1e9 pairs) 8.3 s   0.21 GB
+//	fixed_indegree n 1000, 100k posts (100 M)      8.1 s   2.76 GB
+//	fixed_total_num 100 M in 100k x 100k           8.5 s   2.76 GB
+//	fixed_total_num 100 M in 12k x 12k (dense)    20.2 s   3.16 GB
+//	spike_times, 100 lists of 100k (10 M times)    1.5 s   0.52 GB
+//
+// So a connection costs 20 bytes once loaded (pre and post int32, weight
+// float64, delay int32), 28 while a rule that does not make its
+// connections in order sorts them (a radix sort's scratch copy), and the
+// engine adds 12-16 more (cpu.EstimateMemory): 100 M connections need
+// about 2-3 GB to check and 3.2-3.6 GB to run. Building takes 0.5-0.9 s
+// per 10 M connections (2 s for fixed_total_num near its pair space), and
+// fixed_prob about 8 ns per (pre, post) pair it looks at, which MaxPairs
+// bounds (2e9 pairs: about 17 s). Before these limits, 190 M connections
+// took 3.7-3.9 GB to check and a 10 M spike-time list 28.6 s and 3.5 GB
+// (the YAML tree: ~350 bytes per node; long number lists are now read
+// before parsing at 8 bytes per entry, bulk.go).
 type Limits struct {
 	MaxUnits       int // total units over all populations
 	MaxConnections int // total connections over all synapse entries
@@ -40,8 +63,10 @@ type Limits struct {
 	// read (LoadFile) or parsed (Load). 0 means no bound of its own.
 	MaxFileBytes int64
 	// MaxNodes bounds the YAML nodes of the file (every key, value, list
-	// and list entry is one): the parsed tree costs about 200 bytes per
-	// node whatever the node holds, more than any value built from it. A
+	// and list entry is one): the parsed tree costs about 350 bytes of
+	// peak memory per node (measured) whatever the node holds, so the
+	// default 4 M bounds parsing at about 1.4 GB; long lists of plain
+	// numbers are not nodes (bulk.go: 8 bytes per entry). A
 	// lower bound counted from the bytes refuses most files past it before
 	// parsing; the exact count is checked after parsing, before any value
 	// is converted. 0 means no bound of its own.
@@ -50,8 +75,8 @@ type Limits struct {
 
 // DefaultLimits are what this project's reference machine (2 cores, 24 GB)
 // loads in seconds; see Limits for the measured cost of each.
-var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 200_000_000, MaxPairs: 10_000_000_000,
-	MaxSpikeTimes: 10_000_000, MaxRingBytes: 1 << 30, MaxFileBytes: 64 << 20, MaxNodes: 12_000_000}
+var DefaultLimits = Limits{MaxUnits: 10_000_000, MaxConnections: 100_000_000, MaxPairs: 2_000_000_000,
+	MaxSpikeTimes: 10_000_000, MaxRingBytes: 1 << 30, MaxFileBytes: 64 << 20, MaxNodes: 4_000_000}
 
 func fileTooLarge(path string, size int64, lim Limits) error {
 	return &FileError{File: path, Msg: fmt.Sprintf("is %d bytes, more than the limit of %d (Limits.MaxFileBytes)", size, lim.MaxFileBytes)}

@@ -1116,14 +1116,14 @@ populations:
   b: {model: LIF, size: 70000}
 synapses:
   - {pre: a, post: b, conn: {rule: all_to_all}}
-`, line: 6, field: "synapses[0].conn", words: []string{"4900000000 connections", "limit is 200000000"}},
+`, line: 6, field: "synapses[0].conn", words: []string{"4900000000 connections", "limit is 100000000"}},
 	{name: "fixed_prob looking at too many pairs", yaml: `version: 1
 populations:
   a: {model: SpikeGenerator, size: 200000}
   b: {model: LIF, size: 200000}
 synapses:
   - {pre: a, post: b, conn: {rule: fixed_prob, p: 0}}
-`, line: 6, field: "synapses[0].conn", words: []string{"40000000000 (pre, post) pairs", "limit of 10000000000"}},
+`, line: 6, field: "synapses[0].conn", words: []string{"40000000000 (pre, post) pairs", "limit of 2000000000"}},
 	{name: "fixed_indegree 0 looking at too many pairs", yaml: `version: 1
 populations:
   a: {model: LIF, size: 40}
