@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,6 +62,10 @@ func TestBrokerFloodMeasure(t *testing.T) {
 	cpu1, peak := cpuAndPeak()
 	t.Logf("login flood: 200 CONNECTs in %v, %d refused; CPU %.2f s (%.0f%% of one core); peak RSS %d MB; log %d bytes",
 		flood.Round(time.Millisecond), refused, (cpu1 - cpu0).Seconds(), 100*(cpu1-cpu0).Seconds()/flood.Seconds(), peak>>20, logBuf.Len())
+
+	if m := reflect.ValueOf(b).MethodByName("Stats"); m.IsValid() { // not before the limits
+		t.Logf("broker stats after the flood: %+v", m.Call(nil)[0].Interface())
+	}
 
 	logBefore := logBuf.Len()
 	c, code, err := rawConnect(b.Addr(), "big", "", "", false)
