@@ -280,10 +280,23 @@ func Parse(data []byte, file string, netData []byte) (*Config, error) {
 		c.fileStart = c.Plant.Vehicle.Start
 	}
 	c.check(k)
-	if err := errors.Join(k.errs...); err != nil {
+	if err := joinCapped(k.errs, maxListed); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// maxListed is how many problems a config error lists: a generated
+// config with 200,000 bad entries made an 18 MB message otherwise.
+const maxListed = 20
+
+// joinCapped joins the first n of errs and says how many more there are.
+func joinCapped(errs []error, n int) error {
+	if len(errs) <= n {
+		return errors.Join(errs...)
+	}
+	shown := append(errs[:n:n], fmt.Errorf("... and %d more problems (the first %d are listed)", len(errs)-n, n))
+	return errors.Join(shown...)
 }
 
 // Clone parses the same config and network content again, giving a

@@ -289,3 +289,28 @@ func TestLineOf(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorListCapped: a config with thousands of bad entries gives the
+// first maxListed problems and a count of the rest, not a message as
+// long as the file.
+func TestErrorListCapped(t *testing.T) {
+	entries := strings.Repeat("  - {name: left_eye, part: nowhere, population: eye_left, encoder: current}\n", 5000)
+	text := strings.Replace(base, "\ninputs:\n", "\ninputs:\n"+entries, 1)
+	_, err := parse(text)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxListed+1 {
+		t.Errorf("%d lines, want the first %d problems and a count", len(lines), maxListed)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "... and ") || !strings.Contains(last, "more problems") {
+		t.Errorf("last line %q, want the count of the problems left out", last)
+	}
+	if len(err.Error()) > 8<<10 {
+		t.Errorf("the error is %d bytes long", len(err.Error()))
+	}
+	if !strings.Contains(lines[0], "test.yaml:") {
+		t.Errorf("first line %q lacks its file and line", lines[0])
+	}
+}
