@@ -65,9 +65,9 @@ type BrokerConfig struct {
 	// largest command (MaxCommandPacketBytes). The daemon's own publisher
 	// may send up to 16 MiB (spikes batches).
 	MaxPacketBytes int
-	// MaxClients bounds the clients connected at once (one more place is
-	// kept for the daemon's publisher); the next is refused with "server
-	// unavailable". Default DefaultMaxClients.
+	// MaxClients bounds the clients connected at once, the daemon's
+	// publisher not counted (it always gets in); the next is refused with
+	// "server unavailable". Default DefaultMaxClients.
 	MaxClients int
 	// MaxSessions bounds the sessions the broker keeps, connected or not
 	// (a client with clean session false keeps one after it leaves);
@@ -275,7 +275,9 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = daemonMaxPacketBytes // the daemon's; limitConn holds the others to MaxPacketBytes
-	caps.MaximumClients = int64(cfg.MaxClients) + 1
+	// mochi's own count includes the daemon's publisher (authHook
+	// leaves it out), and a reconnecting publisher may briefly have two.
+	caps.MaximumClients = int64(cfg.MaxClients) + 4
 	caps.MaximumSessionExpiryInterval = uint32(cfg.SessionExpiry / time.Second)
 	caps.MaximumMessageExpiryInterval = int64(cfg.SessionExpiry / time.Second)
 	caps.ReceiveMaximum = uint16(cfg.MaxInflight)
@@ -545,7 +547,7 @@ func (h *authHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 // OnConnect refuses, before any password check, a client over
 // MaxClients or MaxSessions and a user whose address is backing off
 // (mochi then closes the connection). Mochi has checked its own
-// MaximumClients (MaxClients + 1) already.
+// MaximumClients (MaxClients + 4) already.
 func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	user := string(pk.Connect.Username)
 	if user != DaemonUser {
