@@ -32,8 +32,9 @@ import (
 //
 // (the length and the CRCs are uint32, little-endian), so that a reader
 // can tell a complete chunk from a cut or damaged one, and a damaged
-// length from a cut.
-// A run writes one segment: a header chunk, rows chunks, an end chunk.
+// length from a cut. (Versions 1 and 2 were an unframed msgp stream;
+// they are refused with a message that names their version.) A run
+// writes one segment: a header chunk, rows chunks, an end chunk.
 // Under Serve each run (the first and each reload) appends its own
 // segment to the same file. The payloads are msgp:
 //
@@ -60,18 +61,19 @@ import (
 // queue (handoff), so the loop never waits for the disk. The writer
 // drains the queue every handoffPoll (100 ms) and writes what it took
 // as one chunk or more, with one write each, so that a crash of the
-// process (SIGKILL, panic, OOM kill) loses only the rows taken since the
-// last poll: at most ~100 ms of rows (plus the writer's scheduling delay
-// on a loaded machine; the queue holds 4 s). When the file has a Sync
+// process (SIGKILL, panic, OOM kill) loses only the rows queued since
+// the writer's last poll: at most ~100 ms of rows (plus the writer's
+// scheduling delay on a loaded machine; the queue holds 4 s). When the file has a Sync
 // method (an *os.File) it is synced every recordSync (1 s), so that a
 // power cut loses at most ~1.1 s. A reader replays everything up to the
 // last complete chunk and says where the recording stopped.
 //
-// A row that cannot be recorded is counted once, exactly: one that finds
-// the queue full (the loop counts it), and every row the writer takes
-// after its first failed write (a full disk: logged at once). The
-// recording then stops before the first such row, since a replay cannot
-// skip a tick: the rows before it stay a valid, replayable recording (a
+// A row that is not recorded is counted once, exactly: one that finds
+// the queue full (the loop counts it), and every one the writer takes
+// and does not write: the rows of a chunk whose write failed (a full
+// disk: logged at once) and all rows after it, or after a queue
+// overflow (logged as the writer sees it). The recording stops before
+// the first row not recorded, since a replay cannot skip a tick: the rows before it stay a valid, replayable recording (a
 // failed write of an *os.File is truncated back to the last complete
 // chunk), the loop runs on, and the count and its cause are logged when
 // the run ends (and written into the end chunk when the disk takes it).
@@ -84,6 +86,8 @@ const (
 	maxRecordInputs = 32
 	// recordQueue is about 4 s of rows at 1 kHz.
 	recordQueue = 4096
+	// maxStepsPerTick bounds a header's steps per tick.
+	maxStepsPerTick = 1 << 20
 	// recordSync is how often the writer syncs a file that can be.
 	recordSync = time.Second
 	// chunkTarget is the payload size past which the writer closes a rows
@@ -258,6 +262,9 @@ func (rw *recordWriter) begin(h recordHeader) {
 // has stopped, so r.dropped is final.
 func (rw *recordWriter) end() {
 	dropped := rw.r.dropped.Load() + rw.lost
+	if dropped > 0 && rw.cut < 0 { // drops the last drain saw no row behind
+		rw.cut, rw.cause = rw.r.firstDrop.Load(), "the writer fell behind (the queue was full)"
+	}
 	if rw.cw.err == nil {
 		fields := uint32(2)
 		if dropped > 0 {
@@ -561,7 +568,9 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 			return h, fmt.Errorf("header lacks %q", k)
 		}
 	}
-	if h.stepsPerTick < 1 || len(h.inputs) > maxRecordInputs {
+	// A tick of more than maxStepsPerTick steps is no control loop (and
+	// the product of ticks and steps must not overflow).
+	if h.stepsPerTick < 1 || h.stepsPerTick > maxStepsPerTick || len(h.inputs) > maxRecordInputs {
 		return h, fmt.Errorf("header: %d steps per tick, %d inputs", h.stepsPerTick, len(h.inputs))
 	}
 	return h, nil
