@@ -211,6 +211,7 @@ type Broker struct {
 	acl      *access
 	gate     *authGate
 	hook     *authHook
+	lln      *limitListener
 	password string // DaemonUser's, random per start
 }
 
@@ -221,6 +222,9 @@ type BrokerStats struct {
 	LoginsRefused  int64 // refused without a check: back-off, or the check queue full
 	ClientsRefused int64 // refused by MaxClients or MaxSessions
 	PacketsRefused int64 // refused by MaxPacketBytes
+	// SilentClosed counts connections closed before their CONNECT to
+	// make room: at most 64 wait for theirs, for up to 10 s.
+	SilentClosed int64
 }
 
 // Stats returns the counts so far.
@@ -231,6 +235,7 @@ func (b *Broker) Stats() BrokerStats {
 		LoginsRefused:  b.gate.refused.Load(),
 		ClientsRefused: b.hook.clientsRefused.Load(),
 		PacketsRefused: b.hook.packetsRefused.Load(),
+		SilentClosed:   b.lln.evicted.Load(),
 	}
 }
 
@@ -313,7 +318,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		gate.close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Broker{srv: srv, ln: ln, acl: acl, gate: gate, hook: hook, password: password}, nil
+	return &Broker{srv: srv, ln: ln, acl: acl, gate: gate, hook: hook, lln: lln, password: password}, nil
 }
 
 // Addr is the address the broker listens on (host:port).

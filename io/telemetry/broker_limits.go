@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,14 +41,26 @@ func packetTypeName(t byte) string {
 	return fmt.Sprintf("type %d", t)
 }
 
+// maxPendingConns bounds the connections that have not sent their whole
+// CONNECT yet (each holds a goroutine and ~10 kB of buffers for up to
+// connectTimeout). Past it the oldest is closed: a client that sends its
+// CONNECT at once (as the daemon's publisher does) gets through a flood
+// of silent connections.
+const maxPendingConns = 64
+
 // limitListener wraps the broker's listener: each connection gets a
 // deadline for its CONNECT and a limitConn that refuses a packet larger
-// than the connection's limit as soon as its fixed header arrives.
+// than the connection's limit as soon as its fixed header arrives; at
+// most maxPendingConns wait for their CONNECT.
 type limitListener struct {
 	net.Listener
 	limit   int64 // for every client but the daemon
 	log     *slog.Logger
 	refused *atomic.Int64
+
+	mu      sync.Mutex
+	pending []*limitConn // oldest first
+	evicted atomic.Int64
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -58,7 +71,33 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	c.SetReadDeadline(time.Now().Add(connectTimeout))
 	lc := &limitConn{Conn: c, ln: l}
 	lc.limit.Store(l.limit)
+	var oldest *limitConn
+	l.mu.Lock()
+	if len(l.pending) >= maxPendingConns {
+		oldest = l.pending[0]
+		l.pending = l.pending[1:]
+	}
+	l.pending = append(l.pending, lc)
+	l.mu.Unlock()
+	if oldest != nil {
+		l.evicted.Add(1)
+		l.log.Warn("broker: too many connections without a CONNECT; closed the oldest", "remote", oldest.RemoteAddr().String(), "max", maxPendingConns)
+		oldest.Conn.Close()
+	}
 	return lc, nil
+}
+
+// connected takes c off the pending list (its CONNECT arrived, or it
+// closed).
+func (l *limitListener) connected(c *limitConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, p := range l.pending {
+		if p == c {
+			l.pending = append(l.pending[:i], l.pending[i+1:]...)
+			return
+		}
+	}
 }
 
 // limitConn follows the MQTT framing of what a client sends (fixed
@@ -80,6 +119,23 @@ type limitConn struct {
 	nlen    int
 	skip    int64
 	refused error
+	packets int // complete packets seen (the first is the CONNECT)
+	leave   sync.Once
+}
+
+// Close takes c off the pending list and closes it.
+func (c *limitConn) Close() error {
+	c.leave.Do(func() { c.ln.connected(c) })
+	return c.Conn.Close()
+}
+
+// packetDone counts a complete packet; the first ends the wait for the
+// CONNECT.
+func (c *limitConn) packetDone() {
+	c.state = 0
+	if c.packets++; c.packets == 1 {
+		c.leave.Do(func() { c.ln.connected(c) })
+	}
 }
 
 var _ net.Conn = (*limitConn)(nil)
@@ -134,14 +190,14 @@ func (c *limitConn) scan(b []byte) *errPacketTooLarge {
 			c.skip = c.length
 			c.state = 2
 			if c.skip == 0 {
-				c.state = 0
+				c.packetDone()
 			}
 		case 2:
 			k := min(c.skip, int64(len(b)))
 			c.skip -= k
 			b = b[k:]
 			if c.skip == 0 {
-				c.state = 0
+				c.packetDone()
 			}
 		default:
 			return nil

@@ -1,10 +1,12 @@
 package telemetry
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,4 +372,77 @@ func TestBrokerConfigLimits(t *testing.T) {
 	if _, err := newAccess(testPrefix, []User{{Name: "a", Hash: "$2a$15$" + strings.Repeat("a", 53)}}); err == nil || !strings.Contains(err.Error(), "bcrypt cost 15 is over 14") {
 		t.Errorf("cost 15: %v", err)
 	}
+}
+
+// TestBrokerSilentConnections: connections that never send a CONNECT
+// cannot pile up (the oldest past maxPendingConns is closed) nor keep a
+// client that does send one out.
+func TestBrokerSilentConnections(t *testing.T) {
+	b, _ := limitedBroker(t, BrokerConfig{})
+	var silent []net.Conn
+	for range maxPendingConns + 6 {
+		c, err := net.DialTimeout("tcp", b.Addr(), 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	waitFor(t, 3*time.Second, "the oldest silent connections closed", func() bool { return b.Stats().SilentClosed == 6 })
+	for i, c := range silent[:6] {
+		rc := &rawConn{Conn: c, r: bufio.NewReader(c)}
+		if !rc.closedWithin(time.Second) {
+			t.Errorf("silent connection %d still open", i)
+		}
+	}
+	mustRaw(t, b, "daemon", DaemonUser, "pw", false)
+	mustRaw(t, b, "reader", "", "", false)
+	b.lln.mu.Lock()
+	n := len(b.lln.pending)
+	b.lln.mu.Unlock()
+	// the daemon's connection made room by closing one more silent one
+	if n != maxPendingConns-1 || b.Stats().SilentClosed != 7 {
+		t.Errorf("%d connections pending, %d closed; want %d (the silent ones; those that sent a CONNECT left) and 7", n, b.Stats().SilentClosed, maxPendingConns-1)
+	}
+}
+
+// TestBrokerAbandonedSessions: clients that subscribe at QoS 1 and go
+// away for good hold at most MaxSessions sessions of at most MaxInflight
+// messages each, however many come and however much is published.
+func TestBrokerAbandonedSessions(t *testing.T) {
+	b, _ := limitedBroker(t, BrokerConfig{MaxClients: 4, MaxSessions: 8, MaxInflight: 4})
+	for i := range 20 {
+		c := mustRaw(t, b, "gone"+strconv.Itoa(i), "", "", true)
+		if qos, err := c.subscribe(testPrefix+"telemetry", 1); err != nil || qos != 1 {
+			t.Fatalf("subscribe: %v, granted %d", err, qos)
+		}
+		c.Close()
+	}
+	daemon := mustRaw(t, b, "daemon", DaemonUser, "pw", false)
+	payload := make([]byte, 1000)
+	for range 50 {
+		daemon.Write(append(rawPublishHeader(testPrefix+"telemetry", 1, len(payload)), payload...))
+	}
+	waitFor(t, 3*time.Second, "the daemon's publishes taken", func() bool {
+		var in int64
+		for _, cl := range b.srv.Clients.GetAll() {
+			in += int64(cl.State.Inflight.Len())
+		}
+		return in >= 7*4 // every abandoned session full
+	})
+	sessions, inflight := 0, 0
+	for id, cl := range b.srv.Clients.GetAll() {
+		if id == "daemon" {
+			continue
+		}
+		sessions++
+		if n := cl.State.Inflight.Len(); n > 4 {
+			t.Errorf("session %s holds %d messages, over MaxInflight", id, n)
+		}
+		inflight += cl.State.Inflight.Len()
+	}
+	if sessions > 8 {
+		t.Errorf("%d sessions kept, over MaxSessions", sessions)
+	}
+	t.Logf("%d sessions, %d messages held", sessions, inflight)
 }

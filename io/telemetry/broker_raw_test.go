@@ -109,3 +109,21 @@ func (c *rawConn) closedWithin(d time.Duration) bool {
 	}
 	return true
 }
+
+// subscribe sends SUBSCRIBE for filter at qos and returns the granted QoS.
+func (c *rawConn) subscribe(filter string, qos byte) (byte, error) {
+	body := append(append([]byte{0, 1}, mqttString(filter)...), qos)
+	if _, err := c.Write(append(append([]byte{0x82}, mqttLength(len(body))...), body...)); err != nil {
+		return 0, err
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	var ack [5]byte
+	if _, err := io.ReadFull(c.r, ack[:]); err != nil {
+		return 0, err
+	}
+	if ack[0] != 0x90 {
+		return 0, fmt.Errorf("not a SUBACK: % x", ack)
+	}
+	return ack[4], nil
+}
