@@ -38,7 +38,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run")
 	config := fs.String("config", "", "daemon config `FILE` (default: the built-in demo)")
 	duration := durationFlag(fs, "duration", 0, "stop after this much loop time, e.g. 10s (0: run until SIGINT or SIGTERM)")
-	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (msgp), for \"spikeloop sim --replay\"")
+	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (checksummed chunks), for \"spikeloop sim --replay\"")
 	noTelemetry := fs.Bool("no-telemetry", false, "ignore the config's telemetry section: no MQTT broker, no publishing, no commands")
 	pos, err := parseFlags(fs, runDoc, args)
 	if err != nil {
