@@ -41,6 +41,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/bits"
 	"os"
 	"runtime"
 	"slices"
@@ -950,34 +951,63 @@ func (d *Daemon) health(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// Histogram counts durations in 1 µs buckets up to 10 ms, with one
-// overflow bucket: fine enough for p99.9 of a 1 kHz loop, and fixed in
-// size so that adding never allocates.
+// Histogram counts durations: in 1 µs buckets up to 10 ms (fine enough
+// for p99.9 of a 1 kHz loop), then in buckets of 1/64 of a power of two
+// (at most 1.6% wide) up to 2^40 µs (12.7 days), so that a stall of a
+// second reads as about a second, not as the 10 ms of a fixed top
+// bucket. It is fixed in size so that adding never allocates.
 type Histogram struct {
-	buckets [histBuckets + 1]int64
+	buckets [histBuckets + 1 + histLogBuckets]int64
 	n       int64
 }
 
-const histBuckets = 10_000
+const (
+	histBuckets = 10_000 // linear buckets, 1 µs each: 0 .. 10 ms
+	// Above 10 ms: 64 sub-buckets for each power of two 2^e µs, e from
+	// histMinExp (2^13 µs = 8.2 ms <= 10 ms) to histMaxExp.
+	histSub        = 64
+	histMinExp     = 13
+	histMaxExp     = 39
+	histLogBuckets = (histMaxExp - histMinExp + 1) * histSub
+)
 
 // Add counts d.
 func (h *Histogram) Add(d time.Duration) {
-	us := int64(d / time.Microsecond)
-	if us < 0 {
-		us = 0
-	}
-	if us > histBuckets {
-		us = histBuckets
-	}
-	h.buckets[us]++
+	h.buckets[histIndex(int64(d/time.Microsecond))]++
 	h.n++
+}
+
+// histIndex is the bucket of a duration of us microseconds.
+func histIndex(us int64) int {
+	switch {
+	case us < 0:
+		return 0
+	case us <= histBuckets:
+		return int(us)
+	}
+	e := bits.Len64(uint64(us)) - 1 // 2^e <= us < 2^(e+1)
+	if e > histMaxExp {
+		return len(Histogram{}.buckets) - 1
+	}
+	sub := int(us>>(e-6)) & (histSub - 1) // the 6 bits below the leading one
+	return histBuckets + 1 + (e-histMinExp)*histSub + sub
+}
+
+// histLower is the smallest duration, in µs, that falls in bucket i.
+func histLower(i int) int64 {
+	if i <= histBuckets {
+		return int64(i)
+	}
+	i -= histBuckets + 1
+	e, sub := i/histSub+histMinExp, i%histSub
+	return max(int64(histSub+sub)<<(e-6), histBuckets+1)
 }
 
 // Count is the number of durations added.
 func (h *Histogram) Count() int64 { return h.n }
 
-// Quantile returns quantile q (0..1) rounded down to the microsecond;
-// durations of 10 ms and more report 10 ms.
+// Quantile returns quantile q (0..1), rounded down to its bucket's
+// lower bound: exact to the microsecond up to 10 ms, within 1.6% above.
 func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.n == 0 {
 		return 0
@@ -985,11 +1015,11 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	want := int64(q*float64(h.n) + 0.5)
 	want = max(1, min(want, h.n))
 	var seen int64
-	for us, c := range h.buckets {
+	for i, c := range h.buckets {
 		seen += c
 		if seen >= want {
-			return time.Duration(us) * time.Microsecond
+			return time.Duration(histLower(i)) * time.Microsecond
 		}
 	}
-	return histBuckets * time.Microsecond
+	return time.Duration(histLower(len(h.buckets)-1)) * time.Microsecond
 }

@@ -306,18 +306,50 @@ func TestHistogram(t *testing.T) {
 	for i := 1; i <= 1000; i++ {
 		h.Add(time.Duration(i) * time.Microsecond)
 	}
-	h.Add(time.Second) // overflow
+	h.Add(time.Second) // a stall: above the linear buckets
 	cases := []struct {
 		q    float64
 		want time.Duration
-	}{{0.5, 501 * time.Microsecond}, {0.99, 991 * time.Microsecond}, {1, 10 * time.Millisecond}}
+	}{{0.5, 501 * time.Microsecond}, {0.99, 991 * time.Microsecond}}
 	for _, c := range cases {
 		if got := h.Quantile(c.q); got != c.want {
 			t.Errorf("q%v = %v, want %v", c.q, got, c.want)
 		}
 	}
+	// The stall reads as a second (within the 1.6% of its bucket, and
+	// never above it), not as the 10 ms of a saturated top bucket.
+	if got := h.Quantile(1); got > time.Second || got < time.Second*984/1000 {
+		t.Errorf("q1 = %v, want about 1s", got)
+	}
 	if h.Count() != 1001 {
 		t.Errorf("count %d", h.Count())
+	}
+}
+
+// TestHistogramBuckets: every duration lands in a bucket whose lower
+// bound is at most it and within 1/64 of it, buckets are in order, and
+// durations past the last bucket are counted in it.
+func TestHistogramBuckets(t *testing.T) {
+	prev := -1
+	for _, us := range []int64{0, 1, 9_999, 10_000, 10_001, 16_383, 16_384, 100_000, 999_999, 1_000_000, 60e6, 1 << 39, 1<<40 - 1} {
+		i := histIndex(us)
+		lo := histLower(i)
+		if i < prev || lo > us || float64(us-lo) > float64(us)/histSub {
+			t.Errorf("%d µs: bucket %d (after %d), lower bound %d", us, i, prev, lo)
+		}
+		prev = i
+	}
+	if i := histIndex(1 << 50); i != len(Histogram{}.buckets)-1 {
+		t.Errorf("2^50 µs in bucket %d, want the last, %d", i, len(Histogram{}.buckets)-1)
+	}
+	for i := 1; i < len(Histogram{}.buckets); i++ {
+		if histLower(i) < histLower(i-1) {
+			t.Fatalf("bucket %d starts at %d µs, before bucket %d (%d µs)", i, histLower(i), i-1, histLower(i-1))
+		}
+	}
+	var h Histogram
+	if a := testing.AllocsPerRun(100, func() { h.Add(3 * time.Second) }); a != 0 {
+		t.Errorf("%v allocations per Add", a)
 	}
 }
 
