@@ -59,7 +59,7 @@ func (c *Config) summary(w io.Writer) error {
 	c.ioSummary(ew)
 	ew.printf("\nnetwork %s\n", c.Network)
 	NetworkSummary(ew, c.net)
-	ew.printf("backend: cpu engine (loaded and closed again), memory estimate %s\n", byteSize(cpu.EstimateMemory(c.net)))
+	ew.printf("backend: cpu engine (loaded and closed again), memory estimate %s\n", ByteSize(cpu.EstimateMemory(c.net)))
 	c.realtimeSummary(ew)
 	c.telemetrySummary(ew)
 	return ew.err
@@ -351,7 +351,8 @@ func dacGainOf(g int) int {
 	return g
 }
 
-func byteSize(n int64) string {
+// ByteSize writes n bytes for people: "2.6 KiB", "1.97 GiB".
+func ByteSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))

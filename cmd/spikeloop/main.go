@@ -372,7 +372,7 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: valid network file\n", args[0])
 	daemon.NetworkSummary(stdout, net)
-	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", byteSize(cpu.EstimateMemory(net)))
+	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", daemon.ByteSize(cpu.EstimateMemory(net)))
 	return nil
 }
 
@@ -390,18 +390,6 @@ func looksLikeConfig(path string) bool {
 		}
 	}
 	return keys["board"] && keys["network"] && !keys["populations"]
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 var modelsDoc = cmdDoc{
