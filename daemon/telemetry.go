@@ -40,6 +40,7 @@ import (
 // telemetryService is the long-lived half of telemetry.
 type telemetryService struct {
 	cfg     *TelemetryConfig
+	run     string // run id: in the status and every sample; one per service, so per process
 	log     zerolog.Logger
 	q       *telemetry.Queue
 	sq      *telemetry.SpikeQueue // nil: no spikes topic
@@ -57,7 +58,10 @@ type telemetryService struct {
 // configured), the publisher and the metrics endpoint of cfg.
 func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetryService, err error) {
 	tc := cfg.Telemetry
-	s = &telemetryService{cfg: tc, log: log, ctl: &controls{reload: make(chan struct{}, 1)}}
+	// The run id is drawn here, once: Serve starts the service once per
+	// process and keeps it across reloads, and with it the queues whose
+	// Push numbers the samples, so seq restarts only with a new run id.
+	s = &telemetryService{cfg: tc, run: telemetry.NewRunID(), log: log, ctl: &controls{reload: make(chan struct{}, 1)}}
 	// Close what was opened on any error. The return statements set s to
 	// nil before this runs, hence the copy: closing the named result
 	// would be a nil dereference (a busy port crashed the daemon so).
@@ -81,6 +85,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 		Board:  tc.Board,
 		Prefix: prefix,
 		Status: telemetry.Status{
+			Run:         s.run,
 			Software:    opts.Software,
 			ConfigHash:  hexDigest(cfg.data),
 			NetworkHash: hexDigest(cfg.netData),
@@ -149,7 +154,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 		})
 		log.Info().Str("listen", ln.Addr().String()).Msg("telemetry: Prometheus /metrics up")
 	}
-	log.Info().Str("broker", pc.Broker).Str("prefix", prefix).Str("store", pc.StoreDir).
+	log.Info().Str("broker", pc.Broker).Str("prefix", prefix).Str("store", pc.StoreDir).Str("run", s.run).
 		Int("commands", len(tc.allowed)).Msg("telemetry: publishing")
 	return s, nil
 }

@@ -317,6 +317,21 @@ func TestTelemetryDemoEmbedded(t *testing.T) {
 		status.NetworkHash != digestOf(demoNetwork) || status.ConfigHash != digestOf(cfg.data) || status.StartUnixMs <= 0 {
 		t.Fatalf("status %+v", status)
 	}
+	// One run id, the birth's, in every sample and spike batch.
+	if len(status.Run) != 16 {
+		t.Fatalf("status run %q, want 16 hex digits", status.Run)
+	}
+	for i, s := range got {
+		if s.Run != status.Run {
+			t.Fatalf("sample %d (seq %d): run %q, the status says %q", i, s.Seq, s.Run, status.Run)
+		}
+	}
+	for _, b := range w.messages("spikes") {
+		var sb telemetry.SpikeBatch
+		if _, err := sb.UnmarshalMsg(b); err != nil || sb.Run != status.Run {
+			t.Fatalf("spike batch %d: run %q (%v), the status says %q", sb.Seq, sb.Run, err, status.Run)
+		}
+	}
 	r.finish(t)
 	if st := r.d.Stats(); st.Overruns != 0 {
 		t.Logf("overruns during the run: %d (machine load)", st.Overruns)
@@ -455,17 +470,18 @@ func TestTelemetryDaemonRestart(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	m.Start(t)
 	got := w.waitSamples(t, 15*time.Second, "the first run's samples and then the second's", func(s []telemetry.Telemetry) bool {
-		for i := 1; i < len(s); i++ {
-			if s[i].Seq == 0 && s[i-1].Seq > 0 {
-				return true // the second run started to arrive
-			}
-		}
-		return false
+		return len(s) > 0 && s[len(s)-1].Run != s[0].Run // the second run started to arrive
 	})
 	r2.finish(t)
+	// Each daemon start has a run id of its own, and seq restarts with
+	// it: the first sample of another run id is the second run's seq 0.
+	run1ID := got[0].Run
 	var run1 []telemetry.Telemetry
 	for i, s := range got {
-		if i > 0 && s.Seq == 0 && got[i-1].Seq > 0 {
+		if s.Run != run1ID {
+			if s.Seq != 0 || len(s.Run) != 16 {
+				t.Fatalf("sample %d: run %q seq %d after the first run's (%q) %d samples", i, s.Run, s.Seq, run1ID, len(run1))
+			}
 			break
 		}
 		run1 = append(run1, s)
@@ -473,6 +489,32 @@ func TestTelemetryDaemonRestart(t *testing.T) {
 	mqtttest.CheckInOrder(t, seqsOf(run1), n1)
 	if end := run1[len(run1)-1]; end.Tick != lastTick {
 		t.Fatalf("the first run's last sample is at tick %d, want its last tick %d", end.Tick, lastTick)
+	}
+}
+
+// TestTelemetryRunIDPerStart: each start of the telemetry service (each
+// daemon process) draws a run id of its own, which the publisher puts
+// in the status and the samples.
+func TestTelemetryRunIDPerStart(t *testing.T) {
+	log := zerolog.Nop()
+	seen := map[string]bool{}
+	for i := range 2 {
+		cfg := demoWith(t, "", fmt.Sprintf(telSection, "runid", t.TempDir(), "  embedded: {listen: "+mqtttest.FreeAddr(t)+"}\n"))
+		s, err := startTelemetry(cfg, Options{}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := s.run
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if len(run) != 16 || strings.Trim(run, "0123456789abcdef") != "" || s.pub.RunID() != run {
+			t.Fatalf("start %d: run id %q, the publisher's %q; want 16 hex digits, the same", i, run, s.pub.RunID())
+		}
+		if seen[run] {
+			t.Fatalf("start %d: run id %q again", i, run)
+		}
+		seen[run] = true
 	}
 }
 
@@ -681,10 +723,20 @@ func TestTelemetryCommands(t *testing.T) {
 	// the test looks for a tick below the old run's, not for 199.)
 	sofar := w.samples(t)
 	oldTick := sofar[len(sofar)-1].Tick
-	w.waitSamples(t, 5*time.Second, "a sample of the reloaded run", func(s []telemetry.Telemetry) bool {
+	got = w.waitSamples(t, 5*time.Second, "a sample of the reloaded run", func(s []telemetry.Telemetry) bool {
 		last := s[len(s)-1]
 		return last.Tick < oldTick && searchI(last) == 500
 	})
+	// The reload keeps the run id, and seq goes on: the reloaded run's
+	// first sample follows the old run's last one.
+	for i := 1; i < len(got); i++ {
+		if got[i].Run != got[0].Run {
+			t.Fatalf("sample %d: run %q, the first sample's %q", i, got[i].Run, got[0].Run)
+		}
+		if got[i].Tick < got[i-1].Tick && got[i].Seq != got[i-1].Seq+1 {
+			t.Fatalf("the reloaded run's first sample has seq %d, the old run's last %d", got[i].Seq, got[i-1].Seq)
+		}
+	}
 	if !strings.Contains(logs.String(), "reload: new config checked") {
 		t.Fatalf("no reload in the log:\n%s", logs.String())
 	}
@@ -699,6 +751,9 @@ func TestTelemetryCommands(t *testing.T) {
 	}
 	if st.ConfigHash != reloadedHash.Load() || st.State != telemetry.StateOnline || st.ConfigHash == digestOf(cfg.data) {
 		t.Fatalf("status after reload %+v, want config digest %v", st, reloadedHash.Load())
+	}
+	if st.Run != got[0].Run {
+		t.Fatalf("status after reload: run %q, the samples' %q", st.Run, got[0].Run)
 	}
 	// Commands reach the new run.
 	if r, ok := op.send(t, "drive", command(t, "12", number(700)), 3*time.Second); !ok || !r.OK {
@@ -914,6 +969,7 @@ print(json.dumps(msgpack.unpackb(sys.stdin.buffer.read())))`)
 	var got struct {
 		Version int                  `json:"version"`
 		Board   string               `json:"board"`
+		Run     string               `json:"run"`
 		Seq     uint64               `json:"seq"`
 		Tick    uint64               `json:"tick"`
 		TimeMs  float64              `json:"time_ms"`
@@ -926,7 +982,7 @@ print(json.dumps(msgpack.unpackb(sys.stdin.buffer.read())))`)
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python printed %s: %v", out, err)
 	}
-	if got.Version != want.Version || got.Board != want.Board || got.Seq != want.Seq || got.Tick != want.Tick ||
+	if got.Version != want.Version || got.Board != want.Board || got.Run != want.Run || len(got.Run) != 16 || got.Seq != want.Seq || got.Tick != want.Tick ||
 		got.TimeMs != want.TimeMs || !maps.Equal(got.Rates, want.Rates) || !maps.Equal(got.Counts, want.Counts) ||
 		!maps.Equal(got.Plant, want.Plant) || got.Loop["lateness_p999_us"] != want.Loop.LatenessP999us ||
 		!slices.Equal(got.States["motor_left.V"], want.States["motor_left.V"]) {

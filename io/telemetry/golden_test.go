@@ -31,15 +31,15 @@ func f64(v float64) msgp.Raw { return msgp.AppendFloat64(nil, v) }
 func goldenValues() []goldenCase {
 	return []goldenCase{
 		{name: "status_online", zero: func() payload { return new(Status) }, want: &Status{
-			Version: 1, Board: "rover-7", State: StateOnline, Software: "0.3.0",
+			Version: 1, Board: "rover-7", Run: "5f3a9c0e12b47d68", State: StateOnline, Software: "0.3.0",
 			ConfigHash: "c0ffee12", NetworkHash: "5eed0042", StartUnixMs: 1795740000000,
 		}},
 		{name: "status_offline_will", zero: func() payload { return new(Status) }, want: &Status{
-			Version: 1, Board: "rover-7", State: StateOffline, Software: "0.3.0",
+			Version: 1, Board: "rover-7", Run: "5f3a9c0e12b47d68", State: StateOffline, Software: "0.3.0",
 			ConfigHash: "c0ffee12", NetworkHash: "5eed0042", StartUnixMs: 1795740000000,
 		}},
 		{name: "telemetry_demo_vehicle", zero: func() payload { return new(Telemetry) }, want: &Telemetry{
-			Version: 1, Board: "demo", Seq: 41, Tick: 4200, TimeMs: 4200,
+			Version: 1, Board: "demo", Run: "5f3a9c0e12b47d68", Seq: 41, Tick: 4200, TimeMs: 4200,
 			Rates:     Floats{"left": 12.5, "right": 40},
 			Counts:    Counts{"left": 5, "right": 16},
 			States:    Series{"motor.V": {-65, -52.5}},
@@ -50,12 +50,12 @@ func goldenValues() []goldenCase {
 			Plant:     Floats{"x": 0.5, "y": -1.25, "heading": 1.5, "distance": 2.75},
 		}},
 		{name: "telemetry_board_no_plant", zero: func() payload { return new(Telemetry) }, want: &Telemetry{
-			Version: 1, Board: "pi-3", Seq: 0, Tick: 100, TimeMs: 100,
+			Version: 1, Board: "pi-3", Run: "0000000000000001", Seq: 0, Tick: 100, TimeMs: 100,
 			Rates: Floats{}, Counts: Counts{}, States: Series{}, Sensors: Floats{}, Actuators: Floats{},
 			Loop: Loop{LatenessP50us: 3.5, LatenessP99us: 20, LatenessP999us: 250, Overruns: 2, StaleInputs: 1},
 		}},
 		{name: "spikes", zero: func() payload { return new(SpikeBatch) }, want: &SpikeBatch{
-			Version: 1, Board: "demo", Seq: 7,
+			Version: 1, Board: "demo", Run: "5f3a9c0e12b47d68", Seq: 7,
 			Trains: []SpikeTrain{
 				{Population: "left", Neuron: []uint32{0, 3}, StampMs: []float64{700.5, 701}},
 				{Population: "right", Neuron: []uint32{1}, StampMs: []float64{700.25}},

@@ -29,6 +29,7 @@ type Metrics struct {
 	tick, timeMs, rate, spikes, sensor, actuator, plant *prometheus.Desc
 	lateness, overruns, stale, dropped                  *prometheus.Desc
 	published, failed, cmdDropped, connected            *prometheus.Desc
+	runInfo                                             *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*Metrics)(nil)
@@ -56,6 +57,7 @@ func NewMetrics(board string) *Metrics {
 		failed:     d("mqtt_publish_failed_total", "Messages the MQTT client refused."),
 		cmdDropped: d("mqtt_commands_dropped_total", "Commands dropped because too many were waiting."),
 		connected:  d("mqtt_connected", "1 while connected to the broker."),
+		runInfo:    d("run_info", "Always 1; its run label is the run id in the status and in every sample.", "run"),
 		reg:        prometheus.NewRegistry(),
 	}
 	m.reg.MustRegister(m)
@@ -73,7 +75,7 @@ func (m *Metrics) observe(t *Telemetry) {
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.tick, m.timeMs, m.rate, m.spikes, m.sensor, m.actuator, m.plant,
-		m.lateness, m.overruns, m.stale, m.dropped, m.published, m.failed, m.cmdDropped, m.connected} {
+		m.lateness, m.overruns, m.stale, m.dropped, m.published, m.failed, m.cmdDropped, m.connected, m.runInfo} {
 		ch <- d
 	}
 }
@@ -96,6 +98,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			connected = 1
 		}
 		gauge(m.connected, connected)
+		gauge(m.runInfo, 1, m.pub.run)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

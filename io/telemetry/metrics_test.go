@@ -13,7 +13,7 @@ func TestMetrics(t *testing.T) {
 	b := startTestBroker(t)
 	m := NewMetrics("test")
 	q := newQueue(t, 8)
-	testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), Metrics: m}, q)
+	pub := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(), Metrics: m}, q)
 	ln, err := ListenMetrics("127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +60,7 @@ func TestMetrics(t *testing.T) {
 		`spikeloop_mqtt_connected{board="test"} 1`,
 		`spikeloop_mqtt_published_total{board="test"}`,
 		`spikeloop_telemetry_dropped_total{board="test"} 0`, // Dropped is the queue's count, not the loop's
+		`spikeloop_run_info{board="test",run="` + pub.RunID() + `"} 1`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, text)

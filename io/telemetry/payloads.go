@@ -22,6 +22,7 @@ const (
 type Status struct {
 	Version     int    `msg:"version"`      // SchemaVersion
 	Board       string `msg:"board"`        // board id, also in the topic
+	Run         string `msg:"run"`          // run id: NewRunID, once per daemon process
 	State       string `msg:"state"`        // StateOnline or StateOffline
 	Software    string `msg:"software"`     // daemon version string
 	ConfigHash  string `msg:"config_hash"`  // hex digest of the daemon config
@@ -40,13 +41,17 @@ type Loop struct {
 
 // Telemetry is the periodic payload on <prefix>telemetry.
 //
-// Seq counts published samples from 0 at start, so a reader sees a gap
-// when a sample was lost; Dropped counts the samples the hand-off queue
-// dropped since start (a gap with Dropped unchanged was lost elsewhere).
+// Run is the run id of the daemon process that took the sample (the
+// same as its Status birth's). Seq counts published samples from 0 at
+// the start of the run, so a reader sees a gap when a sample was lost;
+// it restarts only with a new Run (a reload keeps both). Dropped counts
+// the samples the hand-off queue dropped since start (a gap with Dropped
+// unchanged was lost elsewhere).
 type Telemetry struct {
 	Version   int     `msg:"version"`   // SchemaVersion
 	Board     string  `msg:"board"`     // board id
-	Seq       uint64  `msg:"seq"`       // sample number since start (set by Queue.Push)
+	Run       string  `msg:"run"`       // run id (set by the Publisher from Status.Run)
+	Seq       uint64  `msg:"seq"`       // sample number in the run (set by Queue.Push)
 	Tick      uint64  `msg:"tick"`      // loop tick of the sample
 	TimeMs    float64 `msg:"time_ms"`   // network time, ms
 	Rates     Floats  `msg:"rates"`     // population -> Hz over the interval
@@ -72,7 +77,8 @@ type SpikeTrain struct {
 type SpikeBatch struct {
 	Version int          `msg:"version"` // SchemaVersion
 	Board   string       `msg:"board"`
-	Seq     uint64       `msg:"seq"`     // batch number since start (set by SpikeQueue.Push)
+	Run     string       `msg:"run"`     // run id, as in Telemetry
+	Seq     uint64       `msg:"seq"`     // batch number in the run (set by SpikeQueue.Push)
 	Dropped uint64       `msg:"dropped"` // batches dropped by the queue since start
 	Trains  []SpikeTrain `msg:"trains"`
 }

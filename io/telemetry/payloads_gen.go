@@ -649,6 +649,12 @@ func (z *SpikeBatch) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Board")
 				return
 			}
+		case "run":
+			z.Run, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Run")
+				return
+			}
 		case "seq":
 			z.Seq, err = dc.ReadUint64()
 			if err != nil {
@@ -693,9 +699,9 @@ func (z *SpikeBatch) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *SpikeBatch) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 5
+	// map header, size 6
 	// write "version"
-	err = en.Append(0x85, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	err = en.Append(0x86, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
 	if err != nil {
 		return
 	}
@@ -712,6 +718,16 @@ func (z *SpikeBatch) EncodeMsg(en *msgp.Writer) (err error) {
 	err = en.WriteString(z.Board)
 	if err != nil {
 		err = msgp.WrapError(err, "Board")
+		return
+	}
+	// write "run"
+	err = en.Append(0xa3, 0x72, 0x75, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Run)
+	if err != nil {
+		err = msgp.WrapError(err, "Run")
 		return
 	}
 	// write "seq"
@@ -757,13 +773,16 @@ func (z *SpikeBatch) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *SpikeBatch) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 5
+	// map header, size 6
 	// string "version"
-	o = append(o, 0x85, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	o = append(o, 0x86, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
 	o = msgp.AppendInt(o, z.Version)
 	// string "board"
 	o = append(o, 0xa5, 0x62, 0x6f, 0x61, 0x72, 0x64)
 	o = msgp.AppendString(o, z.Board)
+	// string "run"
+	o = append(o, 0xa3, 0x72, 0x75, 0x6e)
+	o = msgp.AppendString(o, z.Run)
 	// string "seq"
 	o = append(o, 0xa3, 0x73, 0x65, 0x71)
 	o = msgp.AppendUint64(o, z.Seq)
@@ -813,6 +832,12 @@ func (z *SpikeBatch) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Board")
 				return
 			}
+		case "run":
+			z.Run, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Run")
+				return
+			}
 		case "seq":
 			z.Seq, bts, err = msgp.ReadUint64Bytes(bts)
 			if err != nil {
@@ -858,7 +883,7 @@ func (z *SpikeBatch) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *SpikeBatch) Msgsize() (s int) {
-	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.Uint64Size + 8 + msgp.Uint64Size + 7 + msgp.ArrayHeaderSize
+	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.StringPrefixSize + len(z.Run) + 4 + msgp.Uint64Size + 8 + msgp.Uint64Size + 7 + msgp.ArrayHeaderSize
 	for za0001 := range z.Trains {
 		s += z.Trains[za0001].Msgsize()
 	}
@@ -1120,6 +1145,12 @@ func (z *Status) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Board")
 				return
 			}
+		case "run":
+			z.Run, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Run")
+				return
+			}
 		case "state":
 			z.State, err = dc.ReadString()
 			if err != nil {
@@ -1163,9 +1194,9 @@ func (z *Status) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Status) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 7
+	// map header, size 8
 	// write "version"
-	err = en.Append(0x87, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	err = en.Append(0x88, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
 	if err != nil {
 		return
 	}
@@ -1182,6 +1213,16 @@ func (z *Status) EncodeMsg(en *msgp.Writer) (err error) {
 	err = en.WriteString(z.Board)
 	if err != nil {
 		err = msgp.WrapError(err, "Board")
+		return
+	}
+	// write "run"
+	err = en.Append(0xa3, 0x72, 0x75, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Run)
+	if err != nil {
+		err = msgp.WrapError(err, "Run")
 		return
 	}
 	// write "state"
@@ -1240,13 +1281,16 @@ func (z *Status) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Status) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 7
+	// map header, size 8
 	// string "version"
-	o = append(o, 0x87, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+	o = append(o, 0x88, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
 	o = msgp.AppendInt(o, z.Version)
 	// string "board"
 	o = append(o, 0xa5, 0x62, 0x6f, 0x61, 0x72, 0x64)
 	o = msgp.AppendString(o, z.Board)
+	// string "run"
+	o = append(o, 0xa3, 0x72, 0x75, 0x6e)
+	o = msgp.AppendString(o, z.Run)
 	// string "state"
 	o = append(o, 0xa5, 0x73, 0x74, 0x61, 0x74, 0x65)
 	o = msgp.AppendString(o, z.State)
@@ -1295,6 +1339,12 @@ func (z *Status) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Board")
 				return
 			}
+		case "run":
+			z.Run, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Run")
+				return
+			}
 		case "state":
 			z.State, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
@@ -1339,7 +1389,7 @@ func (z *Status) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Status) Msgsize() (s int) {
-	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 6 + msgp.StringPrefixSize + len(z.State) + 9 + msgp.StringPrefixSize + len(z.Software) + 12 + msgp.StringPrefixSize + len(z.ConfigHash) + 13 + msgp.StringPrefixSize + len(z.NetworkHash) + 14 + msgp.Int64Size
+	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.StringPrefixSize + len(z.Run) + 6 + msgp.StringPrefixSize + len(z.State) + 9 + msgp.StringPrefixSize + len(z.Software) + 12 + msgp.StringPrefixSize + len(z.ConfigHash) + 13 + msgp.StringPrefixSize + len(z.NetworkHash) + 14 + msgp.Int64Size
 	return
 }
 
@@ -1371,6 +1421,12 @@ func (z *Telemetry) DecodeMsg(dc *msgp.Reader) (err error) {
 			z.Board, err = dc.ReadString()
 			if err != nil {
 				err = msgp.WrapError(err, "Board")
+				return
+			}
+		case "run":
+			z.Run, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Run")
 				return
 			}
 		case "seq":
@@ -1453,12 +1509,12 @@ func (z *Telemetry) DecodeMsg(dc *msgp.Reader) (err error) {
 // EncodeMsg implements msgp.Encodable
 func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 	// check for omitted fields
-	zb0001Len := uint32(13)
-	var zb0001Mask uint16 /* 13 bits */
+	zb0001Len := uint32(14)
+	var zb0001Mask uint16 /* 14 bits */
 	_ = zb0001Mask
 	if z.Plant.IsZero() {
 		zb0001Len--
-		zb0001Mask |= 0x1000
+		zb0001Mask |= 0x2000
 	}
 	// variable map header, size zb0001Len
 	err = en.Append(0x80 | uint8(zb0001Len))
@@ -1486,6 +1542,16 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 		err = en.WriteString(z.Board)
 		if err != nil {
 			err = msgp.WrapError(err, "Board")
+			return
+		}
+		// write "run"
+		err = en.Append(0xa3, 0x72, 0x75, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Run)
+		if err != nil {
+			err = msgp.WrapError(err, "Run")
 			return
 		}
 		// write "seq"
@@ -1588,7 +1654,7 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 			err = msgp.WrapError(err, "Dropped")
 			return
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// write "plant"
 			err = en.Append(0xa5, 0x70, 0x6c, 0x61, 0x6e, 0x74)
 			if err != nil {
@@ -1608,12 +1674,12 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(13)
-	var zb0001Mask uint16 /* 13 bits */
+	zb0001Len := uint32(14)
+	var zb0001Mask uint16 /* 14 bits */
 	_ = zb0001Mask
 	if z.Plant.IsZero() {
 		zb0001Len--
-		zb0001Mask |= 0x1000
+		zb0001Mask |= 0x2000
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -1626,6 +1692,9 @@ func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 		// string "board"
 		o = append(o, 0xa5, 0x62, 0x6f, 0x61, 0x72, 0x64)
 		o = msgp.AppendString(o, z.Board)
+		// string "run"
+		o = append(o, 0xa3, 0x72, 0x75, 0x6e)
+		o = msgp.AppendString(o, z.Run)
 		// string "seq"
 		o = append(o, 0xa3, 0x73, 0x65, 0x71)
 		o = msgp.AppendUint64(o, z.Seq)
@@ -1680,7 +1749,7 @@ func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 		// string "dropped"
 		o = append(o, 0xa7, 0x64, 0x72, 0x6f, 0x70, 0x70, 0x65, 0x64)
 		o = msgp.AppendUint64(o, z.Dropped)
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// string "plant"
 			o = append(o, 0xa5, 0x70, 0x6c, 0x61, 0x6e, 0x74)
 			o, err = z.Plant.MarshalMsg(o)
@@ -1721,6 +1790,12 @@ func (z *Telemetry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			z.Board, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Board")
+				return
+			}
+		case "run":
+			z.Run, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Run")
 				return
 			}
 		case "seq":
@@ -1803,6 +1878,6 @@ func (z *Telemetry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Telemetry) Msgsize() (s int) {
-	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.Uint64Size + 5 + msgp.Uint64Size + 8 + msgp.Float64Size + 6 + z.Rates.Msgsize() + 7 + z.Counts.Msgsize() + 7 + z.States.Msgsize() + 8 + z.Sensors.Msgsize() + 10 + z.Actuators.Msgsize() + 5 + z.Loop.Msgsize() + 8 + msgp.Uint64Size + 6 + z.Plant.Msgsize()
+	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.StringPrefixSize + len(z.Run) + 4 + msgp.Uint64Size + 5 + msgp.Uint64Size + 8 + msgp.Float64Size + 6 + z.Rates.Msgsize() + 7 + z.Counts.Msgsize() + 7 + z.States.Msgsize() + 8 + z.Sensors.Msgsize() + 10 + z.Actuators.Msgsize() + 5 + z.Loop.Msgsize() + 8 + msgp.Uint64Size + 6 + z.Plant.Msgsize()
 	return
 }

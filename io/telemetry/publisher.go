@@ -40,7 +40,8 @@ type PublisherConfig struct {
 	// daemon restarts. Required.
 	StoreDir string
 	// Status is the birth message's content; Version, Board and State are
-	// filled in here.
+	// filled in here, and Run (NewRunID) when empty. Status.Run is also
+	// the run of every sample and spike batch published.
 	Status Status
 	// Spikes, when not nil, is the loop's hand-off of spike batches for
 	// the spikes topic.
@@ -92,6 +93,7 @@ type Publisher struct {
 
 	birth    atomic.Bool  // a birth status is due (after each connect)
 	statusMu sync.Mutex   // guards cfg.Status (UpdateStatus)
+	run      string       // cfg.Status.Run, which never changes
 	cmds     chan command // paho's router -> command goroutine
 	replies  chan message // command goroutine -> Run
 
@@ -158,6 +160,9 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	if q == nil {
 		return nil, errors.New("publisher: no queue")
 	}
+	if cfg.Status.Run == "" {
+		cfg.Status.Run = NewRunID()
+	}
 	setDefault := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -175,6 +180,7 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	p := &Publisher{
 		cfg:    cfg,
 		prefix: cfg.Prefix,
+		run:    cfg.Status.Run,
 		q:      q,
 		log:    log,
 		wake:   make(chan struct{}, 1),
@@ -229,6 +235,9 @@ func (p *Publisher) UpdateStatus(configHash, networkHash string) {
 	p.birth.Store(true)
 	p.poke()
 }
+
+// RunID returns the run id in the status and in every sample.
+func (p *Publisher) RunID() string { return p.run }
 
 // Prefix returns the topic prefix in use.
 func (p *Publisher) Prefix() string { return p.prefix }
@@ -402,7 +411,7 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 	default:
 	}
 	if p.q.Pop(sample) {
-		sample.Version, sample.Board = SchemaVersion, p.cfg.Board
+		sample.Version, sample.Board, sample.Run = SchemaVersion, p.cfg.Board, p.run
 		if p.cfg.Metrics != nil {
 			p.cfg.Metrics.observe(sample)
 		}
@@ -416,7 +425,7 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 		return &message{topic: p.prefix + "telemetry", payload: b}
 	}
 	if p.cfg.Spikes != nil && p.cfg.Spikes.Pop(spikes) {
-		spikes.Version, spikes.Board = SchemaVersion, p.cfg.Board
+		spikes.Version, spikes.Board, spikes.Run = SchemaVersion, p.cfg.Board, p.run
 		b, err := spikes.MarshalMsg(make([]byte, 0, spikes.Msgsize()))
 		if err != nil {
 			p.failed.Add(1)
