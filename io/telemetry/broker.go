@@ -71,7 +71,8 @@ type BrokerConfig struct {
 	MaxClients int
 	// MaxSessions bounds the sessions the broker keeps, connected or not
 	// (a client with clean session false keeps one after it leaves);
-	// a CONNECT that would start one more is refused. Default
+	// a CONNECT that would start one more ends the session disconnected
+	// longest, or is refused when every session is connected. Default
 	// 4 * MaxClients.
 	MaxSessions int
 	// SessionExpiry is how long the session of a client that left is
@@ -205,6 +206,11 @@ type User struct {
 //
 // Nothing else is allowed: a wildcard '#' filter is refused to everyone
 // but the daemon, and publishing anywhere else is refused to everyone.
+//
+// Every resource a client can make it spend is bounded (BrokerConfig's
+// limits): packet size, clients, sessions, messages held per client,
+// connections waiting for their CONNECT, and password checks (one at a
+// time, backed off per address); the log never carries a payload.
 type Broker struct {
 	srv      *mqtt.Server
 	ln       net.Listener
