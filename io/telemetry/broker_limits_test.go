@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -445,4 +448,29 @@ func TestBrokerAbandonedSessions(t *testing.T) {
 		t.Errorf("%d sessions kept, over MaxSessions", sessions)
 	}
 	t.Logf("%d sessions, %d messages held", sessions, inflight)
+}
+
+// TestBrokerLogSessionEnd: mochi's listener logs a client session's end
+// as a warning with no message; a connection closed (by the broker's own
+// shutdown, or by the client) becomes a debug line with a message, any
+// other error stays a warning, with the message.
+func TestBrokerLogSessionEnd(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(newBrokerLog(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))).With("listener", "tcp")
+	closed := &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
+	log.Warn("", "error", closed)
+	log.Warn("", "error", fmt.Errorf("read connection: %w", io.EOF))
+	if buf.Len() != 0 {
+		t.Errorf("a closed connection is logged as a warning: %s", buf.String())
+	}
+	log.Warn("", "error", errors.New("read connection: malformed packet"))
+	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, `msg="client session ended"`) || !strings.Contains(line, "malformed packet") {
+		t.Errorf("another session error: %q, want a warning with a message", line)
+	}
+	buf.Reset()
+	debug := slog.New(newBrokerLog(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	debug.Warn("", "error", closed)
+	if line := buf.String(); !strings.Contains(line, "level=DEBUG") || !strings.Contains(line, "client session ended") {
+		t.Errorf("at debug level: %q, want a debug line", line)
+	}
 }

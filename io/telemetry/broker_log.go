@@ -2,8 +2,11 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -55,6 +58,22 @@ func (l *brokerLog) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (l *brokerLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "" {
+		// mochi's TCP listener logs the error that ended a client's
+		// session as a warning with no message. A connection closed by
+		// the broker's own shutdown, or by the client, is how sessions
+		// end: a debug line, not a warning at every clean stop.
+		r.Message = "client session ended"
+		r.Attrs(func(a slog.Attr) bool {
+			if err, ok := a.Value.Any().(error); ok && (errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF)) {
+				r.Level = slog.LevelDebug
+			}
+			return true
+		})
+		if !l.h.Enabled(ctx, r.Level) {
+			return nil
+		}
+	}
 	suppressed, ok := l.limit.allow(r.Level.String() + " " + r.Message)
 	if !ok {
 		return nil
