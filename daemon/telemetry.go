@@ -107,13 +107,11 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 	} else {
 		// mochi logs every client at info; its warnings are enough here.
 		brokerLog := log.Level(max(zerolog.WarnLevel, log.GetLevel()))
-		s.broker, err = telemetry.StartBroker(telemetry.BrokerConfig{
-			Listen:           tc.Embedded.Listen,
-			AllowNonLoopback: tc.Embedded.AllowNonLoopback,
-			Prefix:           prefix,
-			Users:            tc.users,
-			Logger:           slog.New(zerolog.NewSlogHandler(brokerLog)),
-		})
+		bc := tc.limits // checked at load
+		bc.Listen, bc.AllowNonLoopback = tc.Embedded.Listen, tc.Embedded.AllowNonLoopback
+		bc.Prefix, bc.Users = prefix, tc.users
+		bc.Logger = slog.New(zerolog.NewSlogHandler(brokerLog))
+		s.broker, err = telemetry.StartBroker(bc)
 		if err != nil {
 			return nil, fmt.Errorf("telemetry.embedded: %w (another MQTT broker on that port? set telemetry.embedded.listen, or telemetry.broker to use that one)", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,7 @@ type TelemetryConfig struct {
 	password  string // external broker's, from password_file
 	statePops []stateRef
 	spikePops []int
+	limits    telemetry.BrokerConfig // the embedded broker's limits, checked
 }
 
 // StateSample picks a state of a population for the telemetry samples.
@@ -119,6 +121,22 @@ type EmbeddedBroker struct {
 	// file of name:hash:read|command lines. No users: commands are off.
 	Users     []BrokerUser `yaml:"users"`
 	UsersFile string       `yaml:"users_file"`
+
+	// The limits that keep any local client from taking the loop's
+	// memory or CPU (io/telemetry.BrokerConfig says what each does);
+	// 0 or absent: the default.
+	MaxPacketBytes   int    `yaml:"max_packet_bytes"`
+	MaxClients       int    `yaml:"max_clients"`
+	MaxSessions      int    `yaml:"max_sessions"`
+	SessionExpiry    string `yaml:"session_expiry"`
+	MaxInflight      int    `yaml:"max_inflight"`
+	MaxWritesPending int    `yaml:"max_writes_pending"`
+	AuthFailures     int    `yaml:"auth_failures"`
+	AuthBackoff      string `yaml:"auth_backoff"`
+	AuthBackoffMax   string `yaml:"auth_backoff_max"`
+	// AuthCPUs are the CPUs of the password checks; absent: every CPU
+	// but realtime.cpu.
+	AuthCPUs []int `yaml:"auth_cpus"`
 }
 
 // BrokerUser is one account of the embedded broker.
@@ -336,9 +354,64 @@ func (c *Config) checkTelemetry(k *checker) {
 		k.add(f+".commands", ErrMismatch, "commands are listed but no embedded broker user has the command right, so nobody could send them")
 	}
 
+	if t.Broker == nil {
+		c.brokerLimits(k, f+".embedded")
+	}
+
 	if m := t.Metrics; m.Listen != "" {
 		checkListen(k, f+".metrics.listen", m.Listen, m.AllowNonLoopback)
 	}
+}
+
+// brokerLimits checks the embedded broker's limits and keeps them in
+// t.limits: each as io/telemetry will, and the packet limit against the
+// largest command of the allow-list, which must get through.
+func (c *Config) brokerLimits(k *checker, ef string) {
+	t, e := c.Telemetry, c.Telemetry.Embedded
+	l := telemetry.BrokerConfig{
+		MaxPacketBytes: e.MaxPacketBytes, MaxClients: e.MaxClients, MaxSessions: e.MaxSessions,
+		MaxInflight: e.MaxInflight, MaxWritesPending: e.MaxWritesPending, AuthFailures: e.AuthFailures,
+		AuthCPUs: e.AuthCPUs,
+	}
+	for _, d := range []struct {
+		field, s string
+		v        *time.Duration
+	}{{"session_expiry", e.SessionExpiry, &l.SessionExpiry}, {"auth_backoff", e.AuthBackoff, &l.AuthBackoff}, {"auth_backoff_max", e.AuthBackoffMax, &l.AuthBackoffMax}} {
+		if d.s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.s)
+		if err != nil || v <= 0 {
+			k.add(ef+"."+d.field, ErrInvalid, `%q; want a positive duration such as "1h" or "30s"`, d.s)
+			return
+		}
+		*d.v = v
+	}
+	if l.AuthCPUs == nil && c.Realtime.CPU != nil && runtime.NumCPU() > 1 {
+		// Password checks are the broker's heaviest work: keep them
+		// off the loop's CPU.
+		for cpu := range runtime.NumCPU() {
+			if cpu != *c.Realtime.CPU {
+				l.AuthCPUs = append(l.AuthCPUs, cpu)
+			}
+		}
+	}
+	if err := l.CheckLimits(); err != nil {
+		field, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok {
+			field, msg = "", err.Error()
+		}
+		k.add(ef+"."+field, ErrInvalid, "%s", msg)
+		return
+	}
+	packet := l.MaxPacketBytes
+	if packet == 0 {
+		packet = telemetry.DefaultMaxPacketBytes
+	}
+	if need := telemetry.MaxCommandPacketBytes(t.prefix(), t.allowed); need > packet {
+		k.add(ef+".max_packet_bytes", ErrRange, "%d bytes would refuse the largest command of telemetry.commands (%d bytes); want at least %d", packet, need, need)
+	}
+	t.limits = l
 }
 
 // allowed turns one allow-list entry into telemetry's form.

@@ -1112,3 +1112,54 @@ func TestTelemetryBusyPorts(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbeddedBrokerLimitsConfig: the broker's limits are read from the
+// config, checked at load with their field and line (a bad duration, a
+// negative count, a packet limit below the largest allowed command),
+// and reach the broker: a publish over max_packet_bytes is refused.
+// (The packet limit against the largest allowed command is tested with
+// telemetry.MaxCommandPacketBytes: the demo's commands are far smaller
+// than the smallest limit.)
+func TestEmbeddedBrokerLimitsConfig(t *testing.T) {
+	for _, c := range []struct{ limits, want string }{
+		{"session_expiry: soon", `telemetry.embedded.session_expiry: "soon"; want a positive duration`},
+		{"max_clients: -1", "telemetry.embedded.max_clients: -1 is negative"},
+		{"auth_backoff: 1m, auth_backoff_max: 1s", "telemetry.embedded.auth_backoff_max: 1s is below auth_backoff"},
+		{"max_packet_bytes: 100", "telemetry.embedded.max_packet_bytes: 100; want 1024.."},
+	} {
+		section := fmt.Sprintf(telSection, "lim", t.TempDir(), "  embedded: {listen: 127.0.0.1:0, "+c.limits+`,
+    users: [{name: op, hash: "$2y$04$0h3hGnvVKz1QDf5bC3yKxu0eW1d7Sw4Bc7P9kq3rYgXkW0n1Vx8bW", command: true}]}
+  commands:
+    drive: {kind: dc_amplitude, target: search, min: -1000, max: 1000}
+`)
+		_, err := Parse([]byte(quietDemoText()+section), "demo.yaml", demoNetwork)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "demo.yaml:") {
+			t.Errorf("%s: error %v, want %q with its file and line", c.limits, err, c.want)
+		}
+	}
+
+	addr := mqtttest.FreeAddr(t)
+	cfg := demoWith(t, "", fmt.Sprintf(telSection, "lim", t.TempDir(), "  embedded: {listen: "+addr+", max_packet_bytes: 2048}\n"))
+	if cfg.Telemetry.limits.MaxPacketBytes != 2048 {
+		t.Fatalf("limits %+v, want max_packet_bytes 2048", cfg.Telemetry.limits)
+	}
+	r := startRun(t, cfg, Options{})
+	waitListen(t, addr)
+	lost := make(chan error, 1)
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("big").SetConnectTimeout(2 * time.Second).
+		SetAutoReconnect(false).SetConnectionLostHandler(func(_ mqtt.Client, err error) { lost <- err }))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(0)
+	c.Publish("spikeloop/lim/telemetry", 0, false, make([]byte, 4096))
+	select {
+	case <-lost:
+	case <-time.After(5 * time.Second):
+		t.Error("a 4 KiB publish over max_packet_bytes 2048 left the connection open")
+	}
+	if !strings.Contains(r.logs.String(), "2048") {
+		t.Errorf("the refusal is not logged with the limit:\n%s", r.logs.String())
+	}
+	r.finish(t)
+}

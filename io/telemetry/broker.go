@@ -122,6 +122,14 @@ const (
 	DefaultAuthBackoffMax = time.Minute
 )
 
+// CheckLimits checks cfg's limits as StartBroker will, without starting
+// anything, so that a config can be refused at load. An error starts
+// with the config field's name (max_packet_bytes: ...).
+func (cfg BrokerConfig) CheckLimits() error {
+	_, err := cfg.withDefaults()
+	return err
+}
+
 // withDefaults fills in the zero limits and checks the rest.
 func (cfg BrokerConfig) withDefaults() (BrokerConfig, error) {
 	for _, f := range []struct {
