@@ -25,10 +25,10 @@ func readUnit(t *testing.T, path string) string {
 	return b.String()
 }
 
-// TestSystemdFiles: the shipped default config is valid (with the demo
-// network beside it), and the unit keeps the settings the daemon relies
-// on.
-func TestSystemdFiles(t *testing.T) {
+// systemdConfig parses the shipped default config as installed, with
+// the demo network beside it.
+func systemdConfig(t *testing.T) *Config {
+	t.Helper()
 	data, err := os.ReadFile("../systemd/spikeloop.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +37,14 @@ func TestSystemdFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// TestSystemdFiles: the shipped default config is valid (with the demo
+// network beside it), and the unit keeps the settings the daemon relies
+// on.
+func TestSystemdFiles(t *testing.T) {
+	cfg := systemdConfig(t)
 	if cfg.Board.Driver != "periph" {
 		t.Errorf("driver %q, want periph", cfg.Board.Driver)
 	}
@@ -61,14 +69,7 @@ func TestSystemdFiles(t *testing.T) {
 // board.pwm; the hardware-PWM drop-in must grant exactly what the
 // driver needs.
 func TestSystemdPWMPairing(t *testing.T) {
-	data, err := os.ReadFile("../systemd/spikeloop.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Parse(data, "/etc/spikeloop/spikeloop.yaml", demoNetwork)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := systemdConfig(t)
 	unit := readUnit(t, "../systemd/spikeloop.service")
 	if !strings.Contains(unit, "\nUser=spikeloop") {
 		t.Errorf("unit does not run as the user spikeloop")
@@ -104,14 +105,7 @@ func TestSystemdPWMPairing(t *testing.T) {
 // vehicle: 30 s of board time on the fake clock, and the vehicle must
 // end within 0.3 m of the light, as the demo's PWM wheels do.
 func TestSystemdConfigDrivesVehicle(t *testing.T) {
-	data, err := os.ReadFile("../systemd/spikeloop.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Parse(data, "/etc/spikeloop/spikeloop.yaml", demoNetwork)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := systemdConfig(t)
 	demoCfg, err := quietDemo()
 	if err != nil {
 		t.Fatal(err)

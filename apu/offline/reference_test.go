@@ -82,8 +82,11 @@ func TestBioReference(t *testing.T) {
 	}
 }
 
-func runBioCase(t *testing.T, reg *models.Registry, dir string, c bioCase) {
-	net, err := models.LoadFile(filepath.Join(dir, c.NetworkFile), reg, models.DefaultLimits)
+// simulate runs the network file at path as `spikeloop sim` does and
+// returns the output folder and the loaded network.
+func simulate(t *testing.T, path string, reg *models.Registry) (string, *models.Network) {
+	t.Helper()
+	net, err := models.LoadFile(path, reg, models.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +94,11 @@ func runBioCase(t *testing.T, reg *models.Registry, dir string, c bioCase) {
 	if _, err := offline.Run(net, cpu.New(), offline.Options{OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
+	return out, net
+}
+
+func runBioCase(t *testing.T, reg *models.Registry, dir string, c bioCase) {
+	out, _ := simulate(t, filepath.Join(dir, c.NetworkFile), reg)
 	spikeTol, vTol := c.Tolerance.SpikeMs, c.Tolerance.VmV
 	if s := c.Tolerance.Strict; s != nil {
 		// The default RKF45 is a port of NEST's scheme; hold it to the

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spikeloop/spikeloop/apu/cpu"
-	"github.com/spikeloop/spikeloop/apu/offline"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -55,14 +53,7 @@ func TestSTDPReference(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		t.Run(c.Case, func(t *testing.T) {
-			net, err := models.LoadFile(strings.TrimSuffix(f, ".expected.json")+".yaml", models.NewRegistry(), models.DefaultLimits)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := t.TempDir()
-			if _, err := offline.Run(net, cpu.New(), offline.Options{OutDir: out}); err != nil {
-				t.Fatal(err)
-			}
+			out, net := simulate(t, strings.TrimSuffix(f, ".expected.json")+".yaml", models.NewRegistry())
 			got := readSpikes(t, filepath.Join(out, "spikes.csv"), "post")
 			want := map[string][]float64{}
 			for _, s := range c.PostSpikes {
