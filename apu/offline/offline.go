@@ -108,8 +108,9 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 		}
 		if now := time.Now(); opt.Progress != nil && now.Sub(start) > time.Second && now.Sub(lastReport) >= time.Second {
 			lastReport = now
-			fmt.Fprintf(opt.Progress, "sim: %5.1f%%  %.1f of %.1f ms simulated, %.1f s elapsed, %d spikes\n",
-				100*float64(b.Now())/float64(total), float64(b.Now())*net.Dt, net.Duration, now.Sub(start).Seconds(), sum.Spikes)
+			fmt.Fprintf(opt.Progress, "sim: %5.1f%%  %.1f of %.1f ms simulated, %.1f s elapsed, %d spikes, %s\n",
+				100*float64(b.Now())/float64(total), float64(b.Now())*net.Dt, net.Duration, now.Sub(start).Seconds(), sum.Spikes,
+				ETA(now.Sub(start), b.Now(), total))
 		}
 	}
 	if rec.Traces == nil {
@@ -122,6 +123,24 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 	sum.Wall = time.Since(start)
 	sum.Files = w.names
 	return sum, w.close()
+}
+
+// ETA says how long the rest of a run should take at the pace so far:
+// elapsed for done of total steps, "ETA 12 s" (whole seconds past 10 s,
+// minutes past 2 min), or "ETA ?" before any step is done.
+func ETA(elapsed time.Duration, done, total int64) string {
+	if done <= 0 || total < done {
+		return "ETA ?"
+	}
+	left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+	switch {
+	case left < 10*time.Second:
+		return fmt.Sprintf("ETA %.1f s", left.Seconds())
+	case left < 2*time.Minute:
+		return fmt.Sprintf("ETA %.0f s", left.Seconds())
+	default:
+		return fmt.Sprintf("ETA %.0f min", left.Minutes())
+	}
 }
 
 // Time converts a stamp index to ms. It rounds to 1e-9 ms so that step

@@ -24,6 +24,7 @@ import (
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/offline"
 	"github.com/spikeloop/spikeloop/daemon"
+	"github.com/spikeloop/spikeloop/figure"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -32,10 +33,11 @@ const usage = `usage: spikeloop <command> [arguments]
 commands:
   run [--config FILE] [--duration D] [--record FILE] [--no-telemetry]
                                     the daemon: the closed loop (no --config: the built-in demo)
-  sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet]
+  sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet] [--plot]
                                     run a network file, write CSVs to DIR
   sim FILE --out DIR --replay REC [--segment N]
                                     replay a recording of "run --record" on FILE, write CSVs
+  plot DIR [--net FILE] [--bin D]   draw sim's output in DIR: raster, rates, traces (PNG, SVG)
   check FILE                        validate a network file and summarise it
   check --config FILE               validate a daemon config without running it
   bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]
@@ -56,7 +58,7 @@ func main() {
 
 // commands are the names run dispatches; "spikeloop help NAME" is
 // "spikeloop NAME --help".
-var commands = []string{"run", "sim", "check", "bench", "models", "version"}
+var commands = []string{"run", "sim", "plot", "check", "bench", "models", "version"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -67,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "sim":
 		err = cmdSim(args[1:], stdout, stderr)
+	case "plot":
+		err = cmdPlot(args[1:], stdout)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
 	case "check":
@@ -225,7 +229,7 @@ func (f inputFlags) Set(s string) error {
 
 var simDoc = cmdDoc{
 	usage: []string{
-		"sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet]",
+		"sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet] [--plot]",
 		"sim FILE --out DIR --replay REC [--segment N] [--quiet]",
 	},
 	text: `Runs the network file FILE offline, as fast as it can, for the file's
@@ -241,6 +245,9 @@ run does not write: spikes.csv and files named NAME.NAME.csv whose first
 line is a header sim writes ("time_ms" and neuron or connection
 numbers). It removes no other file.
 
+With --plot, sim then draws DIR/plot.png and DIR/plot.svg as
+"spikeloop plot DIR --net FILE" does.
+
 arguments:
   FILE    the network file (YAML); flags may come before or after it
 `,
@@ -252,6 +259,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	inputs := inputFlags{}
 	fs.Var(inputs, "input", "feed the InputTransmitter population NAME from FILE (.csv or .npy), row k for step k (repeatable)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	plot := fs.Bool("plot", false, "after the run, draw DIR/plot.png and DIR/plot.svg (see \"spikeloop plot\")")
 	duration := durationFlag(fs, "duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
 	replay := fs.String("replay", "", "replay `REC`, a recording of \"spikeloop run --record\", instead of running the file's duration")
 	segment := fs.Int("segment", 0, "with --replay: replay run `N` of the recording, from 1 (default: the first)")
@@ -278,7 +286,10 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		opt.Progress = stderr
 	}
 	if given["replay"] {
-		return simReplay(pos[0], *replay, *segment, given, *duration, inputs, opt, stdout, stderr)
+		if err := simReplay(pos[0], *replay, *segment, given, *duration, inputs, opt, stdout, stderr); err != nil || !*plot {
+			return err
+		}
+		return plotDir(*out, figure.Options{}, stdout)
 	}
 	if given["segment"] {
 		return usageError{fmt.Sprintf("--segment: %d needs --replay REC", *segment)}
@@ -310,6 +321,9 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printSummary(stdout, net, sum)
+	if *plot {
+		return plotDir(*out, figure.Options{Populations: plotPopulations(net), Duration: net.Duration}, stdout)
+	}
 	return nil
 }
 
