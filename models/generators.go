@@ -103,7 +103,8 @@ func dcClass() *Class {
 	ps := append([]Param{
 		{Name: "amplitude", Kind: PerNeuron, Unit: "pA", Default: 1.0, Constraint: "finite", Doc: "current in active steps"},
 	}, windowParams()...)
-	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "no effect"})
+	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "spike values are 0 or 1",
+		NoEffect: "a current source emits currents, not spikes"})
 	return &Class{
 		Name: "DCGenerator", Kind: CurrentSourceClass,
 		Doc:    "constant current source (NEST dc_generator)",
@@ -260,7 +261,8 @@ func bernoulliClass() *Class {
 	ps := append([]Param{
 		{Name: "prob", Kind: PerNeuron, Unit: "1", Default: 0.5, Constraint: "in [0, 1]", Doc: "spike probability per step"},
 	}, windowParams()...)
-	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "no effect (at most one spike)"})
+	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "spike values are 0 or 1",
+		NoEffect: "a Bernoulli unit emits at most one spike per step"})
 	return &Class{
 		Name: "BernoulliGenerator", Kind: SpikeSourceClass,
 		Doc:    "at most one spike per unit and step with probability prob",
@@ -724,12 +726,12 @@ func (t *InputTransmitter) SetArray(shape []int, data []float64, k0 int64) error
 		}
 		steps = 1
 	case 3:
-		b, tt := shape[1], shape[0]
+		b, tt, layout := shape[1], shape[0], "(T, B, F) since batch_first is false"
 		if t.batchFirst {
-			b, tt = shape[0], shape[1]
+			b, tt, layout = shape[0], shape[1], "(B, T, F) since batch_first is true"
 		}
 		if b != 1 {
-			return fmt.Errorf("input shape %v: batch %d, spikeloop runs one instance (batch must be 1)", shape, b)
+			return fmt.Errorf("input shape %v, read as %s: batch %d, spikeloop runs one instance (batch must be 1)", shape, layout, b)
 		}
 		steps = tt
 	default:

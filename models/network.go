@@ -100,9 +100,10 @@ func stream(seed uint64, kind, index int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, uint64(kind)<<32|uint64(index)))
 }
 
-// pythonOnly are constructor arguments of the seed's Python classes that
-// have no meaning in a file (MODELS.md 1.1).
-var pythonOnly = []string{"surrogate_grad_fn", "parent", "name", "frozen_params", "rng_col"}
+// PythonOnly are constructor arguments of neurai's Python classes that
+// have no meaning in a file; a file giving one gets an error saying so.
+// (Stepwise classes take surrogate_grad_fn, which their backward uses.)
+var PythonOnly = []string{"surrogate_grad_fn", "parent", "name", "frozen_params", "rng_col"}
 
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_\-]*$`)
 
@@ -309,7 +310,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			}
 			for j, kk := range ks {
 				pfield := f + ".params." + kk.Value
-				if contains(pythonOnly, kk.Value) && !(class.Stepwise && kk.Value == "surrogate_grad_fn") {
+				if contains(PythonOnly, kk.Value) && !(class.Stepwise && kk.Value == "surrogate_grad_fn") {
 					return d.errf(kk, pfield, "is a Python-only constructor argument of the seed and has no meaning in a network file")
 				}
 				p, ok := class.Param(kk.Value)

@@ -68,6 +68,10 @@ type Param struct {
 	Constraint string   // human text, e.g. "> 0"; checked by the constructor
 	Choices    []string // for Enum
 	Doc        string
+	// NoEffect, when not empty, says why the parameter is accepted (neurai
+	// has it) but changes nothing in a run; `spikeloop models` prints it.
+	// Every parameter without it changes the output (TestParamEffect).
+	NoEffect string
 }
 
 // ClassKind separates neurons (receive input) from generators (only emit).
@@ -320,22 +324,26 @@ func neuronBase() []Param {
 		{Name: "stdp_tau", Kind: Number, Unit: "ms", Default: 20.0, Constraint: "> 0", Doc: "time constant of the post trace K- (STDP)"},
 		{Name: "tau_triplet", Kind: Number, Unit: "ms", Default: 110.0, Constraint: "> 0", Doc: "time constant of the long post trace (triplet STDP)"},
 		{Name: "dendritic_delay", Kind: PerNeuron, Unit: "steps", Default: 1.0, Constraint: "integer >= 1", Doc: "delay of own spikes seen by STDP"},
-		{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "accepted; no effect for neurons"},
-		{Name: "n_receptor", Kind: Integer, Default: 1.0, Doc: "derived; if given must equal the number of ports"},
-		{Name: "pid", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
-		{Name: "id", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
-		{Name: "neuron_start_id", Kind: Integer, Default: 1.0, Constraint: ">= 0", Doc: "accepted, no effect"},
-		{Name: "area_name", Kind: Text, Default: nil, Doc: "accepted, no effect"},
+		{Name: "is_spike_binary", Kind: Bool, Default: true, Doc: "spike values are 0 or 1", NoEffect: "a neuron emits at most one spike per step"},
+		{Name: "n_receptor", Kind: Integer, Default: 1.0, Constraint: "= the number of ports", Doc: "number of spike receptor ports",
+			NoEffect: "derived from the model (tau_syn's length); a given value must equal it"},
+		{Name: "pid", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "neurai's process id", NoEffect: noEffectIDs},
+		{Name: "id", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "neurai's population id", NoEffect: noEffectIDs},
+		{Name: "neuron_start_id", Kind: Integer, Default: 1.0, Constraint: ">= 0", Doc: "neurai's global start id", NoEffect: noEffectIDs},
+		{Name: "area_name", Kind: Text, Default: nil, Doc: "neurai's brain-area label", NoEffect: noEffectIDs},
 	}
 }
 
 func generatorBase() []Param {
 	return []Param{
-		{Name: "pid", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
-		{Name: "id", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "accepted, no effect"},
-		{Name: "neuron_start_id", Kind: Integer, Default: 1.0, Constraint: ">= 0", Doc: "accepted, no effect"},
+		{Name: "pid", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "neurai's process id", NoEffect: noEffectIDs},
+		{Name: "id", Kind: Integer, Default: 0.0, Constraint: ">= 0", Doc: "neurai's population id", NoEffect: noEffectIDs},
+		{Name: "neuron_start_id", Kind: Integer, Default: 1.0, Constraint: ">= 0", Doc: "neurai's global start id", NoEffect: noEffectIDs},
 	}
 }
+
+// noEffectIDs is why neurai's bookkeeping parameters change nothing.
+const noEffectIDs = "bookkeeping of neurai's process and APU layout; spikeloop names populations in the file"
 
 // checkNeuronBase validates the common rows; ports is the model's n_receptor.
 func checkNeuronBase(b *Build, ports int) error {

@@ -448,11 +448,20 @@ func cmdModels(args []string, stdout io.Writer) error {
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  parameter\tunit\tdefault\tconstraint\tmeaning")
 		for _, p := range c.Params {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", p.Name, dash(p.Unit), fmtDefault(p.Default), dash(constraint(p)), p.Doc)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", p.Name, dash(p.Unit), fmtDefault(p.Default), dash(constraint(p)), meaning(p))
 		}
 		tw.Flush()
 	}
 	return nil
+}
+
+// meaning is the parameter's description; a parameter accepted for
+// neurai's sake that changes nothing says so, with the reason.
+func meaning(p models.Param) string {
+	if p.NoEffect == "" {
+		return p.Doc
+	}
+	return p.Doc + " [accepted, no effect: " + p.NoEffect + "]"
 }
 
 func constraint(p models.Param) string {

@@ -270,10 +270,20 @@ func buildKLIF(l *Layer, p *params) error {
 }
 
 func buildALIF(l *Layer, p *params) error {
+	if v := p.num("V_th"); v != 1 {
+		return p.errorf("V_th", "SNNALIF does not use V_th: its threshold is theta = v_th0 + beta·b, adapting with each spike (as in neurai and Yin et al. 2021); set v_th0 (baseline, default 0.01) and beta instead, got V_th %g", v)
+	}
+	// Yin et al.'s reset subtracts the adaptive threshold at the step
+	// after a spike. neurai's docs list HARD among the reset types of the
+	// base class, but the ALIF update has no hard-reset form; the
+	// reference vectors (invalid_params) pin HARD as an error.
 	if p.vals["reset_type"] == "HARD" {
-		return p.errorf("reset_type", "HARD is not defined for SNNALIF, which resets by subtracting its adaptive threshold (use null or SOFT)")
+		return p.errorf("reset_type", "HARD is not defined for SNNALIF: its reset subtracts the adaptive threshold theta at the step after a spike (Yin et al. 2021, the update neurai's SNNALIF computes, whatever reset_type says); write reset_type: null or SOFT, or leave it out")
 	}
 	l.soft = true
+	if !p.isNull("V_reset") && p.num("V_reset") != 0 {
+		return p.errorf("V_reset", "SNNALIF does not reset to V_reset: its reset subtracts the adaptive threshold at the step after a spike (Yin et al. 2021); leave V_reset out or 0, got %g", p.num("V_reset"))
+	}
 	n := p.vals["tau_shape"].([]int)[0]
 	if n != 1 && l.size%n != 0 {
 		return p.errorf("tau_shape", "(%d,) does not broadcast over a layer of %d elements (use (1,) or the feature count)", n, l.size)
@@ -342,9 +352,17 @@ func drawPositive(rng *rand.Rand, d Normal) float32 {
 }
 
 func buildSparseLIF(l *Layer, p *params) error {
-	// reset_type and V_reset are inherited and unused: the reset is the
-	// deferred subtraction of V_th (SNN.md 10).
+	// reset_type and V_reset are inherited from SNNLIF and unused: the
+	// reset is the deferred subtraction of V_th (Perez-Nieves & Goodman).
+	// A V_reset other than the default asks for a reset that does not
+	// happen, so it is refused rather than ignored.
 	l.soft = true
+	if !p.isNull("V_reset") && p.num("V_reset") != 0 {
+		return p.errorf("V_reset", "SparseLIF does not reset to V_reset: it subtracts V_th at the step after a spike (Perez-Nieves & Goodman 2021, as neurai's SparseLIF does); leave V_reset out or 0, got %g", p.num("V_reset"))
+	}
+	if p.flag("readout") {
+		return p.errorf("readout", "true asks for neurai's readout layer, which spikeloop does not build inside a population: add it as its own population, a SparseLIF of size target_neuronNum with tau_m: tau_readout and V_th: 1e9 (it never fires), fed by a delay: 0 synapse whose weights are the readout weights times (1 - exp(-time_step/tau_readout)), and record its v")
+	}
 	if bv := p.num("BV_th"); !(bv < p.num("V_th")) {
 		return p.errorf("BV_th", "must be < V_th (%g), got %g: the gradient window (BV_th, 2·V_th - BV_th) would be empty", p.num("V_th"), bv)
 	}
@@ -354,9 +372,6 @@ func buildSparseLIF(l *Layer, p *params) error {
 	}
 	if !(tm > 0) {
 		return p.errorf("tau_m", "must be > 0, got %g", tm)
-	}
-	if p.flag("readout") && p.isNull("target_neuronNum") {
-		return p.errorf("target_neuronNum", "must be given when readout is true")
 	}
 	l.bvth = float32(p.num("BV_th"))
 	l.decay = float32(math.Exp(-ts / tm))
@@ -578,6 +593,20 @@ func (l *Layer) Step(x, spikes, v []float32) error {
 			ErrShape, l.Class(), l.size, len(x), len(spikes), len(v))
 	}
 	l.step(x, spikes, v, l.beforeReset)
+	return nil
+}
+
+// StepCharged is Step that writes to h the charged value each element
+// compared with its threshold, before the reset (SNN.md's H[t]; for the
+// deferred resets of SNNALIF and SparseLIF and for SNNSRM, the one
+// membrane value of the step), whatever before_reset_mem says. h has
+// Size elements. The engine records it as the state v_before_reset.
+func (l *Layer) StepCharged(x, spikes, h []float32) error {
+	if len(x) != l.size || len(spikes) != l.size || len(h) != l.size {
+		return fmt.Errorf("%w: %s of size %d: step got %d inputs, %d spike outputs, %d charged values",
+			ErrShape, l.Class(), l.size, len(x), len(spikes), len(h))
+	}
+	l.step(x, spikes, h, true)
 	return nil
 }
 

@@ -87,7 +87,11 @@ func TestParamErrors(t *testing.T) {
 		{"SNNALIF", map[string]any{"tau_shape": []any{2.0}}, "tau_shape", "does not broadcast"},
 		{"SNNALIF", map[string]any{"tau_shape": []any{1.0, 3.0}}, "tau_shape", "1-D"},
 		{"SNNALIF", map[string]any{"tau_m_initializer": map[string]any{"name": "Uniform"}}, "tau_m_initializer", "Normal"},
-		{"SparseLIF", map[string]any{"readout": true}, "target_neuronNum", "readout"},
+		{"SparseLIF", map[string]any{"readout": true, "target_neuronNum": 4.0}, "readout", "own population"},
+		{"SparseLIF", map[string]any{"reset_type": "HARD", "V_reset": 0.5}, "V_reset", "subtracts V_th at the step after a spike"},
+		{"SNNALIF", map[string]any{"V_th": 50.0}, "V_th", "v_th0"},
+		{"SNNALIF", map[string]any{"V_reset": -1.0}, "V_reset", "adaptive threshold"},
+		{"SNNALIF", map[string]any{"reset_type": "ResetType.HARD"}, "reset_type", "null or SOFT"},
 		{"SparseLIF", map[string]any{"time_step": 0.0}, "time_step", "> 0"},
 		{"SNNKLIF", map[string]any{"reset_type": "hard", "V_reset": nil}, "V_reset", "HARD"},
 	}

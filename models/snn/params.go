@@ -73,6 +73,11 @@ type ParamInfo struct {
 	Choices    []string // for Enum
 	Learnable  bool     // trained by the backward pass; a given value replaces the initialisation
 	Doc        string
+	// NoEffect, when not empty, says why the parameter is accepted (neurai
+	// has it) but changes nothing in a forward run driven by a network
+	// file. `spikeloop models` prints it, and a test proves that every
+	// other parameter changes the output.
+	NoEffect string
 }
 
 // ClassInfo describes one stepwise class.
@@ -156,9 +161,21 @@ func classNames() string {
 // dynamics (SNN.md 2).
 func ignoredParams() []ParamInfo {
 	var out []ParamInfo
-	for _, n := range []string{"size", "pid", "id", "neuron_start_id", "stdp_tau", "tau_triplet",
-		"dendritic_delay", "area_name", "name", "parent", "frozen_params"} {
-		out = append(out, ParamInfo{Name: n, Kind: Ignored, Doc: "inherited from the seed's Neuron; accepted, no effect"})
+	for _, n := range []string{"pid", "id", "neuron_start_id", "area_name"} {
+		out = append(out, ParamInfo{Name: n, Kind: Ignored, Doc: "inherited from neurai's Neuron",
+			NoEffect: "bookkeeping of neurai's process and APU layout"})
+	}
+	for _, n := range []string{"stdp_tau", "tau_triplet", "dendritic_delay"} {
+		out = append(out, ParamInfo{Name: n, Kind: Ignored, Doc: "inherited from neurai's Neuron",
+			NoEffect: "plastic synapses cannot target stepwise neurons"})
+	}
+	out = append(out, ParamInfo{Name: "size", Kind: Ignored, Constraint: "= the layer size", Doc: "inherited from neurai's Neuron",
+		NoEffect: "the population's size sets the layer size; a given size must equal it"})
+	// Library users may pass a Python constructor's keyword arguments as
+	// they are; a network file refuses these (models.PythonOnly).
+	for _, n := range []string{"name", "parent", "frozen_params"} {
+		out = append(out, ParamInfo{Name: n, Kind: Ignored, Doc: "Python-only constructor argument of neurai",
+			NoEffect: "Python object plumbing (refused in a network file)"})
 	}
 	return out
 }
@@ -169,17 +186,38 @@ func stepwiseBase(vReset any, resetType any, stepMode string, sur surrogate.Func
 	return []ParamInfo{
 		{Name: "V_th", Kind: Number, Default: 1.0, Doc: "threshold; fires when the charged value is >= V_th"},
 		{Name: "V_reset", Kind: NumberOrNull, Default: vReset, Doc: "hard-reset value; null means soft reset unless reset_type says HARD"},
-		{Name: "reset_type", Kind: EnumOrNull, Default: resetType, Choices: []string{"HARD", "SOFT"}, Doc: "null derives it from V_reset (SNN.md 2.1)"},
-		{Name: "record_v", Kind: Bool, Default: false, Doc: "also return the membrane series"},
-		{Name: "step_mode", Kind: Enum, Default: stepMode, Choices: []string{"SINGLE", "MULTI"}, Doc: "how the seed calls the layer; Step and Multi are both available"},
-		{Name: "time_recurrent", Kind: Bool, Default: false, Doc: "driven one step at a time by a recurrent layer; no arithmetic effect"},
-		{Name: "before_reset_mem", Kind: BoolOrNull, Default: nil, Doc: "record the charged value before the reset instead of after"},
-		{Name: "param_dtype", Kind: Text, Default: "float32", Constraint: "float32", Doc: "dtype of parameters and state"},
-		{Name: "surrogate_grad_fn", Kind: Surrogate, Default: sur, Doc: "surrogate derivative used by Backward"},
+		{Name: "reset_type", Kind: EnumOrNull, Default: resetType, Choices: []string{"HARD", "SOFT"}, Doc: "null derives it from V_reset"},
+		{Name: "record_v", Kind: Bool, Default: false, Doc: "Multi also returns the membrane series",
+			NoEffect: "a network file records with monitors (record: [v])"},
+		{Name: "step_mode", Kind: Enum, Default: stepMode, Choices: []string{"SINGLE", "MULTI"}, Doc: "how neurai calls the layer; Step and Multi are both available",
+			NoEffect: "the engine advances every population one step at a time, and MULTI equals repeated SINGLE steps"},
+		{Name: "time_recurrent", Kind: Bool, Default: false, Doc: "driven one step at a time by a recurrent layer",
+			NoEffect: "it changes no arithmetic"},
+		{Name: "before_reset_mem", Kind: BoolOrNull, Default: nil, Doc: "the recorded v is the charged value before the reset (also recordable as v_before_reset)"},
+		{Name: "param_dtype", Kind: Text, Default: "float32", Constraint: "float32", Doc: "dtype of parameters and state",
+			NoEffect: "float32 is the only dtype"},
+		{Name: "surrogate_grad_fn", Kind: Surrogate, Default: sur, Doc: "surrogate derivative used by Backward",
+			NoEffect: "it shapes the gradient only; the forward spike is the step function"},
 	}
 }
 
 var sigmoid4 = surrogate.Default(surrogate.Sigmoid)
+
+// Reasons SparseLIF's inherited and layer-level parameters change nothing.
+const (
+	sparseUpdate   = "inherited from SNNLIF; SparseLIF's update uses time_step and tau_m"
+	sparseReadout  = "used only by neurai's readout layer, which readout: true asks for (refused)"
+	sparseTraining = "a training regulariser; no forward effect"
+)
+
+// edit applies f to every row, for a class that changes the meaning of
+// inherited parameters.
+func edit(rows []ParamInfo, f func(*ParamInfo)) []ParamInfo {
+	for i := range rows {
+		f(&rows[i])
+	}
+	return rows
+}
 
 // classes is the registry: built once at init from literals, read-only.
 var classes = map[string]*classDef{}
@@ -201,23 +239,23 @@ func init() {
 	}
 	vs := []string{"v", "spike"}
 
-	add(modelIF, "integrate-and-fire: H = V + X (SNN.md 3)",
+	add(modelIF, "integrate-and-fire: H = V + X",
 		stepwiseBase(0.0, nil, "MULTI", sigmoid4), vs, nil, true, buildIF)
 
-	add(modelLIF, "leaky integrate-and-fire: H = V + (R·X - (V - V_rest))/tau (SNN.md 4)",
+	add(modelLIF, "leaky integrate-and-fire: H = V + (R·X - (V - V_rest))/tau",
 		append(stepwiseBase(0.0, "HARD", "MULTI", sigmoid4),
 			ParamInfo{Name: "V_rest", Kind: Number, Default: 0.0, Doc: "leak target"},
 			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "input resistance"},
 			ParamInfo{Name: "tau", Kind: Number, Default: 10.0, Constraint: "> 1", Doc: "membrane time constant, steps"},
 		), vs, nil, true, buildLIF)
 
-	add(modelPLIF, "parametric LIF with learnable 1/tau = sigmoid(w) (SNN.md 5)",
+	add(modelPLIF, "parametric LIF with learnable 1/tau = sigmoid(w)",
 		append(stepwiseBase(0.0, nil, "MULTI", sigmoid4),
 			ParamInfo{Name: "init_tau", Kind: Number, Default: 10.0, Constraint: "> 1", Doc: "initial tau: w = -ln(init_tau - 1)"},
 			ParamInfo{Name: "w", Kind: NumberOrNull, Default: nil, Learnable: true, Doc: "trained w; null initialises it from init_tau"},
 		), vs, []string{"w"}, true, buildPLIF)
 
-	add(modelEIF, "exponential integrate-and-fire (SNN.md 6)",
+	add(modelEIF, "exponential integrate-and-fire",
 		append(stepwiseBase(-0.1, "HARD", "MULTI", sigmoid4),
 			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "input resistance"},
 			ParamInfo{Name: "tau", Kind: Number, Default: 2.0, Constraint: "> 1", Doc: "membrane time constant, steps"},
@@ -226,7 +264,7 @@ func init() {
 			ParamInfo{Name: "V_rest", Kind: Number, Default: 0.0, Constraint: ">= V_reset", Doc: "leak target"},
 		), vs, nil, true, buildEIF)
 
-	add(modelQIF, "quadratic integrate-and-fire (SNN.md 7)",
+	add(modelQIF, "quadratic integrate-and-fire",
 		append(stepwiseBase(0.0, "HARD", "MULTI", sigmoid4),
 			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "input resistance"},
 			ParamInfo{Name: "tau", Kind: Number, Default: 2.0, Constraint: "> 1", Doc: "membrane time constant, steps"},
@@ -235,7 +273,7 @@ func init() {
 			ParamInfo{Name: "V_rest", Kind: Number, Default: 0.0, Constraint: ">= V_reset", Doc: "leak target"},
 		), vs, nil, true, buildQIF)
 
-	add(modelKLIF, "LIF with learnable scale k and ReLU: H = max(0, k·U) (SNN.md 8)",
+	add(modelKLIF, "LIF with learnable scale k and ReLU: H = max(0, k·U)",
 		append(stepwiseBase(0.0, "HARD", "SINGLE", sigmoid4),
 			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "input resistance"},
 			ParamInfo{Name: "tau", Kind: Number, Default: 2.0, Constraint: "> 1", Doc: "membrane time constant, steps"},
@@ -244,8 +282,21 @@ func init() {
 			ParamInfo{Name: "k", Kind: Number, Default: 1.0, Learnable: true, Constraint: "!= 0 with scale_reset", Doc: "scale of the potential"},
 		), vs, []string{"k"}, true, buildKLIF)
 
-	add(modelALIF, "adaptive LIF of Yin, Corradi & Bohté 2021 (SNN.md 9)",
-		append(stepwiseBase(0.0, nil, "MULTI", surrogate.Default(surrogate.MultiGaussian)),
+	add(modelALIF, "adaptive LIF of Yin, Corradi & Bohté 2021",
+		append(edit(stepwiseBase(0.0, nil, "MULTI", surrogate.Default(surrogate.MultiGaussian)),
+			func(r *ParamInfo) {
+				switch r.Name {
+				case "V_th":
+					r.Constraint, r.Doc = "= 1.0", "not used: the threshold is theta = v_th0 + beta·b (set v_th0, beta); another value is an error"
+				case "V_reset":
+					r.Constraint, r.Doc = "= 0.0", "not used: the reset subtracts theta at the step after a spike; another value is an error"
+				case "reset_type":
+					r.Constraint, r.Doc = "null or SOFT", "both mean the reset of Yin et al.; HARD is an error"
+					r.NoEffect = "null and SOFT both select the reset of Yin et al. (HARD is refused)"
+				case "before_reset_mem":
+					r.NoEffect = "the reset is deferred to the next step, so the values before and after it are the same"
+				}
+			}),
 			ParamInfo{Name: "tau_shape", Kind: Shape, Default: []int{1}, Constraint: "(1,) or (features,)", Doc: "shape of tau_m and tau_adp, broadcast over the feature axis"},
 			ParamInfo{Name: "v_th0", Kind: Number, Default: 0.01, Doc: "baseline threshold"},
 			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "input resistance"},
@@ -258,40 +309,59 @@ func init() {
 			ParamInfo{Name: "tau_adp_initializer", Kind: Initializer, Default: Normal{150, 10}, Doc: "draws <= 0 are redrawn"},
 		), []string{"v", "spike", "b", "theta"}, []string{"tau_m", "tau_adp"}, true, buildALIF)
 
-	add(modelSparseLIF, "LIF of Perez-Nieves & Goodman 2021 with a deferred reset and a masked gradient (SNN.md 10)",
-		append(stepwiseBase(0.0, "HARD", "MULTI", sigmoid4),
-			ParamInfo{Name: "BV_th", Kind: Number, Default: 0.8, Constraint: "< V_th", Doc: "backward threshold: gradient only for BV_th < V < 2·V_th - BV_th"},
+	add(modelSparseLIF, "LIF of Perez-Nieves & Goodman 2021 with a deferred reset and a masked gradient",
+		append(edit(stepwiseBase(0.0, "HARD", "MULTI", sigmoid4),
+			func(r *ParamInfo) {
+				switch r.Name {
+				case "V_reset":
+					r.Constraint, r.Doc = "= 0.0", "inherited from SNNLIF; another value is an error (SparseLIF subtracts V_th at the step after a spike)"
+				case "reset_type":
+					r.Doc = "inherited from SNNLIF"
+					r.NoEffect = "the reset is always V_th subtracted at the step after a spike (Perez-Nieves & Goodman)"
+				case "before_reset_mem":
+					r.NoEffect = "the reset is deferred to the next step, so the values before and after it are the same"
+				}
+			}),
+			ParamInfo{Name: "BV_th", Kind: Number, Default: 0.8, Constraint: "< V_th", Doc: "backward threshold: gradient only for BV_th < V < 2·V_th - BV_th",
+				NoEffect: "it shapes the gradient only (Backward)"},
 			ParamInfo{Name: "time_step", Kind: Number, Default: 0.001, Constraint: "> 0", Doc: "time step, s"},
 			ParamInfo{Name: "tau_m", Kind: Number, Default: 0.01, Constraint: "> 0", Doc: "membrane time constant, s"},
-			ParamInfo{Name: "V_rest", Kind: Number, Default: 0.0, Doc: "inherited from SNNLIF; not used"},
-			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "inherited from SNNLIF; not used"},
-			ParamInfo{Name: "tau", Kind: Number, Default: 10.0, Doc: "inherited from SNNLIF; not used"},
-			ParamInfo{Name: "features", Kind: NumberOrNull, Default: nil, Doc: "layer width of the paper's own weights; weights are synapses here"},
-			ParamInfo{Name: "readout", Kind: Bool, Default: false, Doc: "the paper's leaky readout; layer-level, not part of the neuron"},
-			ParamInfo{Name: "target_neuronNum", Kind: NumberOrNull, Default: nil, Constraint: "given when readout", Doc: "readout width"},
-			ParamInfo{Name: "weight_multiplier", Kind: Number, Default: 20.0, Doc: "weight initialisation scale (layer-level)"},
-			ParamInfo{Name: "tau_readout", Kind: Number, Default: 0.01, Doc: "readout time constant (layer-level)"},
-			ParamInfo{Name: "lambda_upper", Kind: Number, Default: 0.06, Doc: "training regulariser; not used here"},
-			ParamInfo{Name: "lambda_lower", Kind: Number, Default: 100.0, Doc: "training regulariser; not used here"},
-			ParamInfo{Name: "f_upper", Kind: Number, Default: 1.0, Doc: "training regulariser; not used here"},
-			ParamInfo{Name: "f_lower", Kind: Number, Default: 0.001, Doc: "training regulariser; not used here"},
-			ParamInfo{Name: "p_up", Kind: Number, Default: 1.0, Doc: "training regulariser; not used here"},
+			ParamInfo{Name: "V_rest", Kind: Number, Default: 0.0, Doc: "inherited from SNNLIF", NoEffect: sparseUpdate},
+			ParamInfo{Name: "R", Kind: Number, Default: 1.0, Doc: "inherited from SNNLIF", NoEffect: sparseUpdate},
+			ParamInfo{Name: "tau", Kind: Number, Default: 10.0, Doc: "inherited from SNNLIF", NoEffect: sparseUpdate},
+			ParamInfo{Name: "features", Kind: NumberOrNull, Default: nil, Doc: "width of neurai's layer weight matrix",
+				NoEffect: "weights are synapse entries of the network file"},
+			ParamInfo{Name: "readout", Kind: Bool, Default: false, Constraint: "false", Doc: "neurai's leaky readout layer; true is an error that says how to build it as a population"},
+			ParamInfo{Name: "target_neuronNum", Kind: NumberOrNull, Default: nil, Doc: "readout width", NoEffect: sparseReadout},
+			ParamInfo{Name: "weight_multiplier", Kind: Number, Default: 20.0, Doc: "weight initialisation scale",
+				NoEffect: "weights are synapse entries of the network file"},
+			ParamInfo{Name: "tau_readout", Kind: Number, Default: 0.01, Doc: "readout time constant", NoEffect: sparseReadout},
+			ParamInfo{Name: "lambda_upper", Kind: Number, Default: 0.06, Doc: "training regulariser", NoEffect: sparseTraining},
+			ParamInfo{Name: "lambda_lower", Kind: Number, Default: 100.0, Doc: "training regulariser", NoEffect: sparseTraining},
+			ParamInfo{Name: "f_upper", Kind: Number, Default: 1.0, Doc: "training regulariser", NoEffect: sparseTraining},
+			ParamInfo{Name: "f_lower", Kind: Number, Default: 0.001, Doc: "training regulariser", NoEffect: sparseTraining},
+			ParamInfo{Name: "p_up", Kind: Number, Default: 1.0, Doc: "training regulariser", NoEffect: sparseTraining},
 		), vs, nil, true, buildSparseLIF)
 
-	add(modelSRM, "spike response model of SLAYER (SNN.md 12)",
+	add(modelSRM, "spike response model of SLAYER",
 		[]ParamInfo{
 			{Name: "V_th", Kind: Number, Default: 10.0, Doc: "threshold theta"},
-			{Name: "V_reset", Kind: NumberOrNull, Default: 0.0, Doc: "not used"},
+			{Name: "V_reset", Kind: NumberOrNull, Default: 0.0, Doc: "inherited from neurai's Neuron",
+				NoEffect: "SNNSRM's reset is its refractory kernel (tau_ref)"},
 			{Name: "V_rest", Kind: Number, Default: 0.0, Doc: "offset of the membrane"},
 			{Name: "tau_res", Kind: Number, Default: 5.0, Constraint: "> 0", Doc: "response kernel time constant, steps·time_step"},
 			{Name: "tau_ref", Kind: Number, Default: 5.0, Constraint: "> 0", Doc: "refractory kernel time constant"},
 			{Name: "time_step", Kind: Number, Default: 1.0, Constraint: "> 0", Doc: "Ts: kernel sampling, psp scale, spike amplitude 1/Ts"},
 			{Name: "time_window", Kind: Number, Default: 100.0, Constraint: ">= time_step", Doc: "kernels stop before this time"},
 			{Name: "kernel_window", Kind: Integer, Default: 38.0, Constraint: ">= 1", Doc: "maximum number of response kernel taps"},
-			{Name: "record_v", Kind: Bool, Default: false, Doc: "also return the membrane series"},
-			{Name: "computation_type", Kind: Enum, Default: "FORLOOP", Choices: []string{"FORLOOP"}, Doc: "only FORLOOP"},
-			{Name: "param_dtype", Kind: Text, Default: "float32", Constraint: "float32", Doc: "dtype of parameters and state"},
-			{Name: "surrogate_grad_fn", Kind: Surrogate, Default: surrogate.Default(surrogate.Rectangular), Doc: "surrogate derivative used by Backward"},
+			{Name: "record_v", Kind: Bool, Default: false, Doc: "Multi also returns the membrane series",
+				NoEffect: "a network file records with monitors (record: [v])"},
+			{Name: "computation_type", Kind: Enum, Default: "FORLOOP", Choices: []string{"FORLOOP"}, Doc: "only FORLOOP",
+				NoEffect: "FORLOOP is the only choice"},
+			{Name: "param_dtype", Kind: Text, Default: "float32", Constraint: "float32", Doc: "dtype of parameters and state",
+				NoEffect: "float32 is the only dtype"},
+			{Name: "surrogate_grad_fn", Kind: Surrogate, Default: surrogate.Default(surrogate.Rectangular), Doc: "surrogate derivative used by Backward",
+				NoEffect: "it shapes the gradient only; the forward spike is the step function"},
 		}, vs, nil, false, buildSRM)
 }
 
@@ -471,9 +541,12 @@ func parseSurrogate(v any) (any, error) {
 		}
 		return s, nil
 	case string:
-		return surrogate.New(s, nil)
+		return surrogate.Parse(s)
 	case map[string]any:
 		name, ok := s["name"].(string)
+		if i := strings.LastIndexByte(name, '.'); ok && i >= 0 {
+			name = name[i+1:] // qualified: surrogate.ATan
+		}
 		if !ok {
 			return nil, fmt.Errorf("a surrogate given as a map needs a \"name\" (one of %s)", strings.Join(surrogate.Names(), ", "))
 		}

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -227,6 +228,48 @@ func New(name string, params map[string]any) (Func, error) {
 		return Func{}, err
 	}
 	return f, nil
+}
+
+// Parse reads a surrogate function written as neurai's Python prints or
+// writes it: a name ("Sigmoid"), a call ("Sigmoid()", "Sigmoid(alpha=4)",
+// "Sigmoid(4)" for the first parameter), optionally qualified by its
+// module ("surrogate.Sigmoid(alpha=4.0)", "neurai.nn.surrogate.ATan()").
+// It is the inverse of Func.String.
+func Parse(text string) (Func, error) {
+	s := strings.TrimSpace(text)
+	name, args, call := strings.Cut(s, "(")
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:] // the module path: surrogate.Sigmoid
+	}
+	params := map[string]any{}
+	if call {
+		inner, ok := strings.CutSuffix(strings.TrimSpace(args), ")")
+		if !ok {
+			return Func{}, &ParamError{Func: name, Param: "name", Msg: fmt.Sprintf("%q: missing the closing parenthesis", text)}
+		}
+		k, known := Lookup(name)
+		for i, arg := range strings.Split(inner, ",") {
+			arg = strings.TrimSpace(arg)
+			if arg == "" {
+				continue
+			}
+			key, val, named := strings.Cut(arg, "=")
+			if !named {
+				// A positional argument: the function's parameters in order.
+				if !known || i >= len(infos[k].Params) {
+					return Func{}, &ParamError{Func: name, Param: "name", Msg: fmt.Sprintf("%q: write arguments as name=value", text)}
+				}
+				key, val = infos[k].Params[i].Name, arg
+			}
+			v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			if err != nil {
+				return Func{}, &ParamError{Func: name, Param: strings.TrimSpace(key), Msg: fmt.Sprintf("must be a number, got %q", strings.TrimSpace(val))}
+			}
+			params[strings.TrimSpace(key)] = v
+		}
+	}
+	return New(name, params)
 }
 
 func (f Func) hasParam(name string) bool {

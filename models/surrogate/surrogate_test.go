@@ -209,3 +209,37 @@ func TestLookupAliases(t *testing.T) {
 		t.Errorf("String() = %q", f.String())
 	}
 }
+
+// TestParse: the spellings neurai's users write, and the listing's own
+// form, give the same function; bad ones name the problem.
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Func
+	}{
+		{"Sigmoid", Default(Sigmoid)},
+		{"Sigmoid()", Default(Sigmoid)},
+		{"Sigmoid(alpha=4)", Default(Sigmoid)},
+		{"Sigmoid(alpha=3.5)", Func{Kind: Sigmoid, Alpha: 3.5}},
+		{"surrogate.Sigmoid(alpha=3.5)", Func{Kind: Sigmoid, Alpha: 3.5}},
+		{"neurai.nn.surrogate.ATan(2.5)", Func{Kind: ATan, Alpha: 2.5}},
+		{" atan ( alpha = 1 ) ", Func{Kind: ATan, Alpha: 1}},
+		{Default(MultiGaussian).String(), Default(MultiGaussian)},
+	} {
+		got, err := Parse(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("Parse(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	for _, c := range []struct{ in, text string }{
+		{"Gauss(alpha=1)", "unknown surrogate"},
+		{"Sigmoid(beta=1)", "unknown parameter"},
+		{"Sigmoid(alpha=x)", "must be a number"},
+		{"Sigmoid(alpha=-1)", "> 0"},
+		{"Sigmoid(alpha=1", "closing parenthesis"},
+	} {
+		if _, err := Parse(c.in); err == nil || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("Parse(%q): got %v, want an error mentioning %q", c.in, err, c.text)
+		}
+	}
+}
