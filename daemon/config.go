@@ -201,14 +201,17 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// Sentinel errors of the config; every FieldError wraps one (errors.Is),
-// and hal's board errors wrap hal's own sentinels. The sentinel
-// classifies; it is not repeated in the message.
+// Sentinel errors of the config; every FieldError wraps one (errors.Is).
+// The first four are hal's own values, not copies, so that one test
+// classifies a problem whichever layer found it: errors.Is(err,
+// daemon.ErrRange) holds for a board pin out of range as for a tick
+// period out of range. The sentinel classifies; it is not repeated in
+// the message.
 var (
-	ErrRequired = errors.New("required")
-	ErrInvalid  = errors.New("invalid value")
-	ErrRange    = errors.New("out of range")
-	ErrNotFound = errors.New("not found")
+	ErrRequired = hal.ErrRequired
+	ErrInvalid  = hal.ErrInvalid
+	ErrRange    = hal.ErrRange
+	ErrNotFound = hal.ErrNotFound
 	ErrMismatch = errors.New("does not fit")
 	// ErrUnknown: a field the config does not have (a typo, or a field
 	// of another section).

@@ -179,9 +179,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"plant on periph", "driver: sim", "driver: periph",
 			"", nil}, // replaced below with a plant
 		{"board error with its line", "frequency_hz: 1000}\n    - {name: motor_right", "frequency_hz: 0}\n    - {name: motor_right",
-			"test.yaml:8: board.pwm[0].frequency_hz: ", hal.ErrRange},
+			"test.yaml:8: board.pwm[0].frequency_hz: ", ErrRange}, // hal found it; daemon's sentinel classifies it
 		{"board driver", "driver: sim", "driver: gpio",
-			`test.yaml:2: board.driver: `, hal.ErrInvalid},
+			`test.yaml:2: board.driver: `, ErrInvalid},
 		{"realtime cpu", "logging:", "realtime: {cpu: -1}\nlogging:",
 			"test.yaml:47: realtime.cpu: -1; want a CPU number 0..1023", ErrRange},
 		{"realtime priority", "logging:", "realtime: {priority: 120}\nlogging:",

@@ -39,7 +39,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"math/bits"
 	"os"
@@ -285,7 +284,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		}
 		d.simb, d.board, err = sim.Open(cfg.Board, plant)
 	default:
-		d.board, err = hal.OpenPeriph(cfg.Board, slog.New(zerolog.NewSlogHandler(d.log)))
+		d.board, err = hal.OpenPeriph(cfg.Board, d.log)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("daemon: board: %w", err)

@@ -2,7 +2,7 @@ package hal
 
 import (
 	"fmt"
-	"log/slog"
+	"github.com/rs/zerolog"
 	"slices"
 
 	"periph.io/x/conn/v3/driver/driverreg"
@@ -32,7 +32,7 @@ type DriverReport struct {
 // error by itself (periph reports it in the state, not as an error): the
 // board fails only if a configured pin or port is then missing, and the
 // log says which driver would have provided it.
-func OpenPeriph(cfg Config, log *slog.Logger) (*Board, error) {
+func OpenPeriph(cfg Config, log zerolog.Logger) (*Board, error) {
 	if cfg.Driver != DriverPeriph {
 		return nil, &FieldError{Field: Root + ".driver", Err: fmt.Errorf("%q: OpenPeriph needs %q: %w", cfg.Driver, DriverPeriph, ErrInvalid)}
 	}
@@ -75,20 +75,18 @@ func Report(s *driverreg.State) *DriverReport {
 
 // LogDrivers logs one line per driver: loaded at info, skipped at info
 // (with the reason), failed at warn (with the reason), and a summary.
-func LogDrivers(log *slog.Logger, r *DriverReport) {
-	if log == nil {
-		return
-	}
+// The caller's logger decides where lines go; zerolog.Nop() silences them.
+func LogDrivers(log zerolog.Logger, r *DriverReport) {
 	for _, d := range r.Loaded {
-		log.Info("periph driver loaded", "driver", d)
+		log.Info().Str("driver", d).Msg("periph driver loaded")
 	}
 	for _, d := range r.Skipped {
-		log.Info("periph driver skipped", "driver", d)
+		log.Info().Str("driver", d).Msg("periph driver skipped")
 	}
 	for _, d := range r.Failed {
-		log.Warn("periph driver failed", "driver", d)
+		log.Warn().Str("driver", d).Msg("periph driver failed")
 	}
-	log.Info("periph drivers", "loaded", len(r.Loaded), "skipped", len(r.Skipped), "failed", len(r.Failed))
+	log.Info().Int("loaded", len(r.Loaded)).Int("skipped", len(r.Skipped)).Int("failed", len(r.Failed)).Msg("periph drivers")
 }
 
 // PeriphHost is the Host of the real board: periph's global pin and SPI

@@ -3,7 +3,7 @@ package hal
 import (
 	"bytes"
 	"errors"
-	"log/slog"
+	"github.com/rs/zerolog"
 	"strings"
 	"testing"
 
@@ -74,12 +74,12 @@ func TestPeriphHostRegistries(t *testing.T) {
 
 func TestOpenPeriphChecksConfigFirst(t *testing.T) {
 	cfg := testConfig() // driver: sim
-	if _, err := OpenPeriph(cfg, nil); !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "board.driver: ") {
+	if _, err := OpenPeriph(cfg, zerolog.Nop()); !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), "board.driver: ") {
 		t.Errorf("OpenPeriph(driver sim) = %v", err)
 	}
 	cfg.Driver = DriverPeriph
 	cfg.PWM[0].FrequencyHz = 0
-	if _, err := OpenPeriph(cfg, nil); !errors.Is(err, ErrRange) {
+	if _, err := OpenPeriph(cfg, zerolog.Nop()); !errors.Is(err, ErrRange) {
 		t.Errorf("OpenPeriph(bad frequency) = %v", err)
 	}
 }
@@ -104,14 +104,14 @@ func TestReportAndLogDrivers(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	var buf bytes.Buffer
-	LogDrivers(slog.New(slog.NewTextHandler(&buf, nil)), rep)
+	LogDrivers(zerolog.New(&buf), rep)
 	out := buf.String()
 	for _, want := range []string{
-		`level=INFO msg="periph driver loaded" driver=sysfs-gpio`,
-		`level=INFO msg="periph driver loaded" driver=gpioioctl`,
-		`level=INFO msg="periph driver skipped" driver="bcm2835-gpio: bcm283x CPU not detected"`,
-		`level=WARN msg="periph driver failed" driver="sysfs-spi: open /dev/spidev0.0: permission denied"`,
-		`msg="periph drivers" loaded=2 skipped=1 failed=1`,
+		`{"level":"info","driver":"sysfs-gpio","message":"periph driver loaded"}`,
+		`{"level":"info","driver":"gpioioctl","message":"periph driver loaded"}`,
+		`{"level":"info","driver":"bcm2835-gpio: bcm283x CPU not detected","message":"periph driver skipped"}`,
+		`{"level":"warn","driver":"sysfs-spi: open /dev/spidev0.0: permission denied","message":"periph driver failed"}`,
+		`{"level":"info","loaded":2,"skipped":1,"failed":1,"message":"periph drivers"}`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
