@@ -38,6 +38,7 @@ type lifCommon struct {
 	ie                 []float64 // I_e per neuron, pA
 	v                  []float64 // membrane potential, mV
 	ref                []int32   // refractory steps left
+	ieUniform          bool      // every neuron has the same I_e
 }
 
 func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
@@ -73,6 +74,7 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 	if c.ie, err = b.PerUnit("I_e"); err != nil {
 		return c, err
 	}
+	c.ieUniform = uniform(c.ie)
 	c.v = make([]float64, b.Size)
 	c.ref = make([]int32, b.Size)
 	return c, initV(b, c.v)
@@ -109,10 +111,9 @@ func (n *LIF) State(name string) []float64 {
 	return nil
 }
 
-// Step is the hot loop of the LIF100k benchmark. It is written over the
-// state slices with the common case (not refractory, no spike) first;
-// the inputs are split into variants so that a population without
-// synapses reads no empty buffers.
+// Step is the hot loop of the LIF100k benchmark: the branch-free block
+// kernel of lifkernel.go. P30·I(k) is a constant when every neuron has
+// the same I_e and no current arrives, else formed per block.
 func (n *LIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	if n.method != ExpEuler {
 		return n.stepODE(iext, w, spiked)
@@ -121,50 +122,36 @@ func (n *LIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, erro
 	if len(w) > 0 {
 		w0 = w[0]
 	}
-	v, ref, ie := n.v, n.ref, n.ie
-	ie = ie[:len(v)]
-	ref = ref[:len(v)]
-	vRest, p33, p30, vTh := n.vRest, n.p33, n.p30, n.vTh
-	switch {
-	case iext == nil && w0 == nil:
-		for i := range v {
-			if ref[i] == 0 {
-				v[i] = vRest + (v[i]-vRest)*p33 + p30*ie[i]
+	size := len(n.v)
+	vRest, p33, p30 := n.vRest, n.p33, n.p30
+	var d0 float64
+	if n.ieUniform && size > 0 {
+		d0 = p30 * n.ie[0]
+	}
+	var buf [kernelBlock]float64
+	for b0 := 0; b0 < size; b0 += kernelBlock {
+		b1 := min(b0+kernelBlock, size)
+		v, ref := n.v[b0:b1], n.ref[b0:b1]
+		var d, wb []float64
+		if iext != nil || !n.ieUniform {
+			d = buf[:len(v)]
+			ie := n.ie[b0:b1]
+			if iext == nil {
+				for i := range d {
+					d[i] = p30 * ie[i]
+				}
 			} else {
-				ref[i]--
+				ix := iext[b0:b1]
+				for i := range d {
+					d[i] = p30 * (ie[i] + ix[i])
+				}
 			}
-			if v[i] >= vTh {
-				v[i] = n.vReset
-				ref[i] = n.refSteps
-				spiked = append(spiked, int32(i))
-			}
-		}
-	default:
-		if iext != nil {
-			iext = iext[:len(v)]
 		}
 		if w0 != nil {
-			w0 = w0[:len(v)]
+			wb = w0[b0:b1]
 		}
-		for i := range v {
-			if ref[i] == 0 {
-				in := ie[i]
-				if iext != nil {
-					in += iext[i]
-				}
-				nv := vRest + (v[i]-vRest)*p33 + p30*in
-				if w0 != nil {
-					nv += w0[i]
-				}
-				v[i] = nv
-			} else {
-				ref[i]--
-			}
-			if v[i] >= vTh {
-				v[i] = n.vReset
-				ref[i] = n.refSteps
-				spiked = append(spiked, int32(i))
-			}
+		if lifBlock(v, ref, d, d0, wb, vRest, p33, n.vTh) != 0 {
+			spiked = n.fire(b0, b1, spiked)
 		}
 	}
 	return spiked, nil

@@ -1,0 +1,201 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// loadPop loads a one-population network and returns its model.
+func loadPop(t *testing.T, model string, size int, params string) NeuronModel {
+	t.Helper()
+	src := fmt.Sprintf("version: 1\ndt: 0.1\nduration: 10.0\npopulations:\n  p: {model: %s, size: %d, params: %s}\n", model, size, params)
+	net, err := Load([]byte(src), "kernel.yaml", NewRegistry(), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.Populations[0].Model.(NeuronModel)
+}
+
+// refLIF is MODELS.md 3 written as the plain branchy loop, the form the
+// block kernel replaced.
+func refLIF(n *LIF, v []float64, ref []int32, iext, w0 []float64) (spiked []int32) {
+	for i := range v {
+		if ref[i] == 0 {
+			in := n.ie[i]
+			if iext != nil {
+				in += iext[i]
+			}
+			nv := n.vRest + (v[i]-n.vRest)*n.p33 + n.p30*in
+			if w0 != nil {
+				nv += w0[i]
+			}
+			v[i] = nv
+		} else {
+			ref[i]--
+		}
+		if v[i] >= n.vTh {
+			v[i] = n.vReset
+			ref[i] = n.refSteps
+			spiked = append(spiked, int32(i))
+		}
+	}
+	return spiked
+}
+
+// TestLIFKernelMatchesBranchy runs the block kernel and the branchy loop
+// side by side, bit for bit, over sizes that end inside a block, with and
+// without refractoriness, per-neuron I_e, current and spike input, and
+// random initial V (so refractory and spiking neurons are interleaved).
+func TestLIFKernelMatchesBranchy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, size := range []int{1, 1023, 2500} {
+		for _, tauRef := range []string{"2.0", "0.0", "null", "0.35"} {
+			for _, ie := range []string{"376.0", "[" + ramp(size, 370, 380) + "]"} {
+				name := fmt.Sprintf("n%d_ref%s_ie%d", size, tauRef, len(ie))
+				t.Run(name, func(t *testing.T) {
+					n := loadPop(t, "LIF", size, fmt.Sprintf("{tau_ref: %s, I_e: %s}", tauRef, ie)).(*LIF)
+					for i := range n.v {
+						n.v[i] = -70 + 16*rng.Float64()
+					}
+					v, ref := slices.Clone(n.v), slices.Clone(n.ref)
+					iext, w0 := make([]float64, size), make([]float64, size)
+					total := 0
+					for step := range 400 {
+						// Inputs present in some steps only, as the engine
+						// passes nil for a ring slot nothing reached.
+						var ix, w []float64
+						if step%3 == 1 {
+							for i := range iext {
+								iext[i] = 20 * rng.NormFloat64()
+							}
+							ix = iext
+						}
+						if step%5 >= 3 {
+							for i := range w0 {
+								w0[i] = rng.NormFloat64()
+							}
+							w = w0
+						}
+						want := refLIF(n, v, ref, ix, w)
+						got, err := n.Step(ix, [][]float64{w}, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !slices.Equal(got, want) {
+							t.Fatalf("step %d: spikes %v, want %v", step, got, want)
+						}
+						for i := range v {
+							if math.Float64bits(n.v[i]) != math.Float64bits(v[i]) || n.ref[i] != ref[i] {
+								t.Fatalf("step %d neuron %d: V %v ref %d, want %v %d", step, i, n.v[i], n.ref[i], v[i], ref[i])
+							}
+						}
+						total += len(got)
+					}
+					if total == 0 {
+						t.Fatal("no neuron spiked: the test exercises nothing")
+					}
+				})
+			}
+		}
+	}
+}
+
+func ramp(n int, lo, hi float64) string {
+	s := ""
+	for i := range n {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprint(lo + (hi-lo)*float64(i)/float64(n))
+	}
+	return s
+}
+
+// refExpLIF is MODELS.md 4 for two ports as the branchy loop.
+func refExpLIF(n *ExpLIF, v []float64, ref []int32, isyn [][]float64, iext []float64, w [][]float64) (spiked []int32) {
+	for i := range v {
+		in := n.ie[i]
+		if iext != nil {
+			in += iext[i]
+		}
+		if ref[i] == 0 {
+			v[i] = n.vRest + (v[i]-n.vRest)*n.p22 + n.p21[0]*isyn[0][i] + n.p21[1]*isyn[1][i] + n.p20*in
+		} else {
+			ref[i]--
+		}
+		for r := range isyn {
+			isyn[r][i] *= n.p11[r]
+			if w[r] != nil {
+				isyn[r][i] += w[r][i]
+			}
+		}
+		if v[i] >= n.vTh {
+			v[i] = n.vReset
+			ref[i] = n.refSteps
+			spiked = append(spiked, int32(i))
+		}
+	}
+	return spiked
+}
+
+// TestExpLIFKernelMatchesBranchy: ExpLIF's fused two-port step against
+// MODELS.md 4 written plainly, bit for bit, as TestLIFKernelMatchesBranchy.
+func TestExpLIFKernelMatchesBranchy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, size := range []int{1, 1023, 2500} {
+		for _, tauRef := range []string{"2.0", "null"} {
+			for _, ie := range []string{"376.0", "[" + ramp(size, 370, 380) + "]"} {
+				t.Run(fmt.Sprintf("n%d_ref%s_ie%d", size, tauRef, len(ie)), func(t *testing.T) {
+					n := loadPop(t, "ExpLIF", size, fmt.Sprintf("{tau_ref: %s, I_e: %s, tau_syn: [2.0, 5.0]}", tauRef, ie)).(*ExpLIF)
+					for i := range n.v {
+						n.v[i] = -70 + 16*rng.Float64()
+					}
+					v, ref := slices.Clone(n.v), slices.Clone(n.ref)
+					isyn := [][]float64{slices.Clone(n.isyn[0]), slices.Clone(n.isyn[1])}
+					iext := make([]float64, size)
+					w := [][]float64{make([]float64, size), make([]float64, size)}
+					total := 0
+					for step := range 400 {
+						var ix []float64
+						if step%3 == 1 {
+							for i := range iext {
+								iext[i] = 20 * rng.NormFloat64()
+							}
+							ix = iext
+						}
+						wr := make([][]float64, 2)
+						for r := range wr {
+							if (step+r)%4 >= 2 {
+								for i := range w[r] {
+									w[r][i] = 30 * rng.NormFloat64()
+								}
+								wr[r] = w[r]
+							}
+						}
+						want := refExpLIF(n, v, ref, isyn, ix, wr)
+						got, err := n.Step(ix, wr, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !slices.Equal(got, want) {
+							t.Fatalf("step %d: spikes %v, want %v", step, got, want)
+						}
+						for i := range v {
+							if math.Float64bits(n.v[i]) != math.Float64bits(v[i]) || n.ref[i] != ref[i] ||
+								n.isyn[0][i] != isyn[0][i] || n.isyn[1][i] != isyn[1][i] {
+								t.Fatalf("step %d neuron %d: V %v ref %d, want %v %d", step, i, n.v[i], n.ref[i], v[i], ref[i])
+							}
+						}
+						total += len(got)
+					}
+					if total == 0 {
+						t.Fatal("no neuron spiked: the test exercises nothing")
+					}
+				})
+			}
+		}
+	}
+}
