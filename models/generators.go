@@ -53,6 +53,9 @@ func onGrid(t, h float64) (int64, bool) {
 	return int64(k), ok
 }
 
+// roundGrid prints a grid time without float noise (0.30000000000000004).
+func roundGrid(t float64) float64 { return math.Round(t*1e9) / 1e9 }
+
 func buildWindow(b *Build) (window, error) {
 	start, stop := b.Float("start"), b.Float("stop")
 	if !(start >= 0) || math.IsInf(start, 0) {
@@ -390,10 +393,12 @@ func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
 			prev = t
 			k, ok := onGrid(t, b.Dt)
 			if !ok {
-				return nil, paramErr("spike_times", "unit %d: %g ms is not on the grid of dt %g ms", u, t, b.Dt)
+				lo := math.Floor(t/b.Dt) * b.Dt
+				return nil, paramErr("spike_times", "unit %d: %g ms is not on the grid of dt %g ms: a spike is stamped with the end of the step that emits it, so write a multiple of dt, e.g. %g or %g (neurai takes the time as given; NEST refuses off-grid times too)",
+					u, t, b.Dt, roundGrid(lo), roundGrid(lo+b.Dt))
 			}
 			if k < 1 {
-				return nil, paramErr("spike_times", "unit %d: %g ms is before dt (%g ms); the earliest spike is at dt", u, t, b.Dt)
+				return nil, paramErr("spike_times", "unit %d: %g ms is before dt (%g ms): a spike is stamped with the end of the step that emits it, so the earliest is dt; write %g for a spike in the first step (neurai accepts 0; NEST refuses it too)", u, t, b.Dt, b.Dt)
 			}
 			m := mv.Num
 			if mult != nil {
@@ -453,7 +458,7 @@ func (g *SpikeGenerator) Emit(k int64, out []float64) bool {
 
 func customClass() *Class {
 	ps := append([]Param{
-		{Name: "data", Kind: NumberArray, Unit: "1", Default: nil, Constraint: "1-D (T) or 2-D (T x size), finite, >= 0", Doc: "row k is the output of step k"},
+		{Name: "data", Kind: NumberArray, Unit: "1", Default: nil, Constraint: "1-D (T) or 2-D (T x size), finite, >= 0", Doc: "row j is the output of the j-th step from start"},
 		{Name: "datapath", Kind: Path, Default: nil, Constraint: "a .dat file relative to the network file", Doc: "the same array as a text file"},
 	}, windowParams()...)
 	ps = append(ps, Param{Name: "is_spike_binary", Kind: Bool, Default: false, Doc: "nonzero -> 1"})
@@ -504,7 +509,9 @@ func newCustomGenerator(b *Build) (*CustomGenerator, error) {
 			return nil, paramErr("datapath", "%v", err)
 		}
 	}
-	if err := g.SetData(rows, 0); err != nil {
+	// Row 0 is emitted in the window's first step, as neurai's
+	// CustomGenerator counts its rows from start.
+	if err := g.SetData(rows, w.first); err != nil {
 		name := "data"
 		if hasPath {
 			name = "datapath"

@@ -335,10 +335,10 @@ func TestCustomGeneratorInline(t *testing.T) {
 	g = gtGen(t, "", gtFile("0.1", "CustomGenerator", 3, "data: [[4], [0], [6]]"))
 	gtCheckRows(t, "width 1", g, [][]float64{{4, 4, 4}, {0, 0, 0}, {6, 6, 6}, {0, 0, 0}})
 
-	// the window gates rows without shifting them: start 0.1, stop 0.3
-	// makes steps 1 and 2 active, which emit rows 1 and 2.
+	// rows count from start, as in neurai: start 0.1, stop 0.3 makes
+	// steps 1 and 2 active, which emit rows 0 and 1.
 	g = gtGen(t, "", gtFile("0.1", "CustomGenerator", 2, "data: [[1, 0], [0, 2], [3, 0.5], [7, 7]], start: 0.1, stop: 0.3"))
-	gtCheckRows(t, "window", g, [][]float64{{0, 0}, {0, 2}, {3, 0.5}, {0, 0}, {0, 0}})
+	gtCheckRows(t, "window", g, [][]float64{{0, 0}, {1, 0}, {0, 2}, {0, 0}, {0, 0}})
 
 	// is_spike_binary: nonzero -> 1
 	g = gtGen(t, "", gtFile("0.1", "CustomGenerator", 2, "data: [[0.5, 0], [0, 3]], is_spike_binary: true"))

@@ -100,7 +100,7 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 		return nil, err
 	}
 	if v := b.Float("V_th"); v != 0 {
-		return nil, paramErr("V_th", "must be 0.0 or absent for %s (unused: the threshold is th_inf + spike_th), got %g", b.Class.Name, v)
+		return nil, paramErr("V_th", "%s does not use V_th: its threshold is th_inf + spike_th (neurai's class has V_th from its base and ignores it); set th_inf (default -51.68 mV) instead and leave V_th out, got %g", b.Class.Name, v)
 	}
 	if b.IsNull("V_reset") {
 		return nil, paramErr("V_reset", "must be a number for %s (null means soft reset, which only stepwise neurons have)", b.Class.Name)

@@ -391,7 +391,7 @@ populations:
     size: 1
     params:
       V_reset: -65.0
-`, line: 7, field: "populations.cells.params.V_reset", words: []string{"must be 0.0", "reset value is c"}},
+`, line: 7, field: "populations.cells.params.V_reset", words: []string{"resets V to c", "neurai", "leave V_reset out"}},
 	{name: "Izhikevich has no tau_ref", yaml: `version: 1
 populations:
   cells:

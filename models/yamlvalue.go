@@ -307,8 +307,12 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 		v.Bool, err = d.boolean(n, field)
 	case Enum:
 		v.Str, err = d.str(n, field)
-		if err == nil && !contains(p.Choices, v.Str) {
-			err = d.errf(n, field, "got %q, expected one of %s", v.Str, strings.Join(p.Choices, ", "))
+		if err == nil {
+			choice, ok := enumChoice(p.Choices, v.Str)
+			if !ok {
+				err = d.errf(n, field, "got %q, expected one of %s", v.Str, strings.Join(p.Choices, ", "))
+			}
+			v.Str = choice
 		}
 	case Text, Path:
 		if isNull(n) {
@@ -338,4 +342,19 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 	}
 	v.Line = n.Line
 	return v, err
+}
+
+// enumChoice finds s among choices as neurai's users write an enum
+// value: exactly, in any case, or qualified by the enum's class
+// (SolverMethodODE.RKF45, SolverMethod.EXP_EULER, InputsType.current).
+func enumChoice(choices []string, s string) (string, bool) {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	for _, c := range choices {
+		if strings.EqualFold(c, s) {
+			return c, true
+		}
+	}
+	return s, false
 }
