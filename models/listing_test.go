@@ -129,3 +129,46 @@ func TestBeforeResetState(t *testing.T) {
 		}
 	}
 }
+
+// TestDidYouMean: the misspellings a neurai user makes get the right
+// suggestion, and a name far from every known one gets none.
+func TestDidYouMean(t *testing.T) {
+	reg := models.NewRegistry()
+	lif, _ := reg.Lookup("LIF")
+	var lifParams []string
+	for _, p := range lif.Params {
+		lifParams = append(lifParams, p.Name)
+	}
+	for _, c := range []struct {
+		name  string
+		known []string
+		want  string
+	}{
+		{"lif", reg.ClassNames(), "LIF"},
+		{"Izhikevitch", reg.ClassNames(), "Izhikevich"},
+		{"SNNParametricLIF", reg.ClassNames(), "SNNParamtricLIF"},
+		{"V_thresh", lifParams, "V_th"},
+		{"tua", lifParams, "tau"},
+		{"v_rest", lifParams, "V_rest"},
+		{"tau_refractory", lifParams, "tau_ref"},
+		{"wibble", lifParams, ""},
+	} {
+		got := models.DidYouMean(c.name, c.known)
+		want := ""
+		if c.want != "" {
+			want = fmt.Sprintf(" (did you mean %q?)", c.want)
+		}
+		if got != want {
+			t.Errorf("DidYouMean(%q) = %q, want %q", c.name, got, want)
+		}
+	}
+	// In a file: the message carries the suggestion.
+	err := loadOne("lif", "")
+	if err == nil || !strings.Contains(err.Error(), `did you mean "LIF"`) {
+		t.Errorf("model lif: got %v", err)
+	}
+	err = loadOne("LIF", "V_thresh: -50.0")
+	if err == nil || !strings.Contains(err.Error(), `did you mean "V_th"`) {
+		t.Errorf("V_thresh: got %v", err)
+	}
+}

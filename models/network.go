@@ -284,7 +284,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		}
 		class, ok := reg.Lookup(model)
 		if !ok {
-			return d.errf(mn, f+".model", "unknown model %q; expected one of %s", model, reg.Names())
+			return d.errf(mn, f+".model", "unknown model %q%s; expected one of %s", model, DidYouMean(model, reg.ClassNames()), reg.Names())
 		}
 		sn, ok := pf["size"]
 		if !ok {
@@ -315,7 +315,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 				}
 				p, ok := class.Param(kk.Value)
 				if !ok {
-					return d.errf(kk, pfield, "unknown parameter of %s; expected one of %s", model, paramNames(class))
+					return d.errf(kk, pfield, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), paramNames(class))
 				}
 				if p.Kind == TimeList && lim.MaxSpikeTimes > 0 {
 					// Counted from the list's nodes, before any is converted.
@@ -448,12 +448,14 @@ func mulSat(a, b int64) int64 {
 	return a * b
 }
 
-func paramNames(c *Class) string {
+func paramNames(c *Class) string { return strings.Join(paramList(c), ", ") }
+
+func paramList(c *Class) []string {
 	var s []string
 	for _, p := range c.Params {
 		s = append(s, p.Name)
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 // initNames lets a model exclude derived states (a sum) from `init`.
@@ -479,7 +481,7 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint6
 	for i, k := range keys {
 		ff := f + "." + k.Value
 		if !contains(names, k.Value) {
-			return d.errf(k, ff, "unknown state of %s; expected one of %s", p.Class.Name, strings.Join(names, ", "))
+			return d.errf(k, ff, "unknown state of %s%s; expected one of %s", p.Class.Name, DidYouMean(k.Value, names), strings.Join(names, ", "))
 		}
 		var xs []float64
 		if vals[i].Kind == yaml.MappingNode {
@@ -613,7 +615,7 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 					return err
 				}
 			default:
-				return d.errf(n, f+".model", "unknown synapse model %q; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model)
+				return d.errf(n, f+".model", "unknown synapse model %q%s; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model, DidYouMean(s.Model, []string{"StaticSynapse", "STDPSynapse", "TripletSTDPSynapse"}))
 			}
 		}
 		if n, ok := m["params"]; ok && !isNull(n) && s.STDP == nil {
@@ -1332,7 +1334,7 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 				return err
 			}
 			if !contains(valid, s) {
-				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is not recordable for %s %q; expected one of %s", s, p.Class.Name, p.Name, strings.Join(valid, ", "))
+				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is not recordable for %s %q%s; expected one of %s", s, p.Class.Name, p.Name, DidYouMean(s, valid), strings.Join(valid, ", "))
 			}
 			if contains(mon.Record, s) {
 				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is listed twice", s)

@@ -30,7 +30,7 @@ func (m Method) String() string {
 // methodParam is the schema row of `method` with the model's default.
 func methodParam(def Method) Param {
 	return Param{Name: "method", Kind: Enum, Default: def.String(), Choices: methodNames,
-		Doc: "ODE solver (MODELS.md 2); NEST parity holds for the default"}
+		Doc: "ODE solver (docs/models/solvers.md); NEST parity holds for the default"}
 }
 
 // parseMethod reads `method`. The decoder has already checked it against

@@ -283,6 +283,15 @@ func (r *Registry) Classes() []*Class {
 	return out
 }
 
+// ClassNames lists the class names, sorted.
+func (r *Registry) ClassNames() []string {
+	var n []string
+	for _, c := range r.Classes() {
+		n = append(n, c.Name)
+	}
+	return n
+}
+
 // Names lists the class names, for "expected one of" messages.
 func (r *Registry) Names() string {
 	var n []string

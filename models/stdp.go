@@ -67,7 +67,7 @@ func (d *decoder) decodeSTDP(model string, n, at *yaml.Node, f string) (*STDPRul
 		}
 		for i, k := range ks {
 			if !contains(names, k.Value) {
-				return nil, d.errf(k, f+"."+k.Value, "unknown parameter of %s; expected one of %s", model, strings.Join(names, ", "))
+				return nil, d.errf(k, f+"."+k.Value, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(k.Value, names), strings.Join(names, ", "))
 			}
 			x, err := d.number(vs[i], f+"."+k.Value, false)
 			if err != nil {

@@ -122,7 +122,7 @@ func (d *decoder) mapping(n *yaml.Node, field string, allowed []string) ([]*yaml
 		}
 		seen[k.Value] = true
 		if allowed != nil && !contains(allowed, k.Value) {
-			return nil, nil, d.errf(k, join(field, k.Value), "unknown field; expected one of %s", strings.Join(allowed, ", "))
+			return nil, nil, d.errf(k, join(field, k.Value), "unknown field%s; expected one of %s", DidYouMean(k.Value, allowed), strings.Join(allowed, ", "))
 		}
 		if v.Kind == yaml.AliasNode {
 			return nil, nil, d.errf(v, join(field, k.Value), "YAML aliases are not supported in network files")

@@ -26,6 +26,7 @@ import (
 	"github.com/spikeloop/spikeloop/daemon"
 	"github.com/spikeloop/spikeloop/figure"
 	"github.com/spikeloop/spikeloop/models"
+	"github.com/spikeloop/spikeloop/models/surrogate"
 )
 
 const usage = `usage: spikeloop <command> [arguments]
@@ -409,7 +410,10 @@ func looksLikeConfig(path string) bool {
 var modelsDoc = cmdDoc{
 	usage: []string{"models [CLASS]"},
 	text: `Lists every model class a network file can use, with its parameters:
-unit, default, constraint and meaning. With CLASS, that class only.
+unit, default, constraint and meaning, then the surrogate functions of
+the stepwise classes. With CLASS, that class only, and the page of the
+model reference (docs/models/) that explains it. A parameter neurai has
+that changes nothing in spikeloop says "accepted, no effect" and why.
 
 arguments:
   CLASS   a class name, e.g. LIF or ExpLIF (default: all)
@@ -433,7 +437,7 @@ func cmdModels(args []string, stdout io.Writer) error {
 	if len(pos) == 1 {
 		c, ok := reg.Lookup(pos[0])
 		if !ok {
-			return fmt.Errorf("unknown class %q; known: %s", pos[0], reg.Names())
+			return fmt.Errorf("unknown class %q%s; known: %s", pos[0], models.DidYouMean(pos[0], reg.ClassNames()), reg.Names())
 		}
 		classes = []*models.Class{c}
 	}
@@ -451,8 +455,42 @@ func cmdModels(args []string, stdout io.Writer) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", p.Name, dash(p.Unit), fmtDefault(p.Default), dash(constraint(p)), meaning(p))
 		}
 		tw.Flush()
+		if len(pos) == 1 {
+			fmt.Fprintf(stdout, "  reference: %s\n", referencePage(c))
+		}
+	}
+	if len(pos) == 0 {
+		printSurrogates(stdout)
 	}
 	return nil
+}
+
+// referencePage is the page of docs/models that explains a class.
+func referencePage(c *models.Class) string {
+	page := map[string]string{
+		"LIF": "lif.md", "ExpLIF": "lif.md", "GLIF3": "glif.md", "GLIF3PSC": "glif.md",
+		"HH": "hh.md", "HHPSC": "hh.md", "Izhikevich": "izhikevich.md",
+	}[c.Name]
+	switch {
+	case c.Stepwise:
+		page = "stepwise.md"
+	case page == "":
+		page = "generators.md"
+	}
+	return "docs/models/" + page + " (porting from neurai: docs/models/neurai.md)"
+}
+
+// printSurrogates lists the surrogate functions a stepwise class's
+// surrogate_grad_fn takes, with their parameters and defaults.
+func printSurrogates(stdout io.Writer) {
+	fmt.Fprintln(stdout, "\nsurrogate functions (surrogate_grad_fn of the stepwise classes; the forward is the step function):")
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  name\talso\tdefault\tderivative g'(x)")
+	for _, in := range surrogate.Infos() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", in.Name, dash(strings.Join(in.Aliases, ", ")), surrogate.Default(in.Kind), in.Grad)
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "  written as a name, a call (Sigmoid(alpha=4)), a qualified name (surrogate.ATan()) or {name: ATan, alpha: 2}")
 }
 
 // meaning is the parameter's description; a parameter accepted for

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spikeloop/spikeloop/models"
 	"github.com/spikeloop/spikeloop/models/npy"
 )
 
@@ -181,5 +182,35 @@ func TestSimStaleOutput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results.final.csv")); err != nil {
 		t.Errorf("the user's file: %v", err)
+	}
+}
+
+// TestModelsReference: `models CLASS` names a reference page that exists
+// in the repository for every class, and the full listing ends with the
+// surrogate functions.
+func TestModelsReference(t *testing.T) {
+	for _, c := range models.NewRegistry().Classes() {
+		code, out, errs := runCmd(t, "models", c.Name)
+		if code != 0 {
+			t.Fatalf("models %s: exit %d: %s", c.Name, code, errs)
+		}
+		_, ref, ok := strings.Cut(out, "reference: ")
+		if !ok {
+			t.Errorf("models %s names no reference page:\n%s", c.Name, out)
+			continue
+		}
+		page, _, _ := strings.Cut(ref, " ")
+		if _, err := os.Stat(filepath.Join("..", "..", page)); err != nil {
+			t.Errorf("models %s: reference %s: %v", c.Name, page, err)
+		}
+	}
+	_, out, _ := runCmd(t, "models")
+	for _, want := range []string{"surrogate functions", "Sigmoid(alpha=4)", "MultiGaussian(sigma=0.5"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("models lacks %q", want)
+		}
+	}
+	if code, _, errs := runCmd(t, "models", "lif"); code == 0 || !strings.Contains(errs, `did you mean "LIF"`) {
+		t.Errorf("models lif: exit %d, %s", code, errs)
 	}
 }
