@@ -156,7 +156,7 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 	}
 	for i := range v {
 		if v[i] >= n.vTh {
-			v[i] = n.vReset
+			v[i] = n.afterSpike(v[i])
 			ref[i] = n.refSteps
 			spiked = append(spiked, int32(i))
 		}
@@ -207,7 +207,7 @@ func (n *ExpLIF) step2(iext []float64, w [][]float64, spiked []int32) []int32 {
 			i0[i] = a*p11a + w0[i]
 			i1[i] = b*p11b + w1[i]
 			if vi >= vTh {
-				vi = n.vReset
+				vi = n.afterSpike(vi)
 				ref[i] = n.refSteps
 				spiked = append(spiked, int32(i))
 			}
@@ -226,7 +226,7 @@ func (n *ExpLIF) step2(iext []float64, w [][]float64, spiked []int32) []int32 {
 		i0[i] = a*p11a + w0[i]
 		i1[i] = b*p11b + w1[i]
 		if vi >= vTh {
-			vi = n.vReset
+			vi = n.afterSpike(vi)
 			ref[i] = n.refSteps
 			spiked = append(spiked, int32(i))
 		}

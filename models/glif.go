@@ -12,7 +12,7 @@ func glifParams() []Param {
 		{Name: "V_th", Kind: Number, Unit: "mV", Default: 0.0, Constraint: "must be 0.0 (unused)", Doc: "not used by GLIF; the threshold is th_inf + spike_th"},
 		{Name: "th_inf", Kind: Number, Unit: "mV", Default: -51.68, Constraint: "> V_reset - spike_th", Doc: "threshold (NEST V_th)"},
 		{Name: "spike_th", Kind: Number, Unit: "mV", Default: 0.0, Doc: "constant offset of the threshold (NEST threshold_spike)"},
-		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: -78.85, Constraint: "< th_inf + spike_th; not null", Doc: "reset potential"},
+		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: -78.85, Constraint: "< th_inf + spike_th", Doc: "reset potential; null: soft reset, V <- V - (th_inf + spike_th - V_rest)"},
 		{Name: "V_rest", Kind: Number, Unit: "mV", Default: -78.85, Doc: "resting potential (NEST E_L)"},
 		{Name: "G", Kind: Number, Unit: "nS", Default: 9.43, Constraint: "> 0", Doc: "membrane conductance (NEST g)"},
 		{Name: "C_m", Kind: Number, Unit: "pF", Default: 58.72, Constraint: "> 0", Doc: "membrane capacitance"},
@@ -55,6 +55,7 @@ type GLIF struct {
 	method   Method
 	vRest    float64
 	vReset   float64
+	soft     float64 // 1 for V_reset: null (afterSpike), else 0
 	theta    float64 // th_inf + spike_th; the test is V > theta
 	refSteps int32
 
@@ -102,10 +103,11 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 	if v := b.Float("V_th"); v != 0 {
 		return nil, paramErr("V_th", "%s does not use V_th: its threshold is th_inf + spike_th (neurai's class has V_th from its base and ignores it); set th_inf (default -51.68 mV) instead and leave V_th out, got %g", b.Class.Name, v)
 	}
-	if b.IsNull("V_reset") {
-		return nil, paramErr("V_reset", "must be a number for %s (null means soft reset, which only stepwise neurons have)", b.Class.Name)
-	}
 	n := &GLIF{psc: psc, vRest: b.Float("V_rest"), vReset: b.Float("V_reset")}
+	if b.IsNull("V_reset") {
+		// neurai's V_reset=None: a soft reset, relative to rest.
+		n.vReset, n.soft = n.vRest, 1
+	}
 	thInf, spikeTh := b.Float("th_inf"), b.Float("spike_th")
 	n.theta = thInf + spikeTh
 	if !(thInf > n.vReset-spikeTh) {
@@ -332,7 +334,7 @@ func (n *GLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, err
 		}
 		if v > n.theta {
 			n.spike(i)
-			v = n.vReset
+			v = n.afterSpike(v)
 			spiked = append(spiked, int32(i))
 		}
 		n.v[i] = v
@@ -473,7 +475,7 @@ func (n *GLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, 
 			v := y[0] + at(w0, int(i))
 			if v > n.theta {
 				n.spike(int(i))
-				v = n.vReset
+				v = n.afterSpike(v)
 				spiked = append(spiked, i)
 			}
 			n.v[i] = v
@@ -481,3 +483,8 @@ func (n *GLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, 
 	}
 	return spiked, nil
 }
+
+// afterSpike is V after a spike at v: V_reset, or with V_reset: null
+// v - (Θ - V_rest) (vReset holds V_rest then); the hard reset is V_reset
+// bit for bit.
+func (n *GLIF) afterSpike(v float64) float64 { return n.vReset + n.soft*(v-n.theta) }

@@ -6,7 +6,7 @@ import "math"
 func lifParams() []Param {
 	return []Param{
 		{Name: "V_th", Kind: Number, Unit: "mV", Default: -55.0, Constraint: "> V_reset", Doc: "spike threshold"},
-		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: -70.0, Constraint: "not null", Doc: "reset potential"},
+		{Name: "V_reset", Kind: NumberOrNull, Unit: "mV", Default: -70.0, Constraint: "< V_th", Doc: "reset potential; null: soft reset, V <- V - (V_th - V_rest)"},
 		{Name: "V_rest", Kind: Number, Unit: "mV", Default: -70.0, Doc: "resting potential (NEST E_L)"},
 		{Name: "R", Kind: Number, Unit: "GOhm", Default: 0.04, Constraint: "> 0", Doc: "membrane resistance; C_m = tau/R"},
 		{Name: "tau", Kind: Number, Unit: "ms", Default: 10.0, Constraint: "> 0", Doc: "membrane time constant"},
@@ -32,7 +32,10 @@ func lifClass() *Class {
 // state and the validated scalar parameters.
 type lifCommon struct {
 	vRest, vReset, vTh float64
-	tau, r             float64
+	// soft is 1 for V_reset: null (V <- V - (V_th - V_rest) at a spike,
+	// with vReset = V_rest) and 0 for a hard reset; see afterSpike.
+	soft   float64
+	tau, r float64
 	refSteps           int32
 	method             Method    // EXP_EULER: the exact loops; others: stepODE (ode.go)
 	ie                 []float64 // I_e per neuron, pA
@@ -46,11 +49,15 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 	if err := checkNeuronBase(b, ports); err != nil {
 		return c, err
 	}
-	if b.IsNull("V_reset") {
-		return c, paramErr("V_reset", "must be a number for %s (null means soft reset, which only stepwise neurons have)", b.Class.Name)
-	}
 	c.vRest, c.vReset, c.vTh = b.Float("V_rest"), b.Float("V_reset"), b.Float("V_th")
 	c.tau, c.r = b.Float("tau"), b.Float("R")
+	if b.IsNull("V_reset") {
+		// neurai's V_reset=None: a soft reset, relative to rest.
+		c.vReset, c.soft = c.vRest, 1
+		if !(c.vTh > c.vRest) {
+			return c, paramErr("V_th", "must be > V_rest (%g) for a soft reset (V_reset: null subtracts V_th - V_rest at a spike), got %g", c.vRest, c.vTh)
+		}
+	}
 	if !(c.vTh > c.vReset) {
 		return c, paramErr("V_th", "must be > V_reset (%g), got %g", c.vReset, c.vTh)
 	}
@@ -79,6 +86,11 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 	c.ref = make([]int32, b.Size)
 	return c, initV(b, c.v)
 }
+
+// afterSpike is V after a spike at v: V_reset (hard), or v - (V_th -
+// V_rest) with V_reset: null (soft; vReset holds V_rest then). Written
+// as one expression so that the hard reset gives V_reset bit for bit.
+func (c *lifCommon) afterSpike(v float64) float64 { return c.vReset + c.soft*(v-c.vTh) }
 
 // LIF is NEST's iaf_psc_delta with the exact propagator (MODELS.md 3).
 type LIF struct {

@@ -24,7 +24,7 @@ func (c *lifCommon) fire(b0, b1 int, spiked []int32) []int32 {
 	ref = ref[:len(v)]
 	for i, x := range v {
 		if x >= c.vTh {
-			v[i] = c.vReset
+			v[i] = c.afterSpike(x)
 			ref[i] = c.refSteps
 			spiked = append(spiked, int32(b0+i))
 		}

@@ -172,3 +172,33 @@ func TestDidYouMean(t *testing.T) {
 		t.Errorf("V_thresh: got %v", err)
 	}
 }
+
+// TestSoftReset: V_reset: null subtracts the threshold's distance from
+// rest, keeping the overshoot (LIF exact and by RK4, GLIF3), where the
+// hard reset sets V_reset.
+func TestSoftReset(t *testing.T) {
+	for _, c := range []struct {
+		class, params string
+		jump, want    float64
+	}{
+		{"LIF", "V_reset: null, tau_ref: null", 20, -50 - 15},
+		{"LIF", "V_reset: null, tau_ref: null, method: RK4", 20, -50 - 15},
+		{"LIF", "tau_ref: null", 20, -70},
+		{"GLIF3", "V_reset: null", 30, -48.85 - (-51.68 + 78.85)},
+		{"GLIF3", "", 30, -78.85},
+	} {
+		text := fmt.Sprintf("version: 1\npopulations:\n  x: {model: %s, size: 1, params: {%s}}\n", c.class, c.params)
+		net, err := models.Load([]byte(text), "s.yaml", models.NewRegistry(), models.DefaultLimits)
+		if err != nil {
+			t.Fatalf("%s {%s}: %v", c.class, c.params, err)
+		}
+		x := net.Population("x").Model.(models.NeuronModel)
+		spiked, err := x.Step(nil, [][]float64{{c.jump}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := x.State("V")[0]; len(spiked) != 1 || math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s {%s}: spiked %v, V %.12g; want one spike and V %.12g", c.class, c.params, spiked, got, c.want)
+		}
+	}
+}

@@ -302,7 +302,8 @@ populations:
     size: 1
     params:
       V_reset: null
-`, line: 7, field: "populations.cells.params.V_reset", words: []string{"must be a number", "soft reset"}},
+      V_rest: -50.0
+`, line: 7, field: "populations.cells.params.V_th", words: []string{"V_rest (-50)", "soft reset"}},
 	{name: "LIF unknown method", yaml: `version: 1
 populations:
   cells:

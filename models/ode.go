@@ -594,7 +594,7 @@ func (n *LIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 			}
 			v := y[0] + at(w0, int(i))
 			if v >= n.vTh {
-				v = n.vReset
+				v = n.afterSpike(v)
 				n.ref[i] = n.refSteps
 				spiked = append(spiked, i)
 			}
@@ -638,7 +638,7 @@ func (n *ExpLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32
 				is[i] = y[1+r] + at(port(w, r), int(i))
 			}
 			if n.v[i] >= n.vTh {
-				n.v[i] = n.vReset
+				n.v[i] = n.afterSpike(n.v[i])
 				n.ref[i] = n.refSteps
 				spiked = append(spiked, i)
 			}
