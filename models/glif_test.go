@@ -231,7 +231,7 @@ func TestGLIFParamErrors(t *testing.T) {
 			{m, "V_th: 1.0", "", "params.V_th"},
 			{m, "th_inf: -80.0", "", "params.th_inf"},
 			{m, "th_inf: -51.68, spike_th: -30.0", "", "params.th_inf"},
-			{m, "th_inf: -78.85", "", "params.th_inf"}, // Θ must be above V_reset
+			{m, "th_inf: -78.85", "", "params.th_inf"},               // Θ must be above V_reset
 			{m, "V_reset: null, V_rest: -40.0", "", "params.th_inf"}, // a soft reset goes relative to V_rest
 			{m, "G: 0.0", "", "params.G"},
 			{m, "G: -9.43", "", "params.G"},

@@ -34,14 +34,14 @@ type lifCommon struct {
 	vRest, vReset, vTh float64
 	// soft is 1 for V_reset: null (V <- V - (V_th - V_rest) at a spike,
 	// with vReset = V_rest) and 0 for a hard reset; see afterSpike.
-	soft   float64
-	tau, r float64
-	refSteps           int32
-	method             Method    // EXP_EULER: the exact loops; others: stepODE (ode.go)
-	ie                 []float64 // I_e per neuron, pA
-	v                  []float64 // membrane potential, mV
-	ref                []int32   // refractory steps left
-	ieUniform          bool      // every neuron has the same I_e
+	soft      float64
+	tau, r    float64
+	refSteps  int32
+	method    Method    // EXP_EULER: the exact loops; others: stepODE (ode.go)
+	ie        []float64 // I_e per neuron, pA
+	v         []float64 // membrane potential, mV
+	ref       []int32   // refractory steps left
+	ieUniform bool      // every neuron has the same I_e
 }
 
 func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
