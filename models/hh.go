@@ -512,11 +512,11 @@ func hhExpPoly(a float64) float64 {
 	t := a + 0.07
 	t2 := t * t
 	t4 := t2 * t2
-	q01 := 0.9323938199059463 + 0.4661969099529739*t
-	q23 := 0.1553989699864589 + 0.03884974249629459*t
-	q45 := 0.0077699478642580975 + 0.0012949913530425213*t
-	q67 := 0.00018506873799552313 + 2.313184295192173e-05*t
-	return 0.9323938199059483 + t*((q01+t2*q23)+t4*(q45+t2*q67))
+	q01 := math.FMA(0.4661969099529739, t, 0.9323938199059463)
+	q23 := math.FMA(0.03884974249629459, t, 0.1553989699864589)
+	q45 := math.FMA(0.0012949913530425213, t, 0.0077699478642580975)
+	q67 := math.FMA(2.313184295192173e-05, t, 0.00018506873799552313)
+	return math.FMA(t, math.FMA(t4, math.FMA(t2, q67, q45), math.FMA(t2, q23, q01)), 0.9323938199059483)
 }
 
 const (
@@ -586,12 +586,12 @@ func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
 	an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
 
 	iNa := s.gNa * m * m * m * h * (v - s.eNa)
-	iK := s.gK * n * n * n * n * (v - s.eK)
-	iL := s.gL * (v - s.eL)
-	num = -(iNa + iK + iL) + in
-	dm = am*(1-m) - bm*m
-	dh = ah*(1-h) - bh*h
-	dn = an*(1-n) - bn*n
+	n2 := n * n
+	iK := s.gK * (n2 * n2) * (v - s.eK)
+	num = in - math.FMA(s.gL, v-s.eL, iNa+iK) // -(I_Na + I_K + I_L) + I
+	dm = math.FMA(am, 1-m, -bm*m)
+	dh = math.FMA(ah, 1-h, -bh*h)
+	dn = math.FMA(an, 1-n, -bn*n)
 	return
 }
 
