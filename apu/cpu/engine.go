@@ -212,12 +212,35 @@ func (e *Engine) addProj(pre, post *popRT, pr *projRT, zero bool) {
 }
 
 // buildProj makes the CSR form of the connections of s whose delay is
-// zero (zero true) or at least one step; nil when there are none.
+// zero (zero true) or at least one step; nil when there are none. A first
+// pass counts the connections and sees whether their delays differ, so
+// that each array is allocated once at its final length: the load's peak
+// is the steady state that EstimateMemory counts, not the doubling of an
+// append.
 func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
-	pr := &projRT{post: post, port: s.Receptor, current: pre.current, off: make([]int32, pre.spec.Size+1)}
+	n, varied := 0, false
+	var d0 int32
+	for c := range s.Conns {
+		d := s.Delays[c]
+		if (d == 0) != zero {
+			continue
+		}
+		if n == 0 {
+			d0 = d
+		}
+		varied = varied || d != d0
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	pr := &projRT{post: post, port: s.Receptor, current: pre.current, off: make([]int32, pre.spec.Size+1),
+		target: make([]int32, 0, n), weight: make([]float64, 0, n), delay0: d0}
+	if varied {
+		pr.delay = make([]int32, 0, n)
+	}
 	// Canonical order is ascending pre, so the CSR arrays are the
 	// connection list itself.
-	var delays []int32
 	for c, cn := range s.Conns {
 		if (s.Delays[c] == 0) != zero {
 			continue
@@ -225,20 +248,12 @@ func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
 		pr.off[cn.Pre+1]++
 		pr.target = append(pr.target, cn.Post)
 		pr.weight = append(pr.weight, s.Weights[c])
-		delays = append(delays, s.Delays[c])
-	}
-	if len(pr.target) == 0 {
-		return nil
+		if varied {
+			pr.delay = append(pr.delay, s.Delays[c])
+		}
 	}
 	for i := 1; i < len(pr.off); i++ {
 		pr.off[i] += pr.off[i-1]
-	}
-	pr.delay0 = delays[0]
-	for _, d := range delays {
-		if d != pr.delay0 {
-			pr.delay = delays
-			break
-		}
 	}
 	return pr
 }
@@ -252,7 +267,20 @@ func splitBySign(pr *projRT) []*projRT {
 		func(w float64) bool { return w > 0 },
 		func(w float64) bool { return !(w > 0) },
 	} {
-		q := &projRT{post: pr.post, port: port, current: pr.current, off: make([]int32, len(pr.off)), delay0: pr.delay0}
+		n := 0
+		for _, w := range pr.weight {
+			if keep(w) {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		q := &projRT{post: pr.post, port: port, current: pr.current, off: make([]int32, len(pr.off)), delay0: pr.delay0,
+			target: make([]int32, 0, n), weight: make([]float64, 0, n)}
+		if pr.delay != nil {
+			q.delay = make([]int32, 0, n)
+		}
 		for i := 0; i+1 < len(pr.off); i++ {
 			for c := pr.off[i]; c < pr.off[i+1]; c++ {
 				if !keep(pr.weight[c]) {
@@ -266,9 +294,7 @@ func splitBySign(pr *projRT) []*projRT {
 			}
 			q.off[i+1] = int32(len(q.target))
 		}
-		if len(q.target) > 0 {
-			parts = append(parts, q)
-		}
+		parts = append(parts, q)
 	}
 	return parts
 }

@@ -13,8 +13,9 @@ import "github.com/spikeloop/spikeloop/models"
 //
 // So 32 bytes for a static connection with one delay per entry, 36 with
 // per-connection delays, 68 plastic; `spikeloop check` alone (no engine)
-// holds the first 20. Building the CSR appends, so the engine's load peaks
-// above the steady state by up to one projection's worth.
+// holds the first 20. The CSR arrays are allocated at their final length
+// (buildProj counts first), so loading peaks at the steady state
+// (TestLoadPeakMatchesEstimate).
 const (
 	specBytesPerConn    = 8 + 8 + 4
 	csrBytesPerConn     = 4 + 8

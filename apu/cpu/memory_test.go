@@ -2,6 +2,7 @@ package cpu_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -40,4 +41,35 @@ func TestEstimateMemoryCountsSpikeTimesAndConnections(t *testing.T) {
 	if rings := d - 1000*32 - 11*4; rings <= 0 || rings%(100*8) != 0 {
 		t.Errorf("1000 connections add %d bytes, want 32 each, offsets and whole ring rows", d)
 	}
+}
+
+// Loading allocates each connection's CSR arrays once, at their final
+// length: 12 bytes per static connection (target int32, weight float64)
+// plus offsets and rings, which is what EstimateMemory counts, not the
+// 2-3x of growing them by append.
+func TestLoadPeakMatchesEstimate(t *testing.T) {
+	const n = 2000 // all_to_all: 4e6 connections, one delay
+	src := fmt.Sprintf("version: 1\npopulations:\n  a: {model: LIF, size: %d}\nsynapses:\n  - {pre: a, post: a, conn: {rule: all_to_all}}\n", n)
+	net, err := models.Load([]byte(src), "m.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := int64(len(net.Synapses[0].Conns))
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	e := cpu.New()
+	if err := e.Load(net); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&m1)
+	alloc := int64(m1.TotalAlloc - m0.TotalAlloc)
+	// target 4 + weight 8 per connection and no delay array (all equal);
+	// offsets, rings and the rest of the engine are small next to it.
+	want := conns * 12
+	t.Logf("%d connections: Load allocated %d bytes, %.2f per connection", conns, alloc, float64(alloc)/float64(conns))
+	if alloc > want+want/20 {
+		t.Errorf("Load allocated %d bytes for %d connections (%.2f each), want at most 12 each plus 5%%", alloc, conns, float64(alloc)/float64(conns))
+	}
+	runtime.KeepAlive(e)
 }
