@@ -27,6 +27,11 @@ type Network struct {
 	Populations []*PopulationSpec
 	Synapses    []*SynapseSpec
 	Monitors    []*MonitorSpec
+
+	// failed names the populations ("population:NAME") and synapse
+	// entries ("synapse:NAME") whose errors were reported, so that the
+	// entries that refer to them are skipped rather than reported again.
+	failed map[string]bool
 }
 
 // PopulationSpec is one population of the file, built.
@@ -213,20 +218,96 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	if !ok {
 		return nil, d.errf(root, "populations", "missing; a network needs at least one population")
 	}
-	if err := net.loadPopulations(d, pn, dir, reg, lim); err != nil {
-		return nil, err
-	}
+	// Every population, synapse entry and monitor is checked, and every
+	// problem reported at once; an entry that refers to one with an error
+	// is skipped.
+	var errs ErrorList
+	net.fail(&errs, net.loadPopulations(d, pn, dir, reg, lim), "", "")
 	if sn, ok := field["synapses"]; ok && !isNull(sn) {
-		if err := net.loadSynapses(d, sn, dir, lim); err != nil {
-			return nil, err
-		}
+		net.fail(&errs, net.loadSynapses(d, sn, dir, lim), "", "")
 	}
 	if mn, ok := field["monitors"]; ok && !isNull(mn) {
-		if err := net.loadMonitors(d, mn); err != nil {
-			return nil, err
-		}
+		net.fail(&errs, net.loadMonitors(d, mn), "", "")
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return net, nil
+}
+
+// ErrorList is every problem found in one network file, in file order.
+// A file with one problem gets that error itself, not a list.
+type ErrorList []error
+
+// maxListed caps the problems an ErrorList prints; the rest are counted.
+const maxListed = 20
+
+func (l ErrorList) Error() string {
+	var b strings.Builder
+	for i, e := range l {
+		if i == maxListed {
+			fmt.Fprintf(&b, "\n... and %d more problems", len(l)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Unwrap gives errors.As and errors.Is every problem.
+func (l ErrorList) Unwrap() []error { return l }
+
+// Err is nil for no problem, the error itself for one, else the list.
+func (l ErrorList) Err() error {
+	switch len(l) {
+	case 0:
+		return nil
+	case 1:
+		return l[0]
+	}
+	return l
+}
+
+// errSkip marks an entry that refers to one whose error was reported.
+var errSkip = errors.New("skipped: refers to an entry with an error")
+
+// fail records err of the named entry: the entries that refer to it are
+// skipped later (errSkip), so that one mistake is reported once.
+func (net *Network) fail(errs *ErrorList, err error, kind, name string) {
+	if err == nil {
+		return
+	}
+	if net.failed == nil {
+		net.failed = map[string]bool{}
+	}
+	if name != "" {
+		net.failed[kind+":"+name] = true
+	}
+	if errors.Is(err, errSkip) {
+		return
+	}
+	var list ErrorList
+	if errors.As(err, &list) {
+		*errs = append(*errs, list...)
+		return
+	}
+	*errs = append(*errs, err)
+}
+
+// synapseName is the name: of a synapse entry, or "".
+func synapseName(en *yaml.Node) string {
+	if en.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(en.Content); i += 2 {
+		if en.Content[i].Value == "name" {
+			return en.Content[i+1].Value
+		}
+	}
+	return ""
 }
 
 // Population finds a population by name.
@@ -260,137 +341,144 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 	}
 	total := 0
 	var spikeTimes int64 // stored by SpikeGenerators so far (Limits.MaxSpikeTimes)
+	var errs ErrorList
 	for i, k := range keys {
-		name := k.Value
-		f := "populations." + name
-		if !nameRE.MatchString(name) {
-			return d.errf(k, f, "population names must match %s (they name output files)", nameRE)
-		}
-		pk, pv, err := d.mapping(vals[i], f, []string{"model", "size", "params", "init"})
-		if err != nil {
-			return err
-		}
-		pf := map[string]*yaml.Node{}
-		for j, kk := range pk {
-			pf[kk.Value] = pv[j]
-		}
-		mn, ok := pf["model"]
-		if !ok {
-			return d.errf(vals[i], f+".model", "missing; expected one of %s", reg.Names())
-		}
-		model, err := d.str(mn, f+".model")
-		if err != nil {
-			return err
-		}
-		class, ok := reg.Lookup(model)
-		if !ok {
-			return d.errf(mn, f+".model", "unknown model %q%s; expected one of %s", model, DidYouMean(model, reg.ClassNames()), reg.Names())
-		}
-		sn, ok := pf["size"]
-		if !ok {
-			return d.errf(vals[i], f+".size", "missing; expected the number of units (integer >= 1)")
-		}
-		size, err := d.integer(sn, f+".size", 1, math.MaxInt32)
-		if err != nil {
-			return err
-		}
-		// Compared before adding: int is 32 bits on the arm boards.
-		if int64(total)+size > int64(lim.MaxUnits) {
-			return d.errf(sn, f+".size", "got %d; the network would have %d units, more than the limit of %d", size, int64(total)+size, lim.MaxUnits)
-		}
-		total += int(size)
-		b := &Build{Pop: name, Size: int(size), Dt: net.Dt, Dir: dir, Class: class, Values: map[string]Value{},
-			Rand: stream(net.Seed, streamPopulation, i)}
-		paramsNode := vals[i]
-		if prn, ok := pf["params"]; ok && !isNull(prn) {
-			paramsNode = prn
-			ks, vs, err := d.mapping(prn, f+".params", nil)
+		err := func() error {
+			name := k.Value
+			f := "populations." + name
+			if !nameRE.MatchString(name) {
+				return d.errf(k, f, "population names must match %s (they name output files)", nameRE)
+			}
+			pk, pv, err := d.mapping(vals[i], f, []string{"model", "size", "params", "init"})
 			if err != nil {
 				return err
 			}
-			for j, kk := range ks {
-				pfield := f + ".params." + kk.Value
-				if contains(PythonOnly, kk.Value) && !(class.Stepwise && kk.Value == "surrogate_grad_fn") {
-					return d.errf(kk, pfield, "is a Python-only constructor argument of the seed and has no meaning in a network file")
-				}
-				p, ok := class.Param(kk.Value)
-				if !ok {
-					return d.errf(kk, pfield, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), paramNames(class))
-				}
-				if p.Kind == TimeList && lim.MaxSpikeTimes > 0 {
-					// Counted from the list's nodes, before any is converted.
-					if n, how := d.nodeTimes(vs[j], int(size)); n > lim.MaxSpikeTimes-spikeTimes {
-						return d.errf(vs[j], pfield, "%s would store %d spike times (%s); the network would hold %d, more than the limit of %d (Limits.MaxSpikeTimes)",
-							name, n, how, spikeTimes+min(n, math.MaxInt64-spikeTimes), lim.MaxSpikeTimes)
-					}
-				}
-				val, err := d.param(p, vs[j], pfield)
+			pf := map[string]*yaml.Node{}
+			for j, kk := range pk {
+				pf[kk.Value] = pv[j]
+			}
+			mn, ok := pf["model"]
+			if !ok {
+				return d.errf(vals[i], f+".model", "missing; expected one of %s", reg.Names())
+			}
+			model, err := d.str(mn, f+".model")
+			if err != nil {
+				return err
+			}
+			class, ok := reg.Lookup(model)
+			if !ok {
+				return d.errf(mn, f+".model", "unknown model %q%s; expected one of %s", model, DidYouMean(model, reg.ClassNames()), reg.Names())
+			}
+			sn, ok := pf["size"]
+			if !ok {
+				return d.errf(vals[i], f+".size", "missing; expected the number of units (integer >= 1)")
+			}
+			size, err := d.integer(sn, f+".size", 1, math.MaxInt32)
+			if err != nil {
+				return err
+			}
+			// Compared before adding: int is 32 bits on the arm boards.
+			if int64(total)+size > int64(lim.MaxUnits) {
+				return d.errf(sn, f+".size", "got %d; the network would have %d units, more than the limit of %d", size, int64(total)+size, lim.MaxUnits)
+			}
+			total += int(size)
+			b := &Build{Pop: name, Size: int(size), Dt: net.Dt, Dir: dir, Class: class, Values: map[string]Value{},
+				Rand: stream(net.Seed, streamPopulation, i)}
+			paramsNode := vals[i]
+			if prn, ok := pf["params"]; ok && !isNull(prn) {
+				paramsNode = prn
+				ks, vs, err := d.mapping(prn, f+".params", nil)
 				if err != nil {
 					return err
 				}
-				b.Values[kk.Value] = val
+				for j, kk := range ks {
+					pfield := f + ".params." + kk.Value
+					if contains(PythonOnly, kk.Value) && !(class.Stepwise && kk.Value == "surrogate_grad_fn") {
+						return d.errf(kk, pfield, "is a Python-only constructor argument of the seed and has no meaning in a network file")
+					}
+					p, ok := class.Param(kk.Value)
+					if !ok {
+						return d.errf(kk, pfield, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), paramNames(class))
+					}
+					if p.Kind == TimeList && lim.MaxSpikeTimes > 0 {
+						// Counted from the list's nodes, before any is converted.
+						if n, how := d.nodeTimes(vs[j], int(size)); n > lim.MaxSpikeTimes-spikeTimes {
+							return d.errf(vs[j], pfield, "%s would store %d spike times (%s); the network would hold %d, more than the limit of %d (Limits.MaxSpikeTimes)",
+								name, n, how, spikeTimes+min(n, math.MaxInt64-spikeTimes), lim.MaxSpikeTimes)
+						}
+					}
+					val, err := d.param(p, vs[j], pfield)
+					if err != nil {
+						return err
+					}
+					b.Values[kk.Value] = val
+				}
 			}
-		}
-		if in, ok := pf["init"]; ok && b.Has("v_init") {
-			if ik, _, err := d.mapping(in, f+".init", nil); err == nil {
-				for _, kk := range ik {
-					if kk.Value == "V" {
-						return d.errf(kk, f+".init.V", "v_init is given in params too; give the initial V once")
+			if in, ok := pf["init"]; ok && b.Has("v_init") {
+				if ik, _, err := d.mapping(in, f+".init", nil); err == nil {
+					for _, kk := range ik {
+						if kk.Value == "V" {
+							return d.errf(kk, f+".init.V", "v_init is given in params too; give the initial V once")
+						}
 					}
 				}
 			}
-		}
-		// Counted before the constructor copies a single list to every
-		// unit (multiplicities go with the times and are not counted twice).
-		if p, ok := class.Param("spike_times"); ok && p.Kind == TimeList {
-			if v, ok := b.Values["spike_times"]; ok {
-				n, how := storedTimes(v, b.Size)
-				if lim.MaxSpikeTimes > 0 && n > lim.MaxSpikeTimes-spikeTimes {
-					return &FileError{File: d.file, Line: v.Line, Field: f + ".params.spike_times",
-						Msg: fmt.Sprintf("%s would store %d spike times (%s); the network would hold %d, more than the limit of %d",
-							name, n, how, spikeTimes+min(n, math.MaxInt64-spikeTimes), lim.MaxSpikeTimes)}
-				}
-				spikeTimes += n
-			}
-		}
-		pop, err := class.Build(b)
-		if err != nil {
-			var pe *ParamError
-			if errors.As(err, &pe) {
-				node := paramsNode
-				line := node.Line
-				if v, ok := b.Values[pe.Param]; ok {
-					line = v.Line
-				}
-				return &FileError{File: d.file, Line: line, Field: f + ".params." + pe.Param, Msg: pe.Msg}
-			}
-			return d.errf(paramsNode, f+".params", "%v", err)
-		}
-		spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
-		if _, ok := class.Param("stdp_tau"); ok && !class.Stepwise {
-			// dendritic_delay sizes the engine's spike history per neuron
-			// and is converted to int32: bound it as synaptic delays are.
-			if dd, err := b.PerUnit("dendritic_delay"); err == nil {
-				for j, x := range dd {
-					if x > maxDelaySteps {
-						line := b.Values["dendritic_delay"].Line
-						return &FileError{File: d.file, Line: line, Field: f + ".params.dendritic_delay",
-							Msg: fmt.Sprintf("entry %d: %g steps, more than the supported %d", j, x, maxDelaySteps)}
+			// Counted before the constructor copies a single list to every
+			// unit (multiplicities go with the times and are not counted twice).
+			if p, ok := class.Param("spike_times"); ok && p.Kind == TimeList {
+				if v, ok := b.Values["spike_times"]; ok {
+					n, how := storedTimes(v, b.Size)
+					if lim.MaxSpikeTimes > 0 && n > lim.MaxSpikeTimes-spikeTimes {
+						return &FileError{File: d.file, Line: v.Line, Field: f + ".params.spike_times",
+							Msg: fmt.Sprintf("%s would store %d spike times (%s); the network would hold %d, more than the limit of %d",
+								name, n, how, spikeTimes+min(n, math.MaxInt64-spikeTimes), lim.MaxSpikeTimes)}
 					}
+					spikeTimes += n
 				}
 			}
-			if spec.Trace, err = postTrace(b); err != nil {
+			pop, err := class.Build(b)
+			if err != nil {
+				var pe *ParamError
+				if errors.As(err, &pe) {
+					node := paramsNode
+					line := node.Line
+					if v, ok := b.Values[pe.Param]; ok {
+						line = v.Line
+					}
+					return &FileError{File: d.file, Line: line, Field: f + ".params." + pe.Param, Msg: pe.Msg}
+				}
 				return d.errf(paramsNode, f+".params", "%v", err)
 			}
-		}
-		if in, ok := pf["init"]; ok && !isNull(in) {
-			if err := applyInit(d, spec, in, f+".init", net.Seed, i); err != nil {
-				return err
+			spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
+			if _, ok := class.Param("stdp_tau"); ok && !class.Stepwise {
+				// dendritic_delay sizes the engine's spike history per neuron
+				// and is converted to int32: bound it as synaptic delays are.
+				if dd, err := b.PerUnit("dendritic_delay"); err == nil {
+					for j, x := range dd {
+						if x > maxDelaySteps {
+							line := b.Values["dendritic_delay"].Line
+							return &FileError{File: d.file, Line: line, Field: f + ".params.dendritic_delay",
+								Msg: fmt.Sprintf("entry %d: %g steps, more than the supported %d", j, x, maxDelaySteps)}
+						}
+					}
+				}
+				if spec.Trace, err = postTrace(b); err != nil {
+					return d.errf(paramsNode, f+".params", "%v", err)
+				}
 			}
+			if in, ok := pf["init"]; ok && !isNull(in) {
+				if err := applyInit(d, spec, in, f+".init", net.Seed, i); err != nil {
+					return err
+				}
+			}
+			net.Populations = append(net.Populations, spec)
+			return nil
+		}()
+		if err != nil {
+			net.fail(&errs, err, "population", k.Value)
 		}
-		net.Populations = append(net.Populations, spec)
 	}
-	return nil
+	return errs.Err()
 }
 
 // storedTimes is how many times a TimeList value makes a population of
@@ -552,143 +640,156 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 	total := 0
 	names := map[string]bool{}
 	rings := map[*PopulationSpec]*ringUse{}
+	var errs ErrorList
 	for idx, en := range sn.Content {
-		f := fmt.Sprintf("synapses[%d]", idx)
-		ks, vs, err := d.mapping(en, f, []string{"name", "pre", "post", "model", "params", "conn", "weight", "delay", "receptor"})
-		if err != nil {
-			return err
-		}
-		m := map[string]*yaml.Node{}
-		for i, k := range ks {
-			m[k.Value] = vs[i]
-		}
-		s := &SynapseSpec{Index: idx, Model: "StaticSynapse", Line: en.Line}
-		if n, ok := m["name"]; ok {
-			if s.Name, err = d.str(n, f+".name"); err != nil {
-				return err
-			}
-			if !nameRE.MatchString(s.Name) {
-				return d.errf(n, f+".name", "synapse names must match %s (they name output files)", nameRE)
-			}
-			if names[s.Name] {
-				return d.errf(n, f+".name", "%q is used by an earlier synapse entry", s.Name)
-			}
-			names[s.Name] = true
-			f = fmt.Sprintf("synapses[%d] (%s)", idx, s.Name)
-		}
-		for _, end := range []string{"pre", "post"} {
-			n, ok := m[end]
-			if !ok {
-				return d.errf(en, f+"."+end, "missing; expected a population name (one of %s)", net.populationNames())
-			}
-			name, err := d.str(n, f+"."+end)
+		err := func() error {
+			f := fmt.Sprintf("synapses[%d]", idx)
+			ks, vs, err := d.mapping(en, f, []string{"name", "pre", "post", "model", "params", "conn", "weight", "delay", "receptor"})
 			if err != nil {
 				return err
 			}
-			p := net.Population(name)
-			if p == nil {
-				return d.errf(n, f+"."+end, "unknown population %q; expected one of %s", name, net.populationNames())
+			m := map[string]*yaml.Node{}
+			for i, k := range ks {
+				m[k.Value] = vs[i]
 			}
-			if end == "pre" {
-				s.Pre = p
-			} else {
-				s.Post = p
-			}
-		}
-		if !s.Post.IsNeuron() {
-			return d.errf(m["post"], f+".post", "%q is a %s; generators receive no input, post must be a neuron population", s.Post.Name, s.Post.Class.Name)
-		}
-		if n, ok := m["model"]; ok {
-			if s.Model, err = d.str(n, f+".model"); err != nil {
-				return err
-			}
-			switch s.Model {
-			case "StaticSynapse":
-			case "STDPSynapse", "TripletSTDPSynapse":
-				if s.Pre.IsCurrentSource() {
-					return d.errf(n, f+".model", "%s needs spikes, but %q is a current source", s.Model, s.Pre.Name)
-				}
-				if s.Post.Trace == nil {
-					return d.errf(n, f+".model", "%s needs a biophysical neuron population as post (it keeps the post traces), %q is a %s", s.Model, s.Post.Name, s.Post.Class.Name)
-				}
-				if s.STDP, err = d.decodeSTDP(s.Model, m["params"], en, f+".params"); err != nil {
+			s := &SynapseSpec{Index: idx, Model: "StaticSynapse", Line: en.Line}
+			if n, ok := m["name"]; ok {
+				if s.Name, err = d.str(n, f+".name"); err != nil {
 					return err
 				}
-			default:
-				return d.errf(n, f+".model", "unknown synapse model %q%s; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model, DidYouMean(s.Model, []string{"StaticSynapse", "STDPSynapse", "TripletSTDPSynapse"}))
-			}
-		}
-		if n, ok := m["params"]; ok && !isNull(n) && s.STDP == nil {
-			return d.errf(n, f+".params", "StaticSynapse takes no parameters")
-		}
-		cn, ok := m["conn"]
-		if !ok {
-			return d.errf(en, f+".conn", "missing; expected {rule: one_to_one|all_to_all|fixed_prob|fixed_indegree|fixed_total_num|explicit, ...}")
-		}
-		if s.Rule, err = d.connRule(cn, f+".conn"); err != nil {
-			return err
-		}
-		if err := d.checkRule(s, cn, f+".conn"); err != nil {
-			return err
-		}
-		if est := estimateConns(s.Rule, s.Pre.Size, s.Post.Size); int64(total)+est > int64(lim.MaxConnections) {
-			return d.errf(cn, f+".conn", "would create about %d connections, the network's limit is %d", int64(total)+est, lim.MaxConnections)
-		}
-		if pairs := examinedPairs(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post); lim.MaxPairs > 0 && pairs > lim.MaxPairs {
-			if s.Rule.Rule == "fixed_total_num" {
-				nn := cn
-				for i := 0; i+1 < len(cn.Content); i += 2 {
-					if cn.Content[i].Value == "n" {
-						nn = cn.Content[i+1]
-					}
+				if !nameRE.MatchString(s.Name) {
+					return d.errf(n, f+".name", "synapse names must match %s (they name output files)", nameRE)
 				}
-				return d.errf(nn, f+".conn.n", "got %d; fixed_total_num would draw about %d (pre, post) pairs (%d x %d, redrawing taken pairs), more than the limit of %d", s.Rule.N, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
+				if names[s.Name] {
+					return d.errf(n, f+".name", "%q is used by an earlier synapse entry", s.Name)
+				}
+				names[s.Name] = true
+				f = fmt.Sprintf("synapses[%d] (%s)", idx, s.Name)
 			}
-			return d.errf(cn, f+".conn", "rule %s would look at %d (pre, post) pairs (%d x %d), more than the limit of %d", s.Rule.Rule, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
-		}
-		s.Conns, err = Connect(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post, stream(net.Seed, streamConnectivity, idx))
-		if err != nil {
-			return d.errf(cn, f+".conn", "%v", err)
-		}
-		total += len(s.Conns)
-		if total > lim.MaxConnections {
-			return d.errf(cn, f+".conn", "the network now has %d connections, more than the limit of %d", total, lim.MaxConnections)
-		}
-		if err := net.loadWeights(d, s, m["weight"], f+".weight", dir, en); err != nil {
-			return err
-		}
-		if s.STDP != nil {
-			for c, w := range s.Weights {
-				if err := s.STDP.CheckWeight(w); err != nil {
-					node := m["weight"]
-					if node == nil {
-						node = en
-					}
-					return d.errf(node, f+".weight", "connection %d: %v", c, err)
+			for _, end := range []string{"pre", "post"} {
+				n, ok := m[end]
+				if !ok {
+					return d.errf(en, f+"."+end, "missing; expected a population name (one of %s)", net.populationNames())
+				}
+				name, err := d.str(n, f+"."+end)
+				if err != nil {
+					return err
+				}
+				p := net.Population(name)
+				if p == nil && net.failed["population:"+name] {
+					return errSkip // its own error is reported
+				}
+				if p == nil {
+					return d.errf(n, f+"."+end, "unknown population %q; expected one of %s", name, net.populationNames())
+				}
+				if end == "pre" {
+					s.Pre = p
+				} else {
+					s.Post = p
 				}
 			}
-		}
-		if err := net.loadDelays(d, s, m["delay"], f+".delay"); err != nil {
-			return err
-		}
-		if err := checkRings(d, rings, s, m["delay"], en, f+".delay", net.Dt, lim); err != nil {
-			return err
-		}
-		if n, ok := m["receptor"]; ok {
-			r, err := d.integer(n, f+".receptor", 0, math.MaxInt32)
-			if err != nil {
+			if !s.Post.IsNeuron() {
+				return d.errf(m["post"], f+".post", "%q is a %s; generators receive no input, post must be a neuron population", s.Post.Name, s.Post.Class.Name)
+			}
+			if n, ok := m["model"]; ok {
+				if s.Model, err = d.str(n, f+".model"); err != nil {
+					return err
+				}
+				switch s.Model {
+				case "StaticSynapse":
+				case "STDPSynapse", "TripletSTDPSynapse":
+					if s.Pre.IsCurrentSource() {
+						return d.errf(n, f+".model", "%s needs spikes, but %q is a current source", s.Model, s.Pre.Name)
+					}
+					if s.Post.Trace == nil {
+						return d.errf(n, f+".model", "%s needs a biophysical neuron population as post (it keeps the post traces), %q is a %s", s.Model, s.Post.Name, s.Post.Class.Name)
+					}
+					if s.STDP, err = d.decodeSTDP(s.Model, m["params"], en, f+".params"); err != nil {
+						return err
+					}
+				default:
+					return d.errf(n, f+".model", "unknown synapse model %q%s; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model, DidYouMean(s.Model, []string{"StaticSynapse", "STDPSynapse", "TripletSTDPSynapse"}))
+				}
+			}
+			if n, ok := m["params"]; ok && !isNull(n) && s.STDP == nil {
+				return d.errf(n, f+".params", "StaticSynapse takes no parameters")
+			}
+			cn, ok := m["conn"]
+			if !ok {
+				return d.errf(en, f+".conn", "missing; expected {rule: one_to_one|all_to_all|fixed_prob|fixed_indegree|fixed_total_num|explicit, ...}")
+			}
+			if s.Rule, err = d.connRule(cn, f+".conn"); err != nil {
 				return err
 			}
-			s.Receptor = int(r)
-			ports := s.Post.Model.(NeuronModel).Ports()
-			if s.Pre.IsCurrentSource() && r != 0 {
-				return d.errf(n, f+".receptor", "got %d; a current connection has no receptor port (must be 0)", r)
+			if err := d.checkRule(s, cn, f+".conn"); err != nil {
+				return err
 			}
-			if s.Receptor >= ports {
-				return d.errf(n, f+".receptor", "got %d, but %s %q has %d port(s) (0..%d)", r, s.Post.Class.Name, s.Post.Name, ports, ports-1)
+			if est := estimateConns(s.Rule, s.Pre.Size, s.Post.Size); int64(total)+est > int64(lim.MaxConnections) {
+				return d.errf(cn, f+".conn", "would create about %d connections, the network's limit is %d", int64(total)+est, lim.MaxConnections)
 			}
+			if pairs := examinedPairs(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post); lim.MaxPairs > 0 && pairs > lim.MaxPairs {
+				if s.Rule.Rule == "fixed_total_num" {
+					nn := cn
+					for i := 0; i+1 < len(cn.Content); i += 2 {
+						if cn.Content[i].Value == "n" {
+							nn = cn.Content[i+1]
+						}
+					}
+					return d.errf(nn, f+".conn.n", "got %d; fixed_total_num would draw about %d (pre, post) pairs (%d x %d, redrawing taken pairs), more than the limit of %d", s.Rule.N, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
+				}
+				return d.errf(cn, f+".conn", "rule %s would look at %d (pre, post) pairs (%d x %d), more than the limit of %d", s.Rule.Rule, pairs, s.Pre.Size, s.Post.Size, lim.MaxPairs)
+			}
+			s.Conns, err = Connect(s.Rule, s.Pre.Size, s.Post.Size, s.Pre == s.Post, stream(net.Seed, streamConnectivity, idx))
+			if err != nil {
+				return d.errf(cn, f+".conn", "%v", err)
+			}
+			total += len(s.Conns)
+			if total > lim.MaxConnections {
+				return d.errf(cn, f+".conn", "the network now has %d connections, more than the limit of %d", total, lim.MaxConnections)
+			}
+			if err := net.loadWeights(d, s, m["weight"], f+".weight", dir, en); err != nil {
+				return err
+			}
+			if s.STDP != nil {
+				for c, w := range s.Weights {
+					if err := s.STDP.CheckWeight(w); err != nil {
+						node := m["weight"]
+						if node == nil {
+							node = en
+						}
+						return d.errf(node, f+".weight", "connection %d: %v", c, err)
+					}
+				}
+			}
+			if err := net.loadDelays(d, s, m["delay"], f+".delay"); err != nil {
+				return err
+			}
+			if err := checkRings(d, rings, s, m["delay"], en, f+".delay", net.Dt, lim); err != nil {
+				return err
+			}
+			if n, ok := m["receptor"]; ok {
+				r, err := d.integer(n, f+".receptor", 0, math.MaxInt32)
+				if err != nil {
+					return err
+				}
+				s.Receptor = int(r)
+				ports := s.Post.Model.(NeuronModel).Ports()
+				if s.Pre.IsCurrentSource() && r != 0 {
+					return d.errf(n, f+".receptor", "got %d; a current connection has no receptor port (must be 0)", r)
+				}
+				if s.Receptor >= ports {
+					return d.errf(n, f+".receptor", "got %d, but %s %q has %d port(s) (0..%d)", r, s.Post.Class.Name, s.Post.Name, ports, ports-1)
+				}
+			}
+			net.Synapses = append(net.Synapses, s)
+			return nil
+		}()
+		if err != nil {
+			net.fail(&errs, err, "synapse", synapseName(en))
 		}
-		net.Synapses = append(net.Synapses, s)
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	return net.checkZeroDelayCycles(d, sn)
 }
@@ -1247,133 +1348,146 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 	// recording it would write one file. spikes go to one shared
 	// spikes.csv and may be asked for by several monitors.
 	recorded := map[string]int{}
+	var errs ErrorList
 	for idx, en := range mn.Content {
-		f := fmt.Sprintf("monitors[%d]", idx)
-		ks, vs, err := d.mapping(en, f, []string{"population", "synapse", "record", "neurons", "every"})
-		if err != nil {
-			return err
-		}
-		m := map[string]*yaml.Node{}
-		for i, k := range ks {
-			m[k.Value] = vs[i]
-		}
-		mon := &MonitorSpec{Every: 1, Line: en.Line}
-		pn, hasPop := m["population"]
-		sn, hasSyn := m["synapse"]
-		if hasPop == hasSyn {
-			return d.errf(en, f, "give exactly one of population and synapse")
-		}
-		if hasSyn {
-			name, err := d.str(sn, f+".synapse")
+		err := func() error {
+			f := fmt.Sprintf("monitors[%d]", idx)
+			ks, vs, err := d.mapping(en, f, []string{"population", "synapse", "record", "neurons", "every"})
 			if err != nil {
 				return err
 			}
-			for _, s := range net.Synapses {
-				if s.Name == name {
-					mon.Synapse = s
+			m := map[string]*yaml.Node{}
+			for i, k := range ks {
+				m[k.Value] = vs[i]
+			}
+			mon := &MonitorSpec{Every: 1, Line: en.Line}
+			pn, hasPop := m["population"]
+			sn, hasSyn := m["synapse"]
+			if hasPop == hasSyn {
+				return d.errf(en, f, "give exactly one of population and synapse")
+			}
+			if hasSyn {
+				name, err := d.str(sn, f+".synapse")
+				if err != nil {
+					return err
 				}
+				for _, s := range net.Synapses {
+					if s.Name == name {
+						mon.Synapse = s
+					}
+				}
+				if mon.Synapse == nil && net.failed["synapse:"+name] {
+					return errSkip
+				}
+				if mon.Synapse == nil {
+					return d.errf(sn, f+".synapse", "unknown synapse %q; name the synapse entry with name:", name)
+				}
+				if mon.Synapse.STDP == nil {
+					return d.errf(sn, f+".synapse", "synapse %q is a StaticSynapse; only plastic synapses have weights to record", name)
+				}
+				if nn, ok := m["neurons"]; ok {
+					return d.errf(nn, f+".neurons", "a synapse monitor records every connection; neurons is for population monitors")
+				}
+				rn, ok := m["record"]
+				d.expand(rn)
+				if !ok || rn.Kind != yaml.SequenceNode || len(rn.Content) != 1 || rn.Content[0].Value != "weight" {
+					node := rn
+					if node == nil {
+						node = en
+					}
+					return d.errf(node, f+".record", "a synapse monitor records [weight]")
+				}
+				mon.Record = []string{"weight"}
+				if ev, ok := m["every"]; ok {
+					x, err := d.integer(ev, f+".every", 1, math.MaxInt32)
+					if err != nil {
+						return err
+					}
+					mon.Every = int(x)
+				}
+				for _, other := range net.Monitors {
+					if other.Synapse == mon.Synapse {
+						return d.errf(sn, f+".synapse", "synapse %q is already recorded by an earlier monitor (both would write %s.weight.csv)", name, name)
+					}
+				}
+				net.Monitors = append(net.Monitors, mon)
+				return nil
 			}
-			if mon.Synapse == nil {
-				return d.errf(sn, f+".synapse", "unknown synapse %q; name the synapse entry with name:", name)
+			name, err := d.str(pn, f+".population")
+			if err != nil {
+				return err
 			}
-			if mon.Synapse.STDP == nil {
-				return d.errf(sn, f+".synapse", "synapse %q is a StaticSynapse; only plastic synapses have weights to record", name)
+			p := net.Population(name)
+			if p == nil && net.failed["population:"+name] {
+				return errSkip
+			}
+			if p == nil {
+				return d.errf(pn, f+".population", "unknown population %q; expected one of %s", name, net.populationNames())
+			}
+			mon.Population = p
+			rn, ok := m["record"]
+			if !ok {
+				return d.errf(en, f+".record", "missing; expected a list such as [spikes, V]")
+			}
+			d.expand(rn)
+			if rn.Kind != yaml.SequenceNode || len(rn.Content) == 0 {
+				return d.errf(rn, f+".record", "got %s, expected a non-empty list such as [spikes, V]", describe(rn))
+			}
+			valid := p.Model.StateNames()
+			if !p.IsCurrentSource() {
+				valid = append([]string{"spikes"}, valid...)
+			}
+			for i, r := range rn.Content {
+				s, err := d.str(r, fmt.Sprintf("%s.record[%d]", f, i))
+				if err != nil {
+					return err
+				}
+				if !contains(valid, s) {
+					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is not recordable for %s %q%s; expected one of %s", s, p.Class.Name, p.Name, DidYouMean(s, valid), strings.Join(valid, ", "))
+				}
+				if contains(mon.Record, s) {
+					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is listed twice", s)
+				}
+				if s != "spikes" {
+					key := p.Name + "." + s
+					if other, dup := recorded[key]; dup {
+						return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q of population %q is already recorded by monitors[%d]; one monitor per state (both would write %s.csv), record it once with the union of the neurons", s, p.Name, other, key)
+					}
+					recorded[key] = idx
+				}
+				mon.Record = append(mon.Record, s)
 			}
 			if nn, ok := m["neurons"]; ok {
-				return d.errf(nn, f+".neurons", "a synapse monitor records every connection; neurons is for population monitors")
-			}
-			rn, ok := m["record"]
-			d.expand(rn)
-			if !ok || rn.Kind != yaml.SequenceNode || len(rn.Content) != 1 || rn.Content[0].Value != "weight" {
-				node := rn
-				if node == nil {
-					node = en
+				d.expand(nn)
+				if nn.Kind != yaml.SequenceNode || len(nn.Content) == 0 {
+					return d.errf(nn, f+".neurons", "got %s, expected a non-empty list of neuron indices", describe(nn))
 				}
-				return d.errf(node, f+".record", "a synapse monitor records [weight]")
+				seen := map[int]bool{}
+				for i, c := range nn.Content {
+					x, err := d.integer(c, fmt.Sprintf("%s.neurons[%d]", f, i), 0, int64(p.Size-1))
+					if err != nil {
+						return err
+					}
+					if seen[int(x)] {
+						return d.errf(c, fmt.Sprintf("%s.neurons[%d]", f, i), "neuron %d is listed twice", x)
+					}
+					seen[int(x)] = true
+					mon.Neurons = append(mon.Neurons, int(x))
+				}
 			}
-			mon.Record = []string{"weight"}
-			if ev, ok := m["every"]; ok {
-				x, err := d.integer(ev, f+".every", 1, math.MaxInt32)
+			if en, ok := m["every"]; ok {
+				x, err := d.integer(en, f+".every", 1, math.MaxInt32)
 				if err != nil {
 					return err
 				}
 				mon.Every = int(x)
 			}
-			for _, other := range net.Monitors {
-				if other.Synapse == mon.Synapse {
-					return d.errf(sn, f+".synapse", "synapse %q is already recorded by an earlier monitor (both would write %s.weight.csv)", name, name)
-				}
-			}
 			net.Monitors = append(net.Monitors, mon)
-			continue
-		}
-		name, err := d.str(pn, f+".population")
+			return nil
+		}()
 		if err != nil {
-			return err
+			net.fail(&errs, err, "monitor", "")
 		}
-		p := net.Population(name)
-		if p == nil {
-			return d.errf(pn, f+".population", "unknown population %q; expected one of %s", name, net.populationNames())
-		}
-		mon.Population = p
-		rn, ok := m["record"]
-		if !ok {
-			return d.errf(en, f+".record", "missing; expected a list such as [spikes, V]")
-		}
-		d.expand(rn)
-		if rn.Kind != yaml.SequenceNode || len(rn.Content) == 0 {
-			return d.errf(rn, f+".record", "got %s, expected a non-empty list such as [spikes, V]", describe(rn))
-		}
-		valid := p.Model.StateNames()
-		if !p.IsCurrentSource() {
-			valid = append([]string{"spikes"}, valid...)
-		}
-		for i, r := range rn.Content {
-			s, err := d.str(r, fmt.Sprintf("%s.record[%d]", f, i))
-			if err != nil {
-				return err
-			}
-			if !contains(valid, s) {
-				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is not recordable for %s %q%s; expected one of %s", s, p.Class.Name, p.Name, DidYouMean(s, valid), strings.Join(valid, ", "))
-			}
-			if contains(mon.Record, s) {
-				return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is listed twice", s)
-			}
-			if s != "spikes" {
-				key := p.Name + "." + s
-				if other, dup := recorded[key]; dup {
-					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q of population %q is already recorded by monitors[%d]; one monitor per state (both would write %s.csv), record it once with the union of the neurons", s, p.Name, other, key)
-				}
-				recorded[key] = idx
-			}
-			mon.Record = append(mon.Record, s)
-		}
-		if nn, ok := m["neurons"]; ok {
-			d.expand(nn)
-			if nn.Kind != yaml.SequenceNode || len(nn.Content) == 0 {
-				return d.errf(nn, f+".neurons", "got %s, expected a non-empty list of neuron indices", describe(nn))
-			}
-			seen := map[int]bool{}
-			for i, c := range nn.Content {
-				x, err := d.integer(c, fmt.Sprintf("%s.neurons[%d]", f, i), 0, int64(p.Size-1))
-				if err != nil {
-					return err
-				}
-				if seen[int(x)] {
-					return d.errf(c, fmt.Sprintf("%s.neurons[%d]", f, i), "neuron %d is listed twice", x)
-				}
-				seen[int(x)] = true
-				mon.Neurons = append(mon.Neurons, int(x))
-			}
-		}
-		if en, ok := m["every"]; ok {
-			x, err := d.integer(en, f+".every", 1, math.MaxInt32)
-			if err != nil {
-				return err
-			}
-			mon.Every = int(x)
-		}
-		net.Monitors = append(net.Monitors, mon)
 	}
-	return nil
+	return errs.Err()
 }
