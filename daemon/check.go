@@ -311,6 +311,7 @@ func (c *Config) telemetrySummary(w *summaryWriter) {
 	} else {
 		w.printf("  metrics: off\n")
 	}
+	w.printf("  live page: %s\n", livePageSummary(t))
 }
 
 // summaryWriter keeps the first write error, so that the summary's many

@@ -74,7 +74,7 @@ func TestCheckConfigInvalid(t *testing.T) {
 	write(t, dir, "braitenberg.yaml", net)
 	text := strings.Replace(string(cfg), "pin: GPIO12", "pin: GPIO40", 1)
 	text = strings.Replace(text, "tick: 1ms", "tick_rate: 1ms", 1)
-	text = strings.Replace(text, "\ntelemetry:\n", "\ntelemetry:\n  metrics: {listen: \"127.0.0.1:99999\"}\n", 1)
+	text = strings.Replace(text, "metrics: {listen: 127.0.0.1:9464}", "metrics: {listen: \"127.0.0.1:99999\"}", 1)
 	path := write(t, dir, "spikeloop.yaml", []byte(text))
 	var out bytes.Buffer
 	err := CheckConfig(path, &out)

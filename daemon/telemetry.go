@@ -110,6 +110,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 		bc := tc.limits // checked at load
 		bc.Listen, bc.AllowNonLoopback = tc.Embedded.Listen, tc.Embedded.AllowNonLoopback
 		bc.Prefix, bc.Users = prefix, tc.users
+		bc.WebSocketListen = tc.Embedded.WebSocketListen
 		bc.Logger = slog.New(zerolog.NewSlogHandler(brokerLog))
 		s.broker, err = telemetry.StartBroker(bc)
 		if err != nil {
@@ -146,7 +147,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 	if s.mln != nil {
 		ln := s.mln
 		s.wg.Go(func() {
-			if err := telemetry.ServeMetrics(ctx, ln, s.metrics); err != nil {
+			if err := telemetry.ServeMetricsWith(ctx, ln, s.metrics, s.livePage(cfg, ln)); err != nil {
 				log.Error().Err(err).Msg("telemetry: metrics endpoint stopped")
 			}
 		})

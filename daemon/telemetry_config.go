@@ -137,6 +137,9 @@ type EmbeddedBroker struct {
 	// AuthCPUs are the CPUs of the password checks; absent: every CPU
 	// but realtime.cpu.
 	AuthCPUs []int `yaml:"auth_cpus"`
+	// WebSocketListen is host:port of the broker's MQTT-over-WebSocket
+	// listener, for the live page (daemon/live.go); empty: none.
+	WebSocketListen string `yaml:"websocket_listen"`
 }
 
 // BrokerUser is one account of the embedded broker.
@@ -302,6 +305,9 @@ func (c *Config) checkTelemetry(k *checker) {
 			listen = telemetry.DefaultBrokerListen
 		}
 		checkListen(k, ef+".listen", listen, e.AllowNonLoopback)
+		if e.WebSocketListen != "" {
+			checkListen(k, ef+".websocket_listen", e.WebSocketListen, e.AllowNonLoopback)
+		}
 		names := map[string]bool{}
 		for i, u := range e.Users {
 			uf := ef + ".users[" + strconv.Itoa(i) + "]"

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -216,7 +217,7 @@ func (d *Data) layout(sc spikeCount, opt Options) error {
 			}
 		}
 	} else {
-		for _, name := range slices.Sorted(mapKeys(sc.maxNeuron)) {
+		for _, name := range slices.Sorted(maps.Keys(sc.maxNeuron)) {
 			d.Populations = append(d.Populations, Population{Name: name, Size: sc.maxNeuron[name] + 1})
 		}
 	}
@@ -261,16 +262,6 @@ func roundBin(w float64) float64 {
 		}
 	}
 	return 10 * p
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 type spikeCount struct {

@@ -39,6 +39,17 @@ type BrokerConfig struct {
 	// AllowNonLoopback must be set for Listen to name a non-loopback
 	// address: the broker never faces a network by accident.
 	AllowNonLoopback bool
+	// WebSocketListen is host:port of an MQTT-over-WebSocket listener
+	// (path /mqtt) for browsers, under the same rules as Listen
+	// (loopback unless AllowNonLoopback; same users, ACL and limits);
+	// empty: none. Port 0 picks a free port (tests).
+	WebSocketListen string
+	// WebSocketOrigins are the Origin headers a browser's WebSocket
+	// upgrade may carry (e.g. "http://127.0.0.1:9464", the live page's);
+	// any other is refused, so that no other web page a user opens can
+	// reach the broker. "http://*:PORT" allows any host on that port. Clients that send no Origin are not browsers and
+	// are let through to the usual login.
+	WebSocketOrigins []string
 	// Prefix is the daemon's topic prefix ("spikeloop/<board>/"); the ACL
 	// is written in terms of it.
 	Prefix string
@@ -222,6 +233,7 @@ type User struct {
 type Broker struct {
 	srv      *mqtt.Server
 	ln       net.Listener
+	ws       *wsListener // nil: no WebSocket listener
 	acl      *access
 	gate     *authGate
 	hook     *authHook
@@ -264,6 +276,15 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	}
 	if !cfg.AllowNonLoopback && !IsLoopbackHost(host) {
 		return nil, fmt.Errorf("broker: listen %q: not a loopback address; set allow_non_loopback to listen on a network", cfg.Listen)
+	}
+	if cfg.WebSocketListen != "" {
+		wsHost, _, err := net.SplitHostPort(cfg.WebSocketListen)
+		if err != nil {
+			return nil, fmt.Errorf("broker: websocket_listen %q: %w", cfg.WebSocketListen, err)
+		}
+		if !cfg.AllowNonLoopback && !IsLoopbackHost(wsHost) {
+			return nil, fmt.Errorf("broker: websocket_listen %q: not a loopback address; set allow_non_loopback to listen on a network", cfg.WebSocketListen)
+		}
 	}
 	if err := CheckPrefix(cfg.Prefix); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
@@ -327,12 +348,30 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		gate.close()
 		return nil, fmt.Errorf("broker: listener: %w", err)
 	}
+	var wsl *wsListener
+	if cfg.WebSocketListen != "" {
+		if wsl, err = listenWebSocket(cfg.WebSocketListen, cfg.WebSocketOrigins, int64(cfg.MaxPacketBytes)); err != nil {
+			ln.Close()
+			gate.close()
+			return nil, fmt.Errorf("broker: websocket_listen %q: %w", cfg.WebSocketListen, err)
+		}
+		wlln := &limitListener{Listener: wsl, limit: int64(cfg.MaxPacketBytes), log: log, refused: &hook.packetsRefused}
+		if err := srv.AddListener(listeners.NewNet("ws", wlln)); err != nil {
+			ln.Close()
+			wsl.Close()
+			gate.close()
+			return nil, fmt.Errorf("broker: websocket listener: %w", err)
+		}
+	}
 	if err := srv.Serve(); err != nil {
 		ln.Close()
+		if wsl != nil {
+			wsl.Close()
+		}
 		gate.close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Broker{srv: srv, ln: ln, acl: acl, gate: gate, hook: hook, lln: lln, password: password}, nil
+	return &Broker{srv: srv, ln: ln, ws: wsl, acl: acl, gate: gate, hook: hook, lln: lln, password: password}, nil
 }
 
 // Addr is the address the broker listens on (host:port).
@@ -340,6 +379,24 @@ func (b *Broker) Addr() string { return b.ln.Addr().String() }
 
 // URL is the broker's address for a client ("tcp://host:port").
 func (b *Broker) URL() string { return "tcp://" + b.Addr() }
+
+// WebSocketAddr is the WebSocket listener's host:port ("" without one);
+// clients connect to ws://WebSocketAddr/mqtt.
+func (b *Broker) WebSocketAddr() string {
+	if b.ws == nil {
+		return ""
+	}
+	return b.ws.Addr().String()
+}
+
+// AllowWebSocketOrigins adds to BrokerConfig.WebSocketOrigins (the live
+// page's origin is known once its listener is up); without a WebSocket
+// listener it does nothing.
+func (b *Broker) AllowWebSocketOrigins(origins ...string) {
+	if b.ws != nil {
+		b.ws.allow(origins)
+	}
+}
 
 // DaemonPassword is the password of DaemonUser for this run.
 func (b *Broker) DaemonPassword() string { return b.password }
