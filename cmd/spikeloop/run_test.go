@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -64,8 +65,14 @@ func TestRunSIGTERM(t *testing.T) {
 	conf, network := daemon.DemoFiles()
 	// The telemetry section is the demo's last: a free port and a store
 	// of the test's own, so that no other run is disturbed.
-	addr := mqtttest.FreeAddr(t)
-	conf = fmt.Appendf(conf, "  embedded: {listen: '%s'}\n  store_dir: %s\n", addr, filepath.Join(dir, "store"))
+	// The live page's listeners too (the demo's last two lines).
+	addr, ws, page := mqtttest.FreeAddr(t), mqtttest.FreeAddr(t), mqtttest.FreeAddr(t)
+	conf, ok := bytes.CutSuffix(conf, []byte("  metrics: {listen: 127.0.0.1:9464}\n  embedded: {websocket_listen: 127.0.0.1:1884}\n"))
+	if !ok {
+		t.Fatal("the demo config no longer ends with the live page's listeners")
+	}
+	conf = fmt.Appendf(conf, "  embedded: {listen: '%s', websocket_listen: '%s'}\n  metrics: {listen: '%s'}\n  store_dir: %s\n",
+		addr, ws, page, filepath.Join(dir, "store"))
 	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
