@@ -99,3 +99,40 @@ func TestNeuraiFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestPortedModels: for each of neurai's 22 classes, a file written from
+// neurai's constructor signature (every argument with its default, enums
+// and surrogates as neurai spells them) loads and runs unedited.
+func TestPortedModels(t *testing.T) {
+	reg := models.NewRegistry()
+	if n := len(reg.Classes()); n != 22 {
+		t.Errorf("%d classes registered, neurai.nn.neuron has 22", n)
+	}
+	for _, c := range reg.Classes() {
+		t.Run(c.Name, func(t *testing.T) {
+			path := filepath.Join("testdata", "neurai", "ported", c.Name+".yaml")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every listed parameter is written out, so that none of
+			// neurai's arguments goes untried.
+			for _, p := range c.Params {
+				if !strings.Contains(string(data), "\n      "+p.Name+": ") {
+					t.Errorf("%s does not give %s", path, p.Name)
+				}
+			}
+			net, err := models.LoadFile(path, reg, models.DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng := cpu.New()
+			if err := eng.Load(net); err != nil {
+				t.Fatal(err)
+			}
+			if err := eng.Advance(int(net.Steps())); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
