@@ -71,3 +71,11 @@ func (r *Record) Reset() {
 		r.Traces[i].Values = r.Traces[i].Values[:0]
 	}
 }
+
+// Resetter is a Backend that can put its network back to t = 0, as a
+// fresh load of the same file with the same seed gives it (between the
+// trials of `spikeloop sim --trials`, and for the daemon's reset
+// command). The cpu engine implements it.
+type Resetter interface {
+	Reset() error
+}

@@ -28,6 +28,11 @@ type Network struct {
 	Synapses    []*SynapseSpec
 	Monitors    []*MonitorSpec
 
+	// src, reg and lim are what Load was given, for Fresh.
+	src []byte
+	reg *Registry
+	lim Limits
+
 	// failed names the populations ("population:NAME") and synapse
 	// entries ("synapse:NAME") whose errors were reported, so that the
 	// entries that refer to them are skipped rather than reported again.
@@ -170,7 +175,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	if err != nil {
 		return nil, err
 	}
-	net := &Network{File: path, Dt: 0.1}
+	net := &Network{File: path, Dt: 0.1, src: data, reg: reg, lim: lim}
 	dir := filepath.Dir(path)
 	field := map[string]*yaml.Node{}
 	for i, k := range keys {
@@ -308,6 +313,24 @@ func synapseName(en *yaml.Node) string {
 		}
 	}
 	return ""
+}
+
+// Fresh builds the network again from the file contents it was loaded
+// from, as a new load with the same seed gives it: every state at its
+// initial value, every random stream at its start, generators as the
+// file sets them. Files it names (.npy weights, .dat data) are read
+// again. Duration keeps a value set after loading (sim --duration).
+// Engines use it to reset (cpu.Engine.Reset).
+func (net *Network) Fresh() (*Network, error) {
+	if net.src == nil {
+		return nil, fmt.Errorf("network %s was not loaded from a file (models.Load); it cannot be rebuilt", net.File)
+	}
+	fresh, err := Load(net.src, net.File, net.reg, net.lim)
+	if err != nil {
+		return nil, fmt.Errorf("rebuilding %s: %w", net.File, err)
+	}
+	fresh.Duration = net.Duration
+	return fresh, nil
 }
 
 // Population finds a population by name.

@@ -357,6 +357,28 @@ func (e *Engine) sample(t traceRT, stamp int64) {
 	}
 }
 
+// Reset puts the network back to t = 0 as a fresh load of the same file
+// with the same seed: states, generators, delay buffers, plastic weights
+// and traces, random streams and the step counter (models.Network.Fresh).
+// What was recorded and not drained is dropped; the monitors record their
+// initial rows again. A run after Reset gives bit for bit what a new
+// engine on a new load gives. The populations are new objects: look them
+// up again with Model or Network.
+func (e *Engine) Reset() error {
+	if e.net == nil {
+		return errors.New("cpu engine: Reset before Load")
+	}
+	fresh, err := e.net.Fresh()
+	if err != nil {
+		return fmt.Errorf("cpu engine: reset: %w", err)
+	}
+	*e = Engine{}
+	return e.Load(fresh)
+}
+
+// Network is the network the engine runs (a new one after Reset).
+func (e *Engine) Network() *models.Network { return e.net }
+
 // SetInput implements apu.Backend.
 func (e *Engine) SetInput(pop string, values []float64) error {
 	p, ok := e.byName[pop]

@@ -2,6 +2,8 @@ package cpu_test
 
 import (
 	"math"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -179,5 +181,67 @@ monitors:
 	}
 	if spikes == 0 {
 		t.Error("no spikes: the test network exercises no routing")
+	}
+}
+
+// TestResetMatchesFreshLoad: run part of a network, Reset, run again:
+// every spike and sample equals, bit for bit, a new engine on a new load
+// with the same seed (every example network, plus a plastic one).
+func TestResetMatchesFreshLoad(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	stdp, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "reference", "stdp", "*.yaml"))
+	files = append(files, stdp...)
+	files = append(files, filepath.Join("..", "..", "models", "testdata", "neurai", "soft_reset_lif.yaml"),
+		filepath.Join("..", "..", "models", "testdata", "neurai", "before_reset_monitor.yaml"))
+	if len(files) < 3 {
+		t.Fatalf("found %d example networks", len(files))
+	}
+	run := func(e *cpu.Engine, steps int) apu.Record {
+		t.Helper()
+		if err := e.Advance(steps); err != nil {
+			t.Fatal(err)
+		}
+		var rec apu.Record
+		e.Drain(&rec)
+		return rec
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			load := func() *models.Network {
+				net, err := models.LoadFile(path, models.NewRegistry(), models.DefaultLimits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return net
+			}
+			steps := int(min(load().Steps(), 300))
+			fresh := cpu.New()
+			if err := fresh.Load(load()); err != nil {
+				t.Fatal(err)
+			}
+			want := run(fresh, steps)
+
+			e := cpu.New()
+			if err := e.Load(load()); err != nil {
+				t.Fatal(err)
+			}
+			run(e, steps/2+7)
+			if err := e.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if e.Now() != 0 {
+				t.Fatalf("after Reset Now() = %d", e.Now())
+			}
+			got := run(e, steps)
+			if !reflect.DeepEqual(got.Spikes, want.Spikes) {
+				t.Errorf("spikes after Reset differ from a fresh load: %d vs %d", len(got.Spikes), len(want.Spikes))
+			}
+			if !reflect.DeepEqual(got.Traces, want.Traces) {
+				t.Errorf("traces after Reset differ from a fresh load")
+			}
+			if len(want.Spikes) == 0 && len(want.Traces) == 0 {
+				t.Logf("%s records nothing in %d steps", path, steps)
+			}
+		})
 	}
 }
