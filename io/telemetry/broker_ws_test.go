@@ -109,6 +109,10 @@ func TestBrokerWebSocket(t *testing.T) {
 	if !big.closedWithin(3 * time.Second) {
 		t.Error("a packet over max_packet_bytes over WebSocket did not close the connection")
 	}
+	// The connection is closed just before the refusal is counted.
+	for deadline := time.Now().Add(2 * time.Second); b.Stats().PacketsRefused == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if n := b.Stats().PacketsRefused; n != 1 {
 		t.Errorf("PacketsRefused %d, want 1\nlog: %s", n, logBuf.String())
 	}
