@@ -125,7 +125,7 @@ func TestLivePageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := waitFor("20 samples and spikes in the raster", func(s pageState) bool {
-		return s.Connected && s.Samples >= 20 && s.RasterPoints > 0 && s.Vehicle != nil
+		return s.Connected && s.Samples >= 20 && s.RasterPoints > 0 && s.Vehicle != nil && s.Transform != nil
 	})
 	if len(st.Errors) > 0 {
 		t.Errorf("page errors: %v", st.Errors)
@@ -133,8 +133,21 @@ func TestLivePageInBrowser(t *testing.T) {
 
 	// The vehicle is drawn where the telemetry sample of that seq says,
 	// at the scale the page reports, and the canvas holds the vehicle's
-	// colour there.
-	v := st.Vehicle
+	// colour there: pose, scale and pixel read in one turn of the page's
+	// event loop, so no new sample is drawn in between.
+	type drawn struct {
+		V     pose
+		T     scaler
+		Pixel []int
+	}
+	d, err := chromedp.Run(ctx, chromedp.Evaluate[drawn](`(() => { const s = window.spikeloop, v = s.vehicle;
+		const px = document.getElementById("plant").getContext("2d").getImageData(Math.round(v.cx), Math.round(v.cy), 1, 1).data;
+		return {V: {seq: v.seq, X: v.x, Y: v.y, CX: v.cx, CY: v.cy},
+			T: {Scale: s.transform.scale, OX: s.transform.ox, OY: s.transform.oy}, Pixel: Array.from(px)}; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, tr := d.V, d.T
 	var sample *telemetry.Telemetry
 	w.waitSamples(t, 3*time.Second, fmt.Sprintf("sample seq %d", v.Seq), func(ss []telemetry.Telemetry) bool {
 		for i := range ss {
@@ -148,21 +161,11 @@ func TestLivePageInBrowser(t *testing.T) {
 	if sample.Plant["x"] != v.X || sample.Plant["y"] != v.Y {
 		t.Errorf("page drew seq %d at (%v, %v) m; telemetry says (%v, %v)", v.Seq, v.X, v.Y, sample.Plant["x"], sample.Plant["y"])
 	}
-	tr := st.Transform
 	if math.Abs(v.CX-(tr.OX+v.X*tr.Scale)) > 1e-9 || math.Abs(v.CY-(tr.OY-v.Y*tr.Scale)) > 1e-9 || tr.Scale <= 0 {
-		t.Errorf("vehicle at canvas (%v, %v), transform %+v", v.CX, v.CY, *tr)
+		t.Errorf("vehicle at canvas (%v, %v), transform %+v", v.CX, v.CY, tr)
 	}
-	pixel, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](fmt.Sprintf(
-		`Array.from(document.getElementById("plant").getContext("2d").getImageData(%d, %d, 1, 1).data)`,
-		int(math.Round(v.CX)), int(math.Round(v.CY)))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The pose may have moved on since the read; the colour is checked
-	// at the latest pose the page drew, read again right after.
-	last := read().Vehicle
-	if last.Seq == v.Seq && (len(pixel) != 4 || pixel[0] != 0x1f || pixel[1] != 0x5f || pixel[2] != 0xff) {
-		t.Errorf("canvas pixel at the vehicle (%v, %v) is %v, want the vehicle's #1f5fff", v.CX, v.CY, pixel)
+	if len(d.Pixel) != 4 || d.Pixel[0] != 0x1f || d.Pixel[1] != 0x5f || d.Pixel[2] != 0xff {
+		t.Errorf("canvas pixel at the vehicle (%v, %v) is %v, want the vehicle's #1f5fff", v.CX, v.CY, d.Pixel)
 	}
 
 	shot := screenshot(t, ctx, "live-anonymous.png")
