@@ -258,7 +258,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		}
 	}
 	addSpikeMonitors(net, d.spikePops)
-	d.ctl = make(chan *ctlRequest, 16)
+	d.ctl = make(chan *ctlRequest, cfg.commandQueue())
 	d.loopDone = make(chan struct{})
 	d.engine = cpu.New()
 	if err := d.engine.Load(net); err != nil {

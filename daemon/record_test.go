@@ -449,7 +449,7 @@ func recordDemoTicks(t *testing.T, ticks int64) ([]byte, [][]apu.Spike) {
 		AfterTick: func(d *Daemon, k int64) {
 			live = append(live, append([]apu.Spike(nil), d.rec.Spikes...))
 			if k == 6 {
-				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{3000}, done: make(chan error, 1)}
+				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{3000}, done: func(error) {}}
 			}
 		}})
 	if err != nil {
@@ -797,7 +797,7 @@ func FuzzScanRecording(f *testing.F) {
 	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 20, SummaryEvery: -1, Record: &buf,
 		AfterTick: func(d *Daemon, k int64) {
 			if k == 5 {
-				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{700}, done: make(chan error, 1)}
+				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{700}, done: func(error) {}}
 			}
 		}})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,10 +31,13 @@ import (
 // blocks and, once warm, allocates nothing. States, spikes and every
 // follow the config of the run, so a reload may change them.
 //
-// Commands travel the other way: the publisher's command goroutine
-// validates one (io/telemetry.Validator) and calls controls, which hand
-// it to the loop through a small channel; the loop applies it between
-// two ticks (so between two network steps) and answers.
+// Commands travel the other way: the publisher validates each as it
+// arrives (io/telemetry.Validator) and submits it to controls, which
+// put it in the running loop's queue (telemetry.command_queue long) or
+// refuse it at once as busy when the queue is full; the loop applies
+// every waiting command, in the order they came, at the start of a tick
+// (so between two network steps) and answers each. Nobody waits: the
+// publisher sends the replies as the answers come, in arrival order.
 
 // telemetryService is the long-lived half of telemetry.
 type telemetryService struct {
@@ -126,6 +128,9 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 			return nil, fmt.Errorf("telemetry.commands: %w", err)
 		}
 		pc.Controls = s.ctl
+		// The embedded broker hands commands over in the process: none
+		// is lost in its queue towards a client.
+		pc.InlineCommands = s.broker != nil
 	}
 	if tc.Metrics.Listen != "" {
 		s.metrics = telemetry.NewMetrics(tc.Board)
@@ -136,6 +141,11 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 	}
 	if s.pub, err = telemetry.NewPublisher(pc, s.q); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if pc.InlineCommands {
+		if err := s.broker.HandleCommands(s.pub.Command); err != nil {
+			return nil, fmt.Errorf("telemetry.embedded: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -210,44 +220,57 @@ func (c *controls) attach(d *Daemon) {
 	c.mu.Unlock()
 }
 
+// detach takes d's loop off the controls once it has stopped, and
+// answers the commands still in its queue: not applied.
 func (c *controls) detach(d *Daemon) {
 	c.mu.Lock()
 	if c.d == d {
 		c.d = nil
 	}
 	c.mu.Unlock()
+	// Submit sends while holding mu, so nothing is added to d.ctl now.
+	for {
+		select {
+		case r := <-d.ctl:
+			r.done(errors.New("the loop stopped before applying it (a reload or the end of the run); nothing was changed"))
+		default:
+			return
+		}
+	}
 }
 
-func (c *controls) do(kind telemetry.Kind, pop string, v []float64) error {
+// Submit implements telemetry.Controls: it puts act in the running
+// loop's queue, or refuses it at once. It never blocks (it runs on the
+// publisher's command path, which must keep reading).
+func (c *controls) Submit(act telemetry.Action, done func(error)) {
+	if act.Kind == telemetry.KindReload {
+		done(c.requestReload())
+		return
+	}
+	r := &ctlRequest{kind: act.Kind, pop: act.Target, values: act.Values, done: done}
 	c.mu.Lock()
 	d := c.d
-	c.mu.Unlock()
-	if d == nil {
-		return errors.New("the loop is not running (it is starting or reloading); try again")
+	queued := false
+	if d != nil {
+		select {
+		case d.ctl <- r:
+			queued = true
+		default:
+		}
 	}
-	return d.control(&ctlRequest{kind: kind, pop: pop, values: v})
+	c.mu.Unlock()
+	switch {
+	case d == nil:
+		done(errors.New("the loop is not running (it is starting or reloading); try again"))
+	case !queued:
+		done(&telemetry.BusyError{Queue: cap(d.ctl)})
+	}
 }
 
-func (c *controls) SetDCAmplitude(pop string, v []float64) error {
-	return c.do(telemetry.KindDCAmplitude, pop, v)
-}
-
-func (c *controls) SetPoissonRate(pop string, v []float64) error {
-	return c.do(telemetry.KindPoissonRate, pop, v)
-}
-
-func (c *controls) SetBernoulliProb(pop string, v []float64) error {
-	return c.do(telemetry.KindBernoulliProb, pop, v)
-}
-
-func (c *controls) Pause() error    { return c.do(telemetry.KindPause, "", nil) }
-func (c *controls) Resume() error   { return c.do(telemetry.KindResume, "", nil) }
-func (c *controls) Snapshot() error { return c.do(telemetry.KindSnapshot, "", nil) }
-
-// Reload asks Serve to reload the config and the network, as SIGHUP
+// requestReload asks Serve to reload the config and the network, as SIGHUP
 // does; the outcome is logged (an invalid new config leaves the running
 // one untouched).
-func (c *controls) Reload() error {
+func (c *controls) requestReload() error {
 	c.mu.Lock()
 	ok := c.canReload
 	c.mu.Unlock()
@@ -261,60 +284,31 @@ func (c *controls) Reload() error {
 	return nil
 }
 
-// ctlRequest is one command on its way to the loop. The loop and the
-// waiting command goroutine race for it with state: whoever moves it
-// from 0 first owns it (1: the loop applies it, 2: the waiter gave up),
-// so a command answered "timed out" is never applied afterwards.
+// ctlRequest is one command in the loop's queue. done is the
+// publisher's: it takes the outcome without blocking.
 type ctlRequest struct {
 	kind   telemetry.Kind
 	pop    string
-	values []float64
-	state  atomic.Int32
-	done   chan error
-}
-
-// controlWait bounds how long a command waits for the loop.
-const controlWait = 2 * time.Second
-
-// control hands r to the loop and waits for its outcome.
-func (d *Daemon) control(r *ctlRequest) error {
-	r.values = append([]float64(nil), r.values...) // not retained by the caller's contract
-	r.done = make(chan error, 1)
-	select {
-	case d.ctl <- r:
-	default:
-		return fmt.Errorf("%d commands are waiting for the loop; try again", cap(d.ctl))
-	}
-	t := time.NewTimer(controlWait)
-	defer t.Stop()
-	select {
-	case err := <-r.done:
-		return err
-	case <-t.C:
-	case <-d.loopDone:
-	}
-	if r.state.CompareAndSwap(0, 2) {
-		return fmt.Errorf("the loop did not take the command within %s; nothing was changed", controlWait)
-	}
-	return <-r.done // the loop took it just now: it answers at once
+	values []float64 // the validator's, not shared
+	done   func(error)
 }
 
 // applyControls runs on the loop at the start of a tick: it applies
-// every command waiting.
+// every waiting command, in the order they were queued, and answers
+// each (at most telemetry.command_queue).
 func (d *Daemon) applyControls() {
 	for {
 		select {
 		case r := <-d.ctl:
-			if r.state.CompareAndSwap(0, 1) {
-				r.done <- d.apply(r)
-			}
+			r.done(d.apply(r))
 		default:
 			return
 		}
 	}
 }
 
-// apply carries out one command on the loop's goroutine.
+// apply carries out one command on the loop's goroutine. The publisher
+// logs the outcome (off the loop).
 func (d *Daemon) apply(r *ctlRequest) error {
 	switch r.kind {
 	case telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb:
@@ -324,7 +318,6 @@ func (d *Daemon) apply(r *ctlRequest) error {
 		if d.rcd != nil {
 			d.rcd.command(d.stats.Ticks+d.stats.Skipped, r)
 		}
-		d.log.Info().Str("command", string(r.kind)).Str("population", r.pop).Floats64("values", r.values).Msg("telemetry: command applied")
 	case telemetry.KindPause:
 		if !d.paused {
 			d.paused = true

@@ -54,6 +54,11 @@ type TelemetryConfig struct {
 	Embedded EmbeddedBroker `yaml:"embedded"`
 	// Commands is the allow-list: command name -> what it does.
 	Commands map[string]CommandConfig `yaml:"commands"`
+	// CommandQueue is how many commands may wait for the loop (default
+	// 64); one more is refused as busy, with this length in its reply.
+	// The loop applies every waiting command at the start of a tick, so
+	// this also bounds that work.
+	CommandQueue int `yaml:"command_queue"`
 	// Metrics serves Prometheus /metrics; absent listen: off.
 	Metrics MetricsConfig `yaml:"metrics"`
 
@@ -173,6 +178,23 @@ type MetricsConfig struct {
 
 // defaultTelemetryEvery is the telemetry interval when none is given.
 const defaultTelemetryEvery = 100 * time.Millisecond
+
+// The queue of commands waiting for the loop: 64 by default (a burst of
+// 64 ms at one command per tick of 1 ms waits, not refused); at most
+// 1024, as the loop applies them all at its next tick, and each holds
+// its values (up to max_packet_bytes) until then.
+const (
+	defaultCommandQueue = 64
+	maxCommandQueue     = 1024
+)
+
+// commandQueue is the length of the loop's command queue for cfg.
+func (c *Config) commandQueue() int {
+	if c.Telemetry == nil || c.Telemetry.CommandQueue < 1 {
+		return defaultCommandQueue
+	}
+	return c.Telemetry.CommandQueue
+}
 
 // checkTelemetry validates the telemetry section, reading the files it
 // names, so that nothing about it fails once the daemon starts but the
@@ -341,7 +363,13 @@ func (c *Config) checkTelemetry(k *checker) {
 		}
 	}
 
-	// The allow-list.
+	// The allow-list and the queue of commands waiting for the loop.
+	if t.CommandQueue == 0 {
+		t.CommandQueue = defaultCommandQueue
+	}
+	if t.CommandQueue < 1 || t.CommandQueue > maxCommandQueue {
+		k.add(f+".command_queue", ErrRange, "%d; want 1..%d commands", t.CommandQueue, maxCommandQueue)
+	}
 	t.allowed = map[string]telemetry.Allowed{}
 	for _, name := range slices.Sorted(maps.Keys(t.Commands)) {
 		cc := t.Commands[name]

@@ -839,6 +839,8 @@ func TestTelemetryConfigErrors(t *testing.T) {
 		{"kind", "  commands: {x: {kind: jump}}\n", `telemetry.commands.x.kind: "jump"; want dc_amplitude`},
 		{"target class", "  commands: {x: {kind: poisson_rate, target: search}}\n", `telemetry.commands.x.target: "search" is a DCGenerator; poisson_rate sets a PoissonGenerator`},
 		{"amplitude bounds", "  commands: {x: {kind: dc_amplitude, target: search}}\n", "telemetry.commands.x.min: a dc_amplitude command needs finite min and max"},
+		{"command queue", "  command_queue: -1\n", "telemetry.command_queue: -1; want 1..1024 commands"},
+		{"command queue too long", "  command_queue: 5000\n", "telemetry.command_queue: 5000; want 1..1024 commands"},
 		{"no command user", "  commands: {x: {kind: pause}}\n", "telemetry.commands: commands are listed but no embedded broker user has the command right"},
 		{"metrics", "  metrics: {listen: '10.0.0.1:9464'}\n", `telemetry.metrics.listen: "10.0.0.1:9464" is not a loopback address`},
 	}
@@ -874,13 +876,11 @@ func TestCommandsReplay(t *testing.T) {
 	var buf bytes.Buffer
 	var live []apu.Spike
 	send := func(d *Daemon, kind telemetry.Kind, pop string, v ...float64) {
-		r := &ctlRequest{kind: kind, pop: pop, values: v, done: make(chan error, 1)}
-		d.ctl <- r
-		go func() {
-			if err := <-r.done; err != nil {
+		d.ctl <- &ctlRequest{kind: kind, pop: pop, values: v, done: func(err error) {
+			if err != nil {
 				t.Errorf("%s %v: %v", kind, v, err)
 			}
-		}()
+		}}
 	}
 	paused := 0
 	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 2000, SummaryEvery: -1, Record: &buf,

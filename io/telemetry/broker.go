@@ -325,7 +325,10 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	caps.MaximumClientWritesPending = int32(cfg.MaxWritesPending)
 	caps.TopicAliasMaximum = 0 // no client needs them; each alias is state kept per client
 	caps.SharedSubAvailable = 0
-	srv := mqtt.New(&mqtt.Options{Logger: log, InlineClient: false, Capabilities: caps})
+	// The inline client carries commands to the daemon's publisher
+	// in-process (HandleCommands), so that no queue of the broker drops
+	// them on the way.
+	srv := mqtt.New(&mqtt.Options{Logger: log, InlineClient: true, Capabilities: caps})
 
 	gate, err := newAuthGate(cfg.AuthFailures, cfg.AuthBackoff, cfg.AuthBackoffMax, cfg.AuthCPUs, nil)
 	if err != nil {

@@ -35,23 +35,32 @@ func (k Kind) takesValue() bool {
 
 // Controls is what an accepted command acts on; the daemon implements it.
 //
-// Contract: each call is made only after the whole command was validated,
-// so a call is the command's only effect. The setters receive either one
-// value for every unit of the population or one value per unit (len ==
-// the population's size); the change applies between two network steps
-// (MODELS.md 10.8), and the slice is not retained after the call. Calls
-// come from the publisher's command goroutine, never from paho's router
-// nor the loop; the implementation hands them to the loop as it sees fit.
-// An error is reported in the command's reply.
+// Submit gets each command that passed validation, one call at a time,
+// in the order the commands arrived (Publisher.Command), so it must not
+// block: it queues act for whatever applies it (the daemon's loop,
+// between two network steps), or refuses it at once. It calls done
+// exactly once with the outcome, either before it returns or later from
+// another goroutine: nil, applied; a *BusyError (errors.Is ErrBusy),
+// refused because the queue was full; any other error, refused with
+// that reason. A refused command changed nothing. done does not block.
+// Submit may keep act.Values.
 type Controls interface {
-	SetDCAmplitude(pop string, v []float64) error
-	SetPoissonRate(pop string, v []float64) error
-	SetBernoulliProb(pop string, v []float64) error
-	Pause() error  // actuators to their safe values while paused
-	Resume() error // run again
-	Reload() error // reload config and network
-	Snapshot() error
+	Submit(act Action, done func(error))
 }
+
+// BusyError refuses a command because Queue commands were already
+// waiting to be applied: the queue was full. Nothing was changed; the
+// sender may try again.
+type BusyError struct {
+	Queue int // the queue's length, all of it taken
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%v: %d commands are waiting for the loop (the queue is full); nothing was changed, try again", ErrBusy, e.Queue)
+}
+
+// Is makes errors.Is(err, ErrBusy) true.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // Allowed is one entry of the command allow-list (daemon config,
 // "commands:"), keyed by command name.
@@ -92,6 +101,8 @@ var (
 	ErrBadValue       = errors.New("bad value")
 	ErrBadTarget      = errors.New("bad target")
 	ErrBadPayload     = errors.New("bad payload")
+	// ErrBusy: the command was valid, but its queue was full (BusyError).
+	ErrBusy = errors.New("busy")
 )
 
 // NewValidator checks the allow-list and returns a Validator for it. An
@@ -270,47 +281,37 @@ func readNumber(b []byte) (float64, []byte, error) {
 	}
 }
 
-// Apply carries out a validated action on ctl.
-func (act Action) Apply(ctl Controls) error {
-	switch act.Kind {
-	case KindDCAmplitude:
-		return ctl.SetDCAmplitude(act.Target, act.Values)
-	case KindPoissonRate:
-		return ctl.SetPoissonRate(act.Target, act.Values)
-	case KindBernoulliProb:
-		return ctl.SetBernoulliProb(act.Target, act.Values)
-	case KindPause:
-		return ctl.Pause()
-	case KindResume:
-		return ctl.Resume()
-	case KindReload:
-		return ctl.Reload()
-	case KindSnapshot:
-		return ctl.Snapshot()
-	}
-	return fmt.Errorf("cmd %q: kind %q: %w", act.Name, act.Kind, ErrUnknownCommand)
-}
-
-// Handle decodes, validates and applies the payload that arrived on
-// cmd/<name>, and returns the reply to publish on cmd/<name>/reply. A
-// payload that fails decoding or validation changes nothing.
-func (v *Validator) Handle(name string, payload []byte, ctl Controls) Reply {
-	r := Reply{Version: SchemaVersion, Name: name}
+// Check decodes and validates the payload that arrived on cmd/<name>.
+// ok false: the command is refused and r says why (it changes nothing).
+// Otherwise act is the command to hand to Controls.Submit, and r its
+// reply, which SetOutcome completes with Submit's outcome.
+func (v *Validator) Check(name string, payload []byte) (act Action, r Reply, ok bool) {
+	r = Reply{Version: SchemaVersion, Name: name}
 	c, err := DecodeCommand(payload)
 	if err != nil {
 		r.Error = fmt.Sprintf("cmd %q: %v", name, err)
-		return r
+		return Action{}, r, false
 	}
 	r.ID = c.ID
-	act, err := v.Validate(name, c)
+	act, err = v.Validate(name, c)
 	if err != nil {
 		r.Error = err.Error()
-		return r
+		return Action{}, r, false
 	}
-	if err := act.Apply(ctl); err != nil {
-		r.Error = fmt.Sprintf("cmd %q: %v", name, err)
-		return r
+	return act, r, true
+}
+
+// SetOutcome completes the reply of a submitted command with the error
+// Controls.Submit reported (nil: applied). A busy refusal also sets Busy
+// and Queue, so that a sender can tell it from a bad command.
+func (r *Reply) SetOutcome(err error) {
+	if err == nil {
+		r.OK, r.Error = true, ""
+		return
 	}
-	r.OK = true
-	return r
+	r.OK, r.Error = false, fmt.Sprintf("cmd %q: %v", r.Name, err)
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		r.Busy, r.Queue = true, busy.Queue
+	}
 }

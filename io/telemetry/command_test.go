@@ -11,7 +11,8 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
-// recorder is a Controls that records each call, and fails when err is set.
+// recorder is a Controls that records each command and answers at
+// once, with err.
 type recorder struct {
 	calls []string
 	err   error
@@ -19,20 +20,41 @@ type recorder struct {
 
 var _ Controls = (*recorder)(nil)
 
-func (r *recorder) rec(s string) error { r.calls = append(r.calls, s); return r.err }
-func (r *recorder) SetDCAmplitude(pop string, v []float64) error {
-	return r.rec(fmt.Sprintf("dc %s %v", pop, v))
+func (r *recorder) Submit(act Action, done func(error)) {
+	r.calls = append(r.calls, describe(act))
+	done(r.err)
 }
-func (r *recorder) SetPoissonRate(pop string, v []float64) error {
-	return r.rec(fmt.Sprintf("rate %s %v", pop, v))
+
+// describe names an action as the tests expect it: "dc bias [150]",
+// "pause".
+func describe(act Action) string {
+	switch act.Kind {
+	case KindDCAmplitude:
+		return fmt.Sprintf("dc %s %v", act.Target, act.Values)
+	case KindPoissonRate:
+		return fmt.Sprintf("rate %s %v", act.Target, act.Values)
+	case KindBernoulliProb:
+		return fmt.Sprintf("prob %s %v", act.Target, act.Values)
+	case KindSnapshot:
+		return "snapshot"
+	}
+	return string(act.Kind)
 }
-func (r *recorder) SetBernoulliProb(pop string, v []float64) error {
-	return r.rec(fmt.Sprintf("prob %s %v", pop, v))
+
+// handle checks a payload, submits it to ctl (which answers at once) and
+// returns the completed reply, as the publisher does.
+func handle(v *Validator, name string, payload []byte, ctl Controls) Reply {
+	act, r, ok := v.Check(name, payload)
+	if !ok {
+		return r
+	}
+	answered := false
+	ctl.Submit(act, func(err error) { r.SetOutcome(err); answered = true })
+	if !answered {
+		panic("the test Controls did not answer at once")
+	}
+	return r
 }
-func (r *recorder) Pause() error    { return r.rec("pause") }
-func (r *recorder) Resume() error   { return r.rec("resume") }
-func (r *recorder) Reload() error   { return r.rec("reload") }
-func (r *recorder) Snapshot() error { return r.rec("snapshot") }
 
 // testAllow is the allow-list of the validator tests.
 func testAllow() map[string]Allowed {
@@ -141,7 +163,7 @@ func TestValidatorHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var r recorder
-			reply := v.Handle(tt.topic, tt.payload, &r)
+			reply := handle(v, tt.topic, tt.payload, &r)
 			if reply.Version != SchemaVersion || reply.Name != tt.topic {
 				t.Errorf("reply version %d name %q", reply.Version, reply.Name)
 			}
@@ -190,7 +212,7 @@ func TestPythonCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r recorder
-	reply := v.Handle("drive", payload, &r)
+	reply := handle(v, "drive", payload, &r)
 	if !reply.OK || reply.ID != "7" || len(r.calls) != 1 || r.calls[0] != "dc bias [250]" {
 		t.Errorf("reply %+v, calls %q", reply, r.calls)
 	}
@@ -202,7 +224,7 @@ func TestValidatorApplyError(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := recorder{err: errors.New("network is reloading")}
-	reply := v.Handle("pause", cmd("", "", nil), &r)
+	reply := handle(v, "pause", cmd("", "", nil), &r)
 	if reply.OK || reply.Error != `cmd "pause": network is reloading` {
 		t.Errorf("reply %+v", reply)
 	}
@@ -214,7 +236,7 @@ func TestValidatorCommandsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r recorder
-	reply := v.Handle("pause", cmd("", "", nil), &r)
+	reply := handle(v, "pause", cmd("", "", nil), &r)
 	if reply.OK || !strings.Contains(reply.Error, "commands are off on this board") || len(r.calls) != 0 {
 		t.Errorf("reply %+v, calls %q", reply, r.calls)
 	}

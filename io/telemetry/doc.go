@@ -25,9 +25,11 @@
 //   - Queue and SpikeQueue: the loop's hand-off. Push never blocks, takes
 //     no lock and allocates nothing in steady state; when full, the oldest
 //     item is dropped and counted.
-//   - Validator: checks a Command against the config's allow-list and
-//     applies it through Controls (implemented by the daemon); a refused
-//     command changes nothing and is answered with what was wrong.
+//   - Validator: checks a Command against the config's allow-list; the
+//     publisher submits what passes to Controls (implemented by the
+//     daemon: a bounded queue to the loop, busy when full) and answers
+//     every command once, in arrival order; a refused command changes
+//     nothing and is answered with what was wrong.
 //   - Publisher: paho client, QoS 1, persistent file store, ordered
 //     resend after outages and restarts, birth and Last Will on status.
 //   - Broker: the embedded mochi-mqtt broker with bcrypt users and an ACL

@@ -29,7 +29,7 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, name := range []string{"drive", "noise", "pause"} {
 			var r recorder
-			reply := v.Handle(name, b, &r)
+			reply := handle(v, name, b, &r)
 			if !reply.OK && len(r.calls) != 0 {
 				t.Fatalf("refused command changed something: %q (%s)", r.calls, reply.Error)
 			}

@@ -28,7 +28,7 @@ type Metrics struct {
 
 	tick, timeMs, rate, spikes, sensor, actuator, plant *prometheus.Desc
 	lateness, overruns, stale, dropped                  *prometheus.Desc
-	published, failed, cmdDropped, connected            *prometheus.Desc
+	published, failed, cmdBusy, cmdDropped, connected   *prometheus.Desc
 	runInfo                                             *prometheus.Desc
 }
 
@@ -55,7 +55,8 @@ func NewMetrics(board string) *Metrics {
 		dropped:    d("telemetry_dropped_total", "Telemetry samples the hand-off queue dropped since start."),
 		published:  d("mqtt_published_total", "Messages handed to the MQTT client (sent or stored)."),
 		failed:     d("mqtt_publish_failed_total", "Messages the MQTT client refused."),
-		cmdDropped: d("mqtt_commands_dropped_total", "Commands dropped because too many were waiting."),
+		cmdBusy:    d("mqtt_commands_busy_total", "Commands refused as busy (answered): the queue to the loop was full."),
+		cmdDropped: d("mqtt_commands_dropped_total", "Commands dropped unanswered: too many replies were waiting for the broker."),
 		connected:  d("mqtt_connected", "1 while connected to the broker."),
 		runInfo:    d("run_info", "Always 1; its run label is the run id in the status and in every sample.", "run"),
 		reg:        prometheus.NewRegistry(),
@@ -75,7 +76,7 @@ func (m *Metrics) observe(t *Telemetry) {
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.tick, m.timeMs, m.rate, m.spikes, m.sensor, m.actuator, m.plant,
-		m.lateness, m.overruns, m.stale, m.dropped, m.published, m.failed, m.cmdDropped, m.connected, m.runInfo} {
+		m.lateness, m.overruns, m.stale, m.dropped, m.published, m.failed, m.cmdBusy, m.cmdDropped, m.connected, m.runInfo} {
 		ch <- d
 	}
 }
@@ -92,6 +93,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		st := m.pub.Stats()
 		counter(m.published, float64(st.Published))
 		counter(m.failed, float64(st.Failed))
+		counter(m.cmdBusy, float64(st.CommandsBusy))
 		counter(m.cmdDropped, float64(st.CommandsDropped))
 		connected := 0.0
 		if m.pub.client.IsConnectionOpen() {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,31 +14,19 @@ import (
 
 const testPrefix = "spikeloop/test/"
 
-// safeRecorder is a recorder for Controls called from the publisher's
-// command goroutine.
+// safeRecorder is a recorder for Controls called from paho's router
+// while the test reads the calls.
 type safeRecorder struct {
 	mu sync.Mutex
 	r  recorder
 }
 
-func (s *safeRecorder) do(f func(r *recorder) error) error {
+func (s *safeRecorder) Submit(act Action, done func(error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return f(&s.r)
+	s.r.Submit(act, done)
 }
-func (s *safeRecorder) SetDCAmplitude(pop string, v []float64) error {
-	return s.do(func(r *recorder) error { return r.SetDCAmplitude(pop, v) })
-}
-func (s *safeRecorder) SetPoissonRate(pop string, v []float64) error {
-	return s.do(func(r *recorder) error { return r.SetPoissonRate(pop, v) })
-}
-func (s *safeRecorder) SetBernoulliProb(pop string, v []float64) error {
-	return s.do(func(r *recorder) error { return r.SetBernoulliProb(pop, v) })
-}
-func (s *safeRecorder) Pause() error    { return s.do((*recorder).Pause) }
-func (s *safeRecorder) Resume() error   { return s.do((*recorder).Resume) }
-func (s *safeRecorder) Reload() error   { return s.do((*recorder).Reload) }
-func (s *safeRecorder) Snapshot() error { return s.do((*recorder).Snapshot) }
+
 func (s *safeRecorder) calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -411,59 +398,4 @@ func TestStartBrokerRejects(t *testing.T) {
 			t.Errorf("StartBroker(%+v): %v, want %q", tt.cfg, err, tt.want)
 		}
 	}
-}
-
-// blockingControls blocks every call until release is closed.
-type blockingControls struct {
-	safeRecorder
-	entered atomic.Int32
-	release chan struct{}
-}
-
-func (b *blockingControls) Pause() error {
-	b.entered.Add(1)
-	<-b.release
-	return b.safeRecorder.Pause()
-}
-
-// TestBlockedControlsDoNotStallPublishing floods commands while the
-// daemon's Controls hang: paho's router must not block (its known
-// deadlock would also stop the acknowledgements of our publishes), so
-// commands beyond 16 are dropped and counted, and telemetry keeps being
-// sent and acknowledged.
-func TestBlockedControlsDoNotStallPublishing(t *testing.T) {
-	b := startTestBroker(t, User{Name: "op", Hash: hash(t, "pw"), Command: true})
-	v, err := NewValidator(testAllow())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctl := &blockingControls{release: make(chan struct{})}
-	q := newQueue(t, 64)
-	p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
-		Validator: v, Controls: ctl}, q)
-	defer close(ctl.release) // before the publisher stops (cleanups run later)
-
-	sub := mustConnect(t, b.URL(), "watcher", "", "")
-	sub.subscribe(t, testPrefix+"telemetry", 1)
-	op := mustConnect(t, b.URL(), "op", "op", "pw")
-	waitFor(t, 5*time.Second, "a command in the hanging Controls", func() bool {
-		op.c.Publish(testPrefix+"cmd/pause", 0, false, cmd("", "", nil)).Wait()
-		return ctl.entered.Load() > 0
-	})
-	for range 100 {
-		op.c.Publish(testPrefix+"cmd/pause", 0, false, cmd("", "", nil)).Wait()
-	}
-	waitFor(t, 5*time.Second, "commands dropped", func() bool { return p.Stats().CommandsDropped > 0 })
-
-	var s Telemetry
-	for i := range uint64(20) {
-		q.Push(sample(i, &s))
-	}
-	seen := 0
-	for seen < 20 {
-		sub.next(t, testPrefix+"telemetry", 5*time.Second)
-		seen++
-	}
-	waitFor(t, 5*time.Second, "acknowledgements", func() bool { return p.store.pending() == 0 })
-	t.Logf("stats %+v", p.Stats())
 }

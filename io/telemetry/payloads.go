@@ -97,11 +97,16 @@ type Command struct {
 }
 
 // Reply is the payload on <prefix>cmd/<name>/reply: OK, or the reason the
-// command was refused (and then nothing was changed).
+// command was refused (and then nothing was changed). Every command that
+// reaches the daemon gets exactly one reply, in the order the commands
+// arrived. Busy and Queue are left out unless the command was refused
+// because the queue to the loop was full.
 type Reply struct {
-	Version int    `msg:"version"` // SchemaVersion
-	ID      string `msg:"id"`      // the Command's ID
-	Name    string `msg:"name"`    // the command name
-	OK      bool   `msg:"ok"`
-	Error   string `msg:"error"` // empty when OK
+	Version int    `msg:"version"`         // SchemaVersion
+	ID      string `msg:"id"`              // the Command's ID
+	Name    string `msg:"name"`            // the command name
+	OK      bool   `msg:"ok"`              // applied
+	Error   string `msg:"error"`           // empty when OK
+	Busy    bool   `msg:"busy,omitempty"`  // refused: the queue was full; try again
+	Queue   int    `msg:"queue,omitempty"` // busy: the queue's length (commands waiting)
 }

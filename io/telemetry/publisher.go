@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -53,6 +52,10 @@ type PublisherConfig struct {
 	// commands are off: the publisher does not subscribe to cmd/.
 	Validator *Validator
 	Controls  Controls
+	// InlineCommands: the embedded broker hands commands to Command
+	// (Broker.HandleCommands), so the publisher does not subscribe to
+	// them over MQTT.
+	InlineCommands bool
 	// Logger gets connection events and errors; nil discards them.
 	Logger *slog.Logger
 	// ConnectTimeout bounds one connection attempt (default 5 s);
@@ -73,10 +76,10 @@ type PublisherConfig struct {
 // of overtaking the stored ones; while the broker is unreachable they go
 // to the store. The loop is never touched: it only pushes to the Queue.
 //
-// paho's callbacks (router, connection events) never block here: a
-// command is handed to a goroutine of its own through a buffered channel
-// (dropped and counted when 16 are waiting), events set state and poke a
-// channel without waiting.
+// paho's callbacks (router, connection events) never block here: events
+// set state and poke a channel without waiting, and a command is
+// validated and submitted on the router (Controls.Submit does not block)
+// and its reply queued (replyQueue). Commands: see onCommand.
 type Publisher struct {
 	cfg    PublisherConfig
 	prefix string
@@ -91,13 +94,17 @@ type Publisher struct {
 	drainSince time.Time     // when the state became stateDraining
 	drainLimit time.Duration // longest wait for paho's resend before giving up the order
 
-	birth    atomic.Bool  // a birth status is due (after each connect)
-	statusMu sync.Mutex   // guards cfg.Status (UpdateStatus)
-	run      string       // cfg.Status.Run, which never changes
-	cmds     chan command // paho's router -> command goroutine
-	replies  chan message // command goroutine -> Run
+	birth    atomic.Bool // a birth status is due (after each connect)
+	statusMu sync.Mutex  // guards cfg.Status (UpdateStatus)
+	run      string      // cfg.Status.Run, which never changes
+	cmdMu    sync.Mutex  // one command at a time through Command
+	replies  replyQueue  // Command -> Run, in arrival order
 
-	published, failed, cmdDropped atomic.Uint64
+	// Written by Run only.
+	busyLogged time.Time // when the last "busy" line was logged
+	busySince  uint64    // busy refusals since that line
+
+	published, failed, cmdDropped, cmdBusy atomic.Uint64
 }
 
 // connState is where the publisher stands with the broker connection.
@@ -109,11 +116,6 @@ const (
 	stateDraining                    // connected: hold until paho has sent what it stored
 )
 
-type command struct {
-	name    string
-	payload []byte
-}
-
 type message struct {
 	topic    string
 	payload  []byte
@@ -124,7 +126,8 @@ type message struct {
 type PublisherStats struct {
 	Published       uint64 // messages handed to paho (sent or stored)
 	Failed          uint64 // messages paho refused at once (logged)
-	CommandsDropped uint64 // commands dropped because 16 were waiting
+	CommandsBusy    uint64 // commands refused as busy: the queue to the loop was full (answered)
+	CommandsDropped uint64 // commands dropped unanswered: maxReplyBytes of replies were waiting to be sent
 }
 
 // NewPublisher checks cfg and prepares a publisher of the samples in q.
@@ -188,8 +191,6 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 		// not hold telemetry back for ever (an hour of backlog resends in
 		// seconds on a working link).
 		drainLimit: time.Minute,
-		cmds:       make(chan command, 16),
-		replies:    make(chan message, 16),
 	}
 	p.store = newCountingStore(cfg.StoreDir, log, p.wake)
 	will, err := p.status(StateOffline)
@@ -213,6 +214,11 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 		SetWriteTimeout(cfg.WriteTimeout).
 		SetKeepAlive(10*time.Second).
 		SetBinaryWill(cfg.Prefix+"status", will, 1, true).
+		// Commands are applied in the order they arrive only if paho
+		// calls the handler in that order, on its router; onCommand
+		// never blocks, so the router keeps reading (a handler that
+		// blocked would also stop the acknowledgements of our publishes).
+		SetOrderMatters(true).
 		SetConnectionNotificationHandler(p.onConnection).
 		SetOnConnectHandler(p.onConnect)
 	if cfg.TLS != nil {
@@ -244,7 +250,8 @@ func (p *Publisher) Prefix() string { return p.prefix }
 
 // Stats returns the publisher's counters.
 func (p *Publisher) Stats() PublisherStats {
-	return PublisherStats{Published: p.published.Load(), Failed: p.failed.Load(), CommandsDropped: p.cmdDropped.Load()}
+	return PublisherStats{Published: p.published.Load(), Failed: p.failed.Load(),
+		CommandsBusy: p.cmdBusy.Load(), CommandsDropped: p.cmdDropped.Load()}
 }
 
 // status encodes the Status payload with the given state.
@@ -303,47 +310,172 @@ func (p *Publisher) onConnection(_ mqtt.Client, n mqtt.ConnectionNotification) {
 func (p *Publisher) onConnect(c mqtt.Client) {
 	p.birth.Store(true)
 	p.poke()
-	if p.cfg.Validator != nil {
-		c.Subscribe(p.prefix+"cmd/+", 0, p.onCommand)
+	if p.cfg.Validator != nil && !p.cfg.InlineCommands {
+		c.Subscribe(p.prefix+"cmd/+", 0, func(_ mqtt.Client, m mqtt.Message) { p.Command(m.Topic(), m.Payload()) })
 	}
 }
 
-// onCommand runs on paho's router: it must not block.
-func (p *Publisher) onCommand(_ mqtt.Client, m mqtt.Message) {
-	name := strings.TrimPrefix(m.Topic(), p.prefix+"cmd/")
-	select {
-	case p.cmds <- command{name: name, payload: bytes.Clone(m.Payload())}:
-	default:
-		p.cmdDropped.Add(1)
-		p.log.Warn("mqtt: command dropped, 16 waiting", "command", name)
+// Command takes the command that arrived on topic (<prefix>cmd/<name>)
+// with payload: from paho's router (its handler, called in the order the
+// commands arrive), or from the embedded broker in the process
+// (InlineCommands). It validates the command, queues its reply (so
+// replies go out in the order the commands came), and submits it to
+// Controls, which queues it for the loop or refuses it at once (busy:
+// its queue is full). It never waits: paho's router must keep reading,
+// or the broker drops what it cannot deliver (silently, at QoS 0) and
+// our own acknowledgements stall. It does not keep payload.
+//
+// The only command left unanswered is one that finds maxReplyBytes of
+// replies waiting to be sent (the broker has not taken them for a
+// while): it is dropped before it is applied, counted and logged.
+func (p *Publisher) Command(topic string, payload []byte) {
+	if p.cfg.Validator == nil {
+		return
 	}
-}
-
-// commands validates and applies commands one at a time and queues the
-// replies.
-func (p *Publisher) commands(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case c := <-p.cmds:
-			r := p.cfg.Validator.Handle(c.name, c.payload, p.cfg.Controls)
-			if !r.OK {
-				p.log.Warn("mqtt: command refused", "command", c.name, "err", r.Error)
-			}
-			b, err := r.MarshalMsg(nil)
-			if err != nil {
-				p.log.Error("mqtt: reply", "command", c.name, "err", err)
-				continue
-			}
-			select {
-			case p.replies <- message{topic: p.prefix + "cmd/" + c.name + "/reply", payload: b}:
-				p.poke()
-			case <-ctx.Done():
-				return
-			}
+	// One at a time: the order of submission is the order of the
+	// replies, and the embedded broker may call from several senders.
+	p.cmdMu.Lock()
+	defer p.cmdMu.Unlock()
+	name := strings.TrimPrefix(topic, p.prefix+"cmd/")
+	act, r, ok := p.cfg.Validator.Check(name, payload)
+	pr := &pendingReply{reply: r, p: p}
+	if ok {
+		pr.kind, pr.target = act.Kind, act.Target
+		if len(act.Values) <= maxLoggedValues {
+			pr.values = act.Values
 		}
+		pr.nvalues = len(act.Values)
 	}
+	if ok, logNow, dropped := p.replies.add(pr); !ok {
+		p.cmdDropped.Add(1)
+		if logNow {
+			p.log.Error("mqtt: commands dropped unanswered: too many replies wait for the broker",
+				"command", name, "dropped", dropped, "waiting_bytes", maxReplyBytes)
+		}
+		return
+	}
+	if !ok {
+		pr.finish(nil) // the reply says why already
+		return
+	}
+	p.cfg.Controls.Submit(act, pr.finish)
+}
+
+// maxReplyBytes bounds the replies waiting to be published (their ids,
+// names and errors, plus replyOverhead each): ~20,000 replies of a
+// short id. Past it a command is dropped unanswered (onCommand).
+const maxReplyBytes = 4 << 20
+
+// replyOverhead is what a queued reply costs beside its strings.
+const replyOverhead = 192
+
+// maxLoggedValues bounds the values an applied command's log line shows.
+const maxLoggedValues = 8
+
+// pendingReply is one command's reply on its way out; its outcome may
+// not be known yet (the loop has not applied the command).
+type pendingReply struct {
+	p       *Publisher
+	reply   Reply
+	kind    Kind
+	target  string
+	values  []float64 // for the log; nil when there are more than maxLoggedValues
+	nvalues int
+	size    int
+	err     error       // the outcome, written before ready
+	ready   atomic.Bool // the outcome is known
+}
+
+// finish is the done function given to Controls.Submit.
+func (pr *pendingReply) finish(err error) {
+	pr.err = err
+	pr.ready.Store(true)
+	pr.p.poke()
+}
+
+// replyQueue holds the commands' replies in arrival order until Run
+// publishes them. A reply whose outcome is not known yet holds back the
+// ones behind it, so that replies leave in the order the commands came.
+type replyQueue struct {
+	mu    sync.Mutex
+	q     []*pendingReply
+	bytes int
+	// Commands dropped since the last log line, and when that was.
+	drops      uint64
+	dropLogged time.Time
+}
+
+// add queues pr unless maxReplyBytes are waiting already. When it does
+// not, it counts the drop and says whether to log it (at most once a
+// second) with the drops since the last line.
+func (rq *replyQueue) add(pr *pendingReply) (ok, logNow bool, dropped uint64) {
+	pr.size = replyOverhead + len(pr.reply.ID) + len(pr.reply.Name) + len(pr.reply.Error) + 8*len(pr.values)
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	if rq.bytes+pr.size <= maxReplyBytes {
+		rq.q = append(rq.q, pr)
+		rq.bytes += pr.size
+		return true, false, 0
+	}
+	rq.drops++
+	if now := time.Now(); now.Sub(rq.dropLogged) >= time.Second {
+		dropped, rq.drops, rq.dropLogged = rq.drops, 0, now
+		return false, true, dropped
+	}
+	return false, false, 0
+}
+
+// next takes the oldest reply if its outcome is known.
+func (rq *replyQueue) next() *pendingReply {
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	if len(rq.q) == 0 || !rq.q[0].ready.Load() {
+		return nil
+	}
+	pr := rq.q[0]
+	rq.q[0] = nil
+	rq.q = rq.q[1:]
+	rq.bytes -= pr.size
+	return pr
+}
+
+// reply completes pr's reply with its outcome, logs it and encodes it.
+func (p *Publisher) reply(pr *pendingReply) *message {
+	r := &pr.reply
+	if r.Error == "" { // validated and submitted
+		r.SetOutcome(pr.err)
+	}
+	switch {
+	case r.OK:
+		args := []any{"command", r.Name, "id", r.ID, "kind", string(pr.kind)}
+		if pr.target != "" {
+			args = append(args, "target", pr.target)
+		}
+		if pr.values != nil {
+			args = append(args, "values", pr.values)
+		} else if pr.nvalues > 0 {
+			args = append(args, "values", pr.nvalues)
+		}
+		p.log.Info("mqtt: command applied", args...)
+	case r.Busy:
+		// A flood is counted, and logged at most once a second.
+		p.cmdBusy.Add(1)
+		p.busySince++
+		if now := time.Now(); now.Sub(p.busyLogged) >= time.Second {
+			p.log.Warn("mqtt: commands refused as busy: the queue to the loop is full",
+				"command", r.Name, "refused", p.busySince, "queue", r.Queue)
+			p.busyLogged, p.busySince = now, 0
+		}
+	default:
+		p.log.Warn("mqtt: command refused", "command", r.Name, "id", r.ID, "err", r.Error)
+	}
+	b, err := r.MarshalMsg(nil)
+	if err != nil {
+		p.failed.Add(1)
+		p.log.Error("mqtt: reply", "command", r.Name, "err", err)
+		return nil
+	}
+	return &message{topic: p.prefix + "cmd/" + r.Name + "/reply", payload: b}
 }
 
 // pollEvery is how often Run looks into the queues: a sample waits at
@@ -355,12 +487,6 @@ const pollEvery = 20 * time.Millisecond
 // unsent stays in the store for the next run).
 func (p *Publisher) Run(ctx context.Context) error {
 	p.client.Connect() // retries by itself; the token is not waited for
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	if p.cfg.Validator != nil {
-		wg.Go(func() { p.commands(cctx) })
-	}
 	// The queues are polled (the loop never wakes anyone); connection
 	// events and replies poke wake.
 	tick := time.NewTicker(pollEvery)
@@ -382,8 +508,6 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			cancel()
-			wg.Wait()
 			p.flush(cur, &sample, &spikes)
 			p.shutdown()
 			return nil
@@ -405,10 +529,14 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 		}
 		p.log.Error("mqtt: birth", "err", err)
 	}
-	select {
-	case m := <-p.replies:
-		return &m
-	default:
+	for {
+		pr := p.replies.next()
+		if pr == nil {
+			break
+		}
+		if m := p.reply(pr); m != nil {
+			return m
+		}
 	}
 	if p.q.Pop(sample) {
 		sample.Version, sample.Board, sample.Run = SchemaVersion, p.cfg.Board, p.run

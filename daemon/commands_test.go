@@ -1,0 +1,185 @@
+package daemon
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/spikeloop/spikeloop/io/telemetry"
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+)
+
+// TestCommandFlood sends 5,000 valid setters of the search drive's
+// amplitude in one burst, through the embedded broker, to the demo
+// running on the wall clock with a command queue of 64, at QoS 0 and at
+// QoS 1 (commands and replies). Command i sets 1000+i pA. Every command is answered exactly once, in
+// the order sent: applied, or busy with the queue's length. The
+// amplitude the loop holds after each tick only grows, is always that of
+// a command answered ok (never of one refused), and ends on the last
+// command answered ok. How many are refused depends on the machine's
+// load; that each is answered, and the order, do not.
+func TestCommandFlood(t *testing.T) {
+	const n, queue, base = 5000, 64, 1000
+	h, err := bcrypt.GenerateFromPassword([]byte("op-secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qos := range []byte{0, 1} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
+			addr := mqtttest.FreeAddr(t)
+			extra := fmt.Sprintf(`  embedded:
+    listen: %s
+    users: [{name: op, hash: '%s', command: true}]
+    # The broker drops what a client does not take in time; room for
+    # every reply, so that a loaded machine does not fail the test.
+    max_writes_pending: %d
+    max_inflight: %d
+  commands:
+    drive: {kind: dc_amplitude, target: search, min: -1, max: %d}
+  command_queue: %d
+`, addr, h, n, n, base+n, queue)
+			cfg := demoWith(t, "", fmt.Sprintf(telSection, "flood", t.TempDir(), extra))
+			if got := cfg.Telemetry.CommandQueue; got != queue {
+				t.Fatalf("command_queue %d, want %d", got, queue)
+			}
+			// The amplitude after each tick, when it changed.
+			var mu sync.Mutex
+			var seen []float64
+			r := startRun(t, cfg, Options{AfterTick: func(d *Daemon, _ int64) {
+				m, _ := d.engine.Model("search")
+				v := m.State("I")[0]
+				mu.Lock()
+				if len(seen) == 0 || seen[len(seen)-1] != v {
+					seen = append(seen, v)
+				}
+				mu.Unlock()
+			}})
+			waitListen(t, addr)
+
+			var rmu sync.Mutex
+			var replies []telemetry.Reply
+			opts := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetUsername("op").SetPassword("op-secret").
+				SetAutoReconnect(false).SetConnectTimeout(3 * time.Second)
+			op := mqtt.NewClient(opts)
+			if tok := op.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				t.Fatalf("connect: %v", tok.Error())
+			}
+			defer op.Disconnect(50)
+			tok := op.Subscribe("spikeloop/flood/cmd/+/reply", qos, func(_ mqtt.Client, m mqtt.Message) {
+				var rep telemetry.Reply
+				if _, err := rep.UnmarshalMsg(m.Payload()); err != nil {
+					rep.Error = "undecodable: " + err.Error()
+				}
+				rmu.Lock()
+				replies = append(replies, rep)
+				rmu.Unlock()
+			})
+			if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				t.Fatalf("subscribe: %v", tok.Error())
+			}
+			count := func() int {
+				rmu.Lock()
+				defer rmu.Unlock()
+				return len(replies)
+			}
+			send := func(id string, v float64) mqtt.Token {
+				return op.Publish("spikeloop/flood/cmd/drive", qos, false, command(t, id, number(v)))
+			}
+			// The loop takes commands once it runs: a first one, until
+			// applied, says so (value -1, the lowest).
+			for end := time.Now().Add(5 * time.Second); ; {
+				send("ready", -1).Wait()
+				time.Sleep(20 * time.Millisecond)
+				rmu.Lock()
+				ready := len(replies) > 0 && replies[len(replies)-1].OK
+				rmu.Unlock()
+				if ready {
+					break
+				}
+				if time.Now().After(end) {
+					t.Fatalf("the daemon does not apply commands:\n%s", r.logs.String())
+				}
+			}
+			rmu.Lock()
+			replies = nil
+			rmu.Unlock()
+
+			start := time.Now()
+			toks := make([]mqtt.Token, n)
+			for i := range n {
+				toks[i] = send(strconv.Itoa(i), float64(base+i))
+			}
+			for i, tok := range toks {
+				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+					t.Fatalf("publish %d: %v", i, tok.Error())
+				}
+			}
+			sent := time.Since(start)
+			for end := time.Now().Add(20 * time.Second); count() < n && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			elapsed := time.Since(start)
+			time.Sleep(100 * time.Millisecond) // a reply too many would show here
+			rmu.Lock()
+			rs := append([]telemetry.Reply(nil), replies...)
+			rmu.Unlock()
+			if len(rs) != n {
+				t.Fatalf("%d replies to %d commands", len(rs), n)
+			}
+
+			// One reply per command, in the order sent.
+			okd := map[float64]bool{}
+			busy, last := 0, -1
+			for i, rep := range rs {
+				if rep.ID != strconv.Itoa(i) || rep.Name != "drive" {
+					t.Fatalf("reply %d: id %q name %q: replies out of order, or lost", i, rep.ID, rep.Name)
+				}
+				switch {
+				case rep.OK && !rep.Busy:
+					okd[float64(base+i)], last = true, i
+				case !rep.OK && rep.Busy && rep.Queue == queue && strings.Contains(rep.Error, fmt.Sprintf("busy: %d commands are waiting for the loop", queue)):
+					busy++
+				default:
+					t.Fatalf("reply %d: %+v, want ok, or busy with queue %d", i, rep, queue)
+				}
+			}
+			if last < 0 {
+				t.Fatal("no command applied")
+			}
+			// The loop's amplitude after each tick: growing, only values
+			// of commands answered ok, the last one last. (Wait for the
+			// tick after the last reply: the reply may leave before it.)
+			r.finish(t)
+			mu.Lock()
+			amps := append([]float64(nil), seen...)
+			mu.Unlock()
+			prev := -1.0
+			for _, v := range amps {
+				if v < base { // the demo's own 500 pA, the ready command's -1
+					if prev >= base {
+						t.Fatalf("amplitude %v after %v", v, prev)
+					}
+					continue
+				}
+				if !okd[v] {
+					t.Fatalf("after a tick the amplitude was %v pA: not a command answered ok", v)
+				}
+				if v <= prev {
+					t.Fatalf("amplitude %v after %v: commands applied out of order", v, prev)
+				}
+				prev = v
+			}
+			if want := float64(base + last); prev != want {
+				t.Fatalf("final amplitude %v pA, want %v (command %d, the last answered ok)", prev, want, last)
+			}
+			t.Logf("qos %d: %d commands sent in %v, %d replies in %v: %d applied, %d busy (queue %d), last applied %d; %d amplitude changes seen",
+				qos, n, sent.Round(time.Millisecond), len(rs), elapsed.Round(time.Millisecond), n-busy, busy, queue, last, len(amps))
+		})
+	}
+}

@@ -1,0 +1,354 @@
+package telemetry
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// queueControls is a Controls built as the daemon's is: Submit puts the
+// command in a queue of length n or refuses it as busy; a "loop"
+// goroutine takes every waiting command once per tick, applies it to
+// state and answers. It keeps the order in which it applied them.
+type queueControls struct {
+	q    chan queued
+	stop chan struct{}
+	done chan struct{}
+
+	mu      sync.Mutex
+	applied []float64 // the values, in the order applied
+	state   float64   // the value last applied
+}
+
+type queued struct {
+	act  Action
+	done func(error)
+}
+
+func newQueueControls(t *testing.T, n int, tick time.Duration) *queueControls {
+	c := &queueControls{q: make(chan queued, n), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		tk := time.NewTicker(tick)
+		defer tk.Stop()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-tk.C:
+			}
+			for drained := false; !drained; {
+				select {
+				case w := <-c.q:
+					c.mu.Lock()
+					c.applied = append(c.applied, w.act.Values[0])
+					c.state = w.act.Values[0]
+					c.mu.Unlock()
+					w.done(nil)
+				default:
+					drained = true
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { close(c.stop); <-c.done })
+	return c
+}
+
+func (c *queueControls) Submit(act Action, done func(error)) {
+	select {
+	case c.q <- queued{act, done}:
+	default:
+		done(&BusyError{Queue: cap(c.q)})
+	}
+}
+
+// roomyBroker is a test broker with user op (password "pw", command
+// right) that holds up to room messages for a client that does not take
+// them at once: the broker drops what is over, and a loaded machine
+// must not fail the tests of the publisher.
+func roomyBroker(t *testing.T, room int) *Broker {
+	t.Helper()
+	b, err := StartBroker(BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, MaxWritesPending: room, MaxInflight: room,
+		Users: []User{{Name: "op", Hash: hash(t, "pw"), Command: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// floodCmd is a drive command with id and value.
+func floodCmd(id string, value float64) []byte {
+	b, err := (&Command{Version: 1, ID: id, Value: f64(value)}).MarshalMsg(nil)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// replies is a subscriber's collection of replies, in arrival order.
+type replies struct {
+	mu  sync.Mutex
+	got []Reply
+	bad int // payloads that were not a Reply
+}
+
+func (r *replies) handler(_ mqtt.Client, m mqtt.Message) {
+	var rep Reply
+	_, err := rep.UnmarshalMsg(m.Payload())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.bad++
+		return
+	}
+	r.got = append(r.got, rep)
+}
+
+func (r *replies) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+// TestCommandFlood sends 5,000 valid setters in one burst, at QoS 0 and
+// at QoS 1, through the embedded broker to a publisher whose Controls
+// queue 64 commands for a loop that applies them once a millisecond.
+// Every command is answered exactly once, in the order sent: applied, or
+// busy with the queue's length. The commands applied are the ones
+// answered ok, in the order sent, and the last of them is the final
+// state. How many are busy depends on the machine; that each is
+// answered does not.
+func TestCommandFlood(t *testing.T) {
+	const n, queue = 5000, 64
+	for _, qos := range []byte{0, 1} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
+			b := roomyBroker(t, n)
+			v, err := NewValidator(testAllow())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctl := newQueueControls(t, queue, time.Millisecond)
+			p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
+				Validator: v, Controls: ctl, InlineCommands: true}, newQueue(t, 8))
+			if err := b.HandleCommands(p.Command); err != nil {
+				t.Fatal(err)
+			}
+
+			op := mustConnect(t, b.URL(), "op", "op", "pw")
+			var got replies
+			if tok := op.c.Subscribe(testPrefix+"cmd/+/reply", qos, got.handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				t.Fatalf("subscribe: %v", tok.Error())
+			}
+			// The publisher subscribes once connected: a first command,
+			// repeated until answered, says it is listening.
+			waitFor(t, 5*time.Second, "the publisher listening", func() bool {
+				op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("ready", -500)).Wait()
+				time.Sleep(20 * time.Millisecond)
+				return got.count() > 0
+			})
+			waitFor(t, 5*time.Second, "the ready replies", func() bool {
+				time.Sleep(50 * time.Millisecond)
+				c := got.count()
+				time.Sleep(50 * time.Millisecond)
+				return got.count() == c
+			})
+			got.mu.Lock()
+			got.got = nil
+			got.mu.Unlock()
+			ctl.mu.Lock()
+			ctl.applied = nil
+			ctl.mu.Unlock()
+
+			// The burst: command i carries id i and value i/10 - 250.
+			start := time.Now()
+			toks := make([]mqtt.Token, n)
+			for i := range n {
+				toks[i] = op.c.Publish(testPrefix+"cmd/drive", qos, false, floodCmd(strconv.Itoa(i), float64(i)/10-250))
+			}
+			for i, tok := range toks {
+				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+					t.Fatalf("publish %d: %v", i, tok.Error())
+				}
+			}
+			sent := time.Since(start)
+			for end := time.Now().Add(20 * time.Second); got.count() < n && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			elapsed := time.Since(start)
+			time.Sleep(100 * time.Millisecond) // a reply too many would show here
+			got.mu.Lock()
+			rs := append([]Reply(nil), got.got...)
+			bad := got.bad
+			got.mu.Unlock()
+			st := p.Stats()
+			if len(rs) != n || bad != 0 {
+				t.Fatalf("%d replies (and %d undecodable) to %d commands; publisher %+v; %s", len(rs), bad, n, st, brokerDrops(b))
+			}
+
+			// One reply per command, in the order sent.
+			var ok []float64 // the values of the commands answered ok
+			busy, last := 0, -1
+			for i, r := range rs {
+				if r.ID != strconv.Itoa(i) || r.Name != "drive" {
+					t.Fatalf("reply %d: id %q name %q, want id %d: replies out of order or lost", i, r.ID, r.Name, i)
+				}
+				switch {
+				case r.OK && r.Error == "" && !r.Busy && r.Queue == 0:
+					ok, last = append(ok, float64(i)/10-250), i
+				case !r.OK && r.Busy && r.Queue == queue && r.Error == fmt.Sprintf(`cmd "drive": busy: %d commands are waiting for the loop (the queue is full); nothing was changed, try again`, queue):
+					busy++
+				default:
+					t.Fatalf("reply %d: %+v, want ok, or busy with queue %d", i, r, queue)
+				}
+			}
+			// Applied: exactly the commands answered ok, in the order sent.
+			ctl.mu.Lock()
+			applied := append([]float64(nil), ctl.applied...)
+			state := ctl.state
+			ctl.mu.Unlock()
+			if fmt.Sprint(applied) != fmt.Sprint(ok) {
+				t.Fatalf("applied %d commands, answered ok %d; the orders differ", len(applied), len(ok))
+			}
+			if len(ok) == 0 {
+				t.Fatal("no command applied")
+			}
+			if want := float64(last)/10 - 250; state != want {
+				t.Fatalf("final state %v, want %v (command %d, the last answered ok)", state, want, last)
+			}
+			if st.CommandsBusy != uint64(busy) || st.CommandsDropped != 0 {
+				t.Fatalf("publisher stats %+v; %d busy replies", st, busy)
+			}
+			t.Logf("qos %d: %d commands sent in %v, %d replies in %v: %d applied, %d busy (queue %d); last applied %d",
+				qos, n, sent.Round(time.Millisecond), len(rs), elapsed.Round(time.Millisecond), len(ok), busy, queue, last)
+		})
+	}
+}
+
+// stuckControls takes every command and answers none until release: a
+// loop that hangs.
+type stuckControls struct {
+	mu      sync.Mutex
+	pending []func(error)
+	values  []float64 // of the commands taken
+}
+
+func (s *stuckControls) Submit(act Action, done func(error)) {
+	s.mu.Lock()
+	s.pending = append(s.pending, done)
+	s.values = append(s.values, act.Values[0])
+	s.mu.Unlock()
+}
+
+func (s *stuckControls) waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending)
+}
+
+// took says whether a command of value x was taken.
+func (s *stuckControls) took(x float64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.values, x)
+}
+
+func (s *stuckControls) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, done := range s.pending {
+		done(nil)
+	}
+	s.pending = nil
+}
+
+// TestStuckLoopDoesNotStallPublishing floods commands while the loop
+// does not answer: every command still reaches Controls (paho's router
+// never waits: its known deadlock would also stop the acknowledgements
+// of our publishes), telemetry keeps being sent and acknowledged, the
+// replies wait; once the loop answers, every reply goes out, in order.
+func TestStuckLoopDoesNotStallPublishing(t *testing.T) {
+	b := roomyBroker(t, 2000)
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := &stuckControls{}
+	q := newQueue(t, 64)
+	p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
+		Validator: v, Controls: ctl, InlineCommands: true}, q)
+	if err := b.HandleCommands(p.Command); err != nil {
+		t.Fatal(err)
+	}
+
+	sub := mustConnect(t, b.URL(), "watcher", "", "")
+	sub.subscribe(t, testPrefix+"telemetry", 1)
+	op := mustConnect(t, b.URL(), "op", "op", "pw")
+	var got replies
+	if tok := op.c.Subscribe(testPrefix+"cmd/+/reply", 1, got.handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	waitFor(t, 5*time.Second, "a command in the stuck Controls", func() bool {
+		op.c.Publish(testPrefix+"cmd/drive", 0, false, floodCmd("first", -400)).Wait()
+		time.Sleep(20 * time.Millisecond)
+		return ctl.waiting() > 0
+	})
+	toks := make([]mqtt.Token, 1000)
+	for i := range toks {
+		toks[i] = op.c.Publish(testPrefix+"cmd/drive", 0, false, floodCmd(strconv.Itoa(i), float64(i)/4-250))
+	}
+	for i, tok := range toks {
+		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %d: %v", i, tok.Error())
+		}
+	}
+	op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("last", 300)).Wait()
+	waitFor(t, 5*time.Second, "the last command in Controls", func() bool { return ctl.took(300) })
+
+	var s Telemetry
+	for i := range uint64(20) {
+		q.Push(sample(i, &s))
+	}
+	for range 20 {
+		sub.next(t, testPrefix+"telemetry", 5*time.Second)
+	}
+	waitFor(t, 5*time.Second, "acknowledgements", func() bool { return p.store.pending() == 0 })
+	if n := got.count(); n != 0 {
+		t.Fatalf("%d replies before the loop answered", n)
+	}
+
+	waiting := ctl.waiting()
+	ctl.release()
+	waitFor(t, 10*time.Second, "the replies", func() bool { return got.count() >= 1001 })
+	got.mu.Lock()
+	rs := append([]Reply(nil), got.got...)
+	got.mu.Unlock()
+	var ids []string
+	for _, r := range rs {
+		if !r.OK {
+			t.Fatalf("reply %+v", r)
+		}
+		if r.ID != "first" {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) != 1001 || ids[1000] != "last" {
+		t.Fatalf("%d replies besides the first ones, the last %q", len(ids), ids[len(ids)-1])
+	}
+	for i := range 1000 {
+		if ids[i] != strconv.Itoa(i) {
+			t.Fatalf("reply %d has id %q: out of order", i, ids[i])
+		}
+	}
+	t.Logf("%d commands held while stuck, stats %+v", waiting, p.Stats())
+}
+
+func brokerDrops(b *Broker) string {
+	return fmt.Sprintf("mochi dropped %d, inflight dropped %d, received %d, sent %d", b.srv.Info.MessagesDropped, b.srv.Info.InflightDropped, b.srv.Info.MessagesReceived, b.srv.Info.MessagesSent)
+}
