@@ -77,5 +77,8 @@ func (r *Record) Reset() {
 // trials of `spikeloop sim --trials`, and for the daemon's reset
 // command). The cpu engine implements it.
 type Resetter interface {
+	// Reset rebuilds the network from the file it was loaded from.
 	Reset() error
+	// Network is the network now running (a new one after Reset).
+	Network() *models.Network
 }

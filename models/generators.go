@@ -708,47 +708,78 @@ func (t *InputTransmitter) SetSeries(rows [][]float64, k0 int64) error {
 	return nil
 }
 
-// SetArray applies the seed's accepted input shapes (MODELS.md 10.7):
-// (F,) and (B, F) act in step k0 only; rank 3 is (T, B, F), or (B, T, F)
-// with batch_first. B must be 1. data is C-ordered.
-func (t *InputTransmitter) SetArray(shape []int, data []float64, k0 int64) error {
+// Trials splits an input array (C order) into the step rows of each
+// trial, by the shapes neurai's InputTransmitter takes (F = size):
+//
+//	(F,)                           one trial, one vector, in step 0 only
+//	(T, F)                         one trial, row k in step k
+//	(T, B, F), batch_first false   B trials of T rows (neurai's default)
+//	(B, T, F), batch_first true    B trials of T rows
+//
+// neurai's (B, F), a batch of single vectors, is (B, 1, F) with
+// batch_first. A batch runs as trials, the network reset between them
+// (`spikeloop sim --trials`); every value must be finite.
+func (t *InputTransmitter) Trials(shape []int, data []float64) ([][][]float64, error) {
 	f := len(t.next)
 	n := 1
 	for _, d := range shape {
 		n *= d
 	}
 	if len(shape) == 0 || n != len(data) {
-		return fmt.Errorf("input shape %v does not match %d values", shape, len(data))
+		return nil, fmt.Errorf("input shape %v does not match %d values", shape, len(data))
 	}
 	if shape[len(shape)-1] != f {
-		return fmt.Errorf("input shape %v: last dimension must equal size %d", shape, f)
+		return nil, fmt.Errorf("input shape %v: the last dimension is the features and must equal size %d", shape, f)
 	}
-	var steps int
+	for i, x := range data {
+		if !finite(x) {
+			return nil, fmt.Errorf("input value %d (C order) is %g, want a finite number", i, x)
+		}
+	}
+	rows := func(off, stride, count int) [][]float64 {
+		out := make([][]float64, count)
+		for k := range out {
+			out[k] = data[off+k*stride : off+k*stride+f : off+k*stride+f]
+		}
+		return out
+	}
 	switch len(shape) {
 	case 1:
-		steps = 1
+		return [][][]float64{rows(0, f, 1)}, nil
 	case 2:
-		if shape[0] != 1 {
-			return fmt.Errorf("input shape %v: batch %d, spikeloop runs one instance (batch must be 1)", shape, shape[0])
-		}
-		steps = 1
+		return [][][]float64{rows(0, f, shape[0])}, nil
 	case 3:
-		b, tt, layout := shape[1], shape[0], "(T, B, F) since batch_first is false"
+		var out [][][]float64
+		if t.batchFirst { // (B, T, F)
+			for b := range shape[0] {
+				out = append(out, rows(b*shape[1]*f, f, shape[1]))
+			}
+		} else { // (T, B, F)
+			for b := range shape[1] {
+				out = append(out, rows(b*f, shape[1]*f, shape[0]))
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("input shape %v: want (F,), (T, F), (T, B, F) or with batch_first (B, T, F)", shape)
+}
+
+// SetArray installs an array of one trial (Trials' shapes) for steps k0,
+// k0+1, ... A batch of more than one is an error: the engine runs one
+// network, and `spikeloop sim` runs a batch as trials.
+func (t *InputTransmitter) SetArray(shape []int, data []float64, k0 int64) error {
+	trials, err := t.Trials(shape, data)
+	if err != nil {
+		return err
+	}
+	if len(trials) != 1 {
+		layout := "(T, B, F) since batch_first is false"
 		if t.batchFirst {
-			b, tt, layout = shape[0], shape[1], "(B, T, F) since batch_first is true"
+			layout = "(B, T, F) since batch_first is true"
 		}
-		if b != 1 {
-			return fmt.Errorf("input shape %v, read as %s: batch %d, spikeloop runs one instance (batch must be 1)", shape, layout, b)
-		}
-		steps = tt
-	default:
-		return fmt.Errorf("input shape %v: want rank 1, 2 or 3", shape)
+		return fmt.Errorf("input shape %v, read as %s: a batch of %d; one network runs one trial at a time: give one batch element, or run the batch with spikeloop sim, which runs one trial per element", shape, layout, len(trials))
 	}
-	rows := make([][]float64, steps)
-	for k := range rows {
-		rows[k] = data[k*f : (k+1)*f]
-	}
-	return t.SetSeries(rows, k0)
+	return t.SetSeries(trials[0], k0)
 }
 
 func (t *InputTransmitter) Emit(k int64, out []float64) bool {

@@ -24,8 +24,18 @@ import (
 type Options struct {
 	OutDir string
 	// Inputs feed InputTransmitter populations: row k is the value for
-	// step k (NETWORK_FILE.md, "Feeding an InputTransmitter offline").
+	// step k (NETWORK_FILE.md, "Feeding an InputTransmitter offline"),
+	// the same in every trial.
 	Inputs map[string][][]float64
+	// Arrays feed InputTransmitter populations with arrays of the shapes
+	// models.InputTransmitter.Trials reads; a batch of B runs B trials.
+	Arrays map[string]Array
+	// Trials is the number of trials (0: the inputs' batch, or 1). The
+	// network is reset between trials (apu.Resetter), so trial b gives
+	// what a run of batch element b alone gives; with more than one, trial
+	// b's outputs go to OutDir/trial_<b> (b from 1). Inputs without a
+	// batch are repeated in every trial; a batch must have Trials entries.
+	Trials int
 	// Progress, when not nil, receives a line about once a second once a
 	// run has taken more than a second.
 	Progress io.Writer
@@ -34,10 +44,18 @@ type Options struct {
 	Chunk int
 }
 
+// Array is an input array as read from a file: its shape and its values
+// in C order.
+type Array struct {
+	Shape []int
+	Data  []float64
+}
+
 // Summary describes a finished run.
 type Summary struct {
-	Steps  int64
-	Spikes int64
+	Steps  int64 // per trial
+	Trials int
+	Spikes int64 // over all trials
 	Wall   time.Duration
 	Files  []string
 	// Removed lists the outputs of an earlier run that were in OutDir
@@ -45,7 +63,8 @@ type Summary struct {
 	Removed []string
 }
 
-// Run loads net into b, runs net.Duration and writes the outputs.
+// Run loads net into b, runs net.Duration (once per trial) and writes the
+// outputs.
 //
 // Before writing, Run deletes the files of OutDir that look like the
 // output of an earlier run and that this run does not rewrite, so that
@@ -59,33 +78,144 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 		return sum, err
 	}
 	defer b.Close()
-	for name, rows := range opt.Inputs {
-		p := net.Population(name)
-		if p == nil {
-			return sum, fmt.Errorf("--input %s: no population %q in %s", name, name, net.File)
-		}
-		t, ok := p.Model.(*models.InputTransmitter)
-		if !ok {
-			return sum, fmt.Errorf("--input %s: population %q is a %s, not an InputTransmitter", name, name, p.Class.Name)
-		}
-		if err := t.SetSeries(rows, 0); err != nil {
-			return sum, fmt.Errorf("--input %s: %w", name, err)
-		}
-	}
-	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
-		return sum, fmt.Errorf("output folder: %w", err)
-	}
-	w, err := newWriters(net, opt.OutDir)
+	batches, trials, err := inputTrials(net, opt)
 	if err != nil {
 		return sum, err
+	}
+	sum.Trials = trials
+	start := time.Now()
+	for trial := range trials {
+		if trial > 0 {
+			r, ok := b.(apu.Resetter)
+			if !ok {
+				return sum, fmt.Errorf("%d trials: the %T backend cannot reset its network between trials", trials, b)
+			}
+			if err := r.Reset(); err != nil {
+				return sum, err
+			}
+			net = r.Network()
+		}
+		if err := installInputs(net, opt, batches, trial); err != nil {
+			return sum, err
+		}
+		dir := opt.OutDir
+		if trials > 1 {
+			dir = filepath.Join(opt.OutDir, fmt.Sprintf("trial_%d", trial+1))
+		}
+		if err := runTrial(net, b, dir, opt, &sum); err != nil {
+			return sum, err
+		}
+	}
+	sum.Wall = time.Since(start)
+	return sum, nil
+}
+
+// inputTrials splits the input arrays into trials and decides how many
+// trials run.
+func inputTrials(net *models.Network, opt Options) (map[string][][][]float64, int, error) {
+	batches := map[string][][][]float64{}
+	batch, from := 0, ""
+	for _, name := range sortedKeys(opt.Arrays) {
+		t, err := transmitter(net, name)
+		if err != nil {
+			return nil, 0, err
+		}
+		a := opt.Arrays[name]
+		rows, err := t.Trials(a.Shape, a.Data)
+		if err != nil {
+			return nil, 0, fmt.Errorf("--input %s: %w", name, err)
+		}
+		batches[name] = rows
+		if len(rows) > 1 {
+			if batch > 1 && len(rows) != batch {
+				return nil, 0, fmt.Errorf("--input %s: a batch of %d, but --input %s has %d; batched inputs must agree", name, len(rows), from, batch)
+			}
+			batch, from = len(rows), name
+		}
+	}
+	trials := opt.Trials
+	switch {
+	case trials < 0:
+		return nil, 0, fmt.Errorf("--trials: %d, want >= 1", trials)
+	case trials == 0 && batch > 1:
+		trials = batch
+	case trials == 0:
+		trials = 1
+	case batch > 1 && trials != batch:
+		return nil, 0, fmt.Errorf("--trials %d, but --input %s holds a batch of %d: one trial per batch element (leave --trials out, or give %d)", trials, from, batch, batch)
+	}
+	return batches, trials, nil
+}
+
+func transmitter(net *models.Network, name string) (*models.InputTransmitter, error) {
+	p := net.Population(name)
+	if p == nil {
+		return nil, fmt.Errorf("--input %s: no population %q in %s", name, name, net.File)
+	}
+	t, ok := p.Model.(*models.InputTransmitter)
+	if !ok {
+		return nil, fmt.Errorf("--input %s: population %q is a %s, not an InputTransmitter", name, name, p.Class.Name)
+	}
+	return t, nil
+}
+
+// installInputs gives each fed InputTransmitter of net (a fresh one in
+// every trial) its rows for the trial.
+func installInputs(net *models.Network, opt Options, batches map[string][][][]float64, trial int) error {
+	for _, name := range sortedKeys(opt.Inputs) {
+		t, err := transmitter(net, name)
+		if err != nil {
+			return err
+		}
+		if err := t.SetSeries(opt.Inputs[name], 0); err != nil {
+			return fmt.Errorf("--input %s: %w", name, err)
+		}
+	}
+	for _, name := range sortedKeys(batches) {
+		t, err := transmitter(net, name)
+		if err != nil {
+			return err
+		}
+		rows := batches[name]
+		b := 0
+		if len(rows) > 1 {
+			b = trial
+		}
+		if err := t.SetSeries(rows[b], 0); err != nil {
+			return fmt.Errorf("--input %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// runTrial runs net.Duration on b (loaded or reset) and writes the
+// outputs to dir.
+func runTrial(net *models.Network, b apu.Backend, dir string, opt Options, sum *Summary) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	w, err := newWriters(net, dir)
+	if err != nil {
+		return err
 	}
 	defer w.close()
 	keep := map[string]bool{}
 	for _, n := range w.names {
 		keep[filepath.Base(n)] = true
 	}
-	if sum.Removed, err = removeStale(opt.OutDir, keep); err != nil {
-		return sum, err
+	removed, err := removeStale(dir, keep)
+	sum.Removed = append(sum.Removed, removed...)
+	if err != nil {
+		return err
 	}
 	chunk := opt.Chunk
 	if chunk <= 0 {
@@ -100,11 +230,11 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 		runErr := b.Advance(n)
 		b.Drain(&rec)
 		if err := w.write(&rec); err != nil {
-			return sum, err
+			return err
 		}
 		sum.Spikes += int64(len(rec.Spikes))
 		if runErr != nil {
-			return sum, runErr
+			return runErr
 		}
 		if now := time.Now(); opt.Progress != nil && now.Sub(start) > time.Second && now.Sub(lastReport) >= time.Second {
 			lastReport = now
@@ -116,13 +246,12 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 	if rec.Traces == nil {
 		b.Drain(&rec) // a zero-length run still writes the initial rows
 		if err := w.write(&rec); err != nil {
-			return sum, err
+			return err
 		}
 	}
 	sum.Steps = b.Now()
-	sum.Wall = time.Since(start)
-	sum.Files = w.names
-	return sum, w.close()
+	sum.Files = append(sum.Files, w.names...)
+	return w.close()
 }
 
 // ETA says how long the rest of a run should take at the pace so far:
@@ -411,6 +540,32 @@ func ReadCSV(path string) ([][]float64, error) {
 		rows = append(rows, row)
 	}
 	return rows, sc.Err()
+}
+
+// ReadInputArray reads an --input file by its extension: a .csv is a
+// (T, F) array (ReadCSV), a .npy any shape numpy.save writes
+// (models.InputTransmitter.Trials says which it takes).
+func ReadInputArray(path string) (Array, error) {
+	switch filepath.Ext(path) {
+	case ".csv":
+		rows, err := ReadCSV(path)
+		if err != nil {
+			return Array{}, err
+		}
+		a := Array{Shape: []int{len(rows), 0}}
+		for _, r := range rows {
+			a.Shape[1] = len(r)
+			a.Data = append(a.Data, r...)
+		}
+		return a, nil
+	case ".npy":
+		a, err := npy.ReadFile(path)
+		if err != nil {
+			return Array{}, err
+		}
+		return Array{Shape: a.Shape, Data: a.Data}, nil
+	}
+	return Array{}, fmt.Errorf("%s: unknown input format; expected a .csv or .npy file", path)
 }
 
 // ReadInput reads an --input file by its extension: .csv (ReadCSV) or

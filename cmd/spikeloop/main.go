@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -34,7 +35,7 @@ const usage = `usage: spikeloop <command> [arguments]
 commands:
   run [--config FILE] [--duration D] [--record FILE] [--no-telemetry]
                                     the daemon: the closed loop (no --config: the built-in demo)
-  sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet] [--plot]
+  sim FILE --out DIR [--input NAME=FILE]... [--trials N] [--duration D] [--quiet] [--plot]
                                     run a network file, write CSVs to DIR
   sim FILE --out DIR --replay REC [--segment N]
                                     replay a recording of "run --record" on FILE, write CSVs
@@ -230,13 +231,21 @@ func (f inputFlags) Set(s string) error {
 
 var simDoc = cmdDoc{
 	usage: []string{
-		"sim FILE --out DIR [--input NAME=FILE]... [--duration D] [--quiet] [--plot]",
+		"sim FILE --out DIR [--input NAME=FILE]... [--trials N] [--duration D] [--quiet] [--plot]",
 		"sim FILE --out DIR --replay REC [--segment N] [--quiet]",
 	},
 	text: `Runs the network file FILE offline, as fast as it can, for the file's
 duration (or --duration), and writes CSVs to DIR: spikes.csv (every
 spike: population, neuron, time) and one POPULATION.STATE.csv per
 recorded state (SYNAPSE.weight.csv for a monitored plastic synapse).
+
+--input feeds an InputTransmitter population from a .csv (row k for
+step k) or a .npy of neurai's shapes: (F,) for step 0 only, (T, F), and
+a batch, (T, B, F) or with batch_first (B, T, F). A batch runs as B
+trials, and --trials N runs N trials with the same inputs: the network
+is reset between trials to what a fresh load with the same seed gives,
+and trial b writes to DIR/trial_b (b from 1).
+
 With --replay it runs a recording of "spikeloop run --record" on FILE
 instead, feeding the recorded sensor values; the spikes are the live
 run's.
@@ -258,7 +267,8 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sim")
 	out := fs.String("out", "", "output folder `DIR` (created; required)")
 	inputs := inputFlags{}
-	fs.Var(inputs, "input", "feed the InputTransmitter population NAME from FILE (.csv or .npy), row k for step k (repeatable)")
+	fs.Var(inputs, "input", "feed the InputTransmitter population NAME from FILE (.csv or .npy: (F,), (T, F), a batch (T, B, F) or (B, T, F) with batch_first) (repeatable)")
+	trials := fs.Int("trials", 0, "run `N` trials, the network reset between them (default: the inputs' batch, or 1)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	plot := fs.Bool("plot", false, "after the run, draw DIR/plot.png and DIR/plot.svg (see \"spikeloop plot\")")
 	duration := durationFlag(fs, "duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
@@ -282,9 +292,15 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	opt := offline.Options{OutDir: *out, Inputs: map[string][][]float64{}}
+	if *trials < 0 {
+		return usageError{fmt.Sprintf("--trials: %d is negative; want >= 1", *trials)}
+	}
+	opt := offline.Options{OutDir: *out, Arrays: map[string]offline.Array{}, Trials: *trials}
 	if !*quiet {
 		opt.Progress = stderr
+	}
+	if given["replay"] && given["trials"] {
+		return usageError{"--trials cannot be used with --replay: a recording is one run"}
 	}
 	if given["replay"] {
 		if err := simReplay(pos[0], *replay, *segment, given, *duration, inputs, opt, stdout, stderr); err != nil || !*plot {
@@ -311,11 +327,11 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: duration is 0 or missing; set duration (ms) in the file or give --duration", pos[0])
 	}
 	for name, file := range inputs {
-		rows, err := offline.ReadInput(file)
+		a, err := offline.ReadInputArray(file)
 		if err != nil {
 			return fmt.Errorf("--input %s: %w", name, err)
 		}
-		opt.Inputs[name] = rows
+		opt.Arrays[name] = a
 	}
 	sum, err := offline.Run(net, cpu.New(), opt)
 	if err != nil {
@@ -323,13 +339,28 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	}
 	printSummary(stdout, net, sum)
 	if *plot {
-		return plotDir(*out, figure.Options{Populations: plotPopulations(net), Duration: net.Duration}, stdout)
+		dirs := []string{*out}
+		if sum.Trials > 1 {
+			dirs = dirs[:0]
+			for b := 1; b <= sum.Trials; b++ {
+				dirs = append(dirs, filepath.Join(*out, fmt.Sprintf("trial_%d", b)))
+			}
+		}
+		for _, dir := range dirs {
+			if err := plotDir(dir, figure.Options{Populations: plotPopulations(net), Duration: net.Duration}, stdout); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
 func printSummary(stdout io.Writer, net *models.Network, sum offline.Summary) {
-	fmt.Fprintf(stdout, "simulated %g ms (%d steps) in %.3f s: %d spikes\n", float64(sum.Steps)*net.Dt, sum.Steps, sum.Wall.Seconds(), sum.Spikes)
+	if sum.Trials > 1 {
+		fmt.Fprintf(stdout, "simulated %d trials of %g ms (%d steps) in %.3f s: %d spikes\n", sum.Trials, float64(sum.Steps)*net.Dt, sum.Steps, sum.Wall.Seconds(), sum.Spikes)
+	} else {
+		fmt.Fprintf(stdout, "simulated %g ms (%d steps) in %.3f s: %d spikes\n", float64(sum.Steps)*net.Dt, sum.Steps, sum.Wall.Seconds(), sum.Spikes)
+	}
 	for _, f := range sum.Files {
 		fmt.Fprintln(stdout, "wrote", f)
 	}

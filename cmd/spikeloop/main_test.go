@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,7 +148,7 @@ monitors:
 	}
 	bad := filepath.Join(dir, "bad.npy")
 	writeNpy(t, bad, []int{6}, []float64{0, 1, 2, 0, 0, 3})
-	if code, _, errs := runCmd(t, "sim", net, "--out", dir, "--input", "in="+bad); code != 1 || !strings.Contains(errs, "want (T, size)") {
+	if code, _, errs := runCmd(t, "sim", net, "--out", dir, "--input", "in="+bad); code != 1 || !strings.Contains(errs, "must equal size 2") {
 		t.Errorf("1-D input: exit %d, %q", code, errs)
 	}
 }
@@ -212,5 +213,118 @@ func TestModelsReference(t *testing.T) {
 	}
 	if code, _, errs := runCmd(t, "models", "lif"); code == 0 || !strings.Contains(errs, `did you mean "LIF"`) {
 		t.Errorf("models lif: exit %d, %s", code, errs)
+	}
+}
+
+// TestSimInputShapes: the same input in neurai's shapes gives the same
+// spikes, and a batch of 3 gives three trials, each equal to a run of
+// its element alone.
+func TestSimInputShapes(t *testing.T) {
+	dir := t.TempDir()
+	netFile := func(batchFirst bool) string {
+		path := filepath.Join(dir, fmt.Sprintf("net_%v.yaml", batchFirst))
+		os.WriteFile(path, []byte(fmt.Sprintf(`version: 1
+duration: 1.0
+seed: 4
+populations:
+  in: {model: InputTransmitter, size: 2, params: {batch_first: %v}}
+  noise: {model: PoissonGenerator, size: 2, params: {rate: 3000.0}}
+  x: {model: LIF, size: 2, params: {tau_ref: null, V_reset: null}}
+synapses:
+  - {pre: in, post: x, conn: {rule: one_to_one}, weight: 9.0}
+  - {pre: noise, post: x, conn: {rule: one_to_one}, weight: 4.0}
+monitors:
+  - {population: x, record: [spikes, V]}
+`, batchFirst)), 0o644)
+		return path
+	}
+	sim := func(net, in string, shape []int, data []float64, extra ...string) string {
+		t.Helper()
+		npyPath := filepath.Join(dir, in+".npy")
+		writeNpy(t, npyPath, shape, data)
+		out := filepath.Join(dir, in)
+		args := append([]string{"sim", net, "--out", out, "--input", "in=" + npyPath, "--quiet"}, extra...)
+		if code, _, errs := runCmd(t, args...); code != 0 {
+			t.Fatalf("%s %v: exit %d: %s", in, shape, code, errs)
+		}
+		return out
+	}
+	read := func(path string) string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	x := []float64{1, 0, 0, 2, 2, 2, 0, 1} // T = 4, F = 2
+	plain, bf := netFile(false), netFile(true)
+	want := read(filepath.Join(sim(plain, "tf", []int{4, 2}, x), "spikes.csv"))
+	wantV := read(filepath.Join(dir, "tf", "x.V.csv"))
+	if strings.Count(want, "\n") < 3 {
+		t.Fatalf("too few spikes to compare:\n%s", want)
+	}
+	for _, c := range []struct {
+		name, net string
+		shape     []int
+	}{
+		{"tbf", plain, []int{4, 1, 2}},
+		{"btf", bf, []int{1, 4, 2}},
+	} {
+		out := sim(c.net, c.name, c.shape, x)
+		if got := read(filepath.Join(out, "spikes.csv")); got != want {
+			t.Errorf("%v: spikes differ from (T, F):\n%s\nwant\n%s", c.shape, got, want)
+		}
+		if got := read(filepath.Join(out, "x.V.csv")); got != wantV {
+			t.Errorf("%v: V differs from (T, F)", c.shape)
+		}
+	}
+	// (F,): step 0 only, as a (1, F) array.
+	one := read(filepath.Join(sim(plain, "f", []int{2}, x[:2]), "x.V.csv"))
+	if got := read(filepath.Join(sim(plain, "onef", []int{1, 2}, x[:2]), "x.V.csv")); got != one {
+		t.Errorf("(F,) differs from (1, F)")
+	}
+
+	// A batch of 3, (B, T, F): trial b equals the run of element b alone.
+	batch := []float64{}
+	elems := [][]float64{x, {0, 0, 3, 3, 0, 0, 1, 1}, {2, 0, 0, 0, 0, 2, 2, 2}}
+	for _, e := range elems {
+		batch = append(batch, e...)
+	}
+	out := sim(bf, "batch", []int{3, 4, 2}, batch)
+	for b, e := range elems {
+		single := sim(plain, fmt.Sprintf("single%d", b), []int{4, 2}, e)
+		for _, f := range []string{"spikes.csv", "x.V.csv"} {
+			got := read(filepath.Join(out, fmt.Sprintf("trial_%d", b+1), f))
+			if w := read(filepath.Join(single, f)); got != w {
+				t.Errorf("batch element %d: %s differs from its single run:\n%s\nwant\n%s", b, f, got, w)
+			}
+		}
+	}
+	// (T, B, F) with batch_first false: the same three trials.
+	tbf := make([]float64, 0, len(batch))
+	for k := range 4 {
+		for b := range 3 {
+			tbf = append(tbf, elems[b][2*k:2*k+2]...)
+		}
+	}
+	out2 := sim(plain, "batch_tbf", []int{4, 3, 2}, tbf)
+	for b := 1; b <= 3; b++ {
+		f := filepath.Join(fmt.Sprintf("trial_%d", b), "spikes.csv")
+		if read(filepath.Join(out2, f)) != read(filepath.Join(out, f)) {
+			t.Errorf("(T, B, F) trial %d differs from (B, T, F)", b)
+		}
+	}
+	// --trials N repeats an unbatched input; a wrong count is refused.
+	rep := sim(plain, "repeat", []int{4, 2}, x, "--trials", "2")
+	for b := 1; b <= 2; b++ {
+		if got := read(filepath.Join(rep, fmt.Sprintf("trial_%d", b), "spikes.csv")); got != want {
+			t.Errorf("--trials 2: trial %d differs from the single run", b)
+		}
+	}
+	npyPath := filepath.Join(dir, "b.npy")
+	writeNpy(t, npyPath, []int{3, 4, 2}, batch)
+	if code, _, errs := runCmd(t, "sim", bf, "--out", dir, "--input", "in="+npyPath, "--trials", "2"); code != 1 || !strings.Contains(errs, "batch of 3") {
+		t.Errorf("--trials 2 with a batch of 3: exit %d, %q", code, errs)
 	}
 }
