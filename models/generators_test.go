@@ -530,7 +530,7 @@ func TestInputTransmitterSetArray(t *testing.T) {
 	}{
 		{"", []int{3}, []float64{1, 2, 3}, [][]float64{{1, 2, 3}, {0, 0, 0}}},
 		{"", []int{1, 3}, []float64{1, 2, 3}, [][]float64{{1, 2, 3}, {0, 0, 0}}},
-		{"", []int{2, 3}, data6, nil},                                                              // B = 2
+		{"", []int{2, 3}, data6, [][]float64{{1, 2, 3}, {4, 5, 6}, {0, 0, 0}}},                     // (T, F)
 		{"", []int{2, 1, 3}, data6, [][]float64{{1, 2, 3}, {4, 5, 6}, {0, 0, 0}}},                  // (T, B, F)
 		{"", []int{1, 2, 3}, data6, nil},                                                           // (T=1, B=2, F)
 		{"batch_first: true", []int{1, 2, 3}, data6, [][]float64{{1, 2, 3}, {4, 5, 6}, {0, 0, 0}}}, // (B, T, F)
