@@ -38,8 +38,9 @@ func (c *lifCommon) fire(b0, b1 int, spiked []int32) []int32 {
 // neuron, or nil for the constant d0; w0 is nil when no spike input
 // arrives. The sum is formed in the order of the branchy loop it
 // replaces, so the results are the same bit for bit. The result is
-// nonzero when a neuron may have reached V_th (a refractory neuron's
-// discarded potential counts too: that only costs a spike test).
+// nonzero when a neuron's V is at or above V_th after the update (a
+// refractory neuron's too, whose held V can be there after a soft reset:
+// the branchy loop tested it as well).
 func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, vRest, p33, vTh float64) (fired int32) {
 	ref = ref[:len(v)]
 	// One loop per input shape keeps the loop bodies free of tests on
@@ -57,10 +58,11 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, v
 			if ri == 0 {
 				ro = 0
 			}
-			if nv >= vTh {
+			vn := math.Float64frombits(nb)
+			if vn >= vTh {
 				f = 1
 			}
-			v[i], ref[i] = math.Float64frombits(nb), ro
+			v[i], ref[i] = vn, ro
 			fired |= f
 		}
 	case d == nil:
@@ -76,10 +78,11 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, v
 			if ri == 0 {
 				ro = 0
 			}
-			if nv >= vTh {
+			vn := math.Float64frombits(nb)
+			if vn >= vTh {
 				f = 1
 			}
-			v[i], ref[i] = math.Float64frombits(nb), ro
+			v[i], ref[i] = vn, ro
 			fired |= f
 		}
 	case w0 == nil:
@@ -95,10 +98,11 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, v
 			if ri == 0 {
 				ro = 0
 			}
-			if nv >= vTh {
+			vn := math.Float64frombits(nb)
+			if vn >= vTh {
 				f = 1
 			}
-			v[i], ref[i] = math.Float64frombits(nb), ro
+			v[i], ref[i] = vn, ro
 			fired |= f
 		}
 	default:
@@ -115,10 +119,11 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, v
 			if ri == 0 {
 				ro = 0
 			}
-			if nv >= vTh {
+			vn := math.Float64frombits(nb)
+			if vn >= vTh {
 				f = 1
 			}
-			v[i], ref[i] = math.Float64frombits(nb), ro
+			v[i], ref[i] = vn, ro
 			fired |= f
 		}
 	}

@@ -37,7 +37,7 @@ func refLIF(n *LIF, v []float64, ref []int32, iext, w0 []float64) (spiked []int3
 			ref[i]--
 		}
 		if v[i] >= n.vTh {
-			v[i] = n.vReset
+			v[i] = n.afterSpike(v[i])
 			ref[i] = n.refSteps
 			spiked = append(spiked, int32(i))
 		}
@@ -52,7 +52,7 @@ func refLIF(n *LIF, v []float64, ref []int32, iext, w0 []float64) (spiked []int3
 func TestLIFKernelMatchesBranchy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, size := range []int{1, 1023, 2500} {
-		for _, tauRef := range []string{"2.0", "0.0", "null", "0.35"} {
+		for _, tauRef := range []string{"2.0", "0.0", "null", "0.35", "2.0, V_reset: null"} {
 			for _, ie := range []string{"376.0", "[" + ramp(size, 370, 380) + "]"} {
 				name := fmt.Sprintf("n%d_ref%s_ie%d", size, tauRef, len(ie))
 				t.Run(name, func(t *testing.T) {
@@ -76,6 +76,9 @@ func TestLIFKernelMatchesBranchy(t *testing.T) {
 						if step%5 >= 3 {
 							for i := range w0 {
 								w0[i] = rng.NormFloat64()
+								if rng.IntN(50) == 0 {
+									w0[i] = 40 // above 2 V_th - V_rest from rest
+								}
 							}
 							w = w0
 						}
