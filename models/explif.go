@@ -110,14 +110,22 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 	if n.method != ExpEuler {
 		return n.stepODE(iext, w, spiked)
 	}
+	return n.StepRange(0, len(n.v), iext, w, spiked)
+}
+
+// Splittable implements RangeStepper: the exact step is per neuron.
+func (n *ExpLIF) Splittable() bool { return n.method == ExpEuler }
+
+// StepRange implements RangeStepper: Step for neurons lo..hi-1.
+func (n *ExpLIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	if len(n.isyn) == 2 {
-		return n.step2(iext, w, spiked), nil
+		return n.step2(lo, hi, iext, w, spiked), nil
 	}
-	v, ref, ie := n.v, n.ref, n.ie
+	v, ref, ie := n.v[lo:hi], n.ref[lo:hi], n.ie[lo:hi]
 	ref = ref[:len(v)]
 	ie = ie[:len(v)]
 	if iext != nil {
-		iext = iext[:len(v)]
+		iext = iext[lo:hi]
 	}
 	// Membrane first, from the PSCs at t_k (MODELS.md 4).
 	for i := range v {
@@ -128,7 +136,7 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 			}
 			nv := n.vRest + (v[i]-n.vRest)*n.p22
 			for r, is := range n.isyn {
-				nv += n.p21[r] * is[i]
+				nv += n.p21[r] * is[lo+i]
 			}
 			v[i] = nv + n.p20*in
 		} else {
@@ -137,7 +145,7 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 	}
 	// PSCs decay and take the arriving spikes, also while refractory.
 	for r, is := range n.isyn {
-		is = is[:len(v)]
+		is = is[lo:hi]
 		p := n.p11[r]
 		var wr []float64
 		if r < len(w) {
@@ -148,7 +156,7 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 				is[i] *= p
 			}
 		} else {
-			wr = wr[:len(v)]
+			wr = wr[lo:hi]
 			for i := range is {
 				is[i] = is[i]*p + wr[i]
 			}
@@ -158,7 +166,7 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 		if v[i] >= n.vTh {
 			v[i] = n.afterSpike(v[i])
 			ref[i] = n.refSteps
-			spiked = append(spiked, int32(i))
+			spiked = append(spiked, int32(lo+i))
 		}
 	}
 	return spiked, nil
@@ -174,25 +182,28 @@ func (n *ExpLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 // ports receiving), and a block kernel with only the spike test moved
 // out 1.15x slower. The branches here mispredict about twice per spike
 // (into and out of the refractory period), which costs less.
-func (n *ExpLIF) step2(iext []float64, w [][]float64, spiked []int32) []int32 {
-	v := n.v
+func (n *ExpLIF) step2(lo, hi int, iext []float64, w [][]float64, spiked []int32) []int32 {
+	v := n.v[lo:hi]
 	size := len(v)
-	ref, ie := n.ref[:size], n.ie[:size]
-	i0, i1 := n.isyn[0][:size], n.isyn[1][:size]
+	ref, ie := n.ref[lo:hi], n.ie[lo:hi]
+	ref, ie = ref[:size], ie[:size]
+	i0, i1 := n.isyn[0][lo:hi], n.isyn[1][lo:hi]
+	i0, i1 = i0[:size], i1[:size]
 	zero := n.zero[:size]
 	w0, w1, ix := zero, zero, zero
 	if len(w) > 0 && w[0] != nil {
-		w0 = w[0][:size]
+		w0 = w[0][lo:hi]
 	}
 	if len(w) > 1 && w[1] != nil {
-		w1 = w[1][:size]
+		w1 = w[1][lo:hi]
 	}
 	if iext != nil {
-		ix = iext[:size]
+		ix = iext[lo:hi]
 	}
+	w0, w1, ix = w0[:size], w1[:size], ix[:size]
 	vRest, p22, p20, vTh := n.vRest, n.p22, n.p20, n.vTh
 	p21a, p21b, p11a, p11b := n.p21[0], n.p21[1], n.p11[0], n.p11[1]
-	if iext == nil && n.ieUniform {
+	if iext == nil && n.ieUniform && size > 0 {
 		// No current input and one I_e for all: a constant drive term
 		// saves two memory streams in the benchmark's shape.
 		drive := p20 * ie[0]
@@ -209,7 +220,7 @@ func (n *ExpLIF) step2(iext []float64, w [][]float64, spiked []int32) []int32 {
 			if vi >= vTh {
 				vi = n.afterSpike(vi)
 				ref[i] = n.refSteps
-				spiked = append(spiked, int32(i))
+				spiked = append(spiked, int32(lo+i))
 			}
 			v[i] = vi
 		}
@@ -228,7 +239,7 @@ func (n *ExpLIF) step2(iext []float64, w [][]float64, spiked []int32) []int32 {
 		if vi >= vTh {
 			vi = n.afterSpike(vi)
 			ref[i] = n.refSteps
-			spiked = append(spiked, int32(i))
+			spiked = append(spiked, int32(lo+i))
 		}
 		v[i] = vi
 	}

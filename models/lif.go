@@ -130,19 +130,26 @@ func (n *LIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, erro
 	if n.method != ExpEuler {
 		return n.stepODE(iext, w, spiked)
 	}
+	return n.StepRange(0, len(n.v), iext, w, spiked)
+}
+
+// Splittable implements RangeStepper: the exact step is per neuron.
+func (n *LIF) Splittable() bool { return n.method == ExpEuler }
+
+// StepRange implements RangeStepper: Step for neurons lo..hi-1.
+func (n *LIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	var w0 []float64
 	if len(w) > 0 {
 		w0 = w[0]
 	}
-	size := len(n.v)
 	vRest, p33, p30 := n.vRest, n.p33, n.p30
 	var d0 float64
-	if n.ieUniform && size > 0 {
+	if n.ieUniform && len(n.ie) > 0 {
 		d0 = p30 * n.ie[0]
 	}
 	var buf [kernelBlock]float64
-	for b0 := 0; b0 < size; b0 += kernelBlock {
-		b1 := min(b0+kernelBlock, size)
+	for b0 := lo; b0 < hi; b0 += kernelBlock {
+		b1 := min(b0+kernelBlock, hi)
 		v, ref := n.v[b0:b1], n.ref[b0:b1]
 		var d, wb []float64
 		if iext != nil || !n.ieUniform {

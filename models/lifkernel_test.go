@@ -202,3 +202,67 @@ func TestExpLIFKernelMatchesBranchy(t *testing.T) {
 		}
 	}
 }
+
+// TestStepRangeMatchesStep: stepping [0, cut) and [cut, n) with StepRange
+// gives Step's states and spikes bit for bit, for LIF and for ExpLIF with
+// two ports (the fused step) and three (the general loop).
+func TestStepRangeMatchesStep(t *testing.T) {
+	const size = 3000
+	for _, c := range []struct{ model, params string }{
+		{"LIF", "{I_e: 376.0}"},
+		{"ExpLIF", "{I_e: 380.0, tau_syn: [2.0, 5.0]}"},
+		{"ExpLIF", "{I_e: 380.0, tau_syn: [2.0, 5.0, 8.0]}"},
+	} {
+		a := loadPop(t, c.model, size, c.params).(RangeStepper)
+		b := loadPop(t, c.model, size, c.params).(RangeStepper)
+		if !a.Splittable() {
+			t.Fatalf("%s: not splittable with EXP_EULER", c.model)
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		va, vb := a.State("V"), b.State("V")
+		for i := range va {
+			va[i] = -70 + 15*rng.Float64()
+			vb[i] = va[i]
+		}
+		w := make([][]float64, a.Ports())
+		for r := range w {
+			w[r] = make([]float64, size)
+		}
+		iext := make([]float64, size)
+		total := 0
+		for step := range 300 {
+			for r := range w {
+				for i := range w[r] {
+					w[r][i] = 20 * rng.NormFloat64()
+				}
+			}
+			for i := range iext {
+				iext[i] = 30 * rng.NormFloat64()
+			}
+			want, err := a.Step(iext, w, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut := 1 + rng.IntN(size-1)
+			got, err := b.StepRange(0, cut, iext, w, nil)
+			if err == nil {
+				got, err = b.StepRange(cut, size, iext, w, got)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s %s step %d: spikes %v split at %d, %v whole", c.model, c.params, step, got, cut, want)
+			}
+			for _, name := range a.StateNames() {
+				if !slices.Equal(a.State(name), b.State(name)) {
+					t.Fatalf("%s %s step %d: %s differs split at %d", c.model, c.params, step, name, cut)
+				}
+			}
+			total += len(want)
+		}
+		if total == 0 {
+			t.Fatalf("%s: no spikes", c.model)
+		}
+	}
+}

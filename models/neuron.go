@@ -17,6 +17,19 @@ type NeuronModel interface {
 	Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error)
 }
 
+// RangeStepper is a NeuronModel whose step is independent per neuron, so
+// that disjoint ranges of its neurons can be stepped at once from
+// different goroutines (the CPU engine's threads). StepRange(lo, hi, ...)
+// does for neurons lo..hi-1 what Step does for all, with the same rows
+// (indexed by neuron) and the same arithmetic, so splitting changes no
+// result. It may be used only while Splittable reports true (the model's
+// method keeps no state shared between neurons).
+type RangeStepper interface {
+	NeuronModel
+	Splittable() bool
+	StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int32) ([]int32, error)
+}
+
 // StateError reports a state variable that became NaN or infinite.
 type StateError struct {
 	Neuron int
