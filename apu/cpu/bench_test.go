@@ -22,11 +22,12 @@ func loadExample(b *testing.B, name string) *models.Network {
 // runSeconds loads net and times one simulated second per iteration. The
 // network runs on across iterations; recorded spikes are drained (and
 // dropped) after each second, as `spikeloop sim` does in chunks.
-func runSeconds(b *testing.B, net *models.Network) (spikes int64) {
-	e := cpu.New()
+func runSeconds(b *testing.B, net *models.Network, opts ...cpu.Option) (spikes int64) {
+	e := cpu.New(opts...)
 	if err := e.Load(net); err != nil {
 		b.Fatal(err)
 	}
+	defer e.Close()
 	steps := int(1000/net.Dt + 0.5)
 	var rec apu.Record
 	b.ResetTimer()
@@ -58,8 +59,8 @@ func BenchmarkCUBA(b *testing.B) {
 	benchCUBA(b, loadExample(b, "cuba.yaml"))
 }
 
-func benchCUBA(b *testing.B, net *models.Network) {
-	spikes := runSeconds(b, net)
+func benchCUBA(b *testing.B, net *models.Network, opts ...cpu.Option) {
+	spikes := runSeconds(b, net, opts...)
 	// Events: every recorded spike times the out-degree of its neuron.
 	outdeg := map[string][]int32{}
 	for _, s := range net.Synapses {
@@ -96,12 +97,37 @@ func BenchmarkCUBAScaling(b *testing.B) {
 	}
 }
 
+// BenchmarkCUBAThreads is CUBAScaling on one and on two threads
+// (cpu.WithThreads); run it with GOMAXPROCS >= 2.
+func BenchmarkCUBAThreads(b *testing.B) {
+	for _, n := range []int{4000, 16000, 64000} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%d/threads=%d", n, th), func(b *testing.B) {
+				benchCUBA(b, cubaNetwork(b, n), cpu.WithThreads(th, nil))
+			})
+		}
+	}
+}
+
 // cubaNetwork is examples/cuba.yaml with n neurons (4:1 E:I) and p = 80/n.
 func cubaNetwork(b *testing.B, n int) *models.Network {
+	// fixed_prob looks at N^2 pairs: 64,000 neurons are over the default
+	// bound of a network file, which a benchmark may lift.
+	lim := models.DefaultLimits
+	lim.MaxPairs = 0
+	net, err := models.Load([]byte(cubaSource(n)), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), lim)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return net
+}
+
+// cubaSource is the network file of cubaNetwork.
+func cubaSource(n int) string {
 	ne, ni := n*4/5, n/5
 	p := 80.0 / float64(n)
 	cell := `{tau: 20.0, R: 0.08, V_rest: -49.0, V_th: -50.0, V_reset: -60.0, tau_ref: 5.0, tau_syn: [5.0, 10.0]}`
-	src := fmt.Sprintf(`version: 1
+	return fmt.Sprintf(`version: 1
 dt: 0.1
 duration: 1000.0
 seed: 1
@@ -117,9 +143,4 @@ monitors:
   - {population: exc, record: [spikes]}
   - {population: inh, record: [spikes]}
 `, ne, cell, ni, cell, p)
-	net, err := models.Load([]byte(src), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), models.DefaultLimits)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return net
 }

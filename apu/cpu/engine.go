@@ -29,6 +29,11 @@ type Engine struct {
 	spikeOn [][]bool // per population: neurons whose spikes are recorded (nil: none)
 	mons    []traceRT
 	plastic map[int]*projRT // plastic projections by synapse entry index
+
+	want        int   // threads asked for (WithThreads)
+	cpus        []int // CPUs to pin the extra workers to
+	tm          *team // nil: one thread
+	threadsNote string
 }
 
 var _ apu.Backend = (*Engine)(nil)
@@ -61,6 +66,7 @@ type popRT struct {
 	portCount int
 	bySign    bool       // ports by weight sign, not receptor (models.SignSplitter)
 	trace     *postTrace // STDP post traces, when a plastic synapse targets this population
+	part      *popPart   // its share of the threads (threads.go); nil with one
 }
 
 // projRT is one synapse entry in CSR form by presynaptic unit.
@@ -74,6 +80,7 @@ type projRT struct {
 	delay   []int32 // per connection; nil when all equal delay0
 	delay0  int32
 	plastic *plasticRT // nil for static synapses
+	seg     []int32    // threads: each row's part per worker (segments)
 }
 
 type traceRT struct {
@@ -85,7 +92,13 @@ type traceRT struct {
 }
 
 // New returns an empty engine; call Load.
-func New() *Engine { return &Engine{} }
+func New(opts ...Option) *Engine {
+	e := &Engine{}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
 
 // Load builds the engine's structures for net.
 func (e *Engine) Load(net *models.Network) error {
@@ -176,6 +189,7 @@ func (e *Engine) Load(net *models.Network) error {
 		}
 	}
 	e.setupMonitors()
+	e.setupThreads()
 	return nil
 }
 
@@ -416,8 +430,11 @@ func (e *Engine) Drain(dst *apu.Record) {
 	e.rec, *dst = *dst, e.rec
 }
 
-// Close implements apu.Backend.
-func (e *Engine) Close() error { return nil }
+// Close implements apu.Backend; it stops the threads' workers.
+func (e *Engine) Close() error {
+	e.closeThreads()
+	return nil
+}
 
 // Advance implements apu.Backend.
 func (e *Engine) Advance(n int) error {
@@ -426,6 +443,13 @@ func (e *Engine) Advance(n int) error {
 	}
 	if e.net == nil {
 		return errors.New("cpu engine: Advance before Load")
+	}
+	if e.tm != nil {
+		if err := e.advanceThreads(n); err != nil {
+			e.err = err
+			return err
+		}
+		return nil
 	}
 	for i := 0; i < n; i++ {
 		if err := e.step(); err != nil {
