@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/spikeloop/spikeloop/apu"
@@ -65,7 +66,7 @@ func (e *Engine) ThreadsNote() string { return e.threadsNote }
 // team is the workers' shared state.
 type team struct {
 	n     int
-	bar   barrier
+	bar   *barrier
 	start []chan int // workers 1..n-1: run this many steps
 	fail  atomic.Bool
 	errs  []error // per worker, the error that stopped the steps
@@ -109,7 +110,7 @@ func (e *Engine) setupThreads() {
 		return
 	}
 	n := e.want
-	tm := &team{n: n, bar: barrier{n: int32(n)}, errs: make([]error, n), wv: make([][][]float64, n)}
+	tm := &team{n: n, bar: newBarrier(n), errs: make([]error, n), wv: make([][][]float64, n)}
 	for t := range tm.wv {
 		tm.wv[t] = make([][]float64, 8)
 	}
@@ -422,26 +423,51 @@ func (e *Engine) closeThreads() {
 	e.tm = nil
 }
 
-// barrier is a reusable spinning barrier for the team: a step is tens of
-// microseconds, too short to sleep and be woken. A waiter that has spun a
-// while yields its P, so the team also runs (slowly) with fewer Ps than
-// workers.
+// barrier is a reusable barrier for the team. A step is tens of
+// microseconds, too short to sleep and be woken each time, so a waiter
+// first spins (yielding its P now and then, so that the team also runs
+// with fewer Ps than workers); if the others are still not there, as when
+// the machine is busy and a worker's thread was descheduled, it sleeps on
+// a condition variable rather than burn the CPU the late one needs.
 type barrier struct {
 	n     int32
 	count atomic.Int32
 	gen   atomic.Uint32
+	mu    sync.Mutex
+	cond  *sync.Cond
+}
+
+// barrierSpins is how many times a waiter polls before it sleeps: about
+// 20 to 50 us here, a step of a mid-sized network.
+const barrierSpins = 20000
+
+func newBarrier(n int) *barrier {
+	b := &barrier{n: int32(n)}
+	b.cond = sync.NewCond(&b.mu)
+	return b
 }
 
 func (b *barrier) wait() {
 	g := b.gen.Load()
 	if b.count.Add(1) == b.n {
 		b.count.Store(0)
+		b.mu.Lock()
 		b.gen.Add(1)
+		b.mu.Unlock()
+		b.cond.Broadcast()
 		return
 	}
-	for spin := 0; b.gen.Load() == g; spin++ {
-		if spin >= 100 {
+	for spin := 1; spin <= barrierSpins; spin++ {
+		if b.gen.Load() != g {
+			return
+		}
+		if spin%128 == 0 {
 			runtime.Gosched()
 		}
 	}
+	b.mu.Lock()
+	for b.gen.Load() == g {
+		b.cond.Wait()
+	}
+	b.mu.Unlock()
 }
