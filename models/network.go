@@ -319,7 +319,8 @@ func synapseName(en *yaml.Node) string {
 // from, as a new load with the same seed gives it: every state at its
 // initial value, every random stream at its start, generators as the
 // file sets them. Files it names (.npy weights, .dat data) are read
-// again. Duration keeps a value set after loading (sim --duration).
+// again. Duration and the monitors keep what was set after loading (sim
+// --duration, monitors a program added).
 // Engines use it to reset (cpu.Engine.Reset).
 func (net *Network) Fresh() (*Network, error) {
 	if net.src == nil {
@@ -330,6 +331,19 @@ func (net *Network) Fresh() (*Network, error) {
 		return nil, fmt.Errorf("rebuilding %s: %w", net.File, err)
 	}
 	fresh.Duration = net.Duration
+	// Monitors added after loading (the daemon adds spike monitors for
+	// its outputs) carry over, pointed at the new populations.
+	fresh.Monitors = fresh.Monitors[:0]
+	for _, m := range net.Monitors {
+		nm := *m
+		if m.Population != nil {
+			nm.Population = fresh.Population(m.Population.Name)
+		}
+		if m.Synapse != nil {
+			nm.Synapse = fresh.Synapses[m.Synapse.Index]
+		}
+		fresh.Monitors = append(fresh.Monitors, &nm)
+	}
 	return fresh, nil
 }
 
