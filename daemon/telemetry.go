@@ -329,6 +329,8 @@ func (d *Daemon) apply(r *ctlRequest) error {
 			d.paused = false
 			d.log.Info().Msg("telemetry: resumed")
 		}
+	case telemetry.KindReset:
+		return d.resetNetwork()
 	case telemetry.KindSnapshot:
 		if d.smp == nil {
 			return errors.New("this run samples no telemetry")
@@ -540,4 +542,34 @@ func (s *sampler) emit(d *Daemon, k int64) {
 	}
 	s.n, s.steps0 = 0, now
 	s.late = Histogram{}
+}
+
+// resetNetwork is the reset command: the network goes back to t = 0 as a
+// fresh load of the same file with the same seed gives it
+// (cpu.Engine.Reset: states, generators, delay buffers, plastic weights,
+// random streams). Every input's encoder is rebuilt on the new
+// populations (a rate encoder's stream restarts from its seed); the
+// board, the plant and the telemetry go on. A recording cannot hold a
+// reset (its replay would not reproduce it), so a recording run refuses
+// it.
+func (d *Daemon) resetNetwork() error {
+	if d.rcd != nil {
+		return errors.New("refused while recording: a replay of the recording could not reproduce a reset; reload instead, or run without --record")
+	}
+	if err := d.engine.Reset(); err != nil {
+		return err
+	}
+	net := d.engine.Network()
+	for i, in := range d.cfg.Inputs {
+		enc, err := newEncoder(d.engine, net, d.cfg.steps, in, inputSeed(net, i, in))
+		if err != nil {
+			return fmt.Errorf("reset: inputs[%d]: %w", i, err)
+		}
+		d.inputs[i].SetEncoder(enc)
+	}
+	if d.smp != nil {
+		d.smp.steps0 = 0
+	}
+	d.log.Info().Msg("telemetry: network reset to t = 0")
+	return nil
 }

@@ -459,7 +459,7 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 	var class string
 	lo, hi := math.Inf(-1), math.Inf(1)
 	switch kind {
-	case telemetry.KindPause, telemetry.KindResume, telemetry.KindReload, telemetry.KindSnapshot:
+	case telemetry.KindPause, telemetry.KindResume, telemetry.KindReload, telemetry.KindSnapshot, telemetry.KindReset:
 		if cc.Target != "" || cc.Min != nil || cc.Max != nil {
 			k.add(cf, ErrInvalid, "kind %q takes no target, min or max", cc.Kind)
 			return a, false
@@ -476,7 +476,7 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 	case telemetry.KindBernoulliProb:
 		class, lo, hi = "BernoulliGenerator", 0, 1
 	case "":
-		k.add(cf+".kind", ErrRequired, "required; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot")
+		k.add(cf+".kind", ErrRequired, "required; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload, snapshot or reset")
 		return a, false
 	default:
 		k.add(cf+".kind", ErrInvalid, "%q; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot", cc.Kind)

@@ -1163,3 +1163,44 @@ func TestEmbeddedBrokerLimitsConfig(t *testing.T) {
 	}
 	r.finish(t)
 }
+
+// TestResetCommand: the reset command puts the running network back to
+// t = 0 (a new network, the inputs' encoders rebuilt on it) and the loop
+// runs on; a recording run refuses it. That a run after Reset equals a
+// fresh load bit for bit is apu/cpu's TestResetMatchesFreshLoad.
+func TestResetCommand(t *testing.T) {
+	cfg, err := quietDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for range 25 {
+		if _, err := d.tick(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := d.engine.Network()
+	if err := d.apply(&ctlRequest{kind: telemetry.KindReset}); err != nil {
+		t.Fatal(err)
+	}
+	if d.engine.Now() != 0 || d.engine.Network() == before {
+		t.Fatalf("after reset: step %d, network replaced %v", d.engine.Now(), d.engine.Network() != before)
+	}
+	for range 10 {
+		if _, err := d.tick(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := int64(10 * d.cfg.steps); d.engine.Now() != want {
+		t.Errorf("after reset and 10 ticks: step %d, want %d", d.engine.Now(), want)
+	}
+	d.rcd = &recorder{}
+	if err := d.apply(&ctlRequest{kind: telemetry.KindReset}); err == nil || !strings.Contains(err.Error(), "recording") {
+		t.Errorf("reset while recording: %v", err)
+	}
+	d.rcd = nil
+}

@@ -93,6 +93,10 @@ func NewInput(name string, src Source, enc Encoder, safe float64) (*Input, error
 	return &Input{name: name, src: src, enc: enc, safe: safe, value: safe}, nil
 }
 
+// SetEncoder replaces the encoder (the daemon's reset command rebuilds
+// encoders on the reset network); the source and the last value stay.
+func (in *Input) SetEncoder(enc Encoder) { in.enc = enc }
+
 // Name is the input's config name.
 func (in *Input) Name() string { return in.name }
 

@@ -23,10 +23,11 @@ const (
 	KindResume        Kind = "resume"         // run again after pause
 	KindReload        Kind = "reload"         // reload config and network
 	KindSnapshot      Kind = "snapshot"       // publish a snapshot of the sampled states
+	KindReset         Kind = "reset"          // network back to t = 0, as a fresh load with the same seed
 )
 
 // kinds lists every Kind, in the order error messages name them.
-var kinds = []Kind{KindDCAmplitude, KindPoissonRate, KindBernoulliProb, KindPause, KindResume, KindReload, KindSnapshot}
+var kinds = []Kind{KindDCAmplitude, KindPoissonRate, KindBernoulliProb, KindPause, KindResume, KindReload, KindSnapshot, KindReset}
 
 // takesValue reports whether commands of kind k carry a value (setters).
 func (k Kind) takesValue() bool {
