@@ -255,6 +255,12 @@ run does not write: spikes.csv and files named NAME.NAME.csv whose first
 line is a header sim writes ("time_ms" and neuron or connection
 numbers). It removes no other file.
 
+With --threads N, each step runs on N threads: the neurons of LIF and
+ExpLIF populations are divided among them, and so is the delivery of
+spikes to them; the outputs are the same bit for bit as with one
+thread. A network with plastic or zero-delay synapses or SNNSRM neurons
+runs on one thread, and sim says why.
+
 With --plot, sim then draws DIR/plot.png and DIR/plot.svg as
 "spikeloop plot DIR --net FILE" does.
 
@@ -274,6 +280,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	duration := durationFlag(fs, "duration", 0, "model time to run, e.g. 500ms (default: the file's duration; with --replay: the recording's length)")
 	replay := fs.String("replay", "", "replay `REC`, a recording of \"spikeloop run --record\", instead of running the file's duration")
 	segment := fs.Int("segment", 0, "with --replay: replay run `N` of the recording, from 1 (default: the first)")
+	threads := fs.Int("threads", 1, "run each step on `N` threads (same outputs as one)")
 	pos, err := parseFlags(fs, simDoc, args)
 	if err != nil {
 		return err
@@ -292,6 +299,12 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *threads < 1 {
+		return usageError{fmt.Sprintf("--threads: %d; want >= 1", *threads)}
+	}
+	if given["threads"] && given["replay"] {
+		return usageError{"--threads cannot be used with --replay: a replay runs on one thread"}
+	}
 	if *trials < 0 {
 		return usageError{fmt.Sprintf("--trials: %d is negative; want >= 1", *trials)}
 	}
@@ -333,7 +346,11 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		}
 		opt.Arrays[name] = a
 	}
-	sum, err := offline.Run(net, cpu.New(), opt)
+	eng := cpu.New(cpu.WithThreads(*threads, nil))
+	sum, err := offline.Run(net, eng, opt)
+	if note := eng.ThreadsNote(); note != "" {
+		fmt.Fprintf(stderr, "--threads %d: running on one thread: %s\n", *threads, note)
+	}
 	if err != nil {
 		return err
 	}

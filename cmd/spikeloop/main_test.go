@@ -328,3 +328,29 @@ monitors:
 		t.Errorf("--trials 2 with a batch of 3: exit %d, %q", code, errs)
 	}
 }
+
+// sim --threads 2 writes the same spikes as one thread (CUBA), and a bad
+// count is refused with the flag named.
+func TestSimThreads(t *testing.T) {
+	cuba := filepath.Join("..", "..", "examples", "cuba.yaml")
+	var spikes [2]string
+	for i, n := range []string{"1", "2"} {
+		dir := t.TempDir()
+		code, _, errs := runCmd(t, "sim", cuba, "--out", dir, "--quiet", "--duration", "200ms", "--threads", n)
+		if code != 0 {
+			t.Fatalf("--threads %s: exit %d: %s", n, code, errs)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "spikes.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		spikes[i] = string(b)
+	}
+	if strings.Count(spikes[0], "\n") < 100 || spikes[0] != spikes[1] {
+		t.Errorf("spikes.csv: %d lines with one thread, %d with two, equal %v", strings.Count(spikes[0], "\n"), strings.Count(spikes[1], "\n"), spikes[0] == spikes[1])
+	}
+	code, _, errs := runCmd(t, "sim", cuba, "--out", t.TempDir(), "--threads", "0")
+	if code == 0 || !strings.Contains(errs, "--threads: 0") {
+		t.Errorf("--threads 0: exit %d, %q", code, errs)
+	}
+}
