@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,6 +161,26 @@ type RealtimeConfig struct {
 	// the tick. It costs up to Spin of CPU per tick; meant for a core
 	// given to the loop (cpu, priority). 0 (default): sleep only.
 	Spin time.Duration `yaml:"spin"`
+	// Threads, when above 1, runs each network step on that many threads
+	// (the loop's and Threads-1 workers, pinned to the CPUs other than
+	// cpu when cpu is set), with the same results as one thread. 0 or 1
+	// (default): the loop's thread alone.
+	Threads int `yaml:"threads"`
+}
+
+// workerCPUs are the CPUs the engine's extra threads are pinned to: all
+// but the loop's, when the loop is pinned; nil otherwise.
+func (r RealtimeConfig) workerCPUs() []int {
+	if r.CPU == nil {
+		return nil
+	}
+	var cpus []int
+	for c := range runtime.NumCPU() {
+		if c != *r.CPU {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
 }
 
 // check reports each realtime field out of range through add (the
@@ -174,6 +195,9 @@ func (r RealtimeConfig) check(tick time.Duration, add func(field string, sentine
 	}
 	if p := r.Priority; p < 0 || p > 99 {
 		add("realtime.priority", ErrRange, "%d; want 1..99 for SCHED_FIFO, or 0", p)
+	}
+	if n := r.Threads; n < 0 || n > 64 {
+		add("realtime.threads", ErrRange, "%d; want 0..64 (0 or 1: one thread)", n)
 	}
 }
 

@@ -186,6 +186,8 @@ func TestInvalidConfigs(t *testing.T) {
 			"test.yaml:47: realtime.cpu: -1; want a CPU number 0..1023", ErrRange},
 		{"realtime priority", "logging:", "realtime: {priority: 120}\nlogging:",
 			"test.yaml:47: realtime.priority: 120; want 1..99 for SCHED_FIFO, or 0", ErrRange},
+		{"realtime threads", "logging:", "realtime: {threads: -2}\nlogging:",
+			"test.yaml:47: realtime.threads: -2; want 0..64 (0 or 1: one thread)", ErrRange},
 		{"bad network file", "", "", "", nil}, // below
 	}
 	for _, c := range cases {

@@ -260,7 +260,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	addSpikeMonitors(net, d.spikePops)
 	d.ctl = make(chan *ctlRequest, cfg.commandQueue())
 	d.loopDone = make(chan struct{})
-	d.engine = cpu.New()
+	d.engine = cpu.New(cpu.WithThreads(cfg.Realtime.Threads, cfg.Realtime.workerCPUs()))
 	if err := d.engine.Load(net); err != nil {
 		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
 	}
@@ -322,7 +322,11 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		d.byPop[idx] = append(d.byPop[idx], dec)
 	}
 	d.log.Info().Str("network", cfg.Network).Str("tick", cfg.tick.String()).Int("steps_per_tick", cfg.steps).
-		Str("driver", cfg.Board.Driver).Int("inputs", len(d.inputs)).Int("outputs", len(d.outputs)).Msg("daemon wired")
+		Str("driver", cfg.Board.Driver).Int("inputs", len(d.inputs)).Int("outputs", len(d.outputs)).
+		Int("threads", d.engine.Threads()).Msg("daemon wired")
+	if note := d.engine.ThreadsNote(); note != "" {
+		d.log.Warn().Int("threads", cfg.Realtime.Threads).Str("reason", note).Msg("realtime.threads: the network runs on one thread")
+	}
 	return d, nil
 }
 
