@@ -428,14 +428,19 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 				if err != nil {
 					return err
 				}
+				// Every parameter is checked; the population's problems
+				// are reported together.
+				var perrs ErrorList
 				for j, kk := range ks {
 					pfield := f + ".params." + kk.Value
 					if contains(PythonOnly, kk.Value) && !(class.Stepwise && kk.Value == "surrogate_grad_fn") {
-						return d.errf(kk, pfield, "is a Python-only constructor argument of the seed and has no meaning in a network file")
+						perrs = append(perrs, d.errf(kk, pfield, "is a Python-only constructor argument of neurai and has no meaning in a network file; leave it out"))
+						continue
 					}
 					p, ok := class.Param(kk.Value)
 					if !ok {
-						return d.errf(kk, pfield, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), paramNames(class))
+						perrs = append(perrs, d.errf(kk, pfield, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), paramNames(class)))
+						continue
 					}
 					if p.Kind == TimeList && lim.MaxSpikeTimes > 0 {
 						// Counted from the list's nodes, before any is converted.
@@ -446,9 +451,13 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 					}
 					val, err := d.param(p, vs[j], pfield)
 					if err != nil {
-						return err
+						perrs = append(perrs, err)
+						continue
 					}
 					b.Values[kk.Value] = val
+				}
+				if len(perrs) > 0 {
+					return perrs.Err()
 				}
 			}
 			if in, ok := pf["init"]; ok && b.Has("v_init") {

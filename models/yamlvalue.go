@@ -294,6 +294,12 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 		i, err = d.integer(n, field, math.MinInt32, math.MaxInt32)
 		v.Num = float64(i)
 	case PerNeuron, NumberList:
+		if n.Kind == yaml.MappingNode && p.Kind == PerNeuron {
+			// neurai takes an initialiser object for some of these
+			// (BernoulliGenerator's prob); a file lists the values.
+			err = d.errf(n, field, "got a mapping; neurai takes an initialiser here, a network file takes a number for every unit or a list of one number per unit (draw the values, e.g. with numpy, and list them)")
+			break
+		}
 		if n.Kind == yaml.SequenceNode {
 			v.IsList = true
 			v.Nums, err = d.numbers(n, field)
