@@ -234,7 +234,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	d = &Daemon{cfg: cfg, opts: opts, clock: opts.Clock}
 	d.log = d.logger()
 	if d.clock == nil {
-		d.clock = newRealClock(cfg.Realtime.Spin)
+		d.clock = newRealClock(cfg.Realtime.Spin, true)
 	}
 	// Close what was opened on any error; the return statements set d
 	// to nil, hence the copy.
@@ -604,6 +604,13 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	// SCHED_FIFO) apply to it alone, and since it never unlocks, the
 	// thread ends with the goroutine and its settings never leak to
 	// other goroutines.
+	//
+	// On the wall clock the loop keeps its P while it sleeps (sleepAbs),
+	// so GOMAXPROCS is raised by one for the run: the rest of the
+	// process keeps as many Ps as it had.
+	if c, ok := d.clock.(*realClock); ok && c.keepP && c.base != 0 {
+		defer reserveP()()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()

@@ -108,8 +108,8 @@ type BrokerConfig struct {
 	// failure after a window doubles it, up to AuthBackoffMax. Defaults
 	// DefaultAuthBackoff, DefaultAuthBackoffMax.
 	AuthBackoff, AuthBackoffMax time.Duration
-	// AuthCPUs are the CPUs the password checks (bcrypt, one at a time,
-	// at nice 19) may run on, e.g. every CPU but the loop's; empty means
+	// AuthCPUs are the CPUs the password checks (bcrypt, one at a time)
+	// may run on, e.g. every CPU but the loop's; empty means
 	// any. Linux only.
 	AuthCPUs []int
 }

@@ -17,8 +17,9 @@ import (
 // pile up:
 //
 //   - every compare runs on one worker goroutine, one at a time, on an
-//     OS thread of its own with the lowest priority (nice 19) and, when
-//     BrokerConfig.AuthCPUs says so, kept off the loop's CPU; at most
+//     OS thread of its own that, when BrokerConfig.AuthCPUs says so, is
+//     kept off the loop's CPU (at the process's priority: see
+//     pinThread); at most
 //     authQueue CONNECTs wait for it, more are refused at once;
 //   - failures are counted per client address (all of 127.0.0.0/8 and ::1
 //     are one address, an IPv6 address counts by its /64, since a local
@@ -75,7 +76,7 @@ type authGate struct {
 const maxFailRecords = 4096
 
 // newAuthGate starts the worker; the error says why its thread could not
-// be lowered or kept on cpus (the gate works all the same).
+// be kept on cpus (the gate works all the same).
 func newAuthGate(failures int, backoff, limit time.Duration, cpus []int, compare func(hash, password []byte) error) (*authGate, error) {
 	if compare == nil {
 		compare = bcrypt.CompareHashAndPassword
@@ -93,14 +94,13 @@ func newAuthGate(failures int, backoff, limit time.Duration, cpus []int, compare
 	return g, <-started
 }
 
-// worker runs every compare, one at a time, on a low-priority thread.
+// worker runs every compare, one at a time, on a thread of its own.
 func (g *authGate) worker(cpus []int, started chan<- error) {
 	defer g.stopped.Done()
-	// The thread keeps its lowered priority and affinity: it is never
-	// unlocked, so the runtime ends it with the goroutine instead of
-	// reusing it.
+	// The thread keeps its affinity: it is never unlocked, so the
+	// runtime ends it with the goroutine instead of reusing it.
 	runtime.LockOSThread()
-	started <- lowerThread(cpus)
+	started <- pinThread(cpus)
 	for {
 		select {
 		case j := <-g.jobs:

@@ -2,6 +2,6 @@
 
 package telemetry
 
-// lowerThread does nothing outside Linux: the compares still run one at a
-// time, at the default priority on any CPU.
-func lowerThread(cpus []int) error { return nil }
+// pinThread does nothing outside Linux: the compares still run one at a
+// time, on any CPU.
+func pinThread(cpus []int) error { return nil }
