@@ -170,11 +170,13 @@ func (r attackRun) String() string {
 
 // runAttacked runs the demo for dur with the shipped real-time settings
 // and an embedded broker, attacked from a child process if attack is
-// set. sleep chooses the loop's sleep: "new" as shipped, "before" the
-// system call that hands the P back (as before issue 12), "no-yield"
-// keeping the P without the loop's own yields.
-func runAttacked(t *testing.T, name string, dur time.Duration, attack bool, sleep, traceTo string) attackRun {
+// set, with hogs goroutines in the process that keep a CPU busy. mode
+// is "new" (as shipped) or "before" (GOMAXPROCS left alone, as before
+// issue 12), optionally followed by "@N": GOMAXPROCS N before the run
+// (the daemon raises it to loopProcs unless "before").
+func runAttacked(t *testing.T, name string, dur time.Duration, attack bool, hogs int, mode, traceTo string) attackRun {
 	t.Helper()
+	mode, procs, _ := strings.Cut(mode, "@")
 	addr := mqtttest.FreeAddr(t)
 	h, err := bcrypt.GenerateFromPassword([]byte("right"), 10)
 	if err != nil {
@@ -199,11 +201,11 @@ func runAttacked(t *testing.T, name string, dur time.Duration, attack bool, slee
 	if err != nil {
 		t.Fatal(err)
 	}
-	switch sleep {
-	case "before":
-		d.clock = newRealClock(cfg.Realtime.Spin, false)
-	case "no-yield":
-		d.clock.(*realClock).yieldEvery = 0
+	if mode == "before" {
+		d.clock = plainClock{d.clock.(*realClock)}
+	}
+	if n, _ := strconv.Atoi(procs); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
 	}
 	runtime.GC()
 	pauses0, cycles0 := gcPauses()
@@ -231,6 +233,20 @@ func runAttacked(t *testing.T, name string, dur time.Duration, attack bool, slee
 		child.Stdout, child.Stderr = io.Discard, io.Discard
 		if err := child.Start(); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if attack && hogs > 0 {
+		// Work inside the daemon's process: goroutines that keep a CPU
+		// busy (as password checks, packet decoding or a reload do).
+		for range hogs {
+			go func() {
+				b := make([]byte, 64<<10)
+				for ctx.Err() == nil {
+					for i := range b {
+						b[i] += byte(i * 7)
+					}
+				}
+			}()
 		}
 	}
 	var peak int64
@@ -271,6 +287,10 @@ wait:
 	return r
 }
 
+// plainClock is the wall clock without the daemon knowing it is one:
+// the run keeps GOMAXPROCS as it is, as before issue 12.
+type plainClock struct{ *realClock }
+
 // gcPauses is the runtime's histogram of stop-the-world pauses for GC
 // and its count of finished cycles.
 func gcPauses() (*metrics.Float64Histogram, uint32) {
@@ -300,15 +320,18 @@ func procStatus(key string) int64 {
 }
 
 // TestLoopUnderAttack is issue 12's attack against a baseline of the
-// same length in one run, with the loop's old sleep (handing its P back)
-// and its new one (keeping it). Wall-clock figures on a shared machine
-// are not a test that always passes, so it runs on request:
+// same length in one run, with GOMAXPROCS left alone (as before the
+// spare Ps) and as the daemon sets it. Wall-clock figures on a shared
+// machine are not a test that always passes, so it runs on request:
 //
 //	SPIKELOOP_ATTACK=1 go test -run TestLoopUnderAttack -v ./daemon/
 //
-// SPIKELOOP_ATTACK_DURATION sets each run's length (default 10s),
-// SPIKELOOP_ATTACK_TRACE=file writes an execution trace of the last
-// attacked run (go tool trace file).
+// SPIKELOOP_ATTACK_DURATION sets each run's length (default 10s);
+// SPIKELOOP_ATTACK_HOGS=N adds N goroutines that keep a CPU busy inside
+// the process during the attack; SPIKELOOP_ATTACK_TRACE=file writes an
+// execution trace of the last attacked run (go tool trace file);
+// SPIKELOOP_ATTACK_MODES=before@2,new@2,... runs only attacks, one per
+// mode (see runAttacked), and prints them.
 func TestLoopUnderAttack(t *testing.T) {
 	if os.Getenv("SPIKELOOP_ATTACK") == "" {
 		t.Skip("wall-clock measurement on a shared machine; set SPIKELOOP_ATTACK=1 to run it")
@@ -320,18 +343,19 @@ func TestLoopUnderAttack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var runs []attackRun
-	if m := os.Getenv("SPIKELOOP_ATTACK_MODES"); m != "" { // experiments: e.g. "before,no-yield,new"
+	hogs, _ := strconv.Atoi(os.Getenv("SPIKELOOP_ATTACK_HOGS"))
+	trace := os.Getenv("SPIKELOOP_ATTACK_TRACE")
+	t.Logf("GOMAXPROCS %d, %d CPUs, %d busy goroutines during the attacks", runtime.GOMAXPROCS(0), runtime.NumCPU(), hogs)
+	if m := os.Getenv("SPIKELOOP_ATTACK_MODES"); m != "" {
 		for _, mode := range strings.Split(m, ",") {
-			runs = append(runs, runAttacked(t, "attack, "+mode, dur, true, mode, ""))
-			t.Log(runs[len(runs)-1])
+			t.Log(runAttacked(t, "attack, "+mode, dur, true, hogs, mode, trace))
 		}
 		return
 	}
-	runs = []attackRun{
-		runAttacked(t, "baseline", dur, false, "new", ""),
-		runAttacked(t, "attack, before", dur, true, "before", ""),
-		runAttacked(t, "attack", dur, true, "new", os.Getenv("SPIKELOOP_ATTACK_TRACE")),
+	runs := []attackRun{
+		runAttacked(t, "baseline", dur, false, 0, "new", ""),
+		runAttacked(t, "attack, before", dur, true, hogs, "before", ""),
+		runAttacked(t, "attack", dur, true, hogs, "new", trace),
 	}
 	for _, r := range runs {
 		t.Log(r)

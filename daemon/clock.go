@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"runtime"
-	"sync"
 	"time"
 )
 
@@ -25,39 +23,12 @@ type realClock struct {
 	base  int64
 	timer *time.Timer
 	spin  time.Duration // the last part of each sleep is waited out busy
-	// keepP sleeps without handing the goroutine's P back (see
-	// sleepAbs), in slices of at most keepPSlice.
-	keepP bool
-	// yieldEvery: with keepP, the loop gives its P up of its own accord
-	// at least this often, right after a tick's work (see SleepUntil).
-	yieldEvery time.Duration
-	lastYield  time.Duration
 }
 
-// keepPSlice bounds one sleep that keeps the P. The garbage collector
-// stops the world by taking every P, and a P held in a raw system call
-// can only be taken when the call returns: the whole process (never the
-// loop) may wait up to this long at each of a GC cycle's two stops.
-const keepPSlice = time.Millisecond
-
-// yieldEvery and yieldMargin: the runtime's monitor takes the P from a
-// goroutine that ran 10 ms without a pause to let others run, at
-// whatever point the goroutine is; getting it back takes tens of µs, up
-// to milliseconds under load. The loop rather gives it up itself every
-// 5 ms, when its tick is done and the next deadline at least
-// yieldMargin away, so the monitor never has to.
-const (
-	yieldEvery  = 5 * time.Millisecond
-	yieldMargin = 500 * time.Microsecond
-)
-
-func newRealClock(spin time.Duration, keepP bool) *realClock {
+func newRealClock(spin time.Duration) *realClock {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	c := &realClock{timer: t, spin: spin, keepP: keepP}
-	if keepP {
-		c.yieldEvery = yieldEvery
-	}
+	c := &realClock{timer: t, spin: spin}
 	// Start first: the absolute deadlines then fall a fraction of a
 	// microsecond late rather than early (early would cost a second
 	// sleep per tick).
@@ -78,21 +49,13 @@ const maxSleep = 10 * time.Millisecond
 // reading the clock (vDSO, no system call).
 func (c *realClock) SleepUntil(ctx context.Context, t time.Duration) {
 	wake := t - c.spin
-	if now := c.Now(); c.yieldEvery > 0 && now-c.lastYield >= c.yieldEvery && wake-now >= yieldMargin {
-		runtime.Gosched()
-		c.lastYield = c.Now()
-	}
 	for ctx.Err() == nil {
 		now := c.Now()
 		if now >= wake {
 			break
 		}
 		if c.base != 0 {
-			slice := maxSleep
-			if c.keepP {
-				slice = keepPSlice
-			}
-			sleepAbs(c.base+int64(min(wake, now+slice)), c.keepP)
+			sleepAbs(c.base + int64(min(wake, now+maxSleep)))
 			continue
 		}
 		c.timer.Reset(min(wake-now, maxSleep))
@@ -129,31 +92,3 @@ func (c *FakeClock) SleepUntil(_ context.Context, t time.Duration) {
 
 // Advance moves time forward by d, as if work took that long.
 func (c *FakeClock) Advance(d time.Duration) { c.now += d }
-
-// loopPs counts the running loops that keep their P while they sleep,
-// and GOMAXPROCS as it was before the first: it is process-wide state
-// because GOMAXPROCS is.
-var loopPs struct {
-	sync.Mutex
-	n, base int
-}
-
-// reserveP raises GOMAXPROCS by one for a loop that keeps its P, so
-// that the other goroutines keep as many Ps as before; the returned
-// function gives it back. Several loops in one process (tests) add one
-// each. A GOMAXPROCS set by others while loops run is overwritten.
-func reserveP() (release func()) {
-	loopPs.Lock()
-	defer loopPs.Unlock()
-	if loopPs.n == 0 {
-		loopPs.base = runtime.GOMAXPROCS(0)
-	}
-	loopPs.n++
-	runtime.GOMAXPROCS(loopPs.base + loopPs.n)
-	return func() {
-		loopPs.Lock()
-		defer loopPs.Unlock()
-		loopPs.n--
-		runtime.GOMAXPROCS(loopPs.base + loopPs.n)
-	}
-}

@@ -234,7 +234,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	d = &Daemon{cfg: cfg, opts: opts, clock: opts.Clock}
 	d.log = d.logger()
 	if d.clock == nil {
-		d.clock = newRealClock(cfg.Realtime.Spin, true)
+		d.clock = newRealClock(cfg.Realtime.Spin)
 	}
 	// Close what was opened on any error; the return statements set d
 	// to nil, hence the copy.
@@ -605,11 +605,10 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	// thread ends with the goroutine and its settings never leak to
 	// other goroutines.
 	//
-	// On the wall clock the loop keeps its P while it sleeps (sleepAbs),
-	// so GOMAXPROCS is raised by one for the run: the rest of the
-	// process keeps as many Ps as it had.
-	if c, ok := d.clock.(*realClock); ok && c.keepP && c.base != 0 {
-		defer reserveP()()
+	// On the wall clock the process keeps Ps to spare (raiseProcs), so
+	// that the loop's thread finds one idle after each sleep.
+	if _, ok := d.clock.(*realClock); ok {
+		defer raiseProcs()()
 	}
 	errc := make(chan error, 1)
 	go func() {

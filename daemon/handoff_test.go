@@ -71,7 +71,7 @@ func TestHandoff(t *testing.T) {
 // deadline, whether the deadline is within the spin (all busy) or
 // beyond it (sleep, then busy); a cancelled context ends the wait.
 func TestSpinSleep(t *testing.T) {
-	c := newRealClock(300*time.Microsecond, false)
+	c := newRealClock(300 * time.Microsecond)
 	ctx := context.Background()
 	for k := 1; k <= 20; k++ {
 		d := time.Duration(k) * 700 * time.Microsecond

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -406,53 +405,57 @@ func TestRealtimeLogged(t *testing.T) {
 	}
 }
 
-// TestRealClockSleep: both sleeps (the system call that hands the P
-// back, and the raw one that keeps it) wake on absolute deadlines, never
-// early, without allocating, and end soon after a cancel.
 func TestRealClockSleep(t *testing.T) {
-	for _, keepP := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keepP=%v", keepP), func(t *testing.T) {
-			c := newRealClock(0, keepP)
-			ctx := context.Background()
-			// Absolute deadlines: 20 sleeps of 1 ms end 20 ms after the start,
-			// whatever each wake-up's lateness.
-			for k := 1; k <= 20; k++ {
-				c.SleepUntil(ctx, time.Duration(k)*time.Millisecond)
-				if now := c.Now(); now < time.Duration(k)*time.Millisecond {
-					t.Fatalf("woke at %v before the deadline %v", now, time.Duration(k)*time.Millisecond)
-				}
-			}
-			allocs := testing.AllocsPerRun(50, func() { c.SleepUntil(ctx, c.Now()+700*time.Microsecond) })
-			if allocs != 0 {
-				t.Errorf("%v allocations per sleep", allocs)
-			}
-			// A cancelled context ends a long sleep within maxSleep or so.
-			cctx, cancel := context.WithCancel(ctx)
-			go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-			start := time.Now()
-			c.SleepUntil(cctx, c.Now()+10*time.Second)
-			if el := time.Since(start); el > 2*time.Second {
-				t.Errorf("a cancelled sleep lasted %v", el)
-			}
-		})
+	c := newRealClock(0)
+	ctx := context.Background()
+	// Absolute deadlines: 20 sleeps of 1 ms end 20 ms after the start,
+	// whatever each wake-up's lateness.
+	for k := 1; k <= 20; k++ {
+		c.SleepUntil(ctx, time.Duration(k)*time.Millisecond)
+		if now := c.Now(); now < time.Duration(k)*time.Millisecond {
+			t.Fatalf("woke at %v before the deadline %v", now, time.Duration(k)*time.Millisecond)
+		}
+	}
+	allocs := testing.AllocsPerRun(50, func() { c.SleepUntil(ctx, c.Now()+100*time.Microsecond) })
+	if allocs != 0 {
+		t.Errorf("%v allocations per sleep", allocs)
+	}
+	// A cancelled context ends a long sleep within maxSleep or so.
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	start := time.Now()
+	c.SleepUntil(cctx, c.Now()+10*time.Second)
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("a cancelled sleep lasted %v", el)
 	}
 }
 
-// TestReserveP: each loop that keeps its P adds one to GOMAXPROCS while
-// it runs, and GOMAXPROCS is back where it was when the last one ends.
-func TestReserveP(t *testing.T) {
+// TestRaiseProcs: while loops run on the wall clock GOMAXPROCS is at
+// least loopProcs, and it is back where it was after the last one.
+func TestRaiseProcs(t *testing.T) {
 	base := runtime.GOMAXPROCS(0)
-	r1 := reserveP()
-	r2 := reserveP()
-	if n := runtime.GOMAXPROCS(0); n != base+2 {
-		t.Errorf("two loops: GOMAXPROCS %d, want %d", n, base+2)
+	r1 := raiseProcs()
+	r2 := raiseProcs()
+	if n := runtime.GOMAXPROCS(0); n != max(base, loopProcs) {
+		t.Errorf("two loops: GOMAXPROCS %d, want %d", n, max(base, loopProcs))
 	}
 	r1()
-	if n := runtime.GOMAXPROCS(0); n != base+1 {
-		t.Errorf("one loop left: GOMAXPROCS %d, want %d", n, base+1)
+	if n := runtime.GOMAXPROCS(0); n != max(base, loopProcs) {
+		t.Errorf("one loop left: GOMAXPROCS %d, want %d", n, max(base, loopProcs))
 	}
 	r2()
 	if n := runtime.GOMAXPROCS(0); n != base {
 		t.Errorf("no loop: GOMAXPROCS %d, want %d", n, base)
+	}
+	// Set lower than loopProcs on purpose: the raise shows on any machine.
+	runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(base)
+	r := raiseProcs()
+	if n := runtime.GOMAXPROCS(0); n != loopProcs {
+		t.Errorf("from 2: GOMAXPROCS %d while a loop runs, want %d", n, loopProcs)
+	}
+	r()
+	if n := runtime.GOMAXPROCS(0); n != 2 {
+		t.Errorf("from 2: GOMAXPROCS %d after, want 2", n)
 	}
 }

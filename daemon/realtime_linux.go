@@ -1,10 +1,6 @@
 package daemon
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // pinCPU binds the calling OS thread (the loop's, locked) to cpu.
 func pinCPU(cpu int) error {
@@ -34,25 +30,8 @@ func monoNow() int64 {
 // Go timer (no hand-off through the scheduler and the netpoller:
 // measured here under load, p50 lateness 80 µs instead of 650 µs), and
 // an absolute deadline cannot drift.
-//
-// With keepP the call is a raw system call: the runtime is not told
-// that the goroutine is in a system call, so its P (the right to run Go
-// code) stays with it instead of being handed to other goroutines, and
-// the loop never has to win a P back after waking, however busy the
-// other goroutines keep the rest (README, "The loop and the rest of the
-// process"). A signal (the runtime's preemption request) ends the sleep
-// early with EINTR; the deadline is absolute, so it is simply resumed.
-func sleepAbs(ns int64, keepP bool) {
+func sleepAbs(ns int64) {
 	ts := unix.NsecToTimespec(ns)
-	if keepP {
-		for {
-			_, _, e := unix.RawSyscall6(unix.SYS_CLOCK_NANOSLEEP, unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME,
-				uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-			if e != unix.EINTR {
-				return
-			}
-		}
-	}
 	for unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
 	}
 }

@@ -10,7 +10,7 @@ func pinCPU(int) error  { return errNotLinux }
 func setFIFO(int) error { return errNotLinux }
 
 // Without an absolute sleep the real clock falls back to a Go timer.
-func monoNow() int64       { return 0 }
-func sleepAbs(int64, bool) {}
+func monoNow() int64 { return 0 }
+func sleepAbs(int64) {}
 
 func tightenTimerSlack() error { return errNotLinux }
