@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/trace"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,6 +161,9 @@ type attackRun struct {
 	heapAfter  uint64
 	gcPauseMax float64 // seconds, the runtime's pause histogram's largest bucket hit during the run
 	gcCycles   uint32
+	// live and rssAt are the live heap (as of the last GC) and the RSS
+	// every 5 s of the run.
+	live, rssAt []int64
 }
 
 func (r attackRun) String() string {
@@ -253,13 +257,20 @@ func runAttacked(t *testing.T, name string, dur time.Duration, attack bool, hogs
 	poll := time.NewTicker(50 * time.Millisecond)
 	defer poll.Stop()
 	var runErr error
+	var polls int
+	var live, rssAt []int64
 wait:
 	for {
 		select {
 		case runErr = <-done:
 			break wait
 		case <-poll.C:
-			peak = max(peak, rss())
+			now := rss()
+			peak = max(peak, now)
+			if polls++; polls%100 == 0 {
+				live = append(live, liveHeap())
+				rssAt = append(rssAt, now)
+			}
 		}
 	}
 	if child != nil {
@@ -278,7 +289,7 @@ wait:
 	pauses1, cycles1 := gcPauses()
 	r := attackRun{name: name, ticks: d.stats.Ticks, overruns: d.stats.Overruns, maxLate: d.stats.MaxLateness,
 		lateP999: d.stats.Lateness.Quantile(0.999), peakRSS: max(peak, hwm()), heapAfter: ms.HeapInuse,
-		gcCycles: cycles1 - cycles0}
+		gcCycles: cycles1 - cycles0, live: live, rssAt: rssAt}
 	for i := range pauses1.Counts {
 		if pauses1.Counts[i] > pauses0.Counts[i] {
 			r.gcPauseMax = pauses1.Buckets[i+1]
@@ -300,6 +311,13 @@ func gcPauses() (*metrics.Float64Histogram, uint32) {
 	c := *h
 	c.Counts = append([]uint64(nil), h.Counts...)
 	return &c, uint32(s[1].Value.Uint64())
+}
+
+// liveHeap is the heap the last GC found live.
+func liveHeap() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
 
 // rss is the process's resident set now, hwm its peak since clearPeak.
@@ -370,4 +388,42 @@ func TestLoopUnderAttack(t *testing.T) {
 	if after.peakRSS >= 200<<20 {
 		t.Errorf("attacked: peak RSS %d MB, want below 200 MB", after.peakRSS>>20)
 	}
+}
+
+// TestLoopSoak runs the demo under the attack (login flood, 20 MB
+// publishes, 300 abandoned sessions) for SPIKELOOP_SOAK, e.g. 10m, and
+// checks that memory stays flat: the live heap and the RSS of the run's
+// second half stay within 25% + 4 MB of the first half's highest.
+//
+//	SPIKELOOP_SOAK=10m go test -run TestLoopSoak -v -timeout 20m ./daemon/
+func TestLoopSoak(t *testing.T) {
+	s := os.Getenv("SPIKELOOP_SOAK")
+	if s == "" {
+		t.Skip("a long run; set SPIKELOOP_SOAK=10m to soak the daemon under the attack that long")
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur < 30*time.Second {
+		t.Fatalf("SPIKELOOP_SOAK=%q: want a duration of at least 30s", s)
+	}
+	r := runAttacked(t, "soak", dur, true, 0, "new", "")
+	t.Log(r)
+	for _, series := range []struct {
+		name string
+		v    []int64
+	}{{"live heap", r.live}, {"RSS", r.rssAt}} {
+		half := len(series.v) / 2
+		first, second := slices.Max(series.v[:half]), slices.Max(series.v[half:])
+		t.Logf("%s every 5 s (MB): %v", series.name, mb(series.v))
+		if second > first+first/4+4<<20 {
+			t.Errorf("%s grew: highest %d MB in the first half, %d MB in the second", series.name, first>>20, second>>20)
+		}
+	}
+}
+
+func mb(v []int64) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = x >> 20
+	}
+	return out
 }

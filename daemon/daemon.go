@@ -605,10 +605,11 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	// thread ends with the goroutine and its settings never leak to
 	// other goroutines.
 	//
-	// On the wall clock the process keeps Ps to spare (raiseProcs), so
-	// that the loop's thread finds one idle after each sleep.
+	// On the wall clock the process keeps Ps to spare, so that the
+	// loop's thread finds one idle after each sleep, and collects
+	// garbage less often (tuneRuntime).
 	if _, ok := d.clock.(*realClock); ok {
-		defer raiseProcs()()
+		defer tuneRuntime()()
 	}
 	errc := make(chan error, 1)
 	go func() {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -430,32 +432,43 @@ func TestRealClockSleep(t *testing.T) {
 	}
 }
 
-// TestRaiseProcs: while loops run on the wall clock GOMAXPROCS is at
-// least loopProcs, and it is back where it was after the last one.
-func TestRaiseProcs(t *testing.T) {
-	base := runtime.GOMAXPROCS(0)
-	r1 := raiseProcs()
-	r2 := raiseProcs()
-	if n := runtime.GOMAXPROCS(0); n != max(base, loopProcs) {
-		t.Errorf("two loops: GOMAXPROCS %d, want %d", n, max(base, loopProcs))
-	}
-	r1()
-	if n := runtime.GOMAXPROCS(0); n != max(base, loopProcs) {
-		t.Errorf("one loop left: GOMAXPROCS %d, want %d", n, max(base, loopProcs))
-	}
-	r2()
-	if n := runtime.GOMAXPROCS(0); n != base {
-		t.Errorf("no loop: GOMAXPROCS %d, want %d", n, base)
+// TestTuneRuntime: while loops run on the wall clock GOMAXPROCS is at
+// least loopProcs and the GC runs at gcPercent under a memory limit
+// above the live heap; all is back where it was after the last loop.
+func TestTuneRuntime(t *testing.T) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOGC or GOMEMLIMIT set: the daemon leaves the GC alone")
 	}
 	// Set lower than loopProcs on purpose: the raise shows on any machine.
-	runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(base)
-	r := raiseProcs()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	limit0 := debug.SetMemoryLimit(-1)
+	r1 := tuneRuntime()
+	r2 := tuneRuntime()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	if n := runtime.GOMAXPROCS(0); n != loopProcs {
-		t.Errorf("from 2: GOMAXPROCS %d while a loop runs, want %d", n, loopProcs)
+		t.Errorf("two loops: GOMAXPROCS %d, want %d", n, loopProcs)
 	}
-	r()
+	if p := debug.SetGCPercent(-1); p != gcPercent {
+		t.Errorf("GC percent %d while loops run, want %d", p, gcPercent)
+	}
+	debug.SetGCPercent(gcPercent)
+	if l := debug.SetMemoryLimit(-1); l < int64(ms.HeapAlloc)+gcHeadroom || l == limit0 {
+		t.Errorf("memory limit %d while loops run, heap %d; want the live heap twice plus %d", l, ms.HeapAlloc, gcHeadroom)
+	}
+	r1()
+	if n := runtime.GOMAXPROCS(0); n != loopProcs {
+		t.Errorf("one loop left: GOMAXPROCS %d, want %d", n, loopProcs)
+	}
+	r2()
 	if n := runtime.GOMAXPROCS(0); n != 2 {
-		t.Errorf("from 2: GOMAXPROCS %d after, want 2", n)
+		t.Errorf("no loop: GOMAXPROCS %d, want 2 again", n)
+	}
+	if p := debug.SetGCPercent(-1); p != 100 {
+		t.Errorf("no loop: GC percent %d, want 100 again", p)
+	}
+	debug.SetGCPercent(100)
+	if l := debug.SetMemoryLimit(-1); l != limit0 {
+		t.Errorf("no loop: memory limit %d, want %d again", l, limit0)
 	}
 }
