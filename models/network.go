@@ -439,7 +439,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 					}
 					p, ok := class.Param(kk.Value)
 					if !ok {
-						perrs = append(perrs, d.errf(kk, pfield, "unknown parameter of %s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), paramNames(class)))
+						perrs = append(perrs, d.errf(kk, pfield, "unknown parameter of %s%s%s; expected one of %s", model, DidYouMean(kk.Value, paramList(class)), unknownHint(model, kk.Value), paramNames(class)))
 						continue
 					}
 					if p.Kind == TimeList && lim.MaxSpikeTimes > 0 {
@@ -580,6 +580,16 @@ func mulSat(a, b int64) int64 {
 		return math.MaxInt64
 	}
 	return a * b
+}
+
+// unknownHint explains an unknown parameter that stands for something a
+// class derives (docs/models/neurai.md, the decisions).
+func unknownHint(class, name string) string {
+	n := strings.ToLower(name)
+	if class == "SNNSRM" && (strings.Contains(n, "eps") || strings.Contains(n, "kernel") || strings.Contains(n, "nu")) {
+		return " (SNNSRM's response and refractory kernels are not set directly: they follow from tau_res, tau_ref, time_step, time_window and kernel_window)"
+	}
+	return ""
 }
 
 func paramNames(c *Class) string { return strings.Join(paramList(c), ", ") }
