@@ -1,10 +1,9 @@
 package cpu_test
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
+	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -35,22 +34,7 @@ func BenchmarkHH1000(b *testing.B) {
 }
 
 func hhNetwork(b *testing.B, n int, method string, dt float64) *models.Network {
-	ie := make([]string, n)
-	for i := range ie {
-		ie[i] = fmt.Sprint(800 + 400*float64(i)/float64(n-1))
-	}
-	src := fmt.Sprintf(`version: 1
-dt: %g
-duration: 1000.0
-populations:
-  cells:
-    model: HHPSC
-    size: %d
-    params: {tau_ref: 2.0, v_init: -65.0, method: %s, I_e: [%s]}
-monitors:
-  - {population: cells, record: [spikes]}
-`, dt, n, method, strings.Join(ie, ", "))
-	net, err := models.Load([]byte(src), "hh1000.yaml", models.NewRegistry(), models.DefaultLimits)
+	net, err := models.Load([]byte(cpu.HHSource(n, method, dt)), "hh1000.yaml", models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -109,38 +109,15 @@ func BenchmarkCUBAThreads(b *testing.B) {
 	}
 }
 
-// cubaNetwork is examples/cuba.yaml with n neurons (4:1 E:I) and p = 80/n.
+// cubaNetwork is cpu.CUBASource(n) loaded.
 func cubaNetwork(b *testing.B, n int) *models.Network {
 	// fixed_prob looks at N^2 pairs: 64,000 neurons are over the default
 	// bound of a network file, which a benchmark may lift.
 	lim := models.DefaultLimits
 	lim.MaxPairs = 0
-	net, err := models.Load([]byte(cubaSource(n)), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), lim)
+	net, err := models.Load([]byte(cpu.CUBASource(n)), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), lim)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return net
-}
-
-// cubaSource is the network file of cubaNetwork.
-func cubaSource(n int) string {
-	ne, ni := n*4/5, n/5
-	p := 80.0 / float64(n)
-	cell := `{tau: 20.0, R: 0.08, V_rest: -49.0, V_th: -50.0, V_reset: -60.0, tau_ref: 5.0, tau_syn: [5.0, 10.0]}`
-	return fmt.Sprintf(`version: 1
-dt: 0.1
-duration: 1000.0
-seed: 1
-populations:
-  exc: {model: ExpLIF, size: %d, params: %s, init: {V: {dist: uniform, low: -60.0, high: -50.0}}}
-  inh: {model: ExpLIF, size: %d, params: %s, init: {V: {dist: uniform, low: -60.0, high: -50.0}}}
-synapses:
-  - {pre: exc, post: exc, conn: {rule: fixed_prob, p: %[5]g}, weight: 20.25, delay: 0.1, receptor: 0}
-  - {pre: exc, post: inh, conn: {rule: fixed_prob, p: %[5]g}, weight: 20.25, delay: 0.1, receptor: 0}
-  - {pre: inh, post: exc, conn: {rule: fixed_prob, p: %[5]g}, weight: -112.5, delay: 0.1, receptor: 1}
-  - {pre: inh, post: inh, conn: {rule: fixed_prob, p: %[5]g}, weight: -112.5, delay: 0.1, receptor: 1}
-monitors:
-  - {population: exc, record: [spikes]}
-  - {population: inh, record: [spikes]}
-`, ne, cell, ni, cell, p)
 }

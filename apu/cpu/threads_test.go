@@ -195,7 +195,7 @@ func TestThreadsAllocateNothingPerStep(t *testing.T) {
 
 func cubaTestNetwork(t *testing.T, n int) *models.Network {
 	t.Helper()
-	net, err := models.Load([]byte(cubaSource(n)), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), models.DefaultLimits)
+	net, err := models.Load([]byte(cpu.CUBASource(n)), fmt.Sprintf("cuba%d.yaml", n), models.NewRegistry(), models.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,16 @@ import (
 )
 
 var benchDoc = cmdDoc{
-	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]"},
-	text: `Benchmarks. "bench loop" is the only one here; the engine's benchmarks
-are "go test -run XXX -bench . ./apu/cpu/".
+	usage: []string{
+		"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]",
+		"bench engine [--threads N] [--rounds R] [--seconds S] [--only NAME] [--c-kernel BINARY]",
+	},
+	text: `Benchmarks. "bench loop" times the daemon's loop on the wall clock;
+"bench engine" runs the engine's benchmark networks and prints a table
+(the same networks as "go test -run XXX -bench . ./apu/cpu/").
 
-"spikeloop bench loop --help" lists its flags.
+"spikeloop bench loop --help" and "spikeloop bench engine --help" list
+their flags.
 `,
 }
 
@@ -52,13 +57,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return helpRequest{helpText(newFlags("bench"), benchDoc)}
 		case "loop":
 			return cmdBenchLoop(args[1:], stdout, stderr)
+		case "engine":
+			return cmdBenchEngine(args[1:], stdout, stderr)
 		}
 	}
 	what := "nothing"
 	if len(args) > 0 {
 		what = fmt.Sprintf("%q", args[0])
 	}
-	return usageError{fmt.Sprintf("want \"bench loop\", got %s (the engine's benchmarks are \"go test -run XXX -bench . ./apu/cpu/\")", what)}
+	return usageError{fmt.Sprintf("want \"bench loop\" or \"bench engine\", got %s", what)}
 }
 
 func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {

@@ -109,7 +109,8 @@ func TestFlagErrorsOnce(t *testing.T) {
 		{[]string{"version", "--short"}, "version", "unknown flag --short"},
 		{[]string{"bench", "loop", "--rate", "fast"}, "bench loop", `--rate: "fast" is not a number`},
 		{[]string{"bench", "loop", "--duration", "60"}, "bench loop", `--duration: "60" needs a unit, e.g. 60ms or 60s`},
-		{[]string{"bench", "--rate", "1000"}, "bench", `want "bench loop", got "--rate"`},
+		{[]string{"bench", "--rate", "1000"}, "bench", `want "bench loop" or "bench engine", got "--rate"`},
+		{[]string{"bench", "engine", "--threads", "0"}, "bench engine", `--threads: 0; want 1..64`},
 	} {
 		code, out, errs := runCmd(t, c.args...)
 		want := "spikeloop " + c.cmd + ": " + c.msg

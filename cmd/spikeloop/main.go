@@ -110,8 +110,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	label := args[0]
-	if label == "bench" && len(args) > 1 && args[1] == "loop" {
-		label = "bench loop"
+	if label == "bench" && len(args) > 1 && (args[1] == "loop" || args[1] == "engine") {
+		label = "bench " + args[1]
 	}
 	var (
 		ue   usageError

@@ -354,3 +354,19 @@ func TestSimThreads(t *testing.T) {
 		t.Errorf("--threads 0: exit %d, %q", code, errs)
 	}
 }
+
+// bench engine prints the machine line and a table row per case run.
+func TestBenchEngineTable(t *testing.T) {
+	code, out, errs := runCmd(t, "bench", "engine", "--only", "CUBA 4000", "--rounds", "1", "--threads", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"machine: ", "| benchmark | threads |", "| CUBA 4000 | 1 | ", "| CUBA 4000 | 2 | ", "ns/synaptic event"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "ran on one thread") {
+		t.Errorf("CUBA did not run on two threads:\n%s", out)
+	}
+}
