@@ -344,8 +344,8 @@ func TestBenchLoopFlags(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"bench"}, 2, `want "bench loop", got nothing`},
-		{[]string{"bench", "tick"}, 2, `want "bench loop", got "tick"`},
+		{[]string{"bench"}, 2, `want "bench loop" or "bench engine", got nothing`},
+		{[]string{"bench", "tick"}, 2, `want "bench loop" or "bench engine", got "tick"`},
 		{[]string{"bench", "loop", "--rate", "0"}, 2, "--rate: want a finite number of Hz > 0, got 0"},
 		{[]string{"bench", "loop", "--rate", "-5"}, 2, "--rate: want a finite number of Hz > 0, got -5"},
 		{[]string{"bench", "loop", "--rate", "NaN"}, 2, "--rate: want a finite number of Hz > 0, got NaN"},
