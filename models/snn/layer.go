@@ -271,14 +271,14 @@ func buildKLIF(l *Layer, p *params) error {
 
 func buildALIF(l *Layer, p *params) error {
 	if v := p.num("V_th"); v != 1 {
-		return p.errorf("V_th", "SNNALIF does not use V_th: its threshold is theta = v_th0 + beta·b, adapting with each spike (as in neurai and Yin et al. 2021); set v_th0 (baseline, default 0.01) and beta instead, got V_th %g", v)
+		return p.errorf("V_th", "SNNALIF does not use V_th: its threshold is theta = v_th0 + beta·b, adapting with each spike (Yin et al. 2021); neurai's class has V_th from its base class; set v_th0 (baseline, default 0.01) and beta instead, got V_th %g", v)
 	}
 	// Yin et al.'s reset subtracts the adaptive threshold at the step
 	// after a spike. neurai's docs list HARD among the reset types of the
 	// base class, but the ALIF update has no hard-reset form; the
 	// reference vectors (invalid_params) pin HARD as an error.
 	if p.vals["reset_type"] == "HARD" {
-		return p.errorf("reset_type", "HARD is not defined for SNNALIF: its reset subtracts the adaptive threshold theta at the step after a spike (Yin et al. 2021, the update neurai's SNNALIF computes, whatever reset_type says); write reset_type: null or SOFT, or leave it out")
+		return p.errorf("reset_type", "HARD is not defined for SNNALIF: its reset subtracts the adaptive threshold theta at the step after a spike (Yin et al. 2021), which has no hard-reset form, although neurai's base class lists HARD; write reset_type: null or SOFT, or leave it out")
 	}
 	l.soft = true
 	if !p.isNull("V_reset") && p.num("V_reset") != 0 {
@@ -358,7 +358,7 @@ func buildSparseLIF(l *Layer, p *params) error {
 	// happen, so it is refused rather than ignored.
 	l.soft = true
 	if !p.isNull("V_reset") && p.num("V_reset") != 0 {
-		return p.errorf("V_reset", "SparseLIF does not reset to V_reset: it subtracts V_th at the step after a spike (Perez-Nieves & Goodman 2021, as neurai's SparseLIF does); leave V_reset out or 0, got %g", p.num("V_reset"))
+		return p.errorf("V_reset", "SparseLIF does not reset to V_reset: it subtracts V_th at the step after a spike (Perez-Nieves & Goodman 2021); neurai's SparseLIF inherits V_reset from SNNLIF; leave V_reset out or 0, got %g", p.num("V_reset"))
 	}
 	if p.flag("readout") {
 		return p.errorf("readout", "true asks for neurai's readout layer, which spikeloop does not build inside a population: add it as its own population, a SparseLIF of size target_neuronNum with tau_m: tau_readout and V_th: 1e9 (it never fires), fed by a delay: 0 synapse whose weights are the readout weights times (1 - exp(-time_step/tau_readout)), and record its v")
