@@ -7,12 +7,24 @@ import "math"
 // surrogate's smooth step instead.
 func (l *Layer) fire(x float32) float32 {
 	if l.smooth {
-		return float32(l.sur.Smooth(float64(x)))
+		return l.smoothFire(x)
 	}
+	// Without a branch: the comparison sets an integer (SETcc) that is
+	// converted, so a layer where some elements spike and others not
+	// costs no mispredictions. -0 fires, NaN does not.
+	var s int32
 	if x >= 0 {
-		return 1
+		s = 1
 	}
-	return 0
+	return float32(s)
+}
+
+// smoothFire is fire in the smooth mode, out of line so that fire
+// stays small enough to be inlined into the step loops.
+//
+//go:noinline
+func (l *Layer) smoothFire(x float32) float32 {
+	return float32(l.sur.Smooth(float64(x)))
 }
 
 // reset is SNN.md 2.1 applied to a charged value h with spike s. Written
