@@ -259,3 +259,30 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStepCharged is BenchmarkStep for the step the engine takes
+// (StepCharged, which also records v_before_reset); compare the two in
+// one run to see what the recording costs.
+func BenchmarkStepCharged(b *testing.B) {
+	for _, c := range Classes() {
+		b.Run(c.Name, func(b *testing.B) {
+			params := map[string]any{}
+			if c.Name == "SNNALIF" {
+				params["tau_shape"] = []any{256}
+			}
+			l, err := New(c.Name, 256, params)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, s, h := make([]float32, 256), make([]float32, 256), make([]float32, 256)
+			rng := rand.New(rand.NewPCG(1, 1))
+			for i := range x {
+				x[i] = float32(rng.Float64())
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = l.StepCharged(x, s, h)
+			}
+		})
+	}
+}
