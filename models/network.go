@@ -484,14 +484,24 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			}
 			pop, err := class.Build(b)
 			if err != nil {
-				var pe *ParamError
-				if errors.As(err, &pe) {
-					node := paramsNode
-					line := node.Line
+				at := func(pe *ParamError) error {
+					line := paramsNode.Line
 					if v, ok := b.Values[pe.Param]; ok {
 						line = v.Line
 					}
 					return &FileError{File: d.file, Line: line, Field: f + ".params." + pe.Param, Msg: pe.Msg}
+				}
+				var pes ParamErrors
+				if errors.As(err, &pes) {
+					var list ErrorList
+					for _, pe := range pes {
+						list = append(list, at(pe))
+					}
+					return list.Err()
+				}
+				var pe *ParamError
+				if errors.As(err, &pe) {
+					return at(pe)
 				}
 				return d.errf(paramsNode, f+".params", "%v", err)
 			}

@@ -144,6 +144,17 @@ type ParamError struct {
 
 func (e *ParamError) Error() string { return fmt.Sprintf("%s: %s", e.Param, e.Msg) }
 
+// ParamErrors are several parameters a constructor rejected at once.
+type ParamErrors []*ParamError
+
+func (l ParamErrors) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
 func paramErr(name, format string, args ...any) error {
 	return &ParamError{Param: name, Msg: fmt.Sprintf(format, args...)}
 }

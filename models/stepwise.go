@@ -58,6 +58,14 @@ func newStepwise(b *Build, class string) (*Stepwise, error) {
 	}
 	layer, err := snn.NewRand(class, b.Size, params, b.Rand)
 	if err != nil {
+		var list snn.ParamErrors
+		if errors.As(err, &list) {
+			out := make(ParamErrors, len(list))
+			for i, pe := range list {
+				out[i] = &ParamError{Param: pe.Param, Msg: pe.Msg}
+			}
+			return nil, out
+		}
 		var pe *snn.ParamError
 		if errors.As(err, &pe) {
 			return nil, paramErr(pe.Param, "%s", pe.Msg)

@@ -127,6 +127,28 @@ func (e *ParamError) Error() string {
 
 func (e *ParamError) Unwrap() error { return e.Err }
 
+// ParamErrors are every parameter New rejected while reading the values
+// (unknown names, wrong types, bad values), in sorted order of name; a
+// single problem is a *ParamError instead.
+type ParamErrors []*ParamError
+
+func (l ParamErrors) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+// Unwrap gives errors.As each *ParamError.
+func (l ParamErrors) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
 // Classes lists every stepwise class, sorted by name.
 func Classes() []ClassInfo {
 	out := make([]ClassInfo, 0, len(classes))
@@ -399,17 +421,27 @@ func parseParams(c *classDef, given map[string]any) (*params, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var errs ParamErrors
 	for _, name := range keys {
 		row, ok := c.info.Param(name)
 		if !ok {
-			return nil, p.errorf(name, "unknown parameter of %s (known: %s)", c.info.Name, knownParams(c.info))
+			errs = append(errs, p.errorf(name, "unknown parameter of %s (known: %s)", c.info.Name, knownParams(c.info)).(*ParamError))
+			continue
 		}
 		v, err := normalise(row, given[name])
 		if err != nil {
-			return nil, &ParamError{Class: c.info.Name, Param: name, Msg: err.Error(), Err: err}
+			errs = append(errs, &ParamError{Class: c.info.Name, Param: name, Msg: err.Error(), Err: err})
+			continue
 		}
 		p.vals[name] = v
 		p.given[name] = true
+	}
+	switch len(errs) {
+	case 0:
+	case 1:
+		return nil, errs[0]
+	default:
+		return nil, errs
 	}
 	// The seed writes the dtype as jnp.float32 or "float32".
 	dt := p.text("param_dtype")
