@@ -21,6 +21,24 @@ import (
 // a free port (noTelemetry: without it, the loop alone).
 // `Stats.LatenessLine` formats the result.
 func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, noTelemetry bool, log *zerolog.Logger) (Stats, error) {
+	return benchLoop(ctx, rate, d, rt, noTelemetry, "", "", log)
+}
+
+// BenchLoopPage is BenchLoop with the demo's telemetry and its live page
+// served at page (host:port, loopback), the broker's WebSocket listener
+// at ws (empty: a free port): the loop measured while browsers watch it.
+// Pages left open from an earlier run with the same addresses reconnect.
+func BenchLoopPage(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, page, ws string, log *zerolog.Logger) (Stats, error) {
+	if page == "" {
+		return Stats{}, errors.New("daemon: bench: no address for the live page")
+	}
+	if ws == "" {
+		ws = "127.0.0.1:0"
+	}
+	return benchLoop(ctx, rate, d, rt, false, page, ws, log)
+}
+
+func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
 		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be finite and > 0", rate, d)
 	}
@@ -53,6 +71,10 @@ func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 		}
 		defer os.RemoveAll(store)
 		t.StoreDir, t.Embedded.Listen, t.Metrics.Listen = store, "127.0.0.1:0", ""
+		t.Embedded.WebSocketListen = "" // the live page: only with BenchLoopPage
+		if page != "" {
+			t.Metrics.Listen, t.Embedded.WebSocketListen = page, ws
+		}
 	}
 	if log == nil {
 		nop := zerolog.Nop()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,7 +18,7 @@ import (
 
 var benchDoc = cmdDoc{
 	usage: []string{
-		"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]",
+		"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]]",
 		"bench engine [--threads N] [--rounds R] [--seconds S] [--only NAME] [--c-kernel BINARY]",
 	},
 	text: `Benchmarks. "bench loop" times the daemon's loop on the wall clock;
@@ -30,14 +31,18 @@ their flags.
 }
 
 var benchLoopDoc = cmdDoc{
-	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]"},
+	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]]"},
 	text: `Runs the daemon's real loop with the demo (network, emulated board,
 vehicle) on the wall clock, publishing telemetry to an embedded broker
 on a free port unless --no-telemetry, and prints how late the loop woke:
 its last line on stdout is
   lateness_us p50=X p99=Y p999=Z overruns=N ticks=M
 and the worst tick goes to stderr. SIGINT stops it early and still
-prints the line for the ticks run.
+prints the line for the ticks run. With --page ADDR the live page is
+served at http://ADDR/ during the run (stderr says when), to measure
+the loop while browsers watch it; --page-warmup D serves it for D
+first, unmeasured, so that the pages are open, not loading, when the
+measured run starts.
 
 arguments: none
 `,
@@ -76,6 +81,8 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 	priority := fs.Int("priority", 0, "run the loop's thread under SCHED_FIFO at priority `P`, 1..99 (0: normal scheduling)")
 	spin := durationFlag(fs, "spin", 0, "end each sleep this much before the deadline and wait the rest busy, e.g. 200us (0: sleep only)")
 	noTelemetry := fs.Bool("no-telemetry", false, "measure the loop alone: no embedded broker, no publisher, no sampler")
+	page := fs.String("page", "", "serve the live page at `ADDR` (loopback host:port, e.g. 127.0.0.1:9464) during the run")
+	warmup := durationFlag(fs, "page-warmup", 0, "with --page: serve the page this long before the measured run (time to open pages; they stay connected), e.g. 20s")
 	pos, err := parseFlags(fs, benchLoopDoc, args)
 	if err != nil {
 		return err
@@ -117,7 +124,33 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := daemon.BenchLoop(ctx, *rate, *duration, rt, *noTelemetry, &log)
+	var st daemon.Stats
+	switch {
+	case *page != "" && *noTelemetry:
+		return usageError{"--page needs the telemetry that --no-telemetry turns off"}
+	case *warmup < 0 || (*warmup > 0 && *page == ""):
+		return usageError{fmt.Sprintf("--page-warmup: %v; want a duration > 0 with --page", *warmup)}
+	case *page != "":
+		// One WebSocket address for both runs, so that pages opened in
+		// the warm-up reconnect to the measured run without reloading.
+		ws, err := freeLoopback()
+		if err != nil {
+			return err
+		}
+		if *warmup > 0 {
+			fmt.Fprintf(stderr, "live page: http://%s/ (warm-up %v, not measured)\n", *page, *warmup)
+			if _, err := daemon.BenchLoopPage(ctx, *rate, *warmup, rt, *page, ws, &log); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stderr, "live page: http://%s/, measuring %v\n", *page, *duration)
+		st, err = daemon.BenchLoopPage(ctx, *rate, *duration, rt, *page, ws, &log)
+		if err != nil {
+			return err
+		}
+	default:
+		st, err = daemon.BenchLoop(ctx, *rate, *duration, rt, *noTelemetry, &log)
+	}
 	if err != nil {
 		return err
 	}
@@ -127,4 +160,14 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 		st.MaxStep.Microseconds(), st.StepTime.Quantile(0.99).Microseconds(), st.Skipped)
 	fmt.Fprintln(stdout, st.LatenessLine())
 	return nil
+}
+
+// freeLoopback is a loopback host:port free a moment ago.
+func freeLoopback() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("bench: a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }

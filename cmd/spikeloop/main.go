@@ -42,7 +42,7 @@ commands:
   plot DIR [--net FILE] [--bin D]   draw sim's output in DIR: raster, rates, traces (PNG, SVG)
   check FILE                        validate a network file and summarise it
   check --config FILE               validate a daemon config without running it
-  bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry]
+  bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR]
                                     run the demo's loop on the wall clock, print its lateness
   models [CLASS]                    list model classes and parameters
   version                           print the version (also: spikeloop --version)

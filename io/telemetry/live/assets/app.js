@@ -12,6 +12,11 @@
   const RASTER_MS = 10000; // raster: last 10 s of network time
   const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
   const VEHICLE = "#1f5fff";
+  // Drawing is the page's main cost (canvas and charts, in software on a
+  // board's browser): data is kept as it arrives, drawn at most every
+  // DRAW_MS, so that several pages on the daemon's own machine cost it
+  // little CPU.
+  const DRAW_MS = 250;
 
   const $ = (id) => document.getElementById(id);
   const state = (window.spikeloop = {
@@ -136,8 +141,24 @@
     $("loop-text").textContent =
       "lateness p50 " + fmt(l.lateness_p50_us) + " µs, p99 " + fmt(l.lateness_p99_us) + " µs, p99.9 " + fmt(l.lateness_p999_us) +
       " µs · overruns " + l.overruns + " · stale inputs " + l.stale_inputs;
-    drawCharts();
-    if (s.plant && "x" in s.plant) drawPlant(s);
+    if (s.plant && "x" in s.plant) {
+      path.push([s.plant.x, s.plant.y]);
+      if (path.length > 5000) path.shift();
+    }
+    requestDraw();
+  }
+
+  let drawPending = false;
+  function requestDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    setTimeout(() => {
+      drawPending = false;
+      drawCharts();
+      drawRaster();
+      const s = state.last;
+      if (s && s.plant && "x" in s.plant) drawPlant(s);
+    }, DRAW_MS);
   }
 
   function fmt(v) {
@@ -186,7 +207,7 @@
       }
       state.spikes += n.length;
     }
-    drawRaster();
+    requestDraw();
   }
 
   function drawRaster() {
@@ -220,12 +241,24 @@
       g.fillStyle = COLORS[i % COLORS.length];
       g.fillText(name, 4, H - 20 - (offs[i] + raster.sizes[i] / 2) * rowH);
     });
+    // One 2-pixel column per cell of time x neuron that holds a spike,
+    // one path per population: a busy raster costs as much as a quiet
+    // one (at most cols x rows rectangles, not one per spike).
+    const cols = Math.floor((W - left - 4) / 2);
+    const cell = new Uint8Array(cols * rows);
     for (let i = 0; i < raster.t.length; i++) {
-      const x = left + ((raster.t[i] - tmin) / RASTER_MS) * (W - left - 4);
-      const y = H - 20 - (offs[raster.pop[i]] + raster.row[i] + 1) * rowH;
-      g.fillStyle = COLORS[raster.pop[i] % COLORS.length];
-      g.fillRect(x, y, 2, Math.max(1, rowH - 1));
+      const c = Math.min(cols - 1, Math.floor(((raster.t[i] - tmin) / RASTER_MS) * cols));
+      cell[(offs[raster.pop[i]] + raster.row[i]) * cols + c] = 1;
     }
+    raster.names.forEach((_, p) => {
+      g.fillStyle = COLORS[p % COLORS.length];
+      g.beginPath();
+      for (let r = offs[p]; r < offs[p] + raster.sizes[p]; r++) {
+        const y = H - 20 - (r + 1) * rowH;
+        for (let c = 0; c < cols; c++) if (cell[r * cols + c]) g.rect(left + 2 * c, y, 2, Math.max(1, rowH - 1));
+      }
+      g.fill();
+    });
     g.fillStyle = "#777";
     g.fillText((tmin / 1000).toFixed(1) + " s", left, H - 8);
     g.textAlign = "right";
@@ -241,8 +274,6 @@
     const g = cv.getContext("2d");
     const W = cv.width, H = cv.height;
     const x = s.plant.x, y = s.plant.y, hd = s.plant.heading;
-    path.push([x, y]);
-    if (path.length > 5000) path.shift();
     let ext = v && v.arena > 0 ? v.arena : 0;
     if (!ext) {
       ext = 1;
