@@ -148,15 +148,17 @@ func (c *limitConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		if e := c.scan(p[:n]); e != nil {
 			c.refused = e
-			c.Conn.Close()
 			user := ""
 			if u := c.user.Load(); u != nil {
 				user = *u
 			}
+			// Counted and logged before the close, so that a client
+			// that sees its connection closed finds both already there.
 			c.ln.refused.Add(1)
 			c.ln.log.Warn("broker: packet refused by size; connection closed",
 				"remote", c.RemoteAddr().String(), "user", user, "type", packetTypeName(e.typ),
 				"bytes", e.size, "max_packet_bytes", e.limit)
+			c.Conn.Close()
 			return 0, e
 		}
 	}
