@@ -386,7 +386,10 @@ func (e *Engine) Reset() error {
 	if err != nil {
 		return fmt.Errorf("cpu engine: reset: %w", err)
 	}
-	*e = Engine{}
+	// The threads' workers are stopped and made again for the new
+	// network; the options (WithThreads) stay.
+	e.closeThreads()
+	*e = Engine{want: e.want, cpus: e.cpus}
 	return e.Load(fresh)
 }
 

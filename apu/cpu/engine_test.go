@@ -221,13 +221,20 @@ func TestResetMatchesFreshLoad(t *testing.T) {
 			}
 			want := run(fresh, steps)
 
-			e := cpu.New()
+			// On two threads, so that Reset also remakes the workers
+			// (threads give the outputs of one thread).
+			e := cpu.New(cpu.WithThreads(2, nil))
+			defer e.Close()
 			if err := e.Load(load()); err != nil {
 				t.Fatal(err)
 			}
 			run(e, steps/2+7)
+			threads := e.Threads()
 			if err := e.Reset(); err != nil {
 				t.Fatal(err)
+			}
+			if e.Threads() != threads {
+				t.Errorf("threads %d before Reset, %d after", threads, e.Threads())
 			}
 			if e.Now() != 0 {
 				t.Fatalf("after Reset Now() = %d", e.Now())
