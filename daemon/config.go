@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"math"
@@ -331,6 +332,31 @@ func joinCapped(errs []error, n int) error {
 // not read the files again.
 func (c *Config) Clone() (*Config, error) {
 	return Parse(c.data, c.file, c.netData)
+}
+
+// readNetwork reads the network file unless it is longer than
+// models.DefaultLimits.MaxFileBytes (tooBig), which the loader would
+// refuse: a reload of a huge file must not take the running daemon's
+// memory on the way. The size is taken before reading, and the read
+// stops one byte past the limit (a file that grows meanwhile, a pipe).
+func readNetwork(path string) (data []byte, tooBig bool, err error) {
+	limit := models.DefaultLimits.MaxFileBytes
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > limit {
+		return nil, true, nil
+	}
+	data, err = io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(data)) > limit {
+		return nil, true, nil
+	}
+	return data, false, nil
 }
 
 // outputPops are the output populations, in config order.
@@ -734,9 +760,12 @@ func (c *Config) check(k *checker) {
 		// The network's bytes are kept, so that Clone rebuilds the same
 		// network even if the file changes on disk later.
 		if c.netData == nil {
-			data, err := os.ReadFile(c.networkPath())
-			if err != nil {
+			data, tooBig, err := readNetwork(c.networkPath())
+			switch {
+			case err != nil:
 				k.add("network", ErrNotFound, "%q: %s (looked for %s)", c.Network, fileProblem(err), c.networkPath())
+			case tooBig:
+				k.add("network", ErrRange, "%q: more than %d bytes, the limit (MaxFileBytes); refused before reading it", c.Network, models.DefaultLimits.MaxFileBytes)
 			}
 			c.netData = data
 		}

@@ -108,6 +108,9 @@ type Options struct {
 	// opened; its error stands for a board that fails to open (tests of
 	// Serve's fall-back, which the emulated board never triggers).
 	openBoard func(*Config) error
+	// memAvailable, if set, stands for the system's available memory in
+	// a reload's preflight (tests of the memory check).
+	memAvailable func() int64
 }
 
 // Figures are the numbers of one tick.

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/rs/zerolog"
 
+	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/hal"
 )
 
@@ -36,23 +40,45 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 	}()
 	var telReload chan struct{}
 	cur := cfg
-	var prev *Config // a fresh copy of the last config that started
+	cfg = nil // cur and prev hold the running config: nothing else may keep an old network alive
+	reloaded := false
+	// prev is the last config that started (used by its run: Clone
+	// rebuilds it from the bytes it was parsed from, files included). It
+	// is not kept built: a second copy of the network for the whole run
+	// would double the daemon's memory.
+	var prev *Config
 	for {
+		if reloaded && cur.used {
+			// A reload's config, built once by preflight's dry run next
+			// to the running loop; it runs from a fresh copy built now
+			// that the last run is gone, so the daemon never holds more
+			// than the running network and the new one.
+			fresh, err := cur.Clone()
+			if err != nil {
+				return fmt.Errorf("daemon: config: %w", err)
+			}
+			if fresh.Plant.Vehicle != nil && cur.Plant.Vehicle != nil {
+				fresh.Plant.Vehicle.Start = cur.Plant.Vehicle.Start // carryPlant's
+			}
+			cur = fresh
+		}
 		d, err := New(cur, opts)
 		if err != nil {
 			if prev == nil {
 				return err
 			}
-			d2, err2 := New(prev, opts)
+			again, err2 := prev.Clone()
+			var d2 *Daemon
+			if err2 == nil {
+				d2, err2 = New(again, opts)
+			}
 			if err2 != nil {
 				return errors.Join(err, err2)
 			}
 			d2.log.Error().Err(err).Msg("reload: the new config failed to start; running the previous one again")
-			d, cur = d2, prev
+			d, cur = d2, again
 		}
-		if prev, err = cur.Clone(); err != nil {
-			return errors.Join(fmt.Errorf("daemon: config: %w", err), d.Close())
-		}
+		prev = cur
 		if tel == nil && cur.Telemetry != nil {
 			// As in Daemon.Run, a failure leaves the loop running without
 			// telemetry (logged); the next reload tries again.
@@ -71,7 +97,7 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 				d.log.Warn().Msg("reload: telemetry broker, users, commands or metrics changed; they take effect at restart")
 			}
 			d.tel = tel
-			if cur != cfg {
+			if reloaded {
 				tel.pub.UpdateStatus(hexDigest(cur.data), hexDigest(cur.netData))
 			}
 		}
@@ -117,7 +143,7 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 		select {
 		case c := <-next:
 			carryPlant(c, cur, d)
-			cur = c
+			cur, reloaded = c, true
 		default:
 			return nil // opts.Ticks reached
 		}
@@ -147,27 +173,57 @@ func carryPlant(next, prev *Config, d *Daemon) {
 	next.Plant.Vehicle.Start = d.vehicle.Pose()
 }
 
-// preflight builds, on a copy of c and with the log off, everything a
-// run of c needs (the engine with its network, the emulated board and
-// plant, every input and output wired) and closes it again, so that a
-// reload which could not start is refused while the running loop goes
-// on. A real board (driver: periph) is not opened here: its outputs
-// would be driven under the running loop. Its pins and buses were
-// resolved by name when the config was loaded; a device that still
-// fails to open is left to Serve's fall-back.
+// preflight builds everything a run of c needs (the engine with its
+// network, the emulated board and plant, every input and output wired)
+// with the log off and closes it again, so that a reload which could not
+// start is refused while the running loop goes on. It builds on c itself
+// (Serve runs a fresh copy once the running loop has stopped), and
+// first compares the engine's memory estimate with the memory the
+// system has available, so that a network too big to run next to the
+// running one is refused before it is built. A real board (driver:
+// periph) is not opened here: its outputs would be driven under the
+// running loop. Its pins and buses were resolved by name when the config
+// was loaded; a device that still fails to open is left to Serve's
+// fall-back.
 func preflight(c *Config, opts Options) error {
+	memAvailable := opts.memAvailable
+	if memAvailable == nil {
+		memAvailable = systemMemAvailable
+	}
+	// The estimate includes the new network's connection lists, which
+	// load has built already (20 bytes a connection): the check errs on
+	// the side of refusing by that much.
+	if need, avail := cpu.EstimateMemory(c.net), memAvailable(); avail > 0 && need > avail {
+		return fmt.Errorf("daemon: network %s: running it needs about %s (the engine's estimate) and the system has %s available; refused before building it",
+			c.Network, ByteSize(need), ByteSize(avail))
+	}
 	if c.Board.Driver != hal.DriverSim {
 		return nil
 	}
-	dry, err := c.Clone()
-	if err != nil {
-		return err
-	}
 	nop := zerolog.Nop()
 	opts.Logger = &nop
-	d, err := New(dry, opts)
+	d, err := New(c, opts)
 	if err != nil {
 		return err
 	}
 	return d.Close()
+}
+
+// systemMemAvailable is /proc/meminfo's MemAvailable in bytes (what can
+// be allocated without swapping), or 0 where there is none.
+func systemMemAvailable() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
