@@ -131,6 +131,11 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 		// The embedded broker hands commands over in the process: none
 		// is lost in its queue towards a client.
 		pc.InlineCommands = s.broker != nil
+		if s.broker != nil {
+			// And the replies go back in the process too, each when
+			// every subscriber has room for it.
+			pc.Replies = s.broker
+		}
 	}
 	if tc.Metrics.Listen != "" {
 		s.metrics = telemetry.NewMetrics(tc.Board)

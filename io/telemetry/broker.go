@@ -238,7 +238,8 @@ type Broker struct {
 	gate     *authGate
 	hook     *authHook
 	lln      *limitListener
-	password string // DaemonUser's, random per start
+	replies  *replyFlow // command replies to their subscribers (broker_commands.go)
+	password string     // DaemonUser's, random per start
 }
 
 // BrokerStats counts what the broker's limits did since it started.
@@ -340,6 +341,11 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		gate.close()
 		return nil, fmt.Errorf("broker: auth hook: %w", err)
 	}
+	replies := &replyFlow{srv: srv, log: log, prefix: cfg.Prefix + "cmd/", maxInflight: cfg.MaxInflight, maxPending: cfg.MaxWritesPending, clients: map[string]*replyClient{}}
+	if err := srv.AddHook(replies, nil); err != nil {
+		gate.close()
+		return nil, fmt.Errorf("broker: replies hook: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		gate.close()
@@ -374,7 +380,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		gate.close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Broker{srv: srv, ln: ln, ws: wsl, acl: acl, gate: gate, hook: hook, lln: lln, password: password}, nil
+	return &Broker{srv: srv, ln: ln, ws: wsl, acl: acl, gate: gate, hook: hook, lln: lln, replies: replies, password: password}, nil
 }
 
 // Addr is the address the broker listens on (host:port).
@@ -634,7 +640,9 @@ func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		switch {
 		case atomic.LoadInt64(&h.srv.Info.ClientsConnected)-h.daemons.Load() >= h.maxClients:
 			return h.refuse(cl, "broker: client refused: max_clients reached", "max_clients", h.maxClients)
-		case !known && h.srv.Clients.Len() >= h.maxSessions && !h.evictSession():
+		// (mochi's clients include its inline client, which carries
+		// the commands: not a session.)
+		case !known && h.srv.Clients.Len()-1 >= h.maxSessions && !h.evictSession():
 			return h.refuse(cl, "broker: client refused: max_sessions reached, every session connected", "max_sessions", h.maxSessions)
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,21 +70,6 @@ func (c *queueControls) Submit(act Action, done func(error)) {
 	}
 }
 
-// roomyBroker is a test broker with user op (password "pw", command
-// right) that holds up to room messages for a client that does not take
-// them at once: the broker drops what is over, and a loaded machine
-// must not fail the tests of the publisher.
-func roomyBroker(t *testing.T, room int) *Broker {
-	t.Helper()
-	b, err := StartBroker(BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, MaxWritesPending: room, MaxInflight: room,
-		Users: []User{{Name: "op", Hash: hash(t, "pw"), Command: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
-
 // floodCmd is a drive command with id and value.
 func floodCmd(id string, value float64) []byte {
 	b, err := (&Command{Version: 1, ID: id, Value: f64(value)}).MarshalMsg(nil)
@@ -129,14 +116,14 @@ func TestCommandFlood(t *testing.T) {
 	const n, queue = 5000, 64
 	for _, qos := range []byte{0, 1} {
 		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
-			b := roomyBroker(t, n)
+			b := startTestBroker(t, User{Name: "op", Hash: hash(t, "pw"), Command: true})
 			v, err := NewValidator(testAllow())
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctl := newQueueControls(t, queue, time.Millisecond)
 			p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
-				Validator: v, Controls: ctl, InlineCommands: true}, newQueue(t, 8))
+				Validator: v, Controls: ctl, InlineCommands: true, Replies: b}, newQueue(t, 8))
 			if err := b.HandleCommands(p.Command); err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +261,7 @@ func (s *stuckControls) release() {
 // of our publishes), telemetry keeps being sent and acknowledged, the
 // replies wait; once the loop answers, every reply goes out, in order.
 func TestStuckLoopDoesNotStallPublishing(t *testing.T) {
-	b := roomyBroker(t, 2000)
+	b := startTestBroker(t, User{Name: "op", Hash: hash(t, "pw"), Command: true})
 	v, err := NewValidator(testAllow())
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +269,7 @@ func TestStuckLoopDoesNotStallPublishing(t *testing.T) {
 	ctl := &stuckControls{}
 	q := newQueue(t, 64)
 	p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
-		Validator: v, Controls: ctl, InlineCommands: true}, q)
+		Validator: v, Controls: ctl, InlineCommands: true, Replies: b}, q)
 	if err := b.HandleCommands(p.Command); err != nil {
 		t.Fatal(err)
 	}
@@ -349,6 +336,52 @@ func TestStuckLoopDoesNotStallPublishing(t *testing.T) {
 	t.Logf("%d commands held while stuck, stats %+v", waiting, p.Stats())
 }
 
+// brokerDrops says what the broker dropped, for a failure message.
 func brokerDrops(b *Broker) string {
-	return fmt.Sprintf("mochi dropped %d, inflight dropped %d, received %d, sent %d", b.srv.Info.MessagesDropped, b.srv.Info.InflightDropped, b.srv.Info.MessagesReceived, b.srv.Info.MessagesSent)
+	in := b.srv.Info
+	return fmt.Sprintf("the broker dropped %d messages (%d over max_inflight), received %d, sent %d",
+		atomic.LoadInt64(&in.MessagesDropped), atomic.LoadInt64(&in.InflightDropped),
+		atomic.LoadInt64(&in.MessagesReceived), atomic.LoadInt64(&in.MessagesSent))
+}
+
+// TestStalledReplySubscriber: a client subscribed to the replies at QoS 1
+// that never acknowledges one fills its max_inflight; the replies wait
+// for it a second (replyStall), then go on without it, so a commander
+// that reads gets every reply of a burst all the same.
+func TestStalledReplySubscriber(t *testing.T) {
+	const n = 500
+	b, logs := limitedBroker(t, BrokerConfig{})
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := newQueueControls(t, 64, time.Millisecond)
+	p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: "pw",
+		Validator: v, Controls: ctl, InlineCommands: true, Replies: b}, newQueue(t, 8))
+	if err := b.HandleCommands(p.Command); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := mustRaw(t, b, "sleeper", "op", "op-secret", false)
+	if qos, err := sleeper.subscribe(testPrefix+"cmd/+/reply", 1); err != nil || qos != 1 {
+		t.Fatalf("sleeper subscribe: %v, QoS %d", err, qos)
+	}
+	op := mustConnect(t, b.URL(), "op", "op", "op-secret")
+	var got replies
+	if tok := op.c.Subscribe(testPrefix+"cmd/+/reply", 1, got.handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	for i := range n {
+		op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd(strconv.Itoa(i), float64(i%500)))
+	}
+	waitFor(t, 10*time.Second, "every reply", func() bool { return got.count() >= n })
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	for i, r := range got.got {
+		if r.ID != strconv.Itoa(i) {
+			t.Fatalf("reply %d has id %q", i, r.ID)
+		}
+	}
+	if !strings.Contains(logs.String(), "replies no longer wait for it") {
+		t.Errorf("the stalled subscriber was not logged:\n%s", logs.String())
+	}
 }

@@ -56,6 +56,10 @@ type PublisherConfig struct {
 	// (Broker.HandleCommands), so the publisher does not subscribe to
 	// them over MQTT.
 	InlineCommands bool
+	// Replies, when not nil, publishes the command replies in the
+	// process, each when every subscriber has room for it (the embedded
+	// Broker); nil: they go through paho like the rest.
+	Replies ReplySink
 	// Logger gets connection events and errors; nil discards them.
 	Logger *slog.Logger
 	// ConnectTimeout bounds one connection attempt (default 5 s);
@@ -63,6 +67,15 @@ type PublisherConfig struct {
 	// ConnectRetryInterval is the wait between first-connect attempts
 	// (default 1 s); WriteTimeout bounds one Publish (default 5 s).
 	ConnectTimeout, MaxReconnectInterval, ConnectRetryInterval, WriteTimeout time.Duration
+}
+
+// ReplySink publishes command replies in the broker's process. ReplyRoom
+// reports whether every subscriber of replies can take one more now;
+// the publisher holds the replies back while it cannot (the broker
+// stops waiting for a subscriber that takes none for a while).
+type ReplySink interface {
+	ReplyRoom() bool
+	PublishReply(topic string, payload []byte) error
 }
 
 // Publisher sends the loop's telemetry, the birth status and command
@@ -425,6 +438,13 @@ func (rq *replyQueue) add(pr *pendingReply) (ok, logNow bool, dropped uint64) {
 	return false, false, 0
 }
 
+// ready reports whether the oldest reply's outcome is known.
+func (rq *replyQueue) ready() bool {
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	return len(rq.q) > 0 && rq.q[0].ready.Load()
+}
+
 // next takes the oldest reply if its outcome is known.
 func (rq *replyQueue) next() *pendingReply {
 	rq.mu.Lock()
@@ -437,6 +457,28 @@ func (rq *replyQueue) next() *pendingReply {
 	rq.q = rq.q[1:]
 	rq.bytes -= pr.size
 	return pr
+}
+
+// sinkReplies publishes through cfg.Replies every reply whose outcome is
+// known, in order, each when the subscribers have room for it (force:
+// regardless). It reports whether one waits for room.
+func (p *Publisher) sinkReplies(force bool) (held bool) {
+	for p.replies.ready() {
+		if !force && !p.cfg.Replies.ReplyRoom() {
+			return true
+		}
+		m := p.reply(p.replies.next())
+		if m == nil {
+			continue
+		}
+		if err := p.cfg.Replies.PublishReply(m.topic, m.payload); err != nil {
+			p.failed.Add(1)
+			p.log.Error("mqtt: publish", "topic", m.topic, "err", err)
+			continue
+		}
+		p.published.Add(1)
+	}
+	return false
 }
 
 // reply completes pr's reply with its outcome, logs it and encodes it.
@@ -497,6 +539,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		spikes SpikeBatch
 	)
 	for {
+		held := p.cfg.Replies != nil && p.sinkReplies(false)
 		for {
 			if cur == nil {
 				cur = p.nextMessage(&sample, &spikes)
@@ -506,6 +549,10 @@ func (p *Publisher) Run(ctx context.Context) error {
 			}
 			cur = nil
 		}
+		var retry <-chan time.Time // a reply waits for room: look again soon
+		if held {
+			retry = time.After(time.Millisecond)
+		}
 		select {
 		case <-ctx.Done():
 			p.flush(cur, &sample, &spikes)
@@ -513,6 +560,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			return nil
 		case <-p.wake:
 		case <-tick.C:
+		case <-retry:
 		}
 	}
 }
@@ -529,7 +577,7 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 		}
 		p.log.Error("mqtt: birth", "err", err)
 	}
-	for {
+	for p.cfg.Replies == nil {
 		pr := p.replies.next()
 		if pr == nil {
 			break
@@ -614,6 +662,9 @@ func (p *Publisher) send(m *message) bool {
 // the order.
 func (p *Publisher) flush(cur *message, sample *Telemetry, spikes *SpikeBatch) {
 	p.birth.Store(false)
+	if p.cfg.Replies != nil {
+		p.sinkReplies(true)
+	}
 	start := time.Now()
 	deadline := start.Add(2 * time.Second)
 	if cur == nil {
