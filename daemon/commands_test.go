@@ -179,3 +179,36 @@ func TestCommandFlood(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkApplyControls is the loop's work for a full command queue:
+// 64 amplitude settings of the demo's search drive applied at the start
+// of one tick (per op), answered to a done that does nothing.
+//
+//	go test ./daemon -run XXX -bench ApplyControls -benchmem
+func BenchmarkApplyControls(b *testing.B) {
+	cfg, err := quietDemo()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	reqs := make([]*ctlRequest, cap(d.ctl))
+	for i := range reqs {
+		reqs[i] = &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{float64(i)}, done: func(err error) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range reqs {
+			d.ctl <- r
+		}
+		d.applyControls()
+	}
+	b.ReportMetric(float64(len(reqs)), "commands/op")
+}

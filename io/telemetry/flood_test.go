@@ -11,6 +11,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
 )
 
 // queueControls is a Controls built as the daemon's is: Submit puts the
@@ -113,7 +115,6 @@ func (r *replies) count() int {
 // state. How many are busy depends on the machine; that each is
 // answered does not.
 func TestCommandFlood(t *testing.T) {
-	const n, queue = 5000, 64
 	for _, qos := range []byte{0, 1} {
 		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
 			b := startTestBroker(t, User{Name: "op", Hash: hash(t, "pw"), Command: true})
@@ -121,101 +122,136 @@ func TestCommandFlood(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctl := newQueueControls(t, queue, time.Millisecond)
+			ctl := newQueueControls(t, floodQueue, time.Millisecond)
 			p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
 				Validator: v, Controls: ctl, InlineCommands: true, Replies: b}, newQueue(t, 8))
 			if err := b.HandleCommands(p.Command); err != nil {
 				t.Fatal(err)
 			}
-
 			op := mustConnect(t, b.URL(), "op", "op", "pw")
-			var got replies
-			if tok := op.c.Subscribe(testPrefix+"cmd/+/reply", qos, got.handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-				t.Fatalf("subscribe: %v", tok.Error())
-			}
-			// The publisher subscribes once connected: a first command,
-			// repeated until answered, says it is listening.
-			waitFor(t, 5*time.Second, "the publisher listening", func() bool {
-				op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("ready", -500)).Wait()
-				time.Sleep(20 * time.Millisecond)
-				return got.count() > 0
-			})
-			waitFor(t, 5*time.Second, "the ready replies", func() bool {
-				time.Sleep(50 * time.Millisecond)
-				c := got.count()
-				time.Sleep(50 * time.Millisecond)
-				return got.count() == c
-			})
-			got.mu.Lock()
-			got.got = nil
-			got.mu.Unlock()
-			ctl.mu.Lock()
-			ctl.applied = nil
-			ctl.mu.Unlock()
-
-			// The burst: command i carries id i and value i/10 - 250.
-			start := time.Now()
-			toks := make([]mqtt.Token, n)
-			for i := range n {
-				toks[i] = op.c.Publish(testPrefix+"cmd/drive", qos, false, floodCmd(strconv.Itoa(i), float64(i)/10-250))
-			}
-			for i, tok := range toks {
-				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-					t.Fatalf("publish %d: %v", i, tok.Error())
-				}
-			}
-			sent := time.Since(start)
-			for end := time.Now().Add(20 * time.Second); got.count() < n && time.Now().Before(end); {
-				time.Sleep(10 * time.Millisecond)
-			}
-			elapsed := time.Since(start)
-			time.Sleep(100 * time.Millisecond) // a reply too many would show here
-			got.mu.Lock()
-			rs := append([]Reply(nil), got.got...)
-			bad := got.bad
-			got.mu.Unlock()
-			st := p.Stats()
-			if len(rs) != n || bad != 0 {
-				t.Fatalf("%d replies (and %d undecodable) to %d commands; publisher %+v; %s", len(rs), bad, n, st, brokerDrops(b))
-			}
-
-			// One reply per command, in the order sent.
-			var ok []float64 // the values of the commands answered ok
-			busy, last := 0, -1
-			for i, r := range rs {
-				if r.ID != strconv.Itoa(i) || r.Name != "drive" {
-					t.Fatalf("reply %d: id %q name %q, want id %d: replies out of order or lost", i, r.ID, r.Name, i)
-				}
-				switch {
-				case r.OK && r.Error == "" && !r.Busy && r.Queue == 0:
-					ok, last = append(ok, float64(i)/10-250), i
-				case !r.OK && r.Busy && r.Queue == queue && r.Error == fmt.Sprintf(`cmd "drive": busy: %d commands are waiting for the loop (the queue is full); nothing was changed, try again`, queue):
-					busy++
-				default:
-					t.Fatalf("reply %d: %+v, want ok, or busy with queue %d", i, r, queue)
-				}
-			}
-			// Applied: exactly the commands answered ok, in the order sent.
-			ctl.mu.Lock()
-			applied := append([]float64(nil), ctl.applied...)
-			state := ctl.state
-			ctl.mu.Unlock()
-			if fmt.Sprint(applied) != fmt.Sprint(ok) {
-				t.Fatalf("applied %d commands, answered ok %d; the orders differ", len(applied), len(ok))
-			}
-			if len(ok) == 0 {
-				t.Fatal("no command applied")
-			}
-			if want := float64(last)/10 - 250; state != want {
-				t.Fatalf("final state %v, want %v (command %d, the last answered ok)", state, want, last)
-			}
-			if st.CommandsBusy != uint64(busy) || st.CommandsDropped != 0 {
-				t.Fatalf("publisher stats %+v; %d busy replies", st, busy)
-			}
-			t.Logf("qos %d: %d commands sent in %v, %d replies in %v: %d applied, %d busy (queue %d); last applied %d",
-				qos, n, sent.Round(time.Millisecond), len(rs), elapsed.Round(time.Millisecond), len(ok), busy, queue, last)
+			flood(t, op, qos, qos, p, ctl, func() string { return brokerDrops(b) })
 		})
 	}
+}
+
+// TestCommandFloodMosquitto is TestCommandFlood through Debian's
+// mosquitto: the publisher takes the commands from paho's router
+// (subscribed at QoS 0) and sends the replies through paho. The
+// commander subscribes to the replies at QoS 0 (mosquitto queues at
+// most 1,000 QoS 1 messages for a client beyond those in flight, and
+// drops the rest).
+func TestCommandFloodMosquitto(t *testing.T) {
+	m := mqtttest.New(t, mqtttest.FreeAddr(t))
+	m.Start(t)
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qos := range []byte{0, 1} {
+		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
+			ctl := newQueueControls(t, floodQueue, time.Millisecond)
+			p := testPublisher(t, PublisherConfig{Broker: "tcp://" + m.Addr, ClientID: fmt.Sprintf("flood%d", qos),
+				Validator: v, Controls: ctl}, newQueue(t, 8))
+			op := mustConnect(t, "tcp://"+m.Addr, fmt.Sprintf("op%d", qos), "", "")
+			flood(t, op, qos, 0, p, ctl, func() string { return "" })
+		})
+	}
+}
+
+// floodQueue is the length of queueControls' queue in the flood tests.
+const floodQueue = 64
+
+// flood is the body of the flood tests: op subscribes to the replies at
+// subQoS, waits until the publisher answers, sends 5,000 drive commands
+// at qos in one burst and checks the replies and what ctl applied.
+func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueControls, drops func() string) {
+	t.Helper()
+	const n, queue = 5000, floodQueue
+	var got replies
+	if tok := op.c.Subscribe(testPrefix+"cmd/+/reply", subQoS, got.handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	// The publisher subscribes once connected: a first command,
+	// repeated until answered, says it is listening.
+	waitFor(t, 5*time.Second, "the publisher listening", func() bool {
+		op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("ready", -500)).Wait()
+		time.Sleep(20 * time.Millisecond)
+		return got.count() > 0
+	})
+	waitFor(t, 5*time.Second, "the ready replies", func() bool {
+		time.Sleep(50 * time.Millisecond)
+		c := got.count()
+		time.Sleep(50 * time.Millisecond)
+		return got.count() == c
+	})
+	got.mu.Lock()
+	got.got = nil
+	got.mu.Unlock()
+	ctl.mu.Lock()
+	ctl.applied = nil
+	ctl.mu.Unlock()
+
+	// The burst: command i carries id i and value i/10 - 250.
+	start := time.Now()
+	toks := make([]mqtt.Token, n)
+	for i := range n {
+		toks[i] = op.c.Publish(testPrefix+"cmd/drive", qos, false, floodCmd(strconv.Itoa(i), float64(i)/10-250))
+	}
+	for i, tok := range toks {
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %d: %v", i, tok.Error())
+		}
+	}
+	sent := time.Since(start)
+	for end := time.Now().Add(20 * time.Second); got.count() < n && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	time.Sleep(100 * time.Millisecond) // a reply too many would show here
+	got.mu.Lock()
+	rs := append([]Reply(nil), got.got...)
+	bad := got.bad
+	got.mu.Unlock()
+	st := p.Stats()
+	if len(rs) != n || bad != 0 {
+		t.Fatalf("%d replies (and %d undecodable) to %d commands; publisher %+v; %s", len(rs), bad, n, st, drops())
+	}
+
+	// One reply per command, in the order sent.
+	var ok []float64 // the values of the commands answered ok
+	busy, last := 0, -1
+	for i, r := range rs {
+		if r.ID != strconv.Itoa(i) || r.Name != "drive" {
+			t.Fatalf("reply %d: id %q name %q, want id %d: replies out of order or lost", i, r.ID, r.Name, i)
+		}
+		switch {
+		case r.OK && r.Error == "" && !r.Busy && r.Queue == 0:
+			ok, last = append(ok, float64(i)/10-250), i
+		case !r.OK && r.Busy && r.Queue == queue && r.Error == fmt.Sprintf(`cmd "drive": busy: %d commands are waiting for the loop (the queue is full); nothing was changed, try again`, queue):
+			busy++
+		default:
+			t.Fatalf("reply %d: %+v, want ok, or busy with queue %d", i, r, queue)
+		}
+	}
+	// Applied: exactly the commands answered ok, in the order sent.
+	ctl.mu.Lock()
+	applied := append([]float64(nil), ctl.applied...)
+	state := ctl.state
+	ctl.mu.Unlock()
+	if fmt.Sprint(applied) != fmt.Sprint(ok) {
+		t.Fatalf("applied %d commands, answered ok %d; the orders differ", len(applied), len(ok))
+	}
+	if len(ok) == 0 {
+		t.Fatal("no command applied")
+	}
+	if want := float64(last)/10 - 250; state != want {
+		t.Fatalf("final state %v, want %v (command %d, the last answered ok)", state, want, last)
+	}
+	if st.CommandsBusy != uint64(busy) || st.CommandsDropped != 0 {
+		t.Fatalf("publisher stats %+v; %d busy replies", st, busy)
+	}
+	t.Logf("qos %d: %d commands sent in %v, %d replies in %v: %d applied, %d busy (queue %d); last applied %d",
+		qos, n, sent.Round(time.Millisecond), len(rs), elapsed.Round(time.Millisecond), len(ok), busy, queue, last)
 }
 
 // stuckControls takes every command and answers none until release: a
