@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+	"github.com/spikeloop/spikeloop/models"
 )
 
 // TestCommandFlood sends 5,000 valid setters of the search drive's
@@ -211,4 +213,67 @@ func BenchmarkApplyControls(b *testing.B) {
 		d.applyControls()
 	}
 	b.ReportMetric(float64(len(reqs)), "commands/op")
+}
+
+// TestControlsSubmit: the daemon's side of a command without the loop
+// running: queued up to command_queue, then refused as busy with the
+// queue's length; with no loop attached, refused; when the loop stops,
+// every command still queued is answered, not applied; a reload without
+// Serve is refused. Each done is called exactly once.
+func TestControlsSubmit(t *testing.T) {
+	cfg := demoWith(t, "", "telemetry:\n  command_queue: 3\n")
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c := &controls{reload: make(chan struct{}, 1)}
+	outcomes := map[int][]error{}
+	submit := func(i int, kind telemetry.Kind) {
+		c.Submit(telemetry.Action{Name: "x", Kind: kind, Target: "search", Values: []float64{float64(i)}},
+			func(err error) { outcomes[i] = append(outcomes[i], err) })
+	}
+	submit(0, telemetry.KindDCAmplitude)
+	if errs := outcomes[0]; len(errs) != 1 || errs[0] == nil || !strings.Contains(errs[0].Error(), "the loop is not running") {
+		t.Fatalf("no loop: %v", errs)
+	}
+	c.attach(d)
+	for i := 1; i <= 5; i++ {
+		submit(i, telemetry.KindDCAmplitude)
+	}
+	for i := 1; i <= 3; i++ {
+		if len(outcomes[i]) != 0 {
+			t.Fatalf("command %d answered before the loop took it: %v", i, outcomes[i])
+		}
+	}
+	for i := 4; i <= 5; i++ {
+		var busy *telemetry.BusyError
+		if errs := outcomes[i]; len(errs) != 1 || !errors.As(errs[0], &busy) || busy.Queue != 3 || !errors.Is(errs[0], telemetry.ErrBusy) {
+			t.Fatalf("command %d over the queue: %v, want busy with queue 3", i, errs)
+		}
+	}
+	// The loop applies the three, in order: the last accepted stays.
+	d.applyControls()
+	for i := 1; i <= 3; i++ {
+		if errs := outcomes[i]; len(errs) != 1 || errs[0] != nil {
+			t.Fatalf("command %d applied: %v", i, errs)
+		}
+	}
+	m, _ := d.engine.Model("search")
+	amp := make([]float64, m.Size())
+	if m.(*models.DCGenerator).Emit(d.engine.Now(), amp); amp[0] != 3 {
+		t.Fatalf("amplitude %v after commands 1, 2, 3 (4 and 5 busy), want 3", amp[0])
+	}
+	submit(6, telemetry.KindPause)
+	c.detach(d)
+	if errs := outcomes[6]; len(errs) != 1 || errs[0] == nil || !strings.Contains(errs[0].Error(), "the loop stopped before applying it") {
+		t.Fatalf("queued when the loop stopped: %v", errs)
+	}
+	if d.paused {
+		t.Fatal("the pause queued when the loop stopped was applied")
+	}
+	submit(7, telemetry.KindReload)
+	if errs := outcomes[7]; len(errs) != 1 || errs[0] == nil || !strings.Contains(errs[0].Error(), "reload is not available") {
+		t.Fatalf("reload without Serve: %v", errs)
+	}
 }

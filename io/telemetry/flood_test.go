@@ -421,3 +421,25 @@ func TestStalledReplySubscriber(t *testing.T) {
 		t.Errorf("the stalled subscriber was not logged:\n%s", logs.String())
 	}
 }
+
+// TestLogLimit: at most perSecond lines a second; the next line allowed
+// says how many were not logged.
+func TestLogLimit(t *testing.T) {
+	var l logLimit
+	t0 := time.Unix(1000, 0)
+	logged := 0
+	for i := range 25 {
+		if ok, skipped := l.allow(t0.Add(time.Duration(i)*time.Millisecond), 20); ok {
+			logged++
+			if skipped != 0 {
+				t.Fatalf("line %d: %d not logged, want 0", i, skipped)
+			}
+		}
+	}
+	if logged != 20 {
+		t.Fatalf("%d lines logged in one second, want 20", logged)
+	}
+	if ok, skipped := l.allow(t0.Add(time.Second), 20); !ok || skipped != 5 {
+		t.Fatalf("next second: ok %v, %d not logged, want true, 5", ok, skipped)
+	}
+}

@@ -114,8 +114,8 @@ type Publisher struct {
 	replies  replyQueue  // Command -> Run, in arrival order
 
 	// Written by Run only.
-	busyLogged time.Time // when the last "busy" line was logged
-	busySince  uint64    // busy refusals since that line
+	// The per-command log lines, limited (logLimit).
+	appliedLog, refusedLog, busyLog logLimit
 
 	published, failed, cmdDropped, cmdBusy atomic.Uint64
 }
@@ -406,6 +406,28 @@ func (pr *pendingReply) finish(err error) {
 	pr.p.poke()
 }
 
+// logLimit keeps a flood of commands from flooding the log: allow says
+// whether to log one more line of its kind (at most perSecond a second),
+// and how many were not logged since the last line.
+type logLimit struct {
+	start   time.Time // of the current second
+	n       int       // lines logged in it
+	skipped uint64    // not logged since the last line
+}
+
+func (l *logLimit) allow(now time.Time, perSecond int) (ok bool, skipped uint64) {
+	if now.Sub(l.start) >= time.Second {
+		l.start, l.n = now, 0
+	}
+	if l.n >= perSecond {
+		l.skipped++
+		return false, 0
+	}
+	l.n++
+	skipped, l.skipped = l.skipped, 0
+	return true, skipped
+}
+
 // replyQueue holds the commands' replies in arrival order until Run
 // publishes them. A reply whose outcome is not known yet holds back the
 // ones behind it, so that replies leave in the order the commands came.
@@ -487,29 +509,38 @@ func (p *Publisher) reply(pr *pendingReply) *message {
 	if r.Error == "" { // validated and submitted
 		r.SetOutcome(pr.err)
 	}
+	now := time.Now()
 	switch {
 	case r.OK:
-		args := []any{"command", r.Name, "id", r.ID, "kind", string(pr.kind)}
-		if pr.target != "" {
-			args = append(args, "target", pr.target)
+		if ok, skipped := p.appliedLog.allow(now, 20); ok {
+			args := []any{"command", r.Name, "id", r.ID, "kind", string(pr.kind)}
+			if pr.target != "" {
+				args = append(args, "target", pr.target)
+			}
+			if pr.values != nil {
+				args = append(args, "values", pr.values)
+			} else if pr.nvalues > 0 {
+				args = append(args, "values", pr.nvalues)
+			}
+			if skipped > 0 {
+				args = append(args, "applied_not_logged", skipped)
+			}
+			p.log.Info("mqtt: command applied", args...)
 		}
-		if pr.values != nil {
-			args = append(args, "values", pr.values)
-		} else if pr.nvalues > 0 {
-			args = append(args, "values", pr.nvalues)
-		}
-		p.log.Info("mqtt: command applied", args...)
 	case r.Busy:
-		// A flood is counted, and logged at most once a second.
 		p.cmdBusy.Add(1)
-		p.busySince++
-		if now := time.Now(); now.Sub(p.busyLogged) >= time.Second {
-			p.log.Warn("mqtt: commands refused as busy: the queue to the loop is full",
-				"command", r.Name, "refused", p.busySince, "queue", r.Queue)
-			p.busyLogged, p.busySince = now, 0
+		if ok, skipped := p.busyLog.allow(now, 1); ok {
+			p.log.Warn("mqtt: command refused as busy: the queue to the loop is full",
+				"command", r.Name, "id", r.ID, "queue", r.Queue, "busy_not_logged", skipped)
 		}
 	default:
-		p.log.Warn("mqtt: command refused", "command", r.Name, "id", r.ID, "err", r.Error)
+		if ok, skipped := p.refusedLog.allow(now, 20); ok {
+			args := []any{"command", r.Name, "id", r.ID, "err", r.Error}
+			if skipped > 0 {
+				args = append(args, "refused_not_logged", skipped)
+			}
+			p.log.Warn("mqtt: command refused", args...)
+		}
 	}
 	b, err := r.MarshalMsg(nil)
 	if err != nil {
