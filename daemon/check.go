@@ -125,6 +125,9 @@ func (c *Config) ioSummary(w *summaryWriter) {
 				enc += fmt.Sprintf(" %g Hz per unit of value", in.Gain)
 			case "delta":
 				enc += fmt.Sprintf(" step %g", in.Step)
+			case "file":
+				fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\n", in.Name, in.File, in.Population, c.fileSummary(in))
+				continue
 			}
 			fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\tsafe %g\n", in.Name, in.Part, in.Population, enc, in.Safe)
 		}

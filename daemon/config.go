@@ -69,6 +69,10 @@ type Config struct {
 	// pinNote says why the board's names were not looked up on this
 	// host (driver periph on a machine without GPIO); "" when they were.
 	pinNote string
+	// files are the file inputs' contents, kept (as netData) so that
+	// Clone gives the same rows, and where the first of them with
+	// at_end stop ends (input_file.go).
+	files inputFiles
 }
 
 // PlantConfig selects the plant of a simulated board.
@@ -78,17 +82,19 @@ type PlantConfig struct {
 	Vehicle *sim.VehicleConfig `yaml:"vehicle"`
 }
 
-// InputConfig is one sensor: a board part read every tick and encoded
-// into a population.
+// InputConfig is one input: a board part read every tick and encoded
+// into a population, or (encoder file) the rows of an input file fed to
+// an InputTransmitter, one per network step.
 type InputConfig struct {
 	Name string `yaml:"name"`
 	// Part is an ADC channel (its voltage is the value) or a digital
-	// input (0 or 1) of the board section.
+	// input (0 or 1) of the board section; none for encoder file.
 	Part string `yaml:"part"`
-	// Population is an InputTransmitter (current, rate, delta), a
+	// Population is an InputTransmitter (current, rate, delta, file), a
 	// DCGenerator (dc) or a CustomGenerator (custom) of the network.
 	Population string `yaml:"population"`
-	// Encoder is "current", "rate", "delta", "dc" or "custom".
+	// Encoder is "current", "rate", "delta", "dc", "custom" or "file"
+	// (input_file.go: no part, the values of File).
 	Encoder string `yaml:"encoder"`
 	// Gain and Offset scale the value: current and dc use
 	// gain*value+offset clamped to [min, max]; rate fires at gain*value Hz.
@@ -105,6 +111,21 @@ type InputConfig struct {
 	Seed uint64 `yaml:"seed"`
 	// Safe is the value used when a read fails.
 	Safe float64 `yaml:"safe"`
+	// File is the file encoder's .npy or .csv file (relative to the
+	// config's folder), read as `spikeloop sim --input` reads it: row k
+	// feeds the InputTransmitter in network step k.
+	File string `yaml:"file"`
+	// AtEnd is what the file encoder does after the last row: "stop"
+	// (default: the loop stops), "repeat" (from row 0 again) or "zeros"
+	// (no input; the loop runs on).
+	AtEnd string `yaml:"at_end"`
+	// BatchIndex picks the batch element a batched file feeds (from 0);
+	// a file with a batch of more than one needs it.
+	BatchIndex *int `yaml:"batch_index"`
+
+	// rows are the file encoder's rows (one batch element), set by the
+	// check (or read from a recording).
+	rows [][]float64
 }
 
 // OutputConfig is one actuator: the spikes of a population decoded into
@@ -277,6 +298,11 @@ var topFields = strings.Join(yamlFields(reflect.TypeFor[Config]()).names, ", ")
 // is the base of a relative network path; netData, if not nil, is the
 // network file's content (then Network only names it).
 func Parse(data []byte, file string, netData []byte) (*Config, error) {
+	return parseWith(data, file, netData, nil)
+}
+
+// parseWith is Parse with the file inputs' contents by path (nil: read them).
+func parseWith(data []byte, file string, netData []byte, inputData map[string][]byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlSyntaxError(file, err)
@@ -289,6 +315,7 @@ func Parse(data []byte, file string, netData []byte) (*Config, error) {
 	}
 	c := &Config{}
 	c.file, c.root, c.netData, c.data = file, &root, netData, data
+	c.files.data = inputData
 	k := &checker{c: c}
 	// The walk reports unknown fields itself, so that one typo does not
 	// hide the rest of the file (yaml's KnownFields stops at the first);
@@ -331,7 +358,7 @@ func joinCapped(errs []error, n int) error {
 // fresh Config (with a fresh network state) for another run; it does
 // not read the files again.
 func (c *Config) Clone() (*Config, error) {
-	return Parse(c.data, c.file, c.netData)
+	return parseWith(c.data, c.file, c.netData, c.files.data)
 }
 
 // readNetwork reads the network file unless it is longer than
@@ -839,7 +866,9 @@ func (c *Config) check(k *checker) {
 	for i, in := range c.Inputs {
 		f := "inputs[" + strconv.Itoa(i) + "]"
 		name(f, in.Name)
-		part(f, in.Part, partADC, partIn)
+		if in.Encoder != "file" {
+			part(f, in.Part, partADC, partIn)
+		}
 		ps := pop(f, in.Population)
 		if ps != nil {
 			if prev, ok := used[ps.Name]; ok {
@@ -851,6 +880,7 @@ func (c *Config) check(k *checker) {
 			k.add(f, ErrRange, "gain, offset and safe must be finite")
 		}
 		it, _ := modelOf[*models.InputTransmitter](ps)
+		c.checkFileInput(k, i, ps)
 		switch in.Encoder {
 		case "current":
 			if ps != nil && (it == nil || !it.Current()) {
@@ -884,10 +914,11 @@ func (c *Config) check(k *checker) {
 			if in.Min < 0 {
 				k.add(f+".min", ErrRange, "%v; the custom encoder gives spike values, want >= 0", in.Min)
 			}
+		case "file": // checkFileInput
 		case "":
-			k.add(f+".encoder", ErrRequired, `required; want "current", "rate", "delta", "dc" or "custom"`)
+			k.add(f+".encoder", ErrRequired, `required; want "current", "rate", "delta", "dc", "custom" or "file"`)
 		default:
-			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta", "dc" or "custom"`, in.Encoder)
+			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta", "dc", "custom" or "file"`, in.Encoder)
 		}
 	}
 

@@ -298,7 +298,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		return nil, fmt.Errorf("daemon: cannot record more than %d inputs (have %d)", maxRecordInputs, len(cfg.Inputs))
 	}
 	for i, in := range cfg.Inputs {
-		src, err := d.source(in.Part)
+		src, err := d.inputSource(in)
 		if err != nil {
 			return nil, fmt.Errorf("daemon: inputs[%d].part: %w", i, err)
 		}
@@ -480,6 +480,8 @@ func newEncoder(engine *cpu.Engine, net *models.Network, steps int, in InputConf
 			return nil, fmt.Errorf("population %q is not a CustomGenerator", in.Population)
 		}
 		return sensor.NewCustom(gen, engine, ps.Size, steps, lin)
+	case "file":
+		return newFileEncoder(engine, ps, in)
 	}
 	return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
 }
@@ -671,6 +673,9 @@ func (d *Daemon) loop(ctx context.Context) error {
 			return nil
 		}
 		if err := d.iterate(); err != nil {
+			if errors.Is(err, errInputEnded) {
+				return nil // a normal stop, logged by inputEnded
+			}
 			return err
 		}
 	}
@@ -753,6 +758,9 @@ func (d *Daemon) iterate() error {
 
 // tick does one tick's work; it returns the stalest input's count.
 func (d *Daemon) tick() (int, error) {
+	if err := d.inputEnded(); err != nil {
+		return 0, err
+	}
 	stale := 0
 	for _, in := range d.inputs {
 		in.Read()

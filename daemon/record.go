@@ -42,12 +42,15 @@ import (
 //     3, "network" (name), "network_fnv64" (FNV-1a of the network file's
 //     bytes), "dt", "steps_per_tick", "tick_ns", "inputs" (one map per
 //     input: name, population, encoder, gain, offset, min, max, max_hz,
-//     step, seed — the seed actually used) and "outputs" (the decoded
+//     step, seed — the seed actually used; a file input adds file, at_end,
+//     batch_index, shape [rows, units] and data, its rows in C order, so
+//     that a replay needs no input file) and "outputs" (the decoded
 //     populations, whose spike monitors the daemon adds);
 //   - 'R', rows, one msgp array after the other (a row never spans two
 //     chunks): one per tick run, [tick, value of input 0, value of input
 //     1, ...], the values handed to the encoders (a failed read already
-//     replaced by the safe value); before it, one per generator setting a
+//     replaced by the safe value; for a file input the number of the
+//     tick's first network step, which picks its rows); before it, one per generator setting a
 //     command applied at the start of that tick: [tick, kind
 //     ("dc_amplitude", "poisson_rate", "bernoulli_prob"), population,
 //     [values]] (told apart from a tick row by its second field, a
@@ -464,7 +467,11 @@ func writeHeader(mw *msgp.Writer, h recordHeader) error {
 	w.str("inputs")
 	w.arrayHeader(len(h.inputs))
 	for _, in := range h.inputs {
-		w.mapHeader(10)
+		if in.Encoder == "file" {
+			w.mapHeader(10 + fileHeaderFields)
+		} else {
+			w.mapHeader(10)
+		}
 		w.str("name")
 		w.str(in.Name)
 		w.str("population")
@@ -480,6 +487,9 @@ func writeHeader(mw *msgp.Writer, h recordHeader) error {
 		}
 		w.str("seed")
 		w.uint(in.seed)
+		if in.Encoder == "file" {
+			writeFileInput(&w, in.InputConfig)
+		}
 	}
 	w.str("outputs")
 	w.arrayHeader(len(h.outputs))
@@ -584,6 +594,7 @@ func readInputs(mr *msgp.Reader) ([]recordInput, error) {
 	var ins []recordInput
 	for ; n > 0; n-- {
 		var in recordInput
+		var shape []int64 // a file input's (rows, units)
 		m, err := mr.ReadMapHeader()
 		if err != nil {
 			return nil, err
@@ -614,12 +625,17 @@ func readInputs(mr *msgp.Reader) ([]recordInput, error) {
 				in.Step, err = mr.ReadFloat64()
 			case "seed":
 				in.seed, err = mr.ReadUint64()
+			case "file", "at_end", "batch_index", "shape", "data":
+				err = readFileInput(mr, key, &in.InputConfig, &shape)
 			default:
 				err = mr.Skip()
 			}
 			if err != nil {
 				return nil, fmt.Errorf("input %d %q: %w", len(ins), key, err)
 			}
+		}
+		if err := fileRows(&in.InputConfig, shape); err != nil {
+			return nil, fmt.Errorf("input %d: %w", len(ins), err)
 		}
 		ins = append(ins, in)
 	}

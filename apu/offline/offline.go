@@ -45,11 +45,8 @@ type Options struct {
 }
 
 // Array is an input array as read from a file: its shape and its values
-// in C order.
-type Array struct {
-	Shape []int
-	Data  []float64
-}
+// in C order (the daemon's file inputs read the same files).
+type Array = models.InputArray
 
 // Summary describes a finished run.
 type Summary struct {
@@ -508,64 +505,21 @@ func ownOutput(path string, spikes bool) (bool, error) {
 }
 
 // ReadCSV reads an input series: no header, one row per step, one column
-// per unit, comma separated.
+// per unit, comma separated (models.ParseInputCSV).
 func ReadCSV(path string) ([][]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var rows [][]float64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
-			return nil, fmt.Errorf("%s:%d: empty line; every row is one step", path, line)
-		}
-		fields := strings.Split(text, ",")
-		row := make([]float64, len(fields))
-		for i, fl := range fields {
-			x, err := strconv.ParseFloat(strings.TrimSpace(fl), 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column %d: %q is not a number", path, line, i+1, fl)
-			}
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("%s:%d: column %d: %q is not finite", path, line, i+1, fl)
-			}
-			row[i] = x
-		}
-		rows = append(rows, row)
-	}
-	return rows, sc.Err()
+	return models.ParseInputCSV(path, f)
 }
 
 // ReadInputArray reads an --input file by its extension: a .csv is a
 // (T, F) array (ReadCSV), a .npy any shape numpy.save writes
 // (models.InputTransmitter.Trials says which it takes).
 func ReadInputArray(path string) (Array, error) {
-	switch filepath.Ext(path) {
-	case ".csv":
-		rows, err := ReadCSV(path)
-		if err != nil {
-			return Array{}, err
-		}
-		a := Array{Shape: []int{len(rows), 0}}
-		for _, r := range rows {
-			a.Shape[1] = len(r)
-			a.Data = append(a.Data, r...)
-		}
-		return a, nil
-	case ".npy":
-		a, err := npy.ReadFile(path)
-		if err != nil {
-			return Array{}, err
-		}
-		return Array{Shape: a.Shape, Data: a.Data}, nil
-	}
-	return Array{}, fmt.Errorf("%s: unknown input format; expected a .csv or .npy file", path)
+	return models.ReadInputFile(path)
 }
 
 // ReadInput reads an --input file by its extension: .csv (ReadCSV) or

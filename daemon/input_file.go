@@ -1,0 +1,325 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/spikeloop/spikeloop/apu/cpu"
+	"github.com/spikeloop/spikeloop/io/sensor"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// File inputs (encoder "file"): an InputTransmitter fed from a .npy or
+// .csv file, row k in network step k, read and shaped as `spikeloop sim
+// --input` reads it (models.ReadInputFile's formats,
+// models.InputTransmitter.Trials' shapes). The daemon runs one network,
+// so a file holding a batch of more than one feeds the element that
+// batch_index picks; without it the config is refused with the way to
+// choose one (or to run the whole batch offline). The whole element is
+// read when the config is loaded, so a file that cannot be read or has
+// the wrong shape fails the check, not the loop.
+//
+// The input's value, which a recording keeps like a sensor's reading, is
+// the number of the tick's first network step (sensor.StepSource): the
+// rows themselves are written once, into the recording's header, so a
+// replay needs neither the file nor a row per step per tick.
+
+// The at_end choices.
+const (
+	atEndStop   = "stop"   // the loop stops before a tick that starts past the last row
+	atEndRepeat = "repeat" // row k mod T
+	atEndZeros  = "zeros"  // no input after the last row; the loop runs on
+)
+
+// maxFileValues bounds the values (rows times units) of a file input:
+// they are kept in memory and written whole into a recording's header,
+// which must stay below maxChunk.
+const maxFileValues = 1 << 24
+
+// inputFiles is what the config keeps of its file inputs.
+type inputFiles struct {
+	// data are the files' contents by path, so that Clone (a reload's
+	// fallback, a check's dry run) gives the rows the check saw.
+	data map[string][]byte
+	// stopAt is the network step at which the first file input with
+	// at_end stop has no row left; 0: none.
+	stopAt int64
+}
+
+// errInputEnded stops the loop normally: a file input with at_end stop
+// has no rows left.
+var errInputEnded = errors.New("a file input with at_end stop has no rows left")
+
+// inputPath is the path of a file input's file: relative to the
+// config's folder, as the network file is.
+func (c *Config) inputPath(file string) string {
+	if filepath.IsAbs(file) || c.file == "" {
+		return file
+	}
+	return filepath.Join(filepath.Dir(c.file), file)
+}
+
+// checkFileInput checks input i: for encoder file, its file (read and
+// split into rows here), its shape against the population and its
+// batch; for the other encoders, that no file field is set.
+func (c *Config) checkFileInput(k *checker, i int, ps *models.PopulationSpec) {
+	in := &c.Inputs[i]
+	f := "inputs[" + strconv.Itoa(i) + "]"
+	if in.Encoder != "file" {
+		if in.File != "" || in.AtEnd != "" || in.BatchIndex != nil {
+			field := ".file"
+			switch {
+			case in.File != "":
+			case in.AtEnd != "":
+				field = ".at_end"
+			default:
+				field = ".batch_index"
+			}
+			k.add(f+field, ErrInvalid, "set with encoder %q; file, at_end and batch_index belong to encoder file", in.Encoder)
+		}
+		return
+	}
+	if in.Part != "" {
+		k.add(f+".part", ErrInvalid, "%q; encoder file reads no board part: leave part out", in.Part)
+	}
+	// The file's values go to the network as they are, as with spikeloop
+	// sim --input; a scaling field would be silently ignored.
+	for _, u := range []struct {
+		name string
+		set  bool
+	}{{"gain", in.Gain != 0}, {"offset", in.Offset != 0}, {"min", in.Min != 0}, {"max", in.Max != 0},
+		{"max_hz", in.MaxHz != 0}, {"step", in.Step != 0}, {"seed", in.Seed != 0}, {"safe", in.Safe != 0}} {
+		if u.set {
+			k.add(f+"."+u.name, ErrInvalid, "set with encoder file, which feeds the file's values as they are (as spikeloop sim --input does); leave %s out", u.name)
+		}
+	}
+	switch in.AtEnd {
+	case "", atEndStop, atEndRepeat, atEndZeros:
+	default:
+		k.add(f+".at_end", ErrInvalid, `%q; want "stop" (default), "repeat" or "zeros"`, in.AtEnd)
+	}
+	var it *models.InputTransmitter
+	if ps != nil {
+		var ok bool
+		if it, ok = ps.Model.(*models.InputTransmitter); !ok {
+			k.add(f+".population", ErrMismatch, "%q is a %s; encoder file needs an InputTransmitter", ps.Name, ps.Class.Name)
+		}
+	}
+	if in.File == "" {
+		k.add(f+".file", ErrRequired, "required with encoder file; want the path of a .npy or .csv file")
+		return
+	}
+	path := c.inputPath(in.File)
+	data, ok := c.files.data[path]
+	if !ok {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			k.add(f+".file", ErrNotFound, "%q: %s (looked for %s)", in.File, fileProblem(err), path)
+			return
+		}
+		if c.files.data == nil {
+			c.files.data = map[string][]byte{}
+		}
+		c.files.data[path] = data
+	}
+	a, err := models.ParseInputFile(path, data)
+	if err != nil {
+		k.add(f+".file", ErrInvalid, "%v", err)
+		return
+	}
+	if it == nil {
+		return // the population's own error is reported
+	}
+	trials, err := it.Trials(a.Shape, a.Data)
+	if err != nil {
+		k.add(f+".file", ErrMismatch, "%q for population %q of %d units: %v", in.File, ps.Name, ps.Size, err)
+		return
+	}
+	b := 0
+	switch {
+	case in.BatchIndex != nil:
+		if b = *in.BatchIndex; b < 0 || b >= len(trials) {
+			k.add(f+".batch_index", ErrRange, "%d; %q (shape %v) holds a batch of %d: want 0..%d", b, in.File, a.Shape, len(trials), len(trials)-1)
+			return
+		}
+	case len(trials) > 1:
+		k.add(f+".file", ErrMismatch, "%q has shape %v, read as %s: a batch of %d; the daemon runs one network: "+
+			"set batch_index (0..%d) to feed one element, or run the whole batch offline with spikeloop sim --input %s=FILE (one trial per element)",
+			in.File, a.Shape, it.BatchLayout(), len(trials), len(trials)-1, ps.Name)
+		return
+	}
+	rows := trials[b]
+	switch {
+	case len(rows) == 0:
+		k.add(f+".file", ErrInvalid, "%q has shape %v: no rows; want at least one step", in.File, a.Shape)
+		return
+	case len(rows)*ps.Size > maxFileValues:
+		k.add(f+".file", ErrRange, "%q: %d rows of %d values; want at most %d values in all (split the file)", in.File, len(rows), ps.Size, maxFileValues)
+		return
+	}
+	in.rows = rows
+	if in.AtEnd == "" || in.AtEnd == atEndStop {
+		if n := int64(len(rows)); c.files.stopAt == 0 || n < c.files.stopAt {
+			c.files.stopAt = n
+		}
+	}
+}
+
+// newFileEncoder is newEncoder's encoder file: the rows checked (or
+// recorded) for the input.
+func newFileEncoder(engine *cpu.Engine, ps *models.PopulationSpec, in InputConfig) (sensor.Encoder, error) {
+	if _, ok := ps.Model.(*models.InputTransmitter); !ok {
+		return nil, fmt.Errorf("population %q is not an InputTransmitter", in.Population)
+	}
+	return sensor.NewSeries(engine, in.Population, ps.Size, in.rows, in.AtEnd == atEndRepeat)
+}
+
+// inputSource is input in's source: a board part, or the engine's step
+// count for a file input.
+func (d *Daemon) inputSource(in InputConfig) (sensor.Source, error) {
+	if in.Encoder == "file" {
+		return sensor.StepSource{Now: d.engine}, nil
+	}
+	return d.source(in.Part)
+}
+
+// inputEnded tells whether a file input with at_end stop has no rows
+// left for the tick about to run (errInputEnded), and logs it once.
+func (d *Daemon) inputEnded() error {
+	if at := d.cfg.files.stopAt; at == 0 || d.engine.Now() < at {
+		return nil
+	}
+	d.log.Info().Int64("steps", d.engine.Now()).Msg("file input ended (at_end: stop): the loop stops")
+	return errInputEnded
+}
+
+// fileHeaderFields are the fields a file input adds to its map in a
+// recording's header.
+const fileHeaderFields = 5
+
+// writeFileInput writes a file input's fields into its header map.
+func writeFileInput(w *errWriter, in InputConfig) {
+	w.str("file")
+	w.str(in.File)
+	w.str("at_end")
+	w.str(in.AtEnd)
+	w.str("batch_index")
+	b := int64(0)
+	if in.BatchIndex != nil {
+		b = int64(*in.BatchIndex)
+	}
+	w.int(b)
+	units := 0
+	if len(in.rows) > 0 {
+		units = len(in.rows[0])
+	}
+	w.str("shape")
+	w.arrayHeader(2)
+	w.int(int64(len(in.rows)))
+	w.int(int64(units))
+	w.str("data")
+	w.arrayHeader(len(in.rows) * units)
+	for _, row := range in.rows {
+		for _, x := range row {
+			w.float(x)
+		}
+	}
+}
+
+// readFileInput reads one of a file input's header fields; the rows are
+// made by fileRows once the whole map is read.
+func readFileInput(mr *msgp.Reader, key string, in *InputConfig, shape *[]int64) error {
+	var err error
+	switch key {
+	case "file":
+		in.File, err = mr.ReadString()
+	case "at_end":
+		in.AtEnd, err = mr.ReadString()
+	case "batch_index":
+		var b int64
+		if b, err = mr.ReadInt64(); err == nil {
+			bi := int(b)
+			in.BatchIndex = &bi
+		}
+	case "shape":
+		var n uint32
+		if n, err = mr.ReadArrayHeader(); err != nil {
+			return err
+		}
+		if n != 2 {
+			return fmt.Errorf("%d dimensions, want 2 (rows, units)", n)
+		}
+		*shape = make([]int64, 2)
+		for i := range *shape {
+			if (*shape)[i], err = mr.ReadInt64(); err != nil {
+				return err
+			}
+		}
+	case "data":
+		var n uint32
+		if n, err = mr.ReadArrayHeader(); err != nil {
+			return err
+		}
+		if n > maxFileValues {
+			return fmt.Errorf("%d values, want at most %d", n, maxFileValues)
+		}
+		// Appended one by one: a damaged count must not allocate more
+		// than the chunk holds.
+		flat := []float64{}
+		for ; n > 0; n-- {
+			x, err := mr.ReadFloat64()
+			if err != nil {
+				return err
+			}
+			flat = append(flat, x)
+		}
+		in.rows = [][]float64{flat} // split by fileRows
+	}
+	return err
+}
+
+// fileRows splits a recorded file input's data into its rows.
+func fileRows(in *InputConfig, shape []int64) error {
+	if in.Encoder != "file" {
+		return nil
+	}
+	if len(shape) != 2 || len(in.rows) != 1 {
+		return errors.New(`a file input without "shape" or "data"`)
+	}
+	flat := in.rows[0]
+	t, f := shape[0], shape[1]
+	if n := int64(len(flat)); t < 1 || f < 1 || t > n || f > n || t*f != n {
+		return fmt.Errorf("file input of shape [%d %d] with %d values", t, f, len(flat))
+	}
+	in.rows = make([][]float64, t)
+	for k := range in.rows {
+		in.rows[k] = flat[int64(k)*f : int64(k+1)*f : int64(k+1)*f]
+	}
+	return nil
+}
+
+// fileSummary describes a checked file input for CheckConfig.
+func (c *Config) fileSummary(in InputConfig) string {
+	units := 0
+	if len(in.rows) > 0 {
+		units = len(in.rows[0])
+	}
+	s := fmt.Sprintf("file: %d rows of %d values, one per network step (%g ms)", len(in.rows), units, float64(len(in.rows))*c.net.Dt)
+	if in.BatchIndex != nil {
+		s += fmt.Sprintf(", batch element %d", *in.BatchIndex)
+	}
+	switch in.AtEnd {
+	case "", atEndStop:
+		s += "; then the loop stops"
+	case atEndRepeat:
+		s += "; then again from row 0"
+	case atEndZeros:
+		s += "; then zeros"
+	}
+	return s
+}
