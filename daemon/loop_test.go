@@ -456,6 +456,17 @@ func TestTuneRuntime(t *testing.T) {
 	if l := debug.SetMemoryLimit(-1); l < int64(ms.HeapAlloc)+gcHeadroom || l == limit0 {
 		t.Errorf("memory limit %d while loops run, heap %d; want the live heap twice plus %d", l, ms.HeapAlloc, gcHeadroom)
 	}
+	// A reload's load and check run with the collector as before.
+	retune := relaxGC()
+	if p, l := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); p != 100 || l != limit0 {
+		t.Errorf("during a reload: GC percent %d, memory limit %d; want 100 and %d", p, l, limit0)
+	}
+	debug.SetGCPercent(100)
+	retune()
+	if p := debug.SetGCPercent(-1); p != gcPercent {
+		t.Errorf("after a reload: GC percent %d, want %d again", p, gcPercent)
+	}
+	debug.SetGCPercent(gcPercent)
 	r1()
 	if n := runtime.GOMAXPROCS(0); n != loopProcs {
 		t.Errorf("one loop left: GOMAXPROCS %d, want %d", n, loopProcs)

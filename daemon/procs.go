@@ -88,3 +88,28 @@ func tuneRuntime() (restore func()) {
 		}
 	}
 }
+
+// relaxGC gives the collector back its settings from before the loops
+// while a reload loads and checks a new network next to the running
+// one: the memory limit is sized for the running network alone and
+// would make the collector run nearly without pause (each cycle a stop
+// of the loop) until the new network is built. The returned function
+// tunes it again, unless the last loop has ended meanwhile.
+func relaxGC() (retune func()) {
+	r := &loopRuntime
+	r.Lock()
+	defer r.Unlock()
+	if r.loops == 0 || r.gcPercent < 0 {
+		return func() {}
+	}
+	percent := debug.SetGCPercent(r.gcPercent)
+	limit := debug.SetMemoryLimit(r.memLimit)
+	return func() {
+		r.Lock()
+		defer r.Unlock()
+		if r.loops > 0 {
+			debug.SetMemoryLimit(limit)
+			debug.SetGCPercent(percent)
+		}
+	}
+}

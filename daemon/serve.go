@@ -118,13 +118,18 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 					d.log.Error().Msg("reload: no config file to reload")
 					continue
 				}
+				retune := relaxGC()
 				c, err := load()
+				if err == nil {
+					if perr := preflight(c, opts); perr != nil {
+						retune()
+						d.log.Error().Err(perr).Msg("reload: the new config cannot start; keeping the running one")
+						continue
+					}
+				}
+				retune()
 				if err != nil {
 					d.log.Error().Err(err).Msg("reload: the new config is invalid; keeping the running one")
-					continue
-				}
-				if err := preflight(c, opts); err != nil {
-					d.log.Error().Err(err).Msg("reload: the new config cannot start; keeping the running one")
 					continue
 				}
 				d.log.Info().Msg("reload: new config checked; restarting the loop")
