@@ -359,7 +359,7 @@ func (p *Publisher) Command(topic string, payload []byte) {
 		}
 		pr.nvalues = len(act.Values)
 	}
-	if ok, logNow, dropped := p.replies.add(pr); !ok {
+	if queued, logNow, dropped := p.replies.add(pr); !queued {
 		p.cmdDropped.Add(1)
 		if logNow {
 			p.log.Error("mqtt: commands dropped unanswered: too many replies wait for the broker",
