@@ -443,3 +443,46 @@ func TestLogLimit(t *testing.T) {
 		t.Fatalf("next second: ok %v, %d not logged, want true, 5", ok, skipped)
 	}
 }
+
+// TestReplyQueueBound: while the loop answers nothing, replies wait;
+// once maxReplyBytes of them wait, a command is dropped unanswered,
+// counted, and never reaches Controls (so never applied). Commands of
+// 60 kB ids fill the bound after 69: 192 + 60,000 + 5 ("drive") + 8 (the
+// value) bytes each.
+func TestReplyQueueBound(t *testing.T) {
+	b := startTestBroker(t, User{Name: "op", Hash: hash(t, "pw"), Command: true})
+	v, err := NewValidator(testAllow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := &stuckControls{}
+	p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
+		Validator: v, Controls: ctl, InlineCommands: true, Replies: b}, newQueue(t, 8))
+	if err := b.HandleCommands(p.Command); err != nil {
+		t.Fatal(err)
+	}
+	op := mustConnect(t, b.URL(), "op", "op", "pw")
+	id := strings.Repeat("x", 60_000)
+	const n = 80
+	for i := range n {
+		if tok := op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd(id, float64(i))); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %d: %v", i, tok.Error())
+		}
+	}
+	const fit = maxReplyBytes / (replyOverhead + 60_000 + len("drive") + 8)
+	if fit != 69 {
+		t.Fatalf("%d replies of this size fit, the test expects 69", fit)
+	}
+	// (mochi acknowledges a publish before it hands it on.)
+	waitFor(t, 5*time.Second, "every command taken", func() bool { return p.Stats().CommandsDropped+uint64(ctl.waiting()) >= n })
+	if got, st := ctl.waiting(), p.Stats(); got != fit || st.CommandsDropped != uint64(n-fit) {
+		t.Fatalf("%d commands reached Controls, %d dropped; want %d and %d", got, st.CommandsDropped, fit, n-fit)
+	}
+	ctl.mu.Lock()
+	defer ctl.mu.Unlock()
+	for i, x := range ctl.values {
+		if x != float64(i) {
+			t.Fatalf("command %d reached Controls as %v: not in order", i, x)
+		}
+	}
+}
