@@ -279,11 +279,24 @@ func (p *problem) Unwrap() error { return p.kind }
 
 // LoadConfig reads and checks the config file at path.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, tooBig, err := readAtMost(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: config: %w", err)
 	}
+	if tooBig {
+		return nil, configTooLarge(path)
+	}
 	return Parse(data, path, nil)
+}
+
+// MaxConfigBytes bounds a config file's size, checked before it is read
+// (LoadConfig) or parsed (Parse): the shipped configs are 3-4 kB, and
+// the parsed YAML costs about 350 bytes per node, so a reload of a huge
+// file must be refused before it takes the running daemon's memory.
+const MaxConfigBytes = 1 << 20
+
+func configTooLarge(path string) error {
+	return fmt.Errorf("daemon: config %s: more than %d bytes (MaxConfigBytes); a config is a few kB", path, MaxConfigBytes)
 }
 
 // topFields lists the config's top-level fields for the message of an
@@ -298,6 +311,9 @@ var topFields = strings.Join(yamlFields(reflect.TypeFor[Config]()).names, ", ")
 // is the base of a relative network path; netData, if not nil, is the
 // network file's content (then Network only names it).
 func Parse(data []byte, file string, netData []byte) (*Config, error) {
+	if len(data) > MaxConfigBytes {
+		return nil, configTooLarge(file)
+	}
 	return parseWith(data, file, netData, nil)
 }
 
@@ -364,10 +380,15 @@ func (c *Config) Clone() (*Config, error) {
 // readNetwork reads the network file unless it is longer than
 // models.DefaultLimits.MaxFileBytes (tooBig), which the loader would
 // refuse: a reload of a huge file must not take the running daemon's
-// memory on the way. The size is taken before reading, and the read
-// stops one byte past the limit (a file that grows meanwhile, a pipe).
+// memory on the way.
 func readNetwork(path string) (data []byte, tooBig bool, err error) {
-	limit := models.DefaultLimits.MaxFileBytes
+	return readAtMost(path, models.DefaultLimits.MaxFileBytes)
+}
+
+// readAtMost reads path unless it is longer than limit (tooBig). The
+// size is taken before reading, and the read stops one byte past the
+// limit (a file that grows meanwhile, a pipe).
+func readAtMost(path string, limit int64) (data []byte, tooBig bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, err

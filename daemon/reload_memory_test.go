@@ -155,3 +155,30 @@ func TestNetworkFileTooLarge(t *testing.T) {
 		t.Errorf("the heap grew by %d MB refusing a 1 GB file", grew>>20)
 	}
 }
+
+// TestConfigFileTooLarge: a config file over MaxConfigBytes is refused
+// by its size, naming the limit, without reading it.
+func TestConfigFileTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spikeloop.yaml")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil { // sparse: nothing on disk
+		t.Fatal(err)
+	}
+	f.Close()
+	before := liveHeapNow()
+	var ms runtime.MemStats
+	_, err = LoadConfig(path)
+	runtime.ReadMemStats(&ms)
+	if err == nil || !strings.Contains(err.Error(), "more than 1048576 bytes (MaxConfigBytes)") {
+		t.Fatalf("err = %v; want the size limit named", err)
+	}
+	if grew := int64(ms.HeapAlloc) - before; grew > 1<<20 {
+		t.Errorf("the heap grew by %d MB refusing a 1 GB config", grew>>20)
+	}
+	if _, err := Parse(make([]byte, MaxConfigBytes+1), "big.yaml", nil); err == nil || !strings.Contains(err.Error(), "MaxConfigBytes") {
+		t.Errorf("Parse of %d bytes: %v; want the size limit named", MaxConfigBytes+1, err)
+	}
+}
