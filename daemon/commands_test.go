@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -275,5 +276,68 @@ func TestControlsSubmit(t *testing.T) {
 	submit(7, telemetry.KindReload)
 	if errs := outcomes[7]; len(errs) != 1 || errs[0] == nil || !strings.Contains(errs[0].Error(), "reload is not available") {
 		t.Fatalf("reload without Serve: %v", errs)
+	}
+}
+
+// TestApplyControlsBudget: per-unit settings of a large generator are
+// applied one tick after the other when their values pass
+// maxValuesPerTick, in order; scalar ones all in one tick.
+func TestApplyControlsBudget(t *testing.T) {
+	const size = maxValuesPerTick/2 + 1 // two pass the budget
+	net := bytes.Replace(demoNetwork, []byte("  search:\n    model: DCGenerator\n    size: 1\n"),
+		[]byte(fmt.Sprintf("  search:\n    model: DCGenerator\n    size: %d\n", size)), 1)
+	if bytes.Equal(net, demoNetwork) {
+		t.Fatal("the demo network has no search drive of size 1 to enlarge")
+	}
+	cfg, err := Parse([]byte(quietDemoText()), "demo.yaml", net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var answered []int
+	queue := func(i int, values []float64) {
+		d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: values, done: func(err error) {
+			if err != nil {
+				t.Errorf("command %d: %v", i, err)
+			}
+			answered = append(answered, i)
+		}}
+	}
+	list := func(x float64) []float64 {
+		v := make([]float64, size)
+		for i := range v {
+			v[i] = x
+		}
+		return v
+	}
+	queue(0, list(10))
+	queue(1, list(11))
+	queue(2, list(12))
+	queue(3, []float64{13})
+	m, _ := d.engine.Model("search")
+	amp := func() float64 {
+		out := make([]float64, size)
+		m.(*models.DCGenerator).Emit(d.engine.Now(), out)
+		return out[size-1]
+	}
+	for tick, want := range []struct {
+		answered string
+		amp      float64
+	}{{"[0 1]", 11}, {"[0 1 2 3]", 13}} {
+		d.applyControls()
+		if fmt.Sprint(answered) != want.answered || amp() != want.amp {
+			t.Fatalf("after tick %d: answered %v, amplitude %v; want %s, %v", tick, answered, amp(), want.answered, want.amp)
+		}
+	}
+	for i := range 64 {
+		queue(4+i, []float64{float64(i)})
+	}
+	d.applyControls()
+	if len(answered) != 4+64 || amp() != 63 {
+		t.Fatalf("64 scalar settings: %d answered in one tick, amplitude %v", len(answered)-4, amp())
 	}
 }

@@ -298,13 +298,23 @@ type ctlRequest struct {
 	done   func(error)
 }
 
-// applyControls runs on the loop at the start of a tick: it applies
-// every waiting command, in the order they were queued, and answers
-// each (at most telemetry.command_queue).
+// maxValuesPerTick bounds the generator values the loop copies for
+// commands in one tick: a full queue of per-unit settings of a large
+// population (64 of ~7,000 values fit in max_packet_bytes) would
+// otherwise cost the tick a millisecond. The first command of a tick is
+// applied whatever its size; the others wait for the next tick, in
+// order.
+const maxValuesPerTick = 1 << 14
+
+// applyControls runs on the loop at the start of a tick: it applies the
+// waiting commands, in the order they were queued, and answers each:
+// all of them (at most telemetry.command_queue) unless their values
+// pass maxValuesPerTick.
 func (d *Daemon) applyControls() {
-	for {
+	for budget := maxValuesPerTick; budget > 0; {
 		select {
 		case r := <-d.ctl:
+			budget -= max(1, len(r.values))
 			r.done(d.apply(r))
 		default:
 			return
