@@ -16,7 +16,7 @@
   // board's browser): data is kept as it arrives, drawn at most every
   // DRAW_MS, so that several pages on the daemon's own machine cost it
   // little CPU.
-  const DRAW_MS = 250;
+  const DRAW_MS = 500;
 
   const $ = (id) => document.getElementById(id);
   const state = (window.spikeloop = {
@@ -150,7 +150,7 @@
 
   let drawPending = false;
   function requestDraw() {
-    if (drawPending) return;
+    if (drawPending || document.hidden) return; // a hidden tab draws when shown again
     drawPending = true;
     setTimeout(() => {
       drawPending = false;
@@ -207,13 +207,12 @@
       }
       state.spikes += n.length;
     }
+    if (raster.t.length > 200000) trimRaster(); // a hidden tab draws nothing: bound what it keeps
     requestDraw();
   }
 
-  function drawRaster() {
-    const cv = $("raster");
-    const g = cv.getContext("2d");
-    const W = cv.width, H = cv.height, left = 80;
+  // trimRaster drops spikes older than the window; returns its start.
+  function trimRaster() {
     let tmax = 0;
     for (const t of raster.t) if (t > tmax) tmax = t;
     const tmin = tmax - RASTER_MS;
@@ -224,6 +223,15 @@
       raster.row.splice(0, drop);
       raster.pop.splice(0, drop);
     }
+    return tmin;
+  }
+
+  function drawRaster() {
+    const cv = $("raster");
+    const g = cv.getContext("2d");
+    const W = cv.width, H = cv.height, left = 80;
+    const tmin = trimRaster();
+    const tmax = tmin + RASTER_MS;
     state.rasterPoints = raster.t.length;
     g.fillStyle = "#fff";
     g.fillRect(0, 0, W, H);
@@ -385,6 +393,8 @@
     el.textContent = text;
     el.className = bad ? "err" : "";
   }
+
+  document.addEventListener("visibilitychange", requestDraw);
 
   $("login").addEventListener("submit", (e) => {
     e.preventDefault();
