@@ -175,9 +175,9 @@ func (r attackRun) String() string {
 // runAttacked runs the demo for dur with the shipped real-time settings
 // and an embedded broker, attacked from a child process if attack is
 // set, with hogs goroutines in the process that keep a CPU busy. mode
-// is "new" (as shipped) or "before" (GOMAXPROCS left alone, as before
-// issue 12), optionally followed by "@N": GOMAXPROCS N before the run
-// (the daemon raises it to loopProcs unless "before").
+// is "new" (as shipped) or "before" (GOMAXPROCS and the collector left
+// alone, as before issue 12), optionally followed by "@N": GOMAXPROCS N
+// before the run (the daemon raises it to loopProcs unless "before").
 func runAttacked(t *testing.T, name string, dur time.Duration, attack bool, hogs int, mode, traceTo string) attackRun {
 	t.Helper()
 	mode, procs, _ := strings.Cut(mode, "@")
@@ -299,7 +299,8 @@ wait:
 }
 
 // plainClock is the wall clock without the daemon knowing it is one:
-// the run keeps GOMAXPROCS as it is, as before issue 12.
+// the run keeps GOMAXPROCS and the collector as they are (no
+// tuneRuntime), as before issue 12.
 type plainClock struct{ *realClock }
 
 // gcPauses is the runtime's histogram of stop-the-world pauses for GC
@@ -338,8 +339,8 @@ func procStatus(key string) int64 {
 }
 
 // TestLoopUnderAttack is issue 12's attack against a baseline of the
-// same length in one run, with GOMAXPROCS left alone (as before the
-// spare Ps) and as the daemon sets it. Wall-clock figures on a shared
+// same length in one run, with GOMAXPROCS and the collector left alone
+// (as before tuneRuntime) and as the daemon sets them. Wall-clock figures on a shared
 // machine are not a test that always passes, so it runs on request:
 //
 //	SPIKELOOP_ATTACK=1 go test -run TestLoopUnderAttack -v ./daemon/
