@@ -31,6 +31,13 @@ func (s *telemetryService) livePage(cfg *Config, ln net.Listener) http.Handler {
 		WebSocketPath: "/mqtt",
 		EveryMs:       float64(tc.every) * float64(cfg.tick) / 1e6,
 	}
+	if cfg.net != nil {
+		for _, p := range cfg.net.Populations {
+			if slices.Contains(tc.Spikes, p.Name) {
+				lc.Spikes = append(lc.Spikes, live.Population{Name: p.Name, Size: p.Size})
+			}
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(tc.Commands)) {
 		c := tc.Commands[name]
 		lc.Commands = append(lc.Commands, live.Command{Name: name, Kind: c.Kind, Target: c.Target, Min: c.Min, Max: c.Max})

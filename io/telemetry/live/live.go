@@ -35,11 +35,20 @@ type Config struct {
 	WebSocketPath string `json:"websocket_path"`
 	// EveryMs is the telemetry interval.
 	EveryMs float64 `json:"every_ms"`
+	// Spikes are the populations on the spikes topic with their sizes,
+	// in the network's order: the raster's rows.
+	Spikes []Population `json:"spikes"`
 	// Commands are the allow-list's entries, offered as controls to a
 	// user the broker lets command.
 	Commands []Command `json:"commands"`
 	// Vehicle is the emulated plant, drawn to scale; nil on real boards.
 	Vehicle *Vehicle `json:"vehicle,omitempty"`
+}
+
+// Population is a population's name and number of neurons.
+type Population struct {
+	Name string `json:"name"`
+	Size int    `json:"size"`
 }
 
 // Command is one allowed command.

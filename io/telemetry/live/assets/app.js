@@ -247,7 +247,7 @@
     g.textBaseline = "middle";
     raster.names.forEach((name, i) => {
       g.fillStyle = COLORS[i % COLORS.length];
-      g.fillText(name, 4, H - 20 - (offs[i] + raster.sizes[i] / 2) * rowH);
+      g.fillText(name, 4, Math.min(H - 28, Math.max(8, H - 20 - (offs[i] + raster.sizes[i] / 2) * rowH)));
     });
     // One 2-pixel column per cell of time x neuron that holds a spike,
     // one path per population: a busy raster costs as much as a quiet
@@ -405,6 +405,13 @@
     .then((r) => r.json())
     .then((cfg) => {
       state.config = cfg;
+      // The raster's rows: the spike populations at their sizes, in the
+      // network's order (others, if any, are added as they come).
+      for (const p of cfg.spikes || []) {
+        raster.popIndex[p.name] = raster.names.length;
+        raster.names.push(p.name);
+        raster.sizes.push(p.size);
+      }
       $("board").textContent = cfg.board;
       connect("", "");
     })
