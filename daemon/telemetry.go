@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -81,7 +80,6 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 			return nil, err
 		}
 	}
-	slogger := slog.New(zerolog.NewSlogHandler(log))
 	prefix := tc.prefix()
 	pc := telemetry.PublisherConfig{
 		Board:  tc.Board,
@@ -94,7 +92,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 			StartUnixMs: time.Now().UnixMilli(),
 		},
 		Spikes: s.sq,
-		Logger: slogger,
+		Logger: log,
 	}
 	if pc.StoreDir, err = tc.storeDir(); err != nil {
 		return nil, fmt.Errorf("telemetry.store_dir: no default (%w); set it", err)
@@ -113,7 +111,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 		bc.Listen, bc.AllowNonLoopback = tc.Embedded.Listen, tc.Embedded.AllowNonLoopback
 		bc.Prefix, bc.Users = prefix, tc.users
 		bc.WebSocketListen = tc.Embedded.WebSocketListen
-		bc.Logger = slog.New(zerolog.NewSlogHandler(brokerLog))
+		bc.Logger = brokerLog
 		s.broker, err = telemetry.StartBroker(bc)
 		if err != nil {
 			return nil, fmt.Errorf("telemetry.embedded: %w (another MQTT broker on that port? set telemetry.embedded.listen, or telemetry.broker to use that one)", err)

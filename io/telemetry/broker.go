@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -19,6 +18,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -59,11 +59,12 @@ type BrokerConfig struct {
 	// DaemonPassword is DaemonUser's password; empty means a random one
 	// per start (the daemon starts broker and publisher together).
 	DaemonPassword string
-	// Logger gets the broker's warnings; nil discards them. What clients
-	// send is never logged in full (packets by type, topic and size,
-	// strings cut at 256 bytes), and each message at most once a second
-	// (the rest counted in "suppressed").
-	Logger *slog.Logger
+	// Logger gets the broker's warnings; the zero Logger discards them.
+	// What clients send is never logged in full (packets by type, topic
+	// and size, strings cut at 256 bytes), and each message at most once a
+	// second (the rest counted in "suppressed"). mochi logs every client
+	// connection at info: a daemon passes a logger at warn or above.
+	Logger zerolog.Logger
 
 	// The limits below keep any client, authenticated or not, from
 	// taking the daemon's memory or CPU. Zero means the default; a
@@ -308,12 +309,10 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	}
 	acl.daemonPassword = []byte(password)
 
-	var log *slog.Logger
-	if cfg.Logger == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	} else {
-		log = slog.New(newBrokerLog(cfg.Logger.Handler()))
-	}
+	// mochi takes a *slog.Logger: the one place the module uses slog. Its
+	// lines and the broker's own pass through brokerLog (redaction, one
+	// line a second per message) into the caller's zerolog logger.
+	log := slog.New(newBrokerLog(zerolog.NewSlogHandler(cfg.Logger)))
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = daemonMaxPacketBytes // the daemon's; limitConn holds the others to MaxPacketBytes
 	// mochi's own count includes the daemon's publisher (authHook

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/rs/zerolog"
 	"github.com/tinylib/msgp/msgp"
 )
 
@@ -27,7 +28,7 @@ func limitedBroker(t *testing.T, cfg BrokerConfig) (*Broker, *lockedBuffer) {
 	logBuf := new(lockedBuffer)
 	cfg.Listen, cfg.Prefix, cfg.DaemonPassword = "127.0.0.1:0", testPrefix, "pw"
 	cfg.Users = []User{{Name: "op", Hash: hash(t, "op-secret"), Command: true}}
-	cfg.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = zerolog.New(logBuf).Level(zerolog.WarnLevel)
 	b, err := StartBroker(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +80,7 @@ func TestBrokerPacketSize(t *testing.T) {
 	if len(logged) > 1024 {
 		t.Errorf("refusing a 20 MB publish logged %d bytes, want < 1 KiB:\n%.2000s", len(logged), logged)
 	}
-	if !strings.Contains(logged, "bytes=20971549") || !strings.Contains(logged, "max_packet_bytes=4096") || !strings.Contains(logged, "type=Publish") {
+	if !strings.Contains(logged, `"bytes":20971549`) || !strings.Contains(logged, `"max_packet_bytes":4096`) || !strings.Contains(logged, `"type":"Publish"`) {
 		t.Errorf("log does not say type and sizes:\n%s", logged)
 	}
 	if st := b.Stats(); st.PacketsRefused != 1 {

@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"bytes"
-	"log/slog"
 	"os"
 	"reflect"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -31,7 +31,7 @@ func TestBrokerFloodMeasure(t *testing.T) {
 	var logBuf lockedBuffer
 	b, err := StartBroker(BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix,
 		Users:  []User{{Name: "op", Hash: string(h), Command: true}},
-		Logger: slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger: zerolog.New(&logBuf).Level(zerolog.WarnLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}

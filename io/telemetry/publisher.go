@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/rs/zerolog"
 )
 
 // PublisherConfig configures a Publisher.
@@ -60,8 +59,9 @@ type PublisherConfig struct {
 	// process, each when every subscriber has room for it (the embedded
 	// Broker); nil: they go through paho like the rest.
 	Replies ReplySink
-	// Logger gets connection events and errors; nil discards them.
-	Logger *slog.Logger
+	// Logger gets connection events and errors; the zero Logger discards
+	// them.
+	Logger zerolog.Logger
 	// ConnectTimeout bounds one connection attempt (default 5 s);
 	// MaxReconnectInterval bounds the reconnect backoff (default 10 s);
 	// ConnectRetryInterval is the wait between first-connect attempts
@@ -97,7 +97,7 @@ type Publisher struct {
 	cfg    PublisherConfig
 	prefix string
 	q      *Queue
-	log    *slog.Logger
+	log    zerolog.Logger
 	client mqtt.Client
 	store  *countingStore
 	wake   chan struct{} // capacity 1: re-check what can be sent
@@ -189,9 +189,6 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	setDefault(&cfg.ConnectRetryInterval, time.Second)
 	setDefault(&cfg.WriteTimeout, 5*time.Second)
 	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 
 	p := &Publisher{
 		cfg:    cfg,
@@ -300,7 +297,7 @@ func (p *Publisher) onConnection(_ mqtt.Client, n mqtt.ConnectionNotification) {
 		p.mu.Lock()
 		p.state = stateFree
 		p.mu.Unlock()
-		p.log.Warn("mqtt: connection attempt failed", "broker", p.cfg.Broker, "err", n.Reason)
+		p.log.Warn().Str("broker", p.cfg.Broker).Err(n.Reason).Msg("mqtt: connection attempt failed")
 		p.poke()
 	case mqtt.ConnectionNotificationConnected:
 		p.mu.Lock()
@@ -309,10 +306,10 @@ func (p *Publisher) onConnection(_ mqtt.Client, n mqtt.ConnectionNotification) {
 			p.drainSince = time.Now()
 		}
 		p.mu.Unlock()
-		p.log.Info("mqtt: connected", "broker", p.cfg.Broker)
+		p.log.Info().Str("broker", p.cfg.Broker).Msg("mqtt: connected")
 		p.poke()
 	case mqtt.ConnectionNotificationLost:
-		p.log.Warn("mqtt: connection lost", "broker", p.cfg.Broker, "err", n.Reason)
+		p.log.Warn().Str("broker", p.cfg.Broker).Err(n.Reason).Msg("mqtt: connection lost")
 	}
 }
 
@@ -362,8 +359,8 @@ func (p *Publisher) Command(topic string, payload []byte) {
 	if queued, logNow, dropped := p.replies.add(pr); !queued {
 		p.cmdDropped.Add(1)
 		if logNow {
-			p.log.Error("mqtt: commands dropped unanswered: too many replies wait for the broker",
-				"command", name, "dropped", dropped, "waiting_bytes", maxReplyBytes)
+			p.log.Error().Str("command", name).Int64("dropped", int64(dropped)).Int("waiting_bytes", maxReplyBytes).
+				Msg("mqtt: commands dropped unanswered: too many replies wait for the broker")
 		}
 		return
 	}
@@ -495,7 +492,7 @@ func (p *Publisher) sinkReplies(force bool) (held bool) {
 		}
 		if err := p.cfg.Replies.PublishReply(m.topic, m.payload); err != nil {
 			p.failed.Add(1)
-			p.log.Error("mqtt: publish", "topic", m.topic, "err", err)
+			p.log.Error().Str("topic", m.topic).Err(err).Msg("mqtt: publish")
 			continue
 		}
 		p.published.Add(1)
@@ -513,39 +510,39 @@ func (p *Publisher) reply(pr *pendingReply) *message {
 	switch {
 	case r.OK:
 		if ok, skipped := p.appliedLog.allow(now, 20); ok {
-			args := []any{"command", r.Name, "id", r.ID, "kind", string(pr.kind)}
+			e := p.log.Info().Str("command", r.Name).Str("id", r.ID).Str("kind", string(pr.kind))
 			if pr.target != "" {
-				args = append(args, "target", pr.target)
+				e = e.Str("target", pr.target)
 			}
 			if pr.values != nil {
-				args = append(args, "values", pr.values)
+				e = e.Floats64("values", pr.values)
 			} else if pr.nvalues > 0 {
-				args = append(args, "values", pr.nvalues)
+				e = e.Int("values", pr.nvalues)
 			}
 			if skipped > 0 {
-				args = append(args, "applied_not_logged", skipped)
+				e = e.Int64("applied_not_logged", int64(skipped))
 			}
-			p.log.Info("mqtt: command applied", args...)
+			e.Msg("mqtt: command applied")
 		}
 	case r.Busy:
 		p.cmdBusy.Add(1)
 		if ok, skipped := p.busyLog.allow(now, 1); ok {
-			p.log.Warn("mqtt: command refused as busy: the queue to the loop is full",
-				"command", r.Name, "id", r.ID, "queue", r.Queue, "busy_not_logged", skipped)
+			p.log.Warn().Str("command", r.Name).Str("id", r.ID).Int64("queue", int64(r.Queue)).Int64("busy_not_logged", int64(skipped)).
+				Msg("mqtt: command refused as busy: the queue to the loop is full")
 		}
 	default:
 		if ok, skipped := p.refusedLog.allow(now, 20); ok {
-			args := []any{"command", r.Name, "id", r.ID, "err", r.Error}
+			e := p.log.Warn().Str("command", r.Name).Str("id", r.ID).Str("error", r.Error)
 			if skipped > 0 {
-				args = append(args, "refused_not_logged", skipped)
+				e = e.Int64("refused_not_logged", int64(skipped))
 			}
-			p.log.Warn("mqtt: command refused", args...)
+			e.Msg("mqtt: command refused")
 		}
 	}
 	b, err := r.MarshalMsg(nil)
 	if err != nil {
 		p.failed.Add(1)
-		p.log.Error("mqtt: reply", "command", r.Name, "err", err)
+		p.log.Error().Str("command", r.Name).Err(err).Msg("mqtt: reply")
 		return nil
 	}
 	return &message{topic: p.prefix + "cmd/" + r.Name + "/reply", payload: b}
@@ -606,7 +603,7 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 			p.birth.Store(false)
 			return &message{topic: p.prefix + "status", payload: b, retained: true}
 		}
-		p.log.Error("mqtt: birth", "err", err)
+		p.log.Error().Err(err).Msg("mqtt: birth")
 	}
 	for p.cfg.Replies == nil {
 		pr := p.replies.next()
@@ -626,7 +623,7 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 		b, err := sample.MarshalMsg(make([]byte, 0, sample.Msgsize()))
 		if err != nil {
 			p.failed.Add(1)
-			p.log.Error("mqtt: telemetry", "seq", sample.Seq, "err", err)
+			p.log.Error().Uint64("seq", uint64(sample.Seq)).Err(err).Msg("mqtt: telemetry")
 			return nil
 		}
 		return &message{topic: p.prefix + "telemetry", payload: b}
@@ -636,7 +633,7 @@ func (p *Publisher) nextMessage(sample *Telemetry, spikes *SpikeBatch) *message 
 		b, err := spikes.MarshalMsg(make([]byte, 0, spikes.Msgsize()))
 		if err != nil {
 			p.failed.Add(1)
-			p.log.Error("mqtt: spikes", "seq", spikes.Seq, "err", err)
+			p.log.Error().Uint64("seq", uint64(spikes.Seq)).Err(err).Msg("mqtt: spikes")
 			return nil
 		}
 		return &message{topic: p.prefix + "spikes", payload: b}
@@ -660,8 +657,8 @@ func (p *Publisher) send(m *message) bool {
 			if time.Since(p.drainSince) < p.drainLimit {
 				return false
 			}
-			p.log.Warn("mqtt: stored messages not resent in time; publishing new ones regardless of order",
-				"pending", n, "waited", p.drainLimit)
+			p.log.Warn().Int("pending", n).Dur("waited", p.drainLimit).
+				Msg("mqtt: stored messages not resent in time; publishing new ones regardless of order")
 		}
 		p.state = stateFree
 	}
@@ -673,7 +670,7 @@ func (p *Publisher) send(m *message) bool {
 	case <-tok.Done():
 		if err := tok.Error(); err != nil {
 			p.failed.Add(1)
-			p.log.Error("mqtt: publish", "topic", m.topic, "err", err)
+			p.log.Error().Str("topic", m.topic).Err(err).Msg("mqtt: publish")
 			return true
 		}
 	default:

@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	"github.com/rs/zerolog"
 )
 
 // countingStore wraps paho's file store for three reasons.
@@ -45,7 +45,7 @@ import (
 type countingStore struct {
 	mqtt.Store
 	dir      string
-	log      *slog.Logger
+	log      zerolog.Logger
 	mu       sync.Mutex
 	outbound map[string]struct{}
 	last     time.Time       // latest stamp given or found
@@ -55,7 +55,7 @@ type countingStore struct {
 var _ mqtt.Store = (*countingStore)(nil)
 
 // newCountingStore wraps paho's FileStore on dir.
-func newCountingStore(dir string, log *slog.Logger, empty chan<- struct{}) *countingStore {
+func newCountingStore(dir string, log zerolog.Logger, empty chan<- struct{}) *countingStore {
 	return &countingStore{Store: mqtt.NewFileStore(dir), dir: dir, log: log, outbound: map[string]struct{}{}, empty: empty}
 }
 
@@ -73,7 +73,7 @@ func (s *countingStore) removeTmp() int {
 		if err := os.Remove(name); err == nil {
 			n++
 		} else if !os.IsNotExist(err) {
-			s.log.Warn("mqtt: message store: cannot remove a temporary file", "file", name, "err", err)
+			s.log.Warn().Str("file", name).Err(err).Msg("mqtt: message store: cannot remove a temporary file")
 		}
 	}
 	return n
@@ -84,7 +84,8 @@ func isOutbound(key string) bool { return strings.HasPrefix(key, "o.") }
 // contain turns a panic of the wrapped store into a logged error.
 func (s *countingStore) contain(op, key string) {
 	if r := recover(); r != nil {
-		s.log.Error("mqtt: message store failed; messages are not kept (lost if the broker is away)", "op", op, "key", key, "dir", s.dir, "err", fmt.Sprint(r))
+		s.log.Error().Str("op", op).Str("key", key).Str("dir", s.dir).Str("error", fmt.Sprint(r)).
+			Msg("mqtt: message store failed; messages are not kept (lost if the broker is away)")
 	}
 }
 
@@ -93,7 +94,7 @@ func (s *countingStore) Open() {
 	defer s.contain("open", "")
 	s.Store.Open()
 	if n := s.removeTmp(); n > 0 {
-		s.log.Info("mqtt: message store: removed temporary files of unfinished writes", "dir", s.dir, "files", n)
+		s.log.Info().Str("dir", s.dir).Int("files", n).Msg("mqtt: message store: removed temporary files of unfinished writes")
 	}
 	keys := s.Store.All()
 	s.mu.Lock()
@@ -114,7 +115,7 @@ func (s *countingStore) Put(key string, m packets.ControlPacket) {
 		if r := recover(); r != nil {
 			// The write or the rename failed: paho left key's .tmp.
 			if err := os.Remove(s.tmpPath(key)); err != nil && !os.IsNotExist(err) {
-				s.log.Warn("mqtt: message store: cannot remove a temporary file", "file", s.tmpPath(key), "err", err)
+				s.log.Warn().Str("file", s.tmpPath(key)).Err(err).Msg("mqtt: message store: cannot remove a temporary file")
 			}
 			panic(r) // to contain, which logs it
 		}

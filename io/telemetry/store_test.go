@@ -1,14 +1,13 @@
 package telemetry
 
 import (
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	"github.com/rs/zerolog"
 )
 
 func storeFiles(t *testing.T, dir string) []string {
@@ -35,8 +34,7 @@ func TestStoreRemovesTmpFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := newCountingStore(dir, log, make(chan struct{}, 1))
+	s := newCountingStore(dir, zerolog.Nop(), make(chan struct{}, 1))
 	s.Open()
 	defer s.Close()
 	if got := storeFiles(t, dir); len(got) != 0 {
