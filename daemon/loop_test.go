@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/spikeloop/spikeloop/hal/haltest"
 	"github.com/spikeloop/spikeloop/io/actuator"
 	"github.com/spikeloop/spikeloop/io/sensor"
 )
@@ -111,32 +112,17 @@ func TestOverrunsSkipAndCount(t *testing.T) {
 	}
 }
 
-// failing wraps a source and fails while on is true.
-type failing struct {
-	src sensor.Source
-	on  *bool
-}
-
-var errADC = errors.New("adc: no answer")
-
-func (f failing) Read() (float64, error) {
-	if *f.on {
-		return 0, errADC
-	}
-	return f.src.Read()
-}
-
 func TestStaleInputDrivesOutputsSafe(t *testing.T) {
-	var broken bool
+	var broken *haltest.Source // the right eye's source, breakable
 	var dutyDuring, dutyAfter float64
 	d := demo(t, Options{Ticks: 400, SummaryEvery: -1})
 	d.opts.AfterTick = func(d *Daemon, k int64) {
 		switch k {
 		case 200:
-			broken = true
+			broken.Fail(true)
 		case 300:
 			dutyDuring = duty(t, d, "motor_left")
-			broken = false
+			broken.Fail(false)
 		case 399:
 			dutyAfter = duty(t, d, "motor_left")
 		}
@@ -151,7 +137,8 @@ func TestStaleInputDrivesOutputsSafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.inputs[1], _ = sensor.NewInput("right_eye", failing{src, &broken}, enc, 0)
+	broken = haltest.Wrap(src)
+	d.inputs[1], _ = sensor.NewInput("right_eye", broken, enc, 0)
 	if err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/hal/haltest"
 	"github.com/spikeloop/spikeloop/io/sensor"
 	"github.com/spikeloop/spikeloop/io/telemetry"
 )
@@ -163,11 +164,11 @@ func TestReplayWithStaleInput(t *testing.T) {
 	cfg, _ := quietDemo()
 	var buf bytes.Buffer
 	var live []apu.Spike
-	broken := false
+	var broken *haltest.Source // the right eye's source, breakable
 	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 1500, SummaryEvery: -1, Record: &buf,
 		AfterTick: func(d *Daemon, k int64) {
 			live = append(live, d.rec.Spikes...)
-			broken = k >= 300 && k < 700
+			broken.Fail(k >= 300 && k < 700)
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +176,8 @@ func TestReplayWithStaleInput(t *testing.T) {
 	defer d.Close()
 	src, _ := d.source("light_right")
 	enc, _ := d.encoder(1, d.cfg.Inputs[1])
-	d.inputs[1], _ = sensor.NewInput("right_eye", failing{src, &broken}, enc, 0)
+	broken = haltest.Wrap(src)
+	d.inputs[1], _ = sensor.NewInput("right_eye", broken, enc, 0)
 	if err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -753,7 +755,7 @@ func TestRecordingQueueFull(t *testing.T) {
 	var logs syncBuffer
 	rw := &recordWriter{r: r, cw: newChunkWriter(&buf), log: zerolog.New(&logs), cut: -1}
 	rw.begin(recordHeader{network: "n.yaml", dt: 0.1, stepsPerTick: 10, tickNs: 1e6, inputs: []recordInput{{InputConfig: InputConfig{Name: "x"}}}})
-	in, err := sensor.NewInput("x", constSource(1), nil, 0)
+	in, err := sensor.NewInput("x", haltest.NewSource(1), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -776,10 +778,6 @@ func TestRecordingQueueFull(t *testing.T) {
 		t.Errorf("log: %s", logs.String())
 	}
 }
-
-type constSource float64
-
-func (c constSource) Read() (float64, error) { return float64(c), nil }
 
 // FuzzScanRecording feeds the recording decoder arbitrary bytes: it
 // must never panic, its errors wrap ErrRecord, segments it lists replay

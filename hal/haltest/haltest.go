@@ -1,7 +1,10 @@
 // Package haltest has the project's shared fakes for code that uses hal
-// parts: a Bank of actuators that records every write with its time, a
-// ScriptedADC that plays back a list of voltages, an Input whose level
-// and edges the test sets, and a fake Clock. Each fake keeps the
+// parts: a Bank of actuators that records every write with its time,
+// Discard (outputs that keep nothing, for allocation tests), a
+// ScriptedADC that plays back a list of voltages, a Source of sensor
+// values that the test can break, an Input whose level and edges the
+// test sets, and a fake Clock. Every package's tests use these rather
+// than copies of their own. Each fake keeps the
 // contract of the hal interface it implements (same range checks, same
 // sentinel errors), so a test that passes on the fakes means the same
 // thing on the board.
@@ -388,7 +391,91 @@ func (in *Input) Edge() bool {
 	return e
 }
 
+// Discard is an output of every kind that accepts every write its
+// contract allows and keeps nothing: for allocation tests, where a Bank's
+// log would allocate. SetDuty still refuses a duty outside
+// [0, gpio.DutyMax] with hal.ErrDuty.
+type Discard struct{}
+
+// Out implements hal.DigitalOut.
+func (Discard) Out(gpio.Level) error { return nil }
+
+// SetDuty implements hal.PWMOut.
+func (Discard) SetDuty(d gpio.Duty) error {
+	if !d.Valid() {
+		return hal.ErrDuty
+	}
+	return nil
+}
+
+// SetVolts implements hal.AnalogOut.
+func (Discard) SetVolts(float64) error { return nil }
+
+// ErrRead is the error of a Source's failed read.
+var ErrRead = errors.New("haltest: read failed")
+
+// Source is a sensor value source (the method set of sensor.Source:
+// Read() (float64, error)) that returns its values in turn, from the
+// first again after the last. A NaN value is a failed read (ErrRead);
+// while Fail(true) is in force every Read fails with ErrRead and the
+// values do not advance. A Source made by Wrap reads another source
+// instead of values (a real one the test wants to break).
+type Source struct {
+	mu     sync.Mutex
+	values []float64
+	from   interface{ Read() (float64, error) }
+	n      int
+	fail   bool
+}
+
+// NewSource returns a source that returns values in turn (at least one).
+func NewSource(values ...float64) *Source {
+	if len(values) == 0 {
+		panic("haltest: NewSource needs at least one value")
+	}
+	return &Source{values: values}
+}
+
+// Wrap returns a source that reads src until told to Fail.
+func Wrap(src interface{ Read() (float64, error) }) *Source { return &Source{from: src} }
+
+// Fail makes every later Read fail (on) or read again (off).
+func (s *Source) Fail(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = on
+}
+
+// Reads counts the reads that did not fail by Fail.
+func (s *Source) Reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// Read returns the next value.
+func (s *Source) Read() (float64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return 0, ErrRead
+	}
+	if s.from != nil {
+		s.n++
+		return s.from.Read()
+	}
+	v := s.values[s.n%len(s.values)]
+	s.n++
+	if math.IsNaN(v) {
+		return 0, ErrRead
+	}
+	return v, nil
+}
+
 var (
+	_ hal.DigitalOut = Discard{}
+	_ hal.PWMOut     = Discard{}
+	_ hal.AnalogOut  = Discard{}
 	_ hal.DigitalOut = (*Out)(nil)
 	_ hal.PWMOut     = (*PWM)(nil)
 	_ hal.AnalogOut  = (*DAC)(nil)

@@ -2,6 +2,7 @@ package haltest
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -126,5 +127,48 @@ func TestInput(t *testing.T) {
 	in.Set(gpio.High)
 	if !in.Edge() || in.Edge() || in.Read() != gpio.High {
 		t.Error("one change, one edge")
+	}
+}
+
+func TestSource(t *testing.T) {
+	s := NewSource(1, math.NaN(), 3)
+	for i, want := range []float64{1, math.NaN(), 3, 1} {
+		v, err := s.Read()
+		if math.IsNaN(want) {
+			if !errors.Is(err, ErrRead) {
+				t.Errorf("read %d: %v, %v; want ErrRead", i, v, err)
+			}
+			continue
+		}
+		if err != nil || v != want {
+			t.Errorf("read %d: %v, %v; want %v", i, v, err, want)
+		}
+	}
+	s.Fail(true)
+	if _, err := s.Read(); !errors.Is(err, ErrRead) {
+		t.Errorf("while failing: %v, want ErrRead", err)
+	}
+	s.Fail(false)
+	// After 1, NaN, 3, 1 the next entry is the NaN: the read failed by
+	// Fail did not advance the script.
+	if v, err := s.Read(); !errors.Is(err, ErrRead) {
+		t.Errorf("after Fail(false): %v, %v; want the script's next entry (NaN: ErrRead)", v, err)
+	}
+	if s.Reads() != 5 {
+		t.Errorf("%d reads counted, want 5 (the failed-by-Fail one is not)", s.Reads())
+	}
+	w := Wrap(NewSource(7))
+	if v, err := w.Read(); v != 7 || err != nil {
+		t.Errorf("wrapped: %v, %v; want 7", v, err)
+	}
+}
+
+func TestDiscard(t *testing.T) {
+	var d Discard
+	if err := d.SetDuty(gpio.DutyMax + 1); !errors.Is(err, hal.ErrDuty) {
+		t.Errorf("SetDuty over DutyMax: %v, want hal.ErrDuty", err)
+	}
+	if d.Out(gpio.High) != nil || d.SetDuty(gpio.DutyHalf) != nil || d.SetVolts(1.5) != nil {
+		t.Error("a valid write refused")
 	}
 }

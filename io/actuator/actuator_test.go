@@ -7,48 +7,40 @@ import (
 	"testing"
 
 	"periph.io/x/conn/v3/gpio"
-)
 
-// bank records every write of the three kinds of part.
-type bank struct {
-	levels []gpio.Level
-	duties []gpio.Duty
-	volts  []float64
-	fail   bool
-}
+	"github.com/spikeloop/spikeloop/hal/haltest"
+)
 
 var errBus = errors.New("bus error")
 
-func (b *bank) Out(l gpio.Level) error {
-	if b.fail {
-		return errBus
+// levels, duties and volts are the values a haltest.Bank recorded, by
+// kind, in order.
+func levels(b *haltest.Bank) (out []gpio.Level) {
+	for _, w := range b.Writes() {
+		if w.Kind == haltest.KindOut {
+			out = append(out, w.Level)
+		}
 	}
-	b.levels = append(b.levels, l)
-	return nil
+	return out
 }
 
-func (b *bank) SetDuty(d gpio.Duty) error {
-	if b.fail {
-		return errBus
+func duties(b *haltest.Bank) (out []gpio.Duty) {
+	for _, w := range b.Writes() {
+		if w.Kind == haltest.KindPWM {
+			out = append(out, w.Duty)
+		}
 	}
-	b.duties = append(b.duties, d)
-	return nil
+	return out
 }
 
-func (b *bank) SetVolts(v float64) error {
-	if b.fail {
-		return errBus
+func volts(b *haltest.Bank) (out []float64) {
+	for _, w := range b.Writes() {
+		if w.Kind == haltest.KindDAC {
+			out = append(out, w.Volts)
+		}
 	}
-	b.volts = append(b.volts, v)
-	return nil
+	return out
 }
-
-// nop is a part that accepts everything (for allocation tests).
-type nop struct{}
-
-func (nop) Out(gpio.Level) error     { return nil }
-func (nop) SetDuty(gpio.Duty) error  { return nil }
-func (nop) SetVolts(v float64) error { return nil }
 
 func TestPulse(t *testing.T) {
 	L, H := gpio.Low, gpio.High
@@ -68,8 +60,8 @@ func TestPulse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := &bank{}
-			p, err := NewPulse(b, c.idle, c.width)
+			b := haltest.NewBank(nil)
+			p, err := NewPulse(b.DigitalOut("out"), c.idle, c.width)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,8 +76,8 @@ func TestPulse(t *testing.T) {
 					t.Errorf("tick %d: level %v, want %v", tick, p.Level(), c.want[tick])
 				}
 			}
-			if len(b.levels) != c.writes {
-				t.Errorf("%d writes %v, want %d (only changes are written)", len(b.levels), b.levels, c.writes)
+			if got := levels(b); len(got) != c.writes {
+				t.Errorf("%d writes %v, want %d (only changes are written)", len(got), got, c.writes)
 			}
 		})
 	}
@@ -107,8 +99,8 @@ func TestRate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := &bank{}
-			r, err := NewRate(b, c.cfg)
+			b := haltest.NewBank(nil)
+			r, err := NewRate(b.PWM("motor"), c.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +115,7 @@ func TestRate(t *testing.T) {
 			if math.Abs(r.Hz()-c.wantHz) > 1e-9 {
 				t.Errorf("rate %v Hz, want %v", r.Hz(), c.wantHz)
 			}
-			if want := duty(c.wantDuty); r.Duty() != want || b.duties[len(b.duties)-1] != want {
+			if want := duty(c.wantDuty); r.Duty() != want || duties(b)[len(duties(b))-1] != want {
 				t.Errorf("duty %v, want %v", r.Duty(), want)
 			}
 		})
@@ -146,8 +138,8 @@ func TestVector(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := &bank{}
-			v, err := NewVector(b, cfg)
+			b := haltest.NewBank(nil)
+			v, err := NewVector(b.DAC("dac", 10), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +151,7 @@ func TestVector(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if v.Volts() != c.want || b.volts[len(b.volts)-1] != c.want {
+			if v.Volts() != c.want || volts(b)[len(volts(b))-1] != c.want {
 				t.Errorf("volts %v, want %v", v.Volts(), c.want)
 			}
 		})
@@ -167,10 +159,10 @@ func TestVector(t *testing.T) {
 }
 
 func TestSafe(t *testing.T) {
-	b := &bank{}
-	p, _ := NewPulse(b, gpio.Low, 10)
-	r, _ := NewRate(b, RateConfig{Size: 1, Window: 10, Tick: 0.001, Gain: 0.01, Max: 1, Safe: 0.25})
-	v, _ := NewVector(b, VectorConfig{Size: 2, Window: 10, From: 0, To: 2, Safe: 0.5})
+	b := haltest.NewBank(nil)
+	p, _ := NewPulse(b.DigitalOut("out"), gpio.Low, 10)
+	r, _ := NewRate(b.PWM("motor"), RateConfig{Size: 1, Window: 10, Tick: 0.001, Gain: 0.01, Max: 1, Safe: 0.25})
+	v, _ := NewVector(b.DAC("dac", 10), VectorConfig{Size: 2, Window: 10, From: 0, To: 2, Safe: 0.5})
 	for _, d := range []Decoder{p, r, v} {
 		d.Spike(1)
 		_ = d.Update()
@@ -180,14 +172,14 @@ func TestSafe(t *testing.T) {
 		// After Safe the decoder starts from rest: no memory of the spike.
 		_ = d.Update()
 	}
-	if got := b.levels[len(b.levels)-1]; got != gpio.Low || p.Level() != gpio.Low {
+	if got := levels(b)[len(levels(b))-1]; got != gpio.Low || p.Level() != gpio.Low {
 		t.Errorf("pulse after Safe: %v, want low", got)
 	}
 	if r.Hz() != 0 || r.Duty() != 0 {
 		t.Errorf("rate after Safe then Update: %v Hz duty %v, want 0 (window cleared)", r.Hz(), r.Duty())
 	}
-	if b.duties[len(b.duties)-2] != duty(0.25) {
-		t.Errorf("safe duty %v, want %v", b.duties[len(b.duties)-2], duty(0.25))
+	if d := duties(b); d[len(d)-2] != duty(0.25) {
+		t.Errorf("safe duty %v, want %v", d[len(d)-2], duty(0.25))
 	}
 	if v.Volts() != 0.5 {
 		t.Errorf("vector after Safe: %v V, want 0.5", v.Volts())
@@ -195,14 +187,15 @@ func TestSafe(t *testing.T) {
 }
 
 func TestWriteErrorRetried(t *testing.T) {
-	b := &bank{fail: true}
-	p, _ := NewPulse(b, gpio.Low, 1)
+	b := haltest.NewBank(nil)
+	b.Fail("out", errBus)
+	p, _ := NewPulse(b.DigitalOut("out"), gpio.Low, 1)
 	if err := p.Safe(); !errors.Is(err, errBus) {
 		t.Fatalf("Safe: %v, want the bus error", err)
 	}
-	b.fail = false
-	if err := p.Update(); err != nil || len(b.levels) != 1 {
-		t.Errorf("after a failed write the next Update must write again: %v, writes %v", err, b.levels)
+	b.Fail("out", nil)
+	if err := p.Update(); err != nil || len(levels(b)) != 1 {
+		t.Errorf("after a failed write the next Update must write again: %v, writes %v", err, levels(b))
 	}
 }
 
@@ -212,14 +205,14 @@ func TestConstructorErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"pulse width", second(NewPulse(nop{}, gpio.Low, 0)), "width 0 ticks must be >= 1"},
+		{"pulse width", second(NewPulse(haltest.Discard{}, gpio.Low, 0)), "width 0 ticks must be >= 1"},
 		{"pulse nil", second(NewPulse(nil, gpio.Low, 1)), "no output"},
-		{"rate window", second(NewRate(nop{}, RateConfig{Size: 1, Tick: 1, Max: 1})), "window 0 ticks"},
-		{"rate range", second(NewRate(nop{}, RateConfig{Size: 1, Window: 1, Tick: 1, Min: 0.8, Max: 0.2})), "duty range [0.8, 0.2]"},
-		{"rate safe", second(NewRate(nop{}, RateConfig{Size: 1, Window: 1, Tick: 1, Max: 1, Safe: 2})), "safe duty 2"},
-		{"rate tick", second(NewRate(nop{}, RateConfig{Size: 1, Window: 1, Max: 1})), "tick 0 s"},
-		{"vector size", second(NewVector(nop{}, VectorConfig{Window: 1})), "size 0"},
-		{"vector from", second(NewVector(nop{}, VectorConfig{Size: 1, Window: 1, From: math.NaN()})), "must be finite"},
+		{"rate window", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Tick: 1, Max: 1})), "window 0 ticks"},
+		{"rate range", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Tick: 1, Min: 0.8, Max: 0.2})), "duty range [0.8, 0.2]"},
+		{"rate safe", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Tick: 1, Max: 1, Safe: 2})), "safe duty 2"},
+		{"rate tick", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Max: 1})), "tick 0 s"},
+		{"vector size", second(NewVector(haltest.Discard{}, VectorConfig{Window: 1})), "size 0"},
+		{"vector from", second(NewVector(haltest.Discard{}, VectorConfig{Size: 1, Window: 1, From: math.NaN()})), "must be finite"},
 	}
 	for _, c := range cases {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
@@ -231,9 +224,9 @@ func TestConstructorErrors(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func TestZeroAllocations(t *testing.T) {
-	p, _ := NewPulse(nop{}, gpio.Low, 3)
-	r, _ := NewRate(nop{}, RateConfig{Size: 8, Window: 50, Tick: 0.001, Gain: 0.01, Max: 1})
-	v, _ := NewVector(nop{}, VectorConfig{Size: 8, Window: 50, From: 0, To: 3})
+	p, _ := NewPulse(haltest.Discard{}, gpio.Low, 3)
+	r, _ := NewRate(haltest.Discard{}, RateConfig{Size: 8, Window: 50, Tick: 0.001, Gain: 0.01, Max: 1})
+	v, _ := NewVector(haltest.Discard{}, VectorConfig{Size: 8, Window: 50, From: 0, To: 3})
 	for _, d := range []Decoder{p, r, v} {
 		tick := 0
 		allocs := testing.AllocsPerRun(200, func() {

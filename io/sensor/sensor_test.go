@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spikeloop/spikeloop/hal/haltest"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -25,24 +26,6 @@ func (r *recorder) SetInput(pop string, v []float64) error {
 type sink struct{}
 
 func (sink) SetInput(string, []float64) error { return nil }
-
-// script is a Source that returns its values in turn; a NaN entry is a
-// failed read.
-type script struct {
-	vals []float64
-	i    int
-}
-
-var errRead = errors.New("spi: no answer")
-
-func (s *script) Read() (float64, error) {
-	v := s.vals[s.i%len(s.vals)]
-	s.i++
-	if math.IsNaN(v) {
-		return 0, errRead
-	}
-	return v, nil
-}
 
 func TestCurrent(t *testing.T) {
 	cases := []struct {
@@ -96,7 +79,7 @@ func TestConstructorErrors(t *testing.T) {
 		{"rate dt", second(NewRate(sink{}, "p", 1, 1, 100, 0, 1)), "dt 0 ms"},
 		{"delta step", second(NewDelta(sink{}, "p", 0, 10)), "step 0 must be > 0"},
 		{"dc nil", second(NewDC(nil, Linear{})), "no generator"},
-		{"input safe", second(NewInput("x", &script{}, nil, math.Inf(1))), `sensor "x": safe value +Inf`},
+		{"input safe", second(NewInput("x", haltest.NewSource(0), nil, math.Inf(1))), `sensor "x": safe value +Inf`},
 	}
 	for _, c := range cases {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
@@ -264,7 +247,7 @@ func TestInputSafeAndStale(t *testing.T) {
 	r := &recorder{}
 	enc, _ := NewCurrent(r, "eye", 1, Linear{Gain: 1, Min: -100, Max: 100})
 	nan := math.NaN()
-	src := &script{vals: []float64{1, nan, nan, 4}}
+	src := haltest.NewSource(1, nan, nan, 4)
 	in, err := NewInput("left", src, enc, -7)
 	if err != nil {
 		t.Fatal(err)
@@ -278,18 +261,14 @@ func TestInputSafeAndStale(t *testing.T) {
 			t.Errorf("tick %d: good %v stale %d value %v; want %v %d %v", tick, good, in.Stale(), in.Value(), wantGood[tick], wantStale[tick], wantVal[tick])
 		}
 	}
-	if !errors.Is(in.Err(), errRead) {
+	if !errors.Is(in.Err(), haltest.ErrRead) {
 		t.Errorf("Err() = %v, want the read error", in.Err())
 	}
 }
 
-type infSource struct{}
-
-func (infSource) Read() (float64, error) { return math.Inf(1), nil }
-
 func TestInputNotFinite(t *testing.T) {
 	enc, _ := NewCurrent(sink{}, "eye", 1, Linear{Max: 1})
-	in, _ := NewInput("x", infSource{}, enc, 0)
+	in, _ := NewInput("x", haltest.NewSource(math.Inf(1)), enc, 0)
 	if in.Read() || !errors.Is(in.Err(), ErrNotFinite) || in.Value() != 0 {
 		t.Errorf("an infinite reading must be replaced by the safe value: value %v err %v", in.Value(), in.Err())
 	}
@@ -300,7 +279,7 @@ type nopGen struct{}
 func (nopGen) SetAmplitude([]float64) error { return nil }
 
 func TestZeroAllocations(t *testing.T) {
-	src := &script{vals: []float64{0.1, 0.5, math.NaN(), 0.9, -0.4}}
+	src := haltest.NewSource(0.1, 0.5, math.NaN(), 0.9, -0.4)
 	cur, _ := NewCurrent(sink{}, "a", 8, Linear{Gain: 1, Max: 10})
 	rate, _ := NewRate(sink{}, "b", 8, 1000, 1000, 0.1, 1)
 	delta, _ := NewDelta(sink{}, "c", 0.1, 10)
