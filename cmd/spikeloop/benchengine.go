@@ -22,7 +22,8 @@ var benchEngineDoc = cmdDoc{
 	text: `Runs the engine's benchmark networks (those of "go test -bench ./apu/cpu/")
 and prints a table: LIF100k (100,000 LIF neurons, no synapses), CUBA at
 4,000, 16,000 and 64,000 neurons (80 synapses per neuron), on one
-thread and on --threads, and HH1000 (1,000 HHPSC neurons, RKF45). Each
+thread and on --threads, and HH1000 (1,000 HHPSC neurons, RKF45 at dt
+0.1 ms, RK4 at 0.05 ms, where it is stable). Each
 case runs --rounds times, the cases taking turns, for --seconds of model
 time after one warm-up second; the table gives the median and the range
 of the wall-clock seconds per simulated second, the median CPU seconds
@@ -80,7 +81,8 @@ func cmdBenchEngine(args []string, stdout, stderr io.Writer) error {
 			cases = append(cases, engineCase{name: fmt.Sprintf("CUBA %d", n), src: cpu.CUBASource(n), threads: *threads, neurons: n, events: true})
 		}
 	}
-	cases = append(cases, engineCase{name: "HH1000 RKF45", src: cpu.HHSource(1000, "RKF45", 0.1), threads: 1, neurons: 1000})
+	cases = append(cases, engineCase{name: "HH1000 RKF45", src: cpu.HHSource(1000, "RKF45", 0.1), threads: 1, neurons: 1000},
+		engineCase{name: "HH1000 RK4 dt 0.05 ms", src: cpu.HHSource(1000, "RK4", 0.05), threads: 1, neurons: 1000})
 	cases = slices.DeleteFunc(cases, func(c engineCase) bool { return !strings.Contains(c.name, *only) })
 	if *cKernel == "" && len(cases) == 0 {
 		return usageError{fmt.Sprintf("--only: no case's name contains %q", *only)}
