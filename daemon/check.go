@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"github.com/spikeloop/spikeloop/apu"
 	"io"
 	"maps"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/hal"
 	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/models"
@@ -40,17 +40,23 @@ func CheckConfig(path string, w io.Writer) error {
 		return err
 	}
 	addSpikeMonitors(run.net, run.outputPops())
-	eng := cpu.New()
-	lerr := eng.Load(run.net)
-	if err := errors.Join(lerr, eng.Close()); err != nil {
-		return &FieldError{File: c.file, Line: lineOf(c.root, "network"), Field: "network", Err: &problem{fmt.Sprintf("the cpu engine refuses %s: %v", c.Network, err), ErrInvalid}}
+	name := c.backendName()
+	pr, err := probe(name, run.net)
+	if err == nil {
+		var eng apu.Backend
+		if eng, err = apu.Open(name, apu.Options{}); err == nil {
+			err = errors.Join(eng.Load(run.net), eng.Close())
+		}
 	}
-	return c.summary(w)
+	if err != nil {
+		return &FieldError{File: c.file, Line: lineOf(c.root, "network"), Field: "network", Err: &problem{fmt.Sprintf("the %s backend refuses %s: %v", name, c.Network, err), ErrInvalid}}
+	}
+	return c.summary(w, pr)
 }
 
 // summary writes what the checked config runs; the sections follow the
 // config's.
-func (c *Config) summary(w io.Writer) error {
+func (c *Config) summary(w io.Writer, pr apu.Probe) error {
 	ew := &summaryWriter{w: w}
 	ew.printf("%s: valid daemon config\n\n", c.file)
 	c.boardSummary(ew)
@@ -59,7 +65,7 @@ func (c *Config) summary(w io.Writer) error {
 	c.ioSummary(ew)
 	ew.printf("\nnetwork %s\n", c.Network)
 	NetworkSummary(ew, c.net)
-	ew.printf("backend: cpu engine (loaded and closed again), memory estimate %s\n", ByteSize(cpu.EstimateMemory(c.net)))
+	ew.printf("backend: %s (loaded and closed again), memory estimate %s\n", pr.Backend, ByteSize(pr.Memory))
 	c.realtimeSummary(ew)
 	c.telemetrySummary(ew)
 	return ew.err

@@ -36,7 +36,7 @@ func TestCheckConfigDemo(t *testing.T) {
 		"motor_left   LIF               5",
 		"motor_left (line 61)   spikes   1              all 5",
 		"13 units, 15 connections, 2 monitors",
-		"backend: cpu engine (loaded and closed again)",
+		"backend: cpu (loaded and closed again)",
 		"topics: spikeloop/demo/status (retained), spikeloop/demo/telemetry, spikeloop/demo/spikes",
 		"broker: embedded on 127.0.0.1:1883",
 	} {

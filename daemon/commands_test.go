@@ -51,7 +51,7 @@ func TestCommandFlood(t *testing.T) {
 			var mu sync.Mutex
 			var seen []float64
 			r := startRun(t, cfg, Options{AfterTick: func(d *Daemon, _ int64) {
-				m, _ := d.engine.Model("search")
+				m, _ := engineOf(d).Model("search")
 				v := m.State("I")[0]
 				mu.Lock()
 				if len(seen) == 0 || seen[len(seen)-1] != v {
@@ -260,9 +260,9 @@ func TestControlsSubmit(t *testing.T) {
 			t.Fatalf("command %d applied: %v", i, errs)
 		}
 	}
-	m, _ := d.engine.Model("search")
+	m, _ := engineOf(d).Model("search")
 	amp := make([]float64, m.Size())
-	if m.(*models.DCGenerator).Emit(d.engine.Now(), amp); amp[0] != 3 {
+	if m.(*models.DCGenerator).Emit(d.backend.Now(), amp); amp[0] != 3 {
 		t.Fatalf("amplitude %v after commands 1, 2, 3 (4 and 5 busy), want 3", amp[0])
 	}
 	submit(6, telemetry.KindPause)
@@ -318,10 +318,10 @@ func TestApplyControlsBudget(t *testing.T) {
 	queue(1, list(11))
 	queue(2, list(12))
 	queue(3, []float64{13})
-	m, _ := d.engine.Model("search")
+	m, _ := engineOf(d).Model("search")
 	amp := func() float64 {
 		out := make([]float64, size)
-		m.(*models.DCGenerator).Emit(d.engine.Now(), out)
+		m.(*models.DCGenerator).Emit(d.backend.Now(), out)
 		return out[size-1]
 	}
 	for tick, want := range []struct {

@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/hal"
 	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/models"
@@ -37,6 +38,9 @@ type Config struct {
 	Plant PlantConfig `yaml:"plant"`
 	// Network is the network file, relative to the config file's folder.
 	Network string `yaml:"network"`
+	// Backend is where the network runs, by registered name (apu.Open;
+	// absent: "cpu", the in-process engine).
+	Backend string `yaml:"backend"`
 	// Tick is the control period, e.g. "1ms": sensors are read and
 	// actuators written once per tick. It must be a whole number of
 	// network steps (dt).
@@ -801,6 +805,9 @@ func (c *Config) check(k *checker) {
 	}
 	if c.StaleTicks < 0 {
 		k.add("stale_ticks", ErrRange, "%d; want >= 0", c.StaleTicks)
+	}
+	if name := c.backendName(); !apu.Known(name) {
+		k.add("backend", ErrInvalid, "%q: %v", name, apu.UnknownBackend(name))
 	}
 	if c.Network == "" {
 		k.add("network", ErrRequired, "required; want the path of a network file")

@@ -86,7 +86,7 @@ func TestInvalidConfigs(t *testing.T) {
 		sentinel error
 	}{
 		{"unknown top-level field", "stale_ticks: 5", "stale_tick: 5",
-			`test.yaml:21: stale_tick: unknown field; did you mean "stale_ticks"? fields of the config: board, plant, network, tick, stale_ticks, inputs, outputs, logging, realtime, telemetry`, ErrUnknown},
+			`test.yaml:21: stale_tick: unknown field; did you mean "stale_ticks"? fields of the config: board, plant, network, backend, tick, stale_ticks, inputs, outputs, logging, realtime, telemetry`, ErrUnknown},
 		{"unknown field, a longer name", "stale_ticks: 5", "tick_rate: 5",
 			`test.yaml:21: tick_rate: unknown field; did you mean "tick"? fields of the config: board,`, ErrUnknown},
 		{"unknown input field", "    gain: 2000\n    max: 6000\n  - name: right_eye", "    gian: 2000\n    max: 6000\n  - name: right_eye",

@@ -50,7 +50,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/apu"
-	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/hal"
 	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/io/actuator"
@@ -162,7 +161,8 @@ type Daemon struct {
 	log     zerolog.Logger
 	opts    Options
 	clock   Clock
-	engine  *cpu.Engine
+	backend apu.Backend
+	feeds   *tickFeeds // the tick's inputs, one Run a tick
 	board   *hal.Board
 	simb    *sim.Board
 	vehicle *sim.Vehicle
@@ -263,11 +263,14 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	addSpikeMonitors(net, d.spikePops)
 	d.ctl = make(chan *ctlRequest, cfg.commandQueue())
 	d.loopDone = make(chan struct{})
-	d.engine = cpu.New(cpu.WithThreads(cfg.Realtime.Threads, cfg.Realtime.workerCPUs()))
-	if err := d.engine.Load(net); err != nil {
+	if d.backend, err = openBackend(cfg); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	d.feeds = newTickFeeds(cfg.steps)
+	if err := d.backend.Load(net); err != nil {
 		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
 	}
-	d.engine.Drain(&d.rec) // drop the initial monitor rows
+	d.backend.Drain(&d.rec) // drop the initial monitor rows
 
 	// The board.
 	if opts.openBoard != nil {
@@ -324,10 +327,14 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		idx := popIndex(net, o.Population)
 		d.byPop[idx] = append(d.byPop[idx], dec)
 	}
+	threads, note := 1, ""
+	if t, ok := d.backend.(threader); ok {
+		threads, note = t.Threads(), t.ThreadsNote()
+	}
 	d.log.Info().Str("network", cfg.Network).Str("tick", cfg.tick.String()).Int("steps_per_tick", cfg.steps).
 		Str("driver", cfg.Board.Driver).Int("inputs", len(d.inputs)).Int("outputs", len(d.outputs)).
-		Int("threads", d.engine.Threads()).Msg("daemon wired")
-	if note := d.engine.ThreadsNote(); note != "" {
+		Str("backend", cfg.backendName()).Int("threads", threads).Msg("daemon wired")
+	if note != "" {
 		d.log.Warn().Int("threads", cfg.Realtime.Threads).Str("reason", note).Msg("realtime.threads: the network runs on one thread")
 	}
 	return d, nil
@@ -436,7 +443,7 @@ func (d *Daemon) source(part string) (sensor.Source, error) {
 }
 
 func (d *Daemon) encoder(i int, in InputConfig) (sensor.Encoder, error) {
-	return newEncoder(d.engine, d.cfg.net, d.cfg.steps, in, inputSeed(d.cfg.net, i, in))
+	return newEncoder(d.backend, d.feeds, d.cfg.net, d.cfg.steps, in, inputSeed(d.cfg.net, i, in))
 }
 
 // inputSeed is the rate encoder's seed: the configured one, or one
@@ -451,7 +458,7 @@ func inputSeed(net *models.Network, i int, in InputConfig) uint64 {
 
 // newEncoder builds the encoder of one input into engine (live or
 // replay: both must build the very same encoders).
-func newEncoder(engine *cpu.Engine, net *models.Network, steps int, in InputConfig, seed uint64) (sensor.Encoder, error) {
+func newEncoder(b apu.Backend, feeds *tickFeeds, net *models.Network, steps int, in InputConfig, seed uint64) (sensor.Encoder, error) {
 	ps := population(net, in.Population)
 	if ps == nil {
 		return nil, fmt.Errorf("no population %q", in.Population)
@@ -459,29 +466,27 @@ func newEncoder(engine *cpu.Engine, net *models.Network, steps int, in InputConf
 	lin := sensor.Linear{Gain: in.Gain, Offset: in.Offset, Min: in.Min, Max: in.Max}
 	switch in.Encoder {
 	case "current":
-		return sensor.NewCurrent(engine, in.Population, ps.Size, lin)
+		return sensor.NewCurrent(feeds, in.Population, ps.Size, lin)
 	case "rate":
 		maxHz := in.MaxHz
 		if maxHz == 0 {
 			maxHz = 1000 / net.Dt
 		}
-		return sensor.NewRate(engine, in.Population, ps.Size, in.Gain, maxHz, net.Dt, seed)
+		return sensor.NewRate(feeds, in.Population, ps.Size, in.Gain, maxHz, net.Dt, seed)
 	case "delta":
-		return sensor.NewDelta(engine, in.Population, in.Step, steps)
+		return sensor.NewDelta(feeds, in.Population, in.Step, steps)
 	case "dc":
-		gen, ok := ps.Model.(*models.DCGenerator)
-		if !ok {
+		if _, ok := ps.Model.(*models.DCGenerator); !ok {
 			return nil, fmt.Errorf("population %q is not a DCGenerator", in.Population)
 		}
-		return sensor.NewDC(gen, lin)
+		return sensor.NewDC(dcSetter{b, in.Population}, lin)
 	case "custom":
-		gen, ok := ps.Model.(*models.CustomGenerator)
-		if !ok {
+		if _, ok := ps.Model.(*models.CustomGenerator); !ok {
 			return nil, fmt.Errorf("population %q is not a CustomGenerator", in.Population)
 		}
-		return sensor.NewCustom(gen, engine, ps.Size, steps, lin)
+		return sensor.NewCustom(&customSetter{b: b, pop: in.Population}, b, ps.Size, steps, lin)
 	case "file":
-		return newFileEncoder(engine, ps, in)
+		return newFileEncoder(feeds, ps, in)
 	}
 	return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
 }
@@ -568,8 +573,8 @@ func (d *Daemon) Close() error {
 	if d.board != nil {
 		errs = append(errs, d.board.Close())
 	}
-	if d.engine != nil {
-		errs = append(errs, d.engine.Close())
+	if d.backend != nil {
+		errs = append(errs, d.backend.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -766,17 +771,21 @@ func (d *Daemon) tick() (int, error) {
 		in.Read()
 		stale = max(stale, in.Stale())
 	}
+	// The encoders give every step's input, then the tick runs in one
+	// call (a remote backend: one RUN frame).
+	d.feeds.begin()
 	for s := 0; s < d.cfg.steps; s++ {
+		d.feeds.row = s
 		for _, in := range d.inputs {
 			if err := in.Step(s); err != nil {
 				return stale, err
 			}
 		}
-		if err := d.engine.Advance(1); err != nil {
-			return stale, err
-		}
 	}
-	d.engine.Drain(&d.rec)
+	if err := d.feeds.run(d.backend); err != nil {
+		return stale, err
+	}
+	d.backend.Drain(&d.rec)
 
 	if stale > d.cfg.StaleTicks {
 		if !d.stale {

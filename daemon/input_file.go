@@ -9,7 +9,6 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/io/sensor"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -172,18 +171,18 @@ func (c *Config) checkFileInput(k *checker, i int, ps *models.PopulationSpec) {
 
 // newFileEncoder is newEncoder's encoder file: the rows checked (or
 // recorded) for the input.
-func newFileEncoder(engine *cpu.Engine, ps *models.PopulationSpec, in InputConfig) (sensor.Encoder, error) {
+func newFileEncoder(feeds *tickFeeds, ps *models.PopulationSpec, in InputConfig) (sensor.Encoder, error) {
 	if _, ok := ps.Model.(*models.InputTransmitter); !ok {
 		return nil, fmt.Errorf("population %q is not an InputTransmitter", in.Population)
 	}
-	return sensor.NewSeries(engine, in.Population, ps.Size, in.rows, in.AtEnd == atEndRepeat)
+	return sensor.NewSeries(feeds, in.Population, ps.Size, in.rows, in.AtEnd == atEndRepeat)
 }
 
 // inputSource is input in's source: a board part, or the engine's step
 // count for a file input.
 func (d *Daemon) inputSource(in InputConfig) (sensor.Source, error) {
 	if in.Encoder == "file" {
-		return sensor.StepSource{Now: d.engine}, nil
+		return sensor.StepSource{Now: d.backend}, nil
 	}
 	return d.source(in.Part)
 }
@@ -191,10 +190,10 @@ func (d *Daemon) inputSource(in InputConfig) (sensor.Source, error) {
 // inputEnded tells whether a file input with at_end stop has no rows
 // left for the tick about to run (errInputEnded), and logs it once.
 func (d *Daemon) inputEnded() error {
-	if at := d.cfg.files.stopAt; at == 0 || d.engine.Now() < at {
+	if at := d.cfg.files.stopAt; at == 0 || d.backend.Now() < at {
 		return nil
 	}
-	d.log.Info().Int64("steps", d.engine.Now()).Msg("file input ended (at_end: stop): the loop stops")
+	d.log.Info().Int64("steps", d.backend.Now()).Msg("file input ended (at_end: stop): the loop stops")
 	return errInputEnded
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/spikeloop/spikeloop/apu"
-	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/io/sensor"
 	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/models"
@@ -1164,7 +1163,8 @@ type Replayer struct {
 	seg    int
 	h      recordHeader
 	net    *models.Network
-	engine *cpu.Engine
+	engine apu.Backend // the backend the steps run on
+	feeds  *tickFeeds  // one step's inputs
 	values []float64
 	inputs []*sensor.Input
 	s      int   // the step within the current tick
@@ -1228,7 +1228,11 @@ func NewReplayer(netData []byte, netName string, r io.Reader, seg int) (*Replaye
 		return nil, recErr(seg, fmt.Errorf("dt %g, recorded %g", net.Dt, h.dt))
 	}
 	addSpikeMonitors(net, h.outputs)
-	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, net: net, engine: cpu.New(), values: make([]float64, len(h.inputs))}, nil
+	b, err := apu.Open(defaultBackend, apu.Options{})
+	if err != nil {
+		return nil, recErr(seg, err)
+	}
+	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, net: net, engine: b, feeds: newTickFeeds(1), values: make([]float64, len(h.inputs))}, nil
 }
 
 // Network is the network to load and run: the network file with the
@@ -1245,7 +1249,7 @@ func (p *Replayer) Load(net *models.Network) error {
 	}
 	p.inputs = make([]*sensor.Input, len(p.h.inputs))
 	for i, in := range p.h.inputs {
-		enc, err := newEncoder(p.engine, net, p.h.stepsPerTick, in.InputConfig, in.seed)
+		enc, err := newEncoder(p.engine, p.feeds, net, p.h.stepsPerTick, in.InputConfig, in.seed)
 		if err != nil {
 			return recErr(p.seg, fmt.Errorf("input %q: %w", in.Name, err))
 		}
@@ -1256,10 +1260,31 @@ func (p *Replayer) Load(net *models.Network) error {
 	return nil
 }
 
-// SetInput implements apu.Backend (the recording feeds the inputs; this
-// feeds other InputTransmitters for one step).
-func (p *Replayer) SetInput(pop string, values []float64) error {
-	return p.engine.SetInput(pop, values)
+// Probe implements apu.Backend: what the backend it replays on says.
+func (p *Replayer) Probe(net *models.Network) (apu.Probe, error) { return p.engine.Probe(net) }
+
+// Run implements apu.Backend: n steps of the recorded run. The recording
+// feeds the inputs; other feeds are refused (ErrUnsupported).
+func (p *Replayer) Run(n int, feeds []apu.Feed) error {
+	if len(feeds) > 0 {
+		return fmt.Errorf("daemon: Replayer: a replay takes its inputs from the recording, not from Run: %w", apu.ErrUnsupported)
+	}
+	return p.Advance(n)
+}
+
+// Set implements apu.Backend.
+func (p *Replayer) Set(pop string, s apu.Setting, values []float64) error {
+	return p.engine.Set(pop, s, values)
+}
+
+// State implements apu.Backend.
+func (p *Replayer) State(pop, state string, units []int, dst []float64) ([]float64, error) {
+	return p.engine.State(pop, state, units, dst)
+}
+
+// Reset implements apu.Backend: a replay cannot go back (ErrUnsupported).
+func (p *Replayer) Reset() error {
+	return fmt.Errorf("daemon: Replayer: a replay runs its recording once; replay it again instead of resetting: %w", apu.ErrUnsupported)
 }
 
 // Now implements apu.Backend.
@@ -1306,12 +1331,13 @@ func (p *Replayer) step() (bool, error) {
 			in.Read()
 		}
 	}
+	p.feeds.begin()
 	for _, in := range p.inputs {
 		if err := in.Step(p.s); err != nil {
 			return false, err
 		}
 	}
-	if err := p.engine.Advance(1); err != nil {
+	if err := p.feeds.run(p.engine); err != nil {
 		return false, err
 	}
 	if p.s++; p.s == p.h.stepsPerTick {

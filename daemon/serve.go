@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/hal"
 )
 
@@ -198,7 +197,11 @@ func preflight(c *Config, opts Options) error {
 	// The estimate includes the new network's connection lists, which
 	// load has built already (20 bytes a connection): the check errs on
 	// the side of refusing by that much.
-	if need, avail := cpu.EstimateMemory(c.net), memAvailable(); avail > 0 && need > avail {
+	pr, err := probe(c.backendName(), c.net)
+	if err != nil {
+		return fmt.Errorf("daemon: network %s: backend %s: %w", c.Network, c.backendName(), err)
+	}
+	if need, avail := pr.Memory, memAvailable(); avail > 0 && need > avail {
 		return fmt.Errorf("daemon: network %s: running it needs about %s (the engine's estimate) and the system has %s available; refused before building it",
 			c.Network, ByteSize(need), ByteSize(avail))
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -325,7 +324,7 @@ func (d *Daemon) applyControls() {
 func (d *Daemon) apply(r *ctlRequest) error {
 	switch r.kind {
 	case telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb:
-		if err := setGenerator(d.engine, r.kind, r.pop, r.values); err != nil {
+		if err := setGenerator(d.backend, r.kind, r.pop, r.values); err != nil {
 			return err
 		}
 		if d.rcd != nil {
@@ -351,43 +350,6 @@ func (d *Daemon) apply(r *ctlRequest) error {
 		d.snapshotDue = true
 	default:
 		return fmt.Errorf("kind %q is not applied by the loop", r.kind)
-	}
-	return nil
-}
-
-// setGenerator applies a generator setting (MODELS.md 10.8) to the
-// running network: live from a command, and in a replay from the
-// recording.
-func setGenerator(e *cpu.Engine, kind telemetry.Kind, pop string, values []float64) error {
-	m, ok := e.Model(pop)
-	if !ok {
-		return fmt.Errorf("population %q is not in the running network", pop)
-	}
-	var err error
-	switch kind {
-	case telemetry.KindDCAmplitude:
-		g, ok := m.(*models.DCGenerator)
-		if !ok {
-			return fmt.Errorf("population %q is not a DCGenerator in the running network", pop)
-		}
-		err = g.SetAmplitude(values)
-	case telemetry.KindPoissonRate:
-		g, ok := m.(*models.PoissonGenerator)
-		if !ok {
-			return fmt.Errorf("population %q is not a PoissonGenerator in the running network", pop)
-		}
-		err = g.SetRate(values)
-	case telemetry.KindBernoulliProb:
-		g, ok := m.(*models.BernoulliGenerator)
-		if !ok {
-			return fmt.Errorf("population %q is not a BernoulliGenerator in the running network", pop)
-		}
-		err = g.SetProb(values)
-	default:
-		return fmt.Errorf("kind %q is not a generator setting", kind)
-	}
-	if err != nil {
-		return fmt.Errorf("population %q: %w", pop, err)
 	}
 	return nil
 }
@@ -465,7 +427,7 @@ func newSampler(d *Daemon, svc *telemetryService) *sampler {
 			s.batch.Trains = append(s.batch.Trains, telemetry.SpikeTrain{Population: net.Populations[idx].Name})
 		}
 	}
-	s.steps0 = d.engine.Now()
+	s.steps0 = d.backend.Now()
 	return s
 }
 
@@ -499,7 +461,7 @@ func (s *sampler) tick(d *Daemon, k int64, late time.Duration, ran bool) {
 // grows) and pushes it, then the spike batch.
 func (s *sampler) emit(d *Daemon, k int64) {
 	t := &s.sample
-	now := d.engine.Now()
+	now := d.backend.Now()
 	t.Tick = uint64(k)
 	t.TimeMs = float64(now) * s.dt
 	secs := float64(now-s.steps0) * s.dt / 1000
@@ -517,13 +479,9 @@ func (s *sampler) emit(d *Daemon, k int64) {
 		s.counts[i] = 0
 	}
 	for _, st := range s.states {
-		m, _ := d.engine.Model(st.pop)
-		v := m.State(st.state)
-		buf := t.States[st.key][:0]
-		for _, n := range st.neurons {
-			buf = append(buf, v[n])
-		}
-		t.States[st.key] = buf
+		// Checked at load (the state's name, the units in range); an
+		// error here would leave the sample's row empty.
+		t.States[st.key], _ = d.backend.State(st.pop, st.state, st.neurons, t.States[st.key])
 	}
 	stale := uint64(0)
 	for _, in := range d.inputs {
@@ -559,7 +517,7 @@ func (s *sampler) emit(d *Daemon, k int64) {
 
 // resetNetwork is the reset command: the network goes back to t = 0 as a
 // fresh load of the same file with the same seed gives it
-// (cpu.Engine.Reset: states, generators, delay buffers, plastic weights,
+// (apu.Backend.Reset: states, generators, delay buffers, plastic weights,
 // random streams). Every input's encoder is rebuilt on the new
 // populations (a rate encoder's stream restarts from its seed); the
 // board, the plant and the telemetry go on. A recording cannot hold a
@@ -569,12 +527,14 @@ func (d *Daemon) resetNetwork() error {
 	if d.rcd != nil {
 		return errors.New("refused while recording: a replay of the recording could not reproduce a reset; reload instead, or run without --record")
 	}
-	if err := d.engine.Reset(); err != nil {
+	if err := d.backend.Reset(); err != nil {
 		return err
 	}
-	net := d.engine.Network()
+	// The encoders write through the backend; the network's description
+	// gives their sizes and seeds.
+	net := d.cfg.net
 	for i, in := range d.cfg.Inputs {
-		enc, err := newEncoder(d.engine, net, d.cfg.steps, in, inputSeed(net, i, in))
+		enc, err := newEncoder(d.backend, d.feeds, net, d.cfg.steps, in, inputSeed(net, i, in))
 		if err != nil {
 			return fmt.Errorf("reset: inputs[%d]: %w", i, err)
 		}

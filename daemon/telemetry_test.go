@@ -1183,20 +1183,20 @@ func TestResetCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := d.engine.Network()
+	before := engineOf(d).Network()
 	if err := d.apply(&ctlRequest{kind: telemetry.KindReset}); err != nil {
 		t.Fatal(err)
 	}
-	if d.engine.Now() != 0 || d.engine.Network() == before {
-		t.Fatalf("after reset: step %d, network replaced %v", d.engine.Now(), d.engine.Network() != before)
+	if d.backend.Now() != 0 || engineOf(d).Network() == before {
+		t.Fatalf("after reset: step %d, network replaced %v", d.backend.Now(), engineOf(d).Network() != before)
 	}
 	for range 10 {
 		if _, err := d.tick(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if want := int64(10 * d.cfg.steps); d.engine.Now() != want {
-		t.Errorf("after reset and 10 ticks: step %d, want %d", d.engine.Now(), want)
+	if want := int64(10 * d.cfg.steps); d.backend.Now() != want {
+		t.Errorf("after reset and 10 ticks: step %d, want %d", d.backend.Now(), want)
 	}
 	d.rcd = &recorder{}
 	if err := d.apply(&ctlRequest{kind: telemetry.KindReset}); err == nil || !strings.Contains(err.Error(), "recording") {

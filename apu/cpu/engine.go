@@ -34,6 +34,8 @@ type Engine struct {
 	cpus        []int // CPUs to pin the extra workers to
 	tm          *team // nil: one thread
 	threadsNote string
+
+	door door // backend.go
 }
 
 var _ apu.Backend = (*Engine)(nil)
@@ -449,15 +451,15 @@ func (e *Engine) Advance(n int) error {
 	}
 	if e.tm != nil {
 		if err := e.advanceThreads(n); err != nil {
-			e.err = err
-			return err
+			e.err = diverged{err}
+			return e.err
 		}
 		return nil
 	}
 	for i := 0; i < n; i++ {
 		if err := e.step(); err != nil {
-			e.err = err
-			return err
+			e.err = diverged{err}
+			return e.err
 		}
 	}
 	return nil

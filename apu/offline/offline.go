@@ -31,7 +31,7 @@ type Options struct {
 	// models.InputTransmitter.Trials reads; a batch of B runs B trials.
 	Arrays map[string]Array
 	// Trials is the number of trials (0: the inputs' batch, or 1). The
-	// network is reset between trials (apu.Resetter), so trial b gives
+	// network is reset between trials (apu.Backend's Reset), so trial b gives
 	// what a run of batch element b alone gives; with more than one, trial
 	// b's outputs go to OutDir/trial_<b> (b from 1). Inputs without a
 	// batch are repeated in every trial; a batch must have Trials entries.
@@ -60,6 +60,10 @@ type Summary struct {
 	Removed []string
 }
 
+// networker is a backend that runs a network object of its own after
+// Reset (cpu.Engine).
+type networker interface{ Network() *models.Network }
+
 // Run loads net into b, runs net.Duration (once per trial) and writes the
 // outputs.
 //
@@ -83,14 +87,15 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 	start := time.Now()
 	for trial := range trials {
 		if trial > 0 {
-			r, ok := b.(apu.Resetter)
-			if !ok {
-				return sum, fmt.Errorf("%d trials: the %T backend cannot reset its network between trials", trials, b)
+			if err := b.Reset(); err != nil {
+				return sum, fmt.Errorf("%d trials: reset between trials: %w", trials, err)
 			}
-			if err := r.Reset(); err != nil {
-				return sum, err
+			// A backend that rebuilds its network object on Reset (the
+			// cpu engine) says which one now runs: the input arrays are
+			// installed in it.
+			if r, ok := b.(networker); ok {
+				net = r.Network()
 			}
-			net = r.Network()
 		}
 		if err := installInputs(net, opt, batches, trial); err != nil {
 			return sum, err

@@ -1,0 +1,177 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// Name is the name the CPU engine is registered under (apu.Register).
+const Name = "cpu"
+
+// Open is the engine's apu.Opener: a new engine with opt's threads.
+func Open(opt apu.Options) (apu.Backend, error) {
+	return New(WithThreads(opt.Threads, opt.CPUs)), nil
+}
+
+// door is the engine's state for the apu.Backend calls that reach the
+// network's generators: the CustomGenerators' rows, double-buffered so
+// that a refused Set leaves the rows the generator holds intact.
+type door struct {
+	custom map[string]*customRows
+}
+
+type customRows struct {
+	buf  [2][]float64
+	rows [2][][]float64
+	cur  int
+}
+
+// Probe implements apu.Backend: the engine runs every model of the
+// models registry at any size memory allows.
+func (e *Engine) Probe(net *models.Network) (apu.Probe, error) {
+	if net == nil {
+		return apu.Probe{}, errors.New("cpu engine: probe: no network")
+	}
+	for _, ps := range net.Populations {
+		switch ps.Model.(type) {
+		case models.NeuronModel, models.Generator:
+		default:
+			return apu.Probe{}, fmt.Errorf("cpu engine: population %q: %T is neither a neuron nor a generator model: %w", ps.Name, ps.Model, apu.ErrUnsupported)
+		}
+	}
+	return apu.Probe{Backend: Name, Memory: EstimateMemory(net)}, nil
+}
+
+// Run implements apu.Backend.
+func (e *Engine) Run(n int, feeds []apu.Feed) error {
+	if len(feeds) == 0 {
+		return e.Advance(n)
+	}
+	if e.err != nil {
+		return e.err
+	}
+	if e.net == nil {
+		return errors.New("cpu engine: Run before Load")
+	}
+	for _, f := range feeds {
+		p, ok := e.byName[f.Pop]
+		if !ok || p.input == nil {
+			return fmt.Errorf("cpu engine: run: %q is not an InputTransmitter population", f.Pop)
+		}
+		if len(f.Values) != n*p.spec.Size {
+			return fmt.Errorf("cpu engine: run: input %q has %d values for %d steps of %d units, want %d", f.Pop, len(f.Values), n, p.spec.Size, n*p.spec.Size)
+		}
+	}
+	for s := 0; s < n; s++ {
+		for _, f := range feeds {
+			size := len(f.Values) / n
+			if err := e.SetInput(f.Pop, f.Values[s*size:(s+1)*size]); err != nil {
+				return err
+			}
+		}
+		if err := e.Advance(1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Set implements apu.Backend.
+func (e *Engine) Set(pop string, s apu.Setting, values []float64) error {
+	p, ok := e.byName[pop]
+	if !ok {
+		return fmt.Errorf("cpu engine: set %s: population %q is not in the running network", s, pop)
+	}
+	var err error
+	switch s {
+	case apu.DCAmplitude:
+		g, ok := p.gen.(*models.DCGenerator)
+		if !ok {
+			return fmt.Errorf("cpu engine: set %s: population %q is not a DCGenerator", s, pop)
+		}
+		err = g.SetAmplitude(values)
+	case apu.PoissonRate:
+		g, ok := p.gen.(*models.PoissonGenerator)
+		if !ok {
+			return fmt.Errorf("cpu engine: set %s: population %q is not a PoissonGenerator", s, pop)
+		}
+		err = g.SetRate(values)
+	case apu.BernoulliProb:
+		g, ok := p.gen.(*models.BernoulliGenerator)
+		if !ok {
+			return fmt.Errorf("cpu engine: set %s: population %q is not a BernoulliGenerator", s, pop)
+		}
+		err = g.SetProb(values)
+	case apu.CustomRows:
+		g, ok := p.gen.(*models.CustomGenerator)
+		if !ok {
+			return fmt.Errorf("cpu engine: set %s: population %q is not a CustomGenerator", s, pop)
+		}
+		err = e.setCustom(g, p.spec, values)
+	default:
+		return fmt.Errorf("cpu engine: set: population %q: setting %d is not a generator setting", pop, s)
+	}
+	if err != nil {
+		return fmt.Errorf("cpu engine: set %s: population %q: %w", s, pop, err)
+	}
+	return nil
+}
+
+// setCustom copies values into the buffer the generator does not hold
+// and hands it over as rows from the next step on.
+func (e *Engine) setCustom(g *models.CustomGenerator, ps *models.PopulationSpec, values []float64) error {
+	size := ps.Size
+	if len(values)%size != 0 {
+		return fmt.Errorf("%d values are not whole rows of %d units", len(values), size)
+	}
+	if e.door.custom == nil {
+		e.door.custom = map[string]*customRows{}
+	}
+	c := e.door.custom[ps.Name]
+	if c == nil {
+		c = &customRows{}
+		e.door.custom[ps.Name] = c
+	}
+	next := 1 - c.cur
+	buf := append(c.buf[next][:0], values...)
+	rows := c.rows[next][:0]
+	for r := 0; r < len(buf); r += size {
+		rows = append(rows, buf[r:r+size])
+	}
+	c.buf[next], c.rows[next] = buf, rows
+	if err := g.SetData(rows, e.now); err != nil {
+		return err
+	}
+	c.cur = next
+	return nil
+}
+
+// State implements apu.Backend.
+func (e *Engine) State(pop, state string, units []int, dst []float64) ([]float64, error) {
+	dst = dst[:0]
+	p, ok := e.byName[pop]
+	if !ok {
+		return dst, fmt.Errorf("cpu engine: state: population %q is not in the running network", pop)
+	}
+	v := p.spec.Model.State(state)
+	if v == nil {
+		return dst, fmt.Errorf("cpu engine: state: population %q has no state %q", pop, state)
+	}
+	for _, u := range units {
+		if u < 0 || u >= len(v) {
+			return dst, fmt.Errorf("cpu engine: state: population %q: unit %d out of range [0, %d)", pop, u, len(v))
+		}
+		dst = append(dst, v[u])
+	}
+	return dst, nil
+}
+
+// diverged marks a step's error as the network's (apu.ErrDiverged),
+// keeping its message.
+type diverged struct{ err error }
+
+func (d diverged) Error() string   { return d.err.Error() }
+func (d diverged) Unwrap() []error { return []error{d.err, apu.ErrDiverged} }

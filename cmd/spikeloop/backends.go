@@ -1,0 +1,14 @@
+package main
+
+import (
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/cpu"
+)
+
+// The backends a network can run on (`backend:` in a daemon config,
+// --backend on sim, run and bench loop). Registering is the only thing
+// this init does; the packages that run networks (daemon, apu/offline)
+// open a backend by name and import none of them.
+func init() {
+	apu.Register(cpu.Name, cpu.Open)
+}

@@ -1,0 +1,16 @@
+package daemon
+
+import (
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/cpu"
+)
+
+// The daemon's tests run on the cpu engine, registered as cmd/spikeloop
+// registers it (the daemon itself does not import apu/cpu).
+func init() {
+	apu.Register(cpu.Name, cpu.Open)
+}
+
+// engineOf is the cpu engine under a test daemon, for tests that look
+// at the model objects directly.
+func engineOf(d *Daemon) *cpu.Engine { return d.backend.(*cpu.Engine) }
