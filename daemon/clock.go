@@ -25,6 +25,8 @@ type realClock struct {
 	spin  time.Duration // the last part of each sleep is waited out busy
 }
 
+var _ Clock = (*realClock)(nil)
+
 func newRealClock(spin time.Duration) *realClock {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
@@ -79,6 +81,8 @@ func (c *realClock) SleepUntil(ctx context.Context, t time.Duration) {
 type FakeClock struct {
 	now time.Duration
 }
+
+var _ Clock = (*FakeClock)(nil)
 
 // Now implements Clock.
 func (c *FakeClock) Now() time.Duration { return c.now }

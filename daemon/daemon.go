@@ -416,6 +416,8 @@ func recordsSpikes(net *models.Network, ps *models.PopulationSpec) bool {
 // adcSource reads an ADC channel's voltage.
 type adcSource struct{ a hal.AnalogIn }
 
+var _ sensor.Source = adcSource{}
+
 func (s adcSource) Read() (float64, error) {
 	x, err := s.a.Read()
 	return x.Volts, err
@@ -423,6 +425,8 @@ func (s adcSource) Read() (float64, error) {
 
 // pinSource reads a digital input as 0 or 1.
 type pinSource struct{ p hal.DigitalIn }
+
+var _ sensor.Source = pinSource{}
 
 func (s pinSource) Read() (float64, error) {
 	if s.p.Read() {

@@ -208,6 +208,8 @@ type controls struct {
 	reload    chan struct{} // capacity 1; Serve watches it
 }
 
+var _ telemetry.Controls = (*controls)(nil)
+
 // allowReload says whether a reload command can be carried out (Serve
 // has a config to load).
 func (c *controls) allowReload(ok bool) {

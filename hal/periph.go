@@ -121,7 +121,10 @@ func (PeriphHost) PinNames() []string {
 	return names
 }
 
-var _ Names = PeriphHost{}
+var (
+	_ Names     = PeriphHost{}
+	_ PinLister = PeriphHost{}
+)
 
 // ResolvePeriph checks cfg's pin and port names against this host
 // without driving anything: it runs periph's host.Init (which loads the

@@ -30,6 +30,8 @@ type ExpLIF struct {
 	ode      *lifODE   // non-default method only
 }
 
+var _ RangeStepper = (*ExpLIF)(nil)
+
 func newExpLIF(b *Build) (*ExpLIF, error) {
 	tauSyn := b.Floats("tau_syn")
 	if len(tauSyn) == 0 {

@@ -131,6 +131,8 @@ type DCGenerator struct {
 	out []float64 // last emitted value, the I state
 }
 
+var _ Generator = (*DCGenerator)(nil)
+
 func (g *DCGenerator) Size() int            { return len(g.amp) }
 func (g *DCGenerator) StateNames() []string { return []string{"I"} }
 func (g *DCGenerator) State(name string) []float64 {
@@ -213,6 +215,8 @@ type PoissonGenerator struct {
 	expNeg []float64 // exp(-lambda), cached
 }
 
+var _ Generator = (*PoissonGenerator)(nil)
+
 func (g *PoissonGenerator) Size() int                   { return len(g.lambda) }
 func (g *PoissonGenerator) StateNames() []string        { return nil }
 func (g *PoissonGenerator) State(name string) []float64 { return nil }
@@ -291,6 +295,8 @@ type BernoulliGenerator struct {
 	prob []float64
 }
 
+var _ Generator = (*BernoulliGenerator)(nil)
+
 func (g *BernoulliGenerator) Size() int                   { return len(g.prob) }
 func (g *BernoulliGenerator) StateNames() []string        { return nil }
 func (g *BernoulliGenerator) State(name string) []float64 { return nil }
@@ -338,6 +344,8 @@ type SpikeGenerator struct {
 	next   []int
 	binary bool
 }
+
+var _ Generator = (*SpikeGenerator)(nil)
 
 func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
 	if err := checkIDs(b); err != nil {
@@ -479,6 +487,8 @@ type CustomGenerator struct {
 	rows   [][]float64 // each len 1 (shared by all units) or size
 	k0     int64       // step that emits rows[0]
 }
+
+var _ Generator = (*CustomGenerator)(nil)
 
 func newCustomGenerator(b *Build) (*CustomGenerator, error) {
 	if err := checkIDs(b); err != nil {
@@ -655,6 +665,8 @@ type InputTransmitter struct {
 	hasNext                     bool
 	out                         []float64 // value of the last step (state I in current mode)
 }
+
+var _ Generator = (*InputTransmitter)(nil)
 
 // Current tells whether the transmitter emits currents (pA) instead of spikes.
 func (t *InputTransmitter) Current() bool { return t.current }

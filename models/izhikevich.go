@@ -31,6 +31,8 @@ type Izhikevich struct {
 	ode                *izhODE // non-default method only
 }
 
+var _ NeuronModel = (*Izhikevich)(nil)
+
 func newIzhikevich(bl *Build) (*Izhikevich, error) {
 	if err := checkNeuronBase(bl, 1); err != nil {
 		return nil, err

@@ -99,6 +99,8 @@ type LIF struct {
 	ode      *lifODE // non-default method only
 }
 
+var _ RangeStepper = (*LIF)(nil)
+
 func newLIF(b *Build) (*LIF, error) {
 	c, err := buildLIFCommon(b, 1)
 	if err != nil {

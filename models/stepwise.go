@@ -51,6 +51,8 @@ type Stepwise struct {
 	mirror map[string][]float64 // float64 views of the float32 states, for monitors
 }
 
+var _ NeuronModel = (*Stepwise)(nil)
+
 func newStepwise(b *Build, class string) (*Stepwise, error) {
 	params := map[string]any{}
 	for name, v := range b.Values {

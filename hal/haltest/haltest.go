@@ -482,4 +482,5 @@ var (
 	_ hal.AnalogIn   = (*ScriptedADC)(nil)
 	_ hal.DigitalIn  = (*Input)(nil)
 	_ hal.Halter     = (*Bank)(nil)
+	_ Nower          = (*Clock)(nil)
 )

@@ -275,4 +275,7 @@ func (b *Board) PinNames() []string {
 	return names
 }
 
-var _ hal.Names = (*Board)(nil)
+var (
+	_ hal.Names     = (*Board)(nil)
+	_ hal.PinLister = (*Board)(nil)
+)

@@ -10,6 +10,14 @@ import (
 	"github.com/spikeloop/spikeloop/models"
 )
 
+// The generators the encoders drive, and the shared fake source, have
+// the method sets the encoders and inputs take.
+var (
+	_ AmplitudeSetter = (*models.DCGenerator)(nil)
+	_ DataSetter      = (*models.CustomGenerator)(nil)
+	_ Source          = (*haltest.Source)(nil)
+)
+
 // recorder is an InputSetter that keeps the last values per step.
 type recorder struct {
 	pop   string

@@ -80,4 +80,7 @@ func (s StepSource) Read() (float64, error) {
 	return float64(s.Now.Now()), nil
 }
 
-var _ Encoder = (*Series)(nil)
+var (
+	_ Encoder = (*Series)(nil)
+	_ Source  = StepSource{}
+)

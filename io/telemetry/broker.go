@@ -243,6 +243,8 @@ type Broker struct {
 	password string     // DaemonUser's, random per start
 }
 
+var _ ReplySink = (*Broker)(nil)
+
 // BrokerStats counts what the broker's limits did since it started.
 type BrokerStats struct {
 	PasswordChecks int64 // bcrypt compares run
