@@ -455,28 +455,3 @@ func TestOpenRejectsAliasOfUsedPin(t *testing.T) {
 		t.Errorf("message: %v", err)
 	}
 }
-
-func TestQuadrature(t *testing.T) {
-	a, b := pin("A"), pin("B")
-	q := NewQuadrature(a, b)
-	set := func(la, lb gpio.Level) int64 { a.L, b.L = la, lb; return q.Update() }
-	// Forward one full cycle: 00 -> 10 -> 11 -> 01 -> 00.
-	for i, s := range [][2]gpio.Level{{true, false}, {true, true}, {false, true}, {false, false}} {
-		if got := set(s[0], s[1]); got != int64(i+1) {
-			t.Fatalf("forward step %d: count %d", i+1, got)
-		}
-	}
-	// No change: no count.
-	if got := set(false, false); got != 4 {
-		t.Errorf("idle sample changed count to %d", got)
-	}
-	// Backward two steps: 00 -> 01 -> 11.
-	set(false, true)
-	if got := set(true, true); got != 2 {
-		t.Errorf("after two steps back: %d", got)
-	}
-	// Both change (11 -> 00): invalid, count unchanged.
-	if got := set(false, false); got != 2 || q.Invalid() != 1 {
-		t.Errorf("double step: count %d invalid %d", got, q.Invalid())
-	}
-}

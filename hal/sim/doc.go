@@ -26,16 +26,11 @@
 // Pin.Drive). A plant fault is returned by Advance; the board still
 // works, so the daemon can Halt.
 //
-// Two plants are provided:
-//
-//   - Vehicle, a Braitenberg vehicle: two wheels driven by PWM duty, two
-//     light sensors read through ADC channels, one light in a square
-//     arena; intensity falls with distance and with the angle off each
-//     sensor's axis, with optional seeded noise. DemoConfig and
-//     DefaultVehicle are the default demo.
-//   - Motor, a DC motor with a quadrature encoder: PWM (and an optional
-//     direction output) in, encoder A/B on two input pins out, exact
-//     integration of the linear motor model.
+// The plant provided is Vehicle, a Braitenberg vehicle: two wheels
+// driven by PWM duty, two light sensors read through ADC channels, one
+// light in a square arena; intensity falls with distance and with the
+// angle off each sensor's axis, with optional seeded noise. DemoConfig
+// and DefaultVehicle are the default demo.
 //
 // The tick loop's calls on the emulated board (ADC read, PWM and DAC
 // writes, input reads, Advance) do not allocate.

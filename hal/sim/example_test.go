@@ -41,22 +41,3 @@ func Example() {
 	// start: 2.00 m from the light
 	// reached 0.2 m after 6.8 s
 }
-
-// The motor plant turns PWM into encoder pulses on two input pins.
-func ExampleMotor() {
-	m, err := sim.NewMotor(sim.DefaultMotor())
-	if err != nil {
-		log.Fatal(err)
-	}
-	emu, board, err := sim.Open(sim.MotorDemoConfig(), m)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer board.Close()
-	drive, _ := board.PWM("motor")
-	_ = drive.SetFraction(0.5)
-	_ = emu.Advance(time.Second)
-	fmt.Printf("%.0f rad/s, %d counts, %d edges on A\n", m.Speed(), m.Count(), emu.Pin("GPIO20").Edges())
-	// Output:
-	// 286 rad/s, 2161 counts, 1081 edges on A
-}

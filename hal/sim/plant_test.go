@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"periph.io/x/conn/v3/gpio"
-
 	"github.com/spikeloop/spikeloop/hal"
 )
 
@@ -255,119 +253,11 @@ func TestHaltAfterPlantFault(t *testing.T) {
 	}
 }
 
-// TestMotorEncoder runs the DC motor at constant duty, decodes the
-// encoder through hal inputs with hal.Quadrature, and checks that the
-// count over one second is speed x time.
-func TestMotorEncoder(t *testing.T) {
-	cfg := MotorDemoConfig()
-	mc := DefaultMotor()
-	m, err := NewMotor(mc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, hb, err := Open(cfg, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hb.Close()
-	drive, _ := hb.PWM("motor")
-	rev, _ := hb.DigitalOut("motor_reverse")
-	a, _ := hb.DigitalIn("enc_a")
-	b, _ := hb.DigitalIn("enc_b")
-	q := hal.NewQuadrature(a, b)
-	const dt = 50 * time.Microsecond // well under one count at full speed (~230 us)
-	run := func(d time.Duration) {
-		for end := sb.Now() + d; sb.Now() < end; {
-			if err := sb.Advance(dt); err != nil {
-				t.Fatal(err)
-			}
-			q.Update()
-		}
-	}
-	cpr := float64(mc.CountsPerRev)
-	if err := drive.SetFraction(0.5); err != nil {
-		t.Fatal(err)
-	}
-	settle := 20 * m.TimeConstant() // e^-20: settled
-	run(settle)
-	w := m.SteadySpeed(6)
-	if math.Abs(m.Speed()-w) > 1e-6*w {
-		t.Fatalf("speed %v rad/s, steady state %v", m.Speed(), w)
-	}
-	c0 := q.Count()
-	run(time.Second)
-	got := q.Count() - c0
-	want := w * 1.0 * cpr / (2 * math.Pi)
-	if math.Abs(float64(got)-want) > 1 {
-		t.Errorf("forward: %d counts in 1 s, speed x time = %.1f", got, want)
-	}
-	if q.Count() != m.Count() || q.Invalid() != 0 {
-		t.Errorf("decoder %d (invalid %d), plant %d", q.Count(), q.Invalid(), m.Count())
-	}
-	// Each count is one edge on A or B, so the pins saw every one.
-	if e := sb.Pin("GPIO20").Edges() + sb.Pin("GPIO21").Edges(); e != uint64(m.Count()) {
-		t.Errorf("pin edges %d, counts %d", e, m.Count())
-	}
-
-	// Reverse at full duty: the count goes down at speed x time.
-	_ = rev.Out(gpio.High)
-	_ = drive.SetFraction(1)
-	run(settle)
-	c0 = q.Count()
-	run(500 * time.Millisecond)
-	got = q.Count() - c0
-	want = -m.SteadySpeed(12) * 0.5 * cpr / (2 * math.Pi)
-	if math.Abs(float64(got)-want) > 1 || q.Invalid() != 0 {
-		t.Errorf("reverse: %d counts in 0.5 s, want %.1f (invalid %d)", got, want, q.Invalid())
-	}
-
-	// Halt stops the drive; the motor coasts to a stop.
-	if err := hb.Halt(); err != nil {
-		t.Fatal(err)
-	}
-	run(20 * m.TimeConstant())
-	if math.Abs(m.Speed()) > 1e-3 {
-		t.Errorf("still turning at %v rad/s after Halt", m.Speed())
-	}
-}
-
-func TestMotorLoadSlows(t *testing.T) {
-	cfg := hal.Config{
-		Driver: hal.DriverSim,
-		Inputs: []hal.InputConfig{{Name: "enc_a", Pin: "GPIO20"}, {Name: "enc_b", Pin: "GPIO21"}},
-		PWM:    []hal.PWMConfig{{Name: "motor", Pin: "GPIO18", FrequencyHz: 20000, SafeDuty: 1}},
-	}
-	mc := DefaultMotor()
-	mc.Reverse = ""
-	m, _ := NewMotor(mc)
-	sb, hb, err := Open(cfg, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hb.Close()
-	m.SetLoad(0.05)
-	_ = sb.Advance(200 * time.Millisecond)
-	// Steady state with load L: (K V/R - L) / (K²/R + f).
-	k, r, f := 0.02, 2.0, 1e-5
-	want := (k*12/r - 0.05) / (k*k/r + f)
-	if math.Abs(m.Speed()-want) > 1e-3*want {
-		t.Errorf("loaded speed %v, want %v", m.Speed(), want)
-	}
-	if i := m.Current(); math.Abs(i-(12-k*want)/r) > 1e-6 {
-		t.Errorf("current %v", i)
-	}
-}
-
 func TestPlantConfigErrors(t *testing.T) {
 	bad := DefaultVehicle()
 	bad.WheelBase = 0
 	if _, err := NewVehicle(bad); err == nil {
 		t.Error("wheel base 0 accepted")
-	}
-	mc := DefaultMotor()
-	mc.CountsPerRev = 10
-	if _, err := NewMotor(mc); err == nil {
-		t.Error("counts per rev 10 accepted")
 	}
 	// A plant naming a part the board does not have fails at Open.
 	vc := DefaultVehicle()
