@@ -486,17 +486,8 @@ func hhRates(v float64) rates {
 	return r
 }
 
-// hhExp is exp(a), to within 1e-15 relative (TestHHExp): for a in
-// [hhExpLo, hhExpHi], which covers V from -93.8 to 64.6 mV, hhExpPoly;
-// elsewhere math.Exp.
-func hhExp(a float64) float64 {
-	if !(a >= hhExpLo && a <= hhExpHi) {
-		return math.Exp(a)
-	}
-	return hhExpPoly(a)
-}
-
-// The range of hhExpPoly; its centre is -0.07.
+// The range of hhExpPoly, which covers V from -93.8 to 64.6 mV (core
+// takes math.Exp elsewhere); its centre is -0.07.
 const hhExpLo, hhExpHi = -0.18, 0.04
 
 // hhExpPoly is exp(a) on [hhExpLo, hhExpHi] by a polynomial of degree 8
