@@ -28,6 +28,8 @@ type tickFeeds struct {
 	sizes []int
 }
 
+var _ sensor.InputSetter = (*tickFeeds)(nil)
+
 // newTickFeeds returns the buffer for ticks of steps network steps.
 func newTickFeeds(steps int) *tickFeeds { return &tickFeeds{steps: steps} }
 
@@ -69,6 +71,8 @@ type dcSetter struct {
 	pop string
 }
 
+var _ sensor.AmplitudeSetter = dcSetter{}
+
 func (s dcSetter) SetAmplitude(a []float64) error { return s.b.Set(s.pop, apu.DCAmplitude, a) }
 
 // customSetter is a Custom encoder's generator (sensor.DataSetter): the
@@ -78,6 +82,8 @@ type customSetter struct {
 	pop  string
 	flat []float64
 }
+
+var _ sensor.DataSetter = (*customSetter)(nil)
 
 // SetData implements sensor.DataSetter. k0 is the backend's Now (the
 // Custom encoder gives it), which is where CustomRows starts.

@@ -1150,6 +1150,8 @@ func readTrailer(mr *msgp.Reader, rows int64) (recordTrailer, error) {
 // replaySource hands the recorded value to an input.
 type replaySource struct{ v *float64 }
 
+var _ sensor.Source = replaySource{}
+
 func (s replaySource) Read() (float64, error) { return *s.v, nil }
 
 // A Replayer is an apu.Backend that runs one segment of a recording:
@@ -1170,6 +1172,8 @@ type Replayer struct {
 	s      int   // the step within the current tick
 	err    error // sticky, as apu.Backend asks
 }
+
+var _ apu.Backend = (*Replayer)(nil)
 
 // NewReplayer reads recording r up to the start of segment seg (0 is
 // the first; ScanRecording lists them), checks that netData (named
