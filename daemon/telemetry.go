@@ -159,7 +159,7 @@ func startTelemetry(cfg *Config, opts Options, log zerolog.Logger) (s *telemetry
 	if s.mln != nil {
 		ln := s.mln
 		s.wg.Go(func() {
-			if err := telemetry.ServeMetricsWith(ctx, ln, s.metrics, s.livePage(cfg, ln)); err != nil {
+			if err := telemetry.ServeMetrics(ctx, ln, s.metrics, s.livePage(cfg, ln)); err != nil {
 				log.Error().Err(err).Msg("telemetry: metrics endpoint stopped")
 			}
 		})

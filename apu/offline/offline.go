@@ -17,7 +17,6 @@ import (
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/models"
-	"github.com/spikeloop/spikeloop/models/npy"
 )
 
 // Options control a run.
@@ -509,49 +508,9 @@ func ownOutput(path string, spikes bool) (bool, error) {
 	}
 }
 
-// ReadCSV reads an input series: no header, one row per step, one column
-// per unit, comma separated (models.ParseInputCSV).
-func ReadCSV(path string) ([][]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return models.ParseInputCSV(path, f)
-}
-
 // ReadInputArray reads an --input file by its extension: a .csv is a
-// (T, F) array (ReadCSV), a .npy any shape numpy.save writes
+// (T, F) array (models.ParseInputCSV), a .npy any shape numpy.save writes
 // (models.InputTransmitter.Trials says which it takes).
 func ReadInputArray(path string) (Array, error) {
 	return models.ReadInputFile(path)
-}
-
-// ReadInput reads an --input file by its extension: .csv (ReadCSV) or
-// .npy, a (T, size) array as numpy.save writes it (row k for step k).
-func ReadInput(path string) ([][]float64, error) {
-	switch filepath.Ext(path) {
-	case ".csv":
-		return ReadCSV(path)
-	case ".npy":
-		a, err := npy.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if len(a.Shape) != 2 {
-			return nil, fmt.Errorf("%s: shape %v, want (T, size): one row per step", path, a.Shape)
-		}
-		t, f := a.Shape[0], a.Shape[1]
-		rows := make([][]float64, t)
-		for k := range rows {
-			rows[k] = a.Data[k*f : (k+1)*f]
-			for i, x := range rows[k] {
-				if math.IsNaN(x) || math.IsInf(x, 0) {
-					return nil, fmt.Errorf("%s: row %d, column %d: %g is not finite", path, k, i, x)
-				}
-			}
-		}
-		return rows, nil
-	}
-	return nil, fmt.Errorf("%s: unknown input format; expected a .csv or .npy file", path)
 }

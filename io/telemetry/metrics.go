@@ -155,14 +155,9 @@ func ListenMetrics(addr string, allowNonLoopback bool) (net.Listener, error) {
 	return ln, nil
 }
 
-// ServeMetrics serves m on ln at /metrics until ctx ends.
-func ServeMetrics(ctx context.Context, ln net.Listener, m *Metrics) error {
-	return ServeMetricsWith(ctx, ln, m, nil)
-}
-
-// ServeMetricsWith is ServeMetrics that also serves other (nil: none)
-// at every path but /metrics: the daemon's live page.
-func ServeMetricsWith(ctx context.Context, ln net.Listener, m *Metrics, other http.Handler) error {
+// ServeMetrics serves m on ln at /metrics, and other (nil: none) at
+// every path but /metrics (the daemon's live page), until ctx ends.
+func ServeMetrics(ctx context.Context, ln net.Listener, m *Metrics, other http.Handler) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
 	if other != nil {

@@ -20,7 +20,7 @@ func TestMetrics(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- ServeMetrics(ctx, ln, m) }()
+	go func() { served <- ServeMetrics(ctx, ln, m, nil) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil {

@@ -58,9 +58,6 @@ type Array struct {
 	Data  []float64
 }
 
-// Len is the number of elements, the product of Shape (1 for a 0-d array).
-func (a *Array) Len() int { return len(a.Data) }
-
 // Float32 returns the elements rounded to float32, in C order.
 func (a *Array) Float32() []float32 {
 	out := make([]float32, len(a.Data))

@@ -10,6 +10,10 @@ import (
 
 // Write writes data, in C order with the given shape, as a float32 ('<f4')
 // .npy file that numpy.load reads back unchanged.
+//
+// The writers are library API: the daemon and the CLI write no .npy;
+// tests write their fixtures with them, and Go programs that prepare
+// weight or input files may.
 func Write(w io.Writer, shape []int, data []float32) error {
 	if err := checkLen(shape, len(data)); err != nil {
 		return err

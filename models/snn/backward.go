@@ -56,16 +56,6 @@ func (l *Layer) forward(x [][]float32) *trace {
 	return tr
 }
 
-// xAt is the argument of Θ at step t, element i: the compared value minus
-// the threshold (SNNALIF: minus its adaptive threshold).
-func (tr *trace) xAt(l *Layer, t, i int) float32 {
-	k := t*tr.n + i
-	if tr.theta != nil {
-		return tr.h[k] - tr.theta[k]
-	}
-	return tr.h[k] - l.vth
-}
-
 // gradAt is the layer's dS/dx at x: the surrogate derivative, masked to
 // SparseLIF's window BV_th < V < 2·V_th - BV_th (SNN.md 10).
 func (l *Layer) gradAt(x float64) float64 {
@@ -93,6 +83,10 @@ func (l *Layer) gradAt(x float64) float64 {
 // board (a later issue): a loss over the output spikes, Backward on each
 // layer from the top, weight gradients from Grads.X, and an optimiser step
 // applied with SetLearnable and to the weights.
+//
+// Library API: the daemon and the CLI do not call it; Go programs that
+// train or fine-tune with snn do (the tests check it against finite
+// differences and the reference gradients).
 func (l *Layer) Backward(x, dLdS [][]float32) (*Grads, error) {
 	if len(dLdS) != len(x) {
 		return nil, fmt.Errorf("%w: %s: %d input steps but %d gradient steps", ErrShape, l.Class(), len(x), len(dLdS))

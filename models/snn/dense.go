@@ -17,6 +17,11 @@ import (
 // costs 5% of a dense product; a real-valued dense input costs the full
 // product. Zeros in the matrix are ordinary weights here (a network file
 // that means "no connection" by a zero gives the same sums).
+//
+// Library API: the daemon and the CLI build connections through models
+// (a network file's `weight: {npy: ...}`), not Dense; Go programs that
+// drive snn layers themselves use it to feed one layer into the next
+// (TestDenseMatchesNaive checks it, BenchmarkSNNLayer drives it).
 type Dense struct {
 	pre, post int
 	w         []float32

@@ -93,6 +93,10 @@ type Layer struct {
 //
 // SNNALIF draws tau_m and tau_adp it is not given from a generator seeded
 // with 0; NewRand takes the population's own generator.
+//
+// Library API for Go programs using snn directly (as the package example
+// does); network files reach the classes through models, which calls
+// NewRand.
 func New(class string, size int, params map[string]any) (*Layer, error) {
 	return NewRand(class, size, params, rand.New(rand.NewPCG(0, 0)))
 }

@@ -159,7 +159,8 @@ func Classes() []ClassInfo {
 	return out
 }
 
-// Class returns the schema of one class.
+// Class returns the schema of one class. Library API: programs look up
+// one class's parameters with it; the CLI's listing uses Classes.
 func Class(name string) (ClassInfo, bool) {
 	c, ok := classes[name]
 	if !ok {

@@ -337,3 +337,13 @@ func rows32(v [][]float64) [][]float32 {
 	}
 	return out
 }
+
+// xAt is the argument of Θ at step t, element i: the compared value minus
+// the threshold (SNNALIF: minus its adaptive threshold).
+func (tr *trace) xAt(l *Layer, t, i int) float32 {
+	k := t*tr.n + i
+	if tr.theta != nil {
+		return tr.h[k] - tr.theta[k]
+	}
+	return tr.h[k] - l.vth
+}
