@@ -258,8 +258,8 @@ func TestParts(t *testing.T) {
 	if err := drive.SetVolts(2.0); err != nil {
 		t.Fatal(err)
 	}
-	if err := drive.SetVolts(5.0); err == nil {
-		t.Error("5 V accepted on a 0..4.998 V channel")
+	if err := drive.SetVolts(5.0); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), "5 V; want 0..4.999 V") {
+		t.Errorf("5 V on a 0..4.999 V channel: %v, want an ErrRange naming both", err)
 	}
 	if dacPort.Count != len(dacPort.Ops) {
 		t.Errorf("DAC writes %d, scripted %d", dacPort.Count, len(dacPort.Ops))

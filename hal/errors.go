@@ -12,7 +12,8 @@ var (
 	ErrRequired = errors.New("required")
 	// ErrInvalid: a value is not one of the accepted ones.
 	ErrInvalid = errors.New("invalid value")
-	// ErrRange: a number is outside its allowed range.
+	// ErrRange: a number is outside its allowed range (also at run time:
+	// a voltage outside an AnalogOut's range).
 	ErrRange = errors.New("out of range")
 	// ErrDuplicate: a name, pin, port or channel is used twice.
 	ErrDuplicate = errors.New("already used")

@@ -53,8 +53,8 @@ type AnalogIn interface {
 // AnalogOut is one analog output channel.
 type AnalogOut interface {
 	// SetVolts sets the output voltage, rounded to the nearest DAC step.
-	// A voltage out of the channel's range is an error and leaves the
-	// output unchanged.
+	// A voltage out of the channel's range returns an error wrapping
+	// ErrRange and leaves the output unchanged.
 	SetVolts(v float64) error
 }
 
@@ -278,7 +278,9 @@ func (d *DACChannel) Range() float64 { return mcp4922.Volts(mcp4922.MaxCode, d.v
 func (d *DACChannel) SetVolts(v float64) error {
 	code, err := mcp4922.Code(v, d.vref, d.s.Gain)
 	if err != nil {
-		return fmt.Errorf("hal: dac %q: %w", d.name, err)
+		// Gain and reference were checked when the board opened: what
+		// Code refuses here is the voltage.
+		return fmt.Errorf("hal: dac %q: %w: %w", d.name, ErrRange, err)
 	}
 	return d.SetCode(code)
 }

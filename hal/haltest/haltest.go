@@ -16,6 +16,7 @@ package haltest
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -267,9 +268,6 @@ type DAC struct {
 	SafeVolts float64
 }
 
-// ErrVolts is returned by DAC.SetVolts for a voltage out of range.
-var ErrVolts = errors.New("haltest: volts out of range")
-
 // DAC adds an analog output called name with range [0, max] volts.
 func (b *Bank) DAC(name string, max float64) *DAC {
 	d := &DAC{b: b, name: name, Max: max}
@@ -277,10 +275,12 @@ func (b *Bank) DAC(name string, max float64) *DAC {
 	return d
 }
 
-// SetVolts implements hal.AnalogOut.
+// SetVolts implements hal.AnalogOut, with its contract: a voltage
+// outside [0, Max] returns an error wrapping hal.ErrRange and is not
+// recorded.
 func (d *DAC) SetVolts(v float64) error {
 	if !(v >= 0 && v <= d.Max) {
-		return ErrVolts
+		return fmt.Errorf("haltest: dac %q: %v V; want 0..%v V: %w", d.name, v, d.Max, hal.ErrRange)
 	}
 	return d.b.record(Write{Part: d.name, Kind: KindDAC, Volts: v})
 }

@@ -48,7 +48,7 @@ func TestBankRecordsWithTime(t *testing.T) {
 	if err := m.SetDuty(gpio.DutyMax + 1); !errors.Is(err, hal.ErrDuty) {
 		t.Errorf("bad duty: %v", err)
 	}
-	if err := d.SetVolts(3.4); !errors.Is(err, ErrVolts) {
+	if err := d.SetVolts(3.4); !errors.Is(err, hal.ErrRange) {
 		t.Errorf("bad volts: %v", err)
 	}
 	want := []Write{

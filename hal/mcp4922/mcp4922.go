@@ -126,7 +126,7 @@ func Code(volts, vref float64, gain int) (int, error) {
 	step := vref * float64(gain) / 4096
 	c := math.Round(volts / step)
 	if math.IsNaN(c) || c < 0 || c > MaxCode {
-		return 0, fmt.Errorf("mcp4922: %v V outside 0..%.4g V (vref %v V, gain %d)", volts, step*MaxCode, vref, gain)
+		return 0, fmt.Errorf("mcp4922: %v V; want 0..%.4g V (vref %v V, gain %d)", volts, step*MaxCode, vref, gain)
 	}
 	return int(c), nil
 }
