@@ -208,7 +208,8 @@ type output struct {
 const figuresQueue = 4096
 
 // Run wires cfg, runs the loop until ctx is done (or opts.Ticks ticks
-// or a fault) and closes everything.
+// or a fault) and closes everything. Tests and Go programs that run one
+// config call it; `spikeloop run` goes through Serve, which also reloads.
 func Run(ctx context.Context, cfg *Config, opts Options) error {
 	d, err := New(cfg, opts)
 	if err != nil {

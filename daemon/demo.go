@@ -19,7 +19,8 @@ func DemoConfig() (*Config, error) {
 	return Parse(demoConfig, "demo.yaml", demoNetwork)
 }
 
-// DemoFiles returns the demo's config and network file contents.
+// DemoFiles returns the demo's config and network file contents (the
+// tests use them to build variants of the demo).
 func DemoFiles() (config, network []byte) {
 	return append([]byte(nil), demoConfig...), append([]byte(nil), demoNetwork...)
 }

@@ -6,10 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
 func quiet() *zerolog.Logger {
@@ -88,5 +91,18 @@ func TestDemoFilesShipped(t *testing.T) {
 		if want := filepath.Join(filepath.Dir(path), "braitenberg.yaml"); c.networkPath() != want || !bytes.Equal(c.netData, net) {
 			t.Errorf("%s: loaded network %q, want the demo's %q", path, c.networkPath(), want)
 		}
+	}
+}
+
+// TestDemoBoardIsSimDemo: the demo config's board is hal/sim's
+// DemoConfig, the board hal/sim's example and tests drive, so the two
+// demos cannot drift apart.
+func TestDemoBoardIsSimDemo(t *testing.T) {
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sim.DemoConfig(); !reflect.DeepEqual(cfg.Board, want) {
+		t.Errorf("demo.yaml's board\n%+v\nwant hal/sim's DemoConfig\n%+v", cfg.Board, want)
 	}
 }

@@ -82,7 +82,9 @@ func DefaultVehicle() VehicleConfig {
 }
 
 // DemoConfig is the board of the default demo: two PWM wheel motors and
-// two light sensors on an MCP3008.
+// two light sensors on an MCP3008. The package example and tests open
+// it; the daemon's demo config writes the same board in YAML (the
+// daemon's TestDemoBoardIsSimDemo keeps them equal).
 func DemoConfig() hal.Config {
 	return hal.Config{
 		Driver: hal.DriverSim,
