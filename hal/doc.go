@@ -34,8 +34,10 @@
 // Each concrete part satisfies a one-method interface (DigitalOut,
 // DigitalIn, PWMOut, AnalogIn, AnalogOut) whose doc comment is its
 // contract; code that drives a part should accept that interface.
-// hal/haltest has fakes of each: a recording actuator bank, a scripted
-// ADC and a fake clock.
+// hal/haltest has fakes of each, shared by every package's tests: a
+// recording actuator bank, outputs that keep nothing (for allocation
+// tests), a scripted ADC, a breakable sensor source, an input and a fake
+// clock.
 //
 // # Real time
 //
