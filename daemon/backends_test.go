@@ -14,3 +14,11 @@ func init() {
 // engineOf is the cpu engine under a test daemon, for tests that look
 // at the model objects directly.
 func engineOf(d *Daemon) *cpu.Engine { return d.backend.(*cpu.Engine) }
+
+// testBackend is the cpu engine under another name, registered so that
+// a test can tell the backend a run names from the default.
+const testBackend = "cpu-again"
+
+func init() {
+	apu.Register(testBackend, cpu.Open)
+}

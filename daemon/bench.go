@@ -19,26 +19,27 @@ import (
 // (0.1 ms). rt asks for pinning and SCHED_FIFO as the config's realtime
 // section does. The demo's telemetry runs too, on an embedded broker on
 // a free port (noTelemetry: without it, the loop alone).
+// backend names the backend the network runs on ("": the demo's, cpu).
 // `Stats.LatenessLine` formats the result.
-func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, noTelemetry bool, log *zerolog.Logger) (Stats, error) {
-	return benchLoop(ctx, rate, d, rt, noTelemetry, "", "", log)
+func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, noTelemetry bool, log *zerolog.Logger) (Stats, error) {
+	return benchLoop(ctx, rate, d, rt, backend, noTelemetry, "", "", log)
 }
 
 // BenchLoopPage is BenchLoop with the demo's telemetry and its live page
 // served at page (host:port, loopback), the broker's WebSocket listener
 // at ws (empty: a free port): the loop measured while browsers watch it.
 // Pages left open from an earlier run with the same addresses reconnect.
-func BenchLoopPage(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, page, ws string, log *zerolog.Logger) (Stats, error) {
+func BenchLoopPage(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend, page, ws string, log *zerolog.Logger) (Stats, error) {
 	if page == "" {
 		return Stats{}, errors.New("daemon: bench: no address for the live page")
 	}
 	if ws == "" {
 		ws = "127.0.0.1:0"
 	}
-	return benchLoop(ctx, rate, d, rt, false, page, ws, log)
+	return benchLoop(ctx, rate, d, rt, backend, false, page, ws, log)
 }
 
-func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
+func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
 		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be finite and > 0", rate, d)
 	}
@@ -80,7 +81,7 @@ func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 		nop := zerolog.Nop()
 		log = &nop
 	}
-	dm, err := New(cfg, Options{Logger: log, Ticks: int64(d / tick), SummaryEvery: -1})
+	dm, err := New(cfg, Options{Logger: log, Backend: backend, Ticks: int64(d / tick), SummaryEvery: -1})
 	if err != nil {
 		return Stats{}, err
 	}

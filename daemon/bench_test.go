@@ -61,7 +61,7 @@ func TestDemoRealTime(t *testing.T) {
 }
 
 func TestBenchLoopLine(t *testing.T) {
-	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, RealtimeConfig{}, false, nil)
+	st, err := BenchLoop(context.Background(), 2000, 100*time.Millisecond, RealtimeConfig{}, "", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestBenchLoopLine(t *testing.T) {
 	if !regexp.MustCompile(`^lateness_us p50=\d+ p99=\d+ p999=\d+ overruns=\d+ ticks=200$`).MatchString(line) {
 		t.Errorf("line %q", line)
 	}
-	if _, err := BenchLoop(context.Background(), 3000, time.Second, RealtimeConfig{}, false, nil); err == nil {
+	if _, err := BenchLoop(context.Background(), 3000, time.Second, RealtimeConfig{}, "", false, nil); err == nil {
 		t.Error("3 kHz is 3.33 steps of 0.1 ms; want an error")
 	}
 }
@@ -83,7 +83,7 @@ func TestBenchLoopBadArguments(t *testing.T) {
 		d    time.Duration
 	}{{1000, 500 * time.Microsecond}, {math.Inf(1), time.Second}, {math.NaN(), time.Second}, {-1, time.Second}, {1000, 0}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := BenchLoop(ctx, c.rate, c.d, RealtimeConfig{}, false, nil)
+		_, err := BenchLoop(ctx, c.rate, c.d, RealtimeConfig{}, "", false, nil)
 		cancel()
 		if err == nil {
 			t.Errorf("rate %v, duration %v: no error", c.rate, c.d)
@@ -102,7 +102,7 @@ func TestBenchLoopBadRealtime(t *testing.T) {
 		{RealtimeConfig{Priority: 100}, "realtime.priority: 100; want 1..99"},
 		{RealtimeConfig{CPU: &cpu}, "realtime.cpu: -2; want a CPU number 0..1023"},
 	} {
-		_, err := BenchLoop(context.Background(), 1000, time.Second, c.rt, true, nil)
+		_, err := BenchLoop(context.Background(), 1000, time.Second, c.rt, "", true, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRange) {
 			t.Errorf("%+v: %v, want %q", c.rt, err, c.want)
 		}
@@ -124,7 +124,7 @@ func TestBenchTick(t *testing.T) {
 			!strings.Contains(err.Error(), fit) || strings.Contains(err.Error(), "demo.yaml") {
 			t.Errorf("BenchTick(%v): %v", rate, err)
 		}
-		_, err = BenchLoop(context.Background(), rate, time.Second, RealtimeConfig{}, true, nil)
+		_, err = BenchLoop(context.Background(), rate, time.Second, RealtimeConfig{}, "", true, nil)
 		if err == nil || !strings.Contains(err.Error(), fit) || strings.Contains(err.Error(), "demo.yaml") {
 			t.Errorf("BenchLoop(%v): %v", rate, err)
 		}

@@ -107,6 +107,8 @@ func TestInvalidConfigs(t *testing.T) {
 			`test.yaml:20: plant.vehicle.wheelbase: unknown field; did you mean "wheel_base"? fields of plant.vehicle: left_motor,`, ErrUnknown},
 		{"unknown telemetry field", "logging:", "telemetry:\n  metrics: {listn: \"127.0.0.1:0\"}\nlogging:",
 			`test.yaml:48: telemetry.metrics.listn: unknown field; did you mean "listen"? fields of telemetry.metrics: listen, allow_non_loopback`, ErrUnknown},
+		{"unknown backend", "stale_ticks: 5", "stale_ticks: 5\nbackend: gpu",
+			`test.yaml:22: backend: "gpu": not a backend; the backends are cpu, cpu-again`, ErrInvalid},
 		{"wrong type", "stale_ticks: 5", "stale_ticks: five",
 			`test.yaml:21: stale_ticks: got "five", expected a whole number`, ErrType},
 		{"wrong type in a flow mapping", "frequency_hz: 1000}\n    - {name: motor_right", "frequency_hz: fast}\n    - {name: motor_right",

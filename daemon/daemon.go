@@ -59,6 +59,10 @@ import (
 
 // Options are the parts of a run that are not in the config file.
 type Options struct {
+	// Backend, if not empty, is the backend the network runs on instead
+	// of the config's `backend:` (`spikeloop run --backend`); it holds
+	// across reloads.
+	Backend string
 	// Clock is the loop's time; nil is the wall clock. Tests pass a
 	// *FakeClock to run faster than real time.
 	Clock Clock
@@ -162,16 +166,19 @@ type Daemon struct {
 	opts    Options
 	clock   Clock
 	backend apu.Backend
-	feeds   *tickFeeds // the tick's inputs, one Run a tick
-	board   *hal.Board
-	simb    *sim.Board
-	vehicle *sim.Vehicle
-	inputs  []*sensor.Input
-	outputs []output
-	byPop   [][]actuator.Decoder // decoders per population index
-	rec     apu.Record
-	stale   bool
-	stats   Stats
+	// backendName is the backend's registered name (the recording's
+	// header names it).
+	backendName string
+	feeds       *tickFeeds // the tick's inputs, one Run a tick
+	board       *hal.Board
+	simb        *sim.Board
+	vehicle     *sim.Vehicle
+	inputs      []*sensor.Input
+	outputs     []output
+	byPop       [][]actuator.Decoder // decoders per population index
+	rec         apu.Record
+	stale       bool
+	stats       Stats
 	// The loop's position: the next deadline and the time the plant
 	// has been advanced to.
 	deadline  time.Duration
@@ -264,7 +271,8 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	addSpikeMonitors(net, d.spikePops)
 	d.ctl = make(chan *ctlRequest, cfg.commandQueue())
 	d.loopDone = make(chan struct{})
-	if d.backend, err = openBackend(cfg); err != nil {
+	d.backendName = backendFor(cfg, opts)
+	if d.backend, err = openBackend(cfg, d.backendName); err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	d.feeds = newTickFeeds(cfg.steps)
@@ -334,7 +342,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	}
 	d.log.Info().Str("network", cfg.Network).Str("tick", cfg.tick.String()).Int("steps_per_tick", cfg.steps).
 		Str("driver", cfg.Board.Driver).Int("inputs", len(d.inputs)).Int("outputs", len(d.outputs)).
-		Str("backend", cfg.backendName()).Int("threads", threads).Msg("daemon wired")
+		Str("backend", d.backendName).Int("threads", threads).Msg("daemon wired")
 	if note != "" {
 		d.log.Warn().Int("threads", cfg.Realtime.Threads).Str("reason", note).Msg("realtime.threads: the network runs on one thread")
 	}

@@ -108,9 +108,18 @@ type threader interface {
 	ThreadsNote() string
 }
 
-// openBackend opens the backend a config names, with its threads.
-func openBackend(c *Config) (apu.Backend, error) {
-	return apu.Open(c.backendName(), apu.Options{Threads: c.Realtime.Threads, CPUs: c.Realtime.workerCPUs()})
+// openBackend opens backend name with the config's threads.
+func openBackend(c *Config, name string) (apu.Backend, error) {
+	return apu.Open(name, apu.Options{Threads: c.Realtime.Threads, CPUs: c.Realtime.workerCPUs()})
+}
+
+// backendFor is the backend a run of c with opts uses: Options.Backend,
+// else the config's.
+func backendFor(c *Config, opts Options) string {
+	if opts.Backend != "" {
+		return opts.Backend
+	}
+	return c.backendName()
 }
 
 // backendName is the config's backend, or the default.

@@ -125,6 +125,7 @@ type recordInput struct {
 }
 
 type recordHeader struct {
+	backend      string // the backend the run ran on (absent before: "cpu")
 	network      string
 	networkHash  uint64
 	dt           float64
@@ -154,7 +155,7 @@ func fnv64(b []byte) uint64 {
 }
 
 func (d *Daemon) recordHeader() recordHeader {
-	h := recordHeader{network: d.cfg.Network, networkHash: fnv64(d.cfg.netData), dt: d.cfg.net.Dt,
+	h := recordHeader{backend: d.backendName, network: d.cfg.Network, networkHash: fnv64(d.cfg.netData), dt: d.cfg.net.Dt,
 		stepsPerTick: d.cfg.steps, tickNs: int64(d.cfg.tick), outputs: d.spikePops}
 	for i, in := range d.cfg.Inputs {
 		h.inputs = append(h.inputs, recordInput{in, inputSeed(d.cfg.net, i, in)})
@@ -448,11 +449,15 @@ func appendRow(b []byte, row *recordRow) []byte {
 }
 func writeHeader(mw *msgp.Writer, h recordHeader) error {
 	w := errWriter{mw: mw}
-	w.mapHeader(9)
+	w.mapHeader(10)
 	w.str("format")
 	w.str(recordFormat)
 	w.str("version")
 	w.int(recordVersion)
+	// A field readers of the same version without it skip (an unknown
+	// key), so it needed no new version.
+	w.str("backend")
+	w.str(h.backend)
 	w.str("network")
 	w.str(h.network)
 	w.str("network_fnv64")
@@ -542,6 +547,8 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 			if v, err = mr.ReadInt64(); err == nil && v != recordVersion {
 				err = versionError(v)
 			}
+		case "backend":
+			h.backend, err = mr.ReadString()
 		case "network":
 			h.network, err = mr.ReadString()
 		case "network_fnv64":
@@ -571,6 +578,9 @@ func readHeader(mr *msgp.Reader) (recordHeader, error) {
 		if err != nil {
 			return h, fmt.Errorf("header %q: %w", key, err)
 		}
+	}
+	if h.backend == "" {
+		h.backend = defaultBackend // recorded before the header named it
 	}
 	for _, k := range []string{"format", "version", "network_fnv64", "dt", "steps_per_tick", "inputs"} {
 		if !seen[k] {
@@ -1161,16 +1171,17 @@ func (s replaySource) Read() (float64, error) { return *s.v, nil }
 // outputs of `spikeloop sim`); the spikes it records are those of the
 // live run, bit for bit.
 type Replayer struct {
-	sr     *segReader
-	seg    int
-	h      recordHeader
-	net    *models.Network
-	engine apu.Backend // the backend the steps run on
-	feeds  *tickFeeds  // one step's inputs
-	values []float64
-	inputs []*sensor.Input
-	s      int   // the step within the current tick
-	err    error // sticky, as apu.Backend asks
+	sr          *segReader
+	seg         int
+	h           recordHeader
+	net         *models.Network
+	engine      apu.Backend // the backend the steps run on
+	backendName string
+	feeds       *tickFeeds // one step's inputs
+	values      []float64
+	inputs      []*sensor.Input
+	s           int   // the step within the current tick
+	err         error // sticky, as apu.Backend asks
 }
 
 var _ apu.Backend = (*Replayer)(nil)
@@ -1232,11 +1243,33 @@ func NewReplayer(netData []byte, netName string, r io.Reader, seg int) (*Replaye
 		return nil, recErr(seg, fmt.Errorf("dt %g, recorded %g", net.Dt, h.dt))
 	}
 	addSpikeMonitors(net, h.outputs)
-	b, err := apu.Open(defaultBackend, apu.Options{})
+	b, err := apu.Open(h.backend, apu.Options{})
 	if err != nil {
-		return nil, recErr(seg, err)
+		return nil, recErr(seg, fmt.Errorf("the recording ran on %w", err))
 	}
-	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, net: net, engine: b, feeds: newTickFeeds(1), values: make([]float64, len(h.inputs))}, nil
+	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, net: net, engine: b, backendName: h.backend, feeds: newTickFeeds(1), values: make([]float64, len(h.inputs))}, nil
+}
+
+// Backend is the name of the backend the replay runs on: the one the
+// recording names, or the one UseBackend chose.
+func (p *Replayer) Backend() string { return p.backendName }
+
+// UseBackend makes the replay run on backend name instead of the one the
+// recording names (`spikeloop sim --replay --backend`). Call it before
+// Load.
+func (p *Replayer) UseBackend(name string) error {
+	if p.inputs != nil {
+		return errors.New("daemon: Replayer.UseBackend after Load")
+	}
+	b, err := apu.Open(name, apu.Options{})
+	if err != nil {
+		return err
+	}
+	if err := p.engine.Close(); err != nil {
+		return errors.Join(err, b.Close())
+	}
+	p.engine, p.backendName = b, name
+	return nil
 }
 
 // Network is the network to load and run: the network file with the

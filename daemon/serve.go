@@ -197,9 +197,9 @@ func preflight(c *Config, opts Options) error {
 	// The estimate includes the new network's connection lists, which
 	// load has built already (20 bytes a connection): the check errs on
 	// the side of refusing by that much.
-	pr, err := probe(c.backendName(), c.net)
+	pr, err := probe(backendFor(c, opts), c.net)
 	if err != nil {
-		return fmt.Errorf("daemon: network %s: backend %s: %w", c.Network, c.backendName(), err)
+		return fmt.Errorf("daemon: network %s: backend %s: %w", c.Network, backendFor(c, opts), err)
 	}
 	if need, avail := pr.Memory, memAvailable(); avail > 0 && need > avail {
 		return fmt.Errorf("daemon: network %s: running it needs about %s (the engine's estimate) and the system has %s available; refused before building it",

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spikeloop/spikeloop/apu"
 	"io"
 	"math"
 	"net"
@@ -82,6 +83,7 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 	spin := durationFlag(fs, "spin", 0, "end each sleep this much before the deadline and wait the rest busy, e.g. 200us (0: sleep only)")
 	noTelemetry := fs.Bool("no-telemetry", false, "measure the loop alone: no embedded broker, no publisher, no sampler")
 	page := fs.String("page", "", "serve the live page at `ADDR` (loopback host:port, e.g. 127.0.0.1:9464) during the run")
+	backend := fs.String("backend", "", "run the demo's network on backend `NAME` (default cpu)")
 	warmup := durationFlag(fs, "page-warmup", 0, "with --page: serve the page this long before the measured run (time to open pages; they stay connected), e.g. 20s")
 	pos, err := parseFlags(fs, benchLoopDoc, args)
 	if err != nil {
@@ -113,6 +115,8 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("--spin: must be less than the tick (%v), got %v", tick, *spin)}
 	case *priority < 0 || *priority > 99:
 		return usageError{fmt.Sprintf("--priority: want 1..99 (SCHED_FIFO) or 0 (normal scheduling), got %d", *priority)}
+	case *backend != "" && !apu.Known(*backend):
+		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
 	}
 	var rt daemon.RealtimeConfig
 	if *cpu >= 0 {
@@ -139,17 +143,17 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 		}
 		if *warmup > 0 {
 			fmt.Fprintf(stderr, "live page: http://%s/ (warm-up %v, not measured)\n", *page, *warmup)
-			if _, err := daemon.BenchLoopPage(ctx, *rate, *warmup, rt, *page, ws, &log); err != nil {
+			if _, err := daemon.BenchLoopPage(ctx, *rate, *warmup, rt, *backend, *page, ws, &log); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(stderr, "live page: http://%s/, measuring %v\n", *page, *duration)
-		st, err = daemon.BenchLoopPage(ctx, *rate, *duration, rt, *page, ws, &log)
+		st, err = daemon.BenchLoopPage(ctx, *rate, *duration, rt, *backend, *page, ws, &log)
 		if err != nil {
 			return err
 		}
 	default:
-		st, err = daemon.BenchLoop(ctx, *rate, *duration, rt, *noTelemetry, &log)
+		st, err = daemon.BenchLoop(ctx, *rate, *duration, rt, *backend, *noTelemetry, &log)
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +28,25 @@ func TestSimCUBADigest(t *testing.T) {
 	sum := sha256.Sum256(data)
 	if got := hex.EncodeToString(sum[:]); got != cubaSpikesSHA256 {
 		t.Errorf("spikes.csv sha256 %s, want %s (%d bytes)", got, cubaSpikesSHA256, len(data))
+	}
+}
+
+// --backend picks a registered backend by name; an unknown one is a
+// usage error naming the ones there are, for sim, run and bench loop.
+func TestBackendFlag(t *testing.T) {
+	cuba := filepath.Join("..", "..", "examples", "cuba.yaml")
+	code, _, errs := runCmd(t, "sim", cuba, "--out", t.TempDir(), "--quiet", "--duration", "20ms", "--backend", "cpu")
+	if code != 0 {
+		t.Fatalf("sim --backend cpu: exit %d: %s", code, errs)
+	}
+	for _, args := range [][]string{
+		{"sim", cuba, "--out", t.TempDir(), "--backend", "gpu"},
+		{"run", "--backend", "gpu", "--duration", "10ms"},
+		{"bench", "loop", "--backend", "gpu", "--duration", "10ms"},
+	} {
+		code, _, errs := runCmd(t, args...)
+		if code != 2 || !strings.Contains(errs, `--backend: "gpu": not a backend; the backends are cpu`) {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
 	}
 }

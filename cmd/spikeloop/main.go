@@ -22,6 +22,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/offline"
 	"github.com/spikeloop/spikeloop/daemon"
@@ -281,6 +282,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	replay := fs.String("replay", "", "replay `REC`, a recording of \"spikeloop run --record\", instead of running the file's duration")
 	segment := fs.Int("segment", 0, "with --replay: replay run `N` of the recording, from 1 (default: the first)")
 	threads := fs.Int("threads", 1, "run each step on `N` threads (same outputs as one)")
+	backend := fs.String("backend", "cpu", "run the network on backend `NAME` (with --replay: default the one the recording names)")
 	pos, err := parseFlags(fs, simDoc, args)
 	if err != nil {
 		return err
@@ -308,6 +310,9 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	if *trials < 0 {
 		return usageError{fmt.Sprintf("--trials: %d is negative; want >= 1", *trials)}
 	}
+	if !apu.Known(*backend) {
+		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
+	}
 	opt := offline.Options{OutDir: *out, Arrays: map[string]offline.Array{}, Trials: *trials}
 	if !*quiet {
 		opt.Progress = stderr
@@ -316,7 +321,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--trials cannot be used with --replay: a recording is one run"}
 	}
 	if given["replay"] {
-		if err := simReplay(pos[0], *replay, *segment, given, *duration, inputs, opt, stdout, stderr); err != nil || !*plot {
+		if err := simReplay(pos[0], *replay, *segment, *backend, given, *duration, inputs, opt, stdout, stderr); err != nil || !*plot {
 			return err
 		}
 		return plotDir(*out, figure.Options{}, stdout)
@@ -346,10 +351,13 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		}
 		opt.Arrays[name] = a
 	}
-	eng := cpu.New(cpu.WithThreads(*threads, nil))
+	eng, err := apu.Open(*backend, apu.Options{Threads: *threads})
+	if err != nil {
+		return fmt.Errorf("--backend: %w", err)
+	}
 	sum, err := offline.Run(net, eng, opt)
-	if note := eng.ThreadsNote(); note != "" {
-		fmt.Fprintf(stderr, "--threads %d: running on one thread: %s\n", *threads, note)
+	if t, ok := eng.(interface{ ThreadsNote() string }); ok && t.ThreadsNote() != "" {
+		fmt.Fprintf(stderr, "--threads %d: running on one thread: %s\n", *threads, t.ThreadsNote())
 	}
 	if err != nil {
 		return err
@@ -435,7 +443,11 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: valid network file\n", args[0])
 	daemon.NetworkSummary(stdout, net)
-	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", daemon.ByteSize(cpu.EstimateMemory(net)))
+	pr, err := cpu.New().Probe(net)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", daemon.ByteSize(pr.Memory))
 	return nil
 }
 

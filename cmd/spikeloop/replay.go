@@ -24,7 +24,7 @@ import (
 // recording that stops early (the daemon was killed, the disk was full,
 // a chunk is damaged) replays up to the last complete chunk, with a
 // warning on stderr that says where it stopped.
-func simReplay(netFile, recFile string, segment int, given map[string]bool, duration time.Duration,
+func simReplay(netFile, recFile string, segment int, backend string, given map[string]bool, duration time.Duration,
 	inputs inputFlags, opt offline.Options, stdout, stderr io.Writer) error {
 	if recFile == "" {
 		return usageError{"--replay needs a recording FILE"}
@@ -87,6 +87,13 @@ func simReplay(netFile, recFile string, segment int, given map[string]bool, dura
 	rp, err := daemon.NewReplayer(netData, netFile, f, n-1)
 	if err != nil {
 		return fmt.Errorf("--replay %s: %w", recFile, err)
+	}
+	// The recording names the backend it ran on; --backend replays on
+	// another (the spikes may then differ from the live run's).
+	if given["backend"] && backend != rp.Backend() {
+		if err := rp.UseBackend(backend); err != nil {
+			return fmt.Errorf("--backend: %w", err)
+		}
 	}
 	net := rp.Network()
 	net.Duration = float64(seg.Steps()) * net.Dt

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spikeloop/spikeloop/apu"
 	"io"
 	"os"
 	"os/signal"
@@ -40,6 +41,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	duration := durationFlag(fs, "duration", 0, "stop after this much loop time, e.g. 10s (0: run until SIGINT or SIGTERM)")
 	record := fs.String("record", "", "write every sensor value and the seeds to `FILE` (checksummed chunks), for \"spikeloop sim --replay\"")
 	noTelemetry := fs.Bool("no-telemetry", false, "ignore the config's telemetry section: no MQTT broker, no publishing, no commands")
+	backend := fs.String("backend", "", "run the network on backend `NAME` instead of the config's backend: (default cpu), across reloads too")
 	pos, err := parseFlags(fs, runDoc, args)
 	if err != nil {
 		return err
@@ -53,6 +55,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *duration < 0 {
 		return usageError{fmt.Sprintf("--duration: %v is negative; want >= 0", *duration)}
 	}
+	if *backend != "" && !apu.Known(*backend) {
+		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
+	}
 
 	load := daemon.DemoConfig
 	if *config != "" {
@@ -65,7 +70,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := daemon.Options{Stderr: stderr, Software: "spikeloop " + version(), NoTelemetry: *noTelemetry}
+	opts := daemon.Options{Backend: *backend, Stderr: stderr, Software: "spikeloop " + version(), NoTelemetry: *noTelemetry}
 	if *duration > 0 {
 		opts.Ticks = max(1, int64(*duration/cfg.TickDuration()))
 	}
