@@ -30,11 +30,11 @@ func NewSeries(net InputSetter, pop string, size int, rows [][]float64, repeat b
 	}
 	for k, row := range rows {
 		if len(row) != size {
-			return nil, fmt.Errorf("series encoder %q: row %d has %d values, want size %d", pop, k, len(row), size)
+			return nil, fmt.Errorf("series encoder %q: row %d: %d values; want size %d", pop, k, len(row), size)
 		}
 		for i, x := range row {
 			if !finite(x) {
-				return nil, fmt.Errorf("series encoder %q: row %d, value %d is %g, want a finite number", pop, k, i, x)
+				return nil, fmt.Errorf("series encoder %q: row %d, value %d: %g; want a finite number", pop, k, i, x)
 			}
 		}
 	}

@@ -57,8 +57,8 @@ func TestSeriesRejects(t *testing.T) {
 		want string
 	}{
 		{nil, "no rows"},
-		{[][]float64{{1, 2, 3}}, "row 0 has 3 values, want size 2"},
-		{[][]float64{{1, 2}, {math.NaN(), 0}}, "row 1, value 0 is NaN"},
+		{[][]float64{{1, 2, 3}}, "row 0: 3 values; want size 2"},
+		{[][]float64{{1, 2}, {math.NaN(), 0}}, "row 1, value 0: NaN; want a finite number"},
 	} {
 		if _, err := NewSeries(sink{}, "in", 2, c.rows, false); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.rows, err, c.want)
