@@ -121,7 +121,7 @@ func Code(volts, vref float64, gain int) (int, error) {
 		return 0, ErrGain
 	}
 	if !(vref > 0) {
-		return 0, fmt.Errorf("mcp4922: reference %v V must be > 0", vref)
+		return 0, fmt.Errorf("mcp4922: reference %v V; want > 0", vref)
 	}
 	step := vref * float64(gain) / 4096
 	c := math.Round(volts / step)

@@ -51,7 +51,7 @@ func NewADC(model string, vref float64) (*ADC, error) {
 		return nil, fmt.Errorf("sim: unknown ADC %q", model)
 	}
 	if !(vref > 0) {
-		return nil, fmt.Errorf("sim: ADC reference %v V must be > 0", vref)
+		return nil, fmt.Errorf("sim: ADC reference %v V; want > 0", vref)
 	}
 	return a, nil
 }
@@ -200,7 +200,7 @@ type DAC struct {
 // not matter to hal, which writes every channel's safe state at open.
 func NewDAC(vref, vdd float64) (*DAC, error) {
 	if !(vref > 0) || !(vdd > 0) {
-		return nil, fmt.Errorf("sim: DAC reference %v V and supply %v V must be > 0", vref, vdd)
+		return nil, fmt.Errorf("sim: DAC reference %v V, supply %v V; want both > 0", vref, vdd)
 	}
 	return &DAC{vref: [2]float64{vref, vref}, vdd: vdd, out: [2]DACOutput{{Gain: 1}, {Gain: 1}}}, nil
 }

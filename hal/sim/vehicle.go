@@ -119,15 +119,15 @@ type Vehicle struct {
 func NewVehicle(cfg VehicleConfig) (*Vehicle, error) {
 	switch {
 	case !(cfg.WheelBase > 0):
-		return nil, fmt.Errorf("sim: vehicle wheel_base %v must be > 0", cfg.WheelBase)
+		return nil, fmt.Errorf("sim: vehicle wheel_base %v; want > 0", cfg.WheelBase)
 	case !(cfg.MaxSpeed > 0):
-		return nil, fmt.Errorf("sim: vehicle max_speed %v must be > 0", cfg.MaxSpeed)
+		return nil, fmt.Errorf("sim: vehicle max_speed %v; want > 0", cfg.MaxSpeed)
 	case !(cfg.Falloff > 0):
-		return nil, fmt.Errorf("sim: vehicle falloff %v must be > 0", cfg.Falloff)
+		return nil, fmt.Errorf("sim: vehicle falloff %v; want > 0", cfg.Falloff)
 	case !(cfg.FullScale > 0):
-		return nil, fmt.Errorf("sim: vehicle full_scale %v must be > 0", cfg.FullScale)
+		return nil, fmt.Errorf("sim: vehicle full_scale %v; want > 0", cfg.FullScale)
 	case cfg.NoiseVolts < 0 || cfg.Arena < 0 || cfg.MotorTau < 0:
-		return nil, errors.New("sim: vehicle noise_volts, arena and motor_tau must be >= 0")
+		return nil, fmt.Errorf("sim: vehicle noise_volts %v, arena %v, motor_tau %v; want all >= 0", cfg.NoiseVolts, cfg.Arena, cfg.MotorTau)
 	}
 	if cfg.MaxStep <= 0 {
 		cfg.MaxStep = time.Millisecond
