@@ -41,7 +41,7 @@ func BenchLoopPage(ctx context.Context, rate float64, d time.Duration, rt Realti
 
 func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
-		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz and duration %v must be finite and > 0", rate, d)
+		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz, duration %v; want both finite and > 0", rate, d)
 	}
 	tick, cfg, err := benchConfig(rate)
 	if err != nil {

@@ -905,7 +905,7 @@ func (c *Config) check(k *checker) {
 			used[ps.Name] = f
 		}
 		if !finite(in.Gain) || !finite(in.Offset) || !finite(in.Safe) {
-			k.add(f, ErrRange, "gain, offset and safe must be finite")
+			k.add(f, ErrRange, "gain %v, offset %v, safe %v; want finite numbers", in.Gain, in.Offset, in.Safe)
 		}
 		it, _ := modelOf[*models.InputTransmitter](ps)
 		c.checkFileInput(k, i, ps)
@@ -958,7 +958,7 @@ func (c *Config) check(k *checker) {
 			k.add(f+".population", ErrMismatch, "%q emits currents, not spikes", ps.Name)
 		}
 		if !finite(o.Gain) || !finite(o.From) || !finite(o.To) || !finite(o.Safe) {
-			k.add(f, ErrRange, "gain, from, to and safe must be finite")
+			k.add(f, ErrRange, "gain %v, from %v, to %v, safe %v; want finite numbers", o.Gain, o.From, o.To, o.Safe)
 		}
 		switch o.Decoder {
 		case "pulse":

@@ -156,6 +156,8 @@ func TestInvalidConfigs(t *testing.T) {
 			`test.yaml:25: inputs[0].population: "motor_left" is a LIF; the current encoder needs an InputTransmitter with inputs_type current`, ErrMismatch},
 		{"empty clamp", "    max: 6000\n  - name: right_eye", "    min: 10\n    max: 5\n  - name: right_eye",
 			"inputs[0].min: clamp [10, 5]; want finite min <= max", ErrRange},
+		{"gain not finite", "    max: 6000\n  - name: right_eye", "    max: 6000\n    offset: .nan\n  - name: right_eye",
+			"inputs[0]: gain 2000, offset NaN, safe 0; want finite numbers", ErrRange},
 		{"two inputs into one population", "population: eye_right", "population: eye_left",
 			`test.yaml:31: inputs[1].population: "eye_left" is already fed by inputs[0]`, ErrInvalid},
 		{"duplicate input name", "name: right_eye", "name: left_eye",
