@@ -20,7 +20,8 @@ func Open(opt apu.Options) (apu.Backend, error) {
 // network's generators: the CustomGenerators' rows, double-buffered so
 // that a refused Set leaves the rows the generator holds intact.
 type door struct {
-	custom map[string]*customRows
+	custom   map[string]*customRows
+	feedPops []*popRT // Run's scratch
 }
 
 type customRows struct {
@@ -56,6 +57,9 @@ func (e *Engine) Run(n int, feeds []apu.Feed) error {
 	if e.net == nil {
 		return errors.New("cpu engine: Run before Load")
 	}
+	// The feeds' populations, looked up once per Run (a scratch kept
+	// by the engine: no allocation once it has grown).
+	pops := e.door.feedPops[:0]
 	for _, f := range feeds {
 		p, ok := e.byName[f.Pop]
 		if !ok || p.input == nil {
@@ -64,12 +68,14 @@ func (e *Engine) Run(n int, feeds []apu.Feed) error {
 		if len(f.Values) != n*p.spec.Size {
 			return fmt.Errorf("cpu engine: run: input %q has %d values for %d steps of %d units, want %d", f.Pop, len(f.Values), n, p.spec.Size, n*p.spec.Size)
 		}
+		pops = append(pops, p)
 	}
+	e.door.feedPops = pops
 	for s := 0; s < n; s++ {
-		for _, f := range feeds {
-			size := len(f.Values) / n
-			if err := e.SetInput(f.Pop, f.Values[s*size:(s+1)*size]); err != nil {
-				return err
+		for i, f := range feeds {
+			size := pops[i].spec.Size
+			if err := pops[i].input.SetNext(f.Values[s*size : (s+1)*size]); err != nil {
+				return fmt.Errorf("cpu engine: set input %q: %w", f.Pop, err)
 			}
 		}
 		if err := e.Advance(1); err != nil {
