@@ -276,6 +276,11 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	d.feeds = newTickFeeds(cfg.steps)
+	// The backend says first whether it runs this network at all (a
+	// model or size it has no room for: apu.ErrUnsupported, named).
+	if _, err := d.backend.Probe(net); err != nil {
+		return nil, fmt.Errorf("daemon: network %s: backend %s: %w", cfg.Network, d.backendName, err)
+	}
 	if err := d.backend.Load(net); err != nil {
 		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
 	}

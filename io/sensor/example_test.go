@@ -11,7 +11,7 @@ type photodiode struct{ volts float64 }
 
 func (p photodiode) Read() (float64, error) { return p.volts, nil }
 
-// printer stands for the network (apu.Backend's SetInput).
+// printer stands for the network (what the daemon hands to apu.Backend.Run).
 type printer struct{}
 
 func (printer) SetInput(pop string, v []float64) error {

@@ -53,7 +53,8 @@ type Source interface {
 }
 
 // InputSetter gives an InputTransmitter population its values for the
-// next network step only (apu.Backend satisfies it).
+// next network step only (the daemon collects a tick of them into one
+// apu.Backend.Run; cpu.Engine satisfies it too).
 type InputSetter interface {
 	SetInput(pop string, values []float64) error
 }
