@@ -59,10 +59,6 @@ type Summary struct {
 	Removed []string
 }
 
-// networker is a backend that runs a network object of its own after
-// Reset (cpu.Engine).
-type networker interface{ Network() *models.Network }
-
 // Run loads net into b, runs net.Duration (once per trial) and writes the
 // outputs.
 //
@@ -89,21 +85,16 @@ func Run(net *models.Network, b apu.Backend, opt Options) (Summary, error) {
 			if err := b.Reset(); err != nil {
 				return sum, fmt.Errorf("%d trials: reset between trials: %w", trials, err)
 			}
-			// A backend that rebuilds its network object on Reset (the
-			// cpu engine) says which one now runs: the input arrays are
-			// installed in it.
-			if r, ok := b.(networker); ok {
-				net = r.Network()
-			}
 		}
-		if err := installInputs(net, opt, batches, trial); err != nil {
+		feeds, err := trialInputs(net, opt, batches, trial)
+		if err != nil {
 			return sum, err
 		}
 		dir := opt.OutDir
 		if trials > 1 {
 			dir = filepath.Join(opt.OutDir, fmt.Sprintf("trial_%d", trial+1))
 		}
-		if err := runTrial(net, b, dir, opt, &sum); err != nil {
+		if err := runTrial(net, b, feeds, dir, opt, &sum); err != nil {
 			return sum, err
 		}
 	}
@@ -160,33 +151,84 @@ func transmitter(net *models.Network, name string) (*models.InputTransmitter, er
 	return t, nil
 }
 
-// installInputs gives each fed InputTransmitter of net (a fresh one in
-// every trial) its rows for the trial.
-func installInputs(net *models.Network, opt Options, batches map[string][][][]float64, trial int) error {
+// inputRows are the rows an InputTransmitter gets in a trial: row k in
+// step k, zeros after the last.
+type inputRows struct {
+	pop  string
+	size int
+	rows [][]float64
+	buf  []float64 // a chunk's values, handed to Backend.Run
+}
+
+// trialInputs are the rows of each fed InputTransmitter for the trial.
+// They reach the backend with the steps they belong to (Backend.Run),
+// not through the network's model objects, which a backend on another
+// chip never sees.
+func trialInputs(net *models.Network, opt Options, batches map[string][][][]float64, trial int) ([]*inputRows, error) {
+	var ins []*inputRows
 	for _, name := range sortedKeys(opt.Inputs) {
 		t, err := transmitter(net, name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := t.SetSeries(opt.Inputs[name], 0); err != nil {
-			return fmt.Errorf("--input %s: %w", name, err)
+		rows := opt.Inputs[name]
+		for r, row := range rows {
+			if err := checkRow(row, t.Size()); err != nil {
+				return nil, fmt.Errorf("--input %s: input row %d: %w", name, r, err)
+			}
 		}
+		ins = append(ins, &inputRows{pop: name, size: t.Size(), rows: rows})
 	}
 	for _, name := range sortedKeys(batches) {
 		t, err := transmitter(net, name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rows := batches[name]
 		b := 0
 		if len(rows) > 1 {
 			b = trial
 		}
-		if err := t.SetSeries(rows[b], 0); err != nil {
-			return fmt.Errorf("--input %s: %w", name, err)
+		ins = append(ins, &inputRows{pop: name, size: t.Size(), rows: rows[b]})
+	}
+	return ins, nil
+}
+
+func checkRow(row []float64, size int) error {
+	if len(row) != size {
+		return fmt.Errorf("has %d values, want size %d", len(row), size)
+	}
+	for i, x := range row {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("value %d is %g, want a finite number", i, x)
 		}
 	}
 	return nil
+}
+
+// chunkFeeds fills the feeds for steps k0 .. k0+n-1; none when every
+// input is past its last row (zeros: what Advance gives).
+func chunkFeeds(ins []*inputRows, feeds []apu.Feed, k0 int64, n int) []apu.Feed {
+	feeds = feeds[:0]
+	for _, in := range ins {
+		if k0 >= int64(len(in.rows)) {
+			continue
+		}
+		if cap(in.buf) < n*in.size {
+			in.buf = make([]float64, n*in.size)
+		}
+		buf := in.buf[:n*in.size]
+		for s := range n {
+			row := buf[s*in.size : (s+1)*in.size]
+			if k := k0 + int64(s); k < int64(len(in.rows)) {
+				copy(row, in.rows[k])
+			} else {
+				clear(row)
+			}
+		}
+		feeds = append(feeds, apu.Feed{Pop: in.pop, Values: buf})
+	}
+	return feeds
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -200,7 +242,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // runTrial runs net.Duration on b (loaded or reset) and writes the
 // outputs to dir.
-func runTrial(net *models.Network, b apu.Backend, dir string, opt Options, sum *Summary) error {
+func runTrial(net *models.Network, b apu.Backend, ins []*inputRows, dir string, opt Options, sum *Summary) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
@@ -226,9 +268,11 @@ func runTrial(net *models.Network, b apu.Backend, dir string, opt Options, sum *
 	start := time.Now()
 	lastReport := start
 	var rec apu.Record
+	var feeds []apu.Feed
 	for b.Now() < total {
 		n := int(min(int64(chunk), total-b.Now()))
-		runErr := b.Advance(n)
+		feeds = chunkFeeds(ins, feeds, b.Now(), n)
+		runErr := b.Run(n, feeds)
 		b.Drain(&rec)
 		if err := w.write(&rec); err != nil {
 			return err
