@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"github.com/spikeloop/spikeloop/apu/cpu"
 	"strings"
 	"testing"
 
@@ -87,5 +89,65 @@ func TestUnknownBackendOption(t *testing.T) {
 	_, err = New(cfg, Options{Backend: "gpu", Clock: &FakeClock{}, Logger: quiet()})
 	if err == nil || !strings.Contains(err.Error(), `backend "gpu": not a backend; the backends are cpu, cpu-again`) {
 		t.Errorf("New with backend gpu: %v", err)
+	}
+}
+
+// faulty is the cpu engine with a fault from step failAt on: a link
+// that fails (retryable) or a network that diverges, as a remote
+// backend reports them.
+type faulty struct {
+	apu.Backend
+	failAt int64
+	err    error
+}
+
+func (f *faulty) Run(n int, feeds []apu.Feed) error {
+	if f.Now() >= f.failAt {
+		return f.err
+	}
+	return f.Backend.Run(n, feeds)
+}
+
+var (
+	errTestLink    = fmt.Errorf("spi: response CRC mismatch twice: %w", errors.Join(apu.ErrLink, apu.ErrRetryable))
+	errTestDiverge = fmt.Errorf("population \"left\": state V became +Inf: %w", apu.ErrDiverged)
+)
+
+func init() {
+	for name, err := range map[string]error{"faulty-link": errTestLink, "faulty-net": errTestDiverge} {
+		apu.Register(name, func(o apu.Options) (apu.Backend, error) {
+			b, err2 := cpu.Open(o)
+			return &faulty{Backend: b, failAt: 200, err: err}, err2
+		})
+	}
+}
+
+// A backend's fault stops the loop with an error of its class: the
+// link's and the network's stay apart through the daemon (errors.Is), so
+// that a caller can retry the one and not the other.
+func TestBackendFaultClasses(t *testing.T) {
+	for _, c := range []struct {
+		backend   string
+		is, isNot error
+	}{
+		{"faulty-link", apu.ErrLink, apu.ErrDiverged},
+		{"faulty-net", apu.ErrDiverged, apu.ErrLink},
+	} {
+		cfg, err := Parse([]byte(quietDemoText()), "demo.yaml", demoNetwork)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := New(cfg, Options{Backend: c.backend, Clock: &FakeClock{}, Logger: quiet(), Ticks: 1000, SummaryEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Run(context.Background())
+		d.Close()
+		if !errors.Is(err, c.is) || errors.Is(err, c.isNot) {
+			t.Errorf("%s: loop ended with %v; want errors.Is %v and not %v", c.backend, err, c.is, c.isNot)
+		}
+		if want := int64(200 / cfg.StepsPerTick()); d.Stats().Ticks != want {
+			t.Errorf("%s: %d ticks ran, want %d (the fault at step 200)", c.backend, d.Stats().Ticks, want)
+		}
 	}
 }
