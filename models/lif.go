@@ -96,7 +96,10 @@ func (c *lifCommon) afterSpike(v float64) float64 { return c.vReset + c.soft*(v-
 type LIF struct {
 	lifCommon
 	p33, p30 float64
-	ode      *lifODE // non-default method only
+	// k is V_rest*(1 - P33): the exact step is V*P33 + k + P30*I, one
+	// multiply and one add (lifBlock).
+	k   float64
+	ode *lifODE // non-default method only
 }
 
 var _ RangeStepper = (*LIF)(nil)
@@ -109,6 +112,7 @@ func newLIF(b *Build) (*LIF, error) {
 	n := &LIF{lifCommon: c}
 	n.p33 = math.Exp(-b.Dt / c.tau)
 	n.p30 = c.r * (1 - n.p33)
+	n.k = c.vRest * (1 - n.p33)
 	if c.method != ExpEuler {
 		n.ode = newLIFODE(c.method, b.Dt, &n.lifCommon, nil)
 	}
@@ -144,7 +148,7 @@ func (n *LIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int3
 	if len(w) > 0 {
 		w0 = w[0]
 	}
-	vRest, p33, p30 := n.vRest, n.p33, n.p30
+	p33, p30 := n.p33, n.p30
 	var d0 float64
 	if n.ieUniform && len(n.ie) > 0 {
 		d0 = p30 * n.ie[0]
@@ -171,7 +175,7 @@ func (n *LIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int3
 		if w0 != nil {
 			wb = w0[b0:b1]
 		}
-		if lifBlock(v, ref, d, d0, wb, vRest, p33, n.vTh) != 0 {
+		if lifBlock(v, ref, d, d0, wb, n.k, p33, n.vTh) != 0 {
 			spiked = n.fire(b0, b1, spiked)
 		}
 	}

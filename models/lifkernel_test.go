@@ -20,7 +20,9 @@ func loadPop(t *testing.T, model string, size int, params string) NeuronModel {
 }
 
 // refLIF is MODELS.md 3 written as the plain branchy loop, the form the
-// block kernel replaced.
+// block kernel replaced, with the kernel's order of operations: V*P33 +
+// (V_rest*(1 - P33) + P30*I) + W_0, so that the two agree bit for bit.
+// (The NEST references check that order against NEST at 1e-6 mV.)
 func refLIF(n *LIF, v []float64, ref []int32, iext, w0 []float64) (spiked []int32) {
 	for i := range v {
 		if ref[i] == 0 {
@@ -28,7 +30,7 @@ func refLIF(n *LIF, v []float64, ref []int32, iext, w0 []float64) (spiked []int3
 			if iext != nil {
 				in += iext[i]
 			}
-			nv := n.vRest + (v[i]-n.vRest)*n.p33 + n.p30*in
+			nv := v[i]*n.p33 + (n.k + n.p30*in)
 			if w0 != nil {
 				nv += w0[i]
 			}
