@@ -69,8 +69,8 @@ type Backend interface {
 	// state that became NaN or infinite: ErrDiverged) the backend stops
 	// and every later Advance or Run returns it.
 	Advance(n int) error
-	// Set changes a generator's setting from the next step on (MODELS.md
-	// 10.8 in the project's spec: DC amplitude, Poisson rate, Bernoulli
+	// Set changes a generator's setting from the next step on (docs/models/generators.md:
+	// DC amplitude, Poisson rate, Bernoulli
 	// probability, a CustomGenerator's rows). values has one entry, or
 	// one per unit; for CustomRows it holds rows of one or size values,
 	// row r emitted in step Now()+r, zeros after the last. The backend

@@ -144,7 +144,7 @@ func probe(name string, net *models.Network) (apu.Probe, error) {
 	return p, err
 }
 
-// setGenerator applies a generator setting (MODELS.md 10.8) to the
+// setGenerator applies a generator setting (docs/models/generators.md) to the
 // running network through its backend: live from a command, and in a
 // replay from the recording.
 func setGenerator(b apu.Backend, kind telemetry.Kind, pop string, values []float64) error {

@@ -8,7 +8,7 @@ import (
 
 // handoff is the loop's way of passing values (per-tick figures,
 // recording rows) to a goroutine of lower standing without taking a
-// lock, as DESIGN.md asks of the loop: a Go channel locks on every send,
+// lock, as the README's layout section asks of the loop: a Go channel locks on every send,
 // and the receiving goroutine takes the same lock, so a loop thread
 // under SCHED_FIFO could wait on a thread the scheduler has put aside.
 //

@@ -12,7 +12,7 @@ type Conn struct {
 	Pre, Post int32
 }
 
-// ConnRule is a validated connection rule (MODELS.md 12).
+// ConnRule is a validated connection rule (docs/models/synapses.md).
 type ConnRule struct {
 	Rule          string // one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num, explicit
 	P             float64
@@ -136,7 +136,7 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 	return out, nil
 }
 
-// drawTotalNum is fixed_total_num's draw (MODELS.md 12): i = IntN(N_pre),
+// drawTotalNum is fixed_total_num's draw (docs/models/synapses.md): i = IntN(N_pre),
 // then j = IntN(N_post); a disallowed autapse is redrawn and, without
 // multi_conn, so is a pair already taken, until n pairs are accepted. The
 // result is that of the spec's loop, in canonical order; the taken pairs

@@ -1,6 +1,6 @@
 package models_test
 
-// Tests of the connection rules of MODELS.md 12 and NETWORK_FILE.md, both
+// Tests of the connection rules of docs/models/synapses.md and the README's network file section, both
 // through models.Connect and through network files. Draw orders are
 // reproduced from the spec's text with a manual PCG stream.
 

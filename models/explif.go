@@ -18,7 +18,7 @@ func expLIFClass() *Class {
 	}
 }
 
-// ExpLIF is NEST's iaf_psc_exp with K receptor ports (MODELS.md 4).
+// ExpLIF is NEST's iaf_psc_exp with K receptor ports (docs/models/lif.md).
 type ExpLIF struct {
 	lifCommon
 	tauSyn   []float64
@@ -64,7 +64,7 @@ func newExpLIF(b *Build) (*ExpLIF, error) {
 	return n, nil
 }
 
-// expPSCPropagator is P21 of MODELS.md 4 (NEST's IAFPropagatorExp),
+// expPSCPropagator is P21 of docs/models/lif.md (NEST's IAFPropagatorExp),
 // falling back to the tau == tau_syn limit where the closed form is not
 // a usable number.
 func expPSCPropagator(h, tau, tauSyn, cm float64) float64 {
@@ -129,7 +129,7 @@ func (n *ExpLIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []i
 	if iext != nil {
 		iext = iext[lo:hi]
 	}
-	// Membrane first, from the PSCs at t_k (MODELS.md 4).
+	// Membrane first, from the PSCs at t_k (docs/models/lif.md).
 	for i := range v {
 		if ref[i] == 0 {
 			in := ie[i]

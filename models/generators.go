@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Generator is a population that only emits (MODELS.md 10). Spike
+// Generator is a population that only emits (docs/models/generators.md). Spike
 // generators (Kind SpikeSourceClass) fill spike values s_i(k); current
 // generators (CurrentSourceClass) fill currents x_i(k) in pA.
 type Generator interface {
@@ -20,7 +20,7 @@ type Generator interface {
 	Emit(k int64, out []float64) bool
 }
 
-// window is the activity window of MODELS.md 10.1 in steps: step k is
+// window is the activity window of docs/models/generators.md in steps: step k is
 // active iff first <= k < end.
 type window struct {
 	first, end int64
@@ -124,7 +124,7 @@ func dcClass() *Class {
 	}
 }
 
-// DCGenerator emits amplitude_i in active steps (MODELS.md 10.2).
+// DCGenerator emits amplitude_i in active steps (docs/models/generators.md).
 type DCGenerator struct {
 	win window
 	amp []float64
@@ -153,8 +153,8 @@ func (g *DCGenerator) Emit(k int64, out []float64) bool {
 	return true
 }
 
-// SetAmplitude replaces the amplitude from the next step on (MODELS.md
-// 10.8): one value for all units or one per unit, each finite.
+// SetAmplitude replaces the amplitude from the next step on (docs/models/generators.md):
+// one value for all units or one per unit, each finite.
 func (g *DCGenerator) SetAmplitude(a []float64) error {
 	return setPerUnit(g.amp, a, "amplitude", func(x float64) bool { return finite(x) }, "finite")
 }
@@ -205,7 +205,7 @@ func poissonClass() *Class {
 }
 
 // PoissonGenerator draws a Poisson count per unit and active step by
-// inversion with exactly one uniform per unit (MODELS.md 10.3).
+// inversion with exactly one uniform per unit (docs/models/generators.md).
 type PoissonGenerator struct {
 	win    window
 	h      float64
@@ -288,7 +288,7 @@ func bernoulliClass() *Class {
 	}
 }
 
-// BernoulliGenerator is MODELS.md 10.4.
+// BernoulliGenerator is docs/models/generators.md.
 type BernoulliGenerator struct {
 	win  window
 	rand interface{ Float64() float64 }
@@ -336,7 +336,7 @@ func spikeGenClass() *Class {
 	}
 }
 
-// SpikeGenerator emits listed times (MODELS.md 10.5). Each unit keeps its
+// SpikeGenerator emits listed times (docs/models/generators.md). Each unit keeps its
 // spikes as (step, value) sorted by step and a cursor.
 type SpikeGenerator struct {
 	steps  [][]int64
@@ -478,7 +478,7 @@ func customClass() *Class {
 	}
 }
 
-// CustomGenerator is MODELS.md 10.6; its array can be replaced at run time
+// CustomGenerator is docs/models/generators.md; its array can be replaced at run time
 // (10.8) with SetData.
 type CustomGenerator struct {
 	win    window
@@ -586,7 +586,7 @@ func (g *CustomGenerator) Emit(k int64, out []float64) bool {
 	return false
 }
 
-// ReadDat reads the CustomGenerator `.dat` format of MODELS.md 10.6: one
+// ReadDat reads the CustomGenerator `.dat` format of docs/models/generators.md: one
 // row per step, values separated by spaces, tabs or commas, `#` comments
 // and blank lines skipped, all rows of equal width.
 func ReadDat(path string) ([][]float64, error) {
@@ -654,7 +654,7 @@ func inputTransmitterClass() *Class {
 	}
 }
 
-// InputTransmitter is MODELS.md 10.7. Values come from a series (row k for
+// InputTransmitter is docs/models/generators.md. Values come from a series (row k for
 // step k0+k, offline) or from SetNext (the daemon: one vector for the
 // next step only; a step with no vector gets zeros).
 type InputTransmitter struct {

@@ -1,6 +1,6 @@
 package models_test
 
-// Tests of the generators of MODELS.md 10. Expected values are worked out
+// Tests of the generators of docs/models/generators.md. Expected values are worked out
 // by hand from the spec (or from an independent computation such as the
 // Poisson CDF via Lgamma), never taken from the code's own output.
 
@@ -207,7 +207,7 @@ func TestSpikeGeneratorRejects(t *testing.T) {
 // --- DCGenerator --------------------------------------------------------
 
 func TestDCGeneratorWindow(t *testing.T) {
-	// active steps: round(start/h) <= k <= round(stop/h) - 1 (MODELS.md 10.1)
+	// active steps: round(start/h) <= k <= round(stop/h) - 1 (docs/models/generators.md)
 	cases := []struct {
 		params string
 		active func(k int) bool

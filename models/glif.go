@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// glifParams are the rows of MODELS.md 5 (GLIF3); GLIF3PSC adds tau_syn.
+// glifParams are the rows of docs/models/glif.md (GLIF3); GLIF3PSC adds tau_syn.
 func glifParams() []Param {
 	return []Param{
 		{Name: "V_th", Kind: Number, Unit: "mV", Default: 0.0, Constraint: "must be 0.0 (unused)", Doc: "not used by GLIF; the threshold is th_inf + spike_th"},
@@ -49,7 +49,7 @@ func glif3PSCClass() *Class {
 	}
 }
 
-// GLIF is GLIF3 (psc false, MODELS.md 5) or GLIF3PSC (psc true, MODELS.md 6).
+// GLIF is GLIF3 (psc false, docs/models/glif.md) or GLIF3PSC (psc true, docs/models/glif.md).
 type GLIF struct {
 	psc      bool
 	method   Method
@@ -155,7 +155,7 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 		return nil, err
 	}
 
-	// Propagators as NEST's glif_psc::pre_run_hook (MODELS.md 5, 6).
+	// Propagators as NEST's glif_psc::pre_run_hook (docs/models/glif.md).
 	h := b.Dt
 	tauM := cm / g
 	if n.refSteps, err = refractorySteps(tauRef, h, false); err != nil {
@@ -201,7 +201,7 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 	return n, nil
 }
 
-// alphaPSCPropagators are P31 and P32 of MODELS.md 6 (NEST's
+// alphaPSCPropagators are P31 and P32 of docs/models/glif.md (NEST's
 // IAFPropagatorAlpha), with the tau_m == tau_syn limits where the closed
 // forms stop being usable numbers.
 func alphaPSCPropagators(h, tauM, tau, cm float64) (p31, p32 float64) {
@@ -302,7 +302,7 @@ func indexedState(name, prefix string, count int) (int, bool) {
 	return i, true
 }
 
-// Step is MODELS.md 5 (GLIF3) and 6 (GLIF3PSC) with EXP_EULER, NEST's
+// Step is docs/models/glif.md (GLIF3) and 6 (GLIF3PSC) with EXP_EULER, NEST's
 // glif_psc update: the after-spike currents enter V as their exact mean
 // over the step, are frozen while refractory, and the test is strict.
 func (n *GLIF) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {

@@ -1,6 +1,6 @@
 package models
 
-// Tests of GLIF3 and GLIF3PSC (MODELS.md 5, 6). The anchors are the
+// Tests of GLIF3 and GLIF3PSC (docs/models/glif.md). The anchors are the
 // spec's; the other expectations are worked out from the spec's formulas.
 
 import (
@@ -60,7 +60,7 @@ func TestGLIFAnchors(t *testing.T) {
 }
 
 // With tau_syn equal to tau_m both closed forms break down and the limits
-// of MODELS.md 6 apply.
+// of docs/models/glif.md apply.
 func TestGLIFPSCPropagatorLimit(t *testing.T) {
 	h, tau, cm := 0.1, 5.0, 50.0
 	p31, p32 := alphaPSCPropagators(h, tau, tau, cm)

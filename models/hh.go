@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// hhParams are the rows of MODELS.md 7 (HH); HHPSC adds tau_syn_e/i.
+// hhParams are the rows of docs/models/hh.md (HH); HHPSC adds tau_syn_e/i.
 func hhParams() []Param {
 	return []Param{
 		{Name: "V_th", Kind: Number, Unit: "mV", Default: 0.0, Doc: "a spike is the first step at or above V_th on the falling flank (NEST: fixed 0)"},
@@ -52,7 +52,7 @@ func hhPSCClass() *Class {
 
 // SignSplitter is implemented by neuron models whose spike input goes to
 // a port chosen by the sign of each connection's weight, not by its
-// receptor (HHPSC, MODELS.md 8). If SplitsBySign is true the engine calls
+// receptor (HHPSC, docs/models/hh.md). If SplitsBySign is true the engine calls
 // Step with two rows: w[0] sums the connections with w > 0 and w[1] those
 // with w <= 0. Ports still returns 1, the only receptor a file may name.
 type SignSplitter interface {
@@ -73,7 +73,7 @@ const (
 
 var hhNames = []string{"V", "m", "h", "n", "dI_syn_e", "I_syn_e", "dI_syn_i", "I_syn_i"}
 
-// HH is MODELS.md 7 (psc false) or HHPSC, MODELS.md 8 (psc true).
+// HH is docs/models/hh.md (psc false) or HHPSC, docs/models/hh.md (psc true).
 type HH struct {
 	psc      bool
 	vTh      float64
@@ -203,7 +203,7 @@ func newHH(b *Build, psc bool) (*HH, error) {
 }
 
 // steadyGates sets every gate not given in `init` to its steady state
-// alpha/(alpha+beta) at the neuron's initial V (MODELS.md 7).
+// alpha/(alpha+beta) at the neuron's initial V (docs/models/hh.md).
 func (n *HH) steadyGates(given map[string]bool) {
 	for i, v := range n.y[hhV] {
 		r := hhRates(v)
@@ -223,7 +223,7 @@ func (n *HH) steadyGates(given map[string]bool) {
 func (n *HH) afterInit(given map[string]bool) { n.steadyGates(given) }
 
 // SetInitState sets a state from `init` (xs: one value or one per
-// neuron), rejecting gates outside [0, 1] (MODELS.md 7).
+// neuron), rejecting gates outside [0, 1] (docs/models/hh.md).
 func (n *HH) SetInitState(name string, xs []float64) error {
 	dst := n.State(name)
 	if dst == nil {
@@ -287,7 +287,7 @@ func (n *HH) State(name string) []float64 {
 	return nil
 }
 
-// Step is MODELS.md 7/8: advance the state with the method (no clamp,
+// Step is docs/models/hh.md/8: advance the state with the method (no clamp,
 // ever), apply the spike input, then NEST's spike rule (at or above V_th
 // and falling), with the latch when tau_ref is null.
 func (n *HH) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
@@ -464,7 +464,7 @@ type hhRHS struct {
 
 type rates struct{ am, bm, ah, bh, an, bn float64 }
 
-// hhRates are the channel rate functions of MODELS.md 7 at V.
+// hhRates are the channel rate functions of docs/models/hh.md at V.
 func hhRates(v float64) rates {
 	var r rates
 	x := v + 40

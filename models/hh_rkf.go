@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// hhRKF is MODELS.md 2.1 (RKF45 with GSL's standard control) specialised
+// hhRKF is docs/models/solvers.md (RKF45 with GSL's standard control) specialised
 // to HH and HHPSC, the default method of both. It does for a block of up
 // to odeBlock neurons what odeSolver.rkf45 does with hhRHS, the same
 // operations in the same order per neuron, except that the stage

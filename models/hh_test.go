@@ -1,6 +1,6 @@
 package models
 
-// Tests of HH and HHPSC (MODELS.md 7, 8). Expected values follow from the
+// Tests of HH and HHPSC (docs/models/hh.md). Expected values follow from the
 // spec's formulas, evaluated here independently (NEST's raw quotients).
 
 import (

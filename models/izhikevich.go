@@ -24,7 +24,7 @@ func izhikevichClass() *Class {
 	}
 }
 
-// Izhikevich is MODELS.md 9 with NEST's forward-Euler update.
+// Izhikevich is docs/models/izhikevich.md with NEST's forward-Euler update.
 type Izhikevich struct {
 	a, b, c, d, vTh, h float64
 	ie, v, u           []float64
@@ -76,7 +76,7 @@ func (n *Izhikevich) State(name string) []float64 {
 	return nil
 }
 
-// afterInit keeps MODELS.md 9's rule "u starts at b*v_init" when `init`
+// afterInit keeps docs/models/izhikevich.md's rule "u starts at b*v_init" when `init`
 // set V but not u.
 func (n *Izhikevich) afterInit(given map[string]bool) {
 	if given["V"] && !given["u"] {

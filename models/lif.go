@@ -2,7 +2,7 @@ package models
 
 import "math"
 
-// lifParams are the rows shared by LIF and ExpLIF (MODELS.md 3, 4).
+// lifParams are the rows shared by LIF and ExpLIF (docs/models/lif.md).
 func lifParams() []Param {
 	return []Param{
 		{Name: "V_th", Kind: Number, Unit: "mV", Default: -55.0, Constraint: "> V_reset", Doc: "spike threshold"},
@@ -92,7 +92,7 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 // as one expression so that the hard reset gives V_reset bit for bit.
 func (c *lifCommon) afterSpike(v float64) float64 { return c.vReset + c.soft*(v-c.vTh) }
 
-// LIF is NEST's iaf_psc_delta with the exact propagator (MODELS.md 3).
+// LIF is NEST's iaf_psc_delta with the exact propagator (docs/models/lif.md).
 type LIF struct {
 	lifCommon
 	p33, p30 float64

@@ -16,7 +16,7 @@ import "math"
 // test: small enough that the block is still in L1 for it.
 const kernelBlock = 1024
 
-// fire is the spike test V >= V_th with its reset (MODELS.md 3, 4) for
+// fire is the spike test V >= V_th with its reset (docs/models/lif.md) for
 // neurons b0..b1-1, run on a block only when its kernel saw a potential
 // at or above V_th; the indices of the neurons that spiked are appended.
 func (c *lifCommon) fire(b0, b1 int, spiked []int32) []int32 {
@@ -32,8 +32,8 @@ func (c *lifCommon) fire(b0, b1 int, spiked []int32) []int32 {
 	return spiked
 }
 
-// lifBlock is LIF's EXP_EULER membrane update over one block (MODELS.md
-// 3): V <- V_rest + (V - V_rest)*P33 + P30*I(k) + W_0(k) unless
+// lifBlock is LIF's EXP_EULER membrane update over one block (docs/models/lif.md):
+// V <- V_rest + (V - V_rest)*P33 + P30*I(k) + W_0(k) unless
 // refractory, where the counter counts down instead. The update is
 // formed as V*P33 + (k + P30*I(k)) + W_0(k) with k = V_rest*(1 - P33),
 // one multiply and one add per neuron when the drive is a constant; it

@@ -19,7 +19,7 @@ func loadPop(t *testing.T, model string, size int, params string) NeuronModel {
 	return net.Populations[0].Model.(NeuronModel)
 }
 
-// refLIF is MODELS.md 3 written as the plain branchy loop, the form the
+// refLIF is docs/models/lif.md written as the plain branchy loop, the form the
 // block kernel replaced, with the kernel's order of operations: V*P33 +
 // (V_rest*(1 - P33) + P30*I) + W_0, so that the two agree bit for bit.
 // (The NEST references check that order against NEST at 1e-6 mV.)
@@ -119,7 +119,7 @@ func ramp(n int, lo, hi float64) string {
 	return s
 }
 
-// refExpLIF is MODELS.md 4 for two ports as the branchy loop.
+// refExpLIF is docs/models/lif.md for two ports as the branchy loop.
 func refExpLIF(n *ExpLIF, v []float64, ref []int32, isyn [][]float64, iext []float64, w [][]float64) (spiked []int32) {
 	for i := range v {
 		in := n.ie[i]
@@ -147,7 +147,7 @@ func refExpLIF(n *ExpLIF, v []float64, ref []int32, isyn [][]float64, iext []flo
 }
 
 // TestExpLIFKernelMatchesBranchy: ExpLIF's fused two-port step against
-// MODELS.md 4 written plainly, bit for bit, as TestLIFKernelMatchesBranchy.
+// docs/models/lif.md written plainly, bit for bit, as TestLIFKernelMatchesBranchy.
 func TestExpLIFKernelMatchesBranchy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, size := range []int{1, 1023, 2500} {

@@ -105,7 +105,7 @@ func TestConnectFixedTotalNumDense(t *testing.T) {
 }
 
 // The sorted rounds of a sparse fixed_total_num give exactly the spec's
-// loop (MODELS.md 12), with its map of taken pairs.
+// loop (docs/models/synapses.md), with its map of taken pairs.
 func TestConnectFixedTotalNumSparseSameAsSpec(t *testing.T) {
 	for _, allow := range []bool{true, false} {
 		const size, n = 1000, 60_000

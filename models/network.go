@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Network is a loaded and validated network file (NETWORK_FILE.md): its
+// Network is a loaded and validated network file (the README's network file section): its
 // populations are built, its connections created. The engine runs it.
 type Network struct {
 	File        string
@@ -96,7 +96,7 @@ const maxDelaySteps = 1 << 20
 // and fit an int64 with room to spare.
 const maxSteps = 1 << 53
 
-// Random stream kinds (CONVENTIONS.md, Randomness): every stream is
+// Random stream kinds (docs/models/README.md, Randomness): every stream is
 // PCG(seed, kind<<32 | index) so that streams never overlap and changing
 // one synapse's weight distribution leaves every other draw unchanged.
 const (
@@ -1095,7 +1095,7 @@ func harmonic(m float64) float64 {
 }
 
 // checkRule rejects, with the field at fault, what Connect would reject
-// (MODELS.md 12, errors column), so that Connect only ever gets rules it
+// (docs/models/synapses.md, errors column), so that Connect only ever gets rules it
 // can satisfy; fixed_total_num with more distinct pairs than exist would
 // otherwise draw forever.
 func (d *decoder) checkRule(s *SynapseSpec, cn *yaml.Node, f string) error {
@@ -1303,7 +1303,7 @@ func (net *Network) loadWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir
 }
 
 // loadNpyWeights reads a (pre x post) matrix saved by numpy.save
-// (NETWORK_FILE.md): entry [i][j] is the weight of pre i -> post j, and a
+// (the README's network file section): entry [i][j] is the weight of pre i -> post j, and a
 // zero means no connection, so the rule must be all_to_all.
 func (net *Network) loadNpyWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir string, fields int) error {
 	if fields != 1 {
@@ -1352,8 +1352,8 @@ func (d *decoder) allFinite(xs []float64, n *yaml.Node, f string) error {
 func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f string) error {
 	s.Delays = make([]int32, len(s.Conns))
 	toSteps := func(x float64, node *yaml.Node, field string) (int32, error) {
-		// MODELS.md 11.1: d < h is an error; D = floor(d/h + 0.5).
-		// NETWORK_FILE.md: delay 0 (same step) only into stepwise neurons.
+		// docs/models/synapses.md: d < h is an error; D = floor(d/h + 0.5).
+		// the README's network file section: delay 0 (same step) only into stepwise neurons.
 		if x == 0 && s.Post.Class.Stepwise {
 			return 0, nil
 		}

@@ -1,7 +1,7 @@
 package models_test
 
-// Tests of the network file loader (NETWORK_FILE.md, Errors; MODELS.md
-// 1, 3, 4, 9, 10, 11, 12): every invalid file is rejected with a
+// Tests of the network file loader (the README's network file section, Errors; docs/models/README.md):
+// every invalid file is rejected with a
 // *models.FileError that names the line, the field and what was expected,
 // and valid files load into the Network the spec describes.
 
@@ -1299,7 +1299,7 @@ func mustLoad(t *testing.T, src string) *models.Network {
 	return net
 }
 
-// Defaults of NETWORK_FILE.md: dt 0.1, seed 0, duration 0, delay one
+// Defaults of the README's network file section: dt 0.1, seed 0, duration 0, delay one
 // step, weight 1.0, StaticSynapse, receptor 0, every 1, all neurons.
 func TestLoadDefaults(t *testing.T) {
 	net := mustLoad(t, `version: 1
@@ -1462,7 +1462,7 @@ func equalConns(a, b []models.Conn) bool {
 	return true
 }
 
-// MODELS.md 9: u starts at b*V when init gives V only; an init of u wins.
+// docs/models/izhikevich.md: u starts at b*V when init gives V only; an init of u wins.
 func TestLoadIzhikevichInit(t *testing.T) {
 	net := mustLoad(t, `version: 1
 populations:

@@ -3,7 +3,7 @@ package models
 import "fmt"
 
 // NeuronModel is a population of neurons that the engine steps as one
-// block (MODELS.md 1.2). One call advances every neuron by one step.
+// block (docs/models/README.md). One call advances every neuron by one step.
 type NeuronModel interface {
 	Population
 	// Ports is n_receptor: the number of spike input ports.
@@ -42,7 +42,7 @@ func (e *StateError) Error() string {
 }
 
 // initState applies `v_init` and `init: {V: ...}` rules shared by every
-// neuron with a V: both given is an error (MODELS.md 1.1).
+// neuron with a V: both given is an error (docs/models/README.md).
 func initV(b *Build, v []float64) error {
 	vi, err := b.PerUnit("v_init")
 	if err != nil {

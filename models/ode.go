@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Method is an ODE solver method (MODELS.md 2).
+// Method is an ODE solver method (docs/models/solvers.md).
 type Method int
 
 const (
@@ -16,7 +16,7 @@ const (
 )
 
 // methodNames are the network-file spellings, indexed by Method. Every
-// model on MODELS.md 2.2 accepts all four, so this is also the Choices
+// model on docs/models/solvers.md accepts all four, so this is also the Choices
 // list of every `method` parameter.
 var methodNames = []string{"EULER", "EXP_EULER", "RK4", "RKF45"}
 
@@ -55,7 +55,7 @@ type odeRHS interface {
 }
 
 // diagJacobian is implemented by nonlinear models for EXP_EULER: it writes
-// J_i = df_i/dy_i at y (MODELS.md 2). Linear models use their exact
+// J_i = df_i/dy_i at y (docs/models/solvers.md). Linear models use their exact
 // propagators for EXP_EULER and never reach the generic solver with it.
 type diagJacobian interface {
 	diagJac(i int32, y, j []float64)
@@ -193,7 +193,7 @@ func (s *odeSolver) expEuler(idx []int32) {
 	}
 }
 
-// phi is expm1(z)/z with its limit 1 at 0 (MODELS.md 2).
+// phi is expm1(z)/z with its limit 1 at 0 (docs/models/solvers.md).
 func phi(z float64) float64 {
 	if math.Abs(z) < 1e-10 {
 		return 1
@@ -243,7 +243,7 @@ func (s *odeSolver) rk4(idx []int32) {
 	}
 }
 
-// rkf45 is MODELS.md 2.1, gsl_odeiv_evolve_apply called repeatedly until
+// rkf45 is docs/models/solvers.md, gsl_odeiv_evolve_apply called repeatedly until
 // the simulation step is covered, with GSL's rkf45 stepper and the
 // standard control (eps_abs 1e-3, eps_rel 0), as NEST's hh_psc_alpha does.
 // The carried step hi may exceed h; it is only truncated for the attempt.
@@ -507,7 +507,7 @@ func checkFinite(i int, y []float64, names []string) error {
 // --- LIF, ExpLIF and Izhikevich with a non-default method -----------------
 //
 // Their Step keeps the default method's hand-written loop and branches
-// here for the others (MODELS.md 2.2). The neurons to integrate are
+// here for the others (docs/models/solvers.md). The neurons to integrate are
 // gathered in blocks of odeBlock into the solver's layout, advanced, and
 // scattered back in ascending order, so spikes stay sorted.
 
@@ -567,7 +567,7 @@ func newLIFODE(m Method, h float64, c *lifCommon, tauSyn []float64) *lifODE {
 	return o
 }
 
-// stepODE is LIF's step with a generic method (MODELS.md 3): V is
+// stepODE is LIF's step with a generic method (docs/models/lif.md): V is
 // advanced unless refractory, then W_0 is added unless refractory.
 func (n *LIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	w0 := port(w, 0)
@@ -604,7 +604,7 @@ func (n *LIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, e
 	return spiked, nil
 }
 
-// stepODE is ExpLIF's step with a generic method (MODELS.md 4): the PSCs
+// stepODE is ExpLIF's step with a generic method (docs/models/lif.md): the PSCs
 // are advanced together with V and also while V is clamped; the spikes
 // arriving on each port are added after the solver.
 func (n *ExpLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
@@ -647,7 +647,7 @@ func (n *ExpLIF) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32
 	return spiked, nil
 }
 
-// izhRHS is Izhikevich's right-hand side, y = (V, u) (MODELS.md 9).
+// izhRHS is Izhikevich's right-hand side, y = (V, u) (docs/models/izhikevich.md).
 type izhRHS struct {
 	a, b float64
 	ie   []float64
@@ -681,7 +681,7 @@ func newIzhODE(m Method, h float64, n *Izhikevich) *izhODE {
 var izhNames = []string{"V", "u"}
 
 // stepODE is Izhikevich's step with a method other than EULER: advance
-// (V, u), then V += W_0, then the test (MODELS.md 9).
+// (V, u), then V += W_0, then the test (docs/models/izhikevich.md).
 func (n *Izhikevich) stepODE(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	w0 := port(w, 0)
 	o := n.ode

@@ -1,6 +1,6 @@
 package models
 
-// Tests of the ODE methods of MODELS.md 2. Expected values come from the
+// Tests of the ODE methods of docs/models/solvers.md. Expected values come from the
 // methods' closed forms on linear equations (worked out by hand), never
 // from the code's own output.
 
@@ -183,7 +183,7 @@ func asStateError(err error, se **StateError) bool {
 	return ok
 }
 
-// LIF, ExpLIF, GLIF3 and Izhikevich accept every method (MODELS.md 2.2);
+// LIF, ExpLIF, GLIF3 and Izhikevich accept every method (docs/models/solvers.md);
 // RK4 and RKF45 track the default method closely on a regular-firing
 // case, EULER less so.
 func TestMethodsAgreeWithDefault(t *testing.T) {

@@ -16,7 +16,7 @@ func TestRefractorySteps(t *testing.T) {
 		err       string // substring of the error; "" = no error
 	}{
 		{tauRef: 2.0, h: 0.1, want: 20},
-		{tauRef: 2.04, h: 0.1, want: 21}, // MODELS.md 1.3: rounded up
+		{tauRef: 2.04, h: 0.1, want: 21}, // docs/models/README.md: rounded up
 		{tauRef: 0, h: 0.1, want: 0},
 		{tauRef: 1e12, h: 0.1, null: true, want: 0},
 		{tauRef: 2147483.647, h: 0.001, want: math.MaxInt32},

@@ -64,7 +64,7 @@ type Param struct {
 	Name       string
 	Kind       Kind
 	Unit       string
-	Default    any      // the seed's default, shown by `spikeloop models`; nil = null
+	Default    any      // neurai's default, shown by `spikeloop models`; nil = null
 	Constraint string   // human text, e.g. "> 0"; checked by the constructor
 	Choices    []string // for Enum
 	Doc        string
@@ -274,7 +274,7 @@ func (r *Registry) Register(c *Class) {
 	if _, dup := r.classes[c.Name]; dup {
 		panic("models: class registered twice: " + c.Name)
 	}
-	// The base parameters every class accepts (MODELS.md 1.1 and 10.1).
+	// The base parameters every class accepts (docs/models/README.md).
 	r.classes[c.Name] = c
 }
 
@@ -337,7 +337,7 @@ func NewRegistry() *Registry {
 
 // --- shared parameter rows --------------------------------------------
 
-// neuronBase are the parameters of MODELS.md 1.1 that carry no dynamics
+// neuronBase are the parameters of docs/models/README.md that carry no dynamics
 // (accepted for compatibility) plus STDP bookkeeping used by later issues.
 func neuronBase() []Param {
 	return []Param{
@@ -401,7 +401,7 @@ func checkIDs(b *Build) error {
 // model time at dt 0.1 ms) is a typo, not a model.
 const maxRefractorySteps = math.MaxInt32
 
-// refractorySteps is MODELS.md 1.3: NEST rounds t_ref up to whole steps.
+// refractorySteps is docs/models/README.md: NEST rounds t_ref up to whole steps.
 // The quotient is computed in float64 and checked before the conversion,
 // so that an extreme tau_ref/dt is an error naming tau_ref, not a counter
 // that wrapped to a negative number.

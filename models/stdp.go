@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// STDPRule is a plastic synapse entry's rule and parameters (MODELS.md 13):
+// STDPRule is a plastic synapse entry's rule and parameters (docs/models/synapses.md):
 // NEST's stdp_synapse (pair) or stdp_triplet_synapse (triplet), with the
 // post neuron's dendritic_delay as the delay by which its spikes reach
 // the synapse. The engine keeps the traces; these are the weight updates.
@@ -48,7 +48,7 @@ var stdpParams = map[string][]Param{
 }
 
 // decodeSTDP reads a plastic synapse's params mapping (n may be nil: all
-// defaults) and checks every constraint of MODELS.md 13.
+// defaults) and checks every constraint of docs/models/synapses.md.
 func (d *decoder) decodeSTDP(model string, n, at *yaml.Node, f string) (*STDPRule, error) {
 	schema := stdpParams[model]
 	vals := map[string]float64{}
@@ -111,7 +111,7 @@ func (d *decoder) decodeSTDP(model string, n, at *yaml.Node, f string) (*STDPRul
 	return r, nil
 }
 
-// CheckWeight validates an initial weight against the rule (MODELS.md 13.2,
+// CheckWeight validates an initial weight against the rule (docs/models/synapses.md,
 // 13.3): 0 <= w/Wmax <= 1 for the pair rule, sign(w) = sign(Wmax) for the
 // triplet rule (0 counts as positive).
 func (r *STDPRule) CheckWeight(w float64) error {
@@ -151,7 +151,7 @@ func (r *STDPRule) Depress(w, k, kx float64) float64 {
 }
 
 // PostTrace holds the parameters of a neuron population's postsynaptic
-// STDP traces (MODELS.md 1.1, 13.1).
+// STDP traces (docs/models/README.md).
 type PostTrace struct {
 	StdpTau, TauTriplet float64
 	DendriticDelay      []int32 // steps, per neuron

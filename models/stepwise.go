@@ -7,7 +7,7 @@ import (
 	"github.com/spikeloop/spikeloop/models/snn"
 )
 
-// The stepwise SNN neurons (SNN.md) live in package models/snn, which a
+// The stepwise SNN neurons (docs/models/stepwise.md) live in package models/snn, which a
 // library user can step directly. This file makes each of them a
 // population class of the network file: one SNN step per engine step,
 // whose input is the summed weighted input of the step (spike input on

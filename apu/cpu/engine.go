@@ -4,7 +4,7 @@
 // lists (CSR) into ring buffers indexed by delay, and only units that
 // emitted something are visited. A step allocates nothing.
 //
-// One step k follows MODELS.md 11.2: generators emit, neurons update with
+// One step k follows docs/models/synapses.md: generators emit, neurons update with
 // the input that arrives for step k, spikes and currents of step k are
 // queued for step k + D, monitors sample the state at t_{k+1}.
 package cpu
@@ -176,7 +176,7 @@ func (e *Engine) Load(net *models.Network) error {
 				e.plastic[s.Index] = pr
 			}
 			if post.bySign && pr.plastic != nil {
-				// A plastic weight keeps the sign of Wmax (MODELS.md 13),
+				// A plastic weight keeps the sign of Wmax (docs/models/synapses.md),
 				// so the whole entry feeds one port.
 				if s.STDP.Wmax <= 0 {
 					pr.port = 1
@@ -411,7 +411,7 @@ func (e *Engine) SetInput(pop string, values []float64) error {
 }
 
 // Model returns a population's model object, for run-time changes such as
-// (*models.DCGenerator).SetAmplitude between steps (MODELS.md 10.8).
+// (*models.DCGenerator).SetAmplitude between steps (docs/models/generators.md).
 func (e *Engine) Model(pop string) (models.Population, bool) {
 	p, ok := e.byName[pop]
 	if !ok {
@@ -528,7 +528,7 @@ func (e *Engine) step() error {
 	// 3. Route step k's spikes and currents to step k + D.
 	stamp := k + 1
 	// STDP: this step's post spikes enter the traces first, then the
-	// facilitations due now, then the pre spikes (MODELS.md 11.2, 13.4).
+	// facilitations due now, then the pre spikes (docs/models/synapses.md).
 	for _, p := range e.pops {
 		if p.trace != nil {
 			p.trace.postSpiked(p.spiked, stamp)

@@ -26,7 +26,7 @@ func load(t testing.TB, src string) (*models.Network, *cpu.Engine) {
 }
 
 // A spike stamped t_s through delay d must be in the state reported at
-// t_s + d and not one step earlier (CONVENTIONS.md); with mixed delays per
+// t_s + d and not one step earlier (docs/models/README.md); with mixed delays per
 // connection each target sees its own arrival time.
 func TestSpikeArrivalTimes(t *testing.T) {
 	src := `version: 1
@@ -63,8 +63,8 @@ monitors:
 	}
 }
 
-// A DCGenerator's current with delay D acts in steps start+D ... (MODELS.md
-// 10.1): with start 0 and D = 3 the first step with current is step 3, so
+// A DCGenerator's current with delay D acts in steps start+D ... (docs/models/generators.md):
+// with start 0 and D = 3 the first step with current is step 3, so
 // V first moves at stamp 4.
 func TestCurrentDelay(t *testing.T) {
 	src := `version: 1

@@ -6,11 +6,11 @@ import (
 	"github.com/spikeloop/spikeloop/models"
 )
 
-// STDP (MODELS.md 13) in the engine. A post population that some plastic
+// STDP (docs/models/synapses.md) in the engine. A post population that some plastic
 // synapse targets gets a postTrace: the traces K- and K-3 of each neuron,
 // a short history of its recent spikes (enough to answer K-(t_pre - d)),
 // and a schedule of the facilitations its spikes cause d_dend steps later.
-// Facilitation is applied eagerly (MODELS.md 13.4): at the end of the step
+// Facilitation is applied eagerly (docs/models/synapses.md): at the end of the step
 // in which t_post + d is reached, before that step's pre spikes, so the
 // transmitted weights equal NEST's all-to-all rule and the history never
 // grows beyond d_dend + 2 entries per neuron.
@@ -34,7 +34,7 @@ type postTrace struct {
 type dueFac struct {
 	neuron int32
 	tpost  int64
-	ky     float64 // K-3 just before that spike: the entry's K-3 minus 1 (MODELS.md 13.3)
+	ky     float64 // K-3 just before that spike: the entry's K-3 minus 1 (docs/models/synapses.md)
 }
 
 // plasticRT is the per-connection state of one plastic synapse entry,
@@ -96,7 +96,7 @@ func newPlastic(s *models.SynapseSpec, pr *projRT, pt *postTrace) *plasticRT {
 }
 
 // postSpiked records the spikes of stamp `stamp` in the traces and
-// schedules their facilitation (MODELS.md 13.1).
+// schedules their facilitation (docs/models/synapses.md).
 func (pt *postTrace) postSpiked(spiked []int32, stamp int64) {
 	for _, j := range spiked {
 		dtms := float64(stamp-pt.tlast[j]) * pt.dt
@@ -150,7 +150,7 @@ func (pt *postTrace) facilitateDue(stamp int64) {
 
 // routePlastic is routeSpikes for a plastic synapse entry: each
 // connection carrying a spike is depressed by the post trace at
-// t_pre - d, updates its presynaptic traces (MODELS.md 13.2, 13.3) and
+// t_pre - d, updates its presynaptic traces (docs/models/synapses.md) and
 // then queues w*s.
 func routePlastic(pr *projRT, pre *popRT, k int64) {
 	pl, post, pt := pr.plastic, pr.post, pr.plastic.trace

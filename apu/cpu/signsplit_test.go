@@ -7,8 +7,8 @@ import (
 	"github.com/spikeloop/spikeloop/apu"
 )
 
-// HHPSC splits its spike input by weight sign, not by receptor (MODELS.md
-// 8): in one synapse entry with mixed weights, and with an excitatory and
+// HHPSC splits its spike input by weight sign, not by receptor (docs/models/hh.md):
+// in one synapse entry with mixed weights, and with an excitatory and
 // an inhibitory spike arriving in the same step, w > 0 must reach
 // dI_syn_e (scaled by e/tau_syn_e) and w <= 0 dI_syn_i, without cancelling.
 func TestHHPSCSignSplit(t *testing.T) {

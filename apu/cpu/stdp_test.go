@@ -118,7 +118,7 @@ func TestSTDPBounds(t *testing.T) {
 // Triplet rule: in pre-post-post the second post spike's potentiation is
 // enhanced by the long post trace of the first (Aplus_triplet·ky); in
 // post-pre-pre the second pre spike's depression by the pre trace
-// (Aminus_triplet·kx). Both against the formulas of MODELS.md 13.3.
+// (Aminus_triplet·kx). Both against the formulas of docs/models/synapses.md.
 func TestTripletSTDP(t *testing.T) {
 	const (
 		w0, aplus, aminus, a3p, a3m = 10.0, 0.05, 0.04, 0.3, 0.2

@@ -179,7 +179,7 @@ func growViews(v [][]float64, n int) [][]float64 {
 // segments returns, for each presynaptic unit i and worker t, the first
 // connection of row i whose target is at or above cut[t]: the row's part
 // for worker t is seg[i*(T+1)+t] .. seg[i*(T+1)+t+1]. Rows are sorted by
-// target (canonical order, MODELS.md 12).
+// target (canonical order, docs/models/synapses.md).
 func segments(pr *projRT, cut []int) []int32 {
 	T := len(cut) - 1
 	seg := make([]int32, (len(pr.off)-1)*(T+1))

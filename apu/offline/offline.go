@@ -1,5 +1,5 @@
 // Package offline runs a network file to completion and writes the CSV
-// outputs of NETWORK_FILE.md: `spikeloop sim` is this package plus flags.
+// outputs of the README's network file section: `spikeloop sim` is this package plus flags.
 package offline
 
 import (
@@ -23,7 +23,7 @@ import (
 type Options struct {
 	OutDir string
 	// Inputs feed InputTransmitter populations: row k is the value for
-	// step k (NETWORK_FILE.md, "Feeding an InputTransmitter offline"),
+	// step k (the README's network file section, "Feeding an InputTransmitter offline"),
 	// the same in every trial.
 	Inputs map[string][][]float64
 	// Arrays feed InputTransmitter populations with arrays of the shapes
@@ -319,7 +319,7 @@ func ETA(elapsed time.Duration, done, total int64) string {
 
 // Time converts a stamp index to ms. It rounds to 1e-9 ms so that step
 // 3 at dt 0.1 prints as 0.3, not 0.30000000000000004; the grid itself is
-// never finer than that (CONVENTIONS.md: times on the grid within 1e-9).
+// never finer than that (docs/models/README.md: times on the grid within 1e-9).
 func Time(stamp int64, dt float64) float64 {
 	return math.Round(float64(stamp)*dt*1e9) / 1e9
 }
@@ -359,7 +359,7 @@ func newWriters(net *models.Network, dir string) (*writers, error) {
 	for _, m := range net.Monitors {
 		if m.Synapse != nil {
 			// Weights of a plastic synapse entry, one column per connection
-			// in canonical order (NETWORK_FILE.md).
+			// in canonical order (the README's network file section).
 			var h strings.Builder
 			h.WriteString("time_ms")
 			for c := range m.Synapse.Conns {

@@ -23,8 +23,8 @@
 // spikes these steps produce are decoded and written to the actuators at
 // the end of tick k. A change at a sensor therefore reaches an actuator
 // one tick later at most, plus the network's own synaptic delays. The
-// InputTransmitter hands a value to the step after SetInput (MODELS.md
-// 10.7), which is why Step is called before each single network step.
+// InputTransmitter hands a value to the step after SetInput (docs/models/generators.md),
+// which is why Step is called before each single network step.
 //
 // # Safe values and staleness
 //

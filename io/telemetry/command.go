@@ -16,7 +16,7 @@ type Kind string
 
 // The kinds of command the daemon knows.
 const (
-	KindDCAmplitude   Kind = "dc_amplitude"   // DCGenerator amplitude, pA (MODELS.md 10.2, 10.8)
+	KindDCAmplitude   Kind = "dc_amplitude"   // DCGenerator amplitude, pA (docs/models/generators.md)
 	KindPoissonRate   Kind = "poisson_rate"   // PoissonGenerator rate, Hz (10.3, 10.8)
 	KindBernoulliProb Kind = "bernoulli_prob" // BernoulliGenerator prob (10.4, 10.8)
 	KindPause         Kind = "pause"          // stop the network, actuators to safe values

@@ -3,7 +3,7 @@
 // little-endian float32 ('<f4') or float64 ('<f8') data in C order.
 //
 // That is what a network file's `weight: {npy: w.npy}` names: a pre x post
-// matrix trained elsewhere (SpikingJelly, snnTorch, the seed's library).
+// matrix trained elsewhere (SpikingJelly, snnTorch, neurai).
 // Anything else (big-endian or integer data, Fortran order, object arrays,
 // a shape that does not match what the caller expects, a truncated file)
 // is an error that says which, never a silent conversion.

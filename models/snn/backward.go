@@ -57,7 +57,7 @@ func (l *Layer) forward(x [][]float32) *trace {
 }
 
 // gradAt is the layer's dS/dx at x: the surrogate derivative, masked to
-// SparseLIF's window BV_th < V < 2·V_th - BV_th (SNN.md 10).
+// SparseLIF's window BV_th < V < 2·V_th - BV_th (docs/models/stepwise.md).
 func (l *Layer) gradAt(x float64) float64 {
 	if l.model == modelSparseLIF {
 		v, vth, bv := x+float64(l.vth), float64(l.vth), float64(l.bvth)
@@ -76,8 +76,8 @@ func (l *Layer) gradAt(x float64) float64 {
 // It first reruns the forward from the initial state on x, as Multi does
 // (so the state afterwards is Multi's), then walks back in time. The step
 // Θ is the only operation whose derivative is replaced: by the layer's
-// surrogate_grad_fn, at the same x the forward compared with 0 (SNN.md
-// 2.7). Everything else, the reset included, keeps its exact derivative.
+// surrogate_grad_fn, at the same x the forward compared with 0 (docs/models/stepwise.md).
+// Everything else, the reset included, keeps its exact derivative.
 //
 // This is the building block for fine-tuning a trained network on the
 // board (a later issue): a loss over the output spikes, Backward on each
@@ -187,7 +187,7 @@ func (l *Layer) backwardCFR(tr *trace, x, dLdS [][]float32, g *Grads) {
 	}
 }
 
-// backwardALIF follows SNN.md 9 step by step; the comments name the
+// backwardALIF follows docs/models/stepwise.md step by step; the comments name the
 // forward line each term differentiates.
 func (l *Layer) backwardALIF(tr *trace, x, dLdS [][]float32, g *Grads) {
 	n, m := l.size, len(l.tauM)

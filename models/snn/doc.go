@@ -1,8 +1,8 @@
-// Package snn runs the seed library's stepwise spiking neurons, the ones
+// Package snn runs neurai's (neurai.nn.neuron) stepwise spiking neurons, the ones
 // trained with surrogate gradients: SNNIF, SNNLIF, SNNParamtricLIF,
 // SNNEIF, SNNQIF, SNNKLIF, SNNALIF, SparseLIF and SNNSRM. Their arithmetic
-// is fixed by shared/spec/SNN.md; the names of classes and parameters are
-// the seed's.
+// is written down in docs/models/stepwise.md; the names of classes and parameters are
+// neurai's.
 //
 // The package stands alone: a program can build a layer and step it
 // without the engine or a network file.
@@ -23,15 +23,15 @@
 // seed's param_dtype) in one slice per state variable. Elements never
 // interact; a batch is more elements side by side.
 //
-//   - Step is one step with a persistent state (the seed's SINGLE mode).
+//   - Step is one step with a persistent state (neurai's SINGLE mode).
 //   - Multi runs T steps from the initial state (MULTI mode); it equals
 //     Reset followed by T calls of Step.
 //   - Reset, State, SetState and SetInitialState manage the state by the
-//     names of SNN.md 2.8 ("v", "spike"; SNNALIF adds "b" and "theta").
+//     names of docs/models/stepwise.md ("v", "spike"; SNNALIF adds "b" and "theta").
 //   - Learnable and SetLearnable read and replace trained parameters (w,
 //     k, tau_m, tau_adp).
 //
-// New takes the parameters by the seed's names with nil as Python's None,
+// New takes the parameters by neurai's names with nil as Python's None,
 // fills in the class defaults and rejects an unknown parameter or an
 // invalid value with a *ParamError naming it. Classes lists every class's
 // parameter schema (name, kind, default, constraint, doc) for `spikeloop

@@ -44,7 +44,7 @@ type Layer struct {
 	size  int
 
 	stepMode      string // "SINGLE", "MULTI"; "" for SNNSRM
-	soft          bool   // effective reset is SOFT (SNN.md 2.1)
+	soft          bool   // effective reset is SOFT (docs/models/stepwise.md)
 	recordV       bool
 	beforeReset   bool
 	timeRecurrent bool
@@ -52,7 +52,7 @@ type Layer struct {
 
 	vth    float32
 	vreset float32 // hard-reset value (HARD only)
-	leakTo float32 // L of SNN.md 2.1: V_reset when HARD, 0 when SOFT
+	leakTo float32 // L of docs/models/stepwise.md: V_reset when HARD, 0 when SOFT
 	vrest  float32
 	r      float32
 	tau    float32
@@ -74,7 +74,7 @@ type Layer struct {
 	// SNNSRM.
 	srm *srmState
 
-	// State (SNN.md 2.8).
+	// State (docs/models/stepwise.md).
 	v, spike, b, theta []float32
 	// initial holds explicit initial states by name (SetInitialState).
 	initial map[string][]float32
@@ -102,7 +102,7 @@ func New(class string, size int, params map[string]any) (*Layer, error) {
 }
 
 // NewRand is New with the random generator used for initialisers (the
-// engine passes the population's stream, CONVENTIONS.md Randomness).
+// engine passes the population's stream, docs/models/README.md Randomness).
 func NewRand(class string, size int, params map[string]any, rng *rand.Rand) (*Layer, error) {
 	c, ok := classes[class]
 	if !ok {
@@ -142,7 +142,7 @@ func NewRand(class string, size int, params map[string]any, rng *rand.Rand) (*La
 	return l, nil
 }
 
-// deriveReset applies SNN.md 2.1: the effective reset, the hard-reset
+// deriveReset applies docs/models/stepwise.md: the effective reset, the hard-reset
 // value and the leak target L.
 func deriveReset(l *Layer, p *params) error {
 	vresetNull := p.isNull("V_reset")
@@ -333,7 +333,7 @@ func buildALIF(l *Layer, p *params) error {
 }
 
 // alifConstants derives the decay factors from tau_m and tau_adp, in
-// float64 rounded once (SNN.md 1).
+// float64 rounded once (docs/models/stepwise.md).
 func (l *Layer) alifConstants() {
 	for j := range l.tauM {
 		a := math.Exp(-float64(l.dt) / float64(l.tauM[j]))
@@ -344,7 +344,7 @@ func (l *Layer) alifConstants() {
 }
 
 // drawPositive draws from a normal, redrawing non-positive values (a
-// project choice, SNN.md 9: a non-positive time constant has no meaning).
+// project choice, docs/models/stepwise.md: a non-positive time constant has no meaning).
 func drawPositive(rng *rand.Rand, d Normal) float32 {
 	for range 1000 {
 		if v := float32(d.Mean + d.Std*rng.NormFloat64()); v > 0 {
@@ -385,7 +385,7 @@ func buildSparseLIF(l *Layer, p *params) error {
 // Size is the number of elements.
 func (l *Layer) Size() int { return l.size }
 
-// Class is the seed's class name.
+// Class is neurai's class name.
 func (l *Layer) Class() string { return l.model.String() }
 
 // StepMode is the step_mode parameter ("SINGLE" or "MULTI"; "" for
@@ -397,11 +397,11 @@ func (l *Layer) StepMode() string { return l.stepMode }
 func (l *Layer) RecordV() bool { return l.recordV }
 
 // BeforeResetMem tells whether the recorded membrane is the charged value
-// before the reset (SNN.md 2.5).
+// before the reset (docs/models/stepwise.md).
 func (l *Layer) BeforeResetMem() bool { return l.beforeReset }
 
 // TimeRecurrent reports the time_recurrent flag. It changes no arithmetic
-// (SNN.md 2.6); such a layer is driven with Step, which keeps the state
+// (docs/models/stepwise.md); such a layer is driven with Step, which keeps the state
 // between calls.
 func (l *Layer) TimeRecurrent() bool { return l.timeRecurrent }
 
@@ -445,7 +445,7 @@ func (l *Layer) SetState(name string, values []float32) error {
 }
 
 // SetInitialState fixes the value a state variable takes at Reset and at
-// the start of every Multi call (SNN.md 2.3), one value per element or one
+// the start of every Multi call (docs/models/stepwise.md), one value per element or one
 // for all, and resets the layer.
 func (l *Layer) SetInitialState(name string, values []float32) error {
 	if _, err := l.stateFor(name, values); err != nil {
@@ -485,7 +485,7 @@ func fill(dst, src []float32) {
 }
 
 // Reset restores the initial state: the explicit one when
-// SetInitialState gave it, else SNN.md 2.3 (V_reset for a hard reset, 0
+// SetInitialState gave it, else docs/models/stepwise.md (V_reset for a hard reset, 0
 // otherwise; SNNALIF's b starts at Eta).
 func (l *Layer) Reset() {
 	v0 := float32(0)
@@ -601,7 +601,7 @@ func (l *Layer) Step(x, spikes, v []float32) error {
 }
 
 // StepCharged is Step that writes to h the charged value each element
-// compared with its threshold, before the reset (SNN.md's H[t]; for the
+// compared with its threshold, before the reset (docs/models/stepwise.md's H[t]; for the
 // deferred resets of SNNALIF and SparseLIF and for SNNSRM, the one
 // membrane value of the step), whatever before_reset_mem says. h has
 // Size elements. The engine records it as the state v_before_reset.
@@ -615,7 +615,7 @@ func (l *Layer) StepCharged(x, spikes, h []float32) error {
 }
 
 // Multi runs T steps from the initial state (MULTI mode: the state is
-// reset first; SNN.md 2.4) on x[t] (T rows of Size elements) and returns
+// reset first; docs/models/stepwise.md) on x[t] (T rows of Size elements) and returns
 // the spikes and, with record_v, the membrane series ([T][Size]; nil
 // without record_v). The final state stays readable with State. Multi is
 // exactly Reset followed by T calls of Step.

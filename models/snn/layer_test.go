@@ -21,7 +21,7 @@ func TestClassesSchema(t *testing.T) {
 			t.Errorf("class %d is %s, want %s", i, c.Name, want[i])
 		}
 	}
-	// Defaults that differ between classes (SNN.md 3-12).
+	// Defaults that differ between classes (docs/models/stepwise.md).
 	defaults := []struct {
 		class, param string
 		want         any

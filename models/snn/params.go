@@ -68,7 +68,7 @@ func (k ParamKind) String() string {
 type ParamInfo struct {
 	Name       string
 	Kind       ParamKind
-	Default    any // the seed's default: float64, bool, string, nil, []int, surrogate.Func, Normal
+	Default    any // neurai's default: float64, bool, string, nil, []int, surrogate.Func, Normal
 	Constraint string
 	Choices    []string // for Enum
 	Learnable  bool     // trained by the backward pass; a given value replaces the initialisation
@@ -86,7 +86,7 @@ type ClassInfo struct {
 	Doc    string
 	Params []ParamInfo
 	// States are the names State, SetState and SetInitialState accept
-	// (SNN.md 2.8).
+	// (docs/models/stepwise.md).
 	States []string
 	// Learnable lists the parameters Backward returns gradients for.
 	Learnable []string
@@ -113,7 +113,7 @@ type Normal struct {
 func (n Normal) String() string { return fmt.Sprintf("Normal(mean=%g, std=%g)", n.Mean, n.Std) }
 
 // ParamError names the parameter New rejected. Class is the class name
-// and Param the seed's parameter name.
+// and Param neurai's parameter name.
 type ParamError struct {
 	Class string
 	Param string
@@ -181,7 +181,7 @@ func classNames() string {
 // --- schema rows ---------------------------------------------------------
 
 // ignoredParams are inherited by every class but carry no stepwise
-// dynamics (SNN.md 2).
+// dynamics (docs/models/stepwise.md).
 func ignoredParams() []ParamInfo {
 	var out []ParamInfo
 	for _, n := range []string{"pid", "id", "neuron_start_id", "area_name"} {
@@ -203,7 +203,7 @@ func ignoredParams() []ParamInfo {
 	return out
 }
 
-// stepwiseBase are the StepwiseNeuron parameters of SNN.md 2 with the
+// stepwiseBase are the StepwiseNeuron parameters of docs/models/stepwise.md with the
 // defaults a class gives them.
 func stepwiseBase(vReset any, resetType any, stepMode string, sur surrogate.Func) []ParamInfo {
 	return []ParamInfo{

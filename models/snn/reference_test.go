@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// referenceDir is the folder of SNN.md's golden vectors:
+// referenceDir is the folder of docs/models/stepwise.md's golden vectors:
 // $SPIKELOOP_REFERENCE/snn when set, else the project's copy.
 func referenceDir() string {
 	if d := os.Getenv("SPIKELOOP_REFERENCE"); d != "" {

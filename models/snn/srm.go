@@ -2,7 +2,7 @@ package snn
 
 import "math"
 
-// srmState is SNNSRM's kernels and input/spike history (SNN.md 12). The
+// srmState is SNNSRM's kernels and input/spike history (docs/models/stepwise.md). The
 // membrane is a convolution of the last K inputs with the response kernel
 // plus the last M-1 own spikes with the refractory kernel, so the state is
 // two ring buffers of whole rows (one row = one step of every element).
@@ -90,7 +90,7 @@ func (s *srmState) reset() {
 	s.inPos, s.zPos = 0, 0
 }
 
-// srmStep is one step of SNN.md 12: v = V_rest + Ts·Σ eps[j]·X[t-j] +
+// srmStep is one step of docs/models/stepwise.md: v = V_rest + Ts·Σ eps[j]·X[t-j] +
 // Σ nu[j]·z[t-j], z = Θ(v - θ), output z/Ts.
 func (l *Layer) srmStep(x, spikes, rec []float32) {
 	s, n := l.srm, l.size

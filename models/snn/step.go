@@ -27,7 +27,7 @@ func (l *Layer) smoothFire(x float32) float32 {
 	return float32(l.sur.Smooth(float64(x)))
 }
 
-// reset is SNN.md 2.1 applied to a charged value h with spike s. Written
+// reset is docs/models/stepwise.md applied to a charged value h with spike s. Written
 // as arithmetic rather than a branch so that it is also the smooth
 // forward's reset (s between 0 and 1).
 func (l *Layer) reset(h, s float32) float32 {

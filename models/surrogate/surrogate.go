@@ -1,5 +1,5 @@
 // Package surrogate holds the surrogate gradient functions of the stepwise
-// (SNN) neurons: SNN.md section 13.
+// (SNN) neurons: docs/models/stepwise.md section 13.
 //
 // A spiking neuron fires with a step function, S = Θ(x) where x is the
 // membrane minus the threshold. Θ has derivative zero almost everywhere, so
@@ -13,8 +13,8 @@
 // finite differences of a network whose step was replaced by g, for which
 // the surrogate gradient is the exact gradient.
 //
-// These functions are what the seed's neurons name in surrogate_grad_fn; a
-// network file names them the same way (New accepts the seed names and the
+// These functions are what neurai's neurons name in surrogate_grad_fn; a
+// network file names them the same way (New accepts neurai's names and the
 // usual aliases). Package models/snn uses them in its Backward.
 package surrogate
 
@@ -29,7 +29,7 @@ import (
 // Kind identifies one surrogate function.
 type Kind int
 
-// The surrogate functions of SNN.md section 13.
+// The surrogate functions of docs/models/stepwise.md section 13.
 const (
 	Sigmoid Kind = iota
 	ATan
@@ -63,7 +63,7 @@ type ParamInfo struct {
 // `spikeloop models`.
 type Info struct {
 	Kind    Kind
-	Name    string   // the seed's name, as New accepts it
+	Name    string   // neurai's name, as New accepts it
 	Aliases []string // other names New accepts (case-insensitive)
 	Params  []ParamInfo
 	Grad    string // g'(x) as text
@@ -106,7 +106,7 @@ func Infos() []Info {
 	return out
 }
 
-// Names lists the seed names of the surrogate functions, sorted.
+// Names lists neurai's names of the surrogate functions, sorted.
 func Names() []string {
 	names := make([]string, len(infos))
 	for i, in := range infos {
@@ -116,7 +116,7 @@ func Names() []string {
 	return names
 }
 
-// String returns the seed's name of the function kind.
+// String returns neurai's name of the function kind.
 func (k Kind) String() string {
 	if int(k) >= 0 && int(k) < len(infos) {
 		return infos[k].Name
@@ -141,7 +141,7 @@ func Lookup(name string) (Kind, bool) {
 	return 0, false
 }
 
-// Default returns the function of a kind with the defaults of SNN.md 13.
+// Default returns the function of a kind with the defaults of docs/models/stepwise.md.
 func Default(k Kind) Func {
 	f := Func{Kind: k}
 	for _, p := range infos[k].Params {
@@ -299,7 +299,7 @@ func (f Func) Params() map[string]float64 {
 	return out
 }
 
-// Validate checks that every parameter is finite and > 0 (SNN.md 13).
+// Validate checks that every parameter is finite and > 0 (docs/models/stepwise.md).
 func (f Func) Validate() error {
 	if f.Kind < Sigmoid || f.Kind > MultiGaussian {
 		return &ParamError{Func: f.Kind.String(), Param: "kind", Msg: "unknown kind"}

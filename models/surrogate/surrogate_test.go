@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// referenceDir is the folder of the SNN reference vectors: SNN.md's
+// referenceDir is the folder of the SNN reference vectors: docs/models/stepwise.md's
 // golden files, taken from $SPIKELOOP_REFERENCE/snn when that is set.
 func referenceDir() string {
 	if d := os.Getenv("SPIKELOOP_REFERENCE"); d != "" {
@@ -110,7 +110,7 @@ func TestSmoothIsPrimitiveOfGrad(t *testing.T) {
 	}
 }
 
-// TestValuesAtZero pins g'(0) at the defaults, as SNN.md 13 states them.
+// TestValuesAtZero pins g'(0) at the defaults, as docs/models/stepwise.md states them.
 func TestValuesAtZero(t *testing.T) {
 	want := map[Kind]float64{
 		Sigmoid: 1, ATan: 1, PiecewiseQuadratic: 1, FastSigmoid: 1, Rectangular: 1,
