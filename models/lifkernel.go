@@ -32,6 +32,11 @@ func (c *lifCommon) fire(b0, b1 int, spiked []int32) []int32 {
 	return spiked
 }
 
+// refBias turns a refractory counter r (0 <= r <= MaxInt32) into the bit
+// b = (r != 0) as (uint32(r) + refBias) >> 31: one LEA and one shift, no
+// register copy (-r >> 31 needs one, as NEG overwrites its operand).
+const refBias = 1<<31 - 1
+
 // lifBlock is LIF's EXP_EULER membrane update over one block (docs/models/lif.md):
 // V <- V_rest + (V - V_rest)*P33 + P30*I(k) + W_0(k) unless
 // refractory, where the counter counts down instead. The update is
@@ -53,9 +58,9 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		// refractory neuron (counter > 0) and 0 otherwise; it picks the
 		// factor and the addend from two-entry tables, so a refractory
 		// neuron computes V*1 + (-0), which is V bit for bit, and its
-		// counter drops by b. This is 6 fewer instructions per neuron
-		// than a CMOV on the bits, which needs V moved to an integer
-		// register and back.
+		// counter drops by b. A CMOV on the bits (the loops below) needs
+		// V moved to an integer register and back: 27 instructions per
+		// neuron on amd64, against 13 for this loop (go tool objdump).
 		pm := [2]float64{p33, 1}
 		cm := [2]float64{k + d0, math.Copysign(0, -1)}
 		// Two neurons per iteration, one from each half of the block,
@@ -68,7 +73,7 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		vb, ra, rb = vb[:len(va)], ra[:len(va)], rb[:len(va)]
 		for i, x0 := range va {
 			r0, r1 := ra[i], rb[i]
-			b0, b1 := uint32(-r0)>>31, uint32(-r1)>>31
+			b0, b1 := (uint32(r0)+refBias)>>31, (uint32(r1)+refBias)>>31
 			x0 = x0*pm[b0] + cm[b0]
 			x1 := vb[i]*pm[b1] + cm[b1]
 			va[i], vb[i] = x0, x1
@@ -79,7 +84,7 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		}
 		if i := len(v) - 1; len(v)%2 == 1 {
 			ri := ref[i]
-			b := uint32(-ri) >> 31
+			b := (uint32(ri) + refBias) >> 31
 			x := v[i]*pm[b] + cm[b]
 			v[i], ref[i] = x, ri-int32(b)
 			if x >= vTh {
