@@ -52,9 +52,11 @@ import (
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/hal"
 	"github.com/spikeloop/spikeloop/hal/sim"
+	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/io/actuator"
 	"github.com/spikeloop/spikeloop/io/sensor"
 	"github.com/spikeloop/spikeloop/models"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // Options are the parts of a run that are not in the config file.
@@ -95,7 +97,8 @@ type Options struct {
 	// WatchdogEvery is the keep-alive period; 0: no WATCHDOG=1.
 	WatchdogEvery time.Duration
 	// Record, if set, receives a recording of the run (every input
-	// value handed to the encoders, with the seeds; see record.go) that
+	// value handed to the encoders, with the seeds; format in package recording, the daemon's side in
+	// record.go) that
 	// Replay turns into the same spikes offline. It is written on a
 	// goroutine of its own. Under Serve each run appends its own
 	// recording.
@@ -183,13 +186,13 @@ type Daemon struct {
 	// has been advanced to.
 	deadline  time.Duration
 	plantTime time.Duration
-	figs      *handoff[Figures]
+	figs      *handoff.Queue[Figures]
 	figsStop  chan struct{} // closed when the loop has stopped
 	closed    bool
 	// progress counts finished ticks for the health goroutine (the
 	// only loop state read from another goroutine).
 	progress atomic.Int64
-	rcd      *recorder // nil unless recording
+	rcd      *recording.Writer // nil unless recording
 	// spikePops are the populations whose spike monitors New added, in
 	// order (a recording names them, so that a replay adds the same).
 	spikePops []string
@@ -311,8 +314,8 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	}
 
 	// Inputs.
-	if opts.Record != nil && len(cfg.Inputs) > maxRecordInputs {
-		return nil, fmt.Errorf("daemon: cannot record more than %d inputs (have %d)", maxRecordInputs, len(cfg.Inputs))
+	if opts.Record != nil && len(cfg.Inputs) > recording.MaxInputs {
+		return nil, fmt.Errorf("daemon: cannot record more than %d inputs (have %d)", recording.MaxInputs, len(cfg.Inputs))
 	}
 	for i, in := range cfg.Inputs {
 		src, err := d.inputSource(in)
@@ -618,9 +621,9 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		d.tel.ctl.attach(d)
 	}
 	if d.opts.Record != nil {
-		d.rcd = d.startRecord(d.opts.Record)
+		d.rcd = recording.NewWriter(d.opts.Record, d.recordHeader(), d.log)
 	}
-	d.figs = newHandoff[Figures](figuresQueue)
+	d.figs = handoff.New[Figures](figuresQueue)
 	d.figsStop = make(chan struct{})
 	done := make(chan struct{})
 	go d.consume(done)
@@ -660,7 +663,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	var rerr error
 	if d.rcd != nil {
 		// finish logs what the recording lost, and why.
-		if rerr = d.rcd.finish(); rerr != nil {
+		if rerr = d.rcd.Close(); rerr != nil {
 			rerr = fmt.Errorf("daemon: recording: %w", rerr)
 		}
 		d.rcd = nil
@@ -730,7 +733,7 @@ func (d *Daemon) iterate() error {
 			return fmt.Errorf("daemon: tick %d: %w", k, err)
 		}
 		if d.rcd != nil {
-			d.rcd.push(k, d.inputs)
+			d.rcd.Tick(k, d.inputs)
 		}
 	} else {
 		d.stats.PausedTicks++
@@ -848,7 +851,7 @@ func (d *Daemon) safe() error {
 // when the queue is full (the consumer is a second behind) f is dropped
 // and counted.
 func (d *Daemon) send(f Figures) {
-	if !d.figs.push(&f) {
+	if !d.figs.Push(&f) {
 		d.stats.Dropped++
 	}
 }
@@ -865,7 +868,7 @@ func (d *Daemon) consume(done chan<- struct{}) {
 	if every > 0 {
 		s.perSummary = max(1, int64(every/d.cfg.tick))
 	}
-	poll := time.NewTicker(handoffPoll)
+	poll := time.NewTicker(handoff.Poll)
 	defer poll.Stop()
 	var f Figures
 	for stopped := false; !stopped; {
@@ -874,7 +877,7 @@ func (d *Daemon) consume(done chan<- struct{}) {
 			stopped = true // take what is left, then end
 		case <-poll.C:
 		}
-		for d.figs.pop(&f) {
+		for d.figs.Pop(&f) {
 			d.take(f, &s)
 		}
 	}

@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // recordOn records the demo for ticks ticks on backend ("" : the
 // config's) and returns the recording, its header and the live spikes.
-func recordOn(t *testing.T, backend string, ticks int64) ([]byte, recordHeader, []apu.Spike) {
+func recordOn(t *testing.T, backend string, ticks int64) ([]byte, recording.Segment, []apu.Spike) {
 	t.Helper()
 	cfg, err := Parse([]byte(quietDemoText()), "demo.yaml", demoNetwork)
 	if err != nil {
@@ -31,23 +32,23 @@ func recordOn(t *testing.T, backend string, ticks int64) ([]byte, recordHeader, 
 	if err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := openSegment(newChunkReader(bytes.NewReader(buf.Bytes())))
+	segs, err := recording.Scan(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), h, live
+	return buf.Bytes(), segs[0], live
 }
 
 // The recording's header names the backend the run ran on, and a replay
 // runs on that one unless told otherwise.
 func TestRecordingNamesBackend(t *testing.T) {
 	_, h, _ := recordOn(t, "", 20)
-	if h.backend != "cpu" {
-		t.Errorf("a run with no backend asked: header backend %q, want cpu", h.backend)
+	if h.Backend != "cpu" {
+		t.Errorf("a run with no backend asked: header backend %q, want cpu", h.Backend)
 	}
 	rec, h, live := recordOn(t, testBackend, 50)
-	if h.backend != testBackend {
-		t.Fatalf("a run on %s: header backend %q", testBackend, h.backend)
+	if h.Backend != testBackend {
+		t.Fatalf("a run on %s: header backend %q", testBackend, h.Backend)
 	}
 	rp, err := NewReplayer(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec), 0)
 	if err != nil {
@@ -74,7 +75,7 @@ func TestRecordingNamesBackend(t *testing.T) {
 	other := bytes.Replace(rec, []byte(testBackend), []byte("apu-again"), 1)
 	refresh(t, other)
 	_, err = NewReplayer(demoNetwork, "braitenberg.yaml", bytes.NewReader(other), 0)
-	if err == nil || !strings.Contains(err.Error(), `the recording ran on backend "apu-again": not a backend; the backends are cpu, cpu-again`) || !errors.Is(err, ErrRecord) {
+	if err == nil || !strings.Contains(err.Error(), `the recording ran on backend "apu-again": not a backend; the backends are cpu, cpu-again`) || !errors.Is(err, recording.ErrRecording) {
 		t.Errorf("a recording of an unknown backend: %v", err)
 	}
 }

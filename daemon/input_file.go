@@ -7,10 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/tinylib/msgp/msgp"
-
 	"github.com/spikeloop/spikeloop/io/sensor"
 	"github.com/spikeloop/spikeloop/models"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // File inputs (encoder "file"): an InputTransmitter fed from a .npy or
@@ -38,7 +37,7 @@ const (
 // maxFileValues bounds the values (rows times units) of a file input:
 // they are kept in memory and written whole into a recording's header,
 // which must stay below maxChunk.
-const maxFileValues = 1 << 24
+const maxFileValues = recording.MaxFileValues
 
 // inputFiles is what the config keeps of its file inputs.
 type inputFiles struct {
@@ -195,111 +194,6 @@ func (d *Daemon) inputEnded() error {
 	}
 	d.log.Info().Int64("steps", d.backend.Now()).Msg("file input ended (at_end: stop): the loop stops")
 	return errInputEnded
-}
-
-// fileHeaderFields are the fields a file input adds to its map in a
-// recording's header.
-const fileHeaderFields = 5
-
-// writeFileInput writes a file input's fields into its header map.
-func writeFileInput(w *errWriter, in InputConfig) {
-	w.str("file")
-	w.str(in.File)
-	w.str("at_end")
-	w.str(in.AtEnd)
-	w.str("batch_index")
-	b := int64(0)
-	if in.BatchIndex != nil {
-		b = int64(*in.BatchIndex)
-	}
-	w.int(b)
-	units := 0
-	if len(in.rows) > 0 {
-		units = len(in.rows[0])
-	}
-	w.str("shape")
-	w.arrayHeader(2)
-	w.int(int64(len(in.rows)))
-	w.int(int64(units))
-	w.str("data")
-	w.arrayHeader(len(in.rows) * units)
-	for _, row := range in.rows {
-		for _, x := range row {
-			w.float(x)
-		}
-	}
-}
-
-// readFileInput reads one of a file input's header fields; the rows are
-// made by fileRows once the whole map is read.
-func readFileInput(mr *msgp.Reader, key string, in *InputConfig, shape *[]int64) error {
-	var err error
-	switch key {
-	case "file":
-		in.File, err = mr.ReadString()
-	case "at_end":
-		in.AtEnd, err = mr.ReadString()
-	case "batch_index":
-		var b int64
-		if b, err = mr.ReadInt64(); err == nil {
-			bi := int(b)
-			in.BatchIndex = &bi
-		}
-	case "shape":
-		var n uint32
-		if n, err = mr.ReadArrayHeader(); err != nil {
-			return err
-		}
-		if n != 2 {
-			return fmt.Errorf("%d dimensions, want 2 (rows, units)", n)
-		}
-		*shape = make([]int64, 2)
-		for i := range *shape {
-			if (*shape)[i], err = mr.ReadInt64(); err != nil {
-				return err
-			}
-		}
-	case "data":
-		var n uint32
-		if n, err = mr.ReadArrayHeader(); err != nil {
-			return err
-		}
-		if n > maxFileValues {
-			return fmt.Errorf("%d values, want at most %d", n, maxFileValues)
-		}
-		// Appended one by one: a damaged count must not allocate more
-		// than the chunk holds.
-		flat := []float64{}
-		for ; n > 0; n-- {
-			x, err := mr.ReadFloat64()
-			if err != nil {
-				return err
-			}
-			flat = append(flat, x)
-		}
-		in.rows = [][]float64{flat} // split by fileRows
-	}
-	return err
-}
-
-// fileRows splits a recorded file input's data into its rows.
-func fileRows(in *InputConfig, shape []int64) error {
-	if in.Encoder != "file" {
-		return nil
-	}
-	if len(shape) != 2 || len(in.rows) != 1 {
-		return errors.New(`a file input without "shape" or "data"`)
-	}
-	flat := in.rows[0]
-	t, f := shape[0], shape[1]
-	if n := int64(len(flat)); t < 1 || f < 1 || t > n || f > n || t*f != n {
-		return fmt.Errorf("file input of shape [%d %d] with %d values", t, f, len(flat))
-	}
-	in.rows = make([][]float64, t)
-	for k := range in.rows {
-		in.rows[k] = flat[int64(k)*f : int64(k+1)*f : int64(k+1)*f]
-	}
-	return nil
 }
 
 // fileSummary describes a checked file input for CheckConfig.

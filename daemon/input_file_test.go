@@ -14,8 +14,10 @@ import (
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/offline"
+	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/models"
 	"github.com/spikeloop/spikeloop/models/npy"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // fileNet is a network with an InputTransmitter "in" of two units in
@@ -267,7 +269,7 @@ func TestFileInputReplays(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameSpikes(t, live, replay)
-	segs, err := ScanRecording(bytes.NewReader(rec.Bytes()))
+	segs, err := recording.Scan(bytes.NewReader(rec.Bytes()))
 	if err != nil || len(segs) != 1 || segs[0].Ticks != 7 {
 		t.Errorf("scan: %+v, %v; want one segment of 7 ticks", segs, err)
 	}
@@ -417,7 +419,7 @@ func TestFileInputAllocatesNothingPerTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.figs = newHandoff[Figures](8)
+	d.figs = handoff.New[Figures](8)
 	clock := d.clock.(*FakeClock)
 	tick := func() {
 		clock.SleepUntil(context.Background(), d.deadline)

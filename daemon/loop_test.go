@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/hal/haltest"
+	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/io/actuator"
 	"github.com/spikeloop/spikeloop/io/sensor"
 )
@@ -52,7 +53,7 @@ func duty(t *testing.T, d *Daemon, part string) float64 {
 
 func TestZeroAllocationsPerTick(t *testing.T) {
 	d := demo(t, Options{})
-	d.figs = newHandoff[Figures](8) // no consumer: the queue fills and drops
+	d.figs = handoff.New[Figures](8) // no consumer: the queue fills and drops
 	clock := d.clock.(*FakeClock)
 	// Warm up: the engine's record slices and the windows reach their
 	// steady size.
@@ -358,7 +359,7 @@ func BenchmarkTick(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	d.figs = newHandoff[Figures](8)
+	d.figs = handoff.New[Figures](8)
 	clock := d.clock.(*FakeClock)
 	b.ReportAllocs()
 	b.ResetTimer()

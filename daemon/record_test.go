@@ -23,8 +23,10 @@ import (
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/hal/haltest"
+	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/io/sensor"
 	"github.com/spikeloop/spikeloop/io/telemetry"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // recordDemo runs a config on the demo network for ticks with a
@@ -121,7 +123,7 @@ func TestReplayErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := Replay(c.net, "braitenberg.yaml", bytes.NewReader(c.data))
-		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRecord) {
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, recording.ErrRecording) {
 			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
 		}
 	}
@@ -135,10 +137,12 @@ func TestRecordingAllocatesNothingPerTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.figs = newHandoff[Figures](8)
-	// A recorder whose queue nobody drains: pushes fill it, then count
-	// drops; neither allocates.
-	d.rcd = &recorder{rows: newHandoff[recordRow](16), done: make(chan error, 1)}
+	d.figs = handoff.New[Figures](8)
+	// A writer on a sink that keeps nothing: the loop's Tick allocates
+	// nothing (the writer's side, full queue included, is package
+	// recording's TestWriterAllocatesNothing).
+	d.rcd = recording.NewWriter(io.Discard, d.recordHeader(), *quiet())
+	defer d.rcd.Close()
 	clock := d.clock.(*FakeClock)
 	for i := 0; i < 100; i++ {
 		clock.SleepUntil(context.Background(), d.deadline)
@@ -152,9 +156,6 @@ func TestRecordingAllocatesNothingPerTick(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per tick while recording", allocs)
-	}
-	if d.rcd.dropped.Load() == 0 {
-		t.Error("no drops counted with a full queue")
 	}
 }
 
@@ -239,7 +240,7 @@ outputs:`, 1)
 // TestReplaySegments: under Serve every run appends its own segment to
 // the recording (here a reload after 300 ticks to a config with another
 // noise seed); each segment replays to its own run's spikes, and
-// ScanRecording lists them.
+// recording.Scan lists them.
 func TestReplaySegments(t *testing.T) {
 	first, err := quietDemo()
 	if err != nil {
@@ -275,7 +276,7 @@ func TestReplaySegments(t *testing.T) {
 	if len(live) != 2 {
 		t.Fatalf("%d runs, want 2", len(live))
 	}
-	segs, err := ScanRecording(bytes.NewReader(buf.Bytes()))
+	segs, err := recording.Scan(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func TestReplaySegments(t *testing.T) {
 	t.Logf("segments of %d and %d ticks", segs[0].Ticks, segs[1].Ticks)
 	for i, s := range segs {
 		if s.Tick != time.Millisecond || s.StepsPerTick != 10 || s.Dt != 0.1 || s.Dropped != 0 ||
-			s.NetworkHash != fnv64(demoNetwork) || strings.Join(s.Inputs, ",") != "left_eye,right_eye" ||
+			s.NetworkHash != recording.Hash(demoNetwork) || strings.Join(s.Inputs, ",") != "left_eye,right_eye" ||
 			strings.Join(s.Outputs, ",") != "motor_left,motor_right" {
 			t.Errorf("segment %d: %+v", i, s)
 		}
@@ -307,8 +308,8 @@ func TestReplaySegments(t *testing.T) {
 		t.Errorf("segment 3 of 2: %v", err)
 	}
 	// A cut second segment is reported as such; the first is whole.
-	segs, err = ScanRecording(bytes.NewReader(buf.Bytes()[:buf.Len()-30]))
-	if len(segs) != 2 || !segs[0].Complete || segs[1].Complete || !errors.Is(err, ErrIncomplete) ||
+	segs, err = recording.Scan(bytes.NewReader(buf.Bytes()[:buf.Len()-30]))
+	if len(segs) != 2 || !segs[0].Complete || segs[1].Complete || !errors.Is(err, recording.ErrIncomplete) ||
 		!strings.Contains(err.Error(), "recording: segment 2 stops after ") || !strings.Contains(err.Error(), "cut short") {
 		t.Errorf("cut second segment: %v", err)
 	}
@@ -316,7 +317,7 @@ func TestReplaySegments(t *testing.T) {
 
 func TestScanRecordingErrors(t *testing.T) {
 	rec, _ := recordDemo(t, quietDemoText(), 50)
-	segs, err := ScanRecording(bytes.NewReader(rec))
+	segs, err := recording.Scan(bytes.NewReader(rec))
 	if err != nil || len(segs) != 1 || segs[0].Ticks != 50 || segs[0].Duration() != 50*time.Millisecond || segs[0].Steps() != 500 ||
 		!segs[0].Complete || segs[0].Stop != "" || segs[0].LastTick != 49 {
 		t.Fatalf("a good recording: %+v, %v", segs, err)
@@ -357,8 +358,8 @@ func TestScanRecordingErrors(t *testing.T) {
 		{"trailing garbage", append(append([]byte(nil), rec...), 0xc1), "recording: segment 2: the chunk at byte " + strconv.Itoa(len(rec)) + " is damaged (no chunk starts there)", true},
 	}
 	for _, c := range cases {
-		_, err := ScanRecording(bytes.NewReader(c.data))
-		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRecord) || errors.Is(err, ErrIncomplete) != c.incomplete {
+		_, err := recording.Scan(bytes.NewReader(c.data))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, recording.ErrRecording) || errors.Is(err, recording.ErrIncomplete) != c.incomplete {
 			t.Errorf("%s: got %v, want %q (incomplete: %v)", c.name, err, c.want, c.incomplete)
 		}
 	}
@@ -390,7 +391,10 @@ type chunkSpan struct {
 // several) and returns it with its chunks.
 func rechunk(t *testing.T, rec []byte, per int) ([]byte, []chunkSpan) {
 	t.Helper()
-	cr := newChunkReader(bytes.NewReader(rec))
+	kinds, payloads, err := chunks(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []byte
 	var spans []chunkSpan
 	emit := func(kind byte, payload []byte, ticks int) {
@@ -398,14 +402,8 @@ func rechunk(t *testing.T, rec []byte, per int) ([]byte, []chunkSpan) {
 		out = appendChunk(out, kind, payload)
 		spans = append(spans, chunkSpan{kind, start, len(out), ticks})
 	}
-	for {
-		kind, payload, err := cr.next()
-		if errors.Is(err, io.EOF) {
-			return out, spans
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for c, kind := range kinds {
+		payload := payloads[c]
 		if kind != chunkRows {
 			emit(kind, payload, 0)
 			continue
@@ -435,6 +433,7 @@ func rechunk(t *testing.T, rec []byte, per int) ([]byte, []chunkSpan) {
 			emit(kind, payload[start:], ticks)
 		}
 	}
+	return out, spans
 }
 
 // recordDemoTicks is recordDemo with the live spikes of each tick, and a
@@ -490,10 +489,10 @@ func TestRecordingCutAnywhere(t *testing.T) {
 				complete = c.kind == chunkEnd
 			}
 		}
-		segs, err := ScanRecording(bytes.NewReader(rec[:n]))
+		segs, err := recording.Scan(bytes.NewReader(rec[:n]))
 		switch {
 		case n < spans[0].end:
-			if len(segs) != 0 || err == nil || errors.Is(err, ErrIncomplete) {
+			if len(segs) != 0 || err == nil || errors.Is(err, recording.ErrIncomplete) {
 				t.Fatalf("cut at %d, in the header: %+v, %v", n, segs, err)
 			}
 			continue
@@ -502,7 +501,7 @@ func TestRecordingCutAnywhere(t *testing.T) {
 				t.Fatalf("cut at %d, the whole: %+v, %v", n, segs, err)
 			}
 		default:
-			if len(segs) != 1 || int(segs[0].Ticks) != want || segs[0].Complete || !errors.Is(err, ErrIncomplete) ||
+			if len(segs) != 1 || int(segs[0].Ticks) != want || segs[0].Complete || !errors.Is(err, recording.ErrIncomplete) ||
 				!strings.Contains(err.Error(), fmt.Sprintf("recording: segment 1 stops %s: ", stopsAt(want))) {
 				t.Fatalf("cut at %d: %+v, %v; want %d ticks and where it stopped", n, segs, err, want)
 			}
@@ -512,7 +511,7 @@ func TestRecordingCutAnywhere(t *testing.T) {
 			}
 		}
 		spikes, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec[:n]))
-		if complete != (err == nil) || !complete && !errors.Is(err, ErrIncomplete) {
+		if complete != (err == nil) || !complete && !errors.Is(err, recording.ErrIncomplete) {
 			t.Fatalf("replay cut at %d: %v", n, err)
 		}
 		var prefix []apu.Spike
@@ -547,8 +546,8 @@ func TestRecordingDamagedChunk(t *testing.T) {
 	for _, at := range []int{spans[mid].start + chunkHead + 5, spans[mid].start + 6, spans[mid].end - 1, spans[mid].start + 1} {
 		bad := append([]byte(nil), rec...)
 		bad[at] ^= 0x10
-		segs, err := ScanRecording(bytes.NewReader(bad))
-		if len(segs) != 1 || int(segs[0].Ticks) != want || !errors.Is(err, ErrIncomplete) ||
+		segs, err := recording.Scan(bytes.NewReader(bad))
+		if len(segs) != 1 || int(segs[0].Ticks) != want || !errors.Is(err, recording.ErrIncomplete) ||
 			!strings.Contains(err.Error(), fmt.Sprintf("segment 1 stops after %d ticks (up to tick %d): the chunk at byte %d is damaged (", want, want-1, spans[mid].start)) {
 			t.Fatalf("byte %d changed: %+v, %v", at, segs, err)
 		}
@@ -557,7 +556,7 @@ func TestRecordingDamagedChunk(t *testing.T) {
 		for _, s := range live[:want] {
 			prefix = append(prefix, s...)
 		}
-		if !errors.Is(err, ErrIncomplete) || !slices.Equal(spikes, prefix) {
+		if !errors.Is(err, recording.ErrIncomplete) || !slices.Equal(spikes, prefix) {
 			t.Fatalf("byte %d changed: replay %d spikes (want %d), %v", at, len(spikes), len(prefix), err)
 		}
 		t.Logf("byte %d changed: %v", at, err)
@@ -577,9 +576,9 @@ func TestRecordingSegmentsCutLast(t *testing.T) {
 		lives = append(lives, live)
 	}
 	cut := all[:len(all)-40] // into the last segment's rows
-	segs, err := ScanRecording(bytes.NewReader(cut))
+	segs, err := recording.Scan(bytes.NewReader(cut))
 	if len(segs) != 3 || !segs[0].Complete || !segs[1].Complete || segs[2].Complete || segs[2].Ticks == 0 || segs[2].Ticks >= 50 ||
-		!errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "recording: segment 3 stops after") {
+		!errors.Is(err, recording.ErrIncomplete) || !strings.Contains(err.Error(), "recording: segment 3 stops after") {
 		t.Fatalf("%+v, %v", segs, err)
 	}
 	for i, s := range segs {
@@ -601,8 +600,8 @@ func TestRecordingSegmentsCutLast(t *testing.T) {
 	first, _ := recordDemoTicks(t, 30)
 	_, spans := rechunk(t, first, 1000)
 	joined := append(append([]byte(nil), first[:spans[len(spans)-1].start]...), first...)
-	segs, err = ScanRecording(bytes.NewReader(joined))
-	if len(segs) != 2 || segs[0].Complete || segs[0].Ticks != 30 || !segs[1].Complete || !errors.Is(err, ErrIncomplete) ||
+	segs, err = recording.Scan(bytes.NewReader(joined))
+	if len(segs) != 2 || segs[0].Complete || segs[0].Ticks != 30 || !segs[1].Complete || !errors.Is(err, recording.ErrIncomplete) ||
 		!strings.Contains(err.Error(), "segment 1 stops after 30 ticks (up to tick 29): the segment has no end chunk") {
 		t.Fatalf("a segment without its end chunk: %+v, %v", segs, err)
 	}
@@ -705,8 +704,8 @@ func TestRecordingFullDisk(t *testing.T) {
 			if seekable && len(data) >= 16<<10 || !seekable && len(data) != 15000 {
 				t.Fatalf("%d bytes in the file", len(data))
 			}
-			segs, err := ScanRecording(bytes.NewReader(data))
-			if len(segs) != 1 || segs[0].Ticks == 0 || !errors.Is(err, ErrIncomplete) {
+			segs, err := recording.Scan(bytes.NewReader(data))
+			if len(segs) != 1 || segs[0].Ticks == 0 || !errors.Is(err, recording.ErrIncomplete) {
 				t.Fatalf("%+v, %v", segs, err)
 			}
 			if seekable != !strings.Contains(err.Error(), "inside the chunk") {
@@ -737,127 +736,10 @@ func TestRecordingFullDisk(t *testing.T) {
 			for _, s := range live[:recorded] {
 				want = append(want, s...)
 			}
-			if !errors.Is(err, ErrIncomplete) || !slices.Equal(spikes, want) {
+			if !errors.Is(err, recording.ErrIncomplete) || !slices.Equal(spikes, want) {
 				t.Fatalf("replay: %d spikes, want %d; %v", len(spikes), len(want), err)
 			}
 			t.Logf("%d of %d ticks recorded in %d bytes, %d dropped, logged at tick %d; scan: %v", recorded, ticks, len(data), last.Dropped, loggedAt, err)
 		})
 	}
-}
-
-// TestRecordingQueueFull: rows that find the queue full are counted by
-// the loop, the writer stops the recording before the first of them,
-// counts the rows it takes after it, and the end chunk says so: the
-// recording replays up to the first row lost.
-func TestRecordingQueueFull(t *testing.T) {
-	r := &recorder{rows: newHandoff[recordRow](4), done: make(chan error, 1)}
-	var buf bytes.Buffer
-	var logs syncBuffer
-	rw := &recordWriter{r: r, cw: newChunkWriter(&buf), log: zerolog.New(&logs), cut: -1}
-	rw.begin(recordHeader{network: "n.yaml", dt: 0.1, stepsPerTick: 10, tickNs: 1e6, inputs: []recordInput{{InputConfig: InputConfig{Name: "x"}}}})
-	in, err := sensor.NewInput("x", haltest.NewSource(1), nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs := []*sensor.Input{in}
-	for k := int64(0); k < 10; k++ { // 4 queued, 6 dropped from tick 4
-		r.push(k, inputs)
-	}
-	rw.drain()
-	for k := int64(10); k < 12; k++ { // queued, not written
-		r.push(k, inputs)
-	}
-	rw.drain()
-	rw.end()
-	segs, err := ScanRecording(bytes.NewReader(buf.Bytes()))
-	if len(segs) != 1 || segs[0].Ticks != 4 || segs[0].Dropped != 8 || segs[0].FirstDropped != 4 || !segs[0].Complete || !errors.Is(err, ErrIncomplete) ||
-		!strings.Contains(err.Error(), "segment 1 stops after 4 ticks (up to tick 3): 8 rows were not recorded from tick 4 on (the writer fell behind") {
-		t.Fatalf("%+v, %v", segs, err)
-	}
-	if !strings.Contains(logs.String(), `"dropped":8,"from_tick":4`) {
-		t.Errorf("log: %s", logs.String())
-	}
-}
-
-// FuzzScanRecording feeds the recording decoder arbitrary bytes: it
-// must never panic, its errors wrap ErrRecord, segments it lists replay
-// (or fail with an error) without panicking, and a segment that stops
-// early says why. Each input is also read with its chunks' checksums
-// made right (refreshed), so that mutations reach the msgp payloads
-// rather than only the framing.
-func FuzzScanRecording(f *testing.F) {
-	cfg, err := quietDemo()
-	if err != nil {
-		f.Fatal(err)
-	}
-	var buf bytes.Buffer
-	// A command at tick 5, so that the seeds hold a command row too.
-	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 20, SummaryEvery: -1, Record: &buf,
-		AfterTick: func(d *Daemon, k int64) {
-			if k == 5 {
-				d.ctl <- &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{700}, done: func(error) {}}
-			}
-		}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := d.Run(context.Background()); err != nil {
-		f.Fatal(err)
-	}
-	d.Close()
-	rec := buf.Bytes()
-	if segs, err := ScanRecording(bytes.NewReader(rec)); err != nil || segs[0].Commands != 1 {
-		f.Fatalf("seed: %+v, %v; want one command row", segs, err)
-	}
-	f.Add(rec)
-	f.Add(append(append([]byte(nil), rec...), rec...))
-	f.Add(rec[:len(rec)/2])
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		check := func(data []byte) {
-			segs, err := ScanRecording(bytes.NewReader(data))
-			if err != nil && !errors.Is(err, ErrRecord) {
-				t.Fatalf("error does not wrap ErrRecord: %v", err)
-			}
-			if len(segs) == 0 && err == nil {
-				t.Fatal("no segments and no error")
-			}
-			if len(segs) > 0 && err != nil && !errors.Is(err, ErrIncomplete) {
-				t.Fatalf("segments and an error that is not ErrIncomplete: %v", err)
-			}
-			for i, s := range segs {
-				if s.Ticks < 0 || s.StepsPerTick < 1 || (s.Stop != "") == (err == nil) && s.Stop != "" {
-					t.Fatalf("segment %d: %+v, %v", i, s, err)
-				}
-				if s.NetworkHash != fnv64(demoNetwork) || s.Steps() > 20_000 {
-					continue
-				}
-				_, rerr := ReplaySegment(demoNetwork, "braitenberg.yaml", bytes.NewReader(data), i)
-				if rerr != nil && s.Stop == "" && errors.Is(rerr, ErrIncomplete) {
-					t.Fatalf("segment %d is whole, its replay says %v", i, rerr)
-				}
-			}
-		}
-		check(data)
-		if fixed, ok := refreshed(data); ok {
-			check(fixed)
-		}
-	})
-}
-
-// refreshed is data with the checksums of its chunks made right, as far
-// as its framing goes; false: there is no chunk to fix.
-func refreshed(data []byte) ([]byte, bool) {
-	out := append([]byte(nil), data...)
-	fixed := false
-	for off := 0; off+chunkHead <= len(out) && string(out[off:off+4]) == chunkMagic; {
-		n := int(binary.LittleEndian.Uint32(out[off+5:]))
-		if n > len(out)-off-chunkHead {
-			break
-		}
-		copy(out[off:], appendChunk(nil, out[off+4], out[off+chunkHead:off+chunkHead+n])[:chunkHead])
-		off += chunkHead + n
-		fixed = true
-	}
-	return out, fixed
 }

@@ -330,7 +330,7 @@ func (d *Daemon) apply(r *ctlRequest) error {
 			return err
 		}
 		if d.rcd != nil {
-			d.rcd.command(d.stats.Ticks+d.stats.Skipped, r)
+			d.rcd.Command(d.stats.Ticks+d.stats.Skipped, r.kind, r.pop, r.values)
 		}
 	case telemetry.KindPause:
 		if !d.paused {

@@ -29,8 +29,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/io/telemetry"
 	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // demoWith is the demo config with its telemetry section (if any)
@@ -787,7 +789,7 @@ func TestTelemetryZeroAllocationsPerTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.smp = newSampler(d, &telemetryService{q: q, sq: sq})
-	d.figs = newHandoff[Figures](8)
+	d.figs = handoff.New[Figures](8)
 	clock := d.clock.(*FakeClock)
 	for i := 0; i < 3000; i++ {
 		clock.SleepUntil(context.Background(), d.deadline)
@@ -908,7 +910,7 @@ func TestCommandsReplay(t *testing.T) {
 	if err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	segs, err := ScanRecording(bytes.NewReader(buf.Bytes()))
+	segs, err := recording.Scan(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1198,7 +1200,7 @@ func TestResetCommand(t *testing.T) {
 	if want := int64(10 * d.cfg.steps); d.backend.Now() != want {
 		t.Errorf("after reset and 10 ticks: step %d, want %d", d.backend.Now(), want)
 	}
-	d.rcd = &recorder{}
+	d.rcd = &recording.Writer{}
 	if err := d.apply(&ctlRequest{kind: telemetry.KindReset}); err == nil || !strings.Contains(err.Error(), "recording") {
 		t.Errorf("reset while recording: %v", err)
 	}

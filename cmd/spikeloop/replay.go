@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spikeloop/spikeloop/apu/offline"
 	"github.com/spikeloop/spikeloop/daemon"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // simReplay is `spikeloop sim NETWORK --out DIR --replay REC [--segment
@@ -52,8 +52,8 @@ func simReplay(netFile, recFile string, segment int, backend string, given map[s
 	// A recording that stops early (cut short by a kill or a full disk,
 	// damaged, rows not recorded) replays up to where it stops, with a
 	// warning; one of which nothing replays is an error.
-	segs, serr := daemon.ScanRecording(f)
-	if serr != nil && (len(segs) == 0 || !errors.Is(serr, daemon.ErrIncomplete)) {
+	segs, serr := recording.Scan(f)
+	if serr != nil && (len(segs) == 0 || !errors.Is(serr, recording.ErrIncomplete)) {
 		return fmt.Errorf("--replay %s: %w", recFile, serr)
 	}
 	n := max(segment, 1)
@@ -68,9 +68,7 @@ func simReplay(netFile, recFile string, segment int, backend string, given map[s
 		return usageError{fmt.Sprintf("--duration %v differs from the recording's %v (%d ticks of %v); --replay runs the whole recording, leave --duration out",
 			duration, seg.Duration(), seg.Ticks, seg.Tick)}
 	}
-	h := fnv.New64a()
-	h.Write(netData)
-	if sum := h.Sum64(); sum != seg.NetworkHash {
+	if sum := recording.Hash(netData); sum != seg.NetworkHash {
 		msg := fmt.Sprintf("--replay %s: %s is not the network recorded in segment %d (%s): FNV-1a %016x, recorded %016x",
 			recFile, netFile, n, seg.Network, sum, seg.NetworkHash)
 		for i, s := range segs {
