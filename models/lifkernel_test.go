@@ -9,7 +9,7 @@ import (
 )
 
 // loadPop loads a one-population network and returns its model.
-func loadPop(t *testing.T, model string, size int, params string) NeuronModel {
+func loadPop(t testing.TB, model string, size int, params string) NeuronModel {
 	t.Helper()
 	src := fmt.Sprintf("version: 1\ndt: 0.1\nduration: 10.0\npopulations:\n  p: {model: %s, size: %d, params: %s}\n", model, size, params)
 	net, err := Load([]byte(src), "kernel.yaml", NewRegistry(), DefaultLimits)
@@ -61,6 +61,14 @@ func TestLIFKernelMatchesBranchy(t *testing.T) {
 					n := loadPop(t, "LIF", size, fmt.Sprintf("{tau_ref: %s, I_e: %s}", tauRef, ie)).(*LIF)
 					for i := range n.v {
 						n.v[i] = -70 + 16*rng.Float64()
+						if size == 2500 && i < 1200 {
+							// The first block's neurons near rest: no
+							// spike and no refractory neuron in it for
+							// many steps, so Step takes the kernel's
+							// path for a block without refractory
+							// neurons beside the other blocks' path.
+							n.v[i] = -70 + rng.Float64()
+						}
 					}
 					v, ref := slices.Clone(n.v), slices.Clone(n.ref)
 					iext, w0 := make([]float64, size), make([]float64, size)
