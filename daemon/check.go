@@ -123,19 +123,15 @@ func (c *Config) ioSummary(w *summaryWriter) {
 		w.printf("\ninputs (part -> population, encoder):\n")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, in := range c.Inputs {
-			enc := in.Encoder
-			switch in.Encoder {
-			case "current", "dc", "custom":
-				enc += fmt.Sprintf(" %g*value%+g clamped to [%g, %g]", in.Gain, in.Offset, in.Min, in.Max)
-			case "rate":
-				enc += fmt.Sprintf(" %g Hz per unit of value", in.Gain)
-			case "delta":
-				enc += fmt.Sprintf(" step %g", in.Step)
-			case "file":
-				fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\n", in.Name, in.File, in.Population, c.fileSummary(in))
+			settings := ""
+			if enc, ok := encoders[in.Encoder]; ok { // a checked config's are
+				settings = enc.settings(c, in)
+			}
+			if in.Encoder == "file" {
+				fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\n", in.Name, in.File, in.Population, settings)
 				continue
 			}
-			fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\tsafe %g\n", in.Name, in.Part, in.Population, enc, in.Safe)
+			fmt.Fprintf(tw, "  %s\t%s -> %s\t%s%s\tsafe %g\n", in.Name, in.Part, in.Population, in.Encoder, settings, in.Safe)
 		}
 		w.flush(tw)
 	}
@@ -143,23 +139,11 @@ func (c *Config) ioSummary(w *summaryWriter) {
 		w.printf("\noutputs (population -> part, decoder):\n")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, o := range c.Outputs {
-			dec := o.Decoder
-			switch o.Decoder {
-			case "pulse":
-				dec += " width " + orDefault(o.Width, c.tick.String())
-			case "rate":
-				lo, hi := 0.0, 1.0
-				if o.Min != nil {
-					lo = *o.Min
-				}
-				if o.Max != nil {
-					hi = *o.Max
-				}
-				dec += fmt.Sprintf(" window %s, %g duty per Hz in [%g, %g]", orDefault(o.Window, c.tick.String()), o.Gain, lo, hi)
-			case "vector":
-				dec += fmt.Sprintf(" window %s, %g..%g V", orDefault(o.Window, c.tick.String()), o.From, o.To)
+			settings := ""
+			if dec, ok := decoders[o.Decoder]; ok {
+				settings = dec.settings(c, o)
 			}
-			fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\tsafe %g\n", o.Name, o.Population, o.Part, dec, o.Safe)
+			fmt.Fprintf(tw, "  %s\t%s -> %s\t%s%s\tsafe %g\n", o.Name, o.Population, o.Part, o.Decoder, settings, o.Safe)
 		}
 		w.flush(tw)
 	}

@@ -907,46 +907,13 @@ func (c *Config) check(k *checker) {
 		if !finite(in.Gain) || !finite(in.Offset) || !finite(in.Safe) {
 			k.add(f, ErrRange, "gain %v, offset %v, safe %v; want finite numbers", in.Gain, in.Offset, in.Safe)
 		}
-		it, _ := modelOf[*models.InputTransmitter](ps)
 		c.checkFileInput(k, i, ps)
-		switch in.Encoder {
-		case "current":
-			if ps != nil && (it == nil || !it.Current()) {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the current encoder needs an InputTransmitter with inputs_type current", ps.Name, ps.Class.Name)
-			}
-			c.checkClamp(k, f, in)
-		case "rate", "delta":
-			if ps != nil && (it == nil || it.Current()) {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the %s encoder needs an InputTransmitter with inputs_type spike", ps.Name, ps.Class.Name, in.Encoder)
-			}
-			if in.Encoder == "delta" {
-				if !(in.Step > 0) || math.IsInf(in.Step, 0) {
-					k.add(f+".step", ErrRange, "%v; want the change per spike, > 0", in.Step)
-				}
-				if ps != nil && ps.Size != 2 {
-					k.add(f+".population", ErrMismatch, "%q has %d units; the delta encoder needs 2 (up, down)", ps.Name, ps.Size)
-				}
-			} else if c.net != nil && in.MaxHz != 0 && (!(in.MaxHz > 0) || in.MaxHz > 1000/c.net.Dt) {
-				k.add(f+".max_hz", ErrRange, "%v; want (0, %g] (one spike per step of dt %g ms)", in.MaxHz, 1000/c.net.Dt, c.net.Dt)
-			}
-		case "dc":
-			if _, ok := modelOf[*models.DCGenerator](ps); ps != nil && !ok {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the dc encoder needs a DCGenerator", ps.Name, ps.Class.Name)
-			}
-			c.checkClamp(k, f, in)
-		case "custom":
-			if _, ok := modelOf[*models.CustomGenerator](ps); ps != nil && !ok {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the custom encoder needs a CustomGenerator", ps.Name, ps.Class.Name)
-			}
-			c.checkClamp(k, f, in)
-			if in.Min < 0 {
-				k.add(f+".min", ErrRange, "%v; the custom encoder gives spike values, want >= 0", in.Min)
-			}
-		case "file": // checkFileInput
-		case "":
-			k.add(f+".encoder", ErrRequired, `required; want "current", "rate", "delta", "dc", "custom" or "file"`)
-		default:
-			k.add(f+".encoder", ErrInvalid, `%q; want "current", "rate", "delta", "dc", "custom" or "file"`, in.Encoder)
+		if enc, ok := encoders[in.Encoder]; ok {
+			enc.check(c, k, f, in, ps)
+		} else if in.Encoder == "" {
+			k.add(f+".encoder", ErrRequired, "required; want %s", oneOf(encoderNames))
+		} else {
+			k.add(f+".encoder", ErrInvalid, "%q; want %s", in.Encoder, oneOf(encoderNames))
 		}
 	}
 
@@ -960,35 +927,16 @@ func (c *Config) check(k *checker) {
 		if !finite(o.Gain) || !finite(o.From) || !finite(o.To) || !finite(o.Safe) {
 			k.add(f, ErrRange, "gain %v, from %v, to %v, safe %v; want finite numbers", o.Gain, o.From, o.To, o.Safe)
 		}
-		switch o.Decoder {
-		case "pulse":
-			part(f, o.Part, partOut)
-			c.ticksOf(k, f+".width", o.Width)
-		case "rate":
-			part(f, o.Part, partPWM)
-			c.ticksOf(k, f+".window", o.Window)
-			lo, hi := 0.0, 1.0
-			if o.Min != nil {
-				lo = *o.Min
-			}
-			if o.Max != nil {
-				hi = *o.Max
-			}
-			if !(0 <= lo && lo <= hi && hi <= 1) {
-				k.add(f+".min", ErrRange, "duty range [%v, %v]; want 0 <= min <= max <= 1", lo, hi)
-			}
-			if !(0 <= o.Safe && o.Safe <= 1) {
-				k.add(f+".safe", ErrRange, "duty %v; want [0, 1]", o.Safe)
-			}
-		case "vector":
-			part(f, o.Part, partDAC)
-			c.ticksOf(k, f+".window", o.Window)
-		case "":
+		if dec, ok := decoders[o.Decoder]; ok {
+			part(f, o.Part, dec.parts...)
+			dec.check(c, k, f, o)
+		} else {
 			part(f, o.Part, partOut, partPWM, partDAC)
-			k.add(f+".decoder", ErrRequired, `required; want "pulse", "rate" or "vector"`)
-		default:
-			part(f, o.Part, partOut, partPWM, partDAC)
-			k.add(f+".decoder", ErrInvalid, `%q; want "pulse", "rate" or "vector"`, o.Decoder)
+			if o.Decoder == "" {
+				k.add(f+".decoder", ErrRequired, "required; want %s", oneOf(decoderNames))
+			} else {
+				k.add(f+".decoder", ErrInvalid, "%q; want %s", o.Decoder, oneOf(decoderNames))
+			}
 		}
 	}
 

@@ -484,32 +484,11 @@ func newEncoder(b apu.Backend, feeds *tickFeeds, net *models.Network, steps int,
 	if ps == nil {
 		return nil, fmt.Errorf("no population %q", in.Population)
 	}
-	lin := sensor.Linear{Gain: in.Gain, Offset: in.Offset, Min: in.Min, Max: in.Max}
-	switch in.Encoder {
-	case "current":
-		return sensor.NewCurrent(feeds, in.Population, ps.Size, lin)
-	case "rate":
-		maxHz := in.MaxHz
-		if maxHz == 0 {
-			maxHz = 1000 / net.Dt
-		}
-		return sensor.NewRate(feeds, in.Population, ps.Size, in.Gain, maxHz, net.Dt, seed)
-	case "delta":
-		return sensor.NewDelta(feeds, in.Population, in.Step, steps)
-	case "dc":
-		if _, ok := ps.Model.(*models.DCGenerator); !ok {
-			return nil, fmt.Errorf("population %q is not a DCGenerator", in.Population)
-		}
-		return sensor.NewDC(dcSetter{b, in.Population}, lin)
-	case "custom":
-		if _, ok := ps.Model.(*models.CustomGenerator); !ok {
-			return nil, fmt.Errorf("population %q is not a CustomGenerator", in.Population)
-		}
-		return sensor.NewCustom(&customSetter{b: b, pop: in.Population}, b, ps.Size, steps, lin)
-	case "file":
-		return newFileEncoder(feeds, ps, in)
+	enc, ok := encoders[in.Encoder]
+	if !ok {
+		return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
 	}
-	return nil, fmt.Errorf("unknown encoder %q", in.Encoder)
+	return enc.build(encoderEnv{b: b, feeds: feeds, net: net, steps: steps, seed: seed}, in, ps)
 }
 
 // addSpikeMonitors makes the engine record the spikes of every output
@@ -524,38 +503,11 @@ func addSpikeMonitors(net *models.Network, pops []string) {
 }
 
 func (d *Daemon) decoder(o OutputConfig) (actuator.Decoder, error) {
-	ps := population(d.cfg.net, o.Population)
-	k := &checker{c: d.cfg}
-	switch o.Decoder {
-	case "pulse":
-		out, err := d.board.DigitalOut(o.Part)
-		if err != nil {
-			return nil, err
-		}
-		return actuator.NewPulse(out, out.Safe(), d.cfg.ticksOf(k, "width", o.Width))
-	case "rate":
-		out, err := d.board.PWM(o.Part)
-		if err != nil {
-			return nil, err
-		}
-		c := actuator.RateConfig{Size: ps.Size, Window: d.cfg.ticksOf(k, "window", o.Window), Tick: d.cfg.tick.Seconds(),
-			Gain: o.Gain, Max: 1, Safe: o.Safe}
-		if o.Min != nil {
-			c.Min = *o.Min
-		}
-		if o.Max != nil {
-			c.Max = *o.Max
-		}
-		return actuator.NewRate(out, c)
-	case "vector":
-		out, err := d.board.DAC(o.Part)
-		if err != nil {
-			return nil, err
-		}
-		return actuator.NewVector(out, actuator.VectorConfig{Size: ps.Size, Window: d.cfg.ticksOf(k, "window", o.Window),
-			From: o.From, To: o.To, Safe: o.Safe})
+	dec, ok := decoders[o.Decoder]
+	if !ok {
+		return nil, fmt.Errorf("unknown decoder %q", o.Decoder)
 	}
-	return nil, fmt.Errorf("unknown decoder %q", o.Decoder)
+	return dec.build(d, o, population(d.cfg.net, o.Population))
 }
 
 // Vehicle is the simulated vehicle, or nil.
