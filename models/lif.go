@@ -98,8 +98,15 @@ type LIF struct {
 	p33, p30 float64
 	// k is V_rest*(1 - P33): the exact step is V*P33 + k + P30*I, one
 	// multiply and one add (lifBlock).
-	k   float64
-	ode *lifODE // non-default method only
+	k float64
+	// refMax[g] is at least the largest refractory counter of neurons
+	// 8g..8g+7 (exactly it when their blocks start at multiples of 8,
+	// as Step's and the engine's thread cuts do): a block whose groups
+	// are all 0 has no refractory neuron, and lifBlock skips the
+	// counters there. Groups of 8 because the engine cuts ranges for
+	// its threads at multiples of 8, so no group is shared by two.
+	refMax []int32
+	ode    *lifODE // non-default method only
 }
 
 var _ RangeStepper = (*LIF)(nil)
@@ -113,6 +120,7 @@ func newLIF(b *Build) (*LIF, error) {
 	n.p33 = math.Exp(-b.Dt / c.tau)
 	n.p30 = c.r * (1 - n.p33)
 	n.k = c.vRest * (1 - n.p33)
+	n.refMax = make([]int32, (b.Size+refGroup-1)/refGroup)
 	if c.method != ExpEuler {
 		n.ode = newLIFODE(c.method, b.Dt, &n.lifCommon, nil)
 	}
@@ -175,9 +183,46 @@ func (n *LIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int3
 		if w0 != nil {
 			wb = w0[b0:b1]
 		}
-		if lifBlock(v, ref, d, d0, wb, n.k, p33, n.vTh) != 0 {
+		quiet := n.quiet(b0, b1)
+		fired := lifBlock(v, ref, d, d0, wb, n.k, p33, n.vTh, quiet)
+		if !quiet {
+			n.countDown(b0, b1)
+		}
+		if fired != 0 {
+			from := len(spiked)
 			spiked = n.fire(b0, b1, spiked)
+			for _, i := range spiked[from:] {
+				n.refMax[int(i)/refGroup] = n.refSteps
+			}
 		}
 	}
 	return spiked, nil
+}
+
+// refGroup is the number of neurons per entry of LIF.refMax.
+const refGroup = 8
+
+// quiet reports whether no neuron of b0..b1-1 is refractory, by the
+// groups that overlap the range.
+func (n *LIF) quiet(b0, b1 int) bool {
+	var or int32
+	for _, m := range n.refMax[b0/refGroup : (b1+refGroup-1)/refGroup] {
+		or |= m
+	}
+	return or == 0
+}
+
+// countDown follows the kernel's step of the counters of b0..b1-1 in
+// refMax: each group wholly inside the range drops by one, down to 0,
+// as the largest of its counters does. A group the range cuts keeps its
+// value, which can then only be too large: its blocks take the kernel's
+// path with counters until a step that has it whole.
+func (n *LIF) countDown(b0, b1 int) {
+	g1 := b1 / refGroup
+	if b1 == len(n.v) {
+		g1 = len(n.refMax)
+	}
+	for g := (b0 + refGroup - 1) / refGroup; g < g1; g++ {
+		n.refMax[g] = max(n.refMax[g]-1, 0)
+	}
 }

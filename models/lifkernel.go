@@ -47,16 +47,18 @@ const refBias = 1<<31 - 1
 // per neuron, or nil for the constant d0; w0 is nil when no spike input
 // arrives. The result is nonzero when a neuron's V is at or above V_th
 // after the update (a refractory neuron's too, whose held V can be there
-// after a soft reset: the branchy loop tested it as well).
-func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k, p33, vTh float64) (fired int32) {
+// after a soft reset: the branchy loop tested it as well). quiet says
+// that no counter in ref is nonzero.
+func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k, p33, vTh float64, quiet bool) (fired int32) {
 	ref = ref[:len(v)]
 	// One loop per input shape keeps the loop bodies free of tests on
 	// the shape; they differ only in the line that forms nv.
 	switch {
-	case d == nil && w0 == nil && !anyRefractory(ref):
+	case d == nil && w0 == nil && quiet:
 		// No neuron of the block is refractory (the common case where
-		// spikes are rare or clustered): the update alone, 7
-		// instructions per neuron; anyRefractory costs about 2.
+		// spikes are rare or clustered; the caller knows it from
+		// LIF.refMax): the update alone, 7 instructions per neuron, and
+		// no counter is stored.
 		c := k + d0
 		h := len(v) / 2
 		va, vb := v[:h], v[h:2*h]
@@ -177,27 +179,6 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		}
 	}
 	return fired
-}
-
-// anyRefractory reports whether a counter in ref is nonzero. It takes
-// four counters per test, one from each quarter, and stops at the first
-// refractory neuron, so a block where some are costs only the scan up
-// to it.
-func anyRefractory(ref []int32) bool {
-	q := len(ref) / 4
-	ra, rb, rc, rd := ref[:q], ref[q:2*q], ref[2*q:3*q], ref[3*q:4*q]
-	rb, rc, rd = rb[:len(ra)], rc[:len(ra)], rd[:len(ra)]
-	for i, r := range ra {
-		if r|rb[i]|rc[i]|rd[i] != 0 {
-			return true
-		}
-	}
-	for _, r := range ref[4*q:] {
-		if r != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // uniform reports whether every entry of x is the same number.

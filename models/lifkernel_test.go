@@ -276,3 +276,67 @@ func TestStepRangeMatchesStep(t *testing.T) {
 		}
 	}
 }
+
+// TestLIFRefMaxSplit checks LIF.refMax, the per-8-neuron bound that lets
+// a block without refractory neurons skip the counters: Step, StepRange
+// split at a random cut each step (a multiple of 8 as the engine's
+// threads cut, or any neuron, which leaves a group cut in two), and the
+// branchy loop give the same V, counters and spikes bit for bit, with no
+// input (the kernel's path for such blocks) and with neurons whose
+// phases put refractory neurons in some blocks and not in others.
+func TestLIFRefMaxSplit(t *testing.T) {
+	const size = 5000
+	for _, anyCut := range []bool{false, true} {
+		params := "{tau_ref: 2.0, I_e: 376.0}"
+		a := loadPop(t, "LIF", size, params).(*LIF)
+		b := loadPop(t, "LIF", size, params).(*LIF)
+		for i := range a.v {
+			// A ramp as in LIF100k: the neurons that spike in a step are
+			// neighbours, and most blocks have no refractory neuron.
+			a.v[i] = -70 + 15*float64(i)/size
+		}
+		copy(b.v, a.v)
+		v, ref := slices.Clone(a.v), slices.Clone(a.ref)
+		rng := rand.New(rand.NewPCG(7, 8))
+		quietSteps, total := 0, 0
+		for step := range 600 {
+			want := refLIF(a, v, ref, nil, nil)
+			if a.quiet(0, kernelBlock) {
+				quietSteps++
+			}
+			got, err := a.Step(nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut := 8 * rng.IntN(size/8)
+			if anyCut {
+				cut = rng.IntN(size)
+			}
+			split, err := b.StepRange(0, cut, nil, nil, nil)
+			if err == nil {
+				split, err = b.StepRange(cut, size, nil, nil, split)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) || !slices.Equal(split, want) {
+				t.Fatalf("step %d: spikes %v, split at %d %v, want %v", step, got, cut, split, want)
+			}
+			for i := range v {
+				if math.Float64bits(a.v[i]) != math.Float64bits(v[i]) || a.ref[i] != ref[i] ||
+					math.Float64bits(b.v[i]) != math.Float64bits(v[i]) || b.ref[i] != ref[i] {
+					t.Fatalf("step %d neuron %d: V %v %v ref %d %d, want %v %d", step, i, a.v[i], b.v[i], a.ref[i], b.ref[i], v[i], ref[i])
+				}
+			}
+			for g, m := range a.refMax {
+				if hi := slices.Max(a.ref[g*refGroup : min(g*refGroup+refGroup, size)]); m != hi {
+					t.Fatalf("step %d: refMax[%d] = %d, want %d (Step cuts no group)", step, g, m, hi)
+				}
+			}
+			total += len(want)
+		}
+		if total == 0 || quietSteps == 0 || quietSteps == 600 {
+			t.Fatalf("%d spikes, first block quiet in %d of 600 steps: the test exercises too little", total, quietSteps)
+		}
+	}
+}
