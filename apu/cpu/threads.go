@@ -120,7 +120,8 @@ func (e *Engine) setupThreads() {
 		if rs, ok := p.neuron.(models.RangeStepper); ok && rs.Splittable() {
 			pp.split = true
 			for t := 1; t < n; t++ {
-				// Whole cache lines of float64 state per worker.
+				// Whole cache lines of float64 state per worker; LIF's
+				// refMax (one entry per 8 neurons) relies on it too.
 				pp.cut[t] = min(size, (size*t/n+7)&^7)
 			}
 		} else {
