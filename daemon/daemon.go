@@ -130,20 +130,34 @@ type Figures struct {
 	// Rates are the mean rates (Hz) of the first StatusOutputs outputs
 	// decoded by rate (0 for other decoders), in config order.
 	Rates [StatusOutputs]float64
-	// Vehicle is the simulated vehicle after the tick, if there is one.
-	Vehicle VehicleFigures
+	// Plant is the emulated plant's figures after the tick, if it
+	// reports any.
+	Plant PlantFigures
 }
 
 // StatusOutputs is how many outputs' rates Figures carry (fixed, so
 // that a Figures value is copied without allocation).
 const StatusOutputs = 4
 
-// VehicleFigures is where the demo's vehicle is.
-type VehicleFigures struct {
-	OK       bool // a vehicle is simulated
-	X, Y     float64
-	Heading  float64 // rad
-	Distance float64 // to the light, m
+// PlantFigures are an emulated plant's figures (sim.Reporter): for the
+// demo's vehicle, where it is and how far from the light.
+type PlantFigures struct {
+	// Of is the plant (nil: no plant reports): Of.Figures() names the
+	// first values of V, Of.Status describes them.
+	Of sim.Reporter
+	V  [MaxPlantFigures]float64
+}
+
+// MaxPlantFigures bounds a plant's figures (fixed, so that a Figures
+// value is copied without allocation).
+const MaxPlantFigures = 8
+
+// Values are the plant's figures (none without a plant).
+func (p *PlantFigures) Values() []float64 {
+	if p.Of == nil {
+		return nil
+	}
+	return p.V[:len(p.Of.Figures())]
 }
 
 // Stats sum up a run.
@@ -175,7 +189,9 @@ type Daemon struct {
 	feeds       *tickFeeds // the tick's inputs, one Run a tick
 	board       *hal.Board
 	simb        *sim.Board
-	vehicle     *sim.Vehicle
+	vehicle     *sim.Vehicle // the demo's plant, for the reload and the live page
+	plant       sim.Reporter // the plant's figures, or nil
+	plantV      [MaxPlantFigures]float64
 	inputs      []*sensor.Input
 	outputs     []output
 	byPop       [][]actuator.Decoder // decoders per population index
@@ -304,6 +320,10 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 				return nil, fmt.Errorf("daemon: plant.vehicle: %w", err)
 			}
 			d.vehicle, plant = v, v
+			if len(v.Figures()) > MaxPlantFigures {
+				return nil, fmt.Errorf("daemon: the plant reports %d figures; want at most %d", len(v.Figures()), MaxPlantFigures)
+			}
+			d.plant = v
 		}
 		d.simb, d.board, err = sim.Open(cfg.Board, plant)
 	default:
@@ -723,9 +743,11 @@ func (d *Daemon) iterate() error {
 			f.Rates[i] = r.Hz()
 		}
 	}
-	if v := d.vehicle; v != nil {
-		p := v.Pose()
-		f.Vehicle = VehicleFigures{OK: true, X: p.X, Y: p.Y, Heading: p.Heading, Distance: v.DistanceToLight()}
+	if d.plant != nil {
+		// Into the daemon's buffer, then copied: a slice of f handed to
+		// an interface method would move f to the heap every tick.
+		d.plant.Report(d.plantV[:])
+		f.Plant.Of, f.Plant.V = d.plant, d.plantV
 	}
 	if d.smp != nil {
 		d.smp.tick(d, k, late, ran)
@@ -861,7 +883,8 @@ func (d *Daemon) take(f Figures, s *summary) {
 			Int64("skipped", f.Skipped).Int("stale", f.Stale)
 		// What the loop drives, so that a log without a terminal still
 		// tells whether the machine does its job: the rate outputs by
-		// name and, with the emulated plant, where the vehicle is.
+		// name and, with an emulated plant, its figures (the demo's
+		// vehicle: where it is).
 		if n := min(len(d.outputs), StatusOutputs); n > 0 {
 			rates := zerolog.Dict()
 			for i := range n {
@@ -871,9 +894,10 @@ func (d *Daemon) take(f Figures, s *summary) {
 			}
 			ev = ev.Dict("rates_hz", rates)
 		}
-		if v := f.Vehicle; v.OK {
-			ev = ev.Float64("x_m", round3(v.X)).Float64("y_m", round3(v.Y)).
-				Float64("heading_rad", round3(v.Heading)).Float64("light_distance_m", round3(v.Distance))
+		if p := f.Plant; p.Of != nil {
+			for i, fig := range p.Of.Figures() {
+				ev = ev.Float64(fig.Log, round3(p.V[i]))
+			}
 		}
 		ev.Msg("loop")
 		s.maxLate, s.maxStep = 0, 0

@@ -362,6 +362,7 @@ const maxBatchSpikes = 100_000
 
 // sampler is the loop's half of telemetry.
 type sampler struct {
+	plant  [MaxPlantFigures]float64 // the plant's figures, as reported
 	q      *telemetry.Queue
 	sq     *telemetry.SpikeQueue
 	every  int
@@ -420,8 +421,11 @@ func newSampler(d *Daemon, svc *telemetryService) *sampler {
 	for _, o := range d.outputs {
 		t.Actuators[o.name] = 0
 	}
-	if d.vehicle != nil {
-		t.Plant = telemetry.Floats{"x": 0, "y": 0, "heading": 0, "distance": 0}
+	if d.plant != nil {
+		t.Plant = telemetry.Floats{}
+		for _, fig := range d.plant.Figures() {
+			t.Plant[fig.Name] = 0
+		}
 	}
 	if s.sq != nil {
 		for _, idx := range tc.spikePops {
@@ -500,9 +504,11 @@ func (s *sampler) emit(d *Daemon, k int64) {
 		LatenessP50us: us(0.5), LatenessP99us: us(0.99), LatenessP999us: us(0.999),
 		Overruns: uint64(d.stats.Overruns), StaleInputs: stale,
 	}
-	if v := d.vehicle; v != nil {
-		p := v.Pose()
-		t.Plant["x"], t.Plant["y"], t.Plant["heading"], t.Plant["distance"] = p.X, p.Y, p.Heading, v.DistanceToLight()
+	if d.plant != nil {
+		d.plant.Report(s.plant[:])
+		for i, fig := range d.plant.Figures() {
+			t.Plant[fig.Name] = s.plant[i]
+		}
 	}
 	s.q.Push(t)
 	if s.sq != nil {

@@ -66,8 +66,8 @@ func (l *logWriter) Write(p []byte) (int, error) {
 
 // statusLine returns a figures consumer that shows, four times a second
 // of loop time, the loop time, the worst lateness since the last line,
-// the overruns, the rate outputs by name and, with the emulated plant,
-// where the vehicle is and how far from the light:
+// the overruns, the rate outputs by name and, with an emulated plant,
+// its status (the demo's vehicle: where it is and how far from the light):
 //
 //	t=  12.25s late<=  140µs overruns=0 | left_wheel 60 Hz, right_wheel 0 Hz | vehicle at (-0.42, +0.13) m, 0.61 m from the light
 func statusLine(t *terminal, tick time.Duration, outputs []string) func(daemon.Figures) {
@@ -88,8 +88,9 @@ func statusLine(t *terminal, tick time.Duration, outputs []string) func(daemon.F
 			}
 			fmt.Fprintf(&b, "%s%s %.0f Hz", sep, name, f.Rates[i])
 		}
-		if v := f.Vehicle; v.OK {
-			fmt.Fprintf(&b, " | vehicle at (%+.2f, %+.2f) m, %.2f m from the light", v.X, v.Y, v.Distance)
+		if p := f.Plant; p.Of != nil {
+			b.WriteString(" | ")
+			b.Write(p.Of.Status(nil, p.Values()))
 		}
 		t.show(b.String())
 		maxLate = 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spikeloop/spikeloop/daemon"
+	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
 // TestStatusLineAndLog: a log line written while the status line is
@@ -17,10 +18,15 @@ func TestStatusLineAndLog(t *testing.T) {
 	var screen bytes.Buffer // stdout and stderr of one terminal, in order
 	term := &terminal{out: &screen}
 	show := statusLine(term, time.Millisecond, []string{"left_wheel", "right_wheel"})
+	vehicle, err := sim.NewVehicle(sim.DefaultVehicle())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k := range int64(250) {
 		f := daemon.Figures{Tick: k, Lateness: time.Duration(k) * time.Microsecond, Overruns: 1}
 		f.Rates[0], f.Rates[1] = 60, 0
-		f.Vehicle = daemon.VehicleFigures{OK: true, X: -0.42, Y: 0.13, Distance: 0.61}
+		f.Plant.Of = vehicle
+		f.Plant.V[0], f.Plant.V[1], f.Plant.V[2], f.Plant.V[3] = -0.42, 0.13, 1, 0.61 // x, y, heading, distance
 		show(f)
 	}
 	want := "\rt=   0.25s late<=  249µs overruns=1 | left_wheel 60 Hz, right_wheel 0 Hz | vehicle at (-0.42, +0.13) m, 0.61 m from the light\x1b[K"

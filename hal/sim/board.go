@@ -36,6 +36,28 @@ type Plant interface {
 	Step(dt time.Duration) error
 }
 
+// A Reporter is a plant that says how it is doing after each step, as
+// figures of fixed names, so that the program running the board (the
+// daemon's loop, its log and telemetry, a terminal's status line) shows
+// them without knowing what the plant is.
+type Reporter interface {
+	Plant
+	// Figures names the values Report writes, in order; fixed.
+	Figures() []Figure
+	// Report writes the plant's figures now, one per Figures entry,
+	// into dst (at least that long), without allocating.
+	Report(dst []float64)
+	// Status appends a short human line about figures v (as Report
+	// wrote them) to b. It reads only v: another goroutine may call it.
+	Status(b []byte, v []float64) []byte
+}
+
+// Figure names one of a Reporter's figures.
+type Figure struct {
+	Name string // the telemetry sample's key, e.g. "x"
+	Log  string // the summary log's key, with the unit, e.g. "x_m"
+}
+
 // Board is the emulated board: emulated pins and SPI chips that the real
 // drivers of hal run on (it is a hal.Host), and a plant wired to them.
 // Time advances only through Advance; there are no goroutines.

@@ -250,4 +250,23 @@ func (v *Vehicle) DistanceToLight() float64 {
 // Fault is the crash, if any.
 func (v *Vehicle) Fault() error { return v.fault }
 
-var _ Plant = (*Vehicle)(nil)
+var _ Reporter = (*Vehicle)(nil)
+
+// vehicleFigures are the Vehicle's figures: its pose and how far the
+// light is.
+var vehicleFigures = []Figure{{"x", "x_m"}, {"y", "y_m"}, {"heading", "heading_rad"}, {"distance", "light_distance_m"}}
+
+// Figures implements Reporter: x, y (m), heading (rad), distance to the
+// light (m).
+func (v *Vehicle) Figures() []Figure { return vehicleFigures }
+
+// Report implements Reporter.
+func (v *Vehicle) Report(dst []float64) {
+	dst[0], dst[1], dst[2], dst[3] = v.pose.X, v.pose.Y, v.pose.Heading, v.DistanceToLight()
+}
+
+// Status implements Reporter: where the vehicle is and how far from the
+// light.
+func (v *Vehicle) Status(b []byte, f []float64) []byte {
+	return fmt.Appendf(b, "vehicle at (%+.2f, %+.2f) m, %.2f m from the light", f[0], f[1], f[3])
+}
