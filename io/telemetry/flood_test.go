@@ -174,7 +174,7 @@ func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueC
 	// The publisher subscribes once connected: a first command,
 	// repeated until answered, says it is listening.
 	waitFor(t, 5*time.Second, "the publisher listening", func() bool {
-		op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("ready", -500)).Wait()
+		waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("ready", -500)))
 		time.Sleep(20 * time.Millisecond)
 		return got.count() > 0
 	})
@@ -318,7 +318,7 @@ func TestStuckLoopDoesNotStallPublishing(t *testing.T) {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
 	waitFor(t, 5*time.Second, "a command in the stuck Controls", func() bool {
-		op.c.Publish(testPrefix+"cmd/drive", 0, false, floodCmd("first", -400)).Wait()
+		waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 0, false, floodCmd("first", -400)))
 		time.Sleep(20 * time.Millisecond)
 		return ctl.waiting() > 0
 	})
@@ -331,7 +331,7 @@ func TestStuckLoopDoesNotStallPublishing(t *testing.T) {
 			t.Fatalf("publish %d: %v", i, tok.Error())
 		}
 	}
-	op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("last", 300)).Wait()
+	waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("last", 300)))
 	waitFor(t, 5*time.Second, "the last command in Controls", func() bool { return ctl.took(300) })
 
 	var s Telemetry

@@ -244,7 +244,7 @@ func TestEmbeddedBrokerCommands(t *testing.T) {
 	var reply Reply
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		op.c.Publish(testPrefix+"cmd/pause", 1, false, cmd("", "", nil)).Wait()
+		waitPublished(t, op.c.Publish(testPrefix+"cmd/pause", 1, false, cmd("", "", nil)))
 		select {
 		case m := <-op.got:
 			if _, err := reply.UnmarshalMsg(m.Payload()); err != nil {
@@ -262,7 +262,7 @@ func TestEmbeddedBrokerCommands(t *testing.T) {
 		t.Errorf("pause reply %+v", reply)
 	}
 
-	op.c.Publish(testPrefix+"cmd/drive", 1, false, cmd("", "", f64(math.NaN()))).Wait()
+	waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, cmd("", "", f64(math.NaN()))))
 	m := op.next(t, testPrefix+"cmd/drive/reply", 5*time.Second)
 	reply = Reply{}
 	if _, err := reply.UnmarshalMsg(m.Payload()); err != nil {
@@ -271,7 +271,7 @@ func TestEmbeddedBrokerCommands(t *testing.T) {
 	if reply.OK || !strings.Contains(reply.Error, "NaN is not a finite number") {
 		t.Errorf("NaN reply %+v", reply)
 	}
-	op.c.Publish(testPrefix+"cmd/drive", 1, false, []byte("garbage")).Wait()
+	waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, []byte("garbage")))
 	reply = Reply{}
 	if _, err := reply.UnmarshalMsg(op.next(t, testPrefix+"cmd/drive/reply", 5*time.Second).Payload()); err != nil {
 		t.Fatal(err)
@@ -286,19 +286,19 @@ func TestEmbeddedBrokerCommands(t *testing.T) {
 	if qos := viewer.subscribe(t, testPrefix+"cmd/+/reply", 1); qos != 0x80 {
 		t.Errorf("viewer reply subscription granted %#x, want refused", qos)
 	}
-	viewer.c.Publish(testPrefix+"cmd/resume", 0, false, cmd("", "", nil)).Wait()
+	waitPublished(t, viewer.c.Publish(testPrefix+"cmd/resume", 0, false, cmd("", "", nil)))
 	anon := mustConnect(t, b.URL(), "anon", "", "")
 	for _, f := range []string{testPrefix + "cmd/#", testPrefix + "cmd/+", "#", "spikeloop/#", testPrefix + "+"} {
 		if qos := anon.subscribe(t, f, 1); qos != 0x80 {
 			t.Errorf("anonymous subscription %q granted %#x, want refused", f, qos)
 		}
 	}
-	anon.c.Publish(testPrefix+"cmd/resume", 0, false, cmd("", "", nil)).Wait()
+	waitPublished(t, anon.c.Publish(testPrefix+"cmd/resume", 0, false, cmd("", "", nil)))
 	anon.c.Publish(testPrefix+"cmd/resume", 1, false, cmd("", "", nil)).WaitTimeout(time.Second)
 
 	// A last valid command from op: when its reply is back, the ones
 	// before it have been refused or dropped.
-	op.c.Publish(testPrefix+"cmd/snap", 1, false, cmd("", "", nil)).Wait()
+	waitPublished(t, op.c.Publish(testPrefix+"cmd/snap", 1, false, cmd("", "", nil)))
 	op.next(t, testPrefix+"cmd/snap/reply", 5*time.Second)
 	calls := ctl.calls()
 	for len(calls) > 0 && calls[0] == "pause" { // pause may have been asked more than once
@@ -397,5 +397,17 @@ func TestStartBrokerRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("StartBroker(%+v): %v, want %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+// waitPublished waits for a publish's token as Wait did, but fails the
+// test (instead of hanging until the package's timeout) when it is not
+// done within 10 s: a lost PUBACK must show as the test that lost it.
+// The token's error is the caller's business (some of these publishes
+// are meant to be refused).
+func waitPublished(t *testing.T, tok mqtt.Token) {
+	t.Helper()
+	if !tok.WaitTimeout(10 * time.Second) {
+		t.Fatal("publish not done within 10 s (no PUBACK from the broker?)")
 	}
 }
