@@ -613,6 +613,16 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	// garbage less often (tuneRuntime).
 	if _, ok := d.clock.(*realClock); ok {
 		defer tuneRuntime()()
+		if d.cfg.Realtime.Priority > 0 {
+			restore, err := raiseThreads()
+			if err != nil {
+				d.log.Warn().Err(err).Int("nice", threadNice).
+					Msg("realtime: the daemon's threads keep their priority (raising it needs CAP_SYS_NICE); the loop waits longer for them after a preemption")
+			} else {
+				d.log.Debug().Int("nice", threadNice).Msg("realtime: the daemon's threads raised")
+			}
+			defer restore()
+		}
 	}
 	errc := make(chan error, 1)
 	go func() {

@@ -1,6 +1,12 @@
 package daemon
 
-import "golang.org/x/sys/unix"
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
 
 // pinCPU binds the calling OS thread (the loop's, locked) to cpu.
 func pinCPU(cpu int) error {
@@ -42,4 +48,31 @@ func sleepAbs(ns int64) {
 // privilege.
 func tightenTimerSlack() error {
 	return unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+}
+
+// reniceThreads sets the nice value of every thread of the process to
+// nice and returns the calling thread's value from before. Threads the
+// runtime starts later inherit the value of the thread that starts
+// them, so one pass covers them too.
+func reniceThreads(nice int) (before int, err error) {
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, 0) // 0: the calling thread
+	if err != nil {
+		return 0, err
+	}
+	before = 20 - prio // the system call returns 20 - nice
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return before, err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		// A thread may end meanwhile (ESRCH): nothing to set then.
+		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, nice); err != nil && err != unix.ESRCH {
+			return before, fmt.Errorf("thread %d: nice %d: %w", tid, nice, err)
+		}
+	}
+	return before, nil
 }

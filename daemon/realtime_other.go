@@ -14,3 +14,5 @@ func monoNow() int64 { return 0 }
 func sleepAbs(int64) {}
 
 func tightenTimerSlack() error { return errNotLinux }
+
+func reniceThreads(int) (int, error) { return 0, errNotLinux }
