@@ -3,7 +3,6 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -58,12 +57,11 @@ func TestAttacker(t *testing.T) {
 				continue
 			}
 			c.SetDeadline(time.Now().Add(2 * time.Second))
-			c.Write(connectPacket("gone"+strconv.Itoa(i), "", "", true))
+			c.Write(mqtttest.ConnectPacket("gone"+strconv.Itoa(i), "", "", true))
 			r := bufio.NewReader(c)
 			var ack [4]byte
 			if _, err := io.ReadFull(r, ack[:]); err == nil && ack[3] == 0 {
-				body := append(append([]byte{0, 1}, mqttString("spikeloop/attack/#")...), 1)
-				c.Write(append(append([]byte{0x82}, mqttLength(len(body))...), body...))
+				c.Write(mqtttest.SubscribePacket("spikeloop/attack/#", 1))
 				io.ReadFull(r, make([]byte, 5))
 			}
 			c.Close()
@@ -85,7 +83,7 @@ func TestAttacker(t *testing.T) {
 				}
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(3 * time.Second))
-				c.Write(connectPacket("", "op", "wrong", false))
+				c.Write(mqtttest.ConnectPacket("", "op", "wrong", false))
 				io.Copy(io.Discard, c)
 			})
 		}
@@ -101,53 +99,13 @@ func TestAttacker(t *testing.T) {
 			}
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(5 * time.Second))
-			c.Write(connectPacket("big"+strconv.Itoa(i), "", "", false))
+			c.Write(mqtttest.ConnectPacket("big"+strconv.Itoa(i), "", "", false))
 			io.ReadFull(c, make([]byte, 4))
-			topic := mqttString("spikeloop/attack/cmd/x")
-			c.Write(append(append([]byte{0x32}, mqttLength(len(topic)+2+len(payload))...), append(topic, 0, 1)...))
+			c.Write(mqtttest.PublishHeader("spikeloop/attack/cmd/x", 1, len(payload)))
 			c.Write(payload)
 		})
 	}
 	wg.Wait()
-}
-
-// mqttLength encodes an MQTT remaining length.
-func mqttLength(n int) []byte {
-	var b []byte
-	for {
-		x := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			x |= 128
-		}
-		b = append(b, x)
-		if n == 0 {
-			return b
-		}
-	}
-}
-
-func mqttString(s string) []byte {
-	return append(binary.BigEndian.AppendUint16(nil, uint16(len(s))), s...)
-}
-
-// connectPacket is an MQTT 3.1.1 CONNECT (clean session unless
-// persistent), with user and password when user is not empty.
-func connectPacket(id, user, password string, persistent bool) []byte {
-	flags := byte(0x02)
-	if persistent {
-		flags = 0
-	}
-	if user != "" {
-		flags |= 0xC0
-	}
-	body := append(mqttString("MQTT"), 4, flags, 0, 30)
-	body = append(body, mqttString(id)...)
-	if user != "" {
-		body = append(body, mqttString(user)...)
-		body = append(body, mqttString(password)...)
-	}
-	return append(append([]byte{0x10}, mqttLength(len(body))...), body...)
 }
 
 // attackRun is what one run of the demo did.

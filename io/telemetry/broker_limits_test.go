@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/rs/zerolog"
 	"github.com/tinylib/msgp/msgp"
@@ -59,9 +61,9 @@ func TestBrokerPacketSize(t *testing.T) {
 	}
 
 	small := mustRaw(t, b, "small", "", "", false)
-	hdr := rawPublishHeader(testPrefix+"telemetry", 0, 0)
-	fit := 4096 - len(rawPublishHeader(testPrefix+"telemetry", 0, 4096)) // a packet of exactly 4096 bytes
-	small.Write(append(rawPublishHeader(testPrefix+"telemetry", 0, fit), make([]byte, fit)...))
+	hdr := mqtttest.PublishHeader(testPrefix+"telemetry", 0, 0)
+	fit := 4096 - len(mqtttest.PublishHeader(testPrefix+"telemetry", 0, 4096)) // a packet of exactly 4096 bytes
+	small.Write(append(mqtttest.PublishHeader(testPrefix+"telemetry", 0, fit), make([]byte, fit)...))
 	if small.closedWithin(300 * time.Millisecond) {
 		t.Fatalf("a packet of exactly MaxPacketBytes closed the connection (header %d bytes)", len(hdr))
 	}
@@ -69,7 +71,7 @@ func TestBrokerPacketSize(t *testing.T) {
 	logBefore := logBuf.Len()
 	big := mustRaw(t, b, "big", "", "", false)
 	const n = 20 << 20
-	big.Write(rawPublishHeader(testPrefix+"cmd/x", 1, n))
+	big.Write(mqtttest.PublishHeader(testPrefix+"cmd/x", 1, n))
 	big.Write(make([]byte, 64<<10)) // the broker closes before the rest
 	if !big.closedWithin(3 * time.Second) {
 		t.Fatal("a 20 MB publish did not close the connection")
@@ -93,7 +95,7 @@ func TestBrokerPacketSize(t *testing.T) {
 	}
 	daemon := mustRaw(t, b, "daemon", DaemonUser, "pw", false)
 	batch := bytes.Repeat([]byte{0xc0}, 100<<10)
-	daemon.Write(append(rawPublishHeader(testPrefix+"spikes", 0, len(batch)), batch...))
+	daemon.Write(append(mqtttest.PublishHeader(testPrefix+"spikes", 0, len(batch)), batch...))
 	m := watcher.next(t, testPrefix+"spikes", 5*time.Second)
 	if len(m.Payload()) != len(batch) {
 		t.Errorf("spikes payload %d bytes, want %d", len(m.Payload()), len(batch))
@@ -336,7 +338,7 @@ func TestMaxCommandPacketBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	topic := testPrefix + "cmd/drive"
-	packet := len(rawPublishHeader(topic, 1, len(payload))) + len(payload)
+	packet := len(mqtttest.PublishHeader(topic, 1, len(payload))) + len(payload)
 	bound := MaxCommandPacketBytes(testPrefix, allow)
 	if bound < packet || bound > packet+40 {
 		t.Errorf("MaxCommandPacketBytes = %d, the command's packet is %d bytes", bound, packet)
@@ -426,7 +428,7 @@ func TestBrokerAbandonedSessions(t *testing.T) {
 	daemon := mustRaw(t, b, "daemon", DaemonUser, "pw", false)
 	payload := make([]byte, 1000)
 	for range 50 {
-		daemon.Write(append(rawPublishHeader(testPrefix+"telemetry", 1, len(payload)), payload...))
+		daemon.Write(append(mqtttest.PublishHeader(testPrefix+"telemetry", 1, len(payload)), payload...))
 	}
 	waitFor(t, 3*time.Second, "the daemon's publishes taken", func() bool {
 		var in int64
@@ -501,7 +503,7 @@ func TestBrokerAbandonedSessionsHeap(t *testing.T) {
 		daemon := mustRaw(t, b, "daemon", DaemonUser, "pw", false)
 		payload := make([]byte, 1000)
 		for range 300 {
-			daemon.Write(append(rawPublishHeader(testPrefix+"telemetry", 1, len(payload)), payload...))
+			daemon.Write(append(mqtttest.PublishHeader(testPrefix+"telemetry", 1, len(payload)), payload...))
 		}
 		// The daemon's own session gets PUBACKs: when the last one is in,
 		// every publish was handed to the sessions.

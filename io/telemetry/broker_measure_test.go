@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -73,7 +75,7 @@ func TestBrokerFloodMeasure(t *testing.T) {
 		t.Fatalf("anonymous connect: %v %d", err, code)
 	}
 	payload := bytes.Repeat([]byte{'x'}, 20<<20)
-	c.Write(rawPublishHeader(testPrefix+"cmd/x", 1, len(payload)))
+	c.Write(mqtttest.PublishHeader(testPrefix+"cmd/x", 1, len(payload)))
 	c.Write(payload)
 	c.closedWithin(3 * time.Second)
 	c.Close()

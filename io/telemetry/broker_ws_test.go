@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -67,14 +69,14 @@ func TestBrokerWebSocket(t *testing.T) {
 	if tok := daemon.c.Publish(testPrefix+"telemetry", 1, false, []byte("sample")); !tok.WaitTimeout(3*time.Second) || tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}
-	hdr := rawPublishHeader(testPrefix+"telemetry", 1, len("sample")) // QoS 1, packet id 1
+	hdr := mqtttest.PublishHeader(testPrefix+"telemetry", 1, len("sample")) // QoS 1, packet id 1
 	got := make([]byte, len(hdr)+len("sample"))
 	anon.SetReadDeadline(time.Now().Add(3 * time.Second))
 	if _, err := io.ReadFull(anon.r, got); err != nil || !bytes.Equal(got, append(hdr, "sample"...)) {
 		t.Fatalf("the page got % x (%v), want the daemon's sample", got, err)
 	}
 	anon.SetReadDeadline(time.Time{})
-	forged := append(rawPublishHeader(testPrefix+"cmd/drive", 0, 2), 0x81, 0xc0)
+	forged := append(mqtttest.PublishHeader(testPrefix+"cmd/drive", 0, 2), 0x81, 0xc0)
 	if _, err := anon.Write(forged); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestBrokerWebSocket(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("connect: %v %d", err, code)
 	}
-	if _, err := big.Write(rawPublishHeader(testPrefix+"telemetry", 0, 8000)); err != nil {
+	if _, err := big.Write(mqtttest.PublishHeader(testPrefix+"telemetry", 0, 8000)); err != nil {
 		t.Fatal(err)
 	}
 	if !big.closedWithin(3 * time.Second) {
@@ -122,7 +124,7 @@ func TestBrokerWebSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.ws.WriteMessage(websocket.TextMessage, rawConnectPacket("text", "", "", false))
+	c.ws.WriteMessage(websocket.TextMessage, mqtttest.ConnectPacket("text", "", "", false))
 	c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	if _, err := c.Read(make([]byte, 4)); err == nil {
 		t.Error("a text message got an answer; want the connection closed")
