@@ -189,15 +189,7 @@ func TestCommandFlood(t *testing.T) {
 //
 //	go test ./daemon -run XXX -bench ApplyControls -benchmem
 func BenchmarkApplyControls(b *testing.B) {
-	cfg, err := quietDemo()
-	if err != nil {
-		b.Fatal(err)
-	}
-	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := quietDaemon(b)
 	reqs := make([]*ctlRequest, cap(d.ctl))
 	for i := range reqs {
 		reqs[i] = &ctlRequest{kind: telemetry.KindDCAmplitude, pop: "search", values: []float64{float64(i)}, done: func(err error) {

@@ -350,15 +350,7 @@ var _ actuator.Decoder = (*actuator.Rate)(nil)
 // emulated SPI, 10 network steps, decode, write two PWMs, step the
 // plant), without sleeping.
 func BenchmarkTick(b *testing.B) {
-	cfg, err := quietDemo()
-	if err != nil {
-		b.Fatal(err)
-	}
-	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := quietDaemon(b)
 	d.figs = handoff.New[Figures](8)
 	clock := d.clock.(*FakeClock)
 	b.ReportAllocs()

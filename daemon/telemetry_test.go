@@ -867,6 +867,22 @@ func quietDemo() (*Config, error) {
 	return Parse([]byte(quietDemoText()), "demo.yaml", demoNetwork)
 }
 
+// quietDaemon is the quiet demo built on a fake clock, not yet run,
+// closed when the test ends.
+func quietDaemon(tb testing.TB) *Daemon {
+	tb.Helper()
+	cfg, err := quietDemo()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	return d
+}
+
 // TestCommandsReplay: generator settings made by commands, and a pause,
 // are in the recording, so that the replay of a commanded run gives
 // its spikes bit for bit.
@@ -1171,15 +1187,7 @@ func TestEmbeddedBrokerLimitsConfig(t *testing.T) {
 // runs on; a recording run refuses it. That a run after Reset equals a
 // fresh load bit for bit is apu/cpu's TestResetMatchesFreshLoad.
 func TestResetCommand(t *testing.T) {
-	cfg, err := quietDemo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := quietDaemon(t)
 	for range 25 {
 		if _, err := d.tick(); err != nil {
 			t.Fatal(err)
