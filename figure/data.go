@@ -273,53 +273,32 @@ type spikeCount struct {
 // spikeRows calls fn for each row of spikes.csv, checking the header and
 // each field; pop is only valid during the call.
 func spikeRows(path string, fn func(pop []byte, neuron int, t float64) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	line := 0
-	for {
-		b, err := r.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return fmt.Errorf("plot: %s:%d: line longer than %d bytes", path, line+1, r.Size())
-		}
-		if len(b) == 0 && err == io.EOF {
-			break
-		}
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("plot: %s: %w", path, err)
-		}
-		line++
-		b = bytes.TrimRight(b, "\r\n")
+	err := csvLines(path, 64<<10, func(line int, b []byte) error {
 		if line == 1 {
 			if string(b) != spikesHeader {
-				return fmt.Errorf("plot: %s:1: header %q, want %q (a spikes.csv of spikeloop sim)", path, b, spikesHeader)
+				return fmt.Errorf("header %q, want %q (a spikes.csv of spikeloop sim)", b, spikesHeader)
 			}
-			continue
+			return nil
 		}
 		pop, rest, ok1 := bytes.Cut(b, []byte{','})
 		ns, ts, ok2 := bytes.Cut(rest, []byte{','})
 		if !ok1 || !ok2 || len(pop) == 0 {
-			return fmt.Errorf("plot: %s:%d: want population,neuron,time_ms, got %q", path, line, b)
+			return fmt.Errorf("want population,neuron,time_ms, got %q", b)
 		}
 		n, err := strconv.Atoi(string(ns))
 		if err != nil || n < 0 {
-			return fmt.Errorf("plot: %s:%d: neuron %q is not a neuron number", path, line, ns)
+			return fmt.Errorf("neuron %q is not a neuron number", ns)
 		}
 		t, err := strconv.ParseFloat(string(ts), 64)
 		if err != nil || math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
-			return fmt.Errorf("plot: %s:%d: time_ms %q is not a time >= 0", path, line, ts)
+			return fmt.Errorf("time_ms %q is not a time >= 0", ts)
 		}
-		if err := fn(pop, n, t); err != nil {
-			return fmt.Errorf("plot: %s:%d: %w", path, line, err)
-		}
-	}
-	if line == 0 {
+		return fn(pop, n, t)
+	})
+	if errors.Is(err, errEmpty) {
 		return fmt.Errorf("plot: %s: empty file, want the header %q", path, spikesHeader)
 	}
-	return nil
+	return err
 }
 
 func countSpikes(path string) (spikeCount, error) {
@@ -438,7 +417,7 @@ func traceFiles(dir string) ([]string, error) {
 func readTrace(path string, opt Options) (Trace, error) {
 	tr := Trace{File: filepath.Base(path), Name: strings.TrimSuffix(filepath.Base(path), ".csv")}
 	var header []string
-	err := csvLines(path, func(line int, b []byte) error {
+	err := csvLines(path, 4<<20, func(line int, b []byte) error {
 		if line == 1 {
 			header = strings.Split(string(b), ",")
 			if len(header) < 2 || header[0] != "time_ms" {
@@ -480,7 +459,7 @@ func readTrace(path string, opt Options) (Trace, error) {
 		inRun = 0
 	}
 	fields := make([]float64, shown+1)
-	err = csvLines(path, func(line int, b []byte) error {
+	err = csvLines(path, 4<<20, func(line int, b []byte) error {
 		if line == 1 {
 			return nil
 		}
@@ -537,14 +516,18 @@ func readTrace(path string, opt Options) (Trace, error) {
 	return tr, nil
 }
 
-// csvLines calls fn with each line of path (without its line end).
-func csvLines(path string, fn func(line int, b []byte) error) error {
+// errEmpty is csvLines' error for a file without a line.
+var errEmpty = errors.New("empty file")
+
+// csvLines calls fn with each line of path (without its line end); a
+// line longer than bufSize bytes is an error.
+func csvLines(path string, bufSize int, fn func(line int, b []byte) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 4<<20)
+	r := bufio.NewReaderSize(f, bufSize)
 	line := 0
 	for {
 		b, err := r.ReadSlice('\n')
@@ -563,7 +546,7 @@ func csvLines(path string, fn func(line int, b []byte) error) error {
 		}
 	}
 	if line == 0 {
-		return fmt.Errorf("plot: %s: empty file", path)
+		return fmt.Errorf("plot: %s: %w", path, errEmpty)
 	}
 	return nil
 }
