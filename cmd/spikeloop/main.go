@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/compile"
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/offline"
 	"github.com/spikeloop/spikeloop/daemon"
@@ -41,7 +42,7 @@ commands:
   sim FILE --out DIR --replay REC [--segment N]
                                     replay a recording of "run --record" on FILE, write CSVs
   plot DIR [--net FILE] [--bin D]   draw sim's output in DIR: raster, rates, traces (PNG, SVG)
-  check FILE                        validate a network file and summarise it
+  check FILE [--backend NAME]       validate a network file and summarise it
   check --config FILE               validate a daemon config without running it
   bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR]
                                     run the demo's loop on the wall clock, print its lateness
@@ -412,6 +413,7 @@ arguments:
 func cmdCheck(args []string, stdout io.Writer) error {
 	fs := newFlags("check")
 	config := fs.String("config", "", "validate the daemon config `FILE` instead of a network file")
+	backend := fs.String("backend", "cpu", "check FILE against backend `NAME`; fixed prints the APU compiler's quantization report")
 	pos, err := parseFlags(fs, checkDoc, args)
 	if err != nil {
 		return err
@@ -419,16 +421,21 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	if helpArg(pos, true) {
 		return helpRequest{helpText(fs, checkDoc)}
 	}
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "config" })
-	if given {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["config"] {
 		switch {
 		case *config == "":
 			return usageError{"--config needs a FILE"}
 		case len(pos) > 0:
 			return usageError{fmt.Sprintf("give a network FILE or --config FILE, not both (got %q)", pos[0])}
+		case given["backend"]:
+			return usageError{"--backend applies to a network FILE; a daemon config names its backend (backend:)"}
 		}
 		return daemon.CheckConfig(*config, stdout)
+	}
+	if *backend != compileBackend && !apu.Known(*backend) {
+		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
 	}
 	if len(pos) != 1 {
 		return usageError{"want exactly one network FILE (or --config FILE for a daemon config)"}
@@ -443,13 +450,35 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: valid network file\n", args[0])
 	daemon.NetworkSummary(stdout, net)
-	pr, err := cpu.New().Probe(net)
+	if *backend == compileBackend {
+		// The APU's compiler: what it refuses, or its report.
+		_, rep, err := compile.Compile(net)
+		if err != nil {
+			return fmt.Errorf("the fixed backend (APU) cannot run %s:\n%w", args[0], err)
+		}
+		fmt.Fprintln(stdout)
+		return rep.Write(stdout)
+	}
+	var pr apu.Probe
+	if *backend == cpu.Name {
+		pr, err = cpu.New().Probe(net)
+	} else {
+		var b apu.Backend
+		if b, err = apu.Open(*backend, apu.Options{}); err == nil {
+			pr, err = b.Probe(net)
+			err = errors.Join(err, b.Close())
+		}
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "memory estimate (cpu engine): %s\n", daemon.ByteSize(pr.Memory))
+	fmt.Fprintf(stdout, "memory estimate (%s backend): %s\n", *backend, daemon.ByteSize(pr.Memory))
 	return nil
 }
+
+// compileBackend is the backend whose check prints the APU compiler's
+// quantization report (apu/compile) instead of a probe.
+const compileBackend = "fixed"
 
 // looksLikeConfig reports whether the file has the top-level keys of a
 // daemon config (board: and network:) rather than of a network file.
