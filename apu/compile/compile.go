@@ -22,6 +22,7 @@ import (
 	"slices"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/firmware/engine"
 	"github.com/spikeloop/spikeloop/firmware/image"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -46,6 +47,10 @@ func (r *Refusal) Error() string {
 
 // Unwrap makes a refusal an apu.ErrUnsupported.
 func (r *Refusal) Unwrap() error { return apu.ErrUnsupported }
+
+// MaxLambda is the largest Poisson mean count per step the compiler
+// accepts: exp(-10) in Q1.30 still has 16 significant bits.
+const MaxLambda = 10
 
 // Supported are the models the APU runs.
 var Supported = []string{"LIF", "ExpLIF", "Izhikevich", "SNNIF", "SNNLIF",
@@ -96,7 +101,7 @@ func Compile(net *models.Network) (*image.Image, *Report, error) {
 	}
 	c := &compiler{net: net, index: map[*models.PopulationSpec]int{},
 		img: &image.Image{Version: image.Version, DtPicos: uint64(math.Round(net.Dt * 1e9)), Seed: net.Seed},
-		rep: &Report{File: net.File, Dt: net.Dt, Steps: net.Steps(), ImageBytes: -1, RAM: -1}}
+		rep: &Report{File: net.File, Dt: net.Dt, Steps: net.Steps()}}
 	order, err := net.ZeroDelayOrder()
 	if err != nil {
 		c.refuse(0, "synapses", "", "%v", err)
@@ -125,8 +130,13 @@ func Compile(net *models.Network) (*image.Image, *Report, error) {
 	if err := c.errs.Err(); err != nil {
 		return nil, nil, err
 	}
+	if err := image.Validate(c.img); err != nil {
+		// A compiler bug, not the network's fault.
+		return nil, nil, fmt.Errorf("compile: the image made from %s is invalid: %w", net.File, err)
+	}
 	c.bounds()
-	c.rep.finish(c.img)
+	c.rep.ImageBytes = int64(len(image.Encode(c.img)))
+	c.rep.RAM = engine.RAM(c.img)
 	return c.img, c.rep, nil
 }
 
@@ -240,6 +250,10 @@ func (c *compiler) population(i int, p *models.PopulationSpec) {
 		en := make([]int32, len(d.ExpNeg))
 		for j, x := range d.ExpNeg {
 			en[j] = q130(x)
+			if d.Lambda[j] > MaxLambda {
+				c.refuse(p.Line, popWhat(p), p.Class.Name, "unit %d: rate·dt/1000 = %g spikes per step is more than the APU's %g (exp(-lambda) in Q1.30 would keep fewer than 16 bits)", j, d.Lambda[j], float64(MaxLambda))
+				break
+			}
 		}
 		ip.Unit = [][]int32{q.rowOf("rate (lambda = rate*dt/1000)", d.Lambda, 0), en}
 	case *models.BernoulliGenerator:
@@ -282,8 +296,7 @@ func (c *compiler) population(i int, p *models.PopulationSpec) {
 		ip.Kind, ip.Ports = image.KindInput, 0
 		if d.Current {
 			ip.Flags |= image.FlagCurrent
-			// The chip does not keep what it was given; the host does.
-			hp.States = []HostState{{Name: "I", HostSide: true, Scale: 1}}
+			hp.States = []HostState{{Name: "I", Index: []uint8{0}, Scale: LSB}}
 		}
 		if d.Binary {
 			ip.Flags |= image.FlagBinary
@@ -498,6 +511,9 @@ func (c *compiler) monitors() {
 		p := m.Population
 		pi := c.index[p]
 		hp := &h.Pops[c.rep.Host.FileIndex[pi]]
+		if hp.Kind == 0 {
+			continue // the population is refused
+		}
 		var states []uint8
 		var traces []HostTrace
 		for _, st := range m.Record {
@@ -525,27 +541,19 @@ func (c *compiler) monitors() {
 				c.refuse(m.Line, what, p.Class.Name, "population %q has before_reset_mem: true, so its recorded v is the charged value before the reset, which the APU does not keep (it keeps v after the reset)", p.Name)
 				continue
 			}
-			t := HostTrace{Monitor: mi, Pop: c.rep.Host.FileIndex[pi], State: st, Neurons: m.Neurons, ImageMonitor: -1,
-				Scale: hs.Scale, Offset: hs.Offset, HostSide: hs.HostSide}
-			if !hs.HostSide {
-				for _, idx := range hs.Index {
-					at := slices.Index(states, idx)
-					if at < 0 {
-						at = len(states)
-						states = append(states, idx)
-					}
-					t.Cols = append(t.Cols, at)
+			t := HostTrace{Monitor: mi, Pop: c.rep.Host.FileIndex[pi], State: st, Neurons: m.Neurons,
+				ImageMonitor: len(c.img.Monitors), Scale: hs.Scale, Offset: hs.Offset}
+			for _, idx := range hs.Index {
+				at := slices.Index(states, idx)
+				if at < 0 {
+					at = len(states)
+					states = append(states, idx)
 				}
+				t.Cols = append(t.Cols, at)
 			}
 			traces = append(traces, t)
 		}
 		if len(states) > 0 {
-			im := len(c.img.Monitors)
-			for i := range traces {
-				if !traces[i].HostSide {
-					traces[i].ImageMonitor = im
-				}
-			}
 			var units []uint32
 			for _, n := range m.Neurons {
 				units = append(units, uint32(n))

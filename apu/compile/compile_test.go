@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/firmware/engine"
 	"github.com/spikeloop/spikeloop/firmware/image"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -82,6 +83,10 @@ populations:
     model: SpikeGenerator
     size: 1
     params: {spike_times: [1.0]}
+  fast:
+    model: PoissonGenerator
+    size: 2
+    params: {rate: [1000.0, 200000.0]}
 synapses:
   - {name: plastic, pre: src, post: ok, model: STDPSynapse, conn: {rule: all_to_all}, weight: 1.0}
   - {name: heavy, pre: src, post: ok, conn: {rule: all_to_all}, weight: 40000.0}
@@ -112,6 +117,7 @@ monitors:
 		`net.yaml:27: population "izh" (Izhikevich): method is not EULER`,
 		`net.yaml:31: population "big" (LIF): I_e (unit 0) = 40000 does not fit Q16.16`,
 		`net.yaml:35: population "ports" (ExpLIF): tau_syn has 9 receptor ports; the APU runs at most 8`,
+		`net.yaml:50: population "fast" (PoissonGenerator): unit 1: rate·dt/1000 = 20 spikes per step is more than the APU's 10`,
 		`synapse "plastic" (STDPSynapse): plastic synapses change their weights`,
 		`synapse "heavy" (StaticSynapse): largest |weight| 40000 mV is more than the APU holds (32767`,
 		`synapse "slow" (StaticSynapse): connection 0: delay 32769 steps is more than the APU's 32768`,
@@ -439,3 +445,81 @@ func TestExamplesReport(t *testing.T) {
 func formatG(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A network with every kind the APU runs compiles into an image the
+// engine loads and runs, and its report covers every population.
+func TestEveryKind(t *testing.T) {
+	net := load(t, `version: 1
+dt: 0.1
+duration: 20
+seed: 7
+populations:
+  lif: {model: LIF, size: 3, params: {I_e: 400.0}}
+  exp: {model: ExpLIF, size: 2, params: {tau_syn: [2.0, 8.0], I_e: 300.0, V_reset: null}}
+  izh: {model: Izhikevich, size: 2, params: {I_e: 10.0}}
+  sif: {model: SNNIF, size: 2, params: {V_reset: null}}
+  slif: {model: SNNLIF, size: 2, params: {tau: 4.0, V_rest: 0.1}}
+  dc: {model: DCGenerator, size: 1, params: {amplitude: 100.0, start: 1.0, stop: 15.0}}
+  poi: {model: PoissonGenerator, size: 2, params: {rate: 500.0}}
+  ber: {model: BernoulliGenerator, size: 2, params: {prob: 0.25}}
+  spk: {model: SpikeGenerator, size: 2, params: {spike_times: [[1.0, 2.0, 2.0], [3.0]]}}
+  cus: {model: CustomGenerator, size: 2, params: {data: [[0, 1], [2.5, 0]], start: 0.5}}
+  ins: {model: InputTransmitter, size: 2}
+  inc: {model: InputTransmitter, size: 1, params: {inputs_type: current}}
+synapses:
+  - {pre: poi, post: lif, conn: {rule: all_to_all}, weight: 0.7}
+  - {pre: ber, post: exp, conn: {rule: all_to_all}, weight: 50.0, receptor: 1}
+  - {pre: spk, post: izh, conn: {rule: one_to_one}, weight: 6.0, delay: 0.3}
+  - {pre: cus, post: sif, conn: {rule: one_to_one}, weight: 0.4, delay: 0}
+  - {pre: sif, post: slif, conn: {rule: one_to_one}, weight: 0.8, delay: 0}
+  - {pre: ins, post: slif, conn: {rule: one_to_one}, weight: 0.3}
+  - {pre: dc, post: lif, conn: {rule: all_to_all}, weight: 2.0}
+  - {pre: inc, post: exp, conn: {rule: all_to_all}, weight: 1.5}
+  - {pre: lif, post: exp, conn: {rule: all_to_all}, weight: 20.0, delay: 0.5}
+monitors:
+  - {population: lif, record: [spikes, V]}
+  - {population: exp, record: [V, I_syn, I_syn_1], neurons: [1]}
+  - {population: exp, record: [spikes], neurons: [0]}
+  - {population: izh, record: [spikes, V, u]}
+  - {population: sif, record: [v]}
+  - {population: slif, record: [spikes, v]}
+  - {population: dc, record: [I]}
+  - {population: inc, record: [I]}
+`)
+	img, rep, err := Compile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(img)
+	if err != nil {
+		t.Fatalf("engine refuses the image: %v", err)
+	}
+	eng.Run(int(net.Steps()))
+	if rep.ImageBytes != int64(len(image.Encode(img))) || rep.RAM != engine.RAM(img) || rep.RAM <= 0 {
+		t.Errorf("sizes: image %d, RAM %d", rep.ImageBytes, rep.RAM)
+	}
+	if len(rep.Host.Traces) != 10 {
+		t.Errorf("%d traces, want 10", len(rep.Host.Traces))
+	}
+	for _, tr := range rep.Host.Traces {
+		m := img.Monitors[tr.ImageMonitor]
+		if int(m.Pop) != rep.Host.Pops[tr.Pop].Image || len(tr.Cols) == 0 {
+			t.Errorf("trace %+v: monitor %+v", tr, m)
+		}
+	}
+	isyn := rep.Host.Traces[2]
+	if isyn.State != "I_syn" || len(isyn.Cols) != 2 {
+		t.Errorf("I_syn trace sums %d columns: %+v", len(isyn.Cols), isyn)
+	}
+	for _, p := range rep.Pops {
+		if p.Threshold != nil && !(p.Bound > 0 && p.PerStep > 0 && p.BoundHow != "") {
+			t.Errorf("%s: bound %g, per step %g", p.Name, p.Bound, p.PerStep)
+		}
+	}
+	// One spike monitor per population: exp's spikes of unit 0 only.
+	for _, m := range img.Monitors {
+		if m.Spikes && rep.Host.Pops[rep.Host.FileIndex[m.Pop]].Name == "exp" && (len(m.Units) != 1 || m.Units[0] != 0) {
+			t.Errorf("exp spike monitor %+v", m)
+		}
+	}
+}

@@ -40,16 +40,12 @@ type HostState struct {
 	Name          string
 	Index         []uint8 // the chip's state indices (firmware/image's Monitor doc), summed
 	Scale, Offset float64
-	// HostSide: the chip does not keep the state; the host does (an
-	// InputTransmitter's current I is what the host fed it).
-	HostSide bool
 }
 
 // HostTrace is one trace of apu.Record: monitor Monitor's state State of
 // file population Pop, columns Neurons (nil: every unit). It comes from
 // image monitor ImageMonitor: value = Scale·(sum of the record's columns
-// Cols, positions in that monitor's States) + Offset; HostSide traces
-// come from the host (ImageMonitor -1).
+// Cols, positions in that monitor's States) + Offset.
 type HostTrace struct {
 	Monitor       int
 	Pop           int
@@ -59,7 +55,6 @@ type HostTrace struct {
 	ImageMonitor  int
 	Cols          []int
 	Scale, Offset float64
-	HostSide      bool
 }
 
 // Pop finds a population by name.
