@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"errors"
-
-	"github.com/spikeloop/spikeloop/firmware/image"
-)
+import "github.com/spikeloop/spikeloop/firmware/image"
 
 // Error is a refused image or call: the field (or argument) and its value.
 type Error struct {
@@ -67,8 +63,8 @@ func need(p *image.Pop) (coefs, consts, units int) {
 }
 
 // check refuses what the engine cannot run safely: every index and
-// length it uses is checked here, so that Step never reads out of range.
-// image.Validate (run by image.Decode) checks more.
+// length the engine uses is checked here, after image.Validate, so that
+// Step never reads out of range even if Validate's rules change.
 func check(img *image.Image) error {
 	if len(img.Pops) == 0 {
 		return &Error{"Pops", 0, "no population"}
@@ -178,8 +174,8 @@ func check(img *image.Image) error {
 			if s.Delay[c] > image.MaxDelay {
 				return &Error{f + "." + idx("Delay", c), int64(s.Delay[c]), "above MaxDelay"}
 			}
-			if s.Delay[c] == 0 && !zeroOK {
-				return &Error{f + "." + idx("Delay", c), 0, "delay 0 only into SNNIF and SNNLIF"}
+			if s.Delay[c] == 0 && (!zeroOK || !pre.Kind.IsGenerator() && s.Post <= s.Pre) {
+				return &Error{f + "." + idx("Delay", c), 0, "delay 0 only into SNNIF and SNNLIF, from a generator or a population of lower index"}
 			}
 		}
 	}
@@ -223,50 +219,4 @@ func checkPoisson(f string, lambda, expNeg []int32) error {
 		}
 	}
 	return nil
-}
-
-// updateOrder is the package doc's update order: repeatedly the first
-// population (by index) not yet placed whose zero-delay sources are all
-// placed. Each synapse entry with a zero delay counts once.
-func updateOrder(img *image.Image) ([]int32, error) {
-	n := len(img.Pops)
-	indeg := make([]int, n)
-	zero := make([]bool, len(img.Synapses))
-	for si := range img.Synapses {
-		s := &img.Synapses[si]
-		for _, d := range s.Delay {
-			if d == 0 {
-				zero[si] = true
-				indeg[s.Post]++
-				break
-			}
-		}
-	}
-	done := make([]bool, n)
-	order := make([]int32, 0, n)
-	for len(order) < n {
-		placed := -1
-		for p := 0; p < n; p++ {
-			if !done[p] && indeg[p] == 0 {
-				placed = p
-				break
-			}
-		}
-		if placed < 0 {
-			for p := 0; p < n; p++ {
-				if !done[p] {
-					return nil, &Error{idx("Pops", p), int64(p), "in a cycle of zero-delay synapses"}
-				}
-			}
-			return nil, errors.New("engine: update order")
-		}
-		done[placed] = true
-		order = append(order, int32(placed))
-		for si := range img.Synapses {
-			if zero[si] && int(img.Synapses[si].Pre) == placed {
-				indeg[img.Synapses[si].Post]--
-			}
-		}
-	}
-	return order, nil
 }

@@ -9,22 +9,21 @@
 //
 //  1. Generators, in population order, emit their step-k output; their
 //     zero-delay connections are delivered at once.
-//  2. Neurons update, in the update order (below), with the input that
-//     arrives for step k: the summed weights per receptor port and the
-//     current input. A population's zero-delay connections are
-//     delivered right after its update.
+//  2. Neurons update, in population order, with the input that arrives
+//     for step k: the summed weights per receptor port and the current
+//     input. A population's zero-delay connections are delivered right
+//     after its update.
 //  3. In population order: the spikes of step k are recorded with stamp
 //     k+1 and every connection with a delay D >= 1 is delivered to step
 //     k+D.
 //  4. Now() becomes k+1; every state monitor with (k+1) % Every == 0
 //     records a row stamped k+1.
 //
-// The update order is the population order, except that a population
-// fed by a zero-delay connection comes after that connection's source:
-// repeatedly the first population (by index) whose zero-delay sources
-// are all placed is placed next. A cycle of zero-delay connections is
-// an error of New. Monitors record their initial rows (stamp 0) in New
-// and in Reset.
+// A zero-delay connection goes from a generator or from a population of
+// lower index (image.Validate), so the population order is an update
+// order in which zero-delay connections point forward, as the CPU
+// engine's is (the compiler orders the populations so). Monitors record
+// their initial rows (stamp 0) in New and in Reset.
 //
 // A population's input arrives in rings: slot s of a ring holds what
 // arrives for the steps k with k % L = s, where L is the longest delay

@@ -11,7 +11,6 @@ import (
 type Engine struct {
 	img   *image.Image
 	pops  []pop
-	order []int32   // update order of the populations
 	syns  []synInfo // per synapse entry of the image
 	now   int64
 
@@ -113,22 +112,20 @@ func paramRows(k image.Kind) []int {
 	return nil
 }
 
-// New builds an engine for img, which must be valid (image.Decode
-// validates; an image built in memory is checked here). The engine keeps
+// New builds an engine for img after image.Validate and the engine's own
+// checks; an invalid image is an error naming the field. The engine keeps
 // img and reads it while it runs: do not change it.
 func New(img *image.Image) (*Engine, error) {
 	if img == nil {
 		return nil, errors.New("engine: nil image")
 	}
+	if err := image.Validate(img); err != nil {
+		return nil, err
+	}
 	if err := check(img); err != nil {
 		return nil, err
 	}
 	e := &Engine{img: img, crc: crc32.MakeTable(crc32.Castagnoli)}
-	order, err := updateOrder(img)
-	if err != nil {
-		return nil, err
-	}
-	e.order = order
 	lay := layout(img)
 	e.pops = make([]pop, len(img.Pops))
 	for i := range img.Pops {
@@ -203,7 +200,7 @@ func (e *Engine) setupMonitors() {
 				e.spikeOn[m.Pop] = make([]bool, p.size)
 			}
 			on := e.spikeOn[m.Pop]
-			if m.Units == nil {
+			if len(m.Units) == 0 {
 				for u := range on {
 					on[u] = true
 				}
@@ -212,12 +209,12 @@ func (e *Engine) setupMonitors() {
 				on[u] = true
 			}
 		}
-		n := len(m.Units)
-		if m.Units == nil {
-			n = p.size
+		n, units := len(m.Units), m.Units
+		if n == 0 {
+			n, units = p.size, nil
 		}
 		for _, s := range m.States {
-			e.mons = append(e.mons, trace{mon: uint32(mi), state: s, pop: int(m.Pop), units: m.Units, n: n, every: int64(m.Every)})
+			e.mons = append(e.mons, trace{mon: uint32(mi), state: s, pop: int(m.Pop), units: units, n: n, every: int64(m.Every)})
 		}
 	}
 }

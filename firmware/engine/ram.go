@@ -41,7 +41,7 @@ func layout(img *image.Image) plan {
 		m := &img.Monitors[mi]
 		p := &img.Pops[m.Pop]
 		units := len(m.Units)
-		if m.Units == nil {
+		if units == 0 {
 			units = int(p.Size)
 		}
 		pl.traces += len(m.States)
@@ -53,7 +53,7 @@ func layout(img *image.Image) plan {
 			on[m.Pop] = make([]bool, p.Size)
 		}
 		for u := range on[m.Pop] {
-			if m.Units == nil {
+			if len(m.Units) == 0 {
 				on[m.Pop][u] = true
 			}
 		}
@@ -114,9 +114,9 @@ func (e *Engine) reserve(steps int) {
 // spikeBytes and rowBytes, values of 4 bytes). Values are 4 bytes,
 // counters of saturations and random states 8. Fixed-size bookkeeping
 // (a few words per population, synapse entry and monitor) is not
-// counted. An image that fails New's checks gives 0.
+// counted. An image New refuses gives 0.
 func RAM(img *image.Image) int64 {
-	if img == nil || check(img) != nil {
+	if img == nil || image.Validate(img) != nil || check(img) != nil {
 		return 0
 	}
 	pl := layout(img)

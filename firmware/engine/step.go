@@ -13,8 +13,8 @@ func (e *Engine) step() {
 		e.emit(p, i, k)
 		e.route(p, true, k)
 	}
-	// 2. Neurons in the update order, with the input that arrives for k.
-	for _, i := range e.order {
+	// 2. Neurons in index order, with the input that arrives for k.
+	for i := range e.pops {
 		p := &e.pops[i]
 		if p.kind.IsGenerator() {
 			continue
