@@ -1183,8 +1183,8 @@ func TestEmbeddedBrokerLimitsConfig(t *testing.T) {
 }
 
 // TestResetCommand: the reset command puts the running network back to
-// t = 0 (a new network, the inputs' encoders rebuilt on it) and the loop
-// runs on; a recording run refuses it. That a run after Reset equals a
+// t = 0 (new run-time populations from the same description, the inputs'
+// encoders rebuilt) and the loop runs on; a recording run refuses it. That a run after Reset equals a
 // fresh load bit for bit is apu/cpu's TestResetMatchesFreshLoad.
 func TestResetCommand(t *testing.T) {
 	d := quietDaemon(t)
@@ -1193,12 +1193,15 @@ func TestResetCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := engineOf(d).Network()
+	net := engineOf(d).Network()
+	pop := net.Populations[0].Name
+	before, _ := engineOf(d).Model(pop)
 	if err := d.apply(&ctlRequest{kind: telemetry.KindReset}); err != nil {
 		t.Fatal(err)
 	}
-	if d.backend.Now() != 0 || engineOf(d).Network() == before {
-		t.Fatalf("after reset: step %d, network replaced %v", d.backend.Now(), engineOf(d).Network() != before)
+	after, _ := engineOf(d).Model(pop)
+	if d.backend.Now() != 0 || after == before || engineOf(d).Network() != net {
+		t.Fatalf("after reset: step %d, run-time population replaced %v, description kept %v", d.backend.Now(), after != before, engineOf(d).Network() == net)
 	}
 	for range 10 {
 		if _, err := d.tick(); err != nil {

@@ -514,7 +514,7 @@ func newCustomGenerator(b *Build) (*CustomGenerator, error) {
 			}
 		}
 	default:
-		rows, err = ReadDat(filepath.Join(b.Dir, b.Str("datapath")))
+		rows, err = b.readDat(filepath.Join(b.Dir, b.Str("datapath")))
 		if err != nil {
 			return nil, paramErr("datapath", "%v", err)
 		}

@@ -202,24 +202,3 @@ func TestSoftReset(t *testing.T) {
 		}
 	}
 }
-
-// TestFreshKeepsAddedMonitors: a monitor added after loading survives
-// Fresh, pointed at the rebuilt population.
-func TestFreshKeepsAddedMonitors(t *testing.T) {
-	net, err := models.Load([]byte("version: 1\nduration: 5\npopulations:\n  x: {model: LIF, size: 2}\n"), "f.yaml", models.NewRegistry(), models.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net.Monitors = append(net.Monitors, &models.MonitorSpec{Population: net.Population("x"), Record: []string{"spikes"}, Every: 1})
-	net.Duration = 2
-	fresh, err := net.Fresh()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fresh.Monitors) != 1 || fresh.Monitors[0].Population != fresh.Population("x") || fresh.Population("x") == net.Population("x") {
-		t.Errorf("monitors after Fresh: %+v", fresh.Monitors)
-	}
-	if fresh.Duration != 2 {
-		t.Errorf("duration %g, want the one set after loading (2)", fresh.Duration)
-	}
-}

@@ -17,8 +17,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Network is a loaded and validated network file (the README's network file section): its
-// populations are built, its connections created. The engine runs it.
+// Network is a loaded and validated network file (the README's network
+// file section): its populations are built, its connections created. It
+// is a description: a backend reads it at Load and keeps its own run-time
+// state (PopulationSpec.NewModel, its own copies of the weights), so a
+// run changes nothing in it and one Network can be loaded into several
+// backends, or again.
 type Network struct {
 	File        string
 	Dt          float64 // ms
@@ -27,11 +31,6 @@ type Network struct {
 	Populations []*PopulationSpec
 	Synapses    []*SynapseSpec
 	Monitors    []*MonitorSpec
-
-	// src, reg and lim are what Load was given, for Fresh.
-	src []byte
-	reg *Registry
-	lim Limits
 
 	// failed names the populations ("population:NAME") and synapse
 	// entries ("synapse:NAME") whose errors were reported, so that the
@@ -44,11 +43,47 @@ type PopulationSpec struct {
 	Name  string
 	Class *Class
 	Size  int
+	// Model is the population as loaded, at its initial state: part of
+	// the description, for reading (its type, StateNames, Ports, the
+	// initial states). Nothing steps or sets it; a backend runs an object
+	// of its own from NewModel, so that the Network stays as loaded and
+	// two backends loaded from one Network share no state.
 	Model Population // *LIF, *ExpLIF, *DCGenerator, ...
 	Line  int
 	// Trace is the STDP post-trace setup of biophysical neurons (nil for
 	// generators and stepwise neurons, which plastic synapses cannot target).
 	Trace *PostTrace
+
+	// build, seed, index and inits are how Load made Model, for NewModel.
+	build  *Build
+	seed   uint64
+	index  int // position in the file's populations: its random stream
+	inits  []initValue
+	inited bool // the file has an init: section (afterInit runs)
+}
+
+// NewModel builds a new run-time object of the population at its initial
+// state, as Load built Model: the same parameters and init values, and
+// its random stream (a generator's draws) at its start. Backends step the
+// object NewModel gives them, never Model. Nothing is read from disk
+// again: a CustomGenerator's datapath rows are the ones Load read, shared
+// read-only.
+func (p *PopulationSpec) NewModel() (Population, error) {
+	if p.build == nil {
+		return nil, fmt.Errorf("population %q was not built by models.Load; there is no description to build it from", p.Name)
+	}
+	b := *p.build
+	b.Rand = stream(p.seed, streamPopulation, p.index)
+	m, err := p.Class.Build(&b)
+	if err != nil {
+		return nil, fmt.Errorf("population %q: %w", p.Name, err)
+	}
+	if p.inited {
+		if err := setInits(m, p.inits); err != nil {
+			return nil, fmt.Errorf("population %q: init: %w", p.Name, err)
+		}
+	}
+	return m, nil
 }
 
 // IsNeuron tells whether the population receives input.
@@ -175,7 +210,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	if err != nil {
 		return nil, err
 	}
-	net := &Network{File: path, Dt: 0.1, src: data, reg: reg, lim: lim}
+	net := &Network{File: path, Dt: 0.1}
 	dir := filepath.Dir(path)
 	field := map[string]*yaml.Node{}
 	for i, k := range keys {
@@ -315,38 +350,6 @@ func synapseName(en *yaml.Node) string {
 	return ""
 }
 
-// Fresh builds the network again from the file contents it was loaded
-// from, as a new load with the same seed gives it: every state at its
-// initial value, every random stream at its start, generators as the
-// file sets them. Files it names (.npy weights, .dat data) are read
-// again. Duration and the monitors keep what was set after loading (sim
-// --duration, monitors a program added).
-// Engines use it to reset (cpu.Engine.Reset).
-func (net *Network) Fresh() (*Network, error) {
-	if net.src == nil {
-		return nil, fmt.Errorf("network %s was not loaded from a file (models.Load); it cannot be rebuilt", net.File)
-	}
-	fresh, err := Load(net.src, net.File, net.reg, net.lim)
-	if err != nil {
-		return nil, fmt.Errorf("rebuilding %s: %w", net.File, err)
-	}
-	fresh.Duration = net.Duration
-	// Monitors added after loading (the daemon adds spike monitors for
-	// its outputs) carry over, pointed at the new populations.
-	fresh.Monitors = fresh.Monitors[:0]
-	for _, m := range net.Monitors {
-		nm := *m
-		if m.Population != nil {
-			nm.Population = fresh.Population(m.Population.Name)
-		}
-		if m.Synapse != nil {
-			nm.Synapse = fresh.Synapses[m.Synapse.Index]
-		}
-		fresh.Monitors = append(fresh.Monitors, &nm)
-	}
-	return fresh, nil
-}
-
 // Population finds a population by name.
 func (net *Network) Population(name string) *PopulationSpec {
 	for _, p := range net.Populations {
@@ -377,7 +380,8 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		return d.errf(pn, "populations", "empty; a network needs at least one population")
 	}
 	total := 0
-	var spikeTimes int64 // stored by SpikeGenerators so far (Limits.MaxSpikeTimes)
+	var spikeTimes int64              // stored by SpikeGenerators so far (Limits.MaxSpikeTimes)
+	files := map[string][][]float64{} // .dat rows read, for NewModel
 	var errs ErrorList
 	for i, k := range keys {
 		err := func() error {
@@ -420,7 +424,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			}
 			total += int(size)
 			b := &Build{Pop: name, Size: int(size), Dt: net.Dt, Dir: dir, Class: class, Values: map[string]Value{},
-				Rand: stream(net.Seed, streamPopulation, i)}
+				Rand: stream(net.Seed, streamPopulation, i), files: files}
 			paramsNode := vals[i]
 			if prn, ok := pf["params"]; ok && !isNull(prn) {
 				paramsNode = prn
@@ -505,7 +509,8 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 				}
 				return d.errf(paramsNode, f+".params", "%v", err)
 			}
-			spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line}
+			spec := &PopulationSpec{Name: name, Class: class, Size: int(size), Model: pop, Line: k.Line,
+				build: b, seed: net.Seed, index: i}
 			if _, ok := class.Param("stdp_tau"); ok && !class.Stepwise {
 				// dendritic_delay sizes the engine's spike history per neuron
 				// and is converted to int32: bound it as synaptic delays are.
@@ -617,8 +622,44 @@ type initNamer interface{ InitNames() []string }
 
 type afterIniter interface{ afterInit(given map[string]bool) }
 
+// initValue is one state of a population's init: section, drawn: one
+// value for every unit, or one per unit.
+type initValue struct {
+	name string
+	xs   []float64
+}
+
+// setInit sets one initial state of m.
+func setInit(m Population, v initValue) error {
+	if ss, ok := m.(stateSetter); ok {
+		return ss.SetInitState(v.name, v.xs)
+	}
+	dst := m.State(v.name)
+	for j := range dst {
+		dst[j] = v.xs[min(j, len(v.xs)-1)]
+	}
+	return nil
+}
+
+// setInits sets every initial state of an init: section, then lets the
+// model derive what follows from them (afterIniter).
+func setInits(m Population, inits []initValue) error {
+	given := map[string]bool{}
+	for _, v := range inits {
+		if err := setInit(m, v); err != nil {
+			return fmt.Errorf("%s: %w", v.name, err)
+		}
+		given[v.name] = true
+	}
+	if a, ok := m.(afterIniter); ok {
+		a.afterInit(given)
+	}
+	return nil
+}
+
 // applyInit sets initial states: a number, a list of size, or a
-// distribution (Dist) drawn from the population's init stream.
+// distribution (Dist) drawn from the population's init stream. The values
+// are kept in p for NewModel.
 func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint64, popIndex int) error {
 	if !p.IsNeuron() {
 		return d.errf(n, f, "%s is a generator and has no initial state", p.Class.Name)
@@ -631,7 +672,7 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint6
 	if err != nil {
 		return err
 	}
-	given := map[string]bool{}
+	var inits []initValue
 	for i, k := range keys {
 		ff := f + "." + k.Value
 		if !contains(names, k.Value) {
@@ -662,21 +703,20 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint6
 			}
 			xs = []float64{x}
 		}
-		if ss, ok := p.Model.(stateSetter); ok {
-			if err := ss.SetInitState(k.Value, xs); err != nil {
-				return d.errf(vals[i], ff, "%v", err)
-			}
-		} else {
-			dst := p.Model.State(k.Value)
-			for j := range dst {
-				dst[j] = xs[min(j, len(xs)-1)]
-			}
+		v := initValue{name: k.Value, xs: xs}
+		if err := setInit(p.Model, v); err != nil {
+			return d.errf(vals[i], ff, "%v", err)
 		}
-		given[k.Value] = true
+		inits = append(inits, v)
 	}
 	if a, ok := p.Model.(afterIniter); ok {
+		given := map[string]bool{}
+		for _, v := range inits {
+			given[v.name] = true
+		}
 		a.afterInit(given)
 	}
+	p.inits, p.inited = inits, true
 	return nil
 }
 

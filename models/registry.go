@@ -134,6 +134,22 @@ type Build struct {
 	Rand   *rand.Rand
 	Values map[string]Value // given parameters (already type-checked against the schema)
 	Class  *Class
+
+	// files are the .dat files read so far by path (nil: none kept), so
+	// that PopulationSpec.NewModel builds again without reading them.
+	files map[string][][]float64
+}
+
+// readDat reads a .dat file once per network load (ReadDat).
+func (b *Build) readDat(path string) ([][]float64, error) {
+	if rows, ok := b.files[path]; ok {
+		return rows, nil
+	}
+	rows, err := ReadDat(path)
+	if err == nil && b.files != nil {
+		b.files[path] = rows
+	}
+	return rows, err
 }
 
 // ParamError names the parameter a constructor rejected.

@@ -162,7 +162,7 @@ func (e *Engine) State(pop, state string, units []int, dst []float64) ([]float64
 	if !ok {
 		return dst, fmt.Errorf("cpu engine: state: population %q is not in the running network", pop)
 	}
-	v := p.spec.Model.State(state)
+	v := p.model.State(state)
 	if v == nil {
 		return dst, fmt.Errorf("cpu engine: state: population %q has no state %q", pop, state)
 	}

@@ -48,6 +48,7 @@ type outputer interface{ Output() []float64 }
 type popRT struct {
 	idx     int
 	spec    *models.PopulationSpec
+	model   models.Population  // the engine's own, from spec.NewModel
 	neuron  models.NeuronModel // nil for generators
 	gen     models.Generator   // nil for neurons
 	current bool               // emits currents rather than spikes
@@ -102,7 +103,11 @@ func New(opts ...Option) *Engine {
 	return e
 }
 
-// Load builds the engine's structures for net.
+// Load builds the engine's structures for net. net is a description the
+// engine only reads: the populations it steps are its own
+// (PopulationSpec.NewModel) and the weights are copied into its
+// projections, so a run leaves net as loaded and net can be loaded into
+// other engines too.
 func (e *Engine) Load(net *models.Network) error {
 	if e.net != nil {
 		return errors.New("cpu engine: Load called twice")
@@ -110,8 +115,12 @@ func (e *Engine) Load(net *models.Network) error {
 	e.net = net
 	e.byName = map[string]*popRT{}
 	for i, ps := range net.Populations {
-		p := &popRT{idx: i, spec: ps}
-		switch m := ps.Model.(type) {
+		model, err := ps.NewModel()
+		if err != nil {
+			return fmt.Errorf("cpu engine: %w", err)
+		}
+		p := &popRT{idx: i, spec: ps, model: model}
+		switch m := model.(type) {
 		case models.NeuronModel:
 			p.neuron = m
 			p.portCount = m.Ports()
@@ -131,7 +140,7 @@ func (e *Engine) Load(net *models.Network) error {
 				p.input = t
 			}
 		default:
-			return fmt.Errorf("cpu engine: population %q: %T is neither a neuron nor a generator model", ps.Name, ps.Model)
+			return fmt.Errorf("cpu engine: population %q: %T is neither a neuron nor a generator model", ps.Name, model)
 		}
 		p.spiked = make([]int32, 0, ps.Size)
 		e.pops = append(e.pops, p)
@@ -365,7 +374,7 @@ func (e *Engine) sample(t traceRT, stamp int64) {
 	state := t.weights
 	if t.pop != nil {
 		// Asked each time: a derived state (ExpLIF's I_syn) is computed on request.
-		state = t.pop.spec.Model.State(tr.State)
+		state = t.pop.model.State(tr.State)
 	}
 	tr.Stamps = append(tr.Stamps, stamp)
 	for _, n := range t.neurons {
@@ -375,27 +384,29 @@ func (e *Engine) sample(t traceRT, stamp int64) {
 
 // Reset puts the network back to t = 0 as a fresh load of the same file
 // with the same seed: states, generators, delay buffers, plastic weights
-// and traces, random streams and the step counter (models.Network.Fresh).
-// What was recorded and not drained is dropped; the monitors record their
-// initial rows again. A run after Reset gives bit for bit what a new
-// engine on a new load gives. The populations are new objects: look them
-// up again with Model or Network.
+// and traces, random streams and the step counter. The engine is loaded
+// again from the description it was given, which no run changed; no file
+// is read. What was recorded and not drained is dropped; the monitors
+// record their initial rows again. A run after Reset gives bit for bit
+// what a new engine on a new load gives. The populations are new
+// objects: look them up again with Model.
 func (e *Engine) Reset() error {
 	if e.net == nil {
 		return errors.New("cpu engine: Reset before Load")
 	}
-	fresh, err := e.net.Fresh()
-	if err != nil {
-		return fmt.Errorf("cpu engine: reset: %w", err)
-	}
-	// The threads' workers are stopped and made again for the new
-	// network; the options (WithThreads) stay.
+	net := e.net
+	// The threads' workers are stopped and made again; the options
+	// (WithThreads) stay.
 	e.closeThreads()
 	*e = Engine{want: e.want, cpus: e.cpus}
-	return e.Load(fresh)
+	if err := e.Load(net); err != nil {
+		return fmt.Errorf("cpu engine: reset: %w", err)
+	}
+	return nil
 }
 
-// Network is the network the engine runs (a new one after Reset).
+// Network is the description the engine was loaded with (the same after
+// Reset; the engine never changes it).
 func (e *Engine) Network() *models.Network { return e.net }
 
 // SetInput implements apu.Backend.
@@ -410,14 +421,16 @@ func (e *Engine) SetInput(pop string, values []float64) error {
 	return nil
 }
 
-// Model returns a population's model object, for run-time changes such as
-// (*models.DCGenerator).SetAmplitude between steps (docs/models/generators.md).
+// Model returns the engine's run-time object of a population (not the
+// description's PopulationSpec.Model), for tests and in-process programs
+// that read or change it between steps, such as
+// (*models.DCGenerator).SetAmplitude (docs/models/generators.md).
 func (e *Engine) Model(pop string) (models.Population, bool) {
 	p, ok := e.byName[pop]
 	if !ok {
 		return nil, false
 	}
-	return p.spec.Model, true
+	return p.model, true
 }
 
 // Now implements apu.Backend.

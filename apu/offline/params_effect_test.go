@@ -175,16 +175,20 @@ func outcome(t *testing.T, dir, text string) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	if tr, ok := net.Population("x").Model.(*models.InputTransmitter); ok {
-		// (T, B, F) = (6, 1, 2), or (B, T, F) with batch_first.
-		data := []float64{0, 2, 1, 0, 3, 1, 0, 0, 2, 2, 1, 3}
-		if err := tr.SetArray([]int{6, 1, 2}, data, 0); err != nil {
-			return "error: " + err.Error()
-		}
-	}
 	e := cpu.New()
 	if err := e.Load(net); err != nil {
 		return "error: " + err.Error()
+	}
+	// The engine's own object (the network is a description the engine
+	// does not step).
+	if m, _ := e.Model("x"); m != nil {
+		if tr, ok := m.(*models.InputTransmitter); ok {
+			// (T, B, F) = (6, 1, 2), or (B, T, F) with batch_first.
+			data := []float64{0, 2, 1, 0, 3, 1, 0, 0, 2, 2, 1, 3}
+			if err := tr.SetArray([]int{6, 1, 2}, data, 0); err != nil {
+				return "error: " + err.Error()
+			}
+		}
 	}
 	if err := e.Advance(int(net.Steps())); err != nil {
 		return "error: " + err.Error()
