@@ -55,7 +55,10 @@ type Backend interface {
 	// Load builds the runtime structures of net: state, delay buffers,
 	// connection lists, monitors. It records the monitors' initial rows
 	// (t = 0). It is called once; net is not modified afterwards by the
-	// caller.
+	// caller. net is a description the backend only reads: the state it
+	// runs is its own (models.PopulationSpec.NewModel for an in-process
+	// backend), so no run changes net, and one net may be loaded into
+	// several backends side by side, or again.
 	Load(net *models.Network) error
 	// Run runs n steps with the inputs of those steps, all given in one
 	// call (a remote backend sends them in one frame): feed f gives the
@@ -142,7 +145,9 @@ type Probe struct {
 	// memory).
 	MaxNeurons int64
 	// Memory is the memory the backend needs for the network, in bytes
-	// (host memory for an in-process backend, the chip's for a remote one).
+	// (host memory for an in-process backend, the chip's for a remote
+	// one): the one figure `spikeloop check` prints and the daemon
+	// compares with the memory available before a load.
 	Memory int64
 }
 

@@ -23,7 +23,19 @@ func TestCheckConfigDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
+	// The memory figure is the backend's Probe of the network the
+	// daemon runs (the file's, with the outputs' spike monitors).
+	c, err := LoadConfig("../examples/demo/spikeloop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSpikeMonitors(c.net, c.outputPops())
+	pr, err := probe("cpu", c.net)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
+		"backend: cpu (loaded and closed again), memory estimate " + ByteSize(pr.Memory) + "\n",
 		"../examples/demo/spikeloop.yaml: valid daemon config",
 		"board: driver sim (pins and SPI ports looked up on the emulated board)",
 		"motor_left   pwm output   GPIO12    1000 Hz, safe duty 0",

@@ -71,7 +71,11 @@ func TestServeHoldsOneNetwork(t *testing.T) {
 	}
 	d, cfg = nil, nil
 	base = liveHeapNow()
-	t.Logf("one run of the network: %.1f MB live (engine estimate %.1f MB)", float64(one)/1e6, float64(cpu.EstimateMemory(bigDemo(t, n).net))/1e6)
+	pr, err := probe(cpu.Name, bigDemo(t, n).net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("one run of the network: %.1f MB live (the backend's Probe: %.1f MB)", float64(one)/1e6, float64(pr.Memory)/1e6)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -32,7 +32,7 @@ import (
 // So a connection costs 20 bytes once loaded (pre and post int32, weight
 // float64, delay int32), 28 while a rule that does not make its
 // connections in order sorts them (a radix sort's scratch copy), and the
-// engine adds 12-16 more (cpu.EstimateMemory): 100 M connections need
+// engine adds 12-16 more (the cpu backend's Probe): 100 M connections need
 // about 2-3 GB to check and 3.2-3.6 GB to run. Building takes 0.5-0.9 s
 // per 10 M connections (2 s for fixed_total_num near its pair space), and
 // fixed_prob about 8 ns per (pre, post) pair it looks at, which MaxPairs
@@ -55,9 +55,15 @@ type Limits struct {
 	// every unit, so 10^5 times on 10^6 units would be 10^11 copies.
 	// 0 means no bound of its own.
 	MaxSpikeTimes int64
-	// MaxRingBytes bounds the engine's delay ring buffers over all
-	// populations (RingBytes: longest delay into a population + 1 slots of
-	// one float64 per neuron and input row). 0 means no bound of its own.
+	// MaxRingBytes bounds the delay ring buffers over all populations
+	// (RingBytes: longest delay into a population + 1 slots of one
+	// float64 per neuron and input row). 0 means no bound of its own.
+	// It is checked here, entry by entry while the file loads, like the
+	// other limits: a delay of hours into a large population is refused
+	// before later entries' connections are made and before any backend
+	// exists, so that a hostile file cannot take the memory first. The
+	// figure is the same one the cpu backend's Probe counts for its rings
+	// (what `spikeloop check` prints includes it).
 	MaxRingBytes int64
 	// MaxFileBytes bounds the network file's size, checked before it is
 	// read (LoadFile) or parsed (Load). 0 means no bound of its own.

@@ -938,11 +938,12 @@ func ringPorts(p *PopulationSpec) int {
 	return nm.Ports()
 }
 
-// RingBytes is the memory of the engine's delay ring buffers for net: for
-// every population that receives input, (longest delay in steps + 1) slots
-// of one float64 per neuron for each spike port and for currents. It is
-// an upper bound of what apu/cpu allocates (which skips ports nothing
-// targets), and what Limits.MaxRingBytes bounds.
+// RingBytes is the memory of the delay ring buffers net needs: for every
+// population that receives input, (longest delay in steps + 1) slots of
+// one float64 per neuron for each spike port and for currents. It is
+// what Limits.MaxRingBytes bounds while the file loads, and the rings'
+// share of the cpu backend's Probe.Memory (one count: apu/cpu allocates
+// no more, as it skips ports nothing targets).
 func (net *Network) RingBytes() int64 {
 	rings := map[*PopulationSpec]*ringUse{}
 	for _, s := range net.Synapses {

@@ -43,7 +43,7 @@ func (e *Engine) Probe(net *models.Network) (apu.Probe, error) {
 			return apu.Probe{}, fmt.Errorf("cpu engine: population %q: %T is neither a neuron nor a generator model: %w", ps.Name, ps.Model, apu.ErrUnsupported)
 		}
 	}
-	return apu.Probe{Backend: Name, Memory: EstimateMemory(net)}, nil
+	return apu.Probe{Backend: Name, Memory: estimateMemory(net)}, nil
 }
 
 // Run implements apu.Backend.

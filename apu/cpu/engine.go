@@ -240,7 +240,7 @@ func (e *Engine) addProj(pre, post *popRT, pr *projRT, zero bool) {
 // zero (zero true) or at least one step; nil when there are none. A first
 // pass counts the connections and sees whether their delays differ, so
 // that each array is allocated once at its final length: the load's peak
-// is the steady state that EstimateMemory counts, not the doubling of an
+// is the steady state that Probe counts (memory.go), not the doubling of an
 // append.
 func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
 	n, varied := 0, false

@@ -27,21 +27,24 @@ const (
 // storedTimer is a generator that holds a list of times (SpikeGenerator).
 type storedTimer interface{ StoredTimes() int64 }
 
-// EstimateMemory is the engine's steady-state memory for net in bytes:
+// estimateMemory is the engine's steady-state memory for net in bytes,
+// what Probe reports (the one count: `spikeloop check` prints it, the
+// daemon compares it with the memory available before a load or reload):
 // connections (the network's lists and the engine's CSR, plastic state),
-// state slices, input rings, spike times and STDP post histories. It is an
-// estimate for `spikeloop check`; monitors' buffers depend on how often
-// they are drained, and Go's collector may hold up to twice the live heap
-// (GOGC=100) while it loads.
-func EstimateMemory(net *models.Network) int64 {
-	var b int64
-	maxDelay := map[*models.PopulationSpec]int64{}
+// state slices (the description's populations at their initial state and
+// the engine's own, PopulationSpec.NewModel), input rings, spike times
+// and STDP post histories. The rings are models.Network.RingBytes, the
+// count Limits.MaxRingBytes bounds while the file loads: the engine
+// allocates no more (TestRingBytesBoundsTheEngine). Monitors' buffers
+// depend on how often they are drained, and Go's collector may hold up to
+// twice the live heap (GOGC=100) while it loads.
+func estimateMemory(net *models.Network) int64 {
+	b := net.RingBytes()
 	traced := map[*models.PopulationSpec]bool{} // targets of plastic synapses
 	for _, s := range net.Synapses {
 		n := int64(len(s.Conns))
 		zero, varied := false, false
 		for _, d := range s.Delays {
-			maxDelay[s.Post] = max(maxDelay[s.Post], int64(d))
 			zero = zero || d == 0
 			varied = varied || d != s.Delays[0]
 		}
@@ -62,17 +65,12 @@ func EstimateMemory(net *models.Network) int64 {
 		b += projs * int64(s.Pre.Size+1) * 4 // CSR offsets
 	}
 	for _, p := range net.Populations {
-		states := int64(len(p.Model.StateNames()) + 2) // + refractory counter, output/spike list
-		b += states * int64(p.Size) * 8
-		if nm, ok := p.Model.(models.NeuronModel); ok {
-			ports := nm.Ports()
-			if sp, ok := nm.(models.SignSplitter); ok && sp.SplitsBySign() {
-				ports = 2 // one ring row per sign (engine.go)
-			}
-			b += (maxDelay[p] + 1) * int64(ports+1) * int64(p.Size) * 8
-		}
+		names := int64(len(p.Model.StateNames()))
+		// The engine's own states + refractory counter and output/spike
+		// list, and the description's states.
+		b += (2*names + 2) * int64(p.Size) * 8
 		if st, ok := p.Model.(storedTimer); ok {
-			b += st.StoredTimes() * spikeTimeBytes
+			b += 2 * st.StoredTimes() * spikeTimeBytes // the description's and the engine's
 		}
 		if p.Trace != nil && traced[p] {
 			maxD := int64(1)

@@ -10,42 +10,66 @@ import (
 	"github.com/spikeloop/spikeloop/models"
 )
 
-// The estimate counts the spike times a network holds (16 bytes each) and
-// its connections (32 bytes each with one delay per entry).
-func TestEstimateMemoryCountsSpikeTimesAndConnections(t *testing.T) {
-	est := func(times int, conns bool) int64 {
+// probeMemory is what the engine's Probe reports for src.
+func probeMemory(t *testing.T, src string) (int64, *models.Network) {
+	t.Helper()
+	net, err := models.Load([]byte(src), "m.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := cpu.New().Probe(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr.Memory, net
+}
+
+// Probe's memory counts the spike times a network holds (16 bytes each,
+// in the description and in the engine's own generator), its connections
+// (32 bytes each with one delay per entry) and the delay rings as
+// models.Network.RingBytes counts them, the figure Limits.MaxRingBytes
+// bounds: one count, not two that disagree.
+func TestProbeMemoryCountsSpikeTimesConnectionsRings(t *testing.T) {
+	est := func(times int, conns string) int64 {
 		ts := make([]string, times)
 		for i := range ts {
 			ts[i] = fmt.Sprint(i + 1) // ms, on the grid, distinct
 		}
 		src := "version: 1\npopulations:\n  g: {model: SpikeGenerator, size: 10, params: {spike_times: [" + strings.Join(ts, ", ") + "]}}\n  a: {model: LIF, size: 100}\n"
-		if conns {
-			src += "synapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}}\n"
+		if conns != "" {
+			src += "synapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}" + conns + "}\n"
 		}
-		net, err := models.Load([]byte(src), "m.yaml", models.NewRegistry(), models.DefaultLimits)
-		if err != nil {
-			t.Fatal(err)
+		m, _ := probeMemory(t, src)
+		return m
+	}
+	base := est(0, "")
+	if d := est(1000, "") - base; d != 2*10*1000*16 {
+		t.Errorf("1000 times on 10 units add %d bytes, want %d", d, 2*10*1000*16)
+	}
+	if d := est(5000, "") - base; d != 2*10*5000*16 {
+		t.Errorf("5000 times on 10 units add %d bytes, want %d", d, 2*10*5000*16)
+	}
+	// 1000 connections of 32 bytes, CSR offsets (11 int32) and the ring
+	// of a: 2 slots (one step of delay) of one row of 100 float64s.
+	if d := est(0, ", delay: 0.1") - base; d != 1000*32+11*4+2*100*8 {
+		t.Errorf("1000 connections with delay 1 step add %d bytes, want %d", d, 1000*32+11*4+2*100*8)
+	}
+	// 10 steps of delay: 11 slots.
+	if d := est(0, ", delay: 1.0") - base; d != 1000*32+11*4+11*100*8 {
+		t.Errorf("1000 connections with delay 10 steps add %d bytes, want %d", d, 1000*32+11*4+11*100*8)
+	}
+	for _, delay := range []string{"0.1", "1.0", "7.5"} {
+		m1, n1 := probeMemory(t, "version: 1\npopulations:\n  g: {model: SpikeGenerator, size: 1}\n  a: {model: ExpLIF, size: 50, params: {tau_syn: [2.0, 5.0]}}\nsynapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}, delay: "+delay+", receptor: 1}\n")
+		m0, n0 := probeMemory(t, "version: 1\npopulations:\n  g: {model: SpikeGenerator, size: 1}\n  a: {model: ExpLIF, size: 50, params: {tau_syn: [2.0, 5.0]}}\nsynapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}, delay: 0.1, receptor: 1}\n")
+		if got, want := m1-m0, n1.RingBytes()-n0.RingBytes(); got != want {
+			t.Errorf("delay %s: Probe grows by %d bytes, RingBytes by %d", delay, got, want)
 		}
-		return cpu.EstimateMemory(net)
-	}
-	base := est(0, false)
-	if d := est(1000, false) - base; d != 10*1000*16 {
-		t.Errorf("1000 times on 10 units add %d bytes, want %d", d, 10*1000*16)
-	}
-	if d := est(5000, false) - base; d != 10*5000*16 {
-		t.Errorf("5000 times on 10 units add %d bytes, want %d", d, 10*5000*16)
-	}
-	// 1000 connections of 32 bytes and CSR offsets (11 int32); the ring of
-	// a grows from 1 slot to 2 (one step of delay) of 100 neurons per row.
-	d := est(0, true) - base
-	if rings := d - 1000*32 - 11*4; rings <= 0 || rings%(100*8) != 0 {
-		t.Errorf("1000 connections add %d bytes, want 32 each, offsets and whole ring rows", d)
 	}
 }
 
 // Loading allocates each connection's CSR arrays once, at their final
 // length: 12 bytes per static connection (target int32, weight float64)
-// plus offsets and rings, which is what EstimateMemory counts, not the
+// plus offsets and rings, which is what Probe counts, not the
 // 2-3x of growing them by append.
 func TestLoadPeakMatchesEstimate(t *testing.T) {
 	const n = 2000 // all_to_all: 4e6 connections, one delay

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spikeloop/spikeloop/apu/cpu"
+	"github.com/spikeloop/spikeloop/daemon"
 	"github.com/spikeloop/spikeloop/models"
 	"github.com/spikeloop/spikeloop/models/npy"
 )
@@ -108,7 +110,17 @@ func TestCheckAndModels(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("check: exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"exc", "ExpLIF", "3200", "4000 units", "memory estimate"} {
+	// The memory figure is the backend's Probe, the one count.
+	net, err := models.LoadFile(filepath.Join("..", "..", "examples", "cuba.yaml"), models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := cpu.New().Probe(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := "memory estimate (cpu engine): " + daemon.ByteSize(pr.Memory) + "\n"
+	for _, want := range []string{"exc", "ExpLIF", "3200", "4000 units", mem} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
