@@ -119,7 +119,7 @@ func TestCheckAndModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem := "memory estimate (cpu engine): " + daemon.ByteSize(pr.Memory) + "\n"
+	mem := "memory estimate (cpu backend): " + daemon.ByteSize(pr.Memory) + "\n"
 	for _, want := range []string{"exc", "ExpLIF", "3200", "4000 units", mem} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
