@@ -243,12 +243,16 @@ func (r *reader) u64() uint64 {
 }
 
 // count reads nothing; it checks that n items of size bytes fit in what
-// is left and says which field does not.
-func (r *reader) count(n uint32, size int, field string) error {
-	if !r.room(n, size) {
-		return fail(field, "count "+utoa(uint64(n))+" needs "+utoa(uint64(n)*uint64(size))+" bytes, "+itoa(int64(r.left()))+" left")
+// is left and else names the field: f's name, or its element j if j >= 0.
+func (r *reader) count(n uint32, size int, f path, name string, j int) error {
+	if r.room(n, size) {
+		return nil
 	}
-	return nil
+	field := f.f(name)
+	if j >= 0 {
+		field = at(field, j)
+	}
+	return fail(field, "count "+utoa(uint64(n))+" needs "+utoa(uint64(n)*uint64(size))+" bytes, "+itoa(int64(r.left()))+" left")
 }
 
 func (r *reader) int32s(n uint32) []int32 {
@@ -320,7 +324,7 @@ func Decode(b []byte) (*Image, error) {
 		img.Pops = make([]Pop, decl.Pops)
 	}
 	for i := range img.Pops {
-		if err := r.pop(&img.Pops[i], at("pops", i), &seen, &decl); err != nil {
+		if err := r.pop(&img.Pops[i], path{"pops", i}, &seen, &decl); err != nil {
 			return nil, err
 		}
 	}
@@ -328,7 +332,7 @@ func Decode(b []byte) (*Image, error) {
 		img.Synapses = make([]Synapse, decl.Synapses)
 	}
 	for i := range img.Synapses {
-		if err := r.synapse(&img.Synapses[i], at("synapses", i), &seen, &decl); err != nil {
+		if err := r.synapse(&img.Synapses[i], path{"synapses", i}, &seen, &decl); err != nil {
 			return nil, err
 		}
 	}
@@ -336,7 +340,7 @@ func Decode(b []byte) (*Image, error) {
 		img.Monitors = make([]Monitor, decl.Monitors)
 	}
 	for i := range img.Monitors {
-		if err := r.monitor(&img.Monitors[i], at("monitors", i)); err != nil {
+		if err := r.monitor(&img.Monitors[i], path{"monitors", i}); err != nil {
 			return nil, err
 		}
 	}
@@ -355,20 +359,20 @@ func Decode(b []byte) (*Image, error) {
 	return img, nil
 }
 
-func (r *reader) pop(p *Pop, f string, seen, decl *Totals) error {
-	if err := r.count(1, popFixed, f); err != nil {
+func (r *reader) pop(p *Pop, f path, seen, decl *Totals) error {
+	if err := r.count(1, popFixed, f, "", -1); err != nil {
 		return err
 	}
 	p.Kind = Kind(r.u8())
 	p.Flags = Flags(r.u8())
 	p.Ports = r.u8()
 	if v := r.u8(); v != 0 {
-		return fail(f+".reserved", itoa(int64(v))+", want 0")
+		return fail(f.f(".reserved"), itoa(int64(v))+", want 0")
 	}
 	p.Size = r.u32()
 	seen.Units += uint64(p.Size)
 	if seen.Units > decl.Units {
-		return fail(f+".size", utoa(uint64(p.Size))+" brings the units to "+utoa(seen.Units)+", beyond the header's "+utoa(decl.Units))
+		return fail(f.f(".size"), utoa(uint64(p.Size))+" brings the units to "+utoa(seen.Units)+", beyond the header's "+utoa(decl.Units))
 	}
 	p.RefSteps = r.u32()
 	p.RowWidth = r.u32()
@@ -378,7 +382,7 @@ func (r *reader) pop(p *Pop, f string, seen, decl *Totals) error {
 	nCoefs, nConsts, nUnit := r.u32(), r.u32(), r.u32()
 	nOff, nStep, nVal, nRows := r.u32(), r.u32(), r.u32(), r.u32()
 
-	if err := r.count(nCoefs, 5, f+".coefs"); err != nil {
+	if err := r.count(nCoefs, 5, f, ".coefs", -1); err != nil {
 		return err
 	}
 	if nCoefs > 0 {
@@ -387,31 +391,31 @@ func (r *reader) pop(p *Pop, f string, seen, decl *Totals) error {
 			p.Coefs[j] = Coef{M: int32(r.u32()), Shift: r.u8()}
 		}
 	}
-	if err := r.count(nConsts, 4, f+".consts"); err != nil {
+	if err := r.count(nConsts, 4, f, ".consts", -1); err != nil {
 		return err
 	}
 	p.Consts = r.int32s(nConsts)
-	if err := r.count(nUnit, 4, f+".unit"); err != nil { // each row has at least its count
+	if err := r.count(nUnit, 4, f, ".unit", -1); err != nil { // each row has at least its count
 		return err
 	}
 	if nUnit > 0 {
 		p.Unit = make([][]int32, nUnit)
 		for j := range p.Unit {
-			if err := r.count(1, 4, at(f+".unit", j)); err != nil {
+			if err := r.count(1, 4, f, ".unit", j); err != nil {
 				return err
 			}
 			n := r.u32()
-			if err := r.count(n, 4, at(f+".unit", j)); err != nil {
+			if err := r.count(n, 4, f, ".unit", j); err != nil {
 				return err
 			}
 			p.Unit[j] = r.int32s(n)
 		}
 	}
-	if err := r.count(nOff, 4, f+".spike_off"); err != nil {
+	if err := r.count(nOff, 4, f, ".spike_off", -1); err != nil {
 		return err
 	}
 	p.SpikeOff = r.uint32s(nOff)
-	if err := r.count(nStep, 8, f+".spike_step"); err != nil {
+	if err := r.count(nStep, 8, f, ".spike_step", -1); err != nil {
 		return err
 	}
 	if nStep > 0 {
@@ -420,19 +424,19 @@ func (r *reader) pop(p *Pop, f string, seen, decl *Totals) error {
 			p.SpikeStep[j] = int64(r.u64())
 		}
 	}
-	if err := r.count(nVal, 4, f+".spike_val"); err != nil {
+	if err := r.count(nVal, 4, f, ".spike_val", -1); err != nil {
 		return err
 	}
 	p.SpikeVal = r.int32s(nVal)
-	if err := r.count(nRows, 4, f+".rows"); err != nil {
+	if err := r.count(nRows, 4, f, ".rows", -1); err != nil {
 		return err
 	}
 	p.Rows = r.int32s(nRows)
 	return nil
 }
 
-func (r *reader) synapse(s *Synapse, f string, seen, decl *Totals) error {
-	if err := r.count(1, synapseFixed, f); err != nil {
+func (r *reader) synapse(s *Synapse, f path, seen, decl *Totals) error {
+	if err := r.count(1, synapseFixed, f, "", -1); err != nil {
 		return err
 	}
 	s.Pre = r.u32()
@@ -440,22 +444,22 @@ func (r *reader) synapse(s *Synapse, f string, seen, decl *Totals) error {
 	s.Port = r.u8()
 	s.Shift = r.u8()
 	if v := r.u16(); v != 0 {
-		return fail(f+".reserved", itoa(int64(v))+", want 0")
+		return fail(f.f(".reserved"), itoa(int64(v))+", want 0")
 	}
 	nOff, nTarget, nWeight, nDelay := r.u32(), r.u32(), r.u32(), r.u32()
 	seen.Connections += uint64(nTarget)
 	if seen.Connections > decl.Connections {
-		return fail(f+".target", "count "+utoa(uint64(nTarget))+" brings the connections to "+utoa(seen.Connections)+", beyond the header's "+utoa(decl.Connections))
+		return fail(f.f(".target"), "count "+utoa(uint64(nTarget))+" brings the connections to "+utoa(seen.Connections)+", beyond the header's "+utoa(decl.Connections))
 	}
-	if err := r.count(nOff, 4, f+".off"); err != nil {
+	if err := r.count(nOff, 4, f, ".off", -1); err != nil {
 		return err
 	}
 	s.Off = r.uint32s(nOff)
-	if err := r.count(nTarget, 4, f+".target"); err != nil {
+	if err := r.count(nTarget, 4, f, ".target", -1); err != nil {
 		return err
 	}
 	s.Target = r.uint32s(nTarget)
-	if err := r.count(nWeight, 2, f+".weight"); err != nil {
+	if err := r.count(nWeight, 2, f, ".weight", -1); err != nil {
 		return err
 	}
 	if nWeight > 0 {
@@ -464,7 +468,7 @@ func (r *reader) synapse(s *Synapse, f string, seen, decl *Totals) error {
 			s.Weight[c] = int16(r.u16())
 		}
 	}
-	if err := r.count(nDelay, 2, f+".delay"); err != nil {
+	if err := r.count(nDelay, 2, f, ".delay", -1); err != nil {
 		return err
 	}
 	if nDelay > 0 {
@@ -476,8 +480,8 @@ func (r *reader) synapse(s *Synapse, f string, seen, decl *Totals) error {
 	return nil
 }
 
-func (r *reader) monitor(m *Monitor, f string) error {
-	if err := r.count(1, monitorFixed, f); err != nil {
+func (r *reader) monitor(m *Monitor, f path) error {
+	if err := r.count(1, monitorFixed, f, "", -1); err != nil {
 		return err
 	}
 	m.Pop = r.u32()
@@ -486,24 +490,24 @@ func (r *reader) monitor(m *Monitor, f string) error {
 	case 1:
 		m.Spikes = true
 	default:
-		return fail(f+".spikes", itoa(int64(v))+", want 0 or 1")
+		return fail(f.f(".spikes"), itoa(int64(v))+", want 0 or 1")
 	}
 	if v := r.u8(); v != 0 {
-		return fail(f+".reserved", itoa(int64(v))+", want 0")
+		return fail(f.f(".reserved"), itoa(int64(v))+", want 0")
 	}
 	if v := r.u16(); v != 0 {
-		return fail(f+".reserved", itoa(int64(v))+", want 0")
+		return fail(f.f(".reserved"), itoa(int64(v))+", want 0")
 	}
 	m.Every = r.u32()
 	nStates, nUnits := r.u32(), r.u32()
-	if err := r.count(nStates, 1, f+".states"); err != nil {
+	if err := r.count(nStates, 1, f, ".states", -1); err != nil {
 		return err
 	}
 	if nStates > 0 {
 		m.States = make([]uint8, nStates)
 		r.off += copy(m.States, r.b[r.off:])
 	}
-	if err := r.count(nUnits, 4, f+".units"); err != nil {
+	if err := r.count(nUnits, 4, f, ".units", -1); err != nil {
 		return err
 	}
 	m.Units = r.uint32s(nUnits)

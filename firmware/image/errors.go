@@ -44,6 +44,16 @@ func utoa(v uint64) string {
 	return string(buf[i:])
 }
 
+// path names a record (pops[2]) without building the string: the
+// string is built only for an error, so checking allocates nothing.
+type path struct {
+	sec string
+	i   int
+}
+
+// f is the record's field name, e.g. "pops[2].size" for f(".size").
+func (p path) f(name string) string { return at(p.sec, p.i) + name }
+
 // at is name[i].
 func at(name string, i int) string { return name + "[" + itoa(int64(i)) + "]" }
 

@@ -302,3 +302,140 @@ func TestDecodeAllocatesLittle(t *testing.T) {
 		t.Errorf("Decode of a %d-byte image allocated %d bytes (%v allocations)", len(b), perRun, allocs)
 	}
 }
+
+// TestEveryByteCounts: flipping any one bit of an image is caught by the
+// CRC; with the CRC rewritten, the flipped image is either rejected or
+// decodes to a different image (no byte is ignored by the decoder).
+func TestEveryByteCounts(t *testing.T) {
+	img := fullImage()
+	good := Encode(img)
+	accepted := 0
+	for i := range good {
+		for _, bit := range []byte{0x01, 0x80} {
+			b := append([]byte(nil), good...)
+			b[i] ^= bit
+			if _, err := Decode(b); err == nil {
+				t.Fatalf("byte %d bit %#x flipped: Decode accepted it despite the CRC", i, bit)
+			}
+			if i >= hCRC && i < HeaderSize {
+				continue
+			}
+			got, err := Decode(fixCRC(b))
+			if err != nil {
+				continue
+			}
+			accepted++
+			if reflect.DeepEqual(got, img) {
+				t.Fatalf("byte %d bit %#x flipped: decodes to the same image", i, bit)
+			}
+		}
+	}
+	// Values (weights, potentials, seeds) take any bits, so many flips
+	// give another valid image.
+	if accepted == 0 {
+		t.Error("no flipped image was accepted: the check above tested nothing")
+	}
+	t.Logf("%d bytes, %d of %d flips give another valid image", len(good), accepted, 2*(len(good)-4))
+}
+
+// TestDecodeAllocationBound: an image of many empty arrays costs the
+// decoder slice headers for bytes it holds, a few times its length at
+// most (here: 200000 zero-length unit rows of 4 bytes each).
+func TestDecodeAllocationBound(t *testing.T) {
+	img := &Image{Version: Version, Pops: []Pop{{Kind: KindInput, Size: 1, Unit: make([][]int32, 200000)}}}
+	b := Encode(img)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Decode(b)
+	runtime.ReadMemStats(&after)
+	assertErr(t, "Decode", err, "pops[0].unit: length 200000, want 0 rows for InputTransmitter")
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8*uint64(len(b)) {
+		t.Errorf("Decode of %d bytes allocated %d bytes, more than 8 times as many", len(b), n)
+	}
+}
+
+// cubaLike is an image of CUBA's shape: 3200 + 800 LIF units, 2%
+// connectivity (320000 connections), a Poisson drive, spike monitors.
+func cubaLike() *Image {
+	img := &Image{Version: Version, DtPicos: 100_000_000, Seed: 1}
+	lif := func(n int) Pop {
+		return Pop{Kind: KindLIF, Ports: 1, Size: uint32(n), RefSteps: 50, Coefs: coefs(LIFCoefs),
+			Consts: []int32{20 << 16, 0}, Unit: [][]int32{rowOf(n, 0), rowOf(n, 0)}}
+	}
+	img.Pops = []Pop{lif(3200), lif(800),
+		{Kind: KindPoisson, Size: 4000, Win: Window{End: 1 << 40}, Unit: [][]int32{rowOf(4000, 300), rowOf(4000, 1<<30-400000)}}}
+	rnd := uint64(12345)
+	next := func() uint32 { rnd = rnd*6364136223846793005 + 1442695040888963407; return uint32(rnd >> 33) }
+	entry := func(pre, post, preSize, postSize int, shift uint8) Synapse {
+		s := Synapse{Pre: uint32(pre), Post: uint32(post), Shift: shift, Off: make([]uint32, preSize+1)}
+		for i := 0; i < preSize; i++ {
+			for c := 0; c < postSize/50; c++ {
+				s.Target = append(s.Target, next()%uint32(postSize))
+				s.Weight = append(s.Weight, int16(next()))
+				s.Delay = append(s.Delay, uint16(1+next()%20))
+			}
+			s.Off[i+1] = uint32(len(s.Target))
+		}
+		return s
+	}
+	img.Synapses = []Synapse{entry(0, 0, 3200, 3200, 6), entry(0, 1, 3200, 800, 6), entry(1, 0, 800, 3200, 8), entry(1, 1, 800, 800, 8)}
+	img.Synapses = append(img.Synapses, csr(2, 0, 3200, 3200, 1, 0, 6, 1))
+	img.Synapses[4].Pre = 2
+	img.Synapses[4].Off = append(img.Synapses[4].Off, make([]uint32, 800)...)
+	for i := 3201; i <= 4000; i++ {
+		img.Synapses[4].Off[i] = 3200
+	}
+	img.Monitors = []Monitor{{Pop: 0, Spikes: true, Every: 1}, {Pop: 1, Spikes: true, Every: 1}}
+	return img
+}
+
+// go test -run '^$' -bench . -benchmem ./firmware/image/
+func BenchmarkCodec(b *testing.B) {
+	img := cubaLike()
+	if err := Validate(img); err != nil {
+		b.Fatal(err)
+	}
+	enc := Encode(img)
+	b.Logf("CUBA-like image: %d connections, %d bytes", TotalsOf(img).Connections, len(enc))
+	b.Run("Encode", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			Encode(img)
+		}
+	})
+	b.Run("Decode", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			if _, err := Decode(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Validate", func(b *testing.B) {
+		for b.Loop() {
+			if err := Validate(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Hash", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			Hash(enc)
+		}
+	})
+}
+
+// TestValidateAllocatesNothing: field names are built only for an error,
+// so checking a valid image allocates nothing (the chip validates what
+// it receives).
+func TestValidateAllocatesNothing(t *testing.T) {
+	img := fullImage()
+	if n := testing.AllocsPerRun(20, func() {
+		if err := Validate(img); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Validate allocated %v times", n)
+	}
+}
