@@ -4,7 +4,8 @@
 //
 //   - image: the program image, a compiled and quantized network
 //     (versioned, hashed, validated field by field before it runs);
-//   - engine: the fixed-point engine that runs an image step by step.
+//   - engine: the fixed-point engine that runs an image step by step;
+//   - protocol: the frames the host and the chip exchange.
 //
 // The rules every package under firmware/ keeps, so that it ports to a
 // microcontroller (and TinyGo could build it): it imports no host
