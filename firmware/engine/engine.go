@@ -9,10 +9,10 @@ import (
 
 // Engine runs one image. It is not safe for concurrent use.
 type Engine struct {
-	img   *image.Image
-	pops  []pop
-	syns  []synInfo // per synapse entry of the image
-	now   int64
+	img  *image.Image
+	pops []pop
+	syns []synInfo // per synapse entry of the image
+	now  int64
 
 	mons    []trace
 	spikeOn [][]bool // per population: units whose spikes are recorded (nil: none)

@@ -73,23 +73,6 @@ func mustNew(t testing.TB, img *image.Image) *Engine {
 	return e
 }
 
-// spikeStamps runs e for n steps and returns the stamps of the spikes of
-// (pop, unit).
-func spikeStamps(e *Engine, n int, pop, unit uint32) []int64 {
-	var out []int64
-	var buf []Spike
-	for i := 0; i < n; i++ {
-		e.Step()
-		buf = e.DrainSpikes(buf[:0])
-		for _, s := range buf {
-			if s.Pop == pop && s.Unit == unit {
-				out = append(out, s.Stamp)
-			}
-		}
-	}
-	return out
-}
-
 // q30 is x in Q1.30.
 func q30(x float64) int32 { return int32(math.Round(x * (1 << 30))) }
 
