@@ -266,7 +266,7 @@ func (c *compiler) population(i int, p *models.PopulationSpec) {
 		ip.Unit = [][]int32{pb}
 	case *models.SpikeGenerator:
 		d := m.Describe()
-		ip.Kind, ip.Ports, ip.Win = image.KindSpike, 0, image.Window{First: 0, End: math.MaxInt64}
+		ip.Kind, ip.Ports = image.KindSpike, 0 // no window: its steps are its own
 		if d.Binary {
 			ip.Flags |= image.FlagBinary
 		}

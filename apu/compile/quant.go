@@ -80,3 +80,11 @@ func weightMantissa(w float64, s uint8) int16 {
 // weightValue is the weight a mantissa and shift stand for, in the
 // weight's unit.
 func weightValue(m int16, s uint8) float64 { return math.Ldexp(float64(m), int(s)) / One }
+
+// Q16 is x in Q16.16 rounded to nearest, as the compiler converts every
+// value; ok is false when x is not finite or |x| >= 32768. Hosts convert
+// run-time values (inputs, generator settings) with it.
+func Q16(x float64) (int32, bool) { return q16(x) }
+
+// Q130 is a probability in [0, 1] in Q1.30 (1.0 = 1<<30), clamped.
+func Q130(p float64) int32 { return q130(p) }

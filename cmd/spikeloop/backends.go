@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/cpu"
+	"github.com/spikeloop/spikeloop/apu/fixed"
 )
 
 // The backends a network can run on (`backend:` in a daemon config,
@@ -11,4 +12,5 @@ import (
 // open a backend by name and import none of them.
 func init() {
 	apu.Register(cpu.Name, cpu.Open)
+	apu.Register(fixed.Name, fixed.Open)
 }

@@ -1,0 +1,127 @@
+package fixed_test
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/cpu"
+	"github.com/spikeloop/spikeloop/apu/fixed"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+// run loads path into b, runs its duration and returns what it recorded.
+func run(t *testing.T, path string, b apu.Backend) apu.Record {
+	t.Helper()
+	net, err := models.LoadFile(path, models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Load(net); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var all, rec apu.Record
+	b.Drain(&all)
+	for done := int64(0); done < net.Steps(); done += 1000 {
+		if err := b.Advance(int(min(1000, net.Steps()-done))); err != nil {
+			t.Fatal(err)
+		}
+		b.Drain(&rec)
+		all.Spikes = append(all.Spikes, rec.Spikes...)
+		for i := range rec.Traces {
+			all.Traces[i].Stamps = append(all.Traces[i].Stamps, rec.Traces[i].Stamps...)
+			all.Traces[i].Values = append(all.Traces[i].Values, rec.Traces[i].Values...)
+		}
+	}
+	return all
+}
+
+// The reference cases the APU runs: the fixed backend's spikes are the
+// cpu backend's (NEST-exact) within one step, and its potentials within
+// the bound the compiler's report predicts wherever the two runs' spikes
+// agree (the bound holds between agreeing spikes: a spike one step apart
+// moves V by the reset's jump for that step).
+func TestAgainstCPUReference(t *testing.T) {
+	for _, name := range []string{"lif_dc", "lif_spikes_refractory", "explif_mixed_dt005", "izh_rs"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "..", "testdata", "reference", "bio", name+".yaml")
+			fb := fixed.New()
+			got := run(t, path, fb)
+			want := run(t, path, cpu.New())
+			bound := fb.Report().Pops[fb.Report().Host.Pops[len(fb.Report().Host.Pops)-1].Image]
+			if bound.Name != "cells" {
+				t.Fatalf("report population %q, want cells", bound.Name)
+			}
+			// Spikes: the same count per neuron, each within one step.
+			byNeuron := func(r apu.Record) map[int32][]int64 {
+				m := map[int32][]int64{}
+				for _, s := range r.Spikes {
+					m[s.Neuron] = append(m[s.Neuron], s.Stamp)
+				}
+				return m
+			}
+			gs, ws := byNeuron(got), byNeuron(want)
+			off := map[int32][][2]int64{} // per neuron: stamps where the runs' spikes differ
+			for n, w := range ws {
+				g := gs[n]
+				if len(g) != len(w) {
+					t.Fatalf("neuron %d: %d spikes, cpu %d", n, len(g), len(w))
+				}
+				for i := range w {
+					if d := g[i] - w[i]; d < -1 || d > 1 {
+						t.Errorf("neuron %d: spike %d at stamp %d, cpu %d", n, i, g[i], w[i])
+					} else if d != 0 {
+						off[n] = append(off[n], [2]int64{min(g[i], w[i]), max(g[i], w[i])})
+					}
+				}
+			}
+			// Potentials.
+			gt, wt := got.Traces[0], want.Traces[0]
+			if gt.State != "V" || !slices.Equal(gt.Stamps, wt.Stamps) {
+				t.Fatalf("V traces: %s with %d rows, cpu %d", gt.State, len(gt.Stamps), len(wt.Stamps))
+			}
+			worst, skipped := 0.0, 0
+			for r, stamp := range gt.Stamps {
+				for c, n := range gt.Neurons {
+					if slices.ContainsFunc(off[int32(n)], func(w [2]int64) bool { return stamp >= w[0] && stamp <= w[1] }) {
+						skipped++
+						continue
+					}
+					i := r*len(gt.Neurons) + c
+					worst = max(worst, math.Abs(gt.Values[i]-wt.Values[i]))
+				}
+			}
+			if worst > bound.Bound {
+				t.Errorf("largest |V - V_cpu| %.3g mV above the report's bound %.3g mV", worst, bound.Bound)
+			}
+			t.Logf("%d spikes, %d one step apart; largest |V - V_cpu| %.3g mV (bound %.3g mV), %d samples skipped",
+				len(got.Spikes), len(off), worst, bound.Bound, skipped)
+		})
+	}
+}
+
+// CUBA is chaotic, so its spikes differ; its population rates agree
+// within 2%.
+func TestCUBARates(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "cuba.yaml")
+	got := run(t, path, fixed.New())
+	want := run(t, path, cpu.New())
+	count := func(r apu.Record) map[int32]int {
+		m := map[int32]int{}
+		for _, s := range r.Spikes {
+			m[s.Pop]++
+		}
+		return m
+	}
+	g, w := count(got), count(want)
+	for pop, n := range w {
+		rel := math.Abs(float64(g[pop]-n)) / float64(n)
+		if rel > 0.02 {
+			t.Errorf("population %d: %d spikes, cpu %d (%.2f%% apart, want <= 2%%)", pop, g[pop], n, 100*rel)
+		}
+		t.Logf("population %d: %d spikes, cpu %d (%.2f%% apart)", pop, g[pop], n, 100*rel)
+	}
+}
