@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
 // TestDemoRealTime runs the demo for 5 s on the wall clock: the loop
@@ -35,7 +37,7 @@ func TestDemoRealTime(t *testing.T) {
 	}
 	el := time.Since(start)
 	st := d.Stats()
-	t.Logf("%v: %s; step p99 %v; skipped %d; distance %.2f m", el, st.LatenessLine(), st.StepTime.Quantile(0.99), st.Skipped, d.Vehicle().DistanceToLight())
+	t.Logf("%v: %s; step p99 %v; skipped %d; distance %.2f m", el, st.LatenessLine(), st.StepTime.Quantile(0.99), st.Skipped, d.Plant().(*sim.Vehicle).DistanceToLight())
 	// The plant advances to each tick's deadline, so the board's time is
 	// exactly the deadline of the last tick run. Ticks skipped by an
 	// overrun of that last tick are counted, yet never run, so

@@ -111,10 +111,8 @@ func (c *Config) boardSummary(w *summaryWriter) {
 		}
 	}
 	w.flush(tw)
-	if v := c.Plant.Vehicle; v != nil {
-		vc := c.vehicle()
-		w.printf("plant: Braitenberg vehicle, motors %s/%s, sensors %s/%s, light at (%.3g, %.3g) m\n",
-			vc.LeftMotor, vc.RightMotor, vc.LeftSensor, vc.RightSensor, vc.Light[0], vc.Light[1])
+	if kind, _, ok := c.plant(); ok {
+		w.printf("plant: %s\n", kind.summary(c))
 	}
 }
 

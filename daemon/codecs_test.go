@@ -32,3 +32,28 @@ func TestCodecTables(t *testing.T) {
 		t.Errorf("oneOf(decoderNames) = %s", got)
 	}
 }
+
+// TestPlantTable: the plant names messages give are the table's, every
+// entry complete, and the demo config names its plant through it.
+func TestPlantTable(t *testing.T) {
+	if len(plantNames) != len(plants) {
+		t.Errorf("plantNames %v, %d plants", plantNames, len(plants))
+	}
+	for _, n := range plantNames {
+		p, ok := plants[n]
+		if !ok || p.given == nil || p.check == nil || p.build == nil || p.summary == nil || p.carry == nil || p.live == nil {
+			t.Errorf("plant %q: in the table %v, complete %v", n, ok, ok && p.check != nil && p.build != nil && p.summary != nil && p.carry != nil && p.live != nil)
+		}
+	}
+	cfg, err := DemoConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, name, ok := cfg.plant(); !ok || name != "vehicle" {
+		t.Errorf("the demo's plant: %q, %v; want vehicle", name, ok)
+	}
+	cfg.Plant = PlantConfig{}
+	if _, name, ok := cfg.plant(); ok {
+		t.Errorf("no plant: got %q", name)
+	}
+}

@@ -67,9 +67,9 @@ type Config struct {
 	tick    time.Duration
 	steps   int // network steps per tick
 	used    bool
-	// fileStart is plant.vehicle.start as the file gives it (a reload
-	// may move Plant.Vehicle.Start to where the vehicle was).
-	fileStart sim.Pose
+	// carried is what the previous run's plant handed this run across a
+	// reload (plantKind.carry); nil for a first run.
+	carried any
 	// pinNote says why the board's names were not looked up on this
 	// host (driver periph on a machine without GPIO); "" when they were.
 	pinNote string
@@ -77,13 +77,6 @@ type Config struct {
 	// Clone gives the same rows, and where the first of them with
 	// at_end stop ends (input_file.go).
 	files inputFiles
-}
-
-// PlantConfig selects the plant of a simulated board.
-type PlantConfig struct {
-	// Vehicle is a Braitenberg vehicle (hal/sim.VehicleConfig); its
-	// zero fields take sim.DefaultVehicle's values.
-	Vehicle *sim.VehicleConfig `yaml:"vehicle"`
 }
 
 // InputConfig is one input: a board part read every tick and encoded
@@ -350,9 +343,6 @@ func parseWith(data []byte, file string, netData []byte, inputData map[string][]
 		for _, m := range te.Errors {
 			k.typeError(m)
 		}
-	}
-	if c.Plant.Vehicle != nil {
-		c.fileStart = c.Plant.Vehicle.Start
 	}
 	c.check(k)
 	if err := joinCapped(k.errs, maxListed); err != nil {
@@ -787,13 +777,7 @@ func partKinds(b hal.Config) map[string]string {
 // problem to k.
 func (c *Config) check(k *checker) {
 	c.checkBoard(k)
-	if c.Plant.Vehicle != nil {
-		if c.Board.Driver != hal.DriverSim {
-			k.add("plant", ErrInvalid, `a plant needs board.driver "sim"`)
-		} else if _, err := sim.NewVehicle(c.vehicle()); err != nil {
-			k.add("plant.vehicle", ErrInvalid, "%v", err)
-		}
-	}
+	c.checkPlant(k, c.Board.Driver == hal.DriverSim)
 
 	// The tick and the network.
 	if c.Tick == "" {
@@ -981,55 +965,6 @@ func (c *Config) ticksOf(k *checker, field, s string) int {
 		return 0
 	}
 	return int(d / c.tick)
-}
-
-// vehicle is the plant config with sim.DefaultVehicle's values in the
-// fields left zero.
-func (c *Config) vehicle() sim.VehicleConfig {
-	v := sim.DefaultVehicle()
-	if c.Plant.Vehicle == nil {
-		return v
-	}
-	u := *c.Plant.Vehicle
-	set := func(dst *string, s string) {
-		if s != "" {
-			*dst = s
-		}
-	}
-	setf := func(dst *float64, x float64) {
-		if x != 0 {
-			*dst = x
-		}
-	}
-	set(&v.LeftMotor, u.LeftMotor)
-	set(&v.RightMotor, u.RightMotor)
-	set(&v.LeftSensor, u.LeftSensor)
-	set(&v.RightSensor, u.RightSensor)
-	if u.Start != (sim.Pose{}) {
-		v.Start = u.Start
-	}
-	if u.Light != [2]float64{} {
-		v.Light = u.Light
-	}
-	setf(&v.WheelBase, u.WheelBase)
-	setf(&v.MaxSpeed, u.MaxSpeed)
-	if u.MotorTau != 0 {
-		v.MotorTau = u.MotorTau
-	}
-	setf(&v.SensorAhead, u.SensorAhead)
-	setf(&v.SensorSide, u.SensorSide)
-	setf(&v.SensorAngle, u.SensorAngle)
-	setf(&v.Falloff, u.Falloff)
-	setf(&v.FullScale, u.FullScale)
-	setf(&v.NoiseVolts, u.NoiseVolts)
-	if u.Seed != 0 {
-		v.Seed = u.Seed
-	}
-	setf(&v.Arena, u.Arena)
-	if u.MaxStep != 0 {
-		v.MaxStep = u.MaxStep
-	}
-	return v
 }
 
 func (c *Config) networkPath() string {

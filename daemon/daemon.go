@@ -189,8 +189,7 @@ type Daemon struct {
 	feeds       *tickFeeds // the tick's inputs, one Run a tick
 	board       *hal.Board
 	simb        *sim.Board
-	vehicle     *sim.Vehicle // the demo's plant, for the reload and the live page
-	plant       sim.Reporter // the plant's figures, or nil
+	plant       sim.Reporter // the emulated board's plant (plants.go), or nil
 	plantV      [MaxPlantFigures]float64
 	inputs      []*sensor.Input
 	outputs     []output
@@ -314,16 +313,15 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	switch cfg.Board.Driver {
 	case hal.DriverSim:
 		var plant sim.Plant
-		if cfg.Plant.Vehicle != nil {
-			v, err := sim.NewVehicle(cfg.vehicle())
+		if kind, name, ok := cfg.plant(); ok {
+			p, err := kind.build(cfg, cfg.carried)
 			if err != nil {
-				return nil, fmt.Errorf("daemon: plant.vehicle: %w", err)
+				return nil, fmt.Errorf("daemon: plant.%s: %w", name, err)
 			}
-			d.vehicle, plant = v, v
-			if len(v.Figures()) > MaxPlantFigures {
-				return nil, fmt.Errorf("daemon: the plant reports %d figures; want at most %d", len(v.Figures()), MaxPlantFigures)
+			if len(p.Figures()) > MaxPlantFigures {
+				return nil, fmt.Errorf("daemon: plant.%s reports %d figures; want at most %d", name, len(p.Figures()), MaxPlantFigures)
 			}
-			d.plant = v
+			d.plant, plant = p, p
 		}
 		d.simb, d.board, err = sim.Open(cfg.Board, plant)
 	default:
@@ -530,8 +528,9 @@ func (d *Daemon) decoder(o OutputConfig) (actuator.Decoder, error) {
 	return dec.build(d, o, population(d.cfg.net, o.Population))
 }
 
-// Vehicle is the simulated vehicle, or nil.
-func (d *Daemon) Vehicle() *sim.Vehicle { return d.vehicle }
+// Plant is the emulated board's plant (for the demo a *sim.Vehicle), or
+// nil.
+func (d *Daemon) Plant() sim.Reporter { return d.plant }
 
 // Board is the hal board.
 func (d *Daemon) Board() *hal.Board { return d.board }

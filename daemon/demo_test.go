@@ -32,7 +32,7 @@ func TestDemoReachesLight(t *testing.T) {
 	opts := Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 30_000,
 		AfterTick: func(d *Daemon, k int64) {
 			if k%1000 == 0 {
-				track = append(track, d.Vehicle().DistanceToLight())
+				track = append(track, d.Plant().(*sim.Vehicle).DistanceToLight())
 			}
 		}}
 	d, err := New(cfg, opts)
@@ -40,7 +40,7 @@ func TestDemoReachesLight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	v := d.Vehicle()
+	v := d.Plant().(*sim.Vehicle)
 	if start := v.DistanceToLight(); math.Abs(start-2) > 1e-9 {
 		t.Fatalf("start distance %v, want 2 m", start)
 	}

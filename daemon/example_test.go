@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/daemon"
+	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
 // Run the built-in demo for 20 s of board time on a fake clock (as fast
@@ -26,7 +27,7 @@ func Example() {
 	if err := d.Run(context.Background()); err != nil {
 		panic(err)
 	}
-	fmt.Printf("within 0.3 m of the light: %v\n", d.Vehicle().DistanceToLight() < 0.3)
+	fmt.Printf("within 0.3 m of the light: %v\n", d.Plant().(*sim.Vehicle).DistanceToLight() < 0.3)
 	// Output:
 	// within 0.3 m of the light: true
 }

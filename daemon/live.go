@@ -42,9 +42,8 @@ func (s *telemetryService) livePage(cfg *Config, ln net.Listener) http.Handler {
 		c := tc.Commands[name]
 		lc.Commands = append(lc.Commands, live.Command{Name: name, Kind: c.Kind, Target: c.Target, Min: c.Min, Max: c.Max})
 	}
-	if cfg.Board.Driver == hal.DriverSim {
-		v := cfg.vehicle()
-		lc.Vehicle = &live.Vehicle{Light: v.Light, Start: [2]float64{v.Start.X, v.Start.Y}, Arena: v.Arena, WheelBase: v.WheelBase}
+	if kind, _, ok := cfg.plant(); ok && cfg.Board.Driver == hal.DriverSim {
+		lc.Vehicle = kind.live(cfg)
 	}
 	s.log.Info().Str("url", "http://"+ln.Addr().String()+"/").Msg("telemetry: live page up")
 	return live.Handler(lc)

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/hal/haltest"
+	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/io/actuator"
 	"github.com/spikeloop/spikeloop/io/sensor"
@@ -245,12 +246,12 @@ func TestSummaryAndConsumer(t *testing.T) {
 	if _, ok := rates["left_wheel"]; !ok || len(rates) != 2 {
 		t.Errorf("summary rates_hz %v, want left_wheel and right_wheel", last["rates_hz"])
 	}
-	p := d.Vehicle().Pose()
+	p := d.Plant().(*sim.Vehicle).Pose()
 	if x, ok := last["x_m"].(float64); !ok || math.Abs(x-p.X) > 0.05 {
 		t.Errorf("summary x_m %v, the vehicle ends at x %.3f", last["x_m"], p.X)
 	}
-	if dist, ok := last["light_distance_m"].(float64); !ok || math.Abs(dist-d.Vehicle().DistanceToLight()) > 0.05 {
-		t.Errorf("summary light_distance_m %v, the vehicle ends %.3f m from the light", last["light_distance_m"], d.Vehicle().DistanceToLight())
+	if dist, ok := last["light_distance_m"].(float64); !ok || math.Abs(dist-d.Plant().(*sim.Vehicle).DistanceToLight()) > 0.05 {
+		t.Errorf("summary light_distance_m %v, the vehicle ends %.3f m from the light", last["light_distance_m"], d.Plant().(*sim.Vehicle).DistanceToLight())
 	}
 }
 

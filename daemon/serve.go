@@ -56,9 +56,7 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 			if err != nil {
 				return fmt.Errorf("daemon: config: %w", err)
 			}
-			if fresh.Plant.Vehicle != nil && cur.Plant.Vehicle != nil {
-				fresh.Plant.Vehicle.Start = cur.Plant.Vehicle.Start // carryPlant's
-			}
+			fresh.carried = cur.carried // carryPlant's
 			cur = fresh
 		}
 		d, err := New(cur, opts)
@@ -161,20 +159,23 @@ func Serve(ctx context.Context, cfg *Config, opts Options, reload <-chan struct{
 	}
 }
 
-// carryPlant keeps the emulated world going across a reload: the
-// vehicle of the next run starts where the last one stopped, as a real
-// vehicle would not jump back when its controller is reloaded. A config
-// whose plant.vehicle.start differs from the running one's asks for a
-// new start, and gets it.
+// carryPlant keeps the emulated world going across a reload: the plant
+// of the next run goes on from where the last one stopped (the demo's
+// vehicle from its pose), as a real one would not jump back when its
+// controller is reloaded, unless the next config's plant settings ask
+// for a new start (plantKind.carry). A reload to another plant, or to
+// none, carries nothing.
 func carryPlant(next, prev *Config, d *Daemon) {
-	if d.vehicle == nil || next.Plant.Vehicle == nil || prev.Plant.Vehicle == nil {
+	kind, name, ok := next.plant()
+	_, prevName, prevOK := prev.plant()
+	if !ok || !prevOK || name != prevName || d.plant == nil {
 		return
 	}
-	if next.fileStart != prev.fileStart {
-		d.log.Info().Msg("reload: plant.vehicle.start changed; the vehicle starts there")
-		return
+	carried, note := kind.carry(next, prev, d.plant)
+	if note != "" {
+		d.log.Info().Msg("reload: " + note)
 	}
-	next.Plant.Vehicle.Start = d.vehicle.Pose()
+	next.carried = carried
 }
 
 // preflight builds everything a run of c needs (the engine with its

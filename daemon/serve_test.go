@@ -190,11 +190,11 @@ func TestReloadKeepsThePlant(t *testing.T) {
 				if len(runs) == 0 || runs[len(runs)-1] != d {
 					runs = append(runs, d)
 					if len(runs) == 2 {
-						second = d.Vehicle().Pose()
+						second = d.Plant().(*sim.Vehicle).Pose()
 					}
 				}
 				if len(runs) == 1 {
-					last = d.Vehicle().Pose()
+					last = d.Plant().(*sim.Vehicle).Pose()
 					if k == 2000 {
 						reload <- struct{}{}
 						<-loaded

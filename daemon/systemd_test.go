@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
 // readUnit returns the non-comment lines of a systemd file, each with a
@@ -120,7 +122,7 @@ func TestSystemdConfigDrivesVehicle(t *testing.T) {
 	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet(), Ticks: 30_000,
 		AfterTick: func(d *Daemon, k int64) {
 			if k%1000 == 0 {
-				track = append(track, d.Vehicle().DistanceToLight())
+				track = append(track, d.Plant().(*sim.Vehicle).DistanceToLight())
 			}
 		}})
 	if err != nil {
@@ -130,7 +132,7 @@ func TestSystemdConfigDrivesVehicle(t *testing.T) {
 	if err := d.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	end := d.Vehicle().DistanceToLight()
+	end := d.Plant().(*sim.Vehicle).DistanceToLight()
 	t.Logf("distance every second: %.2f", track)
 	if end > 0.3 {
 		t.Errorf("the vehicle ends %.3f m from the light, want <= 0.3 m", end)
