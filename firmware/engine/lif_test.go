@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/spikeloop/spikeloop/firmware/image"
@@ -135,5 +136,56 @@ func TestLIFRefractoryDropsInput(t *testing.T) {
 	}
 	if sp := e.DrainSpikes(nil); len(sp) != 1 || sp[0].Stamp != 1 {
 		t.Errorf("spikes %+v, want one at stamp 1", sp)
+	}
+}
+
+// TestLIFFastPath: stepLIF's loop without clamps (factors in [0, 1], no
+// input) gives the general loop's bits, saturation counts and spikes,
+// on random and extreme potentials and currents.
+func TestLIFFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, cs := range [][2]image.Coef{
+		{coef(math.Exp(-0.01)), coef(0.04 * (1 - math.Exp(-0.01)))},
+		{{M: 1, Shift: 0}, {M: 1 << 30, Shift: 30}}, // exactly 1.0
+		{{M: math.MaxInt32, Shift: 31}, {M: 0, Shift: 0}},
+		{{M: 3, Shift: 62}, {M: 5, Shift: 3}},
+	} {
+		const n = 4000
+		mk := func() *Engine {
+			p := lifPop(n, 0.1, 10, 0.04, 15, 0, 0, 3)
+			p.Coefs = cs[:]
+			p.Consts[image.LIFTh] = int32(rng.Uint32())
+			return mustNew(t, &image.Image{Version: image.Version, Pops: []image.Pop{p}})
+		}
+		a := mk()
+		b := mk()
+		b.pops[0].cons = a.pops[0].cons
+		for i := 0; i < n; i++ {
+			x, ie := int32(rng.Uint32()), int32(rng.Uint32())
+			switch i % 4 {
+			case 0:
+				x, ie = math.MaxInt32, math.MaxInt32
+			case 1:
+				x, ie = math.MinInt32, math.MinInt32
+			}
+			a.pops[0].st[i], b.pops[0].st[i] = x, x
+			a.pops[0].par[image.LIFIe][i], b.pops[0].par[image.LIFIe][i] = ie, ie
+			r := int32(rng.IntN(3))
+			a.pops[0].ref[i], b.pops[0].ref[i] = r, r
+		}
+		for k := 0; k < 5; k++ {
+			pa, pb := &a.pops[0], &b.pops[0]
+			pa.spiked, pb.spiked = pa.spiked[:0], pb.spiked[:0]
+			stepLIF(pa, nil, nil)
+			stepLIFGeneral(pb, nil, nil)
+			for i := range pa.st {
+				if pa.st[i] != pb.st[i] || pa.ref[i] != pb.ref[i] {
+					t.Fatalf("%v step %d unit %d: fast y %d ref %d, general %d %d", cs, k, i, pa.st[i], pa.ref[i], pb.st[i], pb.ref[i])
+				}
+			}
+			if pa.sat != pb.sat || len(pa.spiked) != len(pb.spiked) {
+				t.Fatalf("%v step %d: saturations %d/%d, spikes %d/%d", cs, k, pa.sat, pb.sat, len(pa.spiked), len(pb.spiked))
+			}
+		}
 	}
 }

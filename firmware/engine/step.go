@@ -264,12 +264,56 @@ func afterSpike(p *pop, y int32, reset int32) int32 {
 // stepLIF is image.KindLIF's step: w the arriving weights (nil: none),
 // cur the current input (nil: none).
 func stepLIF(p *pop, w, cur []int32) {
+	c33, c30 := p.coef[image.LIFP33], p.coef[image.LIFP30]
+	// A factor in [0, 1] cannot take a product out of int32, so without
+	// input the terms' clamps are skipped: the same bits
+	// (TestLIFFastPath), one multiply-add pair per neuron.
+	if !unitBound(c33) || !unitBound(c30) || w != nil || cur != nil {
+		stepLIFGeneral(p, w, cur)
+		return
+	}
+	n := p.size
+	y := p.st[:n]
+	ref, ie := p.ref[:len(y)], p.par[image.LIFIe][:len(y)]
+	th, reset := p.cons[image.LIFTh], p.cons[image.LIFReset]
+	m33, s33, h33 := int64(c33.M), c33.Shift, half(c33.Shift)
+	m30, s30, h30 := int64(c30.M), c30.Shift, half(c30.Shift)
+	refSteps := int32(p.img.RefSteps)
+	var ns uint64
+	for i, yi := range y {
+		if r := ref[i]; r > 0 {
+			ref[i] = r - 1
+		} else {
+			v := (m33*int64(yi)+h33)>>s33 + (m30*int64(ie[i])+h30)>>s30
+			if v != int64(int32(v)) {
+				v = int64(sat(v, &ns))
+			}
+			yi = int32(v)
+			y[i] = yi
+		}
+		if yi >= th {
+			y[i] = afterSpike(p, yi, reset)
+			ref[i] = refSteps
+			p.spiked = append(p.spiked, uint32(i))
+		}
+	}
+	p.sat += ns
+}
+
+// unitBound says whether 0 <= c <= 1, so that round(c·x) stays in
+// int32 for every int32 x (a negative factor could turn MinInt32 into
+// 2^31).
+func unitBound(c image.Coef) bool {
+	return c.M >= 0 && int64(c.M) <= int64(1)<<c.Shift
+}
+
+// stepLIFGeneral is stepLIF with input and with any factors.
+func stepLIFGeneral(p *pop, w, cur []int32) {
 	n := p.size
 	y, ref := p.st[:n], p.ref[:n]
 	ie := p.par[image.LIFIe][:n]
 	c33, c30 := p.coef[image.LIFP33], p.coef[image.LIFP30]
 	th, reset := p.cons[image.LIFTh], p.cons[image.LIFReset]
-	m33, s33, h33 := int64(c33.M), c33.Shift, half(c33.Shift)
 	refSteps := int32(p.img.RefSteps)
 	if w != nil {
 		w = w[:n]
@@ -277,21 +321,20 @@ func stepLIF(p *pop, w, cur []int32) {
 	if cur != nil {
 		cur = cur[:n]
 	}
-	sc := &p.sat
+	var ns uint64
 	for i := range y {
 		if ref[i] > 0 {
 			ref[i]--
 		} else {
 			in := ie[i]
 			if cur != nil {
-				in = sat(int64(in)+int64(cur[i]), sc)
+				in = sat(int64(in)+int64(cur[i]), &ns)
 			}
-			a := sat((m33*int64(y[i])+h33)>>s33, sc)
-			v := int64(a) + int64(mul(c30, in, sc))
+			v := int64(mul(c33, y[i], &ns)) + int64(mul(c30, in, &ns))
 			if w != nil {
 				v += int64(w[i])
 			}
-			y[i] = sat(v, sc)
+			y[i] = sat(v, &ns)
 		}
 		if y[i] >= th {
 			y[i] = afterSpike(p, y[i], reset)
@@ -299,6 +342,7 @@ func stepLIF(p *pop, w, cur []int32) {
 			p.spiked = append(p.spiked, uint32(i))
 		}
 	}
+	p.sat += ns
 }
 
 // stepExpLIF is image.KindExpLIF's step.
