@@ -95,7 +95,7 @@ func (e *Error) Error() string {
 	if e.Type != 0 {
 		s += e.Type.String() + " payload: "
 	}
-	s += e.Field + " " + itoa(e.Value) + ": " + e.Code.String()
+	s += e.Field + ": " + e.Code.String()
 	if e.Reason != "" {
 		s += ": " + e.Reason
 	}

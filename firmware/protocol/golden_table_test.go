@@ -84,27 +84,47 @@ func goldenFrames() []goldenFrame {
 			0x01,       // version 1
 			0x05,       // type RUN
 			0x05, 0x00, // seq 5
-			0x28, 0x00, // length 40
+			0x2a, 0x00, // length 42
 			0x02, 0x00, //   steps 2
 			0x02, 0x00, //   feeds 2
 			0x00, 0x00, //   feed 0: pop 0
+			0x00,                   //   hold 0: a row per step
 			0x01, 0x00, 0x00, 0x00, //   size 1
 			0x00, 0x80, 0x01, 0x00, 0x00, 0x00, 0xfe, 0xff, //   step 0: 1.5, step 1: -2.0 (Q16.16)
 			0x01, 0x00, //   feed 1: pop 1
+			0x00,                   //   hold 0
 			0x02, 0x00, 0x00, 0x00, //   size 2
 			0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, //   step 0: 1.0, 2.0
 			0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, //   step 1: 3.0, 4.0
-			0xfe, 0x24, 0xca, 0x54, // CRC-32C 0x54ca24fe
+			0x23, 0x25, 0xaf, 0x34, // CRC-32C 0x34af2523
 		}},
-		{name: "run_no_feeds", seq: 6, msg: &Run{Steps: 10}, zero: func() Payload { return new(Run) }, wire: []byte{
+		{name: "run_demo_tick", seq: 6, msg: &Run{Steps: 10, Feeds: []Feed{{Pop: 0, Hold: true, Size: 1, Values: []int32{q(1000)}}, {Pop: 1, Hold: true, Size: 1, Values: []int32{q(250.5)}}}}, zero: func() Payload { return new(Run) }, wire: []byte{
 			0xa5, 0x5a, // sync
 			0x01,       // version 1
 			0x05,       // type RUN
 			0x06, 0x00, // seq 6
+			0x1a, 0x00, // length 26
+			0x0a, 0x00, //   steps 10 (the demo's 1 ms tick at dt 0.1 ms)
+			0x02, 0x00, //   feeds 2
+			0x00, 0x00, //   feed 0: pop 0 (eye_left)
+			0x01,                   //   hold 1: one row for the 10 steps
+			0x01, 0x00, 0x00, 0x00, //   size 1
+			0x00, 0x00, 0xe8, 0x03, //   1000.0 pA
+			0x01, 0x00, //   feed 1: pop 1 (eye_right)
+			0x01,                   //   hold 1
+			0x01, 0x00, 0x00, 0x00, //   size 1
+			0x00, 0x80, 0xfa, 0x00, //   250.5 pA
+			0xc7, 0x05, 0xdb, 0x42, // CRC-32C 0x42db05c7
+		}},
+		{name: "run_no_feeds", seq: 16, msg: &Run{Steps: 10}, zero: func() Payload { return new(Run) }, wire: []byte{
+			0xa5, 0x5a, // sync
+			0x01,       // version 1
+			0x05,       // type RUN
+			0x10, 0x00, // seq 16
 			0x04, 0x00, // length 4
 			0x0a, 0x00, //   steps 10
 			0x00, 0x00, //   feeds 0
-			0x86, 0x90, 0xc9, 0x4a, // CRC-32C 0x4ac99086
+			0x11, 0xe1, 0xda, 0x7d, // CRC-32C 0x7ddae111
 		}},
 		{name: "run_ok", seq: 5, msg: &RunOK{Now: 12, Saturations: 1, Pending: 0, Spikes: SpikeList{Base: 11, Spikes: []Spike{{Off: 0, Pop: 3, Unit: 4}, {Off: 1, Pop: 4, Unit: 0}}}}, zero: func() Payload { return new(RunOK) }, wire: []byte{
 			0xa5, 0x5a, // sync

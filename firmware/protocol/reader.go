@@ -37,6 +37,19 @@ func (r *Reader) Buffered() int { return r.end - r.start }
 // request whose response timed out).
 func (r *Reader) Reset() { r.start, r.end = 0, 0 }
 
+// Drop gives up the frame in progress: its first sync byte is dropped,
+// so that Next looks for a frame in the bytes after it. A frame's length
+// field has no check of its own, so a corrupted one makes Next wait for
+// bytes that may never come (on a stream; an SPI host clocks at most
+// MaxFrame bytes and the CRC fails); a host calls Drop when a response
+// is overdue, before it resends the request.
+func (r *Reader) Drop() {
+	if r.start < r.end {
+		r.start++
+		r.Skipped++
+	}
+}
+
 // Next returns the next checked frame. ErrNeedMore: the buffer holds no
 // whole frame yet. Any other error (CodeCRC, CodeTooLong, CodeVersion)
 // is a frame that failed its checks and was dropped: count it and call

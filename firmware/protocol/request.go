@@ -116,27 +116,34 @@ func (m *ImageCommit) Unmarshal(f Frame) error {
 
 // Run runs Steps steps with the inputs of those steps (answered by
 // RUN_OK with the steps' spikes). Each Feed gives an Input population
-// its values, step-major: Values[s*Size+u] is unit u's value in step s.
-// An Input population without a feed gets zeros.
+// its values, step-major: Values[s*Size+u] is unit u's value in step s;
+// a held feed gives one row for every step (a sensor read once per
+// tick: 4·Size bytes instead of 4·Size·Steps). An Input population
+// without a feed gets zeros.
 //
 //	0  2   steps, uint16, >= 1
 //	2  2   feeds, uint16
 //	then per feed:
 //	   2   population index, uint16
+//	   1   hold: 0 one row per step, 1 one row held for every step
 //	   4   size (units), uint32, >= 1
-//	   4·steps·size  values, int32 Q16.16, step-major
+//	   4·rows·size  values, int32 Q16.16, step-major (rows: steps, or 1 if held)
 type Run struct {
 	Steps uint16
 	Feeds []Feed
 }
 
 // Feed is the input of one Input population for the steps of a Run.
-// Values must hold Steps·Size values.
+// Values holds Steps·Size values, or Size when Hold.
 type Feed struct {
 	Pop    uint16
+	Hold   bool
 	Size   uint32
 	Values []int32
 }
+
+// feedHeader is a feed's size on the wire before its values.
+const feedHeader = 7
 
 func (*Run) Type() Type { return TypeRun }
 
@@ -146,10 +153,18 @@ func (m *Run) Marshal(dst []byte) []byte {
 	for i := range m.Feeds {
 		f := &m.Feeds[i]
 		dst = appendU16(dst, f.Pop)
+		dst = append(dst, b2u(f.Hold))
 		dst = appendU32(dst, f.Size)
 		dst = appendI32s(dst, f.Values)
 	}
 	return dst
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (m *Run) Unmarshal(f Frame) error {
@@ -161,16 +176,25 @@ func (m *Run) Unmarshal(f Frame) error {
 	if d.err == nil && m.Steps == 0 {
 		d.fail("steps", 0, "a run has at least one step")
 	}
-	n := d.count(uint64(d.u16("feeds")), 6, "feeds")
+	n := d.count(uint64(d.u16("feeds")), feedHeader, "feeds")
 	m.Feeds = grow(m.Feeds, n)
 	for i := range m.Feeds {
 		fd := &m.Feeds[i]
 		fd.Pop = d.u16("feeds.pop")
+		hold := d.u8("feeds.hold")
+		fd.Hold = hold == 1
+		if d.err == nil && hold > 1 {
+			d.fail("feeds.hold", int64(hold), "feed "+itoa(int64(i))+": want 0 or 1")
+		}
 		fd.Size = d.u32("feeds.size")
 		if d.err == nil && fd.Size == 0 {
 			d.fail("feeds.size", 0, "feed "+itoa(int64(i))+" has no units")
 		}
-		nv := d.count(uint64(m.Steps)*uint64(fd.Size), 4, "feeds.values")
+		rows := uint64(m.Steps)
+		if fd.Hold {
+			rows = 1
+		}
+		nv := d.count(rows*uint64(fd.Size), 4, "feeds.values")
 		fd.Values = d.int32s(fd.Values, nv, "feeds.values")
 		if d.err != nil {
 			break
