@@ -84,7 +84,8 @@ func demoTick(n int) (*Run, *RunOK) {
 }
 
 // TestDemoTickSizes: the frame sizes of the demo's tick that
-// firmware/README.md gives (RUN 38 bytes, RUN_OK 38 + 8 per spike).
+// firmware/README.md gives (RUN 38 bytes, 110 without holding; RUN_OK
+// 38 + 8 per spike).
 func TestDemoTickSizes(t *testing.T) {
 	for _, n := range []int{0, 2, 10} {
 		run, ok := demoTick(n)
@@ -94,6 +95,15 @@ func TestDemoTickSizes(t *testing.T) {
 			t.Errorf("%d spikes: RUN %d bytes, RUN_OK %d", n, len(a), len(b))
 		}
 		t.Logf("demo tick, %d spikes: RUN %d bytes, RUN_OK %d bytes, %d in all", n, len(a), len(b), len(a)+len(b))
+	}
+	// Without holding, a row per step: 110 bytes.
+	run, _ := demoTick(0)
+	for i := range run.Feeds {
+		run.Feeds[i].Hold = false
+		run.Feeds[i].Values = make([]int32, 10)
+	}
+	if a, _ := Append(nil, 1, run); len(a) != 110 {
+		t.Errorf("RUN with a row per step: %d bytes", len(a))
 	}
 }
 
