@@ -29,7 +29,7 @@ func sat(v int64, n *uint64) int32 {
 // mul is the product term c·x: round(M·x, S), saturated. |M·x| <= 2^62,
 // so the product and its rounding addend fit in int64.
 func mul(c image.Coef, x int32, n *uint64) int32 {
-	return sat((int64(c.M)*int64(x)+half(c.Shift))>>c.Shift, n)
+	return sat((int64(c.M)*int64(x)+half(c.Shift))>>(c.Shift&63), n)
 }
 
 // mulSq is the Izhikevich term A·V²: round(M·V·V, S+16), formed in 128

@@ -276,8 +276,10 @@ func stepLIF(p *pop, w, cur []int32) {
 	y := p.st[:n]
 	ref, ie := p.ref[:len(y)], p.par[image.LIFIe][:len(y)]
 	th, reset := p.cons[image.LIFTh], p.cons[image.LIFReset]
-	m33, s33, h33 := int64(c33.M), c33.Shift, half(c33.Shift)
-	m30, s30, h30 := int64(c30.M), c30.Shift, half(c30.Shift)
+	// Shifts masked to 0..63 (they are 0..62) so that the compiler emits
+	// a bare shift.
+	m33, s33, h33 := int64(c33.M), uint(c33.Shift)&63, half(c33.Shift)
+	m30, s30, h30 := int64(c30.M), uint(c30.Shift)&63, half(c30.Shift)
 	refSteps := int32(p.img.RefSteps)
 	var ns uint64
 	for i, yi := range y {
