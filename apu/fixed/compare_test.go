@@ -125,3 +125,96 @@ func TestCUBARates(t *testing.T) {
 		t.Logf("population %d: %d spikes, cpu %d (%.2f%% apart)", pop, g[pop], n, 100*rel)
 	}
 }
+
+// The demo's network driven by the light sensors' currents (the same
+// feeds into both backends, through Run as the daemon gives them): the
+// spikes are the cpu backend's within one step, the motor potentials
+// within the report's bound where the spikes agree.
+func TestDemoNetworkFeeds(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "demo", "braitenberg.yaml")
+	load := func(b apu.Backend) {
+		net, err := models.LoadFile(path, models.NewRegistry(), models.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"motor_left", "motor_right"} {
+			net.Monitors = append(net.Monitors, &models.MonitorSpec{Population: net.Population(name), Record: []string{"V"}, Every: 1})
+		}
+		if err := b.Load(net); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb := fixed.New()
+	cb := cpu.New()
+	load(fb)
+	load(cb)
+	defer fb.Close()
+	defer cb.Close()
+	var got, want, rec apu.Record
+	fb.Drain(&got)
+	cb.Drain(&want)
+	left, right := make([]float64, 10), make([]float64, 10)
+	for tick := range 2000 { // 2 s of 1 ms ticks of 10 steps
+		for s := range 10 {
+			// Light voltages (0..3.3 V) times the encoder's 2000 pA/V,
+			// a slow sweep that crosses the motors' rheobase.
+			left[s] = 2000 * 3.3 * 0.5 * (1 + math.Sin(float64(tick*10+s)/3000))
+			right[s] = 2000 * 3.3 * 0.5 * (1 + math.Cos(float64(tick*10+s)/2100))
+		}
+		feeds := []apu.Feed{{Pop: "eye_left", Values: left}, {Pop: "eye_right", Values: right}}
+		for _, b := range []struct {
+			be  apu.Backend
+			all *apu.Record
+		}{{fb, &got}, {cb, &want}} {
+			if err := b.be.Run(10, feeds); err != nil {
+				t.Fatal(err)
+			}
+			b.be.Drain(&rec)
+			b.all.Spikes = append(b.all.Spikes, rec.Spikes...)
+			for i := range rec.Traces {
+				b.all.Traces[i].Stamps = append(b.all.Traces[i].Stamps, rec.Traces[i].Stamps...)
+				b.all.Traces[i].Values = append(b.all.Traces[i].Values, rec.Traces[i].Values...)
+			}
+		}
+	}
+	if len(got.Spikes) != len(want.Spikes) || len(want.Spikes) < 100 {
+		t.Fatalf("%d spikes, cpu %d", len(got.Spikes), len(want.Spikes))
+	}
+	type key struct{ pop, n int32 }
+	stamps := func(r apu.Record) map[key][]int64 {
+		m := map[key][]int64{}
+		for _, s := range r.Spikes {
+			m[key{s.Pop, s.Neuron}] = append(m[key{s.Pop, s.Neuron}], s.Stamp)
+		}
+		return m
+	}
+	gs, ws := stamps(got), stamps(want)
+	apart := 0
+	for k, w := range ws {
+		g := gs[k]
+		if len(g) != len(w) {
+			t.Fatalf("%v: %d spikes, cpu %d", k, len(g), len(w))
+		}
+		for i := range w {
+			if d := g[i] - w[i]; d < -1 || d > 1 {
+				t.Fatalf("%v: spike %d at %d, cpu %d", k, i, g[i], w[i])
+			} else if d != 0 {
+				apart++
+			}
+		}
+	}
+	worst := 0.0
+	for ti, gt := range got.Traces {
+		wt := want.Traces[ti]
+		if apart == 0 {
+			for i := range gt.Values {
+				worst = max(worst, math.Abs(gt.Values[i]-wt.Values[i]))
+			}
+		}
+	}
+	pr, _ := fb.Report().Pop("motor_left")
+	if worst > pr.Bound {
+		t.Errorf("largest |V - V_cpu| %.3g mV above the report's bound %.3g mV", worst, pr.Bound)
+	}
+	t.Logf("%d spikes, %d one step apart; largest |V - V_cpu| %.3g mV (bound %.3g mV)", len(got.Spikes), apart, worst, pr.Bound)
+}
