@@ -25,20 +25,19 @@ const Magic = "SLPI"
 
 // Header offsets.
 const (
-	hMagic     = 0
-	hVersion   = 4
-	hFlags     = 6
-	hDt        = 8
-	hSeed      = 16
-	hPops      = 24
-	hSynapses  = 28
-	hMonitors  = 32
-	hBodyLen   = 36
-	hUnits     = 40
-	hConns     = 48
-	hReserved  = 56
-	hCRC       = 60
-	maxBodyLen = 1<<32 - 1
+	hMagic    = 0
+	hVersion  = 4
+	hFlags    = 6
+	hDt       = 8
+	hSeed     = 16
+	hPops     = 24
+	hSynapses = 28
+	hMonitors = 32
+	hBodyLen  = 36
+	hUnits    = 40
+	hConns    = 48
+	hReserved = 56
+	hCRC      = 60
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
