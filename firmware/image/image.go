@@ -134,7 +134,7 @@ type Pop struct {
 	Consts   []int32   // Q16.16
 	Unit     [][]int32 // per-unit rows, Q16.16 unless said otherwise
 
-	Win Window // generators but Input
+	Win Window // DC, Poisson, Bernoulli, Custom (Spike and Input: zero)
 
 	SpikeOff  []uint32 // Spike: Size+1 offsets into SpikeStep/SpikeVal
 	SpikeStep []int64  // Spike: steps, ascending per unit

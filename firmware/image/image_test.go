@@ -149,6 +149,7 @@ func TestCorruptImages(t *testing.T) {
 		{"Poisson exp(-lambda) negative", func(img *Image) { img.Pops[pPoisson].Unit[1][0] = -3 }, "pops[6].unit[1][0]: -3 out of range 0..1073741824 (exp(-lambda) in Q1.30)"},
 		{"window reversed", func(img *Image) { img.Pops[pDC].Win = Window{First: 9, End: 8} }, "pops[5].win: first 9 after end 8"},
 		{"window on LIF", func(img *Image) { img.Pops[pLIF].Win.End = 1 }, "pops[0].win: set for LIF, which has no window"},
+		{"window on Spike", func(img *Image) { img.Pops[pSpike].Win.End = 100 }, "pops[8].win: set for SpikeGenerator, which has no window"},
 		{"window on Input", func(img *Image) { img.Pops[pInput].Win.First = -1 }, "pops[11].win: set for InputTransmitter, which has no window"},
 		{"spike off length", func(img *Image) { img.Pops[pSpike].SpikeOff = []uint32{0, 2, 5} }, "pops[8].spike_off: length 3, want 4 (size+1)"},
 		{"spike val length", func(img *Image) { img.Pops[pSpike].SpikeVal = img.Pops[pSpike].SpikeVal[:4] }, "pops[8].spike_val: length 4, want 5 (spike_step's)"},

@@ -70,7 +70,7 @@ func fullImage() *Image {
 	pops[pPoisson] = Pop{Kind: KindPoisson, Flags: FlagBinary, Size: 8, Win: Window{First: 0, End: 1 << 40},
 		Unit: [][]int32{rowOf(8, 655), rowOf(8, 1<<30-10000)}}
 	pops[pBernoulli] = Pop{Kind: KindBernoulli, Size: 2, Win: Window{First: 3, End: 3}, Unit: [][]int32{{0, 1 << 30}}}
-	pops[pSpike] = Pop{Kind: KindSpike, Size: 3, Win: Window{First: -5, End: 100},
+	pops[pSpike] = Pop{Kind: KindSpike, Size: 3,
 		SpikeOff: []uint32{0, 2, 2, 5}, SpikeStep: []int64{0, 9, 1, 2, 70}, SpikeVal: []int32{1 << 16, 2 << 16, 1 << 16, 1 << 16, 3 << 16}}
 	pops[pCustom1] = Pop{Kind: KindCustom, Flags: FlagBinary, Size: 4, Win: Window{End: 50}, RowWidth: 1, K0: 7, Rows: rowOf(9, 1)}
 	pops[pCustomN] = Pop{Kind: KindCustom, Size: 3, Win: Window{First: 2, End: 9}, RowWidth: 3, K0: 2, Rows: rowOf(12, -4)}

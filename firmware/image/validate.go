@@ -13,7 +13,8 @@ package image
 // its own in the step loop. Beyond the types' doc comments it requires:
 //
 //   - fields a kind does not use are zero or empty (RefSteps outside
-//     LIF and ExpLIF, Win outside the windowed generators, the Spike
+//     LIF and ExpLIF, Win outside DC, Poisson, Bernoulli and Custom
+//     (Spike's steps are its own, Input is the host's), the Spike
 //     and Custom tables outside their kinds, Ports of generators);
 //   - a DCGenerator has FlagCurrent; FlagBinary and FlagCurrent never
 //     together; FlagSoftReset on LIF, ExpLIF, SNNIF and SNNLIF only;
@@ -88,7 +89,7 @@ func layoutOf(p *Pop) (l layout, ok bool) {
 	case KindBernoulli:
 		return layout{units: BernoulliUnits, flags: FlagBinary, windowed: true}, true
 	case KindSpike:
-		return layout{flags: FlagBinary, windowed: true}, true
+		return layout{flags: FlagBinary}, true // its steps are its own: no window
 	case KindCustom:
 		return layout{flags: FlagBinary, windowed: true}, true
 	case KindInput:
