@@ -232,8 +232,12 @@ func (c *compiler) population(i int, p *models.PopulationSpec) {
 			v[j] = float64(x)
 		}
 		ip.Unit = [][]int32{q.rowOf("v", v, 0)}
-		hp.States = []HostState{{Name: "v", Index: []uint8{0}, Scale: LSB}}
 		hp.beforeReset = d.BeforeResetMem
+		if !d.BeforeResetMem {
+			// With before_reset_mem, v is the charged value, which the
+			// chip does not keep.
+			hp.States = []HostState{{Name: "v", Index: []uint8{0}, Scale: LSB}}
+		}
 		pr.Unit = "1"
 	case *models.DCGenerator:
 		d := m.Describe()
@@ -534,11 +538,11 @@ func (c *compiler) monitors() {
 			}
 			hs, ok := hp.State(st)
 			switch {
-			case !ok:
-				c.refuse(m.Line, what, p.Class.Name, "state %q of population %q is not kept by the APU (it keeps %s); record spikes, or leave it to a cpu run", st, p.Name, stateList(hp))
-				continue
 			case st == "v" && hp.beforeReset:
 				c.refuse(m.Line, what, p.Class.Name, "population %q has before_reset_mem: true, so its recorded v is the charged value before the reset, which the APU does not keep (it keeps v after the reset)", p.Name)
+				continue
+			case !ok:
+				c.refuse(m.Line, what, p.Class.Name, "state %q of population %q is not kept by the APU (it keeps %s); record spikes, or leave it to a cpu run", st, p.Name, stateList(hp))
 				continue
 			}
 			t := HostTrace{Monitor: mi, Pop: c.rep.Host.FileIndex[pi], State: st, Neurons: m.Neurons,

@@ -164,8 +164,13 @@ populations:
     size: 1
     params: {before_reset_mem: true}
 `)
-	if _, _, err := Compile(net); err != nil {
+	_, rep, err := Compile(net)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Nor can a host read it as v.
+	if hp, _ := rep.Host.Pop("s"); len(hp.States) != 0 {
+		t.Errorf("the host reads %+v of a before_reset_mem population", hp.States)
 	}
 }
 

@@ -76,13 +76,3 @@ func (p *HostPop) State(name string) (HostState, bool) {
 	}
 	return HostState{}, false
 }
-
-// Value converts the chip's values of one unit's states (by chip state
-// index) to the model's units.
-func (s HostState) Value(chip func(idx uint8) int32) float64 {
-	var sum int64
-	for _, i := range s.Index {
-		sum += int64(chip(i))
-	}
-	return s.Scale*float64(sum) + s.Offset
-}

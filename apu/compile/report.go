@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spikeloop/spikeloop/firmware/image"
@@ -112,7 +113,7 @@ func (c *compiler) addInput(s *models.SynapseSpec, post, indeg int, maxAbs, maxE
 	}
 	n := float64(indeg)
 	x, fractional, note := sourceMax(s.Pre)
-	if note != "" {
+	if note != "" && !slices.Contains(in.notes, note) {
 		in.notes = append(in.notes, note)
 	}
 	// A fractional source value is rounded to Q16.16 (half an LSB, times
