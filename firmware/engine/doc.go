@@ -125,6 +125,8 @@
 // Step after New.
 package engine
 
+//go:generate go test -run ^TestVectors$ -update
+
 import "github.com/spikeloop/spikeloop/firmware/image"
 
 // MaxPoisson bounds the count a Poisson unit emits in one step.
