@@ -18,7 +18,7 @@ package image
 //     and Custom tables outside their kinds, Ports of generators);
 //   - a DCGenerator has FlagCurrent; FlagBinary and FlagCurrent never
 //     together; FlagSoftReset on LIF, ExpLIF, SNNIF and SNNLIF only;
-//   - Poisson's Lambda >= 0 and ExpNeg in 0..1<<30, Bernoulli's Prob in
+//   - Poisson's Lambda >= 0 and ExpNeg in 1..1<<30, Bernoulli's Prob in
 //     0..1<<30;
 //   - the Spike table's steps strictly ascending per unit (equal times
 //     are merged into one value, as the CPU engine does);
@@ -220,7 +220,9 @@ func validateUnitValues(p *Pop, f path) error {
 		if err := check(PoissonLambda, 0, 1<<31-1, "lambda"); err != nil {
 			return err
 		}
-		return check(PoissonExpNeg, 0, one30, "exp(-lambda) in Q1.30")
+		// ExpNeg 0 would be a rate beyond what Q1.30 holds (lambda above
+		// about 20.8): the inversion could never stop at it.
+		return check(PoissonExpNeg, 1, one30, "exp(-lambda) in Q1.30")
 	case KindBernoulli:
 		return check(BernoulliProb, 0, one30, "probability in Q1.30")
 	}
