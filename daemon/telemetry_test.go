@@ -255,7 +255,9 @@ func TestTelemetryDemoEmbedded(t *testing.T) {
 		if len(s.Sensors) != 2 || len(s.Actuators) != 2 {
 			t.Fatalf("sample %d: sensors %v actuators %v", i, s.Sensors, s.Actuators)
 		}
-		if d := s.Actuators["left_wheel"]; !(d >= 0 && d <= 0.6) {
+		// The sample carries float32: a duty at its 0.6 maximum reads
+		// 0.6000000238418579.
+		if d := s.Actuators["left_wheel"]; !(d >= 0 && d <= float64(float32(0.6))) {
 			t.Fatalf("sample %d: left_wheel duty %v outside [0, 0.6]", i, d)
 		}
 		if v := s.Sensors["left_eye"]; !(v >= 0 && v <= 3.3) {

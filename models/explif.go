@@ -35,7 +35,7 @@ var _ RangeStepper = (*ExpLIF)(nil)
 func newExpLIF(b *Build) (*ExpLIF, error) {
 	tauSyn := b.Floats("tau_syn")
 	if len(tauSyn) == 0 {
-		return nil, paramErr("tau_syn", "must have at least one entry")
+		return nil, paramErr("tau_syn", "must be a non-empty list of time constants, got []")
 	}
 	for i, t := range tauSyn {
 		if !(t > 0) {

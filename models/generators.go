@@ -53,6 +53,15 @@ func onGrid(t, h float64) (int64, bool) {
 	return int64(k), ok
 }
 
+// timesShape describes a spike_times value for a message: "one list per
+// unit" or "a single list" (units units).
+func timesShape(tv Value, units int) string {
+	if tv.Is2D {
+		return fmt.Sprintf("spike_times given as %d lists", units)
+	}
+	return "spike_times given as a single list"
+}
+
 // roundGrid prints a grid time without float noise (0.30000000000000004).
 func roundGrid(t float64) float64 { return math.Round(t*1e9) / 1e9 }
 
@@ -63,7 +72,7 @@ func buildWindow(b *Build) (window, error) {
 	}
 	first, ok := onGrid(start, b.Dt)
 	if !ok {
-		return window{}, paramErr("start", "%g ms is not a multiple of dt %g ms", start, b.Dt)
+		return window{}, paramErr("start", "must be a multiple of dt (%g ms), got %g ms", b.Dt, start)
 	}
 	if math.IsNaN(stop) || stop < start {
 		return window{}, paramErr("stop", "must be >= start (%g), got %g", start, stop)
@@ -73,7 +82,7 @@ func buildWindow(b *Build) (window, error) {
 	}
 	end, ok := onGrid(stop, b.Dt)
 	if !ok {
-		return window{}, paramErr("stop", "%g ms is not a multiple of dt %g ms", stop, b.Dt)
+		return window{}, paramErr("stop", "must be a multiple of dt (%g ms) or inf, got %g ms", b.Dt, stop)
 	}
 	return window{first: first, end: end}, nil
 }
@@ -161,7 +170,7 @@ func (g *DCGenerator) SetAmplitude(a []float64) error {
 
 func setPerUnit(dst, src []float64, name string, ok func(float64) bool, want string) error {
 	if len(src) != 1 && len(src) != len(dst) {
-		return fmt.Errorf("%s: got %d values, want 1 or %d", name, len(src), len(dst))
+		return fmt.Errorf("%s: must be 1 value or one per unit (%d), got %d", name, len(dst), len(src))
 	}
 	for i, x := range src {
 		if !ok(x) {
@@ -356,7 +365,7 @@ func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
 	switch {
 	case tv.Is2D:
 		if len(tv.Rows) != b.Size {
-			return nil, paramErr("spike_times", "has %d lists, want one per unit (size %d) or a single list", len(tv.Rows), b.Size)
+			return nil, paramErr("spike_times", "must be a single list or one list per unit (size %d), got %d lists", b.Size, len(tv.Rows))
 		}
 		perUnit = tv.Rows
 	default:
@@ -377,36 +386,36 @@ func newSpikeGenerator(b *Build) (*SpikeGenerator, error) {
 		switch {
 		case mv.Is2D:
 			if len(mv.Rows) != len(perUnit) || !tv.Is2D {
-				return nil, paramErr("multiplicities", "a list of lists needs spike_times given per unit with the same shape")
+				return nil, paramErr("multiplicities", "must be a list of lists only with spike_times given per unit in the same shape, got %d lists for %s", len(mv.Rows), timesShape(tv, len(perUnit)))
 			}
 			mult = mv.Rows[u]
 		case mv.IsList && tv.Is2D:
 			// Times per unit but one flat list of multiplicities: it could
 			// mean one per unit or one per time; make the file say which.
-			return nil, paramErr("multiplicities", "spike_times is given per unit, so give multiplicities per unit too (a list of lists of the same shape) or one integer for all")
+			return nil, paramErr("multiplicities", "must be one integer for all or a list per unit (a list of lists of the shape of spike_times, which is given per unit; give multiplicities per unit too), got one flat list of %d", len(mv.Nums))
 		case mv.IsList:
 			mult = mv.Nums
 		}
 		if mult != nil && len(mult) != len(times) {
-			return nil, paramErr("multiplicities", "unit %d: %d multiplicities for %d spike times", u, len(mult), len(times))
+			return nil, paramErr("multiplicities", "unit %d: must be one per spike time (%d), got %d", u, len(times), len(mult))
 		}
 		prev := math.Inf(-1)
 		for j, t := range times {
 			if !finite(t) {
-				return nil, paramErr("spike_times", "unit %d: time %g is not finite", u, t)
+				return nil, paramErr("spike_times", "unit %d: must be finite times, got %g", u, t)
 			}
 			if t < prev {
-				return nil, paramErr("spike_times", "unit %d: times must be sorted (non-descending); %g follows %g", u, t, prev)
+				return nil, paramErr("spike_times", "unit %d: must be sorted (non-descending), got %g after %g", u, t, prev)
 			}
 			prev = t
 			k, ok := onGrid(t, b.Dt)
 			if !ok {
 				lo := math.Floor(t/b.Dt) * b.Dt
-				return nil, paramErr("spike_times", "unit %d: %g ms is not on the grid of dt %g ms: a spike is stamped with the end of the step that emits it, so write a multiple of dt, e.g. %g or %g (neurai takes the time as given; NEST refuses off-grid times too)",
-					u, t, b.Dt, roundGrid(lo), roundGrid(lo+b.Dt))
+				return nil, paramErr("spike_times", "unit %d: must be on the grid of dt (%g ms; a spike is stamped with the end of the step that emits it, so write a multiple of dt, e.g. %g or %g; neurai takes the time as given, NEST refuses off-grid times too), got %g ms",
+					u, b.Dt, roundGrid(lo), roundGrid(lo+b.Dt), t)
 			}
 			if k < 1 {
-				return nil, paramErr("spike_times", "unit %d: %g ms is before dt (%g ms): a spike is stamped with the end of the step that emits it, so the earliest is dt; write %g for a spike in the first step (neurai accepts 0; NEST refuses it too)", u, t, b.Dt, b.Dt)
+				return nil, paramErr("spike_times", "unit %d: must be >= dt (%g ms; a spike is stamped with the end of the step that emits it, so write %g for a spike in the first step; neurai accepts 0, NEST refuses it too), got %g ms", u, b.Dt, b.Dt, t)
 			}
 			m := mv.Num
 			if mult != nil {
@@ -502,8 +511,10 @@ func newCustomGenerator(b *Build) (*CustomGenerator, error) {
 	hasData, hasPath := b.Has("data") && !b.Values["data"].Null, b.Has("datapath") && !b.Values["datapath"].Null
 	var rows [][]float64
 	switch {
-	case hasData == hasPath:
-		return nil, paramErr("data", "give exactly one of data and datapath")
+	case hasData && hasPath:
+		return nil, paramErr("data", "must be given without datapath (exactly one of data and datapath), got both")
+	case !hasData && !hasPath:
+		return nil, paramErr("data", "must be given, or datapath (exactly one of data and datapath), got neither")
 	case hasData:
 		v := b.Values["data"]
 		if v.Is2D {
@@ -542,14 +553,14 @@ func (g *CustomGenerator) SetData(rows [][]float64, k0 int64) error {
 			width = len(row)
 		}
 		if len(row) != width {
-			return fmt.Errorf("row %d has %d values, earlier rows %d", r, len(row), width)
+			return fmt.Errorf("row %d: must have the %d values of the earlier rows, got %d", r, width, len(row))
 		}
 		if width != 1 && width != g.size {
-			return fmt.Errorf("rows have %d values, want 1 or size %d", width, g.size)
+			return fmt.Errorf("rows: must have 1 value or one per unit (%d), got %d", g.size, width)
 		}
 		for c, x := range row {
 			if !finite(x) || x < 0 {
-				return fmt.Errorf("row %d, column %d: values must be finite and >= 0, got %g", r, c, x)
+				return fmt.Errorf("row %d, column %d: must be finite and >= 0, got %g", r, c, x)
 			}
 		}
 	}
@@ -591,7 +602,7 @@ func (g *CustomGenerator) Emit(k int64, out []float64) bool {
 // and blank lines skipped, all rows of equal width.
 func ReadDat(path string) ([][]float64, error) {
 	if filepath.Ext(path) != ".dat" {
-		return nil, fmt.Errorf("%s: must end in .dat", path)
+		return nil, fmt.Errorf("must be a .dat file, got %s", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -613,12 +624,12 @@ func ReadDat(path string) ([][]float64, error) {
 		for i, fl := range fields {
 			x, err := strconv.ParseFloat(fl, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: value %d: %q is not a number", path, line, i+1, fl)
+				return nil, fmt.Errorf("%s:%d: value %d: must be a number, got %q", path, line, i+1, fl)
 			}
 			row[i] = x
 		}
 		if len(rows) > 0 && len(row) != len(rows[0]) {
-			return nil, fmt.Errorf("%s:%d: %d values, earlier rows have %d", path, line, len(row), len(rows[0]))
+			return nil, fmt.Errorf("%s:%d: must have the %d values of the earlier rows, got %d", path, line, len(rows[0]), len(row))
 		}
 		rows = append(rows, row)
 	}
@@ -647,7 +658,7 @@ func inputTransmitterClass() *Class {
 			t := &InputTransmitter{current: b.Str("inputs_type") == "current", binary: b.Bool("is_spike_binary"),
 				batchFirst: b.Bool("batch_first"), next: make([]float64, b.Size), out: make([]float64, b.Size)}
 			if t.current && b.Has("is_spike_binary") {
-				return nil, paramErr("is_spike_binary", "applies to inputs_type spike only")
+				return nil, paramErr("is_spike_binary", "must be left out with inputs_type current (it applies to inputs_type spike only), got %v", b.Bool("is_spike_binary"))
 			}
 			return t, nil
 		},

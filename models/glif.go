@@ -88,7 +88,7 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 	if psc {
 		tauSyn = b.Floats("tau_syn")
 		if len(tauSyn) == 0 {
-			return nil, paramErr("tau_syn", "must have at least one entry")
+			return nil, paramErr("tau_syn", "must be a non-empty list of time constants, got []")
 		}
 		for i, t := range tauSyn {
 			if !(t > 0) {
@@ -101,7 +101,7 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 		return nil, err
 	}
 	if v := b.Float("V_th"); v != 0 {
-		return nil, paramErr("V_th", "%s does not use V_th: its threshold is th_inf + spike_th (neurai's class has V_th from its base and ignores it); set th_inf (default -51.68 mV) instead and leave V_th out, got %g", b.Class.Name, v)
+		return nil, paramErr("V_th", "must be left out: %s does not use V_th, its threshold is th_inf + spike_th (neurai's class has V_th from its base and ignores it; set th_inf, default -51.68 mV, instead), got %g", b.Class.Name, v)
 	}
 	n := &GLIF{psc: psc, vRest: b.Float("V_rest"), vReset: b.Float("V_reset")}
 	if b.IsNull("V_reset") {
@@ -121,7 +121,7 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 		return nil, paramErr("C_m", "must be > 0, got %g", cm)
 	}
 	if b.IsNull("tau_ref") {
-		return nil, paramErr("tau_ref", "must be a number > 0 for %s (null is not allowed)", b.Class.Name)
+		return nil, paramErr("tau_ref", "must be a number > 0 for %s, got null", b.Class.Name)
 	}
 	tauRef := b.Float("tau_ref")
 	if !(tauRef > 0) {
@@ -129,13 +129,13 @@ func newGLIF(b *Build, psc bool) (*GLIF, error) {
 	}
 	amps, ks, rs := b.Floats("asc_amps_init"), b.Floats("asc_decay_init"), b.Floats("asc_r_init")
 	if len(amps) == 0 {
-		return nil, paramErr("asc_amps_init", "must have at least one entry")
+		return nil, paramErr("asc_amps_init", "must be a non-empty list, got []")
 	}
 	if len(ks) != len(amps) {
-		return nil, paramErr("asc_decay_init", "has %d entries, asc_amps_init has %d; the three asc lists must have equal length", len(ks), len(amps))
+		return nil, paramErr("asc_decay_init", "must have as many entries as asc_amps_init (%d; the three asc lists go together), got %d", len(amps), len(ks))
 	}
 	if len(rs) != len(amps) {
-		return nil, paramErr("asc_r_init", "has %d entries, asc_amps_init has %d; the three asc lists must have equal length", len(rs), len(amps))
+		return nil, paramErr("asc_r_init", "must have as many entries as asc_amps_init (%d; the three asc lists go together), got %d", len(amps), len(rs))
 	}
 	for j, k := range ks {
 		if !(k > 0) {

@@ -118,7 +118,7 @@ func newHH(b *Build, psc bool) (*HH, error) {
 		return nil, err
 	}
 	if b.IsNull("V_reset") || b.Float("V_reset") != 0 {
-		return nil, paramErr("V_reset", "%s is never reset: V follows the channel dynamics (neurai's class has V_reset from its base and ignores it); leave V_reset out", b.Class.Name)
+		return nil, paramErr("V_reset", "must be left out: %s is never reset, V follows the channel dynamics (neurai's class has V_reset from its base and ignores it), got %s", b.Class.Name, givenNumber(b, "V_reset"))
 	}
 	n := &HH{psc: psc, vTh: b.Float("V_th")}
 	r := &n.rhs

@@ -38,7 +38,7 @@ func newIzhikevich(bl *Build) (*Izhikevich, error) {
 		return nil, err
 	}
 	if bl.IsNull("V_reset") || bl.Float("V_reset") != 0 {
-		return nil, paramErr("V_reset", "Izhikevich resets V to c, not V_reset (neurai's class has V_reset from its base and ignores it); set c (default -65 mV) and leave V_reset out")
+		return nil, paramErr("V_reset", "must be left out: Izhikevich resets V to c, not V_reset (neurai's class has V_reset from its base and ignores it; set c, default -65 mV), got %s", givenNumber(bl, "V_reset"))
 	}
 	n := &Izhikevich{a: bl.Float("a"), b: bl.Float("b"), c: bl.Float("c"), d: bl.Float("d"), vTh: bl.Float("V_th"), h: bl.Dt}
 	var err error

@@ -368,7 +368,7 @@ populations:
     params:
       tau_syn: [2.0, 5.0]
       n_receptor: 1
-`, line: 8, field: "populations.cells.params.n_receptor", words: []string{"derived as 2", "got 1"}},
+`, line: 8, field: "populations.cells.params.n_receptor", words: []string{"must be 2 for ExpLIF", "derived", "got 1"}},
 	{name: "ExpLIF tau_syn empty", yaml: `version: 1
 populations:
   cells:
@@ -392,7 +392,7 @@ populations:
     size: 1
     params:
       V_reset: -65.0
-`, line: 7, field: "populations.cells.params.V_reset", words: []string{"resets V to c", "neurai", "leave V_reset out"}},
+`, line: 7, field: "populations.cells.params.V_reset", words: []string{"must be left out", "resets V to c", "neurai", "got -65"}},
 	{name: "Izhikevich has no tau_ref", yaml: `version: 1
 populations:
   cells:
@@ -473,7 +473,7 @@ populations:
     size: 1
     params:
       spike_times: [2.0, 1.0]
-`, line: 7, field: "populations.drive.params.spike_times", words: []string{"sorted", "1 follows 2"}},
+`, line: 7, field: "populations.drive.params.spike_times", words: []string{"must be sorted", "got 1 after 2"}},
 	{name: "SpikeGenerator time below dt", yaml: `version: 1
 populations:
   drive:
@@ -481,7 +481,7 @@ populations:
     size: 1
     params:
       spike_times: [0.0, 1.0]
-`, line: 7, field: "populations.drive.params.spike_times", words: []string{"0 ms", "before dt"}},
+`, line: 7, field: "populations.drive.params.spike_times", words: []string{"must be >= dt (0.1 ms", "got 0 ms"}},
 	{name: "SpikeGenerator lists per unit of the wrong count", yaml: `version: 1
 populations:
   drive:
@@ -596,7 +596,7 @@ populations:
     size: 2
     params:
       data: [[1, 0, 1], [0, 1, 0]]
-`, line: 7, field: "populations.drive.params.data", words: []string{"3 values", "size 2"}},
+`, line: 7, field: "populations.drive.params.data", words: []string{"one per unit (2)", "got 3"}},
 	{name: "InputTransmitter unknown inputs_type", yaml: `version: 1
 populations:
   in:
@@ -1143,7 +1143,7 @@ synapses:
 dt: 0.001
 populations:
   a: {model: LIF, size: 1, params: {tau_ref: 1.0e12}}
-`, line: 4, field: "populations.a.params.tau_ref", words: []string{"got 1e+12 ms", "1e+15 steps", "more than the supported 2147483647"}},
+`, line: 4, field: "populations.a.params.tau_ref", words: []string{"must be at most 2147483647 steps", "got 1e+12 ms", "1e+15 steps"}},
 	{name: "ExpLIF tau_ref overflowing the refractory counter", yaml: `version: 1
 dt: 0.001
 populations:

@@ -43,7 +43,7 @@ func parseMethod(b *Build) (Method, error) {
 			return Method(i), nil
 		}
 	}
-	return 0, paramErr("method", "got %q, expected one of EULER, EXP_EULER, RK4, RKF45", s)
+	return 0, paramErr("method", "must be one of EULER, EXP_EULER, RK4, RKF45, got %q", s)
 }
 
 // odeRHS is the right-hand side of the ODE of neuron i of a population,

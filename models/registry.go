@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -208,7 +209,7 @@ func (b *Build) PerUnit(name string) ([]float64, error) {
 	out := make([]float64, b.Size)
 	if v.IsList {
 		if len(v.Nums) != b.Size {
-			return nil, paramErr(name, "list has %d entries, want 1 per unit (size %d)", len(v.Nums), b.Size)
+			return nil, paramErr(name, "must be a number or a list of one per unit (size %d), got a list of %d", b.Size, len(v.Nums))
 		}
 		copy(out, v.Nums)
 		return out, nil
@@ -398,7 +399,7 @@ func checkNeuronBase(b *Build, ports int) error {
 		}
 	}
 	if b.Has("n_receptor") && int(b.Int("n_receptor")) != ports {
-		return paramErr("n_receptor", "is derived as %d for %s, got %d", ports, b.Class.Name, b.Int("n_receptor"))
+		return paramErr("n_receptor", "must be %d for %s (it is derived from the model; leave it out), got %d", ports, b.Class.Name, b.Int("n_receptor"))
 	}
 	return checkIDs(b)
 }
@@ -427,9 +428,18 @@ func refractorySteps(tauRef, h float64, null bool) (int32, error) {
 	}
 	steps := math.Ceil(tauRef/h - 1e-9)
 	if !(steps <= maxRefractorySteps) {
-		return 0, paramErr("tau_ref", "got %g ms, that is %g steps of dt (%g ms), more than the supported %d refractory steps", tauRef, steps, h, int64(maxRefractorySteps))
+		return 0, paramErr("tau_ref", "must be at most %d steps of dt (%g ms), got %g ms (%g steps)", int64(maxRefractorySteps), h, tauRef, steps)
 	}
 	return int32(max(steps, 0)), nil
+}
+
+// givenNumber is a parameter's value as a message quotes it: the number,
+// or null.
+func givenNumber(b *Build, name string) string {
+	if b.IsNull(name) {
+		return "null"
+	}
+	return strconv.FormatFloat(b.Float(name), 'g', -1, 64)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

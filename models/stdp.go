@@ -117,12 +117,12 @@ func (d *decoder) decodeSTDP(model string, n, at *yaml.Node, f string) (*STDPRul
 func (r *STDPRule) CheckWeight(w float64) error {
 	if r.Triplet {
 		if (w < 0) != (r.Wmax < 0) {
-			return fmt.Errorf("weight %g must have the sign of Wmax (%g)", w, r.Wmax)
+			return fmt.Errorf("must have the sign of Wmax (%g), got %g", r.Wmax, w)
 		}
 		return nil
 	}
 	if q := w / r.Wmax; !(q >= 0 && q <= 1) {
-		return fmt.Errorf("weight %g must satisfy 0 <= w/Wmax <= 1 (Wmax %g)", w, r.Wmax)
+		return fmt.Errorf("must satisfy 0 <= w/Wmax <= 1 (Wmax %g), got %g", r.Wmax, w)
 	}
 	return nil
 }

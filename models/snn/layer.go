@@ -116,7 +116,7 @@ func NewRand(class string, size int, params map[string]any, rng *rand.Rand) (*La
 		return nil, err
 	}
 	if s, ok := toFloat(p.vals["size"]); ok && p.given["size"] && int(s) != size {
-		return nil, p.errorf("size", "is %g but the layer is built with size %d", s, size)
+		return nil, p.errorf("size", "must be the population's size %d (or left out), got %g", size, s)
 	}
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(0, 0))
@@ -151,7 +151,7 @@ func deriveReset(l *Layer, p *params) error {
 		l.soft = true
 	case "HARD":
 		if vresetNull {
-			return p.errorf("V_reset", "must be a number when reset_type is HARD (null V_reset means a soft reset: set reset_type SOFT or null)")
+			return p.errorf("V_reset", "must be a number when reset_type is HARD (null V_reset means a soft reset: set reset_type SOFT or null), got null")
 		}
 	case nil:
 		l.soft = vresetNull
@@ -268,29 +268,29 @@ func buildKLIF(l *Layer, p *params) error {
 	l.scaleReset, l.decayInput = p.flag("scale_reset"), p.flag("decay_input")
 	l.k = float32(p.num("k"))
 	if l.scaleReset && l.k == 0 {
-		return p.errorf("k", "must not be 0 with scale_reset (the reset divides by k)")
+		return p.errorf("k", "must not be 0 with scale_reset (the reset divides by k), got 0")
 	}
 	return nil
 }
 
 func buildALIF(l *Layer, p *params) error {
 	if v := p.num("V_th"); v != 1 {
-		return p.errorf("V_th", "SNNALIF does not use V_th: its threshold is theta = v_th0 + beta·b, adapting with each spike (Yin et al. 2021); neurai's class has V_th from its base class; set v_th0 (baseline, default 0.01) and beta instead, got V_th %g", v)
+		return p.errorf("V_th", "must be left out: SNNALIF does not use V_th, its threshold is theta = v_th0 + beta·b, adapting with each spike (Yin et al. 2021; neurai's class has V_th from its base class; set v_th0, baseline, default 0.01, and beta instead), got %g", v)
 	}
 	// Yin et al.'s reset subtracts the adaptive threshold at the step
 	// after a spike. neurai's docs list HARD among the reset types of the
 	// base class, but the ALIF update has no hard-reset form; the
 	// reference vectors (invalid_params) pin HARD as an error.
 	if p.vals["reset_type"] == "HARD" {
-		return p.errorf("reset_type", "HARD is not defined for SNNALIF: its reset subtracts the adaptive threshold theta at the step after a spike (Yin et al. 2021), which has no hard-reset form, although neurai's base class lists HARD; write reset_type: null or SOFT, or leave it out")
+		return p.errorf("reset_type", "must be null or SOFT for SNNALIF (or left out): its reset subtracts the adaptive threshold theta at the step after a spike (Yin et al. 2021), which has no hard-reset form, although neurai's base class lists HARD, got HARD")
 	}
 	l.soft = true
 	if !p.isNull("V_reset") && p.num("V_reset") != 0 {
-		return p.errorf("V_reset", "SNNALIF does not reset to V_reset: its reset subtracts the adaptive threshold at the step after a spike (Yin et al. 2021); leave V_reset out or 0, got %g", p.num("V_reset"))
+		return p.errorf("V_reset", "must be 0 or left out: SNNALIF does not reset to V_reset, its reset subtracts the adaptive threshold at the step after a spike (Yin et al. 2021), got %g", p.num("V_reset"))
 	}
 	n := p.vals["tau_shape"].([]int)[0]
 	if n != 1 && l.size%n != 0 {
-		return p.errorf("tau_shape", "(%d,) does not broadcast over a layer of %d elements (use (1,) or the feature count)", n, l.size)
+		return p.errorf("tau_shape", "must be (1,) or (n,) with n dividing the layer's %d elements (the feature count), got (%d,): it does not broadcast", l.size, n)
 	}
 	if ts := p.num("time_step"); !(ts > 0) {
 		return p.errorf("time_step", "must be > 0, got %g", ts)
@@ -308,11 +308,11 @@ func buildALIF(l *Layer, p *params) error {
 		}
 		given := p.vals[name].([]float64)
 		if len(given) != n {
-			return nil, p.errorf(name, "has %d entries, tau_shape is (%d,)", len(given), n)
+			return nil, p.errorf(name, "must have the %d entries of tau_shape, got %d", n, len(given))
 		}
 		for i, t := range given {
 			if !(t > 0) {
-				return nil, p.errorf(name, "entry %d must be > 0, got %g", i, t)
+				return nil, p.errorf(name, "entry %d: must be > 0, got %g", i, t)
 			}
 			out[i] = float32(t)
 		}
@@ -362,10 +362,10 @@ func buildSparseLIF(l *Layer, p *params) error {
 	// happen, so it is refused rather than ignored.
 	l.soft = true
 	if !p.isNull("V_reset") && p.num("V_reset") != 0 {
-		return p.errorf("V_reset", "SparseLIF does not reset to V_reset: it subtracts V_th at the step after a spike (Perez-Nieves & Goodman 2021); neurai's SparseLIF inherits V_reset from SNNLIF; leave V_reset out or 0, got %g", p.num("V_reset"))
+		return p.errorf("V_reset", "must be 0 or left out: SparseLIF does not reset to V_reset, it subtracts V_th at the step after a spike (Perez-Nieves & Goodman 2021; neurai's SparseLIF inherits V_reset from SNNLIF), got %g", p.num("V_reset"))
 	}
 	if p.flag("readout") {
-		return p.errorf("readout", "true asks for neurai's readout layer, which spikeloop does not build inside a population: add it as its own population, a SparseLIF of size target_neuronNum with tau_m: tau_readout and V_th: 1e9 (it never fires), fed by a delay: 0 synapse whose weights are the readout weights times (1 - exp(-time_step/tau_readout)), and record its v")
+		return p.errorf("readout", "must be false: neurai's readout layer is not built inside a population (add it as its own population, a SparseLIF of size target_neuronNum with tau_m: tau_readout and V_th: 1e9, it never fires, fed by a delay: 0 synapse whose weights are the readout weights times (1 - exp(-time_step/tau_readout)), and record its v), got true")
 	}
 	if bv := p.num("BV_th"); !(bv < p.num("V_th")) {
 		return p.errorf("BV_th", "must be < V_th (%g), got %g: the gradient window (BV_th, 2·V_th - BV_th) would be empty", p.num("V_th"), bv)

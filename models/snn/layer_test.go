@@ -77,7 +77,7 @@ func TestParamErrors(t *testing.T) {
 		{"SNNLIF", map[string]any{"record_v": 1}, "record_v", "true or false"},
 		{"SNNLIF", map[string]any{"surrogate_grad_fn": "Gauss"}, "surrogate_grad_fn", "unknown surrogate"},
 		{"SNNLIF", map[string]any{"surrogate_grad_fn": map[string]any{"alpha": 2.0}}, "surrogate_grad_fn", "name"},
-		{"SNNLIF", map[string]any{"param_dtype": "float64"}, "param_dtype", "only float32"},
+		{"SNNLIF", map[string]any{"param_dtype": "float64"}, "param_dtype", "must be float32"},
 		{"SNNLIF", map[string]any{"V_reset": nil}, "V_reset", "reset_type SOFT"},
 		{"SNNLIF", map[string]any{"size": 5.0}, "size", "size 3"},
 		{"SNNSRM", map[string]any{"step_mode": "MULTI"}, "step_mode", "unknown parameter"},

@@ -450,7 +450,7 @@ func parseParams(c *classDef, given map[string]any) (*params, error) {
 		dt = dt[i+1:]
 	}
 	if dt != "float32" {
-		return nil, p.errorf("param_dtype", "only float32 is supported, got %q", p.text("param_dtype"))
+		return nil, p.errorf("param_dtype", "must be float32, the only dtype supported, got %q", p.text("param_dtype"))
 	}
 	return p, nil
 }
