@@ -32,6 +32,20 @@ func mul(c image.Coef, x int32, n *uint64) int32 {
 	return sat((int64(c.M)*int64(x)+half(c.Shift))>>(c.Shift&63), n)
 }
 
+// fcoef is a Coef ready for a loop: the mantissa, the shift masked to
+// 0..63 (it is 0..62; the mask lets the compiler emit a bare shift) and
+// the rounding addend.
+type fcoef struct {
+	m int64
+	s uint
+	h int64
+}
+
+func fc(c image.Coef) fcoef { return fcoef{int64(c.M), uint(c.Shift) & 63, half(c.Shift)} }
+
+// mul is mul(c, x, n) for the Coef c was made from.
+func (c fcoef) mul(x int32, n *uint64) int32 { return sat((c.m*int64(x)+c.h)>>c.s, n) }
+
 // mulSq is the Izhikevich term A·V²: round(M·V·V, S+16), formed in 128
 // bits (M·V² reaches 2^93), saturated.
 func mulSq(c image.Coef, v int32, n *uint64) int32 {

@@ -347,51 +347,109 @@ func stepLIFGeneral(p *pop, w, cur []int32) {
 	p.sat += ns
 }
 
-// stepExpLIF is image.KindExpLIF's step.
+// stepExpLIF is image.KindExpLIF's step, one pass per neuron: the
+// membrane from the currents at t_k, then every port's current (also
+// while refractory), then the threshold test. Each neuron's update reads
+// only its own values, so this is the order of image.go's text.
 func stepExpLIF(e *Engine, p *pop, slot int, cur []int32) {
 	n := p.size
 	y, ref := p.st[:n], p.ref[:n]
 	ie := p.par[image.ExpLIFIe][:n]
-	c22, c20 := p.coef[image.ExpLIFP22], p.coef[image.ExpLIFP20]
+	c22, c20 := fc(p.coef[image.ExpLIFP22]), fc(p.coef[image.ExpLIFP20])
 	th, reset := p.cons[image.ExpLIFTh], p.cons[image.ExpLIFReset]
-	sc := &p.sat
-	// Membrane first, from the currents at t_k.
+	ports := p.ports
+	var c11, c21 [image.MaxPorts]fcoef
+	var is, w [image.MaxPorts][]int32
+	for r := 0; r < ports; r++ {
+		c11[r], c21[r] = fc(p.coef[image.ExpLIFPort+2*r]), fc(p.coef[image.ExpLIFPort+2*r+1])
+		is[r] = p.st[(1+r)*n : (2+r)*n]
+		w[r] = e.wRow(p, slot, r)
+	}
+	if cur != nil {
+		cur = cur[:n]
+	}
+	if ports == 2 {
+		stepExpLIF2(p, c22, c20, c11, c21, is, w, cur)
+		return
+	}
+	refSteps := int32(p.img.RefSteps)
+	var ns uint64
 	for i := range y {
 		if ref[i] > 0 {
 			ref[i]--
-			continue
-		}
-		in := ie[i]
-		if cur != nil {
-			in = sat(int64(in)+int64(cur[i]), sc)
-		}
-		v := int64(mul(c22, y[i], sc)) + int64(mul(c20, in, sc))
-		for r := 0; r < p.ports; r++ {
-			v += int64(mul(p.coef[image.ExpLIFPort+2*r+1], p.st[(1+r)*n+i], sc))
-		}
-		y[i] = sat(v, sc)
-	}
-	// Every port decays and takes its arriving weights, refractory or not.
-	for r := 0; r < p.ports; r++ {
-		is := p.st[(1+r)*n : (2+r)*n]
-		c11 := p.coef[image.ExpLIFPort+2*r]
-		w := e.wRow(p, slot, r)
-		for i := range is {
-			v := int64(mul(c11, is[i], sc))
-			if w != nil {
-				v += int64(w[i])
+		} else {
+			in := ie[i]
+			if cur != nil {
+				in = sat(int64(in)+int64(cur[i]), &ns)
 			}
-			is[i] = sat(v, sc)
+			v := int64(c22.mul(y[i], &ns)) + int64(c20.mul(in, &ns))
+			for r := 0; r < ports; r++ {
+				v += int64(c21[r].mul(is[r][i], &ns))
+			}
+			y[i] = sat(v, &ns)
 		}
-	}
-	refSteps := int32(p.img.RefSteps)
-	for i := range y {
+		for r := 0; r < ports; r++ {
+			v := int64(c11[r].mul(is[r][i], &ns))
+			if w[r] != nil {
+				v += int64(w[r][i])
+			}
+			is[r][i] = sat(v, &ns)
+		}
 		if y[i] >= th {
 			y[i] = afterSpike(p, y[i], reset)
 			ref[i] = refSteps
 			p.spiked = append(p.spiked, uint32(i))
 		}
 	}
+	p.sat += ns
+}
+
+// stepExpLIF2 is stepExpLIF's loop for two ports (excitatory and
+// inhibitory, as CUBA has), with the ports in locals: the same
+// operations in the same order.
+func stepExpLIF2(p *pop, c22, c20 fcoef, c11, c21 [image.MaxPorts]fcoef, is, w [image.MaxPorts][]int32, cur []int32) {
+	n := p.size
+	y := p.st[:n]
+	ref, ie := p.ref[:len(y)], p.par[image.ExpLIFIe][:len(y)]
+	i0, i1 := is[0][:len(y)], is[1][:len(y)]
+	w0, w1 := w[0], w[1]
+	if w0 != nil {
+		w0 = w0[:len(y)]
+	}
+	if w1 != nil {
+		w1 = w1[:len(y)]
+	}
+	a0, a1, b0, b1 := c11[0], c11[1], c21[0], c21[1]
+	th, reset := p.cons[image.ExpLIFTh], p.cons[image.ExpLIFReset]
+	refSteps := int32(p.img.RefSteps)
+	var ns uint64
+	for i := range y {
+		x0, x1 := i0[i], i1[i]
+		if ref[i] > 0 {
+			ref[i]--
+		} else {
+			in := ie[i]
+			if cur != nil {
+				in = sat(int64(in)+int64(cur[i]), &ns)
+			}
+			v := int64(c22.mul(y[i], &ns)) + int64(c20.mul(in, &ns)) + int64(b0.mul(x0, &ns)) + int64(b1.mul(x1, &ns))
+			y[i] = sat(v, &ns)
+		}
+		v0, v1 := int64(a0.mul(x0, &ns)), int64(a1.mul(x1, &ns))
+		if w0 != nil {
+			v0 += int64(w0[i])
+		}
+		if w1 != nil {
+			v1 += int64(w1[i])
+		}
+		i0[i], i1[i] = sat(v0, &ns), sat(v1, &ns)
+		if y[i] >= th {
+			y[i] = afterSpike(p, y[i], reset)
+			ref[i] = refSteps
+			p.spiked = append(p.spiked, uint32(i))
+		}
+	}
+	p.sat += ns
 }
 
 // stepIzh is image.KindIzhikevich's step (forward Euler from the values
