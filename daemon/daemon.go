@@ -1,8 +1,10 @@
 // Package daemon is spikeloop's long-running process as a library: it
-// loads a Config, opens the board, loads the network into the CPU
-// engine, wires sensors and actuators, and runs the real-time tick loop
-// until its context is done or a fault stops it. `spikeloop run` is a
-// thin wrapper; tests call Run (or New and (*Daemon).Run) directly.
+// loads a Config, opens the board (and, on the emulated one, its plant:
+// plants.go), loads the network into its backend (apu.Open by the
+// config's backend: name), wires sensors and actuators, and runs the
+// real-time tick loop until its context is done or a fault stops it.
+// `spikeloop run` is a thin wrapper; tests call Run (or New and
+// (*Daemon).Run) directly.
 //
 // # One tick
 //
