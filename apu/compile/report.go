@@ -259,6 +259,11 @@ func expLIFBound(pr *PopReport, d models.ExpLIFDesc, in popInput) {
 		}
 		dr := 0.5*LSB + absErr(p11)*qMax + w
 		er := dr/(1-p11.Value) + 0.5*LSB
+		if r < len(in.wMax) {
+			if peak := in.wMax[r] / (1 - p11.Value); peak >= qMax {
+				pr.Notes = append(pr.Notes, fmt.Sprintf("port %d's current would reach %.3g pA if every input spiked in every step; it saturates at 32768 pA (counted by the engine)", r, peak))
+			}
+		}
 		delta += math.Abs(p21.Value)*er + absErr(p21)*qMax
 	}
 	pr.PerStep = delta
@@ -369,7 +374,11 @@ func snnBound(pr *PopReport, d snn.Desc, in popInput, steps int64) {
 // Write prints the report for people (`spikeloop check --backend fixed`).
 func (r *Report) Write(w io.Writer) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "quantization report (fixed backend): dt %g ms, %d steps\n\n", r.Dt, r.Steps)
+	run := fmt.Sprintf("%d steps", r.Steps)
+	if r.Steps == 0 {
+		run = "no duration (bounds of non-leaky kinds for 10000 steps)"
+	}
+	fmt.Fprintf(ew, "quantization report (fixed backend): dt %g ms, %s\n\n", r.Dt, run)
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "population\tmodel\tsize\tfactor\tvalue\tshift\trel. error")
 	for _, p := range r.Pops {
