@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/spikeloop/spikeloop/firmware/image"
@@ -102,4 +103,124 @@ func TestExpLIFAgainstFloat(t *testing.T) {
 		t.Errorf("worst one-step |dy| %.3g LSB (bound 2), |dI| %.3g LSB (bound 1/2)", worstY/lsb, worstI/lsb)
 	}
 	t.Logf("%d spikes; worst one-step |dy| %.3g LSB, |dI| %.3g LSB", spikes, worstY/lsb, worstI/lsb)
+}
+
+// TestExpLIFPaths: the ExpLIF loops (two ports with factors in [0, 1]
+// and without, any other port count) against the update written out
+// from image.go's text with the package's rounding (mul, sat), on random
+// and extreme states, inputs and factors (negative and above 1 too):
+// the same potentials, currents, counters, saturation counts and spikes.
+func TestExpLIFPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	i32 := func() int32 {
+		switch rng.IntN(5) {
+		case 0:
+			return math.MaxInt32
+		case 1:
+			return math.MinInt32
+		case 2:
+			return int32(rng.IntN(1<<20) - 1<<19)
+		}
+		return int32(rng.Uint32())
+	}
+	for _, ports := range []int{1, 2, 3} {
+		for _, unit := range []bool{true, false} {
+			const n = 500
+			coefs := make([]image.Coef, image.ExpLIFCoefs(ports))
+			for j := range coefs {
+				if unit {
+					coefs[j] = image.Coef{M: int32(rng.IntN(1 << 30)), Shift: uint8(30 + rng.IntN(20))}
+				} else {
+					coefs[j] = image.Coef{M: int32(rng.Uint32()), Shift: uint8(rng.IntN(40))}
+				}
+			}
+			unitRows := make([][]int32, image.ExpLIFUnits(ports))
+			for r := range unitRows {
+				unitRows[r] = make([]int32, n)
+				for i := range unitRows[r] {
+					unitRows[r][i] = i32()
+				}
+			}
+			p := image.Pop{Kind: image.KindExpLIF, Ports: uint8(ports), Size: n, RefSteps: 2, Coefs: coefs,
+				Consts: []int32{i32(), i32()}, Unit: unitRows}
+			e := mustNew(t, &image.Image{Version: image.Version, Pops: []image.Pop{p}})
+			pp := &e.pops[0]
+			for i := range pp.ref {
+				pp.ref[i] = int32(rng.IntN(3))
+			}
+			for k := 0; k < 4; k++ {
+				// Inputs for this step: a spike ring row per port and a current row.
+				pp.wRing = make([]int32, ports*n)
+				pp.wDirty = make([]bool, ports)
+				pp.ringLen = 1
+				for r := 0; r < ports; r++ {
+					if rng.IntN(3) > 0 {
+						pp.wDirty[r] = true
+						for i := 0; i < n; i++ {
+							pp.wRing[r*n+i] = i32()
+						}
+					}
+				}
+				var cur []int32
+				if k%2 == 1 {
+					cur = make([]int32, n)
+					for i := range cur {
+						cur[i] = i32()
+					}
+				}
+				// The reference, from the state before the step.
+				y := append([]int32(nil), pp.st[:n]...)
+				cs := make([][]int32, ports)
+				for r := range cs {
+					cs[r] = append([]int32(nil), pp.st[(1+r)*n:(2+r)*n]...)
+				}
+				ref := append([]int32(nil), pp.ref...)
+				var ns uint64
+				var spikes []uint32
+				for i := 0; i < n; i++ {
+					if ref[i] > 0 {
+						ref[i]--
+					} else {
+						in := pp.par[image.ExpLIFIe][i]
+						if cur != nil {
+							in = sat(int64(in)+int64(cur[i]), &ns)
+						}
+						v := int64(mul(coefs[image.ExpLIFP22], y[i], &ns)) + int64(mul(coefs[image.ExpLIFP20], in, &ns))
+						for r := 0; r < ports; r++ {
+							v += int64(mul(coefs[image.ExpLIFPort+2*r+1], cs[r][i], &ns))
+						}
+						y[i] = sat(v, &ns)
+					}
+					for r := 0; r < ports; r++ {
+						v := int64(mul(coefs[image.ExpLIFPort+2*r], cs[r][i], &ns))
+						if pp.wDirty[r] {
+							v += int64(pp.wRing[r*n+i])
+						}
+						cs[r][i] = sat(v, &ns)
+					}
+					if y[i] >= p.Consts[image.ExpLIFTh] {
+						y[i] = p.Consts[image.ExpLIFReset]
+						ref[i] = 2
+						spikes = append(spikes, uint32(i))
+					}
+				}
+				sat0 := pp.sat
+				pp.spiked = pp.spiked[:0]
+				stepExpLIF(e, pp, 0, cur)
+				for i := 0; i < n; i++ {
+					if pp.st[i] != y[i] || pp.ref[i] != ref[i] {
+						t.Fatalf("ports %d unit %v step %d neuron %d: y %d ref %d, want %d %d", ports, unit, k, i, pp.st[i], pp.ref[i], y[i], ref[i])
+					}
+					for r := 0; r < ports; r++ {
+						if got := pp.st[(1+r)*n+i]; got != cs[r][i] {
+							t.Fatalf("ports %d unit %v step %d neuron %d: I_%d %d, want %d", ports, unit, k, i, r, got, cs[r][i])
+						}
+					}
+				}
+				if pp.sat-sat0 != ns || len(pp.spiked) != len(spikes) {
+					t.Fatalf("ports %d unit %v step %d: %d saturations, %d spikes; want %d, %d", ports, unit, k, pp.sat-sat0, len(pp.spiked), ns, len(spikes))
+				}
+			}
+		}
+	}
 }

@@ -46,6 +46,12 @@ func fc(c image.Coef) fcoef { return fcoef{int64(c.M), uint(c.Shift) & 63, half(
 // mul is mul(c, x, n) for the Coef c was made from.
 func (c fcoef) mul(x int32, n *uint64) int32 { return sat((c.m*int64(x)+c.h)>>c.s, n) }
 
+// raw is the rounded product before its clamp: |raw| <= 2^62.
+func (c fcoef) raw(x int32) int64 { return (c.m*int64(x) + c.h) >> c.s }
+
+// unit says whether the factor is in [0, 1] (unitBound).
+func (c fcoef) unit() bool { return c.m >= 0 && c.m <= int64(1)<<c.s }
+
 // mulSq is the Izhikevich term A·V²: round(M·V·V, S+16), formed in 128
 // bits (M·V² reaches 2^93), saturated.
 func mulSq(c image.Coef, v int32, n *uint64) int32 {

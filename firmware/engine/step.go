@@ -423,6 +423,41 @@ func stepExpLIF2(p *pop, c22, c20 fcoef, c11, c21 [image.MaxPorts]fcoef, is, w [
 	th, reset := p.cons[image.ExpLIFTh], p.cons[image.ExpLIFReset]
 	refSteps := int32(p.img.RefSteps)
 	var ns uint64
+	if c22.unit() && c20.unit() && a0.unit() && a1.unit() && b0.unit() && b1.unit() {
+		// Every factor in [0, 1]: no product term can leave int32
+		// (unitBound), so only the sums are clamped. The same bits.
+		for i := range y {
+			x0, x1 := i0[i], i1[i]
+			if ref[i] > 0 {
+				ref[i]--
+			} else {
+				in := ie[i]
+				if cur != nil {
+					in = sat(int64(in)+int64(cur[i]), &ns)
+				}
+				v := c22.raw(y[i]) + c20.raw(in) + b0.raw(x0) + b1.raw(x1)
+				if v != int64(int32(v)) {
+					v = int64(sat(v, &ns))
+				}
+				y[i] = int32(v)
+			}
+			v0, v1 := a0.raw(x0), a1.raw(x1)
+			if w0 != nil {
+				v0 += int64(w0[i])
+			}
+			if w1 != nil {
+				v1 += int64(w1[i])
+			}
+			i0[i], i1[i] = sat(v0, &ns), sat(v1, &ns)
+			if y[i] >= th {
+				y[i] = afterSpike(p, y[i], reset)
+				ref[i] = refSteps
+				p.spiked = append(p.spiked, uint32(i))
+			}
+		}
+		p.sat += ns
+		return
+	}
 	for i := range y {
 		x0, x1 := i0[i], i1[i]
 		if ref[i] > 0 {
