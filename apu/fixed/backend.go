@@ -29,9 +29,22 @@ import (
 // Name is the name the backend is registered under (apu.Register).
 const Name = "fixed"
 
-// Open is the backend's apu.Opener. The engine runs on one thread;
-// options do not apply.
-func Open(apu.Options) (apu.Backend, error) { return New(), nil }
+// Open is the backend's apu.Opener. The engine runs on one thread, as
+// the chip does: more threads asked for are noted (ThreadsNote).
+func Open(opt apu.Options) (apu.Backend, error) {
+	b := New()
+	if opt.Threads > 1 {
+		b.threadsNote = "the fixed backend runs the APU's engine, which steps on one thread as the chip does"
+	}
+	return b, nil
+}
+
+// Threads is the number of threads a step runs on: one.
+func (b *Backend) Threads() int { return 1 }
+
+// ThreadsNote says why more threads asked for (apu.Options) are not
+// used; "" when one was asked for.
+func (b *Backend) ThreadsNote() string { return b.threadsNote }
 
 // Backend runs a compiled network on the fixed-point engine.
 type Backend struct {
@@ -54,6 +67,8 @@ type Backend struct {
 	q      []int32
 	q2     []int32
 	feeds  []int // host pop per feed of a Run
+
+	threadsNote string
 }
 
 // traceRT assembles one trace from the engine's rows: a trace summing
