@@ -41,6 +41,7 @@ type pop struct {
 	st     []int32   // nst states of size units, state i at [i*size:(i+1)*size]
 	ref    []int32   // LIF, ExpLIF: refractory counters
 	par    [][]int32 // parameter rows the host may change (SetUnit), by Unit row index; nil rows are not parameters
+	flat   bool      // LIF: every unit has the same I_e (set with par)
 	out    []int32   // generators: the step's output (state 0)
 	spiked []uint32  // units with a nonzero spike output this step
 	rng    uint64    // Poisson, Bernoulli
@@ -110,6 +111,21 @@ func paramRows(k image.Kind) []int {
 		return []int{image.BernoulliProb}
 	}
 	return nil
+}
+
+// parChanged updates what the step derives from the parameter rows.
+func (p *pop) parChanged() {
+	if p.kind != image.KindLIF {
+		return
+	}
+	ie := p.par[image.LIFIe]
+	p.flat = true
+	for _, x := range ie {
+		if x != ie[0] {
+			p.flat = false
+			break
+		}
+	}
 }
 
 // New builds an engine for img after image.Validate and the engine's own
@@ -241,6 +257,7 @@ func (e *Engine) reset() {
 				copy(row, ip.Unit[r])
 			}
 		}
+		p.parChanged()
 		switch p.kind {
 		case image.KindLIF:
 			copy(p.st, ip.Unit[image.LIFY0])

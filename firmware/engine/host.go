@@ -54,6 +54,7 @@ func (e *Engine) setUnit(pop, row int, v []int32) error {
 	} else {
 		copy(dst, v)
 	}
+	p.parChanged()
 	return nil
 }
 

@@ -139,9 +139,10 @@ func TestLIFRefractoryDropsInput(t *testing.T) {
 	}
 }
 
-// TestLIFFastPath: stepLIF's loop without clamps (factors in [0, 1], no
-// input) gives the general loop's bits, saturation counts and spikes,
-// on random and extreme potentials and currents.
+// TestLIFFastPath: stepLIF's loops without clamps (factors in [0, 1], no
+// input; one I_e for all or one each) give the general loop's bits,
+// saturation counts and spikes, on random and extreme potentials and
+// currents.
 func TestLIFFastPath(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, cs := range [][2]image.Coef{
@@ -157,35 +158,71 @@ func TestLIFFastPath(t *testing.T) {
 			p.Consts[image.LIFTh] = int32(rng.Uint32())
 			return mustNew(t, &image.Image{Version: image.Version, Pops: []image.Pop{p}})
 		}
-		a := mk()
-		b := mk()
-		b.pops[0].cons = a.pops[0].cons
-		for i := 0; i < n; i++ {
-			x, ie := int32(rng.Uint32()), int32(rng.Uint32())
-			switch i % 4 {
-			case 0:
-				x, ie = math.MaxInt32, math.MaxInt32
-			case 1:
-				x, ie = math.MinInt32, math.MinInt32
+		for _, flat := range []bool{false, true} {
+			a := mk()
+			b := mk()
+			b.pops[0].cons = a.pops[0].cons
+			flatIe := int32(rng.Uint32())
+			for i := 0; i < n; i++ {
+				x, ie := int32(rng.Uint32()), int32(rng.Uint32())
+				switch i % 4 {
+				case 0:
+					x, ie = math.MaxInt32, math.MaxInt32
+				case 1:
+					x, ie = math.MinInt32, math.MinInt32
+				}
+				if flat {
+					ie = flatIe
+				}
+				a.pops[0].st[i], b.pops[0].st[i] = x, x
+				a.pops[0].par[image.LIFIe][i], b.pops[0].par[image.LIFIe][i] = ie, ie
+				r := int32(rng.IntN(3))
+				a.pops[0].ref[i], b.pops[0].ref[i] = r, r
 			}
-			a.pops[0].st[i], b.pops[0].st[i] = x, x
-			a.pops[0].par[image.LIFIe][i], b.pops[0].par[image.LIFIe][i] = ie, ie
-			r := int32(rng.IntN(3))
-			a.pops[0].ref[i], b.pops[0].ref[i] = r, r
-		}
-		for k := 0; k < 5; k++ {
-			pa, pb := &a.pops[0], &b.pops[0]
-			pa.spiked, pb.spiked = pa.spiked[:0], pb.spiked[:0]
-			stepLIF(pa, nil, nil)
-			stepLIFGeneral(pb, nil, nil)
-			for i := range pa.st {
-				if pa.st[i] != pb.st[i] || pa.ref[i] != pb.ref[i] {
-					t.Fatalf("%v step %d unit %d: fast y %d ref %d, general %d %d", cs, k, i, pa.st[i], pa.ref[i], pb.st[i], pb.ref[i])
+			a.pops[0].parChanged()
+			b.pops[0].parChanged()
+			if a.pops[0].flat != flat {
+				t.Fatalf("flat %v after I_e rows with flat %v", a.pops[0].flat, flat)
+			}
+			for k := 0; k < 5; k++ {
+				pa, pb := &a.pops[0], &b.pops[0]
+				pa.spiked, pb.spiked = pa.spiked[:0], pb.spiked[:0]
+				stepLIF(pa, nil, nil)
+				stepLIFGeneral(pb, nil, nil)
+				for i := range pa.st {
+					if pa.st[i] != pb.st[i] || pa.ref[i] != pb.ref[i] {
+						t.Fatalf("%v step %d unit %d: fast y %d ref %d, general %d %d", cs, k, i, pa.st[i], pa.ref[i], pb.st[i], pb.ref[i])
+					}
+				}
+				if pa.sat != pb.sat || len(pa.spiked) != len(pb.spiked) {
+					t.Fatalf("%v step %d: saturations %d/%d, spikes %d/%d", cs, k, pa.sat, pb.sat, len(pa.spiked), len(pb.spiked))
 				}
 			}
-			if pa.sat != pb.sat || len(pa.spiked) != len(pb.spiked) {
-				t.Fatalf("%v step %d: saturations %d/%d, spikes %d/%d", cs, k, pa.sat, pb.sat, len(pa.spiked), len(pb.spiked))
-			}
 		}
+	}
+}
+
+// TestLIFSetUnitLeavesFlat: after SetUnit gives units different I_e, the
+// step uses each unit's own (the loop for one I_e is left), and Reset
+// goes back to the image's.
+func TestLIFSetUnitLeavesFlat(t *testing.T) {
+	img := &image.Image{Version: image.Version, Pops: []image.Pop{lifPop(3, 0.1, 10, 0.04, 15, 0, 100, 2)}}
+	e := mustNew(t, img)
+	if err := e.SetUnit(0, image.LIFIe, []int32{q(100), q(200), q(300)}); err != nil {
+		t.Fatal(err)
+	}
+	e.Step()
+	y := e.State(0, 0)
+	c := img.Pops[0].Coefs[image.LIFP30]
+	for i, ie := range []float64{100, 200, 300} {
+		var n uint64
+		if want := mul(c, q(ie), &n); y[i] != want {
+			t.Errorf("unit %d: y %d after one step from 0, want P30·I_e = %d", i, y[i], want)
+		}
+	}
+	e.Reset()
+	e.Step()
+	if y := e.State(0, 0); y[0] != y[2] {
+		t.Errorf("after Reset the units differ: %v", y)
 	}
 }

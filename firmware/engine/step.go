@@ -282,6 +282,29 @@ func stepLIF(p *pop, w, cur []int32) {
 	m30, s30, h30 := int64(c30.M), uint(c30.Shift)&63, half(c30.Shift)
 	refSteps := int32(p.img.RefSteps)
 	var ns uint64
+	if p.flat {
+		// One I_e for all: its term is the same for every neuron.
+		d := (m30*int64(ie[0]) + h30) >> s30
+		for i, yi := range y {
+			if r := ref[i]; r > 0 {
+				ref[i] = r - 1
+			} else {
+				v := (m33*int64(yi)+h33)>>s33 + d
+				if v != int64(int32(v)) {
+					v = int64(sat(v, &ns))
+				}
+				yi = int32(v)
+				y[i] = yi
+			}
+			if yi >= th {
+				y[i] = afterSpike(p, yi, reset)
+				ref[i] = refSteps
+				p.spiked = append(p.spiked, uint32(i))
+			}
+		}
+		p.sat += ns
+		return
+	}
 	for i, yi := range y {
 		if r := ref[i]; r > 0 {
 			ref[i] = r - 1
