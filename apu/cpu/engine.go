@@ -12,6 +12,7 @@ package cpu
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/models"
@@ -73,17 +74,48 @@ type popRT struct {
 }
 
 // projRT is one synapse entry in CSR form by presynaptic unit.
+//
+// A static entry is stored as narrow as it can be, because delivering a
+// spike streams its row from memory: at 64,000 neurons the rows of CUBA
+// are 61 MB as int32 targets and float64 weights, past the caches, and
+// 10 MB as uint16 targets with one weight for the entry. Targets into a
+// population of at most 65,536 units are uint16 (tgt16, target nil), and
+// an entry whose connections all have the same weight keeps it once (w0,
+// weight nil). w0*s is the same float64 as weight[c]*s, so the sums are
+// the same bit for bit. Plastic entries keep int32 targets and their own
+// weights, which change.
 type projRT struct {
 	post    *popRT
 	port    int
 	current bool
-	off     []int32 // connections of pre unit i: off[i]..off[i+1]
-	target  []int32
-	weight  []float64
+	off     []int32   // connections of pre unit i: off[i]..off[i+1]
+	target  []int32   // nil when tgt16 holds the targets
+	tgt16   []uint16  // targets into a population of at most 65,536 units
+	weight  []float64 // nil when every connection has the weight w0
+	w0      float64
 	delay   []int32 // per connection; nil when all equal delay0
 	delay0  int32
 	plastic *plasticRT // nil for static synapses
 	seg     []int32    // threads: each row's part per worker (segments)
+}
+
+// maxNarrow is the largest population whose targets fit in uint16.
+const maxNarrow = 1 << 16
+
+// targetAt is the target of connection c.
+func (pr *projRT) targetAt(c int32) int32 {
+	if pr.tgt16 != nil {
+		return int32(pr.tgt16[c])
+	}
+	return pr.target[c]
+}
+
+// weightAt is the weight of connection c.
+func (pr *projRT) weightAt(c int32) float64 {
+	if pr.weight == nil {
+		return pr.w0
+	}
+	return pr.weight[c]
 }
 
 type traceRT struct {
@@ -238,29 +270,40 @@ func (e *Engine) addProj(pre, post *popRT, pr *projRT, zero bool) {
 
 // buildProj makes the CSR form of the connections of s whose delay is
 // zero (zero true) or at least one step; nil when there are none. A first
-// pass counts the connections and sees whether their delays differ, so
-// that each array is allocated once at its final length: the load's peak
-// is the steady state that Probe counts (memory.go), not the doubling of an
-// append.
+// pass counts the connections and sees whether their delays and weights
+// differ, so that each array is allocated once at its final length and
+// width: the load's peak is the steady state that Probe counts (memory.go),
+// not the doubling of an append. A plastic entry keeps int32 targets and
+// a weight per connection (plastic.go changes them).
 func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
-	n, varied := 0, false
+	n, varied, weights := 0, false, false
 	var d0 int32
+	var w0 float64
 	for c := range s.Conns {
 		d := s.Delays[c]
 		if (d == 0) != zero {
 			continue
 		}
 		if n == 0 {
-			d0 = d
+			d0, w0 = d, s.Weights[c]
 		}
 		varied = varied || d != d0
+		weights = weights || math.Float64bits(s.Weights[c]) != math.Float64bits(w0)
 		n++
 	}
 	if n == 0 {
 		return nil
 	}
-	pr := &projRT{post: post, port: s.Receptor, current: pre.current, off: make([]int32, pre.spec.Size+1),
-		target: make([]int32, 0, n), weight: make([]float64, 0, n), delay0: d0}
+	plastic := s.STDP != nil
+	pr := &projRT{post: post, port: s.Receptor, current: pre.current, off: make([]int32, pre.spec.Size+1), delay0: d0, w0: w0}
+	if plastic || post.spec.Size > maxNarrow {
+		pr.target = make([]int32, 0, n)
+	} else {
+		pr.tgt16 = make([]uint16, 0, n)
+	}
+	if plastic || weights {
+		pr.weight = make([]float64, 0, n)
+	}
 	if varied {
 		pr.delay = make([]int32, 0, n)
 	}
@@ -271,8 +314,14 @@ func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
 			continue
 		}
 		pr.off[cn.Pre+1]++
-		pr.target = append(pr.target, cn.Post)
-		pr.weight = append(pr.weight, s.Weights[c])
+		if pr.tgt16 != nil {
+			pr.tgt16 = append(pr.tgt16, uint16(cn.Post))
+		} else {
+			pr.target = append(pr.target, cn.Post)
+		}
+		if pr.weight != nil {
+			pr.weight = append(pr.weight, s.Weights[c])
+		}
 		if varied {
 			pr.delay = append(pr.delay, s.Delays[c])
 		}
@@ -285,8 +334,17 @@ func buildProj(s *models.SynapseSpec, pre, post *popRT, zero bool) *projRT {
 
 // splitBySign divides a projection into a post that splits its input by
 // weight sign (models.SignSplitter) into the connections with w > 0, on
-// port 0, and those with w <= 0, on port 1; empty parts are left out.
+// port 0, and those with w <= 0, on port 1; empty parts are left out. A
+// part whose weights are all equal keeps one (projRT.w0).
 func splitBySign(pr *projRT) []*projRT {
+	if pr.weight == nil {
+		if !(pr.w0 > 0) {
+			pr.port = 1
+		} else {
+			pr.port = 0
+		}
+		return []*projRT{pr}
+	}
 	var parts []*projRT
 	for port, keep := range []func(w float64) bool{
 		func(w float64) bool { return w > 0 },
@@ -302,7 +360,12 @@ func splitBySign(pr *projRT) []*projRT {
 			continue
 		}
 		q := &projRT{post: pr.post, port: port, current: pr.current, off: make([]int32, len(pr.off)), delay0: pr.delay0,
-			target: make([]int32, 0, n), weight: make([]float64, 0, n)}
+			weight: make([]float64, 0, n)}
+		if pr.tgt16 != nil {
+			q.tgt16 = make([]uint16, 0, n)
+		} else {
+			q.target = make([]int32, 0, n)
+		}
 		if pr.delay != nil {
 			q.delay = make([]int32, 0, n)
 		}
@@ -311,17 +374,34 @@ func splitBySign(pr *projRT) []*projRT {
 				if !keep(pr.weight[c]) {
 					continue
 				}
-				q.target = append(q.target, pr.target[c])
+				if q.tgt16 != nil {
+					q.tgt16 = append(q.tgt16, pr.tgt16[c])
+				} else {
+					q.target = append(q.target, pr.target[c])
+				}
 				q.weight = append(q.weight, pr.weight[c])
 				if pr.delay != nil {
 					q.delay = append(q.delay, pr.delay[c])
 				}
 			}
-			q.off[i+1] = int32(len(q.target))
+			q.off[i+1] = int32(len(q.weight))
+		}
+		if same(q.weight) {
+			q.w0, q.weight = q.weight[0], nil
 		}
 		parts = append(parts, q)
 	}
 	return parts
+}
+
+// same tells whether every w has the bits of w[0].
+func same(w []float64) bool {
+	for _, x := range w {
+		if math.Float64bits(x) != math.Float64bits(w[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Engine) setupMonitors() {
@@ -585,35 +665,62 @@ func (e *Engine) route(p *popRT, prs []*projRT, k int64) {
 
 // routeSpikes queues w*s for every connection of every unit that spiked.
 func routeSpikes(pr *projRT, pre *popRT, k int64) {
-	post := pr.post
-	L := int64(post.ringLen)
 	if pr.delay == nil {
-		slot := int((k + int64(pr.delay0)) % L)
-		row := post.wRing[slot][pr.port]
-		post.wDirty[slot][pr.port] = true
-		for _, i := range pre.spiked {
-			s := 1.0
-			if pre.out != nil {
-				s = pre.out[i]
-			}
-			lo, hi := pr.off[i], pr.off[i+1]
-			tg, wt := pr.target[lo:hi], pr.weight[lo:hi]
-			for c, j := range tg {
-				row[j] += wt[c] * s
-			}
-		}
-		return
+		// The slot is passed to Step even if no connection wrote to it.
+		pr.post.wDirty[(k+int64(pr.delay0))%int64(pr.post.ringLen)][pr.port] = true
 	}
 	for _, i := range pre.spiked {
 		s := 1.0
 		if pre.out != nil {
 			s = pre.out[i]
 		}
-		for c := pr.off[i]; c < pr.off[i+1]; c++ {
-			slot := int((k + int64(pr.delay[c])) % L)
-			post.wRing[slot][pr.port][pr.target[c]] += pr.weight[c] * s
-			post.wDirty[slot][pr.port] = true
+		deliverRow(pr, pr.off[i], pr.off[i+1], s, k, pr.post.wDirty)
+	}
+}
+
+// deliverRow queues w*s for connections lo..hi-1 of pr, spikes of step k,
+// marking the slots written in dirty ([slot][port]).
+func deliverRow(pr *projRT, lo, hi int32, s float64, k int64, dirty [][]bool) {
+	if lo == hi {
+		return
+	}
+	post := pr.post
+	var wt []float64
+	if pr.weight != nil {
+		wt = pr.weight[lo:hi]
+	}
+	if pr.delay == nil {
+		slot := int((k + int64(pr.delay0)) % int64(post.ringLen))
+		row := post.wRing[slot][pr.port]
+		dirty[slot][pr.port] = true
+		if pr.tgt16 != nil {
+			addRow(row, pr.tgt16[lo:hi], wt, pr.w0, s)
+		} else {
+			addRow(row, pr.target[lo:hi], wt, pr.w0, s)
 		}
+		return
+	}
+	L := int64(post.ringLen)
+	for c := lo; c < hi; c++ {
+		slot := int((k + int64(pr.delay[c])) % L)
+		post.wRing[slot][pr.port][pr.targetAt(c)] += pr.weightAt(c) * s
+		dirty[slot][pr.port] = true
+	}
+}
+
+// addRow adds w*s into row at each target in tg, w being wt[c], or w0
+// for all when wt is nil.
+func addRow[T uint16 | int32](row []float64, tg []T, wt []float64, w0, s float64) {
+	if wt == nil {
+		ws := w0 * s
+		for _, j := range tg {
+			row[j] += ws
+		}
+		return
+	}
+	wt = wt[:len(tg)]
+	for c, j := range tg {
+		row[j] += wt[c] * s
 	}
 }
 
@@ -631,7 +738,7 @@ func routeCurrent(pr *projRT, x []float64, k int64) {
 				d = pr.delay[c]
 			}
 			slot := int((k + int64(d)) % L)
-			post.iRing[slot][pr.target[c]] += pr.weight[c] * v
+			post.iRing[slot][pr.targetAt(c)] += pr.weightAt(c) * v
 			post.iDirty[slot] = true
 		}
 	}

@@ -1,26 +1,33 @@
 package cpu
 
-import "github.com/spikeloop/spikeloop/models"
+import (
+	"math"
+
+	"github.com/spikeloop/spikeloop/models"
+)
 
 // Bytes per connection of a loaded engine (engine.go, plastic.go):
 //
 //   - the network it keeps (models.SynapseSpec): Conns 8 (pre, post
 //     int32), Weights 8, Delays 4;
-//   - the CSR projection (projRT): target 4, weight 8, and delay 4 when
-//     the entry's delays are not all equal;
-//   - a plastic synapse (plasticRT) adds kplus 8, kplusT 8, tpre 8, pre 4
-//     and inIdx 4.
+//   - the CSR projection (projRT): target 2 into a population of at most
+//     65,536 units, else 4; weight 8 unless the entry's weights are all
+//     equal (then one for the entry); delay 4 when the entry's delays are
+//     not all equal;
+//   - a plastic synapse keeps target 4 and weight 8, and its state
+//     (plasticRT) adds kplus 8, kplusT 8, tpre 8, pre 4 and inIdx 4.
 //
-// So 32 bytes for a static connection with one delay per entry, 36 with
-// per-connection delays, 68 plastic; `spikeloop check` alone (no engine)
-// holds the first 20. The CSR arrays are allocated at their final length
-// (buildProj counts first), so loading peaks at the steady state
+// So 22 bytes for a static connection with one weight and one delay per
+// entry into a population of up to 65,536, 30 with weights of their own,
+// 72 plastic; `spikeloop check` alone (no engine) holds the first 20. The
+// CSR arrays are allocated at their final length (buildProj counts
+// first), so loading peaks at the steady state
 // (TestLoadPeakMatchesEstimate).
 const (
 	specBytesPerConn    = 8 + 8 + 4
-	csrBytesPerConn     = 4 + 8
+	csrWeightBytes      = 8
 	csrDelayBytes       = 4
-	plasticBytesPerConn = 8 + 8 + 8 + 4 + 4
+	plasticBytesPerConn = 4 + 8 + 8 + 8 + 8 + 4 + 4
 	spikeTimeBytes      = 16 // SpikeGenerator: step int64 + value float64
 )
 
@@ -43,17 +50,27 @@ func estimateMemory(net *models.Network) int64 {
 	traced := map[*models.PopulationSpec]bool{} // targets of plastic synapses
 	for _, s := range net.Synapses {
 		n := int64(len(s.Conns))
-		zero, varied := false, false
-		for _, d := range s.Delays {
+		zero, varied, weights := false, false, false
+		for c, d := range s.Delays {
 			zero = zero || d == 0
 			varied = varied || d != s.Delays[0]
+			weights = weights || math.Float64bits(s.Weights[c]) != math.Float64bits(s.Weights[0])
 		}
-		per := int64(specBytesPerConn + csrBytesPerConn)
+		per := int64(specBytesPerConn + 4)
+		if s.Post.Size <= maxNarrow {
+			per = specBytesPerConn + 2
+		}
+		if weights {
+			per += csrWeightBytes
+		}
 		if varied {
 			per += csrDelayBytes
 		}
 		if s.STDP != nil {
-			per += plasticBytesPerConn
+			per = specBytesPerConn + plasticBytesPerConn
+			if varied {
+				per += csrDelayBytes
+			}
 			traced[s.Post] = true
 			b += int64(s.Post.Size+1) * 4 // inOff
 		}

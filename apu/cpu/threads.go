@@ -187,7 +187,7 @@ func segments(pr *projRT, cut []int) []int32 {
 	for i := 0; i+1 < len(pr.off); i++ {
 		c := pr.off[i]
 		for t := range T {
-			for c < pr.off[i+1] && int(pr.target[c]) < cut[t] {
+			for c < pr.off[i+1] && int(pr.targetAt(c)) < cut[t] {
 				c++
 			}
 			seg[i*(T+1)+t] = c
@@ -354,7 +354,7 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 							d = pr.delay[c]
 						}
 						slot := int((k + int64(d)) % L)
-						post.iRing[slot][pr.target[c]] += pr.weight[c] * x
+						post.iRing[slot][pr.targetAt(c)] += pr.weightAt(c) * x
 						dirt[slot] = true
 					}
 				}
@@ -370,25 +370,7 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 					if vals != nil {
 						s = vals[i]
 					}
-					lo, hi := pr.seg[int(i)*(T+1)+t], pr.seg[int(i)*(T+1)+t+1]
-					if lo == hi {
-						continue
-					}
-					if pr.delay == nil {
-						slot := int((k + int64(pr.delay0)) % L)
-						row := post.wRing[slot][pr.port]
-						dirt[slot][pr.port] = true
-						tg, wt := pr.target[lo:hi], pr.weight[lo:hi]
-						for c, j := range tg {
-							row[j] += wt[c] * s
-						}
-						continue
-					}
-					for c := lo; c < hi; c++ {
-						slot := int((k + int64(pr.delay[c])) % L)
-						post.wRing[slot][pr.port][pr.target[c]] += pr.weight[c] * s
-						dirt[slot][pr.port] = true
-					}
+					deliverRow(pr, pr.seg[int(i)*(T+1)+t], pr.seg[int(i)*(T+1)+t+1], s, k, dirt)
 				}
 			}
 		}
