@@ -131,7 +131,13 @@ func (p *pop) parChanged() {
 // New builds an engine for img after image.Validate and the engine's own
 // checks; an invalid image is an error naming the field. The engine keeps
 // img and reads it while it runs: do not change it.
-func New(img *image.Image) (*Engine, error) {
+func New(img *image.Image) (*Engine, error) { return NewWithin(img, -1) }
+
+// NewWithin is New on a chip with maxRAM bytes for run-time state: an
+// image whose RAM(img) exceeds it is refused before anything is
+// allocated (a small image can ask for long rings on many units). A
+// negative maxRAM means no limit.
+func NewWithin(img *image.Image, maxRAM int64) (*Engine, error) {
 	if img == nil {
 		return nil, errors.New("engine: nil image")
 	}
@@ -140,6 +146,11 @@ func New(img *image.Image) (*Engine, error) {
 	}
 	if err := check(img); err != nil {
 		return nil, err
+	}
+	if maxRAM >= 0 {
+		if need := RAM(img); need > maxRAM {
+			return nil, &Error{"RAM", need, "bytes of run-time state needed, the chip has " + itoa(maxRAM)}
+		}
 	}
 	e := &Engine{img: img, crc: crc32.MakeTable(crc32.Castagnoli)}
 	lay := layout(img)

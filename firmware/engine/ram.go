@@ -114,7 +114,8 @@ func (e *Engine) reserve(steps int) {
 // spikeBytes and rowBytes, values of 4 bytes). Values are 4 bytes,
 // counters of saturations and random states 8. Fixed-size bookkeeping
 // (a few words per population, synapse entry and monitor) is not
-// counted. An image New refuses gives 0.
+// counted, nor rows a host gives later with SetRows. An image New
+// refuses gives 0.
 func RAM(img *image.Image) int64 {
 	if img == nil || image.Validate(img) != nil || check(img) != nil {
 		return 0
