@@ -107,17 +107,20 @@
 // in buffers of fixed capacity: by default the initial rows and one
 // step's worth of the worst case (every monitored unit spiking, every
 // state monitor sampling), enough when the host drains after every
-// step; Reserve makes room for more steps. Records that do not fit are dropped and
-// counted (Dropped), never allocated. DrainSpikes and DrainRows append
-// to the caller's slices, which allocate nothing once their capacity
-// suffices.
+// step; Reserve makes room for more steps. Records that do not fit are
+// dropped and counted (Dropped), never allocated. DrainSpikes and
+// DrainRows append to the caller's slices, which allocate nothing once
+// their capacity suffices.
 //
-// # Checksum and RAM
+// # Checksum, RAM and test vectors
 //
 // Checksum is the CRC-32C of the whole run-time state in a fixed order
 // (checksum.go); RAM gives the bytes of run-time state an image needs
-// (ram.go). Both exist so that another implementation of the firmware
-// can be checked against this one.
+// (ram.go), and NewWithin refuses an image that needs more than a chip
+// has. The test vectors in firmware/testdata/vectors (images, the
+// host's calls, and per step the checksum and the spikes) are what
+// another implementation of the firmware must reproduce; TestVectors
+// replays them and go generate writes them again.
 //
 // This package is firmware: it imports only encoding/binary, hash/crc32,
 // math/bits, errors and firmware/image; it has no maps, fmt, reflection,
