@@ -3,6 +3,7 @@ package compile
 import (
 	"errors"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -526,5 +527,61 @@ monitors:
 		if m.Spikes && rep.Host.Pops[rep.Host.FileIndex[m.Pop]].Name == "exp" && (len(m.Units) != 1 || m.Units[0] != 0) {
 			t.Errorf("exp spike monitor %+v", m)
 		}
+	}
+}
+
+// Every network file of the repository that loads either compiles into
+// an image the engine runs, or is refused with located refusals only
+// (never a compiler error or a panic).
+func TestCompileEveryFile(t *testing.T) {
+	var paths []string
+	for _, pat := range []string{"../../examples/*.yaml", "../../examples/demo/braitenberg.yaml", "../../testdata/reference/*/*.yaml",
+		"../../models/testdata/neurai/*.yaml", "../../models/testdata/neurai/*/*.yaml", "../../recording/testdata/*/braitenberg*.yaml"} {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	compiled, refused := 0, 0
+	for _, path := range paths {
+		net, err := models.LoadFile(path, models.NewRegistry(), models.DefaultLimits)
+		if err != nil {
+			continue // not a network file, or one the loader refuses on purpose
+		}
+		img, rep, err := Compile(net)
+		if err != nil {
+			var list models.ErrorList
+			errs := []error{err}
+			if errors.As(err, &list) {
+				errs = list
+			}
+			for _, e := range errs {
+				var r *Refusal
+				if !errors.As(e, &r) || r.Line == 0 || !strings.HasPrefix(e.Error(), path+":") {
+					t.Errorf("%s: not a located refusal: %v", path, e)
+				}
+			}
+			refused++
+			continue
+		}
+		eng, err := engine.New(img)
+		if err != nil {
+			t.Errorf("%s: the engine refuses the image: %v", path, err)
+			continue
+		}
+		for range 20 {
+			eng.Step()
+			eng.DrainSpikes(nil)
+			eng.DrainRows(nil, nil)
+		}
+		if eng.Dropped() != 0 || rep.ImageBytes <= 0 {
+			t.Errorf("%s: %d records dropped, image %d bytes", path, eng.Dropped(), rep.ImageBytes)
+		}
+		compiled++
+	}
+	t.Logf("%d files compiled, %d refused", compiled, refused)
+	if compiled < 8 || refused < 4 {
+		t.Errorf("%d compiled and %d refused: the globs found too few files", compiled, refused)
 	}
 }
