@@ -41,7 +41,7 @@ type pop struct {
 	st     []int32   // nst states of size units, state i at [i*size:(i+1)*size]
 	ref    []int32   // LIF, ExpLIF: refractory counters
 	par    [][]int32 // parameter rows the host may change (SetUnit), by Unit row index; nil rows are not parameters
-	flat   bool      // LIF: every unit has the same I_e (set with par)
+	flat   bool      // LIF, ExpLIF: every unit has the same I_e (set with par)
 	out    []int32   // generators: the step's output (state 0)
 	spiked []uint32  // units with a nonzero spike output this step
 	rng    uint64    // Poisson, Bernoulli
@@ -115,10 +115,15 @@ func paramRows(k image.Kind) []int {
 
 // parChanged updates what the step derives from the parameter rows.
 func (p *pop) parChanged() {
-	if p.kind != image.KindLIF {
+	var ie []int32
+	switch p.kind {
+	case image.KindLIF:
+		ie = p.par[image.LIFIe]
+	case image.KindExpLIF:
+		ie = p.par[image.ExpLIFIe]
+	default:
 		return
 	}
-	ie := p.par[image.LIFIe]
 	p.flat = true
 	for _, x := range ie {
 		if x != ie[0] {

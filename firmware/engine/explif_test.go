@@ -105,8 +105,8 @@ func TestExpLIFAgainstFloat(t *testing.T) {
 	t.Logf("%d spikes; worst one-step |dy| %.3g LSB, |dI| %.3g LSB", spikes, worstY/lsb, worstI/lsb)
 }
 
-// TestExpLIFPaths: the ExpLIF loops (two ports with factors in [0, 1]
-// and without, any other port count) against the update written out
+// TestExpLIFPaths: the ExpLIF loops (two ports with factors in [0, 1],
+// with one I_e for all or not, and without; any other port count) against the update written out
 // from image.go's text with the package's rounding (mul, sat), on random
 // and extreme states, inputs and factors (negative and above 1 too):
 // the same potentials, currents, counters, saturation counts and spikes.
@@ -124,7 +124,8 @@ func TestExpLIFPaths(t *testing.T) {
 		return int32(rng.Uint32())
 	}
 	for _, ports := range []int{1, 2, 3} {
-		for _, unit := range []bool{true, false} {
+		for _, variant := range []int{0, 1, 2} {
+			unit, flat := variant > 0, variant == 2
 			const n = 500
 			coefs := make([]image.Coef, image.ExpLIFCoefs(ports))
 			for j := range coefs {
@@ -139,6 +140,11 @@ func TestExpLIFPaths(t *testing.T) {
 				unitRows[r] = make([]int32, n)
 				for i := range unitRows[r] {
 					unitRows[r][i] = i32()
+				}
+			}
+			if flat { // one I_e for all
+				for i := range unitRows[image.ExpLIFIe] {
+					unitRows[image.ExpLIFIe][i] = unitRows[image.ExpLIFIe][0]
 				}
 			}
 			p := image.Pop{Kind: image.KindExpLIF, Ports: uint8(ports), Size: n, RefSteps: 2, Coefs: coefs,

@@ -448,17 +448,24 @@ func stepExpLIF2(p *pop, c22, c20 fcoef, c11, c21 [image.MaxPorts]fcoef, is, w [
 	var ns uint64
 	if c22.unit() && c20.unit() && a0.unit() && a1.unit() && b0.unit() && b1.unit() {
 		// Every factor in [0, 1]: no product term can leave int32
-		// (unitBound), so only the sums are clamped. The same bits.
+		// (unitBound), so only the sums are clamped. The same bits. With
+		// one I_e for all and no current, its term is formed once.
+		d, flat := c20.raw(ie[0]), p.flat && cur == nil
 		for i := range y {
 			x0, x1 := i0[i], i1[i]
 			if ref[i] > 0 {
 				ref[i]--
 			} else {
-				in := ie[i]
-				if cur != nil {
-					in = sat(int64(in)+int64(cur[i]), &ns)
+				v := c22.raw(y[i]) + b0.raw(x0) + b1.raw(x1)
+				if flat {
+					v += d
+				} else {
+					in := ie[i]
+					if cur != nil {
+						in = sat(int64(in)+int64(cur[i]), &ns)
+					}
+					v += c20.raw(in)
 				}
-				v := c22.raw(y[i]) + c20.raw(in) + b0.raw(x0) + b1.raw(x1)
 				if v != int64(int32(v)) {
 					v = int64(sat(v, &ns))
 				}
@@ -516,7 +523,8 @@ func stepIzh(p *pop, w, cur []int32) {
 	n := p.size
 	vs, us := p.st[:n], p.st[n:2*n]
 	ie := p.par[image.IzhIe][:n]
-	cA, cB, cH, cHA, cBu := p.coef[image.IzhA], p.coef[image.IzhB], p.coef[image.IzhH], p.coef[image.IzhHA], p.coef[image.IzhBu]
+	cA := p.coef[image.IzhA]
+	cB, cH, cHA, cBu := fc(p.coef[image.IzhB]), fc(p.coef[image.IzhH]), fc(p.coef[image.IzhHA]), fc(p.coef[image.IzhBu])
 	c, th, reset, d := p.cons[image.IzhC], p.cons[image.IzhTh], p.cons[image.IzhReset], p.cons[image.IzhD]
 	sc := &p.sat
 	for i := range vs {
@@ -525,11 +533,11 @@ func stepIzh(p *pop, w, cur []int32) {
 		if cur != nil {
 			in += int64(cur[i])
 		}
-		v := int64(vo) + int64(mulSq(cA, vo, sc)) + int64(mul(cB, vo, sc)) + int64(c) + int64(mul(cH, sat(in, sc), sc))
+		v := int64(vo) + int64(mulSq(cA, vo, sc)) + int64(cB.mul(vo, sc)) + int64(c) + int64(cH.mul(sat(in, sc), sc))
 		if w != nil {
 			v += int64(w[i])
 		}
-		u := int64(uo) + int64(mul(cHA, sat(int64(mul(cBu, vo, sc))-int64(uo), sc), sc))
+		u := int64(uo) + int64(cHA.mul(sat(int64(cBu.mul(vo, sc))-int64(uo), sc), sc))
 		nv, nu := sat(v, sc), sat(u, sc)
 		if nv >= th {
 			nv = reset
@@ -546,10 +554,10 @@ func stepSNN(p *pop, w, cur []int32) {
 	vs := p.st[:n]
 	th, reset := p.cons[image.SNNTh], p.cons[image.SNNReset]
 	lif := p.kind == image.KindSNNLIF
-	var cR, cI image.Coef
+	var cR, cI fcoef
 	var rest int32
 	if lif {
-		cR, cI, rest = p.coef[image.SNNRTau], p.coef[image.SNNInvTau], p.cons[image.SNNRest]
+		cR, cI, rest = fc(p.coef[image.SNNRTau]), fc(p.coef[image.SNNInvTau]), p.cons[image.SNNRest]
 	}
 	soft := p.flags&image.FlagSoftReset != 0
 	sc := &p.sat
@@ -564,7 +572,7 @@ func stepSNN(p *pop, w, cur []int32) {
 		v := vs[i]
 		var h int32
 		if lif {
-			h = sat(int64(v)+int64(mul(cR, sat(x, sc), sc))-int64(mul(cI, sat(int64(v)-int64(rest), sc), sc)), sc)
+			h = sat(int64(v)+int64(cR.mul(sat(x, sc), sc))-int64(cI.mul(sat(int64(v)-int64(rest), sc), sc)), sc)
 		} else {
 			h = sat(int64(v)+int64(sat(x, sc)), sc)
 		}
