@@ -85,6 +85,9 @@ func check(img *image.Image) error {
 		if p.Size < 1 || p.Size > 1<<28 {
 			return &Error{f + ".Size", int64(p.Size), "want 1..2^28"}
 		}
+		if p.RefSteps > maxInt32 {
+			return &Error{f + ".RefSteps", int64(p.RefSteps), "above 2^31-1"}
+		}
 		nc, nk, nu := need(p)
 		if len(p.Coefs) < nc {
 			return &Error{f + ".Coefs", int64(len(p.Coefs)), "too few for its kind, want " + itoa(int64(nc))}

@@ -139,3 +139,33 @@ func TestNewRefuses(t *testing.T) {
 		t.Error("check accepted a SpikeOff beyond the table")
 	}
 }
+
+// TestRecordsDropped: records beyond the buffers' capacity are counted,
+// never stored by allocation; Reserve makes room for more steps; what
+// was kept is the oldest.
+func TestRecordsDropped(t *testing.T) {
+	p := image.Pop{Kind: image.KindLIF, Ports: 1, Size: 5, Coefs: []image.Coef{{M: 1}, {M: 1}},
+		Consts: []int32{q(1), 0}, Unit: [][]int32{fill(5, q(2)), fill(5, 0)}} // spikes every step
+	img := &image.Image{Version: image.Version, Pops: []image.Pop{p},
+		Monitors: []image.Monitor{{Pop: 0, Spikes: true, States: []uint8{0}, Every: 1}}}
+	e := mustNew(t, img)
+	e.Run(3)
+	// Capacity: 5 spikes (one step), 2 rows (initial + one step).
+	if got := e.Dropped(); got != 10+2 {
+		t.Errorf("dropped %d, want 12 (10 spikes, 2 rows)", got)
+	}
+	sp := e.DrainSpikes(nil)
+	rows, _ := e.DrainRows(nil, nil)
+	if len(sp) != 5 || sp[0].Stamp != 1 || len(rows) != 2 || rows[1].Stamp != 1 {
+		t.Errorf("kept %d spikes (first %+v), %d rows: want the oldest, 5 and 2", len(sp), sp[0], len(rows))
+	}
+	e.Reset()
+	e.Reserve(3)
+	e.Run(3)
+	if e.Dropped() != 0 {
+		t.Errorf("dropped %d after Reserve(3)", e.Dropped())
+	}
+	if sp := e.DrainSpikes(nil); len(sp) != 15 {
+		t.Errorf("%d spikes after Reserve(3), want 15", len(sp))
+	}
+}
