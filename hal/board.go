@@ -63,7 +63,7 @@ func Open(cfg Config, h Host) (*Board, error) {
 	port := func(field, name string) spi.PortCloser {
 		p, err := h.OpenSPI(name)
 		if err != nil {
-			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q %w: %w", name, ErrNotFound, err)})
+			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("must be an SPI port of this host, got %q (%w): %w", name, ErrNotFound, err)})
 			return nil
 		}
 		b.ports = append(b.ports, namedPort{name, p})

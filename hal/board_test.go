@@ -258,7 +258,7 @@ func TestParts(t *testing.T) {
 	if err := drive.SetVolts(2.0); err != nil {
 		t.Fatal(err)
 	}
-	if err := drive.SetVolts(5.0); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), "5 V; want 0..4.999 V") {
+	if err := drive.SetVolts(5.0); !errors.Is(err, ErrRange) || !strings.Contains(err.Error(), "volts: must be 0..4.999 V (vref 2.5 V x gain 2), got 5 V") {
 		t.Errorf("5 V on a 0..4.999 V channel: %v, want an ErrRange naming both", err)
 	}
 	if dacPort.Count != len(dacPort.Ops) {
@@ -416,7 +416,7 @@ func TestOpenUnknownNames(t *testing.T) {
 	if len(fes) != 2 {
 		t.Fatalf("want 2 field errors, got %v", err)
 	}
-	if got := fes[0].Error(); got != `board.outputs[2].pin: "GPIO99" not found` {
+	if got := fes[0].Error(); got != `board.outputs[2].pin: must be a pin of this host, got "GPIO99"` {
 		t.Errorf("pin error = %q", got)
 	}
 	if fes[1].Field != "board.dacs[0].port" || !errors.Is(fes[1], ErrNotFound) || !strings.Contains(fes[1].Error(), `"SPI9.9"`) {

@@ -121,9 +121,9 @@ func (c *Config) Validate() error {
 	switch c.Driver {
 	case DriverPeriph, DriverSim:
 	case "":
-		v.add(Root+".driver", ErrRequired, `want "periph" or "sim"`)
+		v.add(Root+".driver", ErrRequired, `must be "periph" or "sim", got nothing`)
 	default:
-		v.add(Root+".driver", ErrInvalid, fmt.Sprintf(`%q; want "periph" or "sim"`, c.Driver))
+		v.add(Root+".driver", ErrInvalid, fmt.Sprintf(`must be "periph" or "sim", got %q`, c.Driver))
 	}
 	for i, o := range c.Outputs {
 		f := fmt.Sprintf("%s.outputs[%d]", Root, i)
@@ -152,7 +152,7 @@ func (c *Config) Validate() error {
 			v.add(f+".frequency_hz", ErrRange, err.Error())
 		}
 		if _, err := DutyOf(p.SafeDuty); err != nil {
-			v.add(f+".safe_duty", ErrRange, fmt.Sprintf("%v is outside [0, 1]", p.SafeDuty))
+			v.add(f+".safe_duty", ErrRange, fmt.Sprintf("must be in [0, 1], got %v", p.SafeDuty))
 		}
 	}
 	for i, a := range c.ADCs {
@@ -160,7 +160,7 @@ func (c *Config) Validate() error {
 		v.chip(f, a.Name)
 		variant, err := mcp3x08.ParseVariant(a.Chip)
 		if err != nil {
-			v.add(f+".chip", ErrInvalid, fmt.Sprintf(`%q; want "mcp3008" or "mcp3208"`, a.Chip))
+			v.add(f+".chip", ErrInvalid, fmt.Sprintf(`must be "mcp3008" or "mcp3208", got %q`, a.Chip))
 		}
 		max := physic.Frequency(0)
 		if err == nil {
@@ -173,7 +173,7 @@ func (c *Config) Validate() error {
 			cf := fmt.Sprintf("%s.channels[%d]", f, j)
 			v.name(cf, ch.Name)
 			if ch.Channel < 0 || ch.Channel >= mcp3x08.Channels {
-				v.add(cf+".channel", ErrRange, fmt.Sprintf("%d; want 0..7", ch.Channel))
+				v.add(cf+".channel", ErrRange, fmt.Sprintf("must be 0..7, got %d", ch.Channel))
 				continue
 			}
 			key := [2]int{ch.Channel, 0}
@@ -190,7 +190,7 @@ func (c *Config) Validate() error {
 		f := fmt.Sprintf("%s.dacs[%d]", Root, i)
 		v.chip(f, d.Name)
 		if d.Chip != "mcp4922" {
-			v.add(f+".chip", ErrInvalid, fmt.Sprintf(`%q; want "mcp4922"`, d.Chip))
+			v.add(f+".chip", ErrInvalid, fmt.Sprintf(`must be "mcp4922", got %q`, d.Chip))
 		}
 		v.spi(f, d.Port, d.SpeedHz, d.Mode, mcp4922.MaxSpeed)
 		v.vref(f, d.VRef)
@@ -199,7 +199,7 @@ func (c *Config) Validate() error {
 			cf := fmt.Sprintf("%s.channels[%d]", f, j)
 			v.name(cf, ch.Name)
 			if ch.Channel != 0 && ch.Channel != 1 {
-				v.add(cf+".channel", ErrRange, fmt.Sprintf("%d; want 0 (DAC A) or 1 (DAC B)", ch.Channel))
+				v.add(cf+".channel", ErrRange, fmt.Sprintf("must be 0 (DAC A) or 1 (DAC B), got %d", ch.Channel))
 			} else if k, ok := used[ch.Channel]; ok {
 				v.dup(cf+".channel", ch.Channel, fmt.Sprintf("%s.channels[%d]", f, k))
 			} else {
@@ -207,13 +207,13 @@ func (c *Config) Validate() error {
 			}
 			gain := dacGain(ch.Gain)
 			if gain != 1 && gain != 2 {
-				v.add(cf+".gain", ErrInvalid, fmt.Sprintf("%d; want 1 or 2", ch.Gain))
+				v.add(cf+".gain", ErrInvalid, fmt.Sprintf("must be 1 or 2, got %d", ch.Gain))
 				continue
 			}
 			if !ch.HaltShutdown && d.VRef > 0 {
 				if _, err := mcp4922.Code(ch.SafeVolts, d.VRef, gain); err != nil {
-					v.add(cf+".safe_volts", ErrRange, fmt.Sprintf("%v V; want 0..%.4g V (vref %v V x gain %d)",
-						ch.SafeVolts, mcp4922.Volts(mcp4922.MaxCode, d.VRef, gain), d.VRef, gain))
+					v.add(cf+".safe_volts", ErrRange, fmt.Sprintf("must be 0..%.4g V (vref %v V x gain %d), got %v V",
+						mcp4922.Volts(mcp4922.MaxCode, d.VRef, gain), d.VRef, gain, ch.SafeVolts))
 				}
 			}
 		}
@@ -231,7 +231,8 @@ type validator struct {
 	chips map[string]string
 }
 
-// add records "field: sentinel: detail".
+// add records "field: detail" (the sentinel's text when detail is
+// empty), wrapping sentinel. A detail reads "must be X, got V".
 func (v *validator) add(field string, sentinel error, detail string) {
 	err := sentinel
 	if detail != "" {
@@ -240,14 +241,15 @@ func (v *validator) add(field string, sentinel error, detail string) {
 	v.errs = append(v.errs, &FieldError{Field: field, Err: err})
 }
 
-// detailError reads "sentinel: detail"; Detail gives the detail alone,
-// for the daemon's "FILE:LINE: field: detail" listing.
+// detailError reads as its detail ("must be X, got V") and wraps the
+// sentinel for errors.Is; Detail gives the detail for the daemon's
+// "FILE:LINE: field: detail" listing.
 type detailError struct {
 	sentinel error
 	detail   string
 }
 
-func (e *detailError) Error() string  { return e.sentinel.Error() + ": " + e.detail }
+func (e *detailError) Error() string  { return e.detail }
 func (e *detailError) Unwrap() error  { return e.sentinel }
 func (e *detailError) Detail() string { return e.detail }
 
@@ -302,18 +304,18 @@ func (v *validator) spi(f, port string, speed int64, mode int, max physic.Freque
 	}
 	switch {
 	case speed <= 0:
-		v.add(f+".speed_hz", ErrRange, fmt.Sprintf("%d; want > 0, in hertz (1 MHz is 1000000)", speed))
+		v.add(f+".speed_hz", ErrRange, fmt.Sprintf("must be > 0, in hertz (1 MHz is 1000000), got %d", speed))
 	case max > 0 && physic.Frequency(speed)*physic.Hertz > max:
-		v.add(f+".speed_hz", ErrRange, fmt.Sprintf("%d is above the chip's %s", speed, max))
+		v.add(f+".speed_hz", ErrRange, fmt.Sprintf("must be at most the chip's %s, got %d", max, speed))
 	}
 	if mode != 0 && mode != 3 {
-		v.add(f+".mode", ErrInvalid, fmt.Sprintf("%d; the chip supports SPI mode 0 or 3", mode))
+		v.add(f+".mode", ErrInvalid, fmt.Sprintf("must be 0 or 3 (the SPI modes the chip supports), got %d", mode))
 	}
 }
 
 func (v *validator) vref(f string, vref float64) {
 	if !(vref > 0) || math.IsInf(vref, 0) || vref > 10 {
-		v.add(f+".vref", ErrRange, fmt.Sprintf("%v; want volts in (0, 10]", vref))
+		v.add(f+".vref", ErrRange, fmt.Sprintf("must be volts in (0, 10], got %v", vref))
 	}
 }
 
@@ -332,7 +334,7 @@ func parseLevel(s string) (gpio.Level, error) {
 	case "high":
 		return gpio.High, nil
 	}
-	return gpio.Low, fmt.Errorf(`%q; want "low" or "high"`, s)
+	return gpio.Low, fmt.Errorf(`must be "low" or "high", got %q`, s)
 }
 
 func parsePull(s string) (gpio.Pull, error) {
@@ -346,7 +348,7 @@ func parsePull(s string) (gpio.Pull, error) {
 	case "down":
 		return gpio.PullDown, nil
 	}
-	return gpio.PullNoChange, fmt.Errorf(`%q; want "none", "float", "up" or "down"`, s)
+	return gpio.PullNoChange, fmt.Errorf(`must be "none", "float", "up" or "down", got %q`, s)
 }
 
 func parseEdge(s string) (gpio.Edge, error) {
@@ -360,7 +362,7 @@ func parseEdge(s string) (gpio.Edge, error) {
 	case "both":
 		return gpio.BothEdges, nil
 	}
-	return gpio.NoEdge, fmt.Errorf(`%q; want "none", "rising", "falling" or "both"`, s)
+	return gpio.NoEdge, fmt.Errorf(`must be "none", "rising", "falling" or "both", got %q`, s)
 }
 
 // maxPWMHz bounds frequency_hz so that it fits physic.Frequency with
@@ -369,11 +371,11 @@ const maxPWMHz = 1e9
 
 func frequency(hz float64) (physic.Frequency, error) {
 	if !(hz > 0) || hz > maxPWMHz {
-		return 0, fmt.Errorf("%v; want hertz in (0, 1e9]", hz)
+		return 0, fmt.Errorf("must be hertz in (0, 1e9], got %v", hz)
 	}
 	f := physic.Frequency(math.Round(hz * float64(physic.Hertz)))
 	if f <= 0 {
-		return 0, fmt.Errorf("%v Hz is below 1 µHz", hz)
+		return 0, fmt.Errorf("must be at least 1 µHz, got %v Hz", hz)
 	}
 	return f, nil
 }
@@ -414,20 +416,20 @@ func (c *Config) Resolve(h Names) error {
 	_, _, _, errs := resolvePins(*c, h.PinByName, pinHint(h))
 	for i, a := range c.ADCs {
 		if a.Port != "" && !h.HasSPI(a.Port) {
-			errs = append(errs, &FieldError{Field: fmt.Sprintf("%s.adcs[%d].port", Root, i), Err: fmt.Errorf("%q %w on this host", a.Port, ErrNotFound)})
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("%s.adcs[%d].port", Root, i), Err: &detailError{ErrNotFound, fmt.Sprintf("must be an SPI port of this host, got %q", a.Port)}})
 		}
 	}
 	for i, d := range c.DACs {
 		if d.Port != "" && !h.HasSPI(d.Port) {
-			errs = append(errs, &FieldError{Field: fmt.Sprintf("%s.dacs[%d].port", Root, i), Err: fmt.Errorf("%q %w on this host", d.Port, ErrNotFound)})
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("%s.dacs[%d].port", Root, i), Err: &detailError{ErrNotFound, fmt.Sprintf("must be an SPI port of this host, got %q", d.Port)}})
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // pinHint says which pins h (a Names or a Host) has, for a "not found"
-// message: GPIO names as ranges (GPIO0..GPIO27), "" when h cannot list
-// its pins.
+// message: GPIO names as ranges (" (GPIO0..GPIO27)"), "" when h cannot
+// list its pins.
 func pinHint(h any) string {
 	l, ok := h.(PinLister)
 	if !ok {
@@ -445,7 +447,7 @@ func pinHint(h any) string {
 		others++
 	}
 	if len(nums) == 0 && others == 0 {
-		return "; this host has no GPIO pins"
+		return " (it has none)"
 	}
 	sort.Ints(nums)
 	var ranges []string
@@ -461,16 +463,16 @@ func pinHint(h any) string {
 		}
 		i = j + 1
 	}
-	hint := "; expected a pin of this host: " + strings.Join(ranges, ", ")
+	hint := strings.Join(ranges, ", ")
 	if others > 0 {
-		hint += fmt.Sprintf(" (and %d other names such as header positions)", others)
+		hint += fmt.Sprintf(", and %d other names such as header positions", others)
 	}
-	return hint
+	return " (" + hint + ")"
 }
 
 // resolvePins looks the pins of every output, input and PWM part up
 // with byName and checks that no two names lead to one physical pin. It
-// changes no pin. hint ends a "not found" message.
+// changes no pin. hint completes a "not found" message (pinHint).
 func resolvePins(cfg Config, byName func(string) gpio.PinIO, hint string) (out, in, pwm []gpio.PinIO, errs []error) {
 	pin := func(field, name string) gpio.PinIO {
 		if name == "" {
@@ -478,7 +480,7 @@ func resolvePins(cfg Config, byName func(string) gpio.PinIO, hint string) (out, 
 		}
 		p := byName(name)
 		if p == nil {
-			errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%q %w%s", name, ErrNotFound, hint)})
+			errs = append(errs, &FieldError{Field: field, Err: &detailError{ErrNotFound, fmt.Sprintf("must be a pin of this host%s, got %q", hint, name)}})
 		}
 		return p
 	}

@@ -88,6 +88,12 @@ func TestValidateBad(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tc.field+": ") {
 				t.Errorf("message %q does not start with the field", err)
 			}
+			// A bad value is told as "field: must be X, got V".
+			if tc.sentinel == ErrRange || tc.sentinel == ErrInvalid {
+				if msg := err.Error(); !strings.HasPrefix(msg, tc.field+": must be ") || !strings.Contains(msg, ", got ") {
+					t.Errorf("message %q is not %q", msg, tc.field+": must be X, got V")
+				}
+			}
 			// Open must refuse it the same way, before touching the host.
 			h, _ := testHost()
 			if _, oerr := Open(cfg, h); oerr == nil || oerr.Error() != err.Error() {
@@ -159,9 +165,9 @@ func TestResolve(t *testing.T) {
 	}
 	err := c.Resolve(n)
 	want := []string{
-		`board.outputs[1].pin: "GPIO9" not found; expected a pin of this host: GPIO0..GPIO3 (and 1 other names such as header positions)`,
+		`board.outputs[1].pin: must be a pin of this host (GPIO0..GPIO3, and 1 other names such as header positions), got "GPIO9"`,
 		`board.pwm[0].pin: "P1_5" is pin GPIO3, already used by board.outputs[0].pin`,
-		`board.adcs[0].port: "SPI1.0" not found on this host`,
+		`board.adcs[0].port: must be an SPI port of this host, got "SPI1.0"`,
 	}
 	if err == nil || strings.Count(err.Error(), "\n") != len(want)-1 {
 		t.Fatalf("got %v, want %d errors", err, len(want))

@@ -9,7 +9,7 @@
 // lists every field). Open validates it, looks every pin and SPI port up
 // on a Host and fails with the config field when one is missing, e.g.
 //
-//	board.outputs[2].pin: "GPIO99" not found
+//	board.outputs[2].pin: must be a pin of this host (GPIO0..GPIO27), got "GPIO99"
 //
 // then connects the chips and puts every output in its safe state:
 //

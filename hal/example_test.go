@@ -73,6 +73,6 @@ func ExampleConfig_Validate() {
 	fmt.Println(cfg.Validate())
 	// Output:
 	// board.pwm[1].pin: "GPIO12" already used by board.pwm[0]
-	// board.pwm[1].frequency_hz: out of range: 0; want hertz in (0, 1e9]
-	// board.pwm[1].safe_duty: out of range: 1.5 is outside [0, 1]
+	// board.pwm[1].frequency_hz: must be hertz in (0, 1e9], got 0
+	// board.pwm[1].safe_duty: must be in [0, 1], got 1.5
 }

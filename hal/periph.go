@@ -34,7 +34,7 @@ type DriverReport struct {
 // log says which driver would have provided it.
 func OpenPeriph(cfg Config, log zerolog.Logger) (*Board, error) {
 	if cfg.Driver != DriverPeriph {
-		return nil, &FieldError{Field: Root + ".driver", Err: fmt.Errorf("%q: OpenPeriph needs %q: %w", cfg.Driver, DriverPeriph, ErrInvalid)}
+		return nil, &FieldError{Field: Root + ".driver", Err: &detailError{ErrInvalid, fmt.Sprintf("must be %q for OpenPeriph, got %q", DriverPeriph, cfg.Driver)}}
 	}
 	// Validate before touching the host, so a config error is reported
 	// even on a machine without GPIO.

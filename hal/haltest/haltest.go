@@ -280,7 +280,7 @@ func (b *Bank) DAC(name string, max float64) *DAC {
 // recorded.
 func (d *DAC) SetVolts(v float64) error {
 	if !(v >= 0 && v <= d.Max) {
-		return fmt.Errorf("haltest: dac %q: %v V; want 0..%v V: %w", d.name, v, d.Max, hal.ErrRange)
+		return fmt.Errorf("haltest: dac %q: volts: must be 0..%v V, got %v V: %w", d.name, d.Max, v, hal.ErrRange)
 	}
 	return d.b.record(Write{Part: d.name, Kind: KindDAC, Volts: v})
 }

@@ -69,7 +69,7 @@ func ParseVariant(s string) (Variant, error) {
 	case "mcp3208":
 		return MCP3208, nil
 	}
-	return 0, fmt.Errorf("mcp3x08: unknown chip %q (want \"mcp3008\" or \"mcp3208\")", s)
+	return 0, fmt.Errorf("mcp3x08: chip: must be \"mcp3008\" or \"mcp3208\", got %q", s)
 }
 
 // String returns the chip name as used in configs.

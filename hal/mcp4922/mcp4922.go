@@ -121,12 +121,12 @@ func Code(volts, vref float64, gain int) (int, error) {
 		return 0, ErrGain
 	}
 	if !(vref > 0) {
-		return 0, fmt.Errorf("mcp4922: reference %v V; want > 0", vref)
+		return 0, fmt.Errorf("mcp4922: vref: must be > 0 V, got %v V", vref)
 	}
 	step := vref * float64(gain) / 4096
 	c := math.Round(volts / step)
 	if math.IsNaN(c) || c < 0 || c > MaxCode {
-		return 0, fmt.Errorf("mcp4922: %v V; want 0..%.4g V (vref %v V, gain %d)", volts, step*MaxCode, vref, gain)
+		return 0, fmt.Errorf("mcp4922: volts: must be 0..%.4g V (vref %v V x gain %d), got %v V", step*MaxCode, vref, gain, volts)
 	}
 	return int(c), nil
 }

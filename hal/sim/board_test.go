@@ -77,7 +77,7 @@ func TestOpenUnknownNames(t *testing.T) {
 		t.Fatal("opened")
 	}
 	msg := err.Error()
-	for _, want := range []string{`board.pwm[1].pin: "GPIO99" not found`, `board.adcs[0].port: "SPI7.0" not found`} {
+	for _, want := range []string{`board.pwm[1].pin: must be a pin of this host`, `got "GPIO99"`, `board.adcs[0].port: must be an SPI port of this host, got "SPI7.0"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

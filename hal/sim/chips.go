@@ -51,7 +51,7 @@ func NewADC(model string, vref float64) (*ADC, error) {
 		return nil, fmt.Errorf("sim: unknown ADC %q", model)
 	}
 	if !(vref > 0) {
-		return nil, fmt.Errorf("sim: ADC reference %v V; want > 0", vref)
+		return nil, fmt.Errorf("sim: ADC vref: must be > 0 V, got %v V", vref)
 	}
 	return a, nil
 }
@@ -199,8 +199,11 @@ type DAC struct {
 // that is this emulation's choice, not a datasheet claim, and it does
 // not matter to hal, which writes every channel's safe state at open.
 func NewDAC(vref, vdd float64) (*DAC, error) {
-	if !(vref > 0) || !(vdd > 0) {
-		return nil, fmt.Errorf("sim: DAC reference %v V, supply %v V; want both > 0", vref, vdd)
+	if !(vref > 0) {
+		return nil, fmt.Errorf("sim: DAC vref: must be > 0 V, got %v V", vref)
+	}
+	if !(vdd > 0) {
+		return nil, fmt.Errorf("sim: DAC supply: must be > 0 V, got %v V", vdd)
 	}
 	return &DAC{vref: [2]float64{vref, vref}, vdd: vdd, out: [2]DACOutput{{Gain: 1}, {Gain: 1}}}, nil
 }
@@ -269,7 +272,7 @@ func (d *DAC) End() {
 
 func accepts(model string, max, f physic.Frequency, mode spi.Mode, bits int) error {
 	if bits != 8 {
-		return fmt.Errorf("%s: %d bits per word, want 8", model, bits)
+		return fmt.Errorf("%s: bits per word: must be 8, got %d", model, bits)
 	}
 	if mode&^spi.Mode3 != 0 {
 		return fmt.Errorf("%s: mode flags %s not supported", model, mode)

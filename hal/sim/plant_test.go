@@ -256,7 +256,7 @@ func TestHaltAfterPlantFault(t *testing.T) {
 func TestPlantConfigErrors(t *testing.T) {
 	bad := DefaultVehicle()
 	bad.WheelBase = 0
-	if _, err := NewVehicle(bad); err == nil || err.Error() != "sim: vehicle wheel_base 0; want > 0" {
+	if _, err := NewVehicle(bad); err == nil || err.Error() != "sim: vehicle wheel_base: must be > 0, got 0" {
 		t.Errorf("wheel base 0: %v, want it refused naming the field and value", err)
 	}
 	// A plant naming a part the board does not have fails at Open.

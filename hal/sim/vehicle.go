@@ -119,15 +119,19 @@ type Vehicle struct {
 func NewVehicle(cfg VehicleConfig) (*Vehicle, error) {
 	switch {
 	case !(cfg.WheelBase > 0):
-		return nil, fmt.Errorf("sim: vehicle wheel_base %v; want > 0", cfg.WheelBase)
+		return nil, fmt.Errorf("sim: vehicle wheel_base: must be > 0, got %v", cfg.WheelBase)
 	case !(cfg.MaxSpeed > 0):
-		return nil, fmt.Errorf("sim: vehicle max_speed %v; want > 0", cfg.MaxSpeed)
+		return nil, fmt.Errorf("sim: vehicle max_speed: must be > 0, got %v", cfg.MaxSpeed)
 	case !(cfg.Falloff > 0):
-		return nil, fmt.Errorf("sim: vehicle falloff %v; want > 0", cfg.Falloff)
+		return nil, fmt.Errorf("sim: vehicle falloff: must be > 0, got %v", cfg.Falloff)
 	case !(cfg.FullScale > 0):
-		return nil, fmt.Errorf("sim: vehicle full_scale %v; want > 0", cfg.FullScale)
-	case cfg.NoiseVolts < 0 || cfg.Arena < 0 || cfg.MotorTau < 0:
-		return nil, fmt.Errorf("sim: vehicle noise_volts %v, arena %v, motor_tau %v; want all >= 0", cfg.NoiseVolts, cfg.Arena, cfg.MotorTau)
+		return nil, fmt.Errorf("sim: vehicle full_scale: must be > 0, got %v", cfg.FullScale)
+	case !(cfg.NoiseVolts >= 0):
+		return nil, fmt.Errorf("sim: vehicle noise_volts: must be >= 0, got %v", cfg.NoiseVolts)
+	case !(cfg.Arena >= 0):
+		return nil, fmt.Errorf("sim: vehicle arena: must be >= 0, got %v", cfg.Arena)
+	case !(cfg.MotorTau >= 0):
+		return nil, fmt.Errorf("sim: vehicle motor_tau: must be >= 0, got %v", cfg.MotorTau)
 	}
 	if cfg.MaxStep <= 0 {
 		cfg.MaxStep = time.Millisecond
