@@ -550,3 +550,9 @@ func itoa(v int64) string {
 	}
 	return utoa(uint64(v))
 }
+
+// Repeats says whether f would be answered from the kept response (a
+// repeat of the last request) rather than executed.
+func (c *Chip) Repeats(f protocol.Frame) bool {
+	return len(c.last) > 0 && f.Seq() == c.lastSeq && f.CRC() == c.lastCRC
+}

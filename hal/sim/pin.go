@@ -40,6 +40,7 @@ type Pin struct {
 	edges   chan struct{} // holds at most one pending edge
 	nEdges  uint64        // edges of the configured kind seen while an input
 	nWrites uint64        // successful Out and PWM calls
+	nFalls  uint64        // Out calls that drove the level from high to low
 	fault   error         // returned by Out/PWM/In when set
 }
 
@@ -184,6 +185,9 @@ func (p *Pin) Out(l gpio.Level) error {
 	if p.fault != nil {
 		return p.fault
 	}
+	if p.fn == FuncOut && p.level == gpio.High && l == gpio.Low {
+		p.nFalls++
+	}
 	p.fn, p.level, p.duty = FuncOut, l, 0
 	p.nWrites++
 	return nil
@@ -249,6 +253,15 @@ func (p *Pin) Writes() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.nWrites
+}
+
+// Falls counts the Out calls that drove the pin from high to low, so
+// that an emulated chip that samples a line it watches (a reset line)
+// between transactions still sees a short low pulse.
+func (p *Pin) Falls() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nFalls
 }
 
 // Drive puts level l on an input from outside, as a sensor or encoder
