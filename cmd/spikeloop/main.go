@@ -47,6 +47,8 @@ commands:
   bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR]
                                     run the demo's loop on the wall clock, print its lateness
   models [CLASS]                    list model classes and parameters
+  apu serve --listen unix:PATH|tcp:127.0.0.1:PORT [--flip-requests P] ...
+                                    serve an emulated APU on a stream socket
   version                           print the version (also: spikeloop --version)
   help [COMMAND]                    this text, or a command's
 
@@ -62,7 +64,7 @@ func main() {
 
 // commands are the names run dispatches; "spikeloop help NAME" is
 // "spikeloop NAME --help".
-var commands = []string{"run", "sim", "plot", "check", "bench", "models", "version"}
+var commands = []string{"run", "sim", "plot", "check", "bench", "models", "apu", "version"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdBench(args[1:], stdout, stderr)
 	case "models":
 		err = cmdModels(args[1:], stdout)
+	case "apu":
+		err = cmdAPU(args[1:], stdout, stderr)
 	case "version":
 		err = cmdVersion(args[1:], stdout)
 	case "--version", "-version", "-v":
@@ -114,6 +118,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	label := args[0]
 	if label == "bench" && len(args) > 1 && (args[1] == "loop" || args[1] == "engine") {
 		label = "bench " + args[1]
+	}
+	if label == "apu" && len(args) > 1 && args[1] == "serve" {
+		label = "apu serve"
 	}
 	var (
 		ue   usageError

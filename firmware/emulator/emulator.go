@@ -306,6 +306,15 @@ func (e *Emulator) Advance(d time.Duration) {
 	e.release()
 }
 
+// Config is the emulator's configuration, defaults filled in.
+func (e *Emulator) Config() Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.cfg
+	c.Chip = e.chip.Config()
+	return c
+}
+
 // Elapsed is the emulated clock.
 func (e *Emulator) Elapsed() time.Duration {
 	e.mu.Lock()

@@ -15,27 +15,54 @@ import (
 // answered by its response frame. A frame that fails its checks gets a
 // NAK with sequence number 0 and the Reader resynchronises; the faults
 // apply as on SPI, a dropped data-ready being a lost response. Serve
-// returns when l fails (nil once l is closed); connections are served
-// one at a time in order of arrival, the chip's state carrying over
-// from one to the next as it does on a board whose host restarts.
+// returns when l fails (nil once l is closed), after closing the
+// connections; they are served one at a time, the chip's state
+// carrying over from one to the next as it does on a board whose host
+// restarts.
 func (e *Emulator) Serve(l net.Listener) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	var conns sync.Mutex // one host at a time
+	var (
+		wg    sync.WaitGroup
+		one   sync.Mutex // one host at a time
+		mu    sync.Mutex
+		open  []net.Conn
+		ended bool
+	)
 	for {
 		c, err := l.Accept()
 		if err != nil {
+			// Stop: close the connections (served or waiting) and wait.
+			mu.Lock()
+			ended = true
+			for _, o := range open {
+				o.Close()
+			}
+			mu.Unlock()
+			wg.Wait()
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return err
 		}
+		mu.Lock()
+		if ended {
+			c.Close()
+		}
+		open = append(open, c)
+		mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conns.Lock()
-			defer conns.Unlock()
+			one.Lock()
+			defer one.Unlock()
 			_ = e.ServeConn(c)
+			mu.Lock()
+			for i, o := range open {
+				if o == c {
+					open = append(open[:i], open[i+1:]...)
+					break
+				}
+			}
+			mu.Unlock()
 		}()
 	}
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spikeloop/spikeloop/firmware/protocol"
+)
+
+// lockedBuffer is a bytes.Buffer safe to write from the command's
+// goroutine while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestAPUServe: `apu serve` answers HELLO on its socket with the
+// firmware version it was given and the injected reset at frame 2, and
+// prints its counts when --duration ends it.
+func TestAPUServe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "apu.sock")
+	var out, errs lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"apu", "serve", "--listen", "unix:" + path, "--firmware", "9.8.7",
+			"--boot-count", "41", "--reset-at-frame", "2", "--duration", "2s"}, &out, &errs)
+	}()
+	var c net.Conn
+	for i := 0; ; i++ {
+		var err error
+		if c, err = net.Dial("unix", path); err == nil {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("no socket after 10 s: %v; stdout %q, stderr %q", err, out.String(), errs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer c.Close()
+	hello := func(seq uint16) (protocol.HelloOK, bool) {
+		req, _ := protocol.Append(nil, seq, &protocol.Hello{})
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		var r protocol.Reader
+		buf := make([]byte, 256)
+		for {
+			if f, err := r.Next(); err == nil {
+				var h protocol.HelloOK
+				if err := h.Unmarshal(f); err != nil {
+					t.Fatal(err)
+				}
+				return h, true
+			}
+			n, err := c.Read(buf)
+			if err != nil {
+				return protocol.HelloOK{}, false // the deadline: no response
+			}
+			r.Write(buf[:n])
+		}
+	}
+	h, ok := hello(1)
+	if !ok || h.Firmware != 9<<16|8<<8|7 || h.BootCount != 41 {
+		t.Fatalf("HELLO_OK %+v (%v)", h, ok)
+	}
+	if _, ok := hello(2); ok {
+		t.Fatal("frame 2 answered; the chip should have reset")
+	}
+	if h, ok = hello(3); !ok || h.BootCount != 42 {
+		t.Fatalf("after the reset: %+v (%v)", h, ok)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("apu serve did not stop after --duration")
+	}
+	s := out.String()
+	for _, w := range []string{"listening on unix:" + path, "firmware 9.8.7", "3 requests, 2 responses", "1 resets"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("output lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+func TestAPUServeUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"apu"}, `want "apu serve", got nothing`},
+		{[]string{"apu", "serve"}, "--listen: needed"},
+		{[]string{"apu", "serve", "--listen", "tcp:0.0.0.0:7410"}, "must be a loopback address"},
+		{[]string{"apu", "serve", "--listen", "udp:x"}, `network "udp"`},
+		{[]string{"apu", "serve", "--listen", "unix:/tmp/x", "--flip-requests", "2"}, "--flip-requests: want a probability 0..1, got 2"},
+		{[]string{"apu", "serve", "--listen", "unix:/tmp/x", "--firmware", "1.2"}, `--firmware: "1.2": want X.Y.Z`},
+	} {
+		code, _, errs := runCmd(t, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+	code, out, _ := runCmd(t, "apu", "serve", "--help")
+	if code != 0 || !strings.Contains(out, "usage: spikeloop apu serve --listen") || !strings.Contains(out, "--flip-responses P") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}
