@@ -14,6 +14,9 @@ type Options struct {
 	Threads int
 	// CPUs are the CPUs to pin extra threads to (Linux), in turn.
 	CPUs []int
+	// Link reaches the chip of a backend that drives one ("apu"); nil
+	// for in-process backends, which ignore it.
+	Link *Link
 }
 
 // Opener makes a new, unloaded backend.
