@@ -1143,9 +1143,9 @@ func TestTelemetryBusyPorts(t *testing.T) {
 func TestEmbeddedBrokerLimitsConfig(t *testing.T) {
 	for _, c := range []struct{ limits, want string }{
 		{"session_expiry: soon", `telemetry.embedded.session_expiry: "soon"; want a positive duration`},
-		{"max_clients: -1", "telemetry.embedded.max_clients: -1 is negative"},
-		{"auth_backoff: 1m, auth_backoff_max: 1s", "telemetry.embedded.auth_backoff_max: 1s is below auth_backoff"},
-		{"max_packet_bytes: 100", "telemetry.embedded.max_packet_bytes: 100; want 1024.."},
+		{"max_clients: -1", "telemetry.embedded.max_clients: must be >= 0 (0 means the default), got -1"},
+		{"auth_backoff: 1m, auth_backoff_max: 1s", "telemetry.embedded.auth_backoff_max: must be >= auth_backoff (1m0s), got 1s"},
+		{"max_packet_bytes: 100", "telemetry.embedded.max_packet_bytes: must be 1024..16777216 (a CONNECT with a user name and password needs a few hundred bytes), got 100"},
 	} {
 		section := fmt.Sprintf(telSection, "lim", t.TempDir(), "  embedded: {listen: 127.0.0.1:0, "+c.limits+`,
     users: [{name: op, hash: "$2y$04$0h3hGnvVKz1QDf5bC3yKxu0eW1d7Sw4Bc7P9kq3rYgXkW0n1Vx8bW", command: true}]}

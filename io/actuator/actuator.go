@@ -78,7 +78,7 @@ func NewPulse(out DigitalOut, idle gpio.Level, width int) (*Pulse, error) {
 		return nil, fmt.Errorf("pulse decoder: no output")
 	}
 	if width < 1 {
-		return nil, fmt.Errorf("pulse decoder: width %d ticks; want >= 1", width)
+		return nil, fmt.Errorf("pulse decoder: width: must be >= 1 tick, got %d", width)
 	}
 	return &Pulse{out: out, idle: idle, width: width, level: idle}, nil
 }
@@ -205,17 +205,17 @@ func NewRate(out PWMOut, c RateConfig) (*Rate, error) {
 	case out == nil:
 		return nil, fmt.Errorf("rate decoder: no output")
 	case c.Size < 1:
-		return nil, fmt.Errorf("rate decoder: size %d; want >= 1", c.Size)
+		return nil, fmt.Errorf("rate decoder: size: must be >= 1, got %d", c.Size)
 	case c.Window < 1:
-		return nil, fmt.Errorf("rate decoder: window %d ticks; want >= 1", c.Window)
+		return nil, fmt.Errorf("rate decoder: window: must be >= 1 tick, got %d", c.Window)
 	case !(c.Tick > 0):
-		return nil, fmt.Errorf("rate decoder: tick %v s; want > 0", c.Tick)
+		return nil, fmt.Errorf("rate decoder: tick: must be > 0 s, got %v s", c.Tick)
 	case !finite(c.Gain):
-		return nil, fmt.Errorf("rate decoder: gain %v; want a finite number", c.Gain)
+		return nil, fmt.Errorf("rate decoder: gain: must be a finite number, got %v", c.Gain)
 	case !(0 <= c.Min && c.Min <= c.Max && c.Max <= 1):
-		return nil, fmt.Errorf("rate decoder: duty range [%v, %v]; want 0 <= min <= max <= 1", c.Min, c.Max)
+		return nil, fmt.Errorf("rate decoder: min, max: must be 0 <= min <= max <= 1, got [%v, %v]", c.Min, c.Max)
 	case !(0 <= c.Safe && c.Safe <= 1):
-		return nil, fmt.Errorf("rate decoder: safe duty %v; want 0..1", c.Safe)
+		return nil, fmt.Errorf("rate decoder: safe: must be a duty in [0, 1], got %v", c.Safe)
 	}
 	return &Rate{out: out, win: newWindow(c.Size, c.Window), span: float64(c.Window) * c.Tick,
 		gain: c.Gain, min: c.Min, max: c.Max, safe: duty(c.Safe)}, nil
@@ -284,11 +284,15 @@ func NewVector(out AnalogOut, c VectorConfig) (*Vector, error) {
 	case out == nil:
 		return nil, fmt.Errorf("vector decoder: no output")
 	case c.Size < 1:
-		return nil, fmt.Errorf("vector decoder: size %d; want >= 1", c.Size)
+		return nil, fmt.Errorf("vector decoder: size: must be >= 1, got %d", c.Size)
 	case c.Window < 1:
-		return nil, fmt.Errorf("vector decoder: window %d ticks; want >= 1", c.Window)
-	case !finite(c.From) || !finite(c.To) || !finite(c.Safe):
-		return nil, fmt.Errorf("vector decoder: from %v, to %v, safe %v; want finite numbers", c.From, c.To, c.Safe)
+		return nil, fmt.Errorf("vector decoder: window: must be >= 1 tick, got %d", c.Window)
+	case !finite(c.From):
+		return nil, fmt.Errorf("vector decoder: from: must be a finite number, got %v", c.From)
+	case !finite(c.To):
+		return nil, fmt.Errorf("vector decoder: to: must be a finite number, got %v", c.To)
+	case !finite(c.Safe):
+		return nil, fmt.Errorf("vector decoder: safe: must be a finite number, got %v", c.Safe)
 	}
 	v := &Vector{out: out, win: newWindow(c.Size, c.Window), pref: make([]float64, c.Size),
 		min: math.Min(c.From, c.To), max: math.Max(c.From, c.To), safe: c.Safe, volts: c.Safe}

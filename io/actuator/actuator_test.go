@@ -205,14 +205,14 @@ func TestConstructorErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"pulse width", second(NewPulse(haltest.Discard{}, gpio.Low, 0)), "width 0 ticks; want >= 1"},
+		{"pulse width", second(NewPulse(haltest.Discard{}, gpio.Low, 0)), "width: must be >= 1 tick, got 0"},
 		{"pulse nil", second(NewPulse(nil, gpio.Low, 1)), "no output"},
-		{"rate window", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Tick: 1, Max: 1})), "window 0 ticks; want >= 1"},
-		{"rate range", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Tick: 1, Min: 0.8, Max: 0.2})), "duty range [0.8, 0.2]; want 0 <= min <= max <= 1"},
-		{"rate safe", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Tick: 1, Max: 1, Safe: 2})), "safe duty 2; want 0..1"},
-		{"rate tick", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Max: 1})), "tick 0 s; want > 0"},
-		{"vector size", second(NewVector(haltest.Discard{}, VectorConfig{Window: 1})), "size 0; want >= 1"},
-		{"vector from", second(NewVector(haltest.Discard{}, VectorConfig{Size: 1, Window: 1, From: math.NaN()})), "from NaN, to 0, safe 0; want finite numbers"},
+		{"rate window", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Tick: 1, Max: 1})), "window: must be >= 1 tick, got 0"},
+		{"rate range", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Tick: 1, Min: 0.8, Max: 0.2})), "min, max: must be 0 <= min <= max <= 1, got [0.8, 0.2]"},
+		{"rate safe", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Tick: 1, Max: 1, Safe: 2})), "safe: must be a duty in [0, 1], got 2"},
+		{"rate tick", second(NewRate(haltest.Discard{}, RateConfig{Size: 1, Window: 1, Max: 1})), "tick: must be > 0 s, got 0 s"},
+		{"vector size", second(NewVector(haltest.Discard{}, VectorConfig{Window: 1})), "size: must be >= 1, got 0"},
+		{"vector from", second(NewVector(haltest.Discard{}, VectorConfig{Size: 1, Window: 1, From: math.NaN()})), "from: must be a finite number, got NaN"},
 	}
 	for _, c := range cases {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {

@@ -89,7 +89,7 @@ type Input struct {
 // NewInput bundles a source and an encoder. safe must be finite.
 func NewInput(name string, src Source, enc Encoder, safe float64) (*Input, error) {
 	if !finite(safe) {
-		return nil, fmt.Errorf("sensor %q: safe value %v; want a finite number", name, safe)
+		return nil, fmt.Errorf("sensor %q: safe: must be a finite number, got %v", name, safe)
 	}
 	return &Input{name: name, src: src, enc: enc, safe: safe, value: safe}, nil
 }
@@ -149,11 +149,14 @@ type Linear struct {
 
 // Check reports a clamp range that is empty or not finite.
 func (l Linear) Check() error {
-	if !finite(l.Gain) || !finite(l.Offset) {
-		return fmt.Errorf("gain %v, offset %v; want finite numbers", l.Gain, l.Offset)
+	if !finite(l.Gain) {
+		return fmt.Errorf("gain: must be a finite number, got %v", l.Gain)
+	}
+	if !finite(l.Offset) {
+		return fmt.Errorf("offset: must be a finite number, got %v", l.Offset)
 	}
 	if !finite(l.Min) || !finite(l.Max) || l.Min > l.Max {
-		return fmt.Errorf("clamp [%v, %v]; want finite min <= max", l.Min, l.Max)
+		return fmt.Errorf("clamp: must be finite min <= max, got [%v, %v]", l.Min, l.Max)
 	}
 	return nil
 }
@@ -175,7 +178,7 @@ type Current struct {
 // NewCurrent returns a current encoder into population pop of size units.
 func NewCurrent(net InputSetter, pop string, size int, lin Linear) (*Current, error) {
 	if size <= 0 {
-		return nil, fmt.Errorf("current encoder %q: size %d; want > 0", pop, size)
+		return nil, fmt.Errorf("current encoder %q: size: must be > 0, got %d", pop, size)
 	}
 	if err := lin.Check(); err != nil {
 		return nil, fmt.Errorf("current encoder %q: %w", pop, err)
@@ -215,13 +218,13 @@ type Rate struct {
 func NewRate(net InputSetter, pop string, size int, gain, maxHz, dtMs float64, seed uint64) (*Rate, error) {
 	switch {
 	case size <= 0:
-		return nil, fmt.Errorf("rate encoder %q: size %d; want > 0", pop, size)
+		return nil, fmt.Errorf("rate encoder %q: size: must be > 0, got %d", pop, size)
 	case !finite(gain):
-		return nil, fmt.Errorf("rate encoder %q: gain %v; want a finite number", pop, gain)
+		return nil, fmt.Errorf("rate encoder %q: gain: must be a finite number, got %v", pop, gain)
 	case !(dtMs > 0):
-		return nil, fmt.Errorf("rate encoder %q: dt %v ms; want > 0", pop, dtMs)
+		return nil, fmt.Errorf("rate encoder %q: dt: must be > 0 ms, got %v ms", pop, dtMs)
 	case !(maxHz > 0) || maxHz*dtMs/1000 > 1:
-		return nil, fmt.Errorf("rate encoder %q: max_hz %v; want (0, %g] (one spike per step of %v ms)", pop, maxHz, 1000/dtMs, dtMs)
+		return nil, fmt.Errorf("rate encoder %q: max_hz: must be in (0, %g] (one spike per step of %v ms), got %v", pop, 1000/dtMs, dtMs, maxHz)
 	}
 	return &Rate{net: net, pop: pop, gain: gain, max: maxHz, dt: dtMs / 1000,
 		rng: rand.New(rand.NewPCG(seed, 0x5e9502)), vals: make([]float64, size)}, nil
@@ -268,10 +271,10 @@ type Delta struct {
 // per tick.
 func NewDelta(net InputSetter, pop string, step float64, steps int) (*Delta, error) {
 	if !(step > 0) || math.IsInf(step, 0) {
-		return nil, fmt.Errorf("delta encoder %q: step %v; want a finite number > 0", pop, step)
+		return nil, fmt.Errorf("delta encoder %q: step: must be a finite number > 0, got %v", pop, step)
 	}
 	if steps <= 0 {
-		return nil, fmt.Errorf("delta encoder %q: steps per tick %d; want > 0", pop, steps)
+		return nil, fmt.Errorf("delta encoder %q: steps per tick: must be > 0, got %d", pop, steps)
 	}
 	return &Delta{net: net, pop: pop, step: step, steps: steps}, nil
 }
@@ -371,14 +374,16 @@ func NewCustom(gen DataSetter, now StepCounter, size, steps int, lin Linear) (*C
 	switch {
 	case gen == nil || now == nil:
 		return nil, errors.New("custom encoder: no generator")
-	case size <= 0 || steps <= 0:
-		return nil, fmt.Errorf("custom encoder: size %d, steps per tick %d; want both > 0", size, steps)
+	case size <= 0:
+		return nil, fmt.Errorf("custom encoder: size: must be > 0, got %d", size)
+	case steps <= 0:
+		return nil, fmt.Errorf("custom encoder: steps per tick: must be > 0, got %d", steps)
 	}
 	if err := lin.Check(); err != nil {
 		return nil, fmt.Errorf("custom encoder: %w", err)
 	}
 	if lin.Min < 0 {
-		return nil, fmt.Errorf("custom encoder: clamp min %v; want >= 0 (spike values)", lin.Min)
+		return nil, fmt.Errorf("custom encoder: min: must be >= 0 (spike values), got %v", lin.Min)
 	}
 	c := &Custom{gen: gen, now: now, lin: lin, window: make([]float64, size), rows: make([][]float64, steps)}
 	for i := range c.rows {

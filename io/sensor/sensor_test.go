@@ -80,14 +80,14 @@ func TestConstructorErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"current size", second(NewCurrent(sink{}, "p", 0, Linear{Max: 1})), "size 0; want > 0"},
-		{"current clamp", second(NewCurrent(sink{}, "p", 1, Linear{Min: 2, Max: 1})), "clamp [2, 1]; want finite min <= max"},
-		{"current gain", second(NewCurrent(sink{}, "p", 1, Linear{Gain: math.NaN(), Max: 1})), "gain NaN, offset 0; want finite numbers"},
-		{"rate max", second(NewRate(sink{}, "p", 1, 1, 20000, 0.1, 1)), "max_hz 20000; want (0, 10000]"},
-		{"rate dt", second(NewRate(sink{}, "p", 1, 1, 100, 0, 1)), "dt 0 ms; want > 0"},
-		{"delta step", second(NewDelta(sink{}, "p", 0, 10)), "step 0; want a finite number > 0"},
+		{"current size", second(NewCurrent(sink{}, "p", 0, Linear{Max: 1})), "size: must be > 0, got 0"},
+		{"current clamp", second(NewCurrent(sink{}, "p", 1, Linear{Min: 2, Max: 1})), "clamp: must be finite min <= max, got [2, 1]"},
+		{"current gain", second(NewCurrent(sink{}, "p", 1, Linear{Gain: math.NaN(), Max: 1})), "gain: must be a finite number, got NaN"},
+		{"rate max", second(NewRate(sink{}, "p", 1, 1, 20000, 0.1, 1)), "max_hz: must be in (0, 10000] (one spike per step of 0.1 ms), got 20000"},
+		{"rate dt", second(NewRate(sink{}, "p", 1, 1, 100, 0, 1)), "dt: must be > 0 ms, got 0 ms"},
+		{"delta step", second(NewDelta(sink{}, "p", 0, 10)), "step: must be a finite number > 0, got 0"},
 		{"dc nil", second(NewDC(nil, Linear{})), "no generator"},
-		{"input safe", second(NewInput("x", haltest.NewSource(0), nil, math.Inf(1))), `sensor "x": safe value +Inf; want a finite number`},
+		{"input safe", second(NewInput("x", haltest.NewSource(0), nil, math.Inf(1))), `sensor "x": safe: must be a finite number, got +Inf`},
 	}
 	for _, c := range cases {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
@@ -347,7 +347,7 @@ populations:
 			k++
 		}
 	}
-	if _, err := NewCustom(gen, &k, 3, 2, Linear{Gain: 1, Min: -1, Max: 5}); err == nil || !strings.Contains(err.Error(), "clamp min -1; want >= 0") {
+	if _, err := NewCustom(gen, &k, 3, 2, Linear{Gain: 1, Min: -1, Max: 5}); err == nil || !strings.Contains(err.Error(), "min: must be >= 0 (spike values), got -1") {
 		t.Errorf("negative clamp: %v", err)
 	}
 	allocs := testing.AllocsPerRun(100, func() {

@@ -26,15 +26,15 @@ type Series struct {
 // copied.
 func NewSeries(net InputSetter, pop string, size int, rows [][]float64, repeat bool) (*Series, error) {
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("series encoder %q: no rows", pop)
+		return nil, fmt.Errorf("series encoder %q: rows: must be at least one, got none", pop)
 	}
 	for k, row := range rows {
 		if len(row) != size {
-			return nil, fmt.Errorf("series encoder %q: row %d: %d values; want size %d", pop, k, len(row), size)
+			return nil, fmt.Errorf("series encoder %q: row %d: must be size %d values, got %d", pop, k, size, len(row))
 		}
 		for i, x := range row {
 			if !finite(x) {
-				return nil, fmt.Errorf("series encoder %q: row %d, value %d: %g; want a finite number", pop, k, i, x)
+				return nil, fmt.Errorf("series encoder %q: row %d, value %d: must be a finite number, got %g", pop, k, i, x)
 			}
 		}
 	}

@@ -56,9 +56,9 @@ func TestSeriesRejects(t *testing.T) {
 		rows [][]float64
 		want string
 	}{
-		{nil, "no rows"},
-		{[][]float64{{1, 2, 3}}, "row 0: 3 values; want size 2"},
-		{[][]float64{{1, 2}, {math.NaN(), 0}}, "row 1, value 0: NaN; want a finite number"},
+		{nil, "rows: must be at least one, got none"},
+		{[][]float64{{1, 2, 3}}, "row 0: must be size 2 values, got 3"},
+		{[][]float64{{1, 2}, {math.NaN(), 0}}, "row 1, value 0: must be a finite number, got NaN"},
 	} {
 		if _, err := NewSeries(sink{}, "in", 2, c.rows, false); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.rows, err, c.want)

@@ -155,7 +155,7 @@ func (cfg BrokerConfig) withDefaults() (BrokerConfig, error) {
 		{"auth_backoff_max", int64(cfg.AuthBackoffMax)},
 	} {
 		if f.v < 0 {
-			return cfg, fmt.Errorf("%s: %d is negative; 0 means the default", f.name, f.v)
+			return cfg, fmt.Errorf("%s: must be >= 0 (0 means the default), got %d", f.name, f.v)
 		}
 	}
 	def := func(v *int, d int) {
@@ -179,21 +179,21 @@ func (cfg BrokerConfig) withDefaults() (BrokerConfig, error) {
 	defd(&cfg.AuthBackoffMax, DefaultAuthBackoffMax)
 	switch {
 	case cfg.MaxPacketBytes < minPacketBytes || cfg.MaxPacketBytes > daemonMaxPacketBytes:
-		return cfg, fmt.Errorf("max_packet_bytes: %d; want %d..%d (a CONNECT with a user name and password needs a few hundred bytes)", cfg.MaxPacketBytes, minPacketBytes, daemonMaxPacketBytes)
+		return cfg, fmt.Errorf("max_packet_bytes: must be %d..%d (a CONNECT with a user name and password needs a few hundred bytes), got %d", minPacketBytes, daemonMaxPacketBytes, cfg.MaxPacketBytes)
 	case cfg.MaxSessions < cfg.MaxClients:
-		return cfg, fmt.Errorf("max_sessions: %d is below max_clients (%d): every connected client has a session", cfg.MaxSessions, cfg.MaxClients)
+		return cfg, fmt.Errorf("max_sessions: must be >= max_clients (%d; every connected client has a session), got %d", cfg.MaxClients, cfg.MaxSessions)
 	case cfg.SessionExpiry%time.Second != 0 || cfg.SessionExpiry > math.MaxUint32*time.Second:
-		return cfg, fmt.Errorf("session_expiry: %v; want whole seconds, e.g. 1h", cfg.SessionExpiry)
+		return cfg, fmt.Errorf("session_expiry: must be whole seconds, e.g. 1h, got %v", cfg.SessionExpiry)
 	case cfg.MaxInflight > math.MaxUint16:
-		return cfg, fmt.Errorf("max_inflight: %d; want at most %d (MQTT's packet ids)", cfg.MaxInflight, math.MaxUint16)
+		return cfg, fmt.Errorf("max_inflight: must be at most %d (MQTT's packet ids), got %d", math.MaxUint16, cfg.MaxInflight)
 	case cfg.MaxWritesPending > 1<<20:
-		return cfg, fmt.Errorf("max_writes_pending: %d; want at most %d", cfg.MaxWritesPending, 1<<20)
+		return cfg, fmt.Errorf("max_writes_pending: must be at most %d, got %d", 1<<20, cfg.MaxWritesPending)
 	case cfg.AuthBackoffMax < cfg.AuthBackoff:
-		return cfg, fmt.Errorf("auth_backoff_max: %v is below auth_backoff (%v)", cfg.AuthBackoffMax, cfg.AuthBackoff)
+		return cfg, fmt.Errorf("auth_backoff_max: must be >= auth_backoff (%v), got %v", cfg.AuthBackoff, cfg.AuthBackoffMax)
 	}
 	for _, c := range cfg.AuthCPUs {
 		if c < 0 || c >= 1024 {
-			return cfg, fmt.Errorf("auth_cpus: %d; want a CPU number 0..1023", c)
+			return cfg, fmt.Errorf("auth_cpus: must be CPU numbers 0..1023, got %d", c)
 		}
 	}
 	return cfg, nil
@@ -458,7 +458,7 @@ func ReadPasswordFile(path string) ([]User, error) {
 		}
 		parts := strings.Split(line, ":")
 		if len(parts) != 3 {
-			return nil, fmt.Errorf("password file %s:%d: want name:bcrypt-hash:read|command, got %d fields", path, n, len(parts))
+			return nil, fmt.Errorf("password file %s:%d: line: must be name:bcrypt-hash:read|command (3 fields), got %d fields", path, n, len(parts))
 		}
 		u := User{Name: parts[0], Hash: parts[1]}
 		switch parts[2] {
@@ -466,7 +466,7 @@ func ReadPasswordFile(path string) ([]User, error) {
 		case "command":
 			u.Command = true
 		default:
-			return nil, fmt.Errorf("password file %s:%d: right %q: want read or command", path, n, parts[2])
+			return nil, fmt.Errorf("password file %s:%d: right: must be read or command, got %q", path, n, parts[2])
 		}
 		users = append(users, u)
 	}

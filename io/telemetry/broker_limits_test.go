@@ -364,13 +364,13 @@ func TestBrokerConfigLimits(t *testing.T) {
 		cfg  BrokerConfig
 		want string
 	}{
-		{BrokerConfig{MaxClients: -1}, "max_clients: -1 is negative"},
-		{BrokerConfig{MaxPacketBytes: 100}, "max_packet_bytes: 100; want 1024.."},
-		{BrokerConfig{MaxClients: 10, MaxSessions: 5}, "max_sessions: 5 is below max_clients (10)"},
-		{BrokerConfig{SessionExpiry: 1500 * time.Millisecond}, "session_expiry: 1.5s; want whole seconds"},
-		{BrokerConfig{MaxInflight: 70000}, "max_inflight: 70000"},
-		{BrokerConfig{AuthBackoff: time.Minute, AuthBackoffMax: time.Second}, "auth_backoff_max: 1s is below auth_backoff (1m0s)"},
-		{BrokerConfig{AuthCPUs: []int{-1}}, "auth_cpus: -1"},
+		{BrokerConfig{MaxClients: -1}, "max_clients: must be >= 0 (0 means the default), got -1"},
+		{BrokerConfig{MaxPacketBytes: 100}, "max_packet_bytes: must be 1024..16777216 (a CONNECT with a user name and password needs a few hundred bytes), got 100"},
+		{BrokerConfig{MaxClients: 10, MaxSessions: 5}, "max_sessions: must be >= max_clients (10; every connected client has a session), got 5"},
+		{BrokerConfig{SessionExpiry: 1500 * time.Millisecond}, "session_expiry: must be whole seconds, e.g. 1h, got 1.5s"},
+		{BrokerConfig{MaxInflight: 70000}, "max_inflight: must be at most 65535 (MQTT's packet ids), got 70000"},
+		{BrokerConfig{AuthBackoff: time.Minute, AuthBackoffMax: time.Second}, "auth_backoff_max: must be >= auth_backoff (1m0s), got 1s"},
+		{BrokerConfig{AuthCPUs: []int{-1}}, "auth_cpus: must be CPU numbers 0..1023, got -1"},
 	} {
 		if _, err := tt.cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want %q", tt.cfg, err, tt.want)

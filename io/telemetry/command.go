@@ -127,7 +127,7 @@ func checkAllowed(name string, a Allowed) error {
 		return fmt.Errorf("commands: %q: %w", name, err)
 	}
 	if !slices.Contains(kinds, a.Kind) {
-		return fmt.Errorf("commands: %q: kind %q is not one of %s", name, a.Kind, kindList())
+		return fmt.Errorf("commands: %q: kind: must be one of %s, got %q", name, kindList(), a.Kind)
 	}
 	if !a.Kind.takesValue() {
 		if a.Target != "" || a.Size != 0 || a.Min != 0 || a.Max != 0 {
@@ -139,19 +139,19 @@ func checkAllowed(name string, a Allowed) error {
 		return fmt.Errorf("commands: %q: target: a %s command needs the population it sets", name, a.Kind)
 	}
 	if a.Size < 1 {
-		return fmt.Errorf("commands: %q: size: %d, want the size of population %q (>= 1)", name, a.Size, a.Target)
+		return fmt.Errorf("commands: %q: size: must be the size of population %q (>= 1), got %d", name, a.Target, a.Size)
 	}
 	if !isFinite(a.Min) || !isFinite(a.Max) || a.Min > a.Max {
-		return fmt.Errorf("commands: %q: bounds [%g, %g]: want finite min <= max", name, a.Min, a.Max)
+		return fmt.Errorf("commands: %q: bounds: must be finite min <= max, got [%g, %g]", name, a.Min, a.Max)
 	}
 	switch a.Kind {
 	case KindPoissonRate:
 		if a.Min < 0 {
-			return fmt.Errorf("commands: %q: min: %g, a rate is >= 0 Hz", name, a.Min)
+			return fmt.Errorf("commands: %q: min: must be >= 0 Hz (a rate), got %g", name, a.Min)
 		}
 	case KindBernoulliProb:
 		if a.Min < 0 || a.Max > 1 {
-			return fmt.Errorf("commands: %q: bounds [%g, %g]: a probability lies in [0, 1]", name, a.Min, a.Max)
+			return fmt.Errorf("commands: %q: bounds: must be in [0, 1] (a probability), got [%g, %g]", name, a.Min, a.Max)
 		}
 	}
 	return nil
@@ -192,20 +192,20 @@ func (v *Validator) Validate(name string, c Command) (Action, error) {
 		return Action{}, fmt.Errorf("cmd %q: %w (allowed: %s)", name, ErrUnknownCommand, strings.Join(v.names, ", "))
 	}
 	if c.Name != "" && c.Name != name {
-		return Action{}, fmt.Errorf("cmd %q: name: %w: payload names %q", name, ErrBadPayload, c.Name)
+		return Action{}, fmt.Errorf("cmd %q: %w: name: must be %q (the topic's) or left out, got %q", name, ErrBadPayload, name, c.Name)
 	}
 	act := Action{Name: name, Kind: a.Kind}
 	if !a.Kind.takesValue() {
 		if len(c.Value) != 0 {
-			return Action{}, fmt.Errorf("cmd %q: value: %w: %s takes no value, got %s", name, ErrBadValue, a.Kind, msgp.NextType(c.Value))
+			return Action{}, fmt.Errorf("cmd %q: %w: value: must be left out (%s takes no value), got a msgpack %s", name, ErrBadValue, a.Kind, msgp.NextType(c.Value))
 		}
 		if c.Target != "" {
-			return Action{}, fmt.Errorf("cmd %q: target: %w: %s takes no target, got %q", name, ErrBadTarget, a.Kind, c.Target)
+			return Action{}, fmt.Errorf("cmd %q: %w: target: must be left out (%s takes no target), got %q", name, ErrBadTarget, a.Kind, c.Target)
 		}
 		return act, nil
 	}
 	if c.Target != "" && c.Target != a.Target {
-		return Action{}, fmt.Errorf("cmd %q: target: %w: %q, this command sets population %q only", name, ErrBadTarget, c.Target, a.Target)
+		return Action{}, fmt.Errorf("cmd %q: %w: target: must be %q (the only population this command sets) or left out, got %q", name, ErrBadTarget, a.Target, c.Target)
 	}
 	vals, err := readValues(c.Value, a.Size)
 	if err != nil {
@@ -217,10 +217,10 @@ func (v *Validator) Validate(name string, c Command) (Action, error) {
 			field = fmt.Sprintf("value[%d]", i)
 		}
 		if !isFinite(x) {
-			return Action{}, fmt.Errorf("cmd %q: %s: %w: %g is not a finite number", name, field, ErrBadValue, x)
+			return Action{}, fmt.Errorf("cmd %q: %w: %s: must be a finite number, got %g", name, ErrBadValue, field, x)
 		}
 		if x < a.Min || x > a.Max {
-			return Action{}, fmt.Errorf("cmd %q: %s: %w: %g is out of range [%g, %g]", name, field, ErrBadValue, x, a.Min, a.Max)
+			return Action{}, fmt.Errorf("cmd %q: %w: %s: must be in [%g, %g], got %g", name, ErrBadValue, field, a.Min, a.Max, x)
 		}
 	}
 	act.Target = a.Target
@@ -232,15 +232,15 @@ func (v *Validator) Validate(name string, c Command) (Action, error) {
 // numbers. Integers are accepted (other encoders write 2.0 as 2).
 func readValues(raw msgp.Raw, size int) ([]float64, error) {
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("value: %w: missing, want a number or a list of %d numbers", ErrBadValue, size)
+		return nil, fmt.Errorf("%w: value: must be a number or a list of %d numbers, got nothing", ErrBadValue, size)
 	}
 	if msgp.NextType(raw) != msgp.ArrayType {
 		x, rest, err := readNumber(raw)
 		if err != nil {
-			return nil, fmt.Errorf("value: %w: %v", ErrBadValue, err)
+			return nil, fmt.Errorf("%w: value: %v", ErrBadValue, err)
 		}
 		if len(rest) != 0 {
-			return nil, fmt.Errorf("value: %w: %d bytes after the number", ErrBadValue, len(rest))
+			return nil, fmt.Errorf("%w: value: must be one number, got %d bytes after it", ErrBadValue, len(rest))
 		}
 		return []float64{x}, nil
 	}
@@ -249,13 +249,13 @@ func readValues(raw msgp.Raw, size int) ([]float64, error) {
 		return nil, fmt.Errorf("value: %w: %v", ErrBadValue, err)
 	}
 	if int64(n) != int64(size) {
-		return nil, fmt.Errorf("value: %w: %d values for a population of %d (give one number for all, or %d)", ErrBadValue, n, size, size)
+		return nil, fmt.Errorf("%w: value: must be one number for all or %d (the population's size), got %d values", ErrBadValue, size, n)
 	}
 	vals := make([]float64, n)
 	for i := range vals {
 		vals[i], rest, err = readNumber(rest)
 		if err != nil {
-			return nil, fmt.Errorf("value[%d]: %w: %v", i, ErrBadValue, err)
+			return nil, fmt.Errorf("%w: value[%d]: %v", ErrBadValue, i, err)
 		}
 	}
 	return vals, nil
@@ -276,9 +276,9 @@ func readNumber(b []byte) (float64, []byte, error) {
 		u, rest, err := msgp.ReadUint64Bytes(b)
 		return float64(u), rest, err
 	case msgp.InvalidType:
-		return 0, b, errors.New("want a number, got invalid or truncated msgpack")
+		return 0, b, errors.New("must be a number, got invalid or truncated msgpack")
 	default:
-		return 0, b, fmt.Errorf("want a number, got %s", t)
+		return 0, b, fmt.Errorf("must be a number, got a msgpack %s", t)
 	}
 }
 

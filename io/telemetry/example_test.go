@@ -51,7 +51,7 @@ func ExampleValidator_Validate() {
 	fmt.Println("refused:", err)
 	// Output:
 	// dc_amplitude bias [150]
-	// refused: cmd "drive": value: bad value: 900 is out of range [-500, 500]
+	// refused: cmd "drive": bad value: value: must be in [-500, 500], got 900
 	// refused: cmd "warp": unknown command (allowed: drive)
 }
 

@@ -75,7 +75,7 @@ func goldenValues() []goldenCase {
 			Version: 1, ID: "42", Name: "drive", OK: true,
 		}},
 		{name: "reply_error", zero: func() payload { return new(Reply) }, want: &Reply{
-			Version: 1, ID: "43", Name: "noise", OK: false, Error: `cmd "noise": value[1]: bad value: NaN is not a finite number`,
+			Version: 1, ID: "43", Name: "noise", OK: false, Error: `cmd "noise": bad value: value[1]: must be a finite number, got NaN`,
 		}},
 	}
 }

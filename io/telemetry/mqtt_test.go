@@ -268,7 +268,7 @@ func TestEmbeddedBrokerCommands(t *testing.T) {
 	if _, err := reply.UnmarshalMsg(m.Payload()); err != nil {
 		t.Fatal(err)
 	}
-	if reply.OK || !strings.Contains(reply.Error, "NaN is not a finite number") {
+	if reply.OK || !strings.Contains(reply.Error, "value: must be a finite number, got NaN") {
 		t.Errorf("NaN reply %+v", reply)
 	}
 	waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, []byte("garbage")))

@@ -147,10 +147,10 @@ type PublisherStats struct {
 // Nothing connects before Run.
 func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 	if cfg.Broker == "" {
-		return nil, errors.New("publisher: broker: empty, want tcp://host:port or ssl://host:port")
+		return nil, errors.New("publisher: broker: must be tcp://host:port or ssl://host:port, got nothing")
 	}
 	if !strings.HasPrefix(cfg.Broker, "tcp://") && !strings.HasPrefix(cfg.Broker, "ssl://") {
-		return nil, fmt.Errorf("publisher: broker %q: want tcp://host:port or ssl://host:port", cfg.Broker)
+		return nil, fmt.Errorf("publisher: broker: must be tcp://host:port or ssl://host:port, got %q", cfg.Broker)
 	}
 	if err := CheckTopicLevel(cfg.Board); err != nil {
 		return nil, fmt.Errorf("publisher: board %q: %w", cfg.Board, err)

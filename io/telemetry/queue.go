@@ -82,7 +82,7 @@ type entry[T any] struct {
 // init makes an empty ring of capacity items.
 func (q *ring[T, P]) init(capacity int) error {
 	if capacity < 1 {
-		return fmt.Errorf("capacity %d, want >= 1", capacity)
+		return fmt.Errorf("capacity: must be >= 1, got %d", capacity)
 	}
 	q.slots = make([]atomic.Pointer[entry[T]], capacity)
 	q.back = make([]atomic.Pointer[entry[T]], capacity)

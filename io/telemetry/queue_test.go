@@ -94,7 +94,7 @@ func TestQueueDeepCopy(t *testing.T) {
 }
 
 func TestNewQueueCapacity(t *testing.T) {
-	if _, err := NewQueue(0); err == nil || err.Error() != "telemetry queue: capacity 0, want >= 1" {
+	if _, err := NewQueue(0); err == nil || err.Error() != "telemetry queue: capacity: must be >= 1, got 0" {
 		t.Errorf("NewQueue(0): %v", err)
 	}
 }
@@ -222,7 +222,7 @@ func TestSpikeQueue(t *testing.T) {
 	if q.Pop(&got) {
 		t.Error("Pop from an empty queue")
 	}
-	if _, err := NewSpikeQueue(0); err == nil || err.Error() != "spike queue: capacity 0, want >= 1" {
+	if _, err := NewSpikeQueue(0); err == nil || err.Error() != "spike queue: capacity: must be >= 1, got 0" {
 		t.Errorf("NewSpikeQueue(0): %v", err)
 	}
 	k := uint64(0)
