@@ -82,10 +82,10 @@ func cmdAPUServe(args []string, stdout, stderr io.Writer) error {
 		return usageError{err.Error()}
 	}
 	if *memory == 0 || *memory > 1<<32-1 {
-		return usageError{fmt.Sprintf("--memory: want 1..4294967295 bytes, got %d", *memory)}
+		return usageError{fmt.Sprintf("--memory: must be 1..4294967295 bytes, got %d", *memory)}
 	}
 	if *boot > 1<<32-1 {
-		return usageError{fmt.Sprintf("--boot-count: want 0..4294967295, got %d", *boot)}
+		return usageError{fmt.Sprintf("--boot-count: must be 0..4294967295, got %d", *boot)}
 	}
 	var fw uint32
 	if *firmware != "" {
@@ -98,7 +98,7 @@ func cmdAPUServe(args []string, stdout, stderr io.Writer) error {
 		v    float64
 	}{{"flip-requests", *flipReq}, {"flip-responses", *flipResp}, {"drop-responses", *drop}} {
 		if !(p.v >= 0 && p.v <= 1) {
-			return usageError{fmt.Sprintf("--%s: want a probability 0..1, got %v", p.name, p.v)}
+			return usageError{fmt.Sprintf("--%s: must be a probability in 0..1, got %v", p.name, p.v)}
 		}
 	}
 	switch {
@@ -162,7 +162,7 @@ func listenAddr(s string) (string, string, error) {
 	case s == "":
 		return "", "", errors.New("--listen: needed, e.g. unix:/tmp/apu.sock or tcp:127.0.0.1:7410")
 	case !ok || addr == "":
-		return "", "", fmt.Errorf("--listen: %q: want unix:PATH or tcp:HOST:PORT", s)
+		return "", "", fmt.Errorf("--listen: must be unix:PATH or tcp:HOST:PORT, got %q", s)
 	}
 	switch network {
 	case "unix":
@@ -173,29 +173,29 @@ func listenAddr(s string) (string, string, error) {
 			return "", "", fmt.Errorf("--listen: %q: %v", s, err)
 		}
 		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return "", "", fmt.Errorf("--listen: %q: the host must be a loopback address (127.0.0.1, ::1 or localhost): the emulated chip takes frames from anyone who connects", s)
+			return "", "", fmt.Errorf("--listen: the host must be a loopback address (127.0.0.1, ::1 or localhost: the emulated chip takes frames from anyone who connects), got %q", s)
 		}
 		return network, addr, nil
 	}
-	return "", "", fmt.Errorf("--listen: %q: network %q; want unix or tcp", s, network)
+	return "", "", fmt.Errorf("--listen: the network must be unix or tcp, got %q", s)
 }
 
 // parseVersion reads X.Y.Z as major<<16 | minor<<8 | patch.
 func parseVersion(s string) (uint32, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
-		return 0, fmt.Errorf("%q: want X.Y.Z, e.g. 1.0.0", s)
+		return 0, fmt.Errorf("must be X.Y.Z, e.g. 1.0.0, got %q", s)
 	}
 	var v uint32
 	for _, p := range parts {
 		n, err := strconv.ParseUint(p, 10, 8)
 		if err != nil {
-			return 0, fmt.Errorf("%q: want X.Y.Z with each part 0..255", s)
+			return 0, fmt.Errorf("must be X.Y.Z with each part 0..255, got %q", s)
 		}
 		v = v<<8 | uint32(n)
 	}
 	if v == 0 {
-		return 0, fmt.Errorf("%q: 0.0.0 is not a version", s)
+		return 0, fmt.Errorf("must be a version above 0.0.0, got %q", s)
 	}
 	return v, nil
 }

@@ -110,10 +110,10 @@ func TestAPUServeUsage(t *testing.T) {
 	}{
 		{[]string{"apu"}, `want "apu serve", got nothing`},
 		{[]string{"apu", "serve"}, "--listen: needed"},
-		{[]string{"apu", "serve", "--listen", "tcp:0.0.0.0:7410"}, "must be a loopback address"},
-		{[]string{"apu", "serve", "--listen", "udp:x"}, `network "udp"`},
-		{[]string{"apu", "serve", "--listen", "unix:/tmp/x", "--flip-requests", "2"}, "--flip-requests: want a probability 0..1, got 2"},
-		{[]string{"apu", "serve", "--listen", "unix:/tmp/x", "--firmware", "1.2"}, `--firmware: "1.2": want X.Y.Z`},
+		{[]string{"apu", "serve", "--listen", "tcp:0.0.0.0:7410"}, "the host must be a loopback address"},
+		{[]string{"apu", "serve", "--listen", "udp:x"}, `the network must be unix or tcp, got "udp:x"`},
+		{[]string{"apu", "serve", "--listen", "unix:/tmp/x", "--flip-requests", "2"}, "--flip-requests: must be a probability in 0..1, got 2"},
+		{[]string{"apu", "serve", "--listen", "unix:/tmp/x", "--firmware", "1.2"}, `--firmware: must be X.Y.Z, e.g. 1.0.0, got "1.2"`},
 	} {
 		code, _, errs := runCmd(t, c.args...)
 		if code != 2 || !strings.Contains(errs, c.want) {

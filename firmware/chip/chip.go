@@ -328,9 +328,9 @@ func (c *Chip) execute(f protocol.Frame, dst []byte) []byte {
 		c.fillStatus()
 		p = &c.status
 	default:
-		what := "an unknown frame type"
+		what := "type: must be a request type (1..9), got " + utoa(uint64(f.Type()))
 		if f.Type().Known() {
-			what = "a response type where a request is due"
+			what += " (" + f.Type().String() + ", a response)"
 		}
 		r = refuse(protocol.CodeType, int64(f.Type()), what)
 	}
@@ -369,7 +369,7 @@ func (c *Chip) imageBegin(f protocol.Frame) (uint64, *refusal) {
 	}
 	if m.Size > c.cfg.Memory {
 		return 0, refuse(protocol.CodeImageSize, int64(m.Size),
-			"image of "+utoa(uint64(m.Size))+" bytes, the chip has "+utoa(uint64(c.cfg.Memory)))
+			"size: must be at most the chip's memory, "+utoa(uint64(c.cfg.Memory))+" bytes, got "+utoa(uint64(m.Size)))
 	}
 	c.dropImage()
 	if uint32(cap(c.imgBuf)) < m.Size {
@@ -392,12 +392,12 @@ func (c *Chip) imageChunk(f protocol.Frame) (uint64, *refusal) {
 	got := uint32(len(c.imgBuf))
 	if m.Offset != got {
 		return 0, refuse(protocol.CodeImageOffset, int64(got),
-			"chunk at offset "+utoa(uint64(m.Offset))+", expected "+utoa(uint64(got)))
+			"offset: must be "+utoa(uint64(got))+" (the bytes received), got "+utoa(uint64(m.Offset)))
 	}
 	if uint64(got)+uint64(len(m.Data)) > uint64(c.imgSize) {
 		return 0, refuse(protocol.CodeImageOffset, int64(got),
-			"chunk of "+utoa(uint64(len(m.Data)))+" bytes at "+utoa(uint64(got))+
-				" passes the announced size "+utoa(uint64(c.imgSize)))
+			"data: must end within the announced "+utoa(uint64(c.imgSize))+" bytes, got "+
+				utoa(uint64(len(m.Data)))+" bytes at offset "+utoa(uint64(got)))
 	}
 	c.imgBuf = append(c.imgBuf, m.Data...)
 	return uint64(len(c.imgBuf)), nil
@@ -417,26 +417,32 @@ func (c *Chip) imageCommit(f protocol.Frame) (uint64, *refusal) {
 	if got != c.imgSize {
 		c.dropImage()
 		return 0, refuse(protocol.CodeImageHash, int64(got),
-			"received "+utoa(uint64(got))+" bytes of "+utoa(uint64(c.imgSize)))
+			"size: the bytes received must be the announced "+utoa(uint64(c.imgSize))+", got "+utoa(uint64(got)))
 	}
 	if m.SHA256 != c.imgHash {
 		c.dropImage()
-		return 0, refuse(protocol.CodeImageHash, 0, "IMAGE_COMMIT's SHA-256 differs from IMAGE_BEGIN's")
+		return 0, refuse(protocol.CodeImageHash, 0, "sha256: must be IMAGE_BEGIN's, got another")
 	}
 	if sha256.Sum256(c.imgBuf) != c.imgHash {
 		c.dropImage()
-		return 0, refuse(protocol.CodeImageHash, 0, "the received bytes' SHA-256 differs from the announced one")
+		return 0, refuse(protocol.CodeImageHash, 0, "sha256: the received bytes' must be the announced one, got another")
 	}
 	img, err := image.Decode(c.imgBuf)
 	if err != nil {
 		c.dropImage()
 		return 0, refuse(protocol.CodeImageInvalid, 0, err.Error())
 	}
+	if len(img.Pops) > 1<<16 {
+		// The frames number populations in 16 bits.
+		c.dropImage()
+		return 0, refuse(protocol.CodeImageInvalid, int64(len(img.Pops)),
+			"pops: must be at most 65536 populations, got "+itoa(int64(len(img.Pops))))
+	}
 	need := uint64(got) + uint64(engine.RAM(img))
 	if need > uint64(c.cfg.Memory) {
 		c.dropImage()
 		return 0, refuse(protocol.CodeImageSize, int64(need),
-			"image and state need "+utoa(need)+" bytes, the chip has "+utoa(uint64(c.cfg.Memory)))
+			"memory: image and state must fit the chip's "+utoa(uint64(c.cfg.Memory))+" bytes, got "+utoa(need))
 	}
 	eng, err := engine.New(img)
 	if err != nil {

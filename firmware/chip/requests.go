@@ -28,22 +28,22 @@ func (c *Chip) doRun(f protocol.Frame) *refusal {
 	for i := range feeds {
 		fd := &feeds[i]
 		if int(fd.Pop) >= len(c.img.Pops) {
-			return refuse(protocol.CodeRange, int64(fd.Pop), idx("feeds", i)+".pop: no population "+
-				utoa(uint64(fd.Pop))+", the image has "+itoa(int64(len(c.img.Pops))))
+			return refuse(protocol.CodeRange, int64(fd.Pop), idx("feeds", i)+".pop: must be a population 0.."+
+				itoa(int64(len(c.img.Pops)-1))+", got "+utoa(uint64(fd.Pop)))
 		}
 		ip := &c.img.Pops[fd.Pop]
 		if ip.Kind != image.KindInput {
-			return refuse(protocol.CodeKind, int64(fd.Pop), idx("feeds", i)+".pop: population "+
-				utoa(uint64(fd.Pop))+" is "+image.KindName(ip.Kind)+", not an Input")
+			return refuse(protocol.CodeKind, int64(fd.Pop), idx("feeds", i)+".pop: must be an Input population, got "+
+				utoa(uint64(fd.Pop))+" ("+image.KindName(ip.Kind)+")")
 		}
 		if fd.Size != ip.Size {
-			return refuse(protocol.CodePayload, int64(fd.Size), idx("feeds", i)+".size: "+
-				utoa(uint64(fd.Size))+", population "+utoa(uint64(fd.Pop))+" has "+utoa(uint64(ip.Size))+" units")
+			return refuse(protocol.CodePayload, int64(fd.Size), idx("feeds", i)+".size: must be population "+
+				utoa(uint64(fd.Pop))+"'s size "+utoa(uint64(ip.Size))+", got "+utoa(uint64(fd.Size)))
 		}
 		for j := 0; j < i; j++ {
 			if feeds[j].Pop == fd.Pop {
-				return refuse(protocol.CodePayload, int64(fd.Pop), idx("feeds", i)+".pop: population "+
-					utoa(uint64(fd.Pop))+" fed twice")
+				return refuse(protocol.CodePayload, int64(fd.Pop), idx("feeds", i)+".pop: must be fed once, got "+
+					utoa(uint64(fd.Pop))+" twice")
 			}
 		}
 	}
@@ -101,20 +101,18 @@ func (c *Chip) doRead(f protocol.Frame) *refusal {
 		o.Pending = uint32(c.spikes.len())
 	case protocol.ReadCounters:
 		if m.Index > 1 {
-			return refuse(protocol.CodeRange, int64(m.Index), "index: counter "+utoa(uint64(m.Index))+
-				", want 0 (spikes) or 1 (saturations)")
+			return refuse(protocol.CodeRange, int64(m.Index), "index: must be 0 (spikes) or 1 (saturations), got "+utoa(uint64(m.Index)))
 		}
 		if int64(m.First) > int64(npops) {
-			return refuse(protocol.CodeRange, int64(m.First), "first: population "+utoa(uint64(m.First))+
-				", the image has "+itoa(int64(npops)))
+			return refuse(protocol.CodeRange, int64(m.First), "first: must be a population 0.."+itoa(int64(npops))+", got "+utoa(uint64(m.First)))
 		}
 		n := int64(m.Count)
 		if n == 0 {
 			n = int64(npops) - int64(m.First)
 		}
 		if int64(m.First)+n > int64(npops) {
-			return refuse(protocol.CodeRange, n, "count: populations "+utoa(uint64(m.First))+" + "+
-				itoa(n)+" pass the image's "+itoa(int64(npops)))
+			return refuse(protocol.CodeRange, n, "count: first + count must be at most the image's "+itoa(int64(npops))+
+				" populations, got "+utoa(uint64(m.First))+" + "+itoa(n))
 		}
 		if fit := int64((room - 4) / 8); n > fit {
 			n = fit
@@ -130,25 +128,23 @@ func (c *Chip) doRead(f protocol.Frame) *refusal {
 		return c.readTrace(m, o, room)
 	case protocol.ReadState:
 		if int(m.Pop) >= npops {
-			return refuse(protocol.CodeRange, int64(m.Pop), "pop: no population "+utoa(uint64(m.Pop))+
-				", the image has "+itoa(int64(npops)))
+			return refuse(protocol.CodeRange, int64(m.Pop), "pop: must be a population 0.."+itoa(int64(npops-1))+", got "+utoa(uint64(m.Pop)))
 		}
 		st := c.eng.State(int(m.Pop), int(m.Index))
 		if st == nil {
-			return refuse(protocol.CodeRange, int64(m.Index), "index: population "+utoa(uint64(m.Pop))+
-				" ("+image.KindName(c.img.Pops[m.Pop].Kind)+") has no state "+utoa(uint64(m.Index)))
+			return refuse(protocol.CodeRange, int64(m.Index), "index: must be a state of population "+utoa(uint64(m.Pop))+
+				" ("+image.KindName(c.img.Pops[m.Pop].Kind)+"), got "+utoa(uint64(m.Index)))
 		}
 		if uint64(m.First) > uint64(len(st)) {
-			return refuse(protocol.CodeRange, int64(m.First), "first: unit "+utoa(uint64(m.First))+
-				", the population has "+itoa(int64(len(st))))
+			return refuse(protocol.CodeRange, int64(m.First), "first: must be a unit 0.."+itoa(int64(len(st)))+", got "+utoa(uint64(m.First)))
 		}
 		n := uint64(m.Count)
 		if n == 0 {
 			n = uint64(len(st)) - uint64(m.First)
 		}
 		if uint64(m.First)+n > uint64(len(st)) {
-			return refuse(protocol.CodeRange, int64(n), "count: units "+utoa(uint64(m.First))+" + "+
-				utoa(n)+" pass the population's "+itoa(int64(len(st))))
+			return refuse(protocol.CodeRange, int64(n), "count: first + count must be at most the population's "+
+				itoa(int64(len(st)))+" units, got "+utoa(uint64(m.First))+" + "+utoa(n))
 		}
 		if fit := uint64((room - 4) / 4); n > fit {
 			n = fit
@@ -162,13 +158,13 @@ func (c *Chip) doRead(f protocol.Frame) *refusal {
 // first, as many as fit (at most Count when it is not 0).
 func (c *Chip) readTrace(m *protocol.Read, o *protocol.ReadOK, room int) *refusal {
 	if int(m.Pop) >= len(c.img.Monitors) {
-		return refuse(protocol.CodeRange, int64(m.Pop), "pop: no monitor "+utoa(uint64(m.Pop))+
-			", the image has "+itoa(int64(len(c.img.Monitors))))
+		return refuse(protocol.CodeRange, int64(m.Pop), "pop: must be a monitor 0.."+itoa(int64(len(c.img.Monitors)-1))+
+			", got "+utoa(uint64(m.Pop)))
 	}
 	mon := &c.img.Monitors[m.Pop]
 	if int(m.Index) >= len(mon.States) {
-		return refuse(protocol.CodeRange, int64(m.Index), "index: monitor "+utoa(uint64(m.Pop))+
-			" records "+itoa(int64(len(mon.States)))+" states")
+		return refuse(protocol.CodeRange, int64(m.Index), "index: must be one of the "+itoa(int64(len(mon.States)))+
+			" states monitor "+utoa(uint64(m.Pop))+" records, got "+utoa(uint64(m.Index)))
 	}
 	state := mon.States[m.Index]
 	w := len(mon.Units)
@@ -177,8 +173,8 @@ func (c *Chip) readTrace(m *protocol.Read, o *protocol.ReadOK, room int) *refusa
 	}
 	fit := (room - 8) / (8 + 4*w)
 	if fit < 1 {
-		return refuse(protocol.CodeRange, int64(w), "a row of "+itoa(int64(w))+
-			" values does not fit in a frame")
+		return refuse(protocol.CodeRange, int64(w), "pop: a monitor's row must fit a frame ("+
+			itoa(int64((room-8-8)/4))+" values), got "+itoa(int64(w)))
 	}
 	if m.Count > 0 && uint64(m.Count) < uint64(fit) {
 		fit = int(m.Count)
@@ -264,8 +260,8 @@ func (c *Chip) doSet(f protocol.Frame) (uint64, *refusal) {
 	switch m.Op {
 	case protocol.SetUnit:
 		if !paramRow(ip.Kind, int(m.Row)) {
-			return 0, refuse(protocol.CodeKind, int64(m.Row), "row: "+utoa(uint64(m.Row))+
-				" is not a setting of a "+image.KindName(ip.Kind)+" population")
+			return 0, refuse(protocol.CodeKind, int64(m.Row), "row: must be a setting of a "+image.KindName(ip.Kind)+
+				" population, got "+utoa(uint64(m.Row)))
 		}
 		size := uint64(ip.Size)
 		if m.First == 0 && (n == 1 || n == size) {
@@ -278,13 +274,13 @@ func (c *Chip) doSet(f protocol.Frame) (uint64, *refusal) {
 		if m.First == 0 {
 			c.stage, c.stagePop, c.stageOp, c.stageRow = c.stage[:0], pop, m.Op, m.Row
 		} else if c.stagePop != pop || c.stageOp != m.Op || c.stageRow != m.Row || uint64(m.First) != uint64(len(c.stage)) {
-			return 0, refuse(protocol.CodeRange, int64(len(c.stage)), "first: unit "+utoa(uint64(m.First))+
-				" does not continue the staged row (first 0 starts one)")
+			return 0, refuse(protocol.CodeRange, int64(len(c.stage)), "first: must continue the staged row at unit "+
+				itoa(int64(len(c.stage)))+" (or 0 to start one), got "+utoa(uint64(m.First)))
 		}
 		if uint64(m.First)+n > size {
 			c.stage = c.stage[:0]
-			return 0, refuse(protocol.CodeRange, int64(m.First)+int64(n), "units "+utoa(uint64(m.First))+" + "+
-				utoa(n)+" pass the population's "+utoa(size))
+			return 0, refuse(protocol.CodeRange, int64(m.First)+int64(n), "n: first + n must be at most the population's "+
+				utoa(size)+" units, got "+utoa(uint64(m.First))+" + "+utoa(n))
 		}
 		c.stage = append(c.stage, m.Values...)
 		got := uint64(len(c.stage))
@@ -298,24 +294,24 @@ func (c *Chip) doSet(f protocol.Frame) (uint64, *refusal) {
 		return got, nil
 	default: // protocol.SetRows (Unmarshal refuses other ops)
 		if ip.Kind != image.KindCustom {
-			return 0, refuse(protocol.CodeKind, int64(m.Pop), "pop: population "+utoa(uint64(m.Pop))+
-				" is "+image.KindName(ip.Kind)+", not a Custom generator")
+			return 0, refuse(protocol.CodeKind, int64(m.Pop), "pop: must be a Custom population, got "+utoa(uint64(m.Pop))+
+				" ("+image.KindName(ip.Kind)+")")
 		}
 		if m.Width != 1 && m.Width != ip.Size {
-			return 0, refuse(protocol.CodeRange, int64(m.Width), "width: "+utoa(uint64(m.Width))+
-				", want 1 or the population's size "+utoa(uint64(ip.Size)))
+			return 0, refuse(protocol.CodeRange, int64(m.Width), "width: must be 1 or the population's size "+
+				utoa(uint64(ip.Size))+", got "+utoa(uint64(m.Width)))
 		}
 		if m.First == 0 {
 			c.stage, c.stagePop, c.stageOp, c.stageWidth = c.stage[:0], pop, m.Op, m.Width
 		} else if c.stagePop != pop || c.stageOp != m.Op || c.stageWidth != m.Width ||
 			uint64(m.First)*uint64(m.Width) != uint64(len(c.stage)) {
-			return 0, refuse(protocol.CodeRange, int64(len(c.stage))/int64(m.Width), "first: row "+
-				utoa(uint64(m.First))+" does not continue the staged table (first 0 starts one)")
+			return 0, refuse(protocol.CodeRange, int64(len(c.stage))/int64(m.Width), "first: must continue the staged table at row "+
+				itoa(int64(len(c.stage))/int64(m.Width))+" (or 0 to start one), got "+utoa(uint64(m.First)))
 		}
-		if uint64(len(c.stage))+n > uint64(c.cfg.Values) {
+		if total := uint64(len(c.stage)) + n; total > uint64(c.cfg.Values) {
 			c.stage = c.stage[:0]
-			return 0, refuse(protocol.CodeRange, int64(uint64(len(c.stage))+n), "a table of more than "+
-				itoa(int64(c.cfg.Values))+" values")
+			return 0, refuse(protocol.CodeRange, int64(total), "values: a table must hold at most "+
+				itoa(int64(c.cfg.Values))+" values, got "+utoa(total))
 		}
 		c.stage = append(c.stage, m.Values...)
 		if err := c.eng.SetRows(pop, int(m.Width), c.stage); err != nil {

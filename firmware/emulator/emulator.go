@@ -175,21 +175,24 @@ func New(cfg Config) (*Emulator, error) {
 		cfg.MaxClock = DefaultMaxClock
 	}
 	if cfg.MaxClock < 0 {
-		return nil, fmt.Errorf("emulator: max clock %s; want > 0", cfg.MaxClock)
+		return nil, fmt.Errorf("emulator: max clock: must be > 0, got %s", cfg.MaxClock)
 	}
-	if cfg.StepCost < 0 || cfg.FrameCost < 0 {
-		return nil, fmt.Errorf("emulator: step cost %s, frame cost %s; want >= 0", cfg.StepCost, cfg.FrameCost)
+	if cfg.StepCost < 0 {
+		return nil, fmt.Errorf("emulator: step cost: must be >= 0, got %s", cfg.StepCost)
+	}
+	if cfg.FrameCost < 0 {
+		return nil, fmt.Errorf("emulator: frame cost: must be >= 0, got %s", cfg.FrameCost)
 	}
 	for _, p := range []struct {
 		name string
 		v    float64
 	}{{"request flip", cfg.Faults.RequestFlip}, {"response flip", cfg.Faults.ResponseFlip}, {"drop ready", cfg.Faults.DropReady}} {
 		if !(p.v >= 0 && p.v <= 1) {
-			return nil, fmt.Errorf("emulator: %s rate %v; want 0..1", p.name, p.v)
+			return nil, fmt.Errorf("emulator: %s: must be a probability in 0..1, got %v", p.name, p.v)
 		}
 	}
 	if cfg.Faults.ResetAtStep < 0 {
-		return nil, fmt.Errorf("emulator: reset at step %d; want >= 0", cfg.Faults.ResetAtStep)
+		return nil, fmt.Errorf("emulator: reset at step: must be >= 0, got %d", cfg.Faults.ResetAtStep)
 	}
 	if cfg.Faults.Firmware != 0 {
 		cfg.Chip.Firmware = cfg.Faults.Firmware
@@ -212,16 +215,16 @@ func New(cfg Config) (*Emulator, error) {
 // to MaxClock. The clock sets the emulated time of a bit.
 func (e *Emulator) Accepts(f physic.Frequency, mode spi.Mode, bits int) error {
 	if bits != 8 {
-		return fmt.Errorf("apu: %d bits per word, want 8", bits)
+		return fmt.Errorf("apu: bits per word: must be 8, got %d", bits)
 	}
 	if mode&^spi.Mode3 != 0 {
-		return fmt.Errorf("apu: mode flags %s not supported", mode)
+		return fmt.Errorf("apu: mode: must be mode 0 or 3 without flags, got %s", mode)
 	}
 	if m := mode & spi.Mode3; m != spi.Mode0 && m != spi.Mode3 {
-		return fmt.Errorf("apu: %s not supported, use mode 0 or 3", m)
+		return fmt.Errorf("apu: mode: must be mode 0 or 3, got %s", m)
 	}
 	if f <= 0 || f > e.cfg.MaxClock {
-		return fmt.Errorf("apu: clock %s; want above 0 and at most %s", f, e.cfg.MaxClock)
+		return fmt.Errorf("apu: clock: must be above 0 and at most %s, got %s", e.cfg.MaxClock, f)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -181,13 +181,13 @@ func TestAcceptsClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := sim.NewPort("SPI0.0", emu)
-	if _, err := p.Connect(20*physic.MegaHertz, spi.Mode0, 8); err == nil || !strings.Contains(err.Error(), "at most 10MHz") {
+	if _, err := p.Connect(20*physic.MegaHertz, spi.Mode0, 8); err == nil || !strings.Contains(err.Error(), "clock: must be above 0 and at most 10MHz, got 20MHz") {
 		t.Errorf("20 MHz on a 10 MHz chip: %v", err)
 	}
 	if err := emu.Accepts(physic.MegaHertz, spi.Mode1, 8); err == nil {
 		t.Error("mode 1 accepted")
 	}
-	if _, err := New(Config{Faults: Faults{RequestFlip: 1.5}}); err == nil || !strings.Contains(err.Error(), "request flip rate 1.5") {
+	if _, err := New(Config{Faults: Faults{RequestFlip: 1.5}}); err == nil || !strings.Contains(err.Error(), "request flip: must be a probability in 0..1, got 1.5") {
 		t.Errorf("rate 1.5: %v", err)
 	}
 }
