@@ -4,6 +4,7 @@ import (
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/apu/fixed"
+	"github.com/spikeloop/spikeloop/apu/remote"
 )
 
 // The backends a network can run on (`backend:` in a daemon config,
@@ -13,4 +14,5 @@ import (
 func init() {
 	apu.Register(cpu.Name, cpu.Open)
 	apu.Register(fixed.Name, fixed.Open)
+	apu.Register(remote.Name, remote.Opener)
 }

@@ -45,7 +45,7 @@ func TestBackendFlag(t *testing.T) {
 		{"bench", "loop", "--backend", "gpu", "--duration", "10ms"},
 	} {
 		code, _, errs := runCmd(t, args...)
-		if code != 2 || !strings.Contains(errs, `--backend: "gpu": not a backend; the backends are cpu`) {
+		if code != 2 || !strings.Contains(errs, `--backend: "gpu": not a backend; the backends are apu, cpu, fixed`) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
 	}

@@ -1,0 +1,84 @@
+package remote_test
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+
+	"github.com/spikeloop/spikeloop/apu/remote"
+	"github.com/spikeloop/spikeloop/firmware/emulator"
+	"github.com/spikeloop/spikeloop/hal/sim"
+)
+
+// onSPI opens a backend on an emulated chip on hal/sim's bit-serial SPI
+// port at 20 MHz, with its data-ready and reset lines.
+func onSPI(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend, *emulator.Emulator) {
+	t.Helper()
+	dr, rs := sim.NewPin("GPIO24", 24), sim.NewPin("GPIO25", 25)
+	ec.DataReady, ec.Reset = dr, rs
+	emu, err := emulator.New(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sim.NewPort("SPI0.0", emu)
+	conn, err := port.Connect(20*physic.MegaHertz, spi.Mode0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := remote.NewSPI("SPI0.0", conn, dr, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Link = link
+	b, err := remote.Open(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b, emu
+}
+
+// serve serves an emulated chip on a unix socket and returns its
+// address.
+func serve(t testing.TB, ec emulator.Config) (string, *emulator.Emulator) {
+	t.Helper()
+	emu, err := emulator.New(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "apu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = emu.Serve(l); close(done) }()
+	t.Cleanup(func() { l.Close(); <-done; os.RemoveAll(dir) })
+	return "unix:" + path, emu
+}
+
+// onStream opens a backend on an emulated chip served on a unix socket.
+func onStream(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend, *emulator.Emulator) {
+	t.Helper()
+	addr, emu := serve(t, ec)
+	link, err := remote.Dial(addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Link = link
+	b, err := remote.Open(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b, emu
+}
