@@ -17,11 +17,12 @@ type Transport interface {
 	// Send writes one request frame.
 	Send(frame []byte) error
 	// Receive waits until deadline for bytes of the response to the last
-	// request and writes them into r. whole says that they are all the
+	// request and writes them into r; n is the bytes received (SPI: the
+	// bytes clocked in reads). whole says that they are all the
 	// chip will send for it (SPI reads a response in one piece): when r
 	// then holds no whole frame, the response was corrupted. At the
 	// deadline it returns ErrTimeout.
-	Receive(r *protocol.Reader, deadline time.Time) (whole bool, err error)
+	Receive(r *protocol.Reader, deadline time.Time) (n int, whole bool, err error)
 	// Reset pulses the chip's reset line (ErrNoReset: the link has none).
 	Reset() error
 	// Close releases the link.
@@ -200,7 +201,8 @@ func (c *conn) exchange() (protocol.Frame, error) {
 				c.r.Drop() // a full buffer with no frame: look past it
 				continue
 			}
-			whole, err := c.t.Receive(&c.r, deadline)
+			n, whole, err := c.t.Receive(&c.r, deadline)
+			c.stats.BytesIn += uint64(n)
 			if err != nil {
 				if err == ErrTimeout {
 					c.stats.Timeouts++

@@ -116,6 +116,7 @@ type Backend struct {
 	lost   bool
 
 	lastRun time.Duration // time on the link of the last Run
+	dropped uint32        // the chip's dropped count at the last check
 
 	spikeUnits int // units recorded for spikes: a step's worst case
 	traceVals  int // trace values a step records
@@ -342,7 +343,7 @@ func (b *Backend) plan(img *image.Image, rep *compile.Report) error {
 		if m.Spikes {
 			b.spikeUnits += w
 		}
-		if 8+4*w > b.maxPay-13-8 {
+		if len(m.States) > 0 && 8+4*w > b.maxPay-13-8 {
 			return fmt.Errorf("apu backend: monitor of population %q records %d units: a row does not fit in a frame of %d bytes: %w",
 				rep.Host.Pops[rep.Host.FileIndex[m.Pop]].Name, w, b.maxPay, apu.ErrUnsupported)
 		}
@@ -352,9 +353,9 @@ func (b *Backend) plan(img *image.Image, rep *compile.Report) error {
 			b.traces = append(b.traces, traceBuf{mon: mi, pos: uint16(i), state: st, first: i == 0, width: w})
 		}
 	}
-	if b.spikeUnits > b.cfg.ChipSpikes || b.traceVals > b.cfg.ChipValues/2 {
-		return fmt.Errorf("apu backend: a step records up to %d spikes and %d trace values, the chip holds %d and %d: %w",
-			b.spikeUnits, b.traceVals, b.cfg.ChipSpikes, b.cfg.ChipValues, apu.ErrUnsupported)
+	if b.traceVals > b.cfg.ChipValues/2 {
+		return fmt.Errorf("apu backend: a step records %d trace values, the chip holds %d: %w",
+			b.traceVals, b.cfg.ChipValues, apu.ErrUnsupported)
 	}
 	for i := range img.Pops {
 		p := &img.Pops[i]
@@ -440,6 +441,7 @@ func (b *Backend) start() error {
 	b.now = 0
 	b.rec.Reset()
 	b.broken = nil
+	b.dropped = 0
 	return b.readTraces()
 }
 
@@ -547,11 +549,31 @@ func (b *Backend) runFrame(s, k int, feeds []apu.Feed) error {
 	if err := b.spikes(&b.runOK.Spikes); err != nil {
 		return err
 	}
+	if len(b.runOK.Spikes.Spikes)+int(b.runOK.Pending) >= b.cfg.ChipSpikes {
+		// The chip's spike queue may have overflowed (a step of more
+		// spikes than it holds): its dropped count says.
+		if err := b.checkDropped(); err != nil {
+			return err
+		}
+	}
 	if err := b.readSpikes(b.runOK.Pending); err != nil {
 		return err
 	}
 	if b.traceRows > 0 {
 		return b.readTraces()
+	}
+	return nil
+}
+
+// checkDropped fails when the chip dropped records since the last check.
+func (b *Backend) checkDropped() error {
+	if err := b.c.call(&protocol.Status{}, &b.status); err != nil {
+		return b.runErr(protocol.TypeStatus, err)
+	}
+	if b.status.Dropped != b.dropped {
+		n := b.status.Dropped - b.dropped
+		b.dropped = b.status.Dropped
+		return fmt.Errorf("apu backend: the chip dropped %d records: a step recorded more spikes than its queue of %d holds (record fewer units)", n, b.cfg.ChipSpikes)
 	}
 	return nil
 }
@@ -856,8 +878,8 @@ func (b *Backend) Close() error {
 type closed struct{ name string }
 
 func (c closed) Send([]byte) error { return errors.New("link closed") }
-func (c closed) Receive(*protocol.Reader, time.Time) (bool, error) {
-	return false, errors.New("link closed")
+func (c closed) Receive(*protocol.Reader, time.Time) (int, bool, error) {
+	return 0, false, errors.New("link closed")
 }
 func (c closed) Reset() error   { return errors.New("link closed") }
 func (c closed) Close() error   { return nil }

@@ -37,8 +37,10 @@ type SPI struct {
 
 	zeros [protocol.MaxFrame]byte
 	buf   [protocol.MaxFrame]byte
-	hint  int
-	bytes uint64 // bytes clocked
+	// hint is, per request type, the size of its last response: the
+	// first read of the next one.
+	hint [256]uint16
+	typ  byte // the last request's type
 }
 
 // NewSPI returns the link through conn (SPI mode 0, 8-bit words, the
@@ -60,82 +62,91 @@ func NewSPI(name string, conn spi.Conn, ready gpio.PinIn, reset gpio.PinOut) (*S
 			return nil, fmt.Errorf("spi link %s: reset %s: %w", name, reset, err)
 		}
 	}
-	return &SPI{name: name, conn: conn, ready: ready, reset: reset, Poll: 100 * time.Microsecond, ResetPulse: time.Millisecond, hint: 64}, nil
+	s := &SPI{name: name, conn: conn, ready: ready, reset: reset, Poll: 100 * time.Microsecond, ResetPulse: time.Millisecond}
+	for i := range s.hint {
+		s.hint[i] = minRead
+	}
+	return s, nil
 }
 
 func (s *SPI) String() string { return "spi " + s.name }
 
 // Send implements Transport: one write transaction.
 func (s *SPI) Send(frame []byte) error {
-	s.bytes += uint64(len(frame))
+	if len(frame) > 3 {
+		s.typ = frame[3]
+	}
 	return s.conn.Tx(frame, s.buf[:len(frame)])
 }
 
 // Receive implements Transport: wait for data-ready, then read the
 // response.
-func (s *SPI) Receive(r *protocol.Reader, deadline time.Time) (bool, error) {
+func (s *SPI) Receive(r *protocol.Reader, deadline time.Time) (int, bool, error) {
 	if s.ready != nil {
 		for s.ready.Read() != gpio.Low {
 			left := time.Until(deadline)
 			if left <= 0 {
-				return false, ErrTimeout
+				return 0, false, ErrTimeout
 			}
 			s.ready.WaitForEdge(left)
 		}
 	}
+	clocked := 0
 	for {
-		n, err := s.read()
+		n, c, err := s.read()
+		clocked += c
 		if err != nil {
-			return false, err
+			return clocked, false, err
 		}
 		if n > 0 || s.ready != nil {
 			r.Reset()
 			r.Write(s.buf[:n])
-			return true, nil
+			return clocked, true, nil
 		}
 		// No data-ready line: nothing yet, poll again.
 		if time.Until(deadline) <= 0 {
-			return false, ErrTimeout
+			return clocked, false, ErrTimeout
 		}
 		time.Sleep(s.Poll)
 	}
 }
 
-// read reads the waiting response into s.buf: hint bytes, then the
-// whole frame if its header says it is longer. It returns 0 when no
-// response starts there.
-func (s *SPI) read() (int, error) {
-	n := s.hint
+// read reads the waiting response into s.buf: as many bytes as the
+// last response had, then the whole frame if its header says it is
+// longer. It returns the frame's bytes (0 when no response starts
+// there) and the bytes clocked.
+func (s *SPI) read() (n, clocked int, err error) {
+	n = int(s.hint[s.typ])
 	if err := s.tx(n); err != nil {
-		return 0, err
+		return 0, n, err
 	}
+	clocked = n
 	if s.buf[0] != protocol.Sync0 || s.buf[1] != protocol.Sync1 {
 		if s.ready == nil && s.buf[0] == 0 {
-			return 0, nil
+			return 0, clocked, nil
 		}
-		return n, nil // corrupted: the Reader says so
+		return n, clocked, nil // corrupted: the Reader says so
 	}
 	total := protocol.Overhead + int(binary.LittleEndian.Uint16(s.buf[6:]))
 	if total > protocol.MaxFrame {
-		return n, nil // a length no frame has: the Reader says so
+		return n, clocked, nil // a length no frame has: the Reader says so
 	}
 	if total > n {
 		if err := s.tx(total); err != nil {
-			return 0, err
+			return 0, clocked + total, err
 		}
 		n = total
+		clocked += total
 	}
-	s.hint = max(64, total)
-	return n, nil
+	s.hint[s.typ] = uint16(max(minRead, total))
+	return n, clocked, nil
 }
 
-func (s *SPI) tx(n int) error {
-	s.bytes += uint64(n)
-	return s.conn.Tx(s.zeros[:n], s.buf[:n])
-}
+// minRead is the smallest first read: a RUN_OK without spikes (38
+// bytes) and a few spikes.
+const minRead = 64
 
-// Bytes counts the bytes clocked on the bus (both directions at once).
-func (s *SPI) Bytes() uint64 { return s.bytes }
+func (s *SPI) tx(n int) error { return s.conn.Tx(s.zeros[:n], s.buf[:n]) }
 
 // Reset implements Transport: a low pulse on the reset line.
 func (s *SPI) Reset() error {
@@ -189,23 +200,20 @@ func (s *Stream) Send(frame []byte) error {
 }
 
 // Receive implements Transport: what one read gives.
-func (s *Stream) Receive(r *protocol.Reader, deadline time.Time) (bool, error) {
+func (s *Stream) Receive(r *protocol.Reader, deadline time.Time) (int, bool, error) {
 	if err := s.c.SetReadDeadline(deadline); err != nil {
-		return false, err
+		return 0, false, err
 	}
 	room := protocol.MaxFrame - r.Buffered()
 	n, err := s.c.Read(s.buf[:room])
 	r.Write(s.buf[:n])
-	if err != nil {
-		if n > 0 {
-			return false, nil
-		}
+	if err != nil && n == 0 {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return false, ErrTimeout
+			return 0, false, ErrTimeout
 		}
-		return false, err
+		return 0, false, err
 	}
-	return false, nil
+	return n, false, nil
 }
 
 // Reset implements Transport: a stream has no reset line.
