@@ -40,20 +40,23 @@ func BenchLoopPage(ctx context.Context, rate float64, d time.Duration, rt Realti
 }
 
 func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
-	if !(rate > 0) || math.IsInf(rate, 0) || d <= 0 {
-		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz, duration %v; want both finite and > 0", rate, d)
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		return Stats{}, fmt.Errorf("daemon: bench: rate: must be a finite number of Hz > 0, got %v", rate)
+	}
+	if d <= 0 {
+		return Stats{}, fmt.Errorf("daemon: bench: duration: must be > 0, got %v", d)
 	}
 	tick, cfg, err := benchConfig(rate)
 	if err != nil {
-		return Stats{}, fmt.Errorf("daemon: bench: rate %v Hz: %w", rate, err)
+		return Stats{}, fmt.Errorf("daemon: bench: %w", err)
 	}
 	if d < tick {
 		// Options.Ticks 0 would mean "run until cancelled".
-		return Stats{}, fmt.Errorf("daemon: bench: duration %v is shorter than one tick (%v at %v Hz)", d, tick, rate)
+		return Stats{}, fmt.Errorf("daemon: bench: duration: must be at least one tick (%v at %v Hz), got %v", tick, rate, d)
 	}
 	var errs []error
 	rt.check(tick, func(field string, sentinel error, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s: %w", field, fmt.Sprintf(format, args...), sentinel))
+		errs = append(errs, fmt.Errorf("%s: %w", field, &problem{fmt.Sprintf(format, args...), sentinel}))
 	})
 	if len(errs) > 0 {
 		return Stats{}, fmt.Errorf("daemon: bench: %w", errors.Join(errs...))
@@ -104,7 +107,7 @@ func BenchTick(rate float64) (time.Duration, error) {
 // benchConfig is the demo's config with a tick of 1/rate.
 func benchConfig(rate float64) (time.Duration, *Config, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) {
-		return 0, nil, fmt.Errorf("%v Hz: want a finite rate > 0: %w", rate, ErrRange)
+		return 0, nil, fmt.Errorf("%w: rate: must be a finite number of Hz > 0, got %v", ErrRange, rate)
 	}
 	tick := time.Duration(float64(time.Second)/rate + 0.5)
 	if tick <= 0 {

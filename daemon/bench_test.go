@@ -100,9 +100,9 @@ func TestBenchLoopBadRealtime(t *testing.T) {
 		rt   RealtimeConfig
 		want string
 	}{
-		{RealtimeConfig{Spin: time.Millisecond}, "realtime.spin: 1ms; want 0 <= spin < tick (1ms)"},
-		{RealtimeConfig{Priority: 100}, "realtime.priority: 100; want 1..99"},
-		{RealtimeConfig{CPU: &cpu}, "realtime.cpu: -2; want a CPU number 0..1023"},
+		{RealtimeConfig{Spin: time.Millisecond}, "realtime.spin: must be 0 <= spin < tick (1ms), got 1ms"},
+		{RealtimeConfig{Priority: 100}, "realtime.priority: must be 1..99 for SCHED_FIFO, or 0, got 100"},
+		{RealtimeConfig{CPU: &cpu}, "realtime.cpu: must be a CPU number 0..1023, got -2"},
 	} {
 		_, err := BenchLoop(context.Background(), 1000, time.Second, c.rt, "", true, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrRange) {

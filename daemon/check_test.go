@@ -108,8 +108,8 @@ func TestCheckConfigInvalid(t *testing.T) {
 	for _, want := range []string{
 		path + ":" + strconv.Itoa(line("GPIO40")) + `: board.pwm[0].pin: must be a pin of this host (GPIO0..GPIO27), got "GPIO40"`,
 		path + ":" + strconv.Itoa(line("tick_rate")) + `: tick_rate: unknown field; did you mean "tick"?`,
-		path + `: tick: required; want a duration such as "1ms"`,
-		path + ":" + strconv.Itoa(line("99999")) + `: telemetry.metrics.listen: "127.0.0.1:99999": port "99999"; want a number 0..65535`,
+		path + `: tick: must be a duration such as "1ms", got nothing`,
+		path + ":" + strconv.Itoa(line("99999")) + `: telemetry.metrics.listen: must have a port 0..65535, got "127.0.0.1:99999" (port "99999")`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in\n%v", want, err)

@@ -33,7 +33,7 @@ func TestSpinConfig(t *testing.T) {
 	for spin, shown := range map[string]string{"-1us": "-1µs", "1ms": "1ms"} {
 		text := strings.Replace(quietDemoText(), "\nlogging:", "\nrealtime: {spin: "+spin+"}\nlogging:", 1)
 		_, err := Parse([]byte(text), "demo.yaml", demoNetwork)
-		if err == nil || !strings.Contains(err.Error(), "realtime.spin: "+shown+"; want 0 <= spin < tick (1ms)") {
+		if err == nil || !strings.Contains(err.Error(), "realtime.spin: must be 0 <= spin < tick (1ms), got "+shown) {
 			t.Errorf("spin %s: %v", spin, err)
 		}
 	}

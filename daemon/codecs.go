@@ -44,7 +44,7 @@ var encoders = map[string]encoderKind{
 	"current": {
 		check: func(c *Config, k *checker, f string, in InputConfig, ps *models.PopulationSpec) {
 			if it, _ := modelOf[*models.InputTransmitter](ps); ps != nil && (it == nil || !it.Current()) {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the current encoder needs an InputTransmitter with inputs_type current", ps.Name, ps.Class.Name)
+				k.add(f+".population", ErrMismatch, "must be an InputTransmitter with inputs_type current for the current encoder, got %q (class %s)", ps.Name, ps.Class.Name)
 			}
 			c.checkClamp(k, f, in)
 		},
@@ -57,7 +57,7 @@ var encoders = map[string]encoderKind{
 		check: func(c *Config, k *checker, f string, in InputConfig, ps *models.PopulationSpec) {
 			checkSpikeInput(k, f, in, ps)
 			if c.net != nil && in.MaxHz != 0 && (!(in.MaxHz > 0) || in.MaxHz > 1000/c.net.Dt) {
-				k.add(f+".max_hz", ErrRange, "%v; want (0, %g] (one spike per step of dt %g ms)", in.MaxHz, 1000/c.net.Dt, c.net.Dt)
+				k.add(f+".max_hz", ErrRange, "must be in (0, %g] (one spike per step of dt %g ms), got %v", 1000/c.net.Dt, c.net.Dt, in.MaxHz)
 			}
 		},
 		build: func(e encoderEnv, in InputConfig, ps *models.PopulationSpec) (sensor.Encoder, error) {
@@ -73,10 +73,10 @@ var encoders = map[string]encoderKind{
 		check: func(c *Config, k *checker, f string, in InputConfig, ps *models.PopulationSpec) {
 			checkSpikeInput(k, f, in, ps)
 			if !(in.Step > 0) || math.IsInf(in.Step, 0) {
-				k.add(f+".step", ErrRange, "%v; want the change per spike, > 0", in.Step)
+				k.add(f+".step", ErrRange, "must be the change per spike, > 0, got %v", in.Step)
 			}
 			if ps != nil && ps.Size != 2 {
-				k.add(f+".population", ErrMismatch, "%q has %d units; the delta encoder needs 2 (up, down)", ps.Name, ps.Size)
+				k.add(f+".population", ErrMismatch, "must have 2 units (up, down) for the delta encoder, got %q of %d units", ps.Name, ps.Size)
 			}
 		},
 		build: func(e encoderEnv, in InputConfig, ps *models.PopulationSpec) (sensor.Encoder, error) {
@@ -87,7 +87,7 @@ var encoders = map[string]encoderKind{
 	"dc": {
 		check: func(c *Config, k *checker, f string, in InputConfig, ps *models.PopulationSpec) {
 			if _, ok := modelOf[*models.DCGenerator](ps); ps != nil && !ok {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the dc encoder needs a DCGenerator", ps.Name, ps.Class.Name)
+				k.add(f+".population", ErrMismatch, "must be a DCGenerator for the dc encoder, got %q (class %s)", ps.Name, ps.Class.Name)
 			}
 			c.checkClamp(k, f, in)
 		},
@@ -102,11 +102,11 @@ var encoders = map[string]encoderKind{
 	"custom": {
 		check: func(c *Config, k *checker, f string, in InputConfig, ps *models.PopulationSpec) {
 			if _, ok := modelOf[*models.CustomGenerator](ps); ps != nil && !ok {
-				k.add(f+".population", ErrMismatch, "%q is a %s; the custom encoder needs a CustomGenerator", ps.Name, ps.Class.Name)
+				k.add(f+".population", ErrMismatch, "must be a CustomGenerator for the custom encoder, got %q (class %s)", ps.Name, ps.Class.Name)
 			}
 			c.checkClamp(k, f, in)
 			if in.Min < 0 {
-				k.add(f+".min", ErrRange, "%v; the custom encoder gives spike values, want >= 0", in.Min)
+				k.add(f+".min", ErrRange, "must be >= 0 (the custom encoder gives spike values), got %v", in.Min)
 			}
 		},
 		build: func(e encoderEnv, in InputConfig, ps *models.PopulationSpec) (sensor.Encoder, error) {
@@ -137,7 +137,7 @@ func clampSettings(_ *Config, in InputConfig) string {
 // checkSpikeInput: the rate and delta encoders feed spikes.
 func checkSpikeInput(k *checker, f string, in InputConfig, ps *models.PopulationSpec) {
 	if it, _ := modelOf[*models.InputTransmitter](ps); ps != nil && (it == nil || it.Current()) {
-		k.add(f+".population", ErrMismatch, "%q is a %s; the %s encoder needs an InputTransmitter with inputs_type spike", ps.Name, ps.Class.Name, in.Encoder)
+		k.add(f+".population", ErrMismatch, "must be an InputTransmitter with inputs_type spike for the %s encoder, got %q (class %s)", in.Encoder, ps.Name, ps.Class.Name)
 	}
 }
 
@@ -174,10 +174,10 @@ var decoders = map[string]decoderKind{
 			c.ticksOf(k, f+".window", o.Window)
 			lo, hi := dutyRange(o)
 			if !(0 <= lo && lo <= hi && hi <= 1) {
-				k.add(f+".min", ErrRange, "duty range [%v, %v]; want 0 <= min <= max <= 1", lo, hi)
+				k.add(f+".min", ErrRange, "must be 0 <= min <= max <= 1, got min %v, max %v", lo, hi)
 			}
 			if !(0 <= o.Safe && o.Safe <= 1) {
-				k.add(f+".safe", ErrRange, "duty %v; want [0, 1]", o.Safe)
+				k.add(f+".safe", ErrRange, "must be a duty in [0, 1], got %v", o.Safe)
 			}
 		},
 		build: func(d *Daemon, o OutputConfig, ps *models.PopulationSpec) (actuator.Decoder, error) {

@@ -207,16 +207,16 @@ func (r RealtimeConfig) workerCPUs() []int {
 // 0 means not known (its own error is reported).
 func (r RealtimeConfig) check(tick time.Duration, add func(field string, sentinel error, format string, args ...any)) {
 	if p := r.CPU; p != nil && (*p < 0 || *p >= 1024) {
-		add("realtime.cpu", ErrRange, "%d; want a CPU number 0..1023", *p)
+		add("realtime.cpu", ErrRange, "must be a CPU number 0..1023, got %d", *p)
 	}
 	if sp := r.Spin; sp < 0 || (tick > 0 && sp >= tick) {
-		add("realtime.spin", ErrRange, "%v; want 0 <= spin < tick (%v)", sp, tick)
+		add("realtime.spin", ErrRange, "must be 0 <= spin < tick (%v), got %v", tick, sp)
 	}
 	if p := r.Priority; p < 0 || p > 99 {
-		add("realtime.priority", ErrRange, "%d; want 1..99 for SCHED_FIFO, or 0", p)
+		add("realtime.priority", ErrRange, "must be 1..99 for SCHED_FIFO, or 0, got %d", p)
 	}
 	if n := r.Threads; n < 0 || n > 64 {
-		add("realtime.threads", ErrRange, "%d; want 0..64 (0 or 1: one thread)", n)
+		add("realtime.threads", ErrRange, "must be 0..64 (0 or 1: one thread), got %d", n)
 	}
 }
 
@@ -321,10 +321,10 @@ func parseWith(data []byte, file string, netData []byte, inputData map[string][]
 		return nil, yamlSyntaxError(file, err)
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 || (root.Content[0].Kind == yaml.ScalarNode && root.Content[0].Tag == "!!null") {
-		return nil, &FieldError{File: file, Err: &problem{"the config is empty; expected a mapping with " + topFields, ErrRequired}}
+		return nil, &FieldError{File: file, Err: &problem{"the config: must be a mapping with " + topFields + ", got an empty file", ErrRequired}}
 	}
 	if top := root.Content[0]; top.Kind != yaml.MappingNode {
-		return nil, &FieldError{File: file, Line: top.Line, Err: &problem{"got " + describeNode(top) + ", expected a mapping with " + topFields, ErrType}}
+		return nil, &FieldError{File: file, Line: top.Line, Err: &problem{"the config: must be a mapping with " + topFields + ", got " + describeNode(top), ErrType}}
 	}
 	c := &Config{}
 	c.file, c.root, c.netData, c.data = file, &root, netData, data
@@ -438,7 +438,7 @@ type fieldNode struct {
 	t    reflect.Type
 }
 
-// add reports field: format (what is wrong; want ...), classified by
+// add reports "field: format" (format reads "must be X, got V"), classified by
 // sentinel. An empty format gives the sentinel's text.
 func (k *checker) add(field string, sentinel error, format string, args ...any) {
 	k.addAt(lineOf(k.c.root, field), field, sentinel, format, args...)
@@ -601,7 +601,7 @@ func (k *checker) typeError(msg string) {
 		k.errs = append(k.errs, &FieldError{File: k.c.file, Line: line, Err: &problem{msg, ErrType}})
 		return
 	}
-	k.addAt(line, hit.path, ErrType, "got %s, expected %s", describeNode(hit.n), expectedOf(hit.t))
+	k.addAt(line, hit.path, ErrType, "must be %s, got %s", expectedOf(hit.t), describeNode(hit.n))
 	k.markBad(hit.path)
 }
 
@@ -781,20 +781,20 @@ func (c *Config) check(k *checker) {
 
 	// The tick and the network.
 	if c.Tick == "" {
-		k.add("tick", ErrRequired, `required; want a duration such as "1ms"`)
+		k.add("tick", ErrRequired, `must be a duration such as "1ms", got nothing`)
 	} else if d, err := time.ParseDuration(c.Tick); err != nil || d <= 0 {
-		k.add("tick", ErrInvalid, `%q; want a positive duration such as "1ms"`, c.Tick)
+		k.add("tick", ErrInvalid, `must be a positive duration such as "1ms", got %q`, c.Tick)
 	} else {
 		c.tick = d
 	}
 	if c.StaleTicks < 0 {
-		k.add("stale_ticks", ErrRange, "%d; want >= 0", c.StaleTicks)
+		k.add("stale_ticks", ErrRange, "must be >= 0, got %d", c.StaleTicks)
 	}
 	if name := c.backendName(); !apu.Known(name) {
 		k.add("backend", ErrInvalid, "%q: %v", name, apu.UnknownBackend(name))
 	}
 	if c.Network == "" {
-		k.add("network", ErrRequired, "required; want the path of a network file")
+		k.add("network", ErrRequired, "must be the path of a network file, got nothing")
 	} else {
 		// The network's bytes are kept, so that Clone rebuilds the same
 		// network even if the file changes on disk later.
@@ -821,7 +821,7 @@ func (c *Config) check(k *checker) {
 		steps := float64(c.tick) / float64(time.Millisecond) / c.net.Dt
 		n := math.Round(steps)
 		if n < 1 || math.Abs(steps-n) > 1e-9*n {
-			k.add("tick", ErrMismatch, "%s is %.6g network steps of dt %g ms; want a whole number >= 1", c.tick, steps, c.net.Dt)
+			k.add("tick", ErrMismatch, "must be a whole number >= 1 of network steps (dt %g ms), got %s (%.6g steps)", c.net.Dt, c.tick, steps)
 		} else {
 			c.steps = int(n)
 		}
@@ -842,12 +842,12 @@ func (c *Config) check(k *checker) {
 	}
 	part := func(f, p string, want ...string) {
 		if p == "" {
-			k.add(f+".part", ErrRequired, "required; want the name of a board part")
+			k.add(f+".part", ErrRequired, "must be the name of a board part, got nothing")
 			return
 		}
 		kind, ok := parts[p]
 		if !ok {
-			k.add(f+".part", ErrNotFound, "%q is not a part of the board section%s", p, suggest(p, slices.Sorted(maps.Keys(parts))))
+			k.add(f+".part", ErrNotFound, "must be a part of the board section, got %q%s", p, suggest(p, slices.Sorted(maps.Keys(parts))))
 			return
 		}
 		for _, w := range want {
@@ -855,7 +855,7 @@ func (c *Config) check(k *checker) {
 				return
 			}
 		}
-		k.add(f+".part", ErrMismatch, "%q is %s; want %s", p, article(kind), article(strings.Join(want, " or ")))
+		k.add(f+".part", ErrMismatch, "must be %s, got %q (%s)", article(strings.Join(want, " or ")), p, article(kind))
 	}
 	pop := func(f, p string) *models.PopulationSpec {
 		if p == "" {
@@ -870,7 +870,7 @@ func (c *Config) check(k *checker) {
 				return ps
 			}
 		}
-		k.add(f+".population", ErrNotFound, "%q is not a population of %s%s", p, c.Network, suggest(p, popNames(c.net)))
+		k.add(f+".population", ErrNotFound, "must be a population of %s, got %q%s", c.Network, p, suggest(p, popNames(c.net)))
 		return nil
 	}
 
@@ -888,16 +888,16 @@ func (c *Config) check(k *checker) {
 			}
 			used[ps.Name] = f
 		}
-		if !finite(in.Gain) || !finite(in.Offset) || !finite(in.Safe) {
-			k.add(f, ErrRange, "gain %v, offset %v, safe %v; want finite numbers", in.Gain, in.Offset, in.Safe)
-		}
+		c.checkFinite(k, f, "gain", in.Gain)
+		c.checkFinite(k, f, "offset", in.Offset)
+		c.checkFinite(k, f, "safe", in.Safe)
 		c.checkFileInput(k, i, ps)
 		if enc, ok := encoders[in.Encoder]; ok {
 			enc.check(c, k, f, in, ps)
 		} else if in.Encoder == "" {
-			k.add(f+".encoder", ErrRequired, "required; want %s", oneOf(encoderNames))
+			k.add(f+".encoder", ErrRequired, "must be %s, got nothing", oneOf(encoderNames))
 		} else {
-			k.add(f+".encoder", ErrInvalid, "%q; want %s", in.Encoder, oneOf(encoderNames))
+			k.add(f+".encoder", ErrInvalid, "must be %s, got %q", oneOf(encoderNames), in.Encoder)
 		}
 	}
 
@@ -906,20 +906,21 @@ func (c *Config) check(k *checker) {
 		name(f, o.Name)
 		ps := pop(f, o.Population)
 		if ps != nil && !spikes(ps) {
-			k.add(f+".population", ErrMismatch, "%q emits currents, not spikes", ps.Name)
+			k.add(f+".population", ErrMismatch, "must be a population that emits spikes, got %q (it emits currents)", ps.Name)
 		}
-		if !finite(o.Gain) || !finite(o.From) || !finite(o.To) || !finite(o.Safe) {
-			k.add(f, ErrRange, "gain %v, from %v, to %v, safe %v; want finite numbers", o.Gain, o.From, o.To, o.Safe)
-		}
+		c.checkFinite(k, f, "gain", o.Gain)
+		c.checkFinite(k, f, "from", o.From)
+		c.checkFinite(k, f, "to", o.To)
+		c.checkFinite(k, f, "safe", o.Safe)
 		if dec, ok := decoders[o.Decoder]; ok {
 			part(f, o.Part, dec.parts...)
 			dec.check(c, k, f, o)
 		} else {
 			part(f, o.Part, partOut, partPWM, partDAC)
 			if o.Decoder == "" {
-				k.add(f+".decoder", ErrRequired, "required; want %s", oneOf(decoderNames))
+				k.add(f+".decoder", ErrRequired, "must be %s, got nothing", oneOf(decoderNames))
 			} else {
-				k.add(f+".decoder", ErrInvalid, "%q; want %s", o.Decoder, oneOf(decoderNames))
+				k.add(f+".decoder", ErrInvalid, "must be %s, got %q", oneOf(decoderNames), o.Decoder)
 			}
 		}
 	}
@@ -931,18 +932,25 @@ func (c *Config) check(k *checker) {
 	switch c.Logging.Level {
 	case "", "debug", "info", "warn", "error":
 	default:
-		k.add("logging.level", ErrInvalid, `%q; want "debug", "info", "warn" or "error"`, c.Logging.Level)
+		k.add("logging.level", ErrInvalid, `must be "debug", "info", "warn" or "error", got %q`, c.Logging.Level)
 	}
 	switch c.Logging.Format {
 	case "", "auto", "console", "json":
 	default:
-		k.add("logging.format", ErrInvalid, `%q; want "auto", "console" or "json"`, c.Logging.Format)
+		k.add("logging.format", ErrInvalid, `must be "auto", "console" or "json", got %q`, c.Logging.Format)
 	}
 }
 
 func (c *Config) checkClamp(k *checker, f string, in InputConfig) {
 	if !finite(in.Min) || !finite(in.Max) || in.Min > in.Max {
-		k.add(f+".min", ErrRange, "clamp [%v, %v]; want finite min <= max", in.Min, in.Max)
+		k.add(f+".min", ErrRange, "must be finite and <= max (%v), got %v", in.Max, in.Min)
+	}
+}
+
+// checkFinite reports field f.name whose value x is NaN or infinite.
+func (c *Config) checkFinite(k *checker, f, name string, x float64) {
+	if !finite(x) {
+		k.add(f+"."+name, ErrRange, "must be a finite number, got %v", x)
 	}
 }
 
@@ -954,14 +962,14 @@ func (c *Config) ticksOf(k *checker, field, s string) int {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		k.add(field, ErrInvalid, `%q; want a positive duration such as "50ms"`, s)
+		k.add(field, ErrInvalid, `must be a positive duration such as "50ms", got %q`, s)
 		return 0
 	}
 	if c.tick <= 0 {
 		return 0 // the tick's own error is reported
 	}
 	if d%c.tick != 0 {
-		k.add(field, ErrMismatch, "%s is not a whole number of ticks of %s", d, c.tick)
+		k.add(field, ErrMismatch, "must be a whole number of ticks of %s, got %s", c.tick, d)
 		return 0
 	}
 	return int(d / c.tick)

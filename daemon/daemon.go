@@ -321,7 +321,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 				return nil, fmt.Errorf("daemon: plant.%s: %w", name, err)
 			}
 			if len(p.Figures()) > MaxPlantFigures {
-				return nil, fmt.Errorf("daemon: plant.%s reports %d figures; want at most %d", name, len(p.Figures()), MaxPlantFigures)
+				return nil, fmt.Errorf("daemon: plant.%s: figures: must be at most %d, got %d", name, MaxPlantFigures, len(p.Figures()))
 			}
 			d.plant, plant = p, p
 		}

@@ -54,7 +54,7 @@ func (t *tickFeeds) SetInput(pop string, values []float64) error {
 		t.sizes = append(t.sizes, len(values))
 	}
 	if n := t.sizes[i]; len(values) != n {
-		return fmt.Errorf("set input %q: %d values, want %d (one per unit)", pop, len(values), n)
+		return fmt.Errorf("set input %q: values: must be %d (one per unit), got %d", pop, n, len(values))
 	}
 	n := t.sizes[i]
 	copy(t.feeds[i].Values[t.row*n:(t.row+1)*n], values)

@@ -99,17 +99,17 @@ func (c *Config) checkFileInput(k *checker, i int, ps *models.PopulationSpec) {
 	switch in.AtEnd {
 	case "", atEndStop, atEndRepeat, atEndZeros:
 	default:
-		k.add(f+".at_end", ErrInvalid, `%q; want "stop" (default), "repeat" or "zeros"`, in.AtEnd)
+		k.add(f+".at_end", ErrInvalid, `must be "stop" (default), "repeat" or "zeros", got %q`, in.AtEnd)
 	}
 	var it *models.InputTransmitter
 	if ps != nil {
 		var ok bool
 		if it, ok = ps.Model.(*models.InputTransmitter); !ok {
-			k.add(f+".population", ErrMismatch, "%q is a %s; encoder file needs an InputTransmitter", ps.Name, ps.Class.Name)
+			k.add(f+".population", ErrMismatch, "must be an InputTransmitter for encoder file, got %q (class %s)", ps.Name, ps.Class.Name)
 		}
 	}
 	if in.File == "" {
-		k.add(f+".file", ErrRequired, "required with encoder file; want the path of a .npy or .csv file")
+		k.add(f+".file", ErrRequired, "must be the path of a .npy or .csv file with encoder file, got nothing")
 		return
 	}
 	path := c.inputPath(in.File)
@@ -142,7 +142,7 @@ func (c *Config) checkFileInput(k *checker, i int, ps *models.PopulationSpec) {
 	switch {
 	case in.BatchIndex != nil:
 		if b = *in.BatchIndex; b < 0 || b >= len(trials) {
-			k.add(f+".batch_index", ErrRange, "%d; %q (shape %v) holds a batch of %d: want 0..%d", b, in.File, a.Shape, len(trials), len(trials)-1)
+			k.add(f+".batch_index", ErrRange, "must be 0..%d (%q, shape %v, holds a batch of %d), got %d", len(trials)-1, in.File, a.Shape, len(trials), b)
 			return
 		}
 	case len(trials) > 1:
@@ -154,10 +154,10 @@ func (c *Config) checkFileInput(k *checker, i int, ps *models.PopulationSpec) {
 	rows := trials[b]
 	switch {
 	case len(rows) == 0:
-		k.add(f+".file", ErrInvalid, "%q has shape %v: no rows; want at least one step", in.File, a.Shape)
+		k.add(f+".file", ErrInvalid, "must have at least one row (step), got %q of shape %v", in.File, a.Shape)
 		return
 	case len(rows)*ps.Size > maxFileValues:
-		k.add(f+".file", ErrRange, "%q: %d rows of %d values; want at most %d values in all (split the file)", in.File, len(rows), ps.Size, maxFileValues)
+		k.add(f+".file", ErrRange, "must hold at most %d values in all (split the file), got %q of %d rows of %d values", maxFileValues, in.File, len(rows), ps.Size)
 		return
 	}
 	in.rows = rows

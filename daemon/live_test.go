@@ -25,8 +25,8 @@ func TestDemoLivePage(t *testing.T) {
 
 func TestLivePageConfigErrors(t *testing.T) {
 	for section, want := range map[string]string{
-		"  embedded: {websocket_listen: '10.0.0.1:1884'}\n": `telemetry.embedded.websocket_listen: "10.0.0.1:1884" is not a loopback address`,
-		"  embedded: {websocket_listen: 'x'}\n":             `telemetry.embedded.websocket_listen: "x"; want host:port`,
+		"  embedded: {websocket_listen: '10.0.0.1:1884'}\n": `telemetry.embedded.websocket_listen: must be a loopback address (set allow_non_loopback: true to listen on a network), got "10.0.0.1:1884"`,
+		"  embedded: {websocket_listen: 'x'}\n":             `telemetry.embedded.websocket_listen: must be host:port such as "127.0.0.1:1883", got "x"`,
 	} {
 		_, err := Parse([]byte(quietDemoText()+"telemetry:\n"+section), "demo.yaml", demoNetwork)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "demo.yaml:") {

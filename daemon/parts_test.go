@@ -98,7 +98,7 @@ func TestEveryPartKind(t *testing.T) {
 func TestPartsConfigErrors(t *testing.T) {
 	text := strings.Replace(partsConfig, "decoder: vector", "decoder: rate", 1)
 	_, err := Parse([]byte(text), "parts.yaml", demoNetwork)
-	if err == nil || !strings.Contains(err.Error(), `outputs[1].part: "bias" is a dac channel; want a pwm output`) {
+	if err == nil || !strings.Contains(err.Error(), `outputs[1].part: must be a pwm output, got "bias" (a dac channel)`) {
 		t.Errorf("got %v", err)
 	}
 }

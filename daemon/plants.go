@@ -106,7 +106,7 @@ func (c *Config) checkPlant(k *checker, simBoard bool) {
 	case len(named) == 0:
 		return
 	case len(named) > 1:
-		k.add("plant", ErrInvalid, "%s; want one plant", strings.Join(named, " and "))
+		k.add("plant", ErrInvalid, "must name one plant, got %s", strings.Join(named, " and "))
 		return
 	case !simBoard:
 		k.add("plant", ErrInvalid, `a plant needs board.driver "sim"`)

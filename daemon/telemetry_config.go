@@ -227,7 +227,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		t.Queue = 128
 	}
 	if t.Queue < 1 || t.Queue > 1_000_000 {
-		k.add(f+".queue", ErrRange, "%d; want 1..1000000 samples", t.Queue)
+		k.add(f+".queue", ErrRange, "must be 1..1000000 samples, got %d", t.Queue)
 	}
 
 	// Sampled states and spike populations.
@@ -240,7 +240,7 @@ func (c *Config) checkTelemetry(k *checker) {
 			continue
 		}
 		if !slices.Contains(ps.Model.StateNames(), s.State) {
-			k.add(sf+".state", ErrNotFound, "%q is not a state of %s %q; it has %s", s.State, ps.Class.Name, ps.Name, quoteList(ps.Model.StateNames()))
+			k.add(sf+".state", ErrNotFound, "must be a state of %s %q (%s), got %q", ps.Class.Name, ps.Name, quoteList(ps.Model.StateNames()), s.State)
 			continue
 		}
 		key := ps.Name + "." + s.State
@@ -252,7 +252,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		neurons := s.Neurons
 		if len(neurons) == 0 {
 			if ps.Size > maxSampledUnits {
-				k.add(sf+".neurons", ErrRequired, "%q has %d units; list at most %d to sample", ps.Name, ps.Size, maxSampledUnits)
+				k.add(sf+".neurons", ErrRequired, "must be given (at most %d units) for %q of %d units, got nothing", maxSampledUnits, ps.Name, ps.Size)
 				continue
 			}
 			neurons = make([]int, ps.Size)
@@ -263,7 +263,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		bad := false
 		for _, n := range neurons {
 			if n < 0 || n >= ps.Size {
-				k.add(sf+".neurons", ErrRange, "unit %d; %q has units 0..%d", n, ps.Name, ps.Size-1)
+				k.add(sf+".neurons", ErrRange, "must be units 0..%d of %q, got %d", ps.Size-1, ps.Name, n)
 				bad = true
 				break
 			}
@@ -280,7 +280,7 @@ func (c *Config) checkTelemetry(k *checker) {
 			continue
 		}
 		if !spikes(ps) {
-			k.add(sf, ErrMismatch, "%q emits currents, not spikes", ps.Name)
+			k.add(sf, ErrMismatch, "must be a population that emits spikes, got %q (it emits currents)", ps.Name)
 			continue
 		}
 		idx := popIndex(c.net, ps.Name)
@@ -313,7 +313,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		}
 		if b.TLS != nil {
 			if !strings.HasPrefix(b.URL, "ssl://") {
-				k.add(bf+".tls", ErrMismatch, "TLS files need an ssl:// url, got %q", b.URL)
+				k.add(bf+".tls", ErrMismatch, "must go with an ssl:// url, got %q", b.URL)
 			}
 			if _, err := telemetry.TLSConfig(c.tlsFiles(b.TLS)); err != nil {
 				k.add(bf+".tls", ErrInvalid, "%v", err)
@@ -368,7 +368,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		t.CommandQueue = defaultCommandQueue
 	}
 	if t.CommandQueue < 1 || t.CommandQueue > maxCommandQueue {
-		k.add(f+".command_queue", ErrRange, "%d; want 1..%d commands", t.CommandQueue, maxCommandQueue)
+		k.add(f+".command_queue", ErrRange, "must be 1..%d commands, got %d", maxCommandQueue, t.CommandQueue)
 	}
 	t.allowed = map[string]telemetry.Allowed{}
 	for _, name := range slices.Sorted(maps.Keys(t.Commands)) {
@@ -416,7 +416,7 @@ func (c *Config) brokerLimits(k *checker, ef string) {
 		}
 		v, err := time.ParseDuration(d.s)
 		if err != nil || v <= 0 {
-			k.add(ef+"."+d.field, ErrInvalid, `%q; want a positive duration such as "1h" or "30s"`, d.s)
+			k.add(ef+"."+d.field, ErrInvalid, `must be a positive duration such as "1h" or "30s", got %q`, d.s)
 			return
 		}
 		*d.v = v
@@ -443,7 +443,7 @@ func (c *Config) brokerLimits(k *checker, ef string) {
 		packet = telemetry.DefaultMaxPacketBytes
 	}
 	if need := telemetry.MaxCommandPacketBytes(t.prefix(), t.allowed); need > packet {
-		k.add(ef+".max_packet_bytes", ErrRange, "%d bytes would refuse the largest command of telemetry.commands (%d bytes); want at least %d", packet, need, need)
+		k.add(ef+".max_packet_bytes", ErrRange, "must be at least %d (the largest command of telemetry.commands), got %d", need, packet)
 	}
 	t.limits = l
 }
@@ -476,10 +476,10 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 	case telemetry.KindBernoulliProb:
 		class, lo, hi = "BernoulliGenerator", 0, 1
 	case "":
-		k.add(cf+".kind", ErrRequired, "required; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload, snapshot or reset")
+		k.add(cf+".kind", ErrRequired, "must be dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload, snapshot or reset, got nothing")
 		return a, false
 	default:
-		k.add(cf+".kind", ErrInvalid, "%q; want dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload or snapshot", cc.Kind)
+		k.add(cf+".kind", ErrInvalid, "must be dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload, snapshot or reset, got %q", cc.Kind)
 		return a, false
 	}
 	ps := c.telemetryPop(k, cf+".target", cc.Target)
@@ -487,7 +487,7 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 		return a, false
 	}
 	if ps.Class.Name != class {
-		k.add(cf+".target", ErrMismatch, "%q is a %s; %s sets a %s", ps.Name, ps.Class.Name, cc.Kind, class)
+		k.add(cf+".target", ErrMismatch, "must be a %s (what %s sets), got %q (class %s)", class, cc.Kind, ps.Name, ps.Class.Name)
 		return a, false
 	}
 	if cc.Min != nil {
@@ -497,11 +497,11 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 		hi = *cc.Max
 	}
 	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		k.add(cf+".min", ErrRequired, "a %s command needs finite min and max", cc.Kind)
+		k.add(cf+".min", ErrRequired, "must be finite, as must max (a %s command needs both bounds), got min %v, max %v", cc.Kind, lo, hi)
 		return a, false
 	}
 	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
-		k.add(cf+".min", ErrRange, "[%v, %v]; want min <= max", lo, hi)
+		k.add(cf+".min", ErrRange, "must be <= max (%v), got %v", hi, lo)
 		return a, false
 	}
 	a.Target, a.Size, a.Min, a.Max = ps.Name, ps.Size, lo, hi
@@ -510,7 +510,7 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 
 func (c *Config) telemetryPop(k *checker, field, name string) *models.PopulationSpec {
 	if name == "" {
-		k.add(field, ErrRequired, "required; want a population of the network")
+		k.add(field, ErrRequired, "must be a population of the network, got nothing")
 		return nil
 	}
 	if c.net == nil {
@@ -518,7 +518,7 @@ func (c *Config) telemetryPop(k *checker, field, name string) *models.Population
 	}
 	ps := population(c.net, name)
 	if ps == nil {
-		k.add(field, ErrNotFound, "%q is not a population of %s%s", name, c.Network, suggest(name, popNames(c.net)))
+		k.add(field, ErrNotFound, "must be a population of %s, got %q%s", c.Network, name, suggest(name, popNames(c.net)))
 	}
 	return ps
 }
@@ -528,14 +528,14 @@ func (c *Config) telemetryPop(k *checker, field, name string) *models.Population
 func checkListen(k *checker, field, listen string, allowNonLoopback bool) {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		k.add(field, ErrInvalid, "%q; want host:port such as \"127.0.0.1:1883\"", listen)
+		k.add(field, ErrInvalid, "must be host:port such as \"127.0.0.1:1883\", got %q", listen)
 		return
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		k.add(field, ErrRange, "%q: port %q; want a number 0..65535", listen, port)
+		k.add(field, ErrRange, "must have a port 0..65535, got %q (port %q)", listen, port)
 	}
 	if !allowNonLoopback && !telemetry.IsLoopbackHost(host) {
-		k.add(field, ErrInvalid, "%q is not a loopback address; set allow_non_loopback: true to listen on a network", listen)
+		k.add(field, ErrInvalid, "must be a loopback address (set allow_non_loopback: true to listen on a network), got %q", listen)
 	}
 }
 
@@ -544,14 +544,14 @@ func checkListen(k *checker, field, listen string, allowNonLoopback bool) {
 func checkBrokerURL(k *checker, field, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl") {
-		k.add(field, ErrInvalid, "%q; want tcp://host:port or ssl://host:port", raw)
+		k.add(field, ErrInvalid, "must be tcp://host:port or ssl://host:port, got %q", raw)
 		return
 	}
 	if u.Hostname() == "" {
-		k.add(field, ErrInvalid, "%q has no host; want %s://host:port", raw, u.Scheme)
+		k.add(field, ErrInvalid, "must be %s://host:port, got %q (no host)", u.Scheme, raw)
 	}
 	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
-		k.add(field, ErrRange, "%q: port %q; want a number 1..65535 (1883 for tcp, 8883 for ssl)", raw, u.Port())
+		k.add(field, ErrRange, "must have a port 1..65535 (1883 for tcp, 8883 for ssl), got %q (port %q)", raw, u.Port())
 	}
 }
 

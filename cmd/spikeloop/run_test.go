@@ -147,7 +147,7 @@ func TestRunSIGHUP(t *testing.T) {
 	os.WriteFile(cfg, []byte(strings.Replace(string(good), "tick: 1ms", "tick: 1 ms", 1)), 0o644)
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitFor("keeping the running one")
-	if !strings.Contains(errb.String(), `tick: \"1 ms\"`) {
+	if !strings.Contains(errb.String(), `tick: must be a positive duration such as \"1ms\", got \"1 ms\"`) {
 		t.Errorf("the reload error does not say why:\n%s", errb.String())
 	}
 	os.WriteFile(cfg, good, 0o644)
