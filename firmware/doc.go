@@ -5,7 +5,10 @@
 //   - image: the program image, a compiled and quantized network
 //     (versioned, hashed, validated field by field before it runs);
 //   - engine: the fixed-point engine that runs an image step by step;
-//   - protocol: the frames the host and the chip exchange.
+//   - protocol: the frames the host and the chip exchange;
+//   - chip: the firmware's main logic, request frames in, engine,
+//     response frames out;
+//   - emulator: the chip on an emulated bus.
 //
 // The rules every package under firmware/ keeps, so that it ports to a
 // microcontroller (and TinyGo could build it): it imports no host
