@@ -70,8 +70,10 @@ func newTwin(t *testing.T, name string, net *models.Network, rb *remote.Backend)
 	if err := tw.fb.Load(net); err != nil {
 		t.Fatalf("%s: fixed: %v", name, err)
 	}
-	if err := rb.Load(net); err != nil {
-		t.Fatalf("%s: apu: %v", name, err)
+	if rb.Image() == nil { // else loaded (and Reset) by the caller
+		if err := rb.Load(net); err != nil {
+			t.Fatalf("%s: apu: %v", name, err)
+		}
 	}
 	tw.compare()
 	return tw

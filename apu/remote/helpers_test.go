@@ -19,6 +19,19 @@ import (
 // port at 20 MHz, with its data-ready and reset lines.
 func onSPI(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend, *emulator.Emulator) {
 	t.Helper()
+	link, emu := spiLink(t, ec)
+	rc.Link = link
+	b, err := remote.Open(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b, emu
+}
+
+// spiLink is the link to an emulated chip on hal/sim's SPI port.
+func spiLink(t testing.TB, ec emulator.Config) (*remote.SPI, *emulator.Emulator) {
+	t.Helper()
 	dr, rs := sim.NewPin("GPIO24", 24), sim.NewPin("GPIO25", 25)
 	ec.DataReady, ec.Reset = dr, rs
 	emu, err := emulator.New(ec)
@@ -34,18 +47,12 @@ func onSPI(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend,
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc.Link = link
-	b, err := remote.Open(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b, emu
+	return link, emu
 }
 
 // serve serves an emulated chip on a unix socket and returns its
-// address.
-func serve(t testing.TB, ec emulator.Config) (string, *emulator.Emulator) {
+// address; stop closes the listener (and with it the connections).
+func serve(t testing.TB, ec emulator.Config) (addr string, emu *emulator.Emulator, stop func()) {
 	t.Helper()
 	emu, err := emulator.New(ec)
 	if err != nil {
@@ -62,14 +69,15 @@ func serve(t testing.TB, ec emulator.Config) (string, *emulator.Emulator) {
 	}
 	done := make(chan struct{})
 	go func() { _ = emu.Serve(l); close(done) }()
-	t.Cleanup(func() { l.Close(); <-done; os.RemoveAll(dir) })
-	return "unix:" + path, emu
+	stop = func() { l.Close(); <-done }
+	t.Cleanup(func() { stop(); os.RemoveAll(dir) })
+	return "unix:" + path, emu, stop
 }
 
 // onStream opens a backend on an emulated chip served on a unix socket.
 func onStream(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend, *emulator.Emulator) {
 	t.Helper()
-	addr, emu := serve(t, ec)
+	addr, emu, _ := serve(t, ec)
 	link, err := remote.Dial(addr, time.Second)
 	if err != nil {
 		t.Fatal(err)

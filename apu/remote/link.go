@@ -166,6 +166,11 @@ var (
 func (c *conn) exchange() (protocol.Frame, error) {
 	t0 := time.Now()
 	defer func() { c.stats.Transfer += time.Since(t0) }()
+	// Bytes left from earlier exchanges are stale (a response given up
+	// on, the rest of a corrupted one): the answer to this request
+	// comes after it is sent.
+	c.r.Reset()
+	skipped := c.r.Skipped
 	c.stats.FramesOut++
 	c.stats.BytesOut += uint64(len(c.out))
 	if err := c.t.Send(c.out); err != nil {
@@ -205,9 +210,17 @@ func (c *conn) exchange() (protocol.Frame, error) {
 			c.stats.BytesIn += uint64(n)
 			if err != nil {
 				if err == ErrTimeout {
-					c.stats.Timeouts++
+					if c.r.Buffered() > 0 || c.r.Skipped != skipped {
+						// Bytes came but no frame: corrupted sync bytes,
+						// or a corrupted length waiting for bytes that
+						// never come.
+						c.stats.CRCErrors++
+						err = errCorrupt
+					} else {
+						c.stats.Timeouts++
+					}
 				}
-				c.r.Drop() // a corrupted length may be waiting for bytes that never come
+				c.r.Drop()
 				return protocol.Frame{}, err
 			}
 			received = whole

@@ -1,0 +1,334 @@
+package remote_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/compile"
+	"github.com/spikeloop/spikeloop/apu/remote"
+	"github.com/spikeloop/spikeloop/firmware/emulator"
+	"github.com/spikeloop/spikeloop/firmware/image"
+	"github.com/spikeloop/spikeloop/firmware/protocol"
+	"github.com/spikeloop/spikeloop/models"
+)
+
+func demoNet(t testing.TB) *models.Network {
+	t.Helper()
+	net, err := models.LoadFile("../../examples/demo/braitenberg.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+// demoFeeds are tick k's light sensor currents (10 steps).
+func demoFeeds(k int, left, right []float64) []apu.Feed {
+	for s := range 10 {
+		left[s] = 2000 * 3.3 * 0.5 * (1 + math.Sin(float64(k*10+s)/3000))
+		right[s] = 2000 * 3.3 * 0.5 * (1 + math.Cos(float64(k*10+s)/2100))
+	}
+	return []apu.Feed{{Pop: "eye_left", Values: left}, {Pop: "eye_right", Values: right}}
+}
+
+// runDemo runs ticks of the demo on the chip and the fixed backend side
+// by side, failing at the first difference, and returns the spikes seen.
+func runDemo(t *testing.T, rb *remote.Backend, ticks int) int {
+	t.Helper()
+	tw := newTwin(t, "demo", demoNet(t), rb)
+	left, right := make([]float64, 10), make([]float64, 10)
+	spikes := 0
+	for k := range ticks {
+		tw.run(10, demoFeeds(k, left, right))
+		spikes += len(tw.got.Spikes)
+	}
+	tw.states()
+	return spikes
+}
+
+// Bit flips in requests and in responses, on both links: every one is
+// detected (the counts equal the injected ones), the request is sent
+// again with its sequence number, and the spikes are the fixed
+// backend's.
+func TestFlips(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		req, rsp float64
+	}{{"request", 0.05, 0}, {"response", 0, 0.05}, {"both", 0.03, 0.03}} {
+		for _, link := range []string{"spi", "stream"} {
+			t.Run(c.name+"/"+link, func(t *testing.T) {
+				ec := emulator.Config{Faults: emulator.Faults{Seed: 7, RequestFlip: c.req, ResponseFlip: c.rsp}}
+				rc := remote.Config{Retries: 5, Timeout: 50 * time.Millisecond}
+				var rb *remote.Backend
+				var emu *emulator.Emulator
+				if link == "spi" {
+					rb, emu = onSPI(t, ec, rc)
+				} else {
+					rb, emu = onStream(t, ec, rc)
+				}
+				spikes := runDemo(t, rb, 400)
+				st, es := rb.Stats(), emu.Stats()
+				injected := es.RequestFlips + es.ResponseFlips
+				if injected < 10 || spikes == 0 {
+					t.Fatalf("%d flips injected, %d spikes: the test saw too little", injected, spikes)
+				}
+				// A request and its answer (a NAK) both flipped count
+				// once: one frame came back corrupted, one resend.
+				exact := c.req == 0 || c.rsp == 0
+				if exact && st.CRCErrors != injected || st.CRCErrors > injected || st.Retries != st.CRCErrors {
+					t.Errorf("%d flips injected (%d requests, %d responses); the host counted %d CRC errors, %d retries",
+						injected, es.RequestFlips, es.ResponseFlips, st.CRCErrors, st.Retries)
+				}
+				if st.Timeouts != 0 || st.ChipResets != 0 {
+					t.Errorf("%d timeouts, %d chip resets: want none", st.Timeouts, st.ChipResets)
+				}
+				t.Logf("%d spikes; %d flips injected, %d CRC errors, %d retries, %d stale", spikes, injected, st.CRCErrors, st.Retries, st.Stale)
+			})
+		}
+	}
+}
+
+// One corrupted frame in 1,000 (requests and responses alike) for 60 s
+// of the demo (60,000 ticks of 1 ms) through the emulated SPI wire:
+// every one detected, the counts equal to the injected ones, and not
+// one spike differs from the fixed backend's (about 5 s here; skipped
+// with -short).
+func TestOneInAThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("60 s of simulated time with 1 corrupted frame in 1000 (about 5 s): not with -short")
+	}
+	ec := emulator.Config{Faults: emulator.Faults{Seed: 1000, RequestFlip: 0.001, ResponseFlip: 0.001}}
+	rb, emu := onSPI(t, ec, remote.Config{})
+	spikes := runDemo(t, rb, 60000)
+	st, es := rb.Stats(), emu.Stats()
+	injected := es.RequestFlips + es.ResponseFlips
+	if st.CRCErrors != injected || st.Retries != injected || injected < 60 {
+		t.Errorf("%d frames corrupted (%d requests, %d responses) in %d; the host counted %d CRC errors, %d retries",
+			injected, es.RequestFlips, es.ResponseFlips, es.Requests, st.CRCErrors, st.Retries)
+	}
+	t.Logf("60 s: %d spikes, all equal to the fixed backend's; %d of %d frames corrupted, %d CRC errors counted, %d retries",
+		spikes, injected, es.Requests+es.Responses, st.CRCErrors, st.Retries)
+}
+
+// A dropped data-ready: the host times out and sends the request again,
+// which the chip answers from its kept response; the spikes are the
+// fixed backend's.
+func TestDroppedDataReady(t *testing.T) {
+	ec := emulator.Config{Faults: emulator.Faults{Seed: 3, DropReady: 0.05}}
+	rb, emu := onSPI(t, ec, remote.Config{Retries: 3, Timeout: 2 * time.Millisecond})
+	spikes := runDemo(t, rb, 300)
+	st, es := rb.Stats(), emu.Stats()
+	if es.DroppedReady < 5 || spikes == 0 {
+		t.Fatalf("%d data-ready edges dropped, %d spikes: the test saw too little", es.DroppedReady, spikes)
+	}
+	if st.Timeouts != es.DroppedReady || st.Retries != es.DroppedReady || st.CRCErrors != 0 {
+		t.Errorf("%d data-ready dropped; the host counted %d timeouts, %d retries, %d CRC errors", es.DroppedReady, st.Timeouts, st.Retries, st.CRCErrors)
+	}
+	t.Logf("%d spikes; %d data-ready dropped, %d timeouts, %d retries", spikes, es.DroppedReady, st.Timeouts, st.Retries)
+}
+
+// The chip resets itself in the middle of a run: the Run fails with
+// ErrLink (not retryable, naming the link and the boot counters), the
+// reset is counted, later calls fail until Reset, and Reset reloads the
+// image: the run from t = 0 is the fixed backend's again.
+func TestChipResetMidRun(t *testing.T) {
+	for _, link := range []string{"spi", "stream"} {
+		t.Run(link, func(t *testing.T) {
+			ec := emulator.Config{Faults: emulator.Faults{ResetAtStep: 505}}
+			rc := remote.Config{Timeout: 5 * time.Millisecond}
+			var rb *remote.Backend
+			if link == "spi" {
+				rb, _ = onSPI(t, ec, rc)
+			} else {
+				rb, _ = onStream(t, ec, rc)
+			}
+			net := demoNet(t)
+			if err := rb.Load(net); err != nil {
+				t.Fatal(err)
+			}
+			left, right := make([]float64, 10), make([]float64, 10)
+			var err error
+			k := 0
+			for ; k < 100 && err == nil; k++ {
+				err = rb.Run(10, demoFeeds(k, left, right))
+			}
+			var le *remote.LinkError
+			if !errors.Is(err, apu.ErrLink) || errors.Is(err, apu.ErrRetryable) || !errors.As(err, &le) || !le.ChipReset {
+				t.Fatalf("run through a chip reset at step 505: %v; want a non-retryable ErrLink of a chip reset", err)
+			}
+			if k != 51 || !strings.Contains(err.Error(), rb.Link()) || !strings.Contains(err.Error(), "boot counter 0 -> 1") {
+				t.Errorf("tick %d: %v; want tick 51, the link's name and the boot counters", k, err)
+			}
+			if n := rb.Stats().ChipResets; n != 1 {
+				t.Errorf("%d chip resets counted, want 1", n)
+			}
+			if again := rb.Run(10, demoFeeds(k, left, right)); !errors.Is(again, apu.ErrLink) {
+				t.Fatalf("Run after the chip reset: %v, want the link error again", again)
+			}
+			if err := rb.Reset(); err != nil {
+				t.Fatalf("Reset after a chip reset: %v", err)
+			}
+			if rb.Now() != 0 {
+				t.Fatalf("Now after Reset %d", rb.Now())
+			}
+			// From t = 0 the chip runs what a fresh fixed backend runs.
+			tw := newTwin(t, "demo after reload", net, rb)
+			for k := range 100 {
+				tw.run(10, demoFeeds(k, left, right))
+			}
+			tw.states()
+		})
+	}
+}
+
+// A chip whose firmware has another major version is refused at HELLO,
+// with both versions named; nothing is uploaded.
+func TestWrongFirmware(t *testing.T) {
+	rb, emu := onSPI(t, emulator.Config{Faults: emulator.Faults{Firmware: 2<<16 | 3<<8 | 1}}, remote.Config{})
+	err := rb.Load(demoNet(t))
+	if err == nil || !errors.Is(err, apu.ErrUnsupported) || errors.Is(err, apu.ErrLink) {
+		t.Fatalf("Load on firmware 2.3.1: %v; want ErrUnsupported", err)
+	}
+	for _, want := range []string{"firmware 2.3.1", "firmware 1.0.0"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: does not name %q", err, want)
+		}
+	}
+	if n := emu.Stats().Requests; n != 1 {
+		t.Errorf("%d requests reached the chip, want 1 (HELLO)", n)
+	}
+	// A newer minor version of the same major is driven.
+	rb, _ = onSPI(t, emulator.Config{Faults: emulator.Faults{Firmware: 1<<16 | 4<<8}}, remote.Config{})
+	if err := rb.Load(demoNet(t)); err != nil {
+		t.Fatalf("Load on firmware 1.4.0: %v", err)
+	}
+}
+
+// swapImage is a link that uploads another image of the same size in
+// place of the host's (its own SHA-256 in IMAGE_BEGIN and
+// IMAGE_COMMIT), as a host and a chip that disagree on the format would.
+type swapImage struct {
+	remote.Transport
+	bad  []byte
+	hash [32]byte
+	out  []byte
+}
+
+func (s *swapImage) Send(frame []byte) error {
+	f, _, err := protocol.Decode(frame)
+	if err != nil {
+		return s.Transport.Send(frame)
+	}
+	var p protocol.Payload
+	switch f.Type() {
+	case protocol.TypeImageBegin:
+		m := protocol.ImageBegin{Size: uint32(len(s.bad)), SHA256: s.hash}
+		p = &m
+	case protocol.TypeImageChunk:
+		var m protocol.ImageChunk
+		if err := m.Unmarshal(f); err != nil {
+			return err
+		}
+		m.Data = s.bad[m.Offset : int(m.Offset)+len(m.Data)]
+		p = &m
+	case protocol.TypeImageCommit:
+		p = &protocol.ImageCommit{SHA256: s.hash}
+	default:
+		return s.Transport.Send(frame)
+	}
+	s.out, _ = protocol.Append(s.out[:0], f.Seq(), p)
+	return s.Transport.Send(s.out)
+}
+
+// An image the chip refuses (here one whose LIF population has the
+// binary flag, which validation refuses): Load fails with the NAK's code
+// and the chip's text naming the field.
+func TestRefusedImage(t *testing.T) {
+	net := demoNet(t)
+	img, _, err := compile.Compile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := image.Encode(img)
+	for i := range img.Pops {
+		if img.Pops[i].Kind == image.KindLIF {
+			img.Pops[i].Flags |= image.FlagBinary
+			break
+		}
+	}
+	bad := image.Encode(img)
+	if len(bad) != len(good) {
+		t.Fatalf("the changed image has %d bytes, the host's %d", len(bad), len(good))
+	}
+	link, _ := spiLink(t, emulator.Config{})
+	rb, err := remote.Open(remote.Config{Link: &swapImage{Transport: link, bad: bad, hash: image.Hash(bad)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rb.Load(net)
+	if !errors.Is(err, protocol.CodeImageInvalid) || !errors.Is(err, apu.ErrUnsupported) || errors.Is(err, apu.ErrLink) {
+		t.Fatalf("Load of an image the chip refuses: %v; want the NAK's code (image invalid) and ErrUnsupported", err)
+	}
+	for _, want := range []string{"chip refused IMAGE_COMMIT: image invalid", "flags"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: does not say %q", err, want)
+		}
+	}
+	t.Logf("%v", err)
+}
+
+// A chip too small for the network is refused before the upload, naming
+// both sizes.
+func TestChipTooSmall(t *testing.T) {
+	net := demoNet(t)
+	_, rep, err := compile.Compile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := emulator.Config{}
+	ec.Chip.Memory = uint32(rep.RAM + rep.ImageBytes - 1)
+	rb, emu := onSPI(t, ec, remote.Config{})
+	err = rb.Load(net)
+	need := fmt.Sprintf("needs %d bytes of chip memory", rep.RAM+rep.ImageBytes)
+	if !errors.Is(err, apu.ErrUnsupported) || !strings.Contains(err.Error(), need) || !strings.Contains(err.Error(), fmt.Sprintf("the chip has %d", ec.Chip.Memory)) {
+		t.Fatalf("Load on a chip 1 byte too small: %v", err)
+	}
+	if n := emu.Stats().Requests; n != 1 {
+		t.Errorf("%d requests reached the chip, want 1 (HELLO)", n)
+	}
+}
+
+// The stream's server goes away mid-run: the next Run fails at once
+// with ErrLink naming the link.
+func TestStreamServerGone(t *testing.T) {
+	addr, _, stop := serve(t, emulator.Config{})
+	link, err := remote.Dial(addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := remote.Open(remote.Config{Link: link, Timeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	if err := rb.Load(demoNet(t)); err != nil {
+		t.Fatal(err)
+	}
+	left, right := make([]float64, 10), make([]float64, 10)
+	for k := range 20 {
+		if err := rb.Run(10, demoFeeds(k, left, right)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+	start := time.Now()
+	err = rb.Run(10, demoFeeds(20, left, right))
+	if !errors.Is(err, apu.ErrLink) || errors.Is(err, apu.ErrRetryable) || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("Run after the server went away: %v; want a non-retryable ErrLink naming %s", err, addr)
+	}
+	t.Logf("%v (after %v)", err, time.Since(start))
+}
