@@ -38,9 +38,10 @@ type Config struct {
 	Plant PlantConfig `yaml:"plant"`
 	// Network is the network file, relative to the config file's folder.
 	Network string `yaml:"network"`
-	// Backend is where the network runs, by registered name (apu.Open;
-	// absent: "cpu", the in-process engine).
-	Backend string `yaml:"backend"`
+	// Backend is where the network runs: a registered name (apu.Open;
+	// absent: "cpu", the in-process engine), or a mapping with the kind
+	// and a chip's link (link.go).
+	Backend BackendConfig `yaml:"backend"`
 	// Tick is the control period, e.g. "1ms": sensors are read and
 	// actuators written once per tick. It must be a whole number of
 	// network steps (dt).
@@ -791,8 +792,13 @@ func (c *Config) check(k *checker) {
 		k.add("stale_ticks", ErrRange, "must be >= 0, got %d", c.StaleTicks)
 	}
 	if name := c.backendName(); !apu.Known(name) {
-		k.add("backend", ErrInvalid, "%q: %v", name, apu.UnknownBackend(name))
+		field := "backend"
+		if c.backendIsMapping() {
+			field = "backend.kind"
+		}
+		k.add(field, ErrInvalid, "%q: %v", name, apu.UnknownBackend(name))
 	}
+	c.checkBackend(k)
 	if c.Network == "" {
 		k.add("network", ErrRequired, "must be the path of a network file, got nothing")
 	} else {

@@ -135,6 +135,19 @@ type Figures struct {
 	// Plant is the emulated plant's figures after the tick, if it
 	// reports any.
 	Plant PlantFigures
+	// Link is the backend link's figures after the tick (all zero for
+	// a network on the host: HasLink false).
+	Link LinkFigures
+}
+
+// LinkFigures are the figures of the link to the chip the network runs
+// on (backend apu): the backend's counts since start (apu.LinkStats),
+// and the daemon's faults and reloads.
+type LinkFigures struct {
+	HasLink bool // the backend drives a chip over a link
+	apu.LinkStats
+	Faults  int64 // ticks whose Run failed on the link (Stats.LinkFaults)
+	Reloads int64 // chip reloads (Stats.Reloads)
 }
 
 // StatusOutputs is how many outputs' rates Figures carry (fixed, so
@@ -170,12 +183,17 @@ type Stats struct {
 	Skipped       int64 // deadlines skipped because of overruns
 	StaleTicks    int64 // ticks run with the outputs held safe for stale input
 	PausedTicks   int64 // ticks run paused by a command (network and outputs idle)
+	LinkFaults    int64 // ticks whose Run failed on the backend's link (apu.ErrLink)
+	Reloads       int64 // chip reloads after a link fault (on_fault: reload)
 	SpikesDropped int64 // spikes left out of full telemetry spike batches
 	Dropped       int64 // figures dropped because the consumer was behind
-	MaxLateness   time.Duration
-	MaxStep       time.Duration
-	Lateness      Histogram
-	StepTime      Histogram
+	// Link is the backend's link counts at the end of the run (zero
+	// without a link).
+	Link        apu.LinkStats
+	MaxLateness time.Duration
+	MaxStep     time.Duration
+	Lateness    Histogram
+	StepTime    Histogram
 }
 
 // Daemon is one wired run: board, network, inputs, outputs.
@@ -188,17 +206,19 @@ type Daemon struct {
 	// backendName is the backend's registered name (the recording's
 	// header names it).
 	backendName string
-	feeds       *tickFeeds // the tick's inputs, one Run a tick
-	board       *hal.Board
-	simb        *sim.Board
-	plant       sim.Reporter // the emulated board's plant (plants.go), or nil
-	plantV      [MaxPlantFigures]float64
-	inputs      []*sensor.Input
-	outputs     []output
-	byPop       [][]actuator.Decoder // decoders per population index
-	rec         apu.Record
-	stale       bool
-	stats       Stats
+	// linker is the backend's link counts, when it drives a chip.
+	linker  apu.LinkStater
+	feeds   *tickFeeds // the tick's inputs, one Run a tick
+	board   *hal.Board
+	simb    *sim.Board
+	plant   sim.Reporter // the emulated board's plant (plants.go), or nil
+	plantV  [MaxPlantFigures]float64
+	inputs  []*sensor.Input
+	outputs []output
+	byPop   [][]actuator.Decoder // decoders per population index
+	rec     apu.Record
+	stale   bool
+	stats   Stats
 	// The loop's position: the next deadline and the time the plant
 	// has been advanced to.
 	deadline  time.Duration
@@ -364,6 +384,7 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 		idx := popIndex(net, o.Population)
 		d.byPop[idx] = append(d.byPop[idx], dec)
 	}
+	d.linker, _ = d.backend.(apu.LinkStater)
 	threads, note := 1, ""
 	if t, ok := d.backend.(threader); ok {
 		threads, note = t.Threads(), t.ThreadsNote()
@@ -667,6 +688,13 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		Int64("stale_ticks", d.stats.StaleTicks).Int64("dropped", d.stats.Dropped).
 		Int64("lateness_p99_us", d.stats.Lateness.Quantile(0.99).Microseconds()).
 		Int64("step_p99_us", d.stats.StepTime.Quantile(0.99).Microseconds()).Msg("loop stopped; outputs safe")
+	if d.linker != nil || d.stats.LinkFaults > 0 {
+		l := d.linkFigures()
+		d.log.Info().Str("link", d.linkName()).Uint64("frames", l.FramesIn+l.FramesOut).Uint64("bytes", l.BytesIn+l.BytesOut).
+			Uint64("crc_errors", l.CRCErrors).Uint64("retries", l.Retries).Uint64("timeouts", l.Timeouts).
+			Uint64("chip_resets", l.ChipResets).Int64("faults", l.Faults).Int64("reloads", l.Reloads).
+			Dur("transfer", l.Transfer).Msg("backend link")
+	}
 	if d.stats.SpikesDropped > 0 {
 		d.log.Warn().Int64("spikes", d.stats.SpikesDropped).Int("per_batch", maxBatchSpikes).Msg("telemetry: spikes left out of full spike batches")
 	}
@@ -754,6 +782,9 @@ func (d *Daemon) iterate() error {
 			f.Rates[i] = r.Hz()
 		}
 	}
+	if d.linker != nil || d.stats.LinkFaults > 0 {
+		f.Link = d.linkFigures()
+	}
 	if d.plant != nil {
 		// Into the daemon's buffer, then copied: a slice of f handed to
 		// an interface method would move f to the heap every tick.
@@ -789,6 +820,11 @@ func (d *Daemon) tick() (int, error) {
 		}
 	}
 	if err := d.feeds.run(d.backend); err != nil {
+		if errors.Is(err, apu.ErrLink) {
+			if err = d.linkFault(err); err == errLinkReloaded {
+				return stale, nil // the outputs stay safe for this tick
+			}
+		}
 		return stale, err
 	}
 	d.backend.Drain(&d.rec)

@@ -124,10 +124,10 @@ func backendFor(c *Config, opts Options) string {
 
 // backendName is the config's backend, or the default.
 func (c *Config) backendName() string {
-	if c.Backend == "" {
+	if c.Backend.Kind == "" {
 		return defaultBackend
 	}
-	return c.Backend
+	return c.Backend.Kind
 }
 
 // probe asks backend name about net (memory, models it runs) without

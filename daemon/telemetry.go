@@ -374,10 +374,12 @@ type sampler struct {
 	counts []uint64
 	train  []int // population index -> index in batch.Trains, or -1
 	spikes int   // spikes in the current batch
-	states []stateRef
-	late   Histogram
-	sample telemetry.Telemetry
-	batch  telemetry.SpikeBatch
+	// transfer0 is the link's transfer time at the interval's start.
+	transfer0 time.Duration
+	states    []stateRef
+	late      Histogram
+	sample    telemetry.Telemetry
+	batch     telemetry.SpikeBatch
 }
 
 // spikes tells the populations the sampler counts: every one that emits
@@ -503,6 +505,18 @@ func (s *sampler) emit(d *Daemon, k int64) {
 	t.Loop = telemetry.Loop{
 		LatenessP50us: us(0.5), LatenessP99us: us(0.99), LatenessP999us: us(0.999),
 		Overruns: uint64(d.stats.Overruns), StaleInputs: stale,
+	}
+	if d.linker != nil || d.stats.LinkFaults > 0 {
+		lf := d.linkFigures()
+		t.Link = telemetry.Link{
+			Frames: lf.FramesIn + lf.FramesOut, Bytes: lf.BytesIn + lf.BytesOut, CRCErrors: lf.CRCErrors,
+			Retries: lf.Retries, Timeouts: lf.Timeouts, ChipResets: lf.ChipResets,
+			Faults: uint64(lf.Faults), Reloads: uint64(lf.Reloads),
+		}
+		if s.n > 0 {
+			t.Link.TransferUs = float64(lf.Transfer-s.transfer0) / float64(s.n) / float64(time.Microsecond)
+		}
+		s.transfer0 = lf.Transfer
 	}
 	if d.plant != nil {
 		d.plant.Report(s.plant[:])

@@ -92,6 +92,12 @@ func statusLine(t *terminal, tick time.Duration, outputs []string) func(daemon.F
 			b.WriteString(" | ")
 			b.Write(p.Of.Status(nil, p.Values()))
 		}
+		if l := f.Link; l.HasLink || l.Faults > 0 {
+			fmt.Fprintf(&b, " | link %d frames, %d CRC errors, %d retries, %d timeouts, %dµs/tick", l.FramesIn+l.FramesOut, l.CRCErrors, l.Retries, l.Timeouts, l.LastTransfer.Microseconds())
+			if l.Reloads > 0 {
+				fmt.Fprintf(&b, ", %d reloads", l.Reloads)
+			}
+		}
 		t.show(b.String())
 		maxLate = 0
 	}

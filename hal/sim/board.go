@@ -301,3 +301,26 @@ var (
 	_ hal.Names     = (*Board)(nil)
 	_ hal.PinLister = (*Board)(nil)
 )
+
+// PortNames lists the emulated board's SPI ports.
+func PortNames() []string { return append([]string(nil), portNames...) }
+
+// SetChip puts chip c on the SPI port called name (an emulated part that
+// hal's config does not describe, such as the APU the daemon's backend
+// section places on the bus). Call it before hal.Open connects the port.
+func (b *Board) SetChip(name string, c Chip) error {
+	p := b.ports[canonPort(name)]
+	if p == nil {
+		return fmt.Errorf("sim: no SPI port %q (have %s)", name, strings.Join(portNames, ", "))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.chip != nil {
+		return fmt.Errorf("sim: %s: a chip is on the port already", name)
+	}
+	if p.connected {
+		return fmt.Errorf("sim: %s: the port is connected already", name)
+	}
+	p.chip = c
+	return nil
+}

@@ -30,6 +30,9 @@ type Metrics struct {
 	lateness, overruns, stale, dropped                  *prometheus.Desc
 	published, failed, cmdBusy, cmdDropped, connected   *prometheus.Desc
 	runInfo                                             *prometheus.Desc
+	linkFrames, linkBytes, linkCRC, linkRetries         *prometheus.Desc
+	linkTimeouts, linkResets, linkFaults, linkReloads   *prometheus.Desc
+	linkTransfer                                        *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*Metrics)(nil)
@@ -60,6 +63,16 @@ func NewMetrics(board string) *Metrics {
 		connected:  d("mqtt_connected", "1 while connected to the broker."),
 		runInfo:    d("run_info", "Always 1; its run label is the run id in the status and in every sample.", "run"),
 		reg:        prometheus.NewRegistry(),
+
+		linkFrames:   d("link_frames_total", "Frames on the link to the chip (backend apu), both ways, resends included."),
+		linkBytes:    d("link_bytes_total", "Bytes on the link to the chip, both ways."),
+		linkCRC:      d("link_crc_errors_total", "Frames that failed their CRC or frame checks, either way."),
+		linkRetries:  d("link_retries_total", "Requests resent to the chip."),
+		linkTimeouts: d("link_timeouts_total", "Responses from the chip that did not come in time."),
+		linkResets:   d("link_chip_resets_total", "Chip resets seen (boot counter changes)."),
+		linkFaults:   d("link_faults_total", "Ticks whose network step failed on the link (outputs put safe)."),
+		linkReloads:  d("link_reloads_total", "Chip reloads after a link fault: the network restarted from t = 0."),
+		linkTransfer: d("link_transfer_microseconds", "Mean time on the link per tick over the latest interval, µs."),
 	}
 	m.reg.MustRegister(m)
 	return m
@@ -76,7 +89,8 @@ func (m *Metrics) observe(t *Telemetry) {
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.tick, m.timeMs, m.rate, m.spikes, m.sensor, m.actuator, m.plant,
-		m.lateness, m.overruns, m.stale, m.dropped, m.published, m.failed, m.cmdBusy, m.cmdDropped, m.connected, m.runInfo} {
+		m.lateness, m.overruns, m.stale, m.dropped, m.published, m.failed, m.cmdBusy, m.cmdDropped, m.connected, m.runInfo,
+		m.linkFrames, m.linkBytes, m.linkCRC, m.linkRetries, m.linkTimeouts, m.linkResets, m.linkFaults, m.linkReloads, m.linkTransfer} {
 		ch <- d
 	}
 }
@@ -131,6 +145,17 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(m.overruns, float64(t.Loop.Overruns))
 	gauge(m.stale, float64(t.Loop.StaleInputs))
 	counter(m.dropped, float64(t.Dropped))
+	if l := t.Link; !l.IsZero() {
+		counter(m.linkFrames, float64(l.Frames))
+		counter(m.linkBytes, float64(l.Bytes))
+		counter(m.linkCRC, float64(l.CRCErrors))
+		counter(m.linkRetries, float64(l.Retries))
+		counter(m.linkTimeouts, float64(l.Timeouts))
+		counter(m.linkResets, float64(l.ChipResets))
+		counter(m.linkFaults, float64(l.Faults))
+		counter(m.linkReloads, float64(l.Reloads))
+		gauge(m.linkTransfer, l.TransferUs)
+	}
 }
 
 // Handler serves the metrics in Prometheus' text format.

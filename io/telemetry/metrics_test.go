@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -72,4 +73,39 @@ func TestListenMetricsLoopbackOnly(t *testing.T) {
 	if _, err := ListenMetrics("0.0.0.0:0", false); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
 		t.Errorf("ListenMetrics on 0.0.0.0: %v", err)
 	}
+}
+
+// The link's figures reach /metrics when a sample has them, and are left
+// out when it has none (a network on the host).
+func TestMetricsLink(t *testing.T) {
+	m := NewMetrics("test")
+	var s Telemetry
+	sample(3, &s)
+	m.observe(&s)
+	text := gather(t, m)
+	if strings.Contains(text, "spikeloop_link_") {
+		t.Errorf("a sample without a link gave link metrics:\n%s", text)
+	}
+	s.Link = Link{Frames: 2000, Bytes: 90000, CRCErrors: 3, Retries: 4, Timeouts: 1, ChipResets: 1, Faults: 1, Reloads: 1, TransferUs: 41.5}
+	m.observe(&s)
+	text = gather(t, m)
+	for _, want := range []string{
+		`spikeloop_link_frames_total{board="test"} 2000`, `spikeloop_link_bytes_total{board="test"} 90000`,
+		`spikeloop_link_crc_errors_total{board="test"} 3`, `spikeloop_link_retries_total{board="test"} 4`,
+		`spikeloop_link_timeouts_total{board="test"} 1`, `spikeloop_link_chip_resets_total{board="test"} 1`,
+		`spikeloop_link_faults_total{board="test"} 1`, `spikeloop_link_reloads_total{board="test"} 1`,
+		`spikeloop_link_transfer_microseconds{board="test"} 41.5`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// gather renders m's metrics in the text format, as /metrics serves them.
+func gather(t *testing.T, m *Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
 }

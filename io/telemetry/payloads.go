@@ -62,6 +62,25 @@ type Telemetry struct {
 	Loop      Loop    `msg:"loop"`
 	Dropped   uint64  `msg:"dropped"`        // samples dropped by the queue since start
 	Plant     Floats  `msg:"plant,omitzero"` // emulated board only (else left out): the plant's state
+	Link      Link    `msg:"link,omitzero"`  // a network on a chip (backend apu) only: its link
+}
+
+// Link holds the figures of the link to the chip a network runs on
+// (backend apu): counts since start, and the time on the link per tick
+// over the interval. Left out of a sample while all are zero (a network
+// on the host's CPU).
+type Link struct {
+	Frames     uint64 `msg:"frames"`      // frames both ways, resends included
+	Bytes      uint64 `msg:"bytes"`       // bytes both ways
+	CRCErrors  uint64 `msg:"crc_errors"`  // frames that failed their CRC or frame checks
+	Retries    uint64 `msg:"retries"`     // requests resent
+	Timeouts   uint64 `msg:"timeouts"`    // responses that did not come in time
+	ChipResets uint64 `msg:"chip_resets"` // chip resets seen (boot counter changes)
+	Faults     uint64 `msg:"faults"`      // ticks whose network step failed on the link (outputs safe)
+	Reloads    uint64 `msg:"reloads"`     // chip reloads after a fault (on_fault: reload): the network restarted from t = 0
+	// TransferUs is the mean time on the link per tick over the
+	// interval, µs.
+	TransferUs float64 `msg:"transfer_us"`
 }
 
 // SpikeTrain is the spikes of one population in a SpikeBatch, as two
@@ -110,3 +129,6 @@ type Reply struct {
 	Busy    bool   `msg:"busy,omitempty"`  // refused: the queue was full; try again
 	Queue   int    `msg:"queue,omitempty"` // busy: the queue's length (commands waiting)
 }
+
+// IsZero says whether l is all zeros (the sample leaves it out).
+func (l Link) IsZero() bool { return l == Link{} }

@@ -214,6 +214,309 @@ func (z *Command) Msgsize() (s int) {
 }
 
 // DecodeMsg implements msgp.Decodable
+func (z *Link) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "frames":
+			z.Frames, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Frames")
+				return
+			}
+		case "bytes":
+			z.Bytes, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Bytes")
+				return
+			}
+		case "crc_errors":
+			z.CRCErrors, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "CRCErrors")
+				return
+			}
+		case "retries":
+			z.Retries, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Retries")
+				return
+			}
+		case "timeouts":
+			z.Timeouts, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Timeouts")
+				return
+			}
+		case "chip_resets":
+			z.ChipResets, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "ChipResets")
+				return
+			}
+		case "faults":
+			z.Faults, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Faults")
+				return
+			}
+		case "reloads":
+			z.Reloads, err = dc.ReadUint64()
+			if err != nil {
+				err = msgp.WrapError(err, "Reloads")
+				return
+			}
+		case "transfer_us":
+			z.TransferUs, err = dc.ReadFloat64()
+			if err != nil {
+				err = msgp.WrapError(err, "TransferUs")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Link) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 9
+	// write "frames"
+	err = en.Append(0x89, 0xa6, 0x66, 0x72, 0x61, 0x6d, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Frames)
+	if err != nil {
+		err = msgp.WrapError(err, "Frames")
+		return
+	}
+	// write "bytes"
+	err = en.Append(0xa5, 0x62, 0x79, 0x74, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Bytes)
+	if err != nil {
+		err = msgp.WrapError(err, "Bytes")
+		return
+	}
+	// write "crc_errors"
+	err = en.Append(0xaa, 0x63, 0x72, 0x63, 0x5f, 0x65, 0x72, 0x72, 0x6f, 0x72, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.CRCErrors)
+	if err != nil {
+		err = msgp.WrapError(err, "CRCErrors")
+		return
+	}
+	// write "retries"
+	err = en.Append(0xa7, 0x72, 0x65, 0x74, 0x72, 0x69, 0x65, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Retries)
+	if err != nil {
+		err = msgp.WrapError(err, "Retries")
+		return
+	}
+	// write "timeouts"
+	err = en.Append(0xa8, 0x74, 0x69, 0x6d, 0x65, 0x6f, 0x75, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Timeouts)
+	if err != nil {
+		err = msgp.WrapError(err, "Timeouts")
+		return
+	}
+	// write "chip_resets"
+	err = en.Append(0xab, 0x63, 0x68, 0x69, 0x70, 0x5f, 0x72, 0x65, 0x73, 0x65, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.ChipResets)
+	if err != nil {
+		err = msgp.WrapError(err, "ChipResets")
+		return
+	}
+	// write "faults"
+	err = en.Append(0xa6, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Faults)
+	if err != nil {
+		err = msgp.WrapError(err, "Faults")
+		return
+	}
+	// write "reloads"
+	err = en.Append(0xa7, 0x72, 0x65, 0x6c, 0x6f, 0x61, 0x64, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteUint64(z.Reloads)
+	if err != nil {
+		err = msgp.WrapError(err, "Reloads")
+		return
+	}
+	// write "transfer_us"
+	err = en.Append(0xab, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x5f, 0x75, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteFloat64(z.TransferUs)
+	if err != nil {
+		err = msgp.WrapError(err, "TransferUs")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Link) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 9
+	// string "frames"
+	o = append(o, 0x89, 0xa6, 0x66, 0x72, 0x61, 0x6d, 0x65, 0x73)
+	o = msgp.AppendUint64(o, z.Frames)
+	// string "bytes"
+	o = append(o, 0xa5, 0x62, 0x79, 0x74, 0x65, 0x73)
+	o = msgp.AppendUint64(o, z.Bytes)
+	// string "crc_errors"
+	o = append(o, 0xaa, 0x63, 0x72, 0x63, 0x5f, 0x65, 0x72, 0x72, 0x6f, 0x72, 0x73)
+	o = msgp.AppendUint64(o, z.CRCErrors)
+	// string "retries"
+	o = append(o, 0xa7, 0x72, 0x65, 0x74, 0x72, 0x69, 0x65, 0x73)
+	o = msgp.AppendUint64(o, z.Retries)
+	// string "timeouts"
+	o = append(o, 0xa8, 0x74, 0x69, 0x6d, 0x65, 0x6f, 0x75, 0x74, 0x73)
+	o = msgp.AppendUint64(o, z.Timeouts)
+	// string "chip_resets"
+	o = append(o, 0xab, 0x63, 0x68, 0x69, 0x70, 0x5f, 0x72, 0x65, 0x73, 0x65, 0x74, 0x73)
+	o = msgp.AppendUint64(o, z.ChipResets)
+	// string "faults"
+	o = append(o, 0xa6, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x73)
+	o = msgp.AppendUint64(o, z.Faults)
+	// string "reloads"
+	o = append(o, 0xa7, 0x72, 0x65, 0x6c, 0x6f, 0x61, 0x64, 0x73)
+	o = msgp.AppendUint64(o, z.Reloads)
+	// string "transfer_us"
+	o = append(o, 0xab, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x5f, 0x75, 0x73)
+	o = msgp.AppendFloat64(o, z.TransferUs)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Link) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "frames":
+			z.Frames, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Frames")
+				return
+			}
+		case "bytes":
+			z.Bytes, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Bytes")
+				return
+			}
+		case "crc_errors":
+			z.CRCErrors, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CRCErrors")
+				return
+			}
+		case "retries":
+			z.Retries, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Retries")
+				return
+			}
+		case "timeouts":
+			z.Timeouts, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Timeouts")
+				return
+			}
+		case "chip_resets":
+			z.ChipResets, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "ChipResets")
+				return
+			}
+		case "faults":
+			z.Faults, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Faults")
+				return
+			}
+		case "reloads":
+			z.Reloads, bts, err = msgp.ReadUint64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Reloads")
+				return
+			}
+		case "transfer_us":
+			z.TransferUs, bts, err = msgp.ReadFloat64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "TransferUs")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Link) Msgsize() (s int) {
+	s = 1 + 7 + msgp.Uint64Size + 6 + msgp.Uint64Size + 11 + msgp.Uint64Size + 8 + msgp.Uint64Size + 9 + msgp.Uint64Size + 12 + msgp.Uint64Size + 7 + msgp.Uint64Size + 8 + msgp.Uint64Size + 12 + msgp.Float64Size
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
 func (z *Loop) DecodeMsg(dc *msgp.Reader) (err error) {
 	var field []byte
 	_ = field
@@ -1590,6 +1893,12 @@ func (z *Telemetry) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Plant")
 				return
 			}
+		case "link":
+			err = z.Link.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Link")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -1604,12 +1913,16 @@ func (z *Telemetry) DecodeMsg(dc *msgp.Reader) (err error) {
 // EncodeMsg implements msgp.Encodable
 func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 	// check for omitted fields
-	zb0001Len := uint32(14)
-	var zb0001Mask uint16 /* 14 bits */
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
 	_ = zb0001Mask
 	if z.Plant.IsZero() {
 		zb0001Len--
 		zb0001Mask |= 0x2000
+	}
+	if z.Link.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x4000
 	}
 	// variable map header, size zb0001Len
 	err = en.Append(0x80 | uint8(zb0001Len))
@@ -1761,6 +2074,18 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
+			// write "link"
+			err = en.Append(0xa4, 0x6c, 0x69, 0x6e, 0x6b)
+			if err != nil {
+				return
+			}
+			err = z.Link.EncodeMsg(en)
+			if err != nil {
+				err = msgp.WrapError(err, "Link")
+				return
+			}
+		}
 	}
 	return
 }
@@ -1769,12 +2094,16 @@ func (z *Telemetry) EncodeMsg(en *msgp.Writer) (err error) {
 func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(14)
-	var zb0001Mask uint16 /* 14 bits */
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
 	_ = zb0001Mask
 	if z.Plant.IsZero() {
 		zb0001Len--
 		zb0001Mask |= 0x2000
+	}
+	if z.Link.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x4000
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -1850,6 +2179,15 @@ func (z *Telemetry) MarshalMsg(b []byte) (o []byte, err error) {
 			o, err = z.Plant.MarshalMsg(o)
 			if err != nil {
 				err = msgp.WrapError(err, "Plant")
+				return
+			}
+		}
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
+			// string "link"
+			o = append(o, 0xa4, 0x6c, 0x69, 0x6e, 0x6b)
+			o, err = z.Link.MarshalMsg(o)
+			if err != nil {
+				err = msgp.WrapError(err, "Link")
 				return
 			}
 		}
@@ -1959,6 +2297,12 @@ func (z *Telemetry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Plant")
 				return
 			}
+		case "link":
+			bts, err = z.Link.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Link")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1973,6 +2317,6 @@ func (z *Telemetry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Telemetry) Msgsize() (s int) {
-	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.StringPrefixSize + len(z.Run) + 4 + msgp.Uint64Size + 5 + msgp.Uint64Size + 8 + msgp.Float64Size + 6 + z.Rates.Msgsize() + 7 + z.Counts.Msgsize() + 7 + z.States.Msgsize() + 8 + z.Sensors.Msgsize() + 10 + z.Actuators.Msgsize() + 5 + z.Loop.Msgsize() + 8 + msgp.Uint64Size + 6 + z.Plant.Msgsize()
+	s = 1 + 8 + msgp.IntSize + 6 + msgp.StringPrefixSize + len(z.Board) + 4 + msgp.StringPrefixSize + len(z.Run) + 4 + msgp.Uint64Size + 5 + msgp.Uint64Size + 8 + msgp.Float64Size + 6 + z.Rates.Msgsize() + 7 + z.Counts.Msgsize() + 7 + z.States.Msgsize() + 8 + z.Sensors.Msgsize() + 10 + z.Actuators.Msgsize() + 5 + z.Loop.Msgsize() + 8 + msgp.Uint64Size + 6 + z.Plant.Msgsize() + 5 + z.Link.Msgsize()
 	return
 }
