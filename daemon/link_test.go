@@ -203,7 +203,7 @@ func TestBackendSection(t *testing.T) {
 		{"backend: {kind: cpu, stream: unix:/tmp/a, reset: GPIO5}", `backend.reset: must be left out with backend.stream (a socket has no lines), got "GPIO5"`},
 		{"backend: {kind: cpu, spi: SPI0.1, stream: unix:/tmp/a}", `backend.stream: must be left out when backend.spi is set (one link), got "unix:/tmp/a"`},
 		{"backend: {kind: cpu, sip: SPI0.1}", `backend.sip: unknown field; did you mean "spi"?`},
-		{"backend: {kind: cpu, hz: fast}", `backend.hz: got "fast", expected a whole number`},
+		{"backend: {kind: cpu, hz: fast}", `backend.hz: must be a whole number, got "fast"`},
 	} {
 		text := strings.Replace(quietDemoText(), "\nnetwork: ", "\n"+c.section+"\nnetwork: ", 1)
 		_, err := Parse([]byte(text), "demo.yaml", demoNetwork)
