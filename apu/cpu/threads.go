@@ -72,7 +72,13 @@ type team struct {
 	errs  []error // per worker, the error that stopped the steps
 	wv    [][][]float64
 	pin   []int
+	// touched keeps what each worker's touch read (projRT.touch), one
+	// cache line apart.
+	touched []uint32
 }
+
+// touchStride is a cache line of uint32.
+const touchStride = 16
 
 // popPart is a population's share of the threads.
 type popPart struct {
@@ -110,7 +116,7 @@ func (e *Engine) setupThreads() {
 		return
 	}
 	n := e.want
-	tm := &team{n: n, bar: newBarrier(n), errs: make([]error, n), wv: make([][][]float64, n)}
+	tm := &team{n: n, bar: newBarrier(n), errs: make([]error, n), wv: make([][][]float64, n), touched: make([]uint32, n*touchStride)}
 	for t := range tm.wv {
 		tm.wv[t] = make([][]float64, 8)
 	}
@@ -337,6 +343,7 @@ func (e *Engine) update(tm *team, t int, k int64) {
 func (e *Engine) deliver(tm *team, t int, k int64) {
 	par := k & 1
 	T := tm.n
+	var touched uint32 // routeSpikes says why
 	for _, p := range e.pops {
 		for _, pr := range p.proj {
 			post := pr.post
@@ -366,6 +373,12 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 			}
 			for _, spk := range p.part.spk[par] {
 				for _, i := range spk {
+					b := int(i)*(T+1) + t
+					touched += pr.touch(pr.seg[b], pr.seg[b+1])
+				}
+			}
+			for _, spk := range p.part.spk[par] {
+				for _, i := range spk {
 					s := 1.0
 					if vals != nil {
 						s = vals[i]
@@ -375,6 +388,7 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 			}
 		}
 	}
+	tm.touched[t*touchStride] = touched
 }
 
 // recordSpikes appends step k's recorded spikes to the record (worker 0).
