@@ -434,3 +434,39 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal("another seed, the same faults")
 	}
 }
+
+// TestGoldenExchanges: requests and their responses byte by byte across
+// the wire, written out from firmware/README.md's tables (the CRCs
+// computed with hash/crc32): STATUS at power-up, a RUN with no image
+// (NAK 9 with its text), an IMAGE_BEGIN (ACK 0), a frame with a bad CRC
+// (NAK 1, sequence 0).
+func TestGoldenExchanges(t *testing.T) {
+	b := newBus(t, Config{}, 10*physic.MegaHertz)
+	badCRC := withCRC(t, "a55a 01 09 0400 0000")
+	badCRC[len(badCRC)-1] ^= 0x80
+	for _, c := range []struct {
+		name      string
+		req, want []byte
+	}{
+		{"STATUS", withCRC(t, "a55a 01 09 0100 0000"), withCRC(t, "a55a 01 89 0100 2b00"+
+			"0000000000000000"+ // now
+			"00000000"+ // boot counter
+			"00"+ // no image
+			"01000000"+ // frames: this one
+			"00000000 00000000 00000000 00000000 00000000 00000000"+ // crc, bad, naks, replays, resets, dropped
+			"0000")}, // no populations
+		{"RUN without an image", withCRC(t, "a55a 01 05 0200 0400 0100 0000"), withCRC(t, "a55a 01 f1 0200 2300"+
+			"09 05 0000000000000000 18"+hex.EncodeToString([]byte("RUN needs a loaded image")))},
+		{"IMAGE_BEGIN", withCRC(t, "a55a 01 02 0300 2400 88130000"+strings.Repeat("00", 32)),
+			withCRC(t, "a55a 01 f0 0300 0800 0000000000000000")},
+		{"bad CRC", badCRC, withCRC(t, "a55a 01 f1 0000 0b00 01 00 0000000000000000 00")},
+	} {
+		got, err := b.exchange(c.req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !bytes.Equal(got, c.want) {
+			t.Errorf("%s:\n got %x\nwant %x", c.name, got, c.want)
+		}
+	}
+}
