@@ -42,14 +42,14 @@ func (d *decoder) dist(n *yaml.Node, f string, ramp bool) (Dist, error) {
 	}
 	dn, ok := m["dist"]
 	if !ok {
-		return out, d.errf(n, f+".dist", "missing; expected %s", expect)
+		return out, d.errf(n, f+".dist", "must be %s, got nothing", expect)
 	}
 	if out.Kind, err = d.str(dn, f+".dist"); err != nil {
 		return out, err
 	}
 	fields, ok := distFields[out.Kind]
 	if !ok || (out.Kind == "ramp" && !ramp) {
-		return out, d.errf(dn, f+".dist", "unknown distribution %q; expected %s", out.Kind, expect)
+		return out, d.errf(dn, f+".dist", "must be %s, got %q", expect, out.Kind)
 	}
 	for _, k := range ks {
 		if !contains(fields, k.Value) {
@@ -59,7 +59,7 @@ func (d *decoder) dist(n *yaml.Node, f string, ramp bool) (Dist, error) {
 	for i, name := range fields[1:] {
 		node, ok := m[name]
 		if !ok {
-			return out, d.errf(n, f+"."+name, "missing; dist %s needs %s", out.Kind, strings.Join(fields[1:], " and "))
+			return out, d.errf(n, f+"."+name, "must be given (dist %s needs %s), got nothing", out.Kind, strings.Join(fields[1:], " and "))
 		}
 		x, err := d.number(node, f+"."+name, false)
 		if err != nil {
@@ -74,11 +74,11 @@ func (d *decoder) dist(n *yaml.Node, f string, ramp bool) (Dist, error) {
 	switch out.Kind {
 	case "normal":
 		if out.B < 0 {
-			return out, d.errf(out.BNode, f+".std", "got %g, expected >= 0", out.B)
+			return out, d.errf(out.BNode, f+".std", "must be >= 0, got %g", out.B)
 		}
 	default:
 		if out.B < out.A {
-			return out, d.errf(out.BNode, f+".high", "got %g, expected >= low (%g)", out.B, out.A)
+			return out, d.errf(out.BNode, f+".high", "must be >= low (%g), got %g", out.A, out.B)
 		}
 	}
 	return out, nil

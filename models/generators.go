@@ -698,11 +698,11 @@ func (t *InputTransmitter) State(name string) []float64 {
 
 func checkRow(row []float64, size int) error {
 	if len(row) != size {
-		return fmt.Errorf("has %d values, want size %d", len(row), size)
+		return fmt.Errorf("must have size %d values, got %d", size, len(row))
 	}
 	for i, x := range row {
 		if !finite(x) {
-			return fmt.Errorf("value %d is %g, want a finite number", i, x)
+			return fmt.Errorf("value %d: must be a finite number, got %g", i, x)
 		}
 	}
 	return nil
@@ -756,7 +756,7 @@ func (t *InputTransmitter) Trials(shape []int, data []float64) ([][][]float64, e
 	}
 	for i, x := range data {
 		if !finite(x) {
-			return nil, fmt.Errorf("input value %d (C order) is %g, want a finite number", i, x)
+			return nil, fmt.Errorf("input value %d (C order): must be a finite number, got %g", i, x)
 		}
 	}
 	rows := func(off, stride, count int) [][]float64 {
@@ -784,7 +784,7 @@ func (t *InputTransmitter) Trials(shape []int, data []float64) ([][][]float64, e
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("input shape %v: want (F,), (T, F), (T, B, F) or with batch_first (B, T, F)", shape)
+	return nil, fmt.Errorf("input shape: must be (F,), (T, F), (T, B, F) or with batch_first (B, T, F), got %v", shape)
 }
 
 // SetArray installs an array of one trial (Trials' shapes) for steps k0,

@@ -43,7 +43,7 @@ func ParseInputFile(path string, data []byte) (InputArray, error) {
 			return InputArray{}, err
 		}
 		if len(rows) == 0 {
-			return InputArray{}, fmt.Errorf("%s: no rows; want one row per step, one column per unit", path)
+			return InputArray{}, fmt.Errorf("%s: must have one row per step, one column per unit, got no rows", path)
 		}
 		a := InputArray{Shape: []int{len(rows), len(rows[0])}, Data: make([]float64, 0, len(rows)*len(rows[0]))}
 		for _, r := range rows {
@@ -61,7 +61,7 @@ func ParseInputFile(path string, data []byte) (InputArray, error) {
 		}
 		return InputArray{Shape: a.Shape, Data: a.Data}, nil
 	}
-	return InputArray{}, fmt.Errorf("%s: unknown input format; expected a .csv or .npy file", path)
+	return InputArray{}, fmt.Errorf("%s: extension: must be .csv or .npy (the input format), got %q", path, filepath.Ext(path))
 }
 
 // ParseInputCSV reads an input series from r (named path in messages):
@@ -83,10 +83,10 @@ func ParseInputCSV(path string, r io.Reader) ([][]float64, error) {
 		for i, fl := range fields {
 			x, err := strconv.ParseFloat(strings.TrimSpace(fl), 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column %d: %q is not a number", path, line, i+1, fl)
+				return nil, fmt.Errorf("%s:%d: column %d: must be a number, got %q", path, line, i+1, fl)
 			}
 			if !finite(x) {
-				return nil, fmt.Errorf("%s:%d: column %d: %q is not finite", path, line, i+1, fl)
+				return nil, fmt.Errorf("%s:%d: column %d: must be finite, got %q", path, line, i+1, fl)
 			}
 			row[i] = x
 		}

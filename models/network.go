@@ -183,7 +183,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &FileError{File: path, Line: 1, Msg: "empty file; expected a mapping with version, populations, ..."}
+			return nil, &FileError{File: path, Line: 1, Msg: "must be a mapping with version, populations, ..., got an empty file"}
 		}
 		return nil, d.yamlErr(err)
 	}
@@ -197,7 +197,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 		return nil, d.yamlErr(err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, d.errf(&doc, "", "empty file; expected a mapping with version, populations, ...")
+		return nil, d.errf(&doc, "", "must be a mapping with version, populations, ..., got an empty file")
 	}
 	if lim.MaxNodes > 0 {
 		if n := countNodes(&doc, lim.MaxNodes); n > lim.MaxNodes {
@@ -218,7 +218,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	}
 	v, ok := field["version"]
 	if !ok {
-		return nil, d.errf(root, "version", "missing; expected version: 1")
+		return nil, d.errf(root, "version", "must be 1, got nothing")
 	}
 	if ver, err := d.integer(v, "version", math.MinInt32, math.MaxInt32); err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 			return nil, err
 		}
 		if !(net.Dt > 0) {
-			return nil, d.errf(n, "dt", "got %s, expected a resolution > 0 ms", n.Value)
+			return nil, d.errf(n, "dt", "must be a resolution > 0 ms, got %s", n.Value)
 		}
 	}
 	if n, ok := field["duration"]; ok {
@@ -238,7 +238,7 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 			return nil, err
 		}
 		if _, on := onGrid(net.Duration, net.Dt); net.Duration < 0 || !on {
-			return nil, d.errf(n, "duration", "got %s, expected a multiple of dt (%g ms) >= 0", n.Value, net.Dt)
+			return nil, d.errf(n, "duration", "must be a multiple of dt (%g ms) >= 0, got %s", net.Dt, n.Value)
 		}
 		if net.Duration/net.Dt > maxSteps {
 			return nil, d.errf(n, "duration", "got %s, that is more than %d steps of dt (%g ms)", n.Value, int64(maxSteps), net.Dt)
@@ -246,17 +246,17 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 	}
 	if n, ok := field["seed"]; ok {
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-			return nil, d.errf(n, "seed", "got %s, expected an unsigned integer", describe(n))
+			return nil, d.errf(n, "seed", "must be an unsigned integer, got %s", describe(n))
 		}
 		var s uint64
 		if _, err := fmt.Sscan(strings.ReplaceAll(n.Value, "_", ""), &s); err != nil {
-			return nil, d.errf(n, "seed", "got %s, expected an unsigned 64-bit integer", n.Value)
+			return nil, d.errf(n, "seed", "must be an unsigned 64-bit integer, got %s", n.Value)
 		}
 		net.Seed = s
 	}
 	pn, ok := field["populations"]
 	if !ok {
-		return nil, d.errf(root, "populations", "missing; a network needs at least one population")
+		return nil, d.errf(root, "populations", "must be a mapping of at least one population, got nothing")
 	}
 	// Every population, synapse entry and monitor is checked, and every
 	// problem reported at once; an entry that refers to one with an error
@@ -400,7 +400,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			}
 			mn, ok := pf["model"]
 			if !ok {
-				return d.errf(vals[i], f+".model", "missing; expected one of %s", reg.Names())
+				return d.errf(vals[i], f+".model", "must be one of %s, got nothing", reg.Names())
 			}
 			model, err := d.str(mn, f+".model")
 			if err != nil {
@@ -408,11 +408,11 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 			}
 			class, ok := reg.Lookup(model)
 			if !ok {
-				return d.errf(mn, f+".model", "unknown model %q%s; expected one of %s", model, DidYouMean(model, reg.ClassNames()), reg.Names())
+				return d.errf(mn, f+".model", "must be one of %s, got %q%s", reg.Names(), model, DidYouMean(model, reg.ClassNames()))
 			}
 			sn, ok := pf["size"]
 			if !ok {
-				return d.errf(vals[i], f+".size", "missing; expected the number of units (integer >= 1)")
+				return d.errf(vals[i], f+".size", "must be the number of units (integer >= 1), got nothing")
 			}
 			size, err := d.integer(sn, f+".size", 1, math.MaxInt32)
 			if err != nil {
@@ -694,7 +694,7 @@ func applyInit(d *decoder, p *PopulationSpec, n *yaml.Node, f string, seed uint6
 				return err
 			}
 			if len(xs) != p.Size {
-				return d.errf(vals[i], ff, "has %d values, expected one per unit (size %d), a number or a distribution", len(xs), p.Size)
+				return d.errf(vals[i], ff, "must be one value per unit (size %d), a number or a distribution, got %d values", p.Size, len(xs))
 			}
 		} else {
 			x, err := d.number(vals[i], ff, false)
@@ -741,7 +741,7 @@ var ruleFields = map[string][]string{
 func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limits) error {
 	d.expand(sn)
 	if sn.Kind != yaml.SequenceNode {
-		return d.errf(sn, "synapses", "got %s, expected a list of synapse entries", describe(sn))
+		return d.errf(sn, "synapses", "must be a list of synapse entries, got %s", describe(sn))
 	}
 	total := 0
 	names := map[string]bool{}
@@ -775,7 +775,7 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 			for _, end := range []string{"pre", "post"} {
 				n, ok := m[end]
 				if !ok {
-					return d.errf(en, f+"."+end, "missing; expected a population name (one of %s)", net.populationNames())
+					return d.errf(en, f+"."+end, "must be a population name (one of %s), got nothing", net.populationNames())
 				}
 				name, err := d.str(n, f+"."+end)
 				if err != nil {
@@ -786,7 +786,7 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 					return errSkip // its own error is reported
 				}
 				if p == nil {
-					return d.errf(n, f+"."+end, "unknown population %q; expected one of %s", name, net.populationNames())
+					return d.errf(n, f+"."+end, "must be one of %s, got %q", net.populationNames(), name)
 				}
 				if end == "pre" {
 					s.Pre = p
@@ -814,7 +814,7 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 						return err
 					}
 				default:
-					return d.errf(n, f+".model", "unknown synapse model %q%s; expected StaticSynapse, STDPSynapse or TripletSTDPSynapse", s.Model, DidYouMean(s.Model, []string{"StaticSynapse", "STDPSynapse", "TripletSTDPSynapse"}))
+					return d.errf(n, f+".model", "must be StaticSynapse, STDPSynapse or TripletSTDPSynapse, got %q%s", s.Model, DidYouMean(s.Model, []string{"StaticSynapse", "STDPSynapse", "TripletSTDPSynapse"}))
 				}
 			}
 			if n, ok := m["params"]; ok && !isNull(n) && s.STDP == nil {
@@ -822,7 +822,7 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 			}
 			cn, ok := m["conn"]
 			if !ok {
-				return d.errf(en, f+".conn", "missing; expected {rule: one_to_one|all_to_all|fixed_prob|fixed_indegree|fixed_total_num|explicit, ...}")
+				return d.errf(en, f+".conn", "must be {rule: one_to_one|all_to_all|fixed_prob|fixed_indegree|fixed_total_num|explicit, ...}, got nothing")
 			}
 			if s.Rule, err = d.connRule(cn, f+".conn"); err != nil {
 				return err
@@ -1166,7 +1166,7 @@ func (d *decoder) checkRule(s *SynapseSpec, cn *yaml.Node, f string) error {
 			if noAutapses {
 				why = ", without autapses"
 			}
-			return d.errf(field("n"), f+".n", "got %d, expected at most %d: each post neuron gets n distinct pres and %q has %d%s", r.N, m, s.Pre.Name, nPre, why)
+			return d.errf(field("n"), f+".n", "must be at most %d (each post neuron gets n distinct pres and %q has %d%s), got %d", m, s.Pre.Name, nPre, why, r.N)
 		}
 	case "fixed_total_num":
 		allowed := nPre * nPost
@@ -1177,7 +1177,7 @@ func (d *decoder) checkRule(s *SynapseSpec, cn *yaml.Node, f string) error {
 			return d.errf(field("n"), f+".n", "got %d, but no (pre, post) pair is allowed (a single neuron without autapses)", r.N)
 		}
 		if !r.MultiConn && int64(r.N) > allowed {
-			return d.errf(field("n"), f+".n", "got %d, expected at most the %d distinct (pre, post) pairs there are (or multi_conn: true)", r.N, allowed)
+			return d.errf(field("n"), f+".n", "must be at most the %d distinct (pre, post) pairs there are (or multi_conn: true), got %d", allowed, r.N)
 		}
 	case "explicit":
 		pn := field("pairs")
@@ -1210,14 +1210,14 @@ func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
 	}
 	rn, ok := m["rule"]
 	if !ok {
-		return r, d.errf(n, f+".rule", "missing; expected one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num or explicit")
+		return r, d.errf(n, f+".rule", "must be one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num or explicit, got nothing")
 	}
 	if r.Rule, err = d.str(rn, f+".rule"); err != nil {
 		return r, err
 	}
 	allowed, ok := ruleFields[r.Rule]
 	if !ok {
-		return r, d.errf(rn, f+".rule", "unknown rule %q; expected one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num or explicit", r.Rule)
+		return r, d.errf(rn, f+".rule", "must be one_to_one, all_to_all, fixed_prob, fixed_indegree, fixed_total_num or explicit, got %q", r.Rule)
 	}
 	for _, k := range ks {
 		if !contains(allowed, k.Value) {
@@ -1227,7 +1227,7 @@ func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
 	need := func(name string) (*yaml.Node, error) {
 		x, ok := m[name]
 		if !ok {
-			return nil, d.errf(n, f+"."+name, "missing; rule %s needs %s", r.Rule, name)
+			return nil, d.errf(n, f+"."+name, "must be given (rule %s needs %s), got nothing", r.Rule, name)
 		}
 		return x, nil
 	}
@@ -1241,7 +1241,7 @@ func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
 			return r, err
 		}
 		if r.P < 0 || r.P > 1 {
-			return r, d.errf(pn, f+".p", "got %s, expected a probability in [0, 1]", pn.Value)
+			return r, d.errf(pn, f+".p", "must be a probability in [0, 1], got %s", pn.Value)
 		}
 	case "fixed_indegree", "fixed_total_num":
 		nn, err := need("n")
@@ -1260,12 +1260,12 @@ func (d *decoder) connRule(n *yaml.Node, f string) (ConnRule, error) {
 		}
 		d.expand(pn)
 		if pn.Kind != yaml.SequenceNode {
-			return r, d.errf(pn, f+".pairs", "got %s, expected a list of [pre, post] pairs", describe(pn))
+			return r, d.errf(pn, f+".pairs", "must be a list of [pre, post] pairs, got %s", describe(pn))
 		}
 		for i, c := range pn.Content {
 			pf := fmt.Sprintf("%s.pairs[%d]", f, i)
 			if c.Kind != yaml.SequenceNode || len(c.Content) != 2 {
-				return r, d.errf(c, pf, "got %s, expected a pair [pre, post]", describe(c))
+				return r, d.errf(c, pf, "must be a pair [pre, post], got %s", describe(c))
 			}
 			a, err := d.integer(c.Content[0], pf+"[0]", 0, math.MaxInt32)
 			if err != nil {
@@ -1338,7 +1338,7 @@ func (net *Network) loadWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, dir
 			return err
 		}
 	default:
-		return d.errf(n, f, "got %s, expected a number, a list, {dist: ...} or {npy: FILE}", describe(n))
+		return d.errf(n, f, "must be a number, a list, {dist: ...} or {npy: FILE}, got %s", describe(n))
 	}
 	return nil
 }
@@ -1362,13 +1362,13 @@ func (net *Network) loadNpyWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, 
 		return d.errf(n, f, "%v", err)
 	}
 	if len(arr.Shape) != 2 || arr.Shape[0] != s.Pre.Size || arr.Shape[1] != s.Post.Size {
-		return d.errf(n, f, "%s has shape %v, want (%d, %d): pre %q size x post %q size", name, arr.Shape, s.Pre.Size, s.Post.Size, s.Pre.Name, s.Post.Name)
+		return d.errf(n, f, "%s: must have shape (%d, %d) (pre %q size x post %q size), got %v", name, s.Pre.Size, s.Post.Size, s.Pre.Name, s.Post.Name, arr.Shape)
 	}
 	conns, weights := s.Conns[:0], s.Weights[:0]
 	for _, c := range s.Conns {
 		w := arr.Data[int(c.Pre)*s.Post.Size+int(c.Post)]
 		if !finite(w) {
-			return d.errf(n, f, "%s: entry [%d, %d] is %g, want a finite number", name, c.Pre, c.Post, w)
+			return d.errf(n, f, "%s: entry [%d, %d]: must be a finite number, got %g", name, c.Pre, c.Post, w)
 		}
 		if w != 0 {
 			conns = append(conns, c)
@@ -1384,7 +1384,7 @@ func (net *Network) loadNpyWeights(d *decoder, s *SynapseSpec, n *yaml.Node, f, 
 func (d *decoder) allFinite(xs []float64, n *yaml.Node, f string) error {
 	for i, x := range xs {
 		if !finite(x) {
-			return d.errf(n, f, "the distribution gave %g for entry %d; expected finite values (are the bounds or std too large?)", x, i)
+			return d.errf(n, f, "entry %d: must be finite (are the bounds or std too large?), got %g from the distribution", i, x)
 		}
 	}
 	return nil
@@ -1448,7 +1448,7 @@ func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f strin
 func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 	d.expand(mn)
 	if mn.Kind != yaml.SequenceNode {
-		return d.errf(mn, "monitors", "got %s, expected a list of monitor entries", describe(mn))
+		return d.errf(mn, "monitors", "must be a list of monitor entries, got %s", describe(mn))
 	}
 	// recorded maps "population.state" to the monitor that records it: a
 	// state is written to DIR/<population>.<state>.csv, so two monitors
@@ -1529,16 +1529,16 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 				return errSkip
 			}
 			if p == nil {
-				return d.errf(pn, f+".population", "unknown population %q; expected one of %s", name, net.populationNames())
+				return d.errf(pn, f+".population", "must be one of %s, got %q", net.populationNames(), name)
 			}
 			mon.Population = p
 			rn, ok := m["record"]
 			if !ok {
-				return d.errf(en, f+".record", "missing; expected a list such as [spikes, V]")
+				return d.errf(en, f+".record", "must be a list such as [spikes, V], got nothing")
 			}
 			d.expand(rn)
 			if rn.Kind != yaml.SequenceNode || len(rn.Content) == 0 {
-				return d.errf(rn, f+".record", "got %s, expected a non-empty list such as [spikes, V]", describe(rn))
+				return d.errf(rn, f+".record", "must be a non-empty list such as [spikes, V], got %s", describe(rn))
 			}
 			valid := p.Model.StateNames()
 			if !p.IsCurrentSource() {
@@ -1550,7 +1550,7 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 					return err
 				}
 				if !contains(valid, s) {
-					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is not recordable for %s %q%s; expected one of %s", s, p.Class.Name, p.Name, DidYouMean(s, valid), strings.Join(valid, ", "))
+					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "must be one of %s (what %s %q records), got %q%s", strings.Join(valid, ", "), p.Class.Name, p.Name, s, DidYouMean(s, valid))
 				}
 				if contains(mon.Record, s) {
 					return d.errf(r, fmt.Sprintf("%s.record[%d]", f, i), "%q is listed twice", s)
@@ -1567,7 +1567,7 @@ func (net *Network) loadMonitors(d *decoder, mn *yaml.Node) error {
 			if nn, ok := m["neurons"]; ok {
 				d.expand(nn)
 				if nn.Kind != yaml.SequenceNode || len(nn.Content) == 0 {
-					return d.errf(nn, f+".neurons", "got %s, expected a non-empty list of neuron indices", describe(nn))
+					return d.errf(nn, f+".neurons", "must be a non-empty list of neuron indices, got %s", describe(nn))
 				}
 				seen := map[int]bool{}
 				for i, c := range nn.Content {

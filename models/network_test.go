@@ -52,7 +52,7 @@ populations: {cells: {model: LIF, size: 1}}
 populations: [
 `, line: 4, field: "", words: []string{"not valid YAML"}},
 	{name: "top level is a list", yaml: `- version: 1
-`, line: 1, field: "", words: []string{"got a list", "expected a mapping"}},
+`, line: 1, field: "", words: []string{"must be a mapping", "got a list"}},
 	{name: "unknown top-level field", yaml: `version: 1
 duratoin: 100
 populations: {cells: {model: LIF, size: 1}}
@@ -69,13 +69,13 @@ populations: {cells: {model: LIF, size: 1}}
 `, line: 3, field: "duration", words: []string{"aliases are not supported"}},
 	{name: "version missing", yaml: `dt: 0.1
 populations: {cells: {model: LIF, size: 1}}
-`, line: 1, field: "version", words: []string{"missing", "version: 1"}},
+`, line: 1, field: "version", words: []string{"must be 1", "got nothing"}},
 	{name: "version 2", yaml: `version: 2
 populations: {cells: {model: LIF, size: 1}}
 `, line: 1, field: "version", words: []string{"got 2", "version 1"}},
 	{name: "version string", yaml: `version: "1"
 populations: {cells: {model: LIF, size: 1}}
-`, line: 1, field: "version", words: []string{`got "1"`, "expected an integer"}},
+`, line: 1, field: "version", words: []string{"must be an integer", `got "1"`}},
 	{name: "dt 0", yaml: `version: 1
 dt: 0
 populations: {cells: {model: LIF, size: 1}}
@@ -91,11 +91,11 @@ populations: {cells: {model: LIF, size: 1}}
 	{name: "dt string", yaml: `version: 1
 dt: fast
 populations: {cells: {model: LIF, size: 1}}
-`, line: 2, field: "dt", words: []string{`"fast"`, "expected a number"}},
+`, line: 2, field: "dt", words: []string{"must be a number", `got "fast"`}},
 	{name: "dt out of float range", yaml: `version: 1
 dt: 1e999
 populations: {cells: {model: LIF, size: 1}}
-`, line: 2, field: "dt", words: []string{`"1e999"`, "expected a number"}},
+`, line: 2, field: "dt", words: []string{"must be a number", `got "1e999"`}},
 	{name: "dt tagged float out of range", yaml: `version: 1
 dt: !!float 1e999
 populations: {cells: {model: LIF, size: 1}}
@@ -118,10 +118,10 @@ seed: -1
 populations: {cells: {model: LIF, size: 1}}
 `, line: 2, field: "seed", words: []string{"-1", "unsigned"}},
 	{name: "populations missing", yaml: `version: 1
-`, line: 1, field: "populations", words: []string{"missing", "at least one population"}},
+`, line: 1, field: "populations", words: []string{"must be a mapping of at least one population", "got nothing"}},
 	{name: "populations empty value", yaml: `version: 1
 populations:
-`, line: 2, field: "populations", words: []string{"got null", "expected a mapping"}},
+`, line: 2, field: "populations", words: []string{"must be a mapping", "got null"}},
 	{name: "populations empty mapping", yaml: `version: 1
 populations: {}
 `, line: 2, field: "populations", words: []string{"empty", "at least one population"}},
@@ -130,11 +130,11 @@ populations: {}
 	{name: "unknown model", yaml: `version: 1
 populations:
   cells: {model: LIFF, size: 1}
-`, line: 3, field: "populations.cells.model", words: []string{`unknown model "LIFF"`, "LIF", "ExpLIF", "Izhikevich"}},
+`, line: 3, field: "populations.cells.model", words: []string{"must be one of", "LIF", "ExpLIF", "Izhikevich", `got "LIFF" (did you mean "LIF"?)`}},
 	{name: "model missing", yaml: `version: 1
 populations:
   cells: {size: 1}
-`, line: 3, field: "populations.cells.model", words: []string{"missing", "LIF"}},
+`, line: 3, field: "populations.cells.model", words: []string{"must be one of", "LIF", "got nothing"}},
 	{name: "unknown population field", yaml: `version: 1
 populations:
   cells:
@@ -158,7 +158,7 @@ populations:
 	{name: "size missing", yaml: `version: 1
 populations:
   cells: {model: LIF}
-`, line: 3, field: "populations.cells.size", words: []string{"missing", "integer >= 1"}},
+`, line: 3, field: "populations.cells.size", words: []string{"must be the number of units (integer >= 1)", "got nothing"}},
 	{name: "size negative", yaml: `version: 1
 populations:
   cells: {model: LIF, size: -3}
@@ -170,11 +170,11 @@ populations:
 	{name: "size 1.5", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 1.5}
-`, line: 3, field: "populations.cells.size", words: []string{"got 1.5", "expected an integer"}},
+`, line: 3, field: "populations.cells.size", words: []string{"must be an integer", "got 1.5"}},
 	{name: "size string", yaml: `version: 1
 populations:
   cells: {model: LIF, size: ten}
-`, line: 3, field: "populations.cells.size", words: []string{`got "ten"`, "expected an integer"}},
+`, line: 3, field: "populations.cells.size", words: []string{"must be an integer", `got "ten"`}},
 	{name: "unknown param", yaml: `version: 1
 populations:
   cells:
@@ -205,7 +205,7 @@ populations:
     size: 1
     params:
       tau: "10"
-`, line: 7, field: "populations.cells.params.tau", words: []string{`got "10"`, "expected a number"}},
+`, line: 7, field: "populations.cells.params.tau", words: []string{"must be a number", `got "10"`}},
 	{name: "param list for a scalar", yaml: `version: 1
 populations:
   cells:
@@ -213,7 +213,7 @@ populations:
     size: 2
     params:
       tau: [10, 20]
-`, line: 7, field: "populations.cells.params.tau", words: []string{"got a list", "expected a number"}},
+`, line: 7, field: "populations.cells.params.tau", words: []string{"must be a number", "got a list"}},
 	{name: "param NaN", yaml: `version: 1
 populations:
   cells:
@@ -311,7 +311,7 @@ populations:
     size: 1
     params:
       method: RK5
-`, line: 7, field: "populations.cells.params.method", words: []string{`"RK5"`, "expected one of", "EXP_EULER"}},
+`, line: 7, field: "populations.cells.params.method", words: []string{"must be one of", "EXP_EULER", `got "RK5"`}},
 	{name: "LIF stdp_tau 0", yaml: `version: 1
 populations:
   cells:
@@ -376,7 +376,7 @@ populations:
     size: 1
     params:
       tau_syn: []
-`, line: 7, field: "populations.cells.params.tau_syn", words: []string{"empty list", "at least one"}},
+`, line: 7, field: "populations.cells.params.tau_syn", words: []string{"must be a list of at least one number", "got []"}},
 	{name: "ExpLIF tau_syn entry 0", yaml: `version: 1
 populations:
   cells:
@@ -637,7 +637,7 @@ synapses:
   - pre: drive
     post: cells
     conn: {rule: all_to_all}
-`, line: 5, field: "synapses[0].pre", words: []string{`unknown population "drive"`, "cells"}},
+`, line: 5, field: "synapses[0].pre", words: []string{"must be one of cells", `got "drive"`}},
 	{name: "synapse unknown post", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
@@ -647,14 +647,14 @@ synapses:
     pre: cells
     post: otehr
     conn: {rule: all_to_all}
-`, line: 8, field: "synapses[0] (c2o).post", words: []string{`unknown population "otehr"`, "cells, other"}},
+`, line: 8, field: "synapses[0] (c2o).post", words: []string{"must be one of cells, other", `got "otehr"`}},
 	{name: "synapse post missing", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
 synapses:
   - pre: cells
     conn: {rule: all_to_all}
-`, line: 5, field: "synapses[0].post", words: []string{"missing", "cells"}},
+`, line: 5, field: "synapses[0].post", words: []string{"must be a population name (one of cells)", "got nothing"}},
 	{name: "generator as post", yaml: `version: 1
 populations:
   drive: {model: PoissonGenerator, size: 2}
@@ -721,7 +721,7 @@ populations:
 synapses:
   - pre: cells
     post: cells
-`, line: 5, field: "synapses[0].conn", words: []string{"missing", "one_to_one", "fixed_prob"}},
+`, line: 5, field: "synapses[0].conn", words: []string{"must be {rule: one_to_one", "fixed_prob", "got nothing"}},
 	{name: "unknown rule", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
@@ -751,7 +751,7 @@ populations:
   cells: {model: LIF, size: 2}
 synapses:
   - {pre: cells, post: cells, conn: {rule: fixed_prob}}
-`, line: 5, field: "synapses[0].conn.p", words: []string{"missing", "fixed_prob needs p"}},
+`, line: 5, field: "synapses[0].conn.p", words: []string{"must be given (rule fixed_prob needs p)", "got nothing"}},
 	{name: "rule field of another rule", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
@@ -862,7 +862,7 @@ populations:
   a: {model: LIF, size: 2}
 synapses:
   - {pre: a, post: a, conn: {rule: all_to_all}, weight: heavy}
-`, line: 5, field: "synapses[0].weight", words: []string{`"heavy"`, "expected a number"}},
+`, line: 5, field: "synapses[0].weight", words: []string{"must be a number", `got "heavy"`}},
 	{name: "weight NaN", yaml: `version: 1
 populations:
   a: {model: LIF, size: 2}
@@ -877,7 +877,7 @@ synapses:
     post: a
     conn: {rule: all_to_all}
     weight: {dist: gauss, mean: 1.0, std: 0.1}
-`, line: 8, field: "synapses[0].weight.dist", words: []string{`unknown distribution "gauss"`, "normal", "uniform"}},
+`, line: 8, field: "synapses[0].weight.dist", words: []string{"must be {dist: normal", "uniform", `got "gauss"`}},
 	{name: "weight dist ramp", yaml: `version: 1
 populations:
   a: {model: LIF, size: 2}
@@ -996,7 +996,7 @@ populations:
 monitors:
   - population: cels
     record: [spikes]
-`, line: 5, field: "monitors[0].population", words: []string{`unknown population "cels"`, "cells"}},
+`, line: 5, field: "monitors[0].population", words: []string{"must be one of cells", `got "cels"`}},
 	{name: "monitor unknown field", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
@@ -1025,21 +1025,21 @@ populations:
   cells: {model: LIF, size: 2}
 monitors:
   - population: cells
-`, line: 5, field: "monitors[0].record", words: []string{"missing", "[spikes, V]"}},
+`, line: 5, field: "monitors[0].record", words: []string{"must be a list such as [spikes, V]", "got nothing"}},
 	{name: "monitor record of an unknown state", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}
 monitors:
   - population: cells
     record: [spikes, v]
-`, line: 6, field: "monitors[0].record[1]", words: []string{`"v" is not recordable`, "LIF", "spikes, V"}},
+`, line: 6, field: "monitors[0].record[1]", words: []string{"must be one of spikes, V", "LIF", `got "v"`}},
 	{name: "monitor spikes of a DCGenerator", yaml: `version: 1
 populations:
   dc: {model: DCGenerator, size: 1}
 monitors:
   - population: dc
     record: [spikes]
-`, line: 6, field: "monitors[0].record[0]", words: []string{`"spikes" is not recordable`, "DCGenerator", "expected one of I"}},
+`, line: 6, field: "monitors[0].record[0]", words: []string{"must be one of I", "DCGenerator", `got "spikes"`}},
 	{name: "monitor record listed twice", yaml: `version: 1
 populations:
   cells: {model: LIF, size: 2}

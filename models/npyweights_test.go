@@ -59,7 +59,7 @@ synapses:
 	bad := []struct{ yaml, msg string }{
 		{strings.Replace(src, "w.npy", "missing.npy", 1), "missing.npy"},
 		{strings.Replace(src, "{rule: all_to_all}", "{rule: fixed_prob, p: 0.5}", 1), "need conn: {rule: all_to_all}"},
-		{strings.Replace(src, "size: 3}", "size: 4}", 1), "want (2, 4)"},
+		{strings.Replace(src, "size: 3}", "size: 4}", 1), "must have shape (2, 4) (pre \"a\" size x post \"b\" size), got [2 3]"},
 		{strings.Replace(src, "{npy: w.npy}", "{npy: w.npy, dist: normal}", 1), "takes no other fields"},
 	}
 	for _, c := range bad {

@@ -108,7 +108,7 @@ func describe(n *yaml.Node) string {
 // rejects duplicate keys and keys outside allowed (when allowed != nil).
 func (d *decoder) mapping(n *yaml.Node, field string, allowed []string) ([]*yaml.Node, []*yaml.Node, error) {
 	if n.Kind != yaml.MappingNode {
-		return nil, nil, d.errf(n, field, "got %s, expected a mapping", describe(n))
+		return nil, nil, d.errf(n, field, "must be a mapping, got %s", describe(n))
 	}
 	var keys, vals []*yaml.Node
 	seen := map[string]bool{}
@@ -154,14 +154,14 @@ func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!
 // number decodes a finite number; inf says whether +inf is allowed.
 func (d *decoder) number(n *yaml.Node, field string, inf bool) (float64, error) {
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float" && !(inf && n.Tag == "!!str")) {
-		return 0, d.errf(n, field, "got %s, expected a number", describe(n))
+		return 0, d.errf(n, field, "must be a number, got %s", describe(n))
 	}
 	s := strings.ReplaceAll(n.Value, "_", "")
 	if n.Tag == "!!str" {
 		if strings.EqualFold(s, "inf") || strings.EqualFold(s, "+inf") {
 			return math.Inf(1), nil
 		}
-		return 0, d.errf(n, field, "got %s, expected a number or inf", describe(n))
+		return 0, d.errf(n, field, "must be a number or inf, got %s", describe(n))
 	}
 	var x float64
 	var err error
@@ -185,13 +185,13 @@ func (d *decoder) number(n *yaml.Node, field string, inf bool) (float64, error) 
 		}
 	}
 	if errors.Is(err, strconv.ErrRange) {
-		return 0, d.errf(n, field, "got %s, out of the range of a float64; expected a finite number", n.Value)
+		return 0, d.errf(n, field, "must be a finite number, got %s (out of the range of a float64)", n.Value)
 	}
 	if err != nil {
-		return 0, d.errf(n, field, "%q is not a number", n.Value)
+		return 0, d.errf(n, field, "must be a number, got %q", n.Value)
 	}
 	if math.IsNaN(x) || math.IsInf(x, -1) || (math.IsInf(x, 1) && !inf) {
-		return 0, d.errf(n, field, "got %s, expected a finite number", n.Value)
+		return 0, d.errf(n, field, "must be a finite number, got %s", n.Value)
 	}
 	return x, nil
 }
@@ -199,24 +199,24 @@ func (d *decoder) number(n *yaml.Node, field string, inf bool) (float64, error) 
 // integer decodes a whole number within [lo, hi].
 func (d *decoder) integer(n *yaml.Node, field string, lo, hi int64) (int64, error) {
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
-		return 0, d.errf(n, field, "got %s, expected an integer", describe(n))
+		return 0, d.errf(n, field, "must be an integer, got %s", describe(n))
 	}
 	x, err := d.number(n, field, false)
 	if err != nil {
 		return 0, err
 	}
 	if x != math.Trunc(x) {
-		return 0, d.errf(n, field, "got %s, expected an integer", n.Value)
+		return 0, d.errf(n, field, "must be an integer, got %s", n.Value)
 	}
 	if x < float64(lo) || x > float64(hi) {
-		return 0, d.errf(n, field, "got %s, expected an integer in [%d, %d]", n.Value, lo, hi)
+		return 0, d.errf(n, field, "must be an integer in [%d, %d], got %s", lo, hi, n.Value)
 	}
 	return int64(x), nil
 }
 
 func (d *decoder) str(n *yaml.Node, field string) (string, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		return "", d.errf(n, field, "got %s, expected a string", describe(n))
+		return "", d.errf(n, field, "must be a string, got %s", describe(n))
 	}
 	return n.Value, nil
 }
@@ -231,12 +231,12 @@ func (d *decoder) boolean(n *yaml.Node, field string) (bool, error) {
 		}
 	}
 	// An explicit "!!bool yes" has the bool tag but no YAML 1.2 bool value.
-	return false, d.errf(n, field, "got %s, expected true or false", describe(n))
+	return false, d.errf(n, field, "must be true or false, got %s", describe(n))
 }
 
 func (d *decoder) numbers(n *yaml.Node, field string) ([]float64, error) {
 	if n.Kind != yaml.SequenceNode {
-		return nil, d.errf(n, field, "got %s, expected a list of numbers", describe(n))
+		return nil, d.errf(n, field, "must be a list of numbers, got %s", describe(n))
 	}
 	if l, ok := d.bulk[n]; ok {
 		return l.nums, nil
@@ -256,7 +256,7 @@ func (d *decoder) numbers(n *yaml.Node, field string) ([]float64, error) {
 func (d *decoder) listOrRows(n *yaml.Node, field string) (Value, error) {
 	v := Value{Line: n.Line, IsList: true}
 	if n.Kind != yaml.SequenceNode {
-		return v, d.errf(n, field, "got %s, expected a list", describe(n))
+		return v, d.errf(n, field, "must be a list, got %s", describe(n))
 	}
 	if len(n.Content) > 0 && n.Content[0].Kind == yaml.SequenceNode {
 		v.Is2D = true
@@ -304,7 +304,7 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 			v.IsList = true
 			v.Nums, err = d.numbers(n, field)
 			if err == nil && p.Kind == NumberList && len(v.Nums) == 0 {
-				err = d.errf(n, field, "empty list, expected at least one number")
+				err = d.errf(n, field, "must be a list of at least one number, got []")
 			}
 		} else {
 			v.Num, err = d.number(n, field, false)
@@ -316,7 +316,7 @@ func (d *decoder) param(p Param, n *yaml.Node, field string) (Value, error) {
 		if err == nil {
 			choice, ok := enumChoice(p.Choices, v.Str)
 			if !ok {
-				err = d.errf(n, field, "got %q, expected one of %s", v.Str, strings.Join(p.Choices, ", "))
+				err = d.errf(n, field, "must be one of %s, got %q", strings.Join(p.Choices, ", "), v.Str)
 			}
 			v.Str = choice
 		}
