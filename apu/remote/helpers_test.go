@@ -32,6 +32,12 @@ func onSPI(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend,
 // spiLink is the link to an emulated chip on hal/sim's SPI port.
 func spiLink(t testing.TB, ec emulator.Config) (*remote.SPI, *emulator.Emulator) {
 	t.Helper()
+	return spiLinkAt(t, ec, 20*physic.MegaHertz)
+}
+
+// spiLinkAt is spiLink with the port connected at clock hz.
+func spiLinkAt(t testing.TB, ec emulator.Config, hz physic.Frequency) (*remote.SPI, *emulator.Emulator) {
+	t.Helper()
 	dr, rs := sim.NewPin("GPIO24", 24), sim.NewPin("GPIO25", 25)
 	ec.DataReady, ec.Reset = dr, rs
 	emu, err := emulator.New(ec)
@@ -39,7 +45,7 @@ func spiLink(t testing.TB, ec emulator.Config) (*remote.SPI, *emulator.Emulator)
 		t.Fatal(err)
 	}
 	port := sim.NewPort("SPI0.0", emu)
-	conn, err := port.Connect(20*physic.MegaHertz, spi.Mode0, 8)
+	conn, err := port.Connect(hz, spi.Mode0, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
