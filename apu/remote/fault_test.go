@@ -332,3 +332,33 @@ func TestStreamServerGone(t *testing.T) {
 	}
 	t.Logf("%v (after %v)", err, time.Since(start))
 }
+
+// A new host session against a chip that kept its last response from
+// the previous one (`apu serve` keeps the chip across connections):
+// a first request that reuses the chip's last sequence number is
+// refused (NAK 8, nothing run) and sent again with the next number.
+func TestNewSessionSameSequence(t *testing.T) {
+	addr, _, _ := serve(t, emulator.Config{})
+	open := func() *remote.Backend {
+		link, err := remote.Dial(addr, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := remote.Open(remote.Config{Link: link})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rb.Close() })
+		return rb
+	}
+	first := open()
+	runDemo(t, first, 20)
+	last := remote.Seq(first)
+	first.Close()
+	second := open()
+	remote.SetSeq(second, last-1) // its HELLO goes out with the chip's last number
+	runDemo(t, second, 50)
+	if r := second.Stats().Retries; r != 1 {
+		t.Errorf("%d resends, want 1 (the HELLO refused with NAK 8)", r)
+	}
+}

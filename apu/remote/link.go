@@ -107,21 +107,19 @@ type conn struct {
 }
 
 func newConn(t Transport, retries int, timeout time.Duration) *conn {
-	return &conn{t: t, retries: retries, timeout: timeout, out: make([]byte, 0, protocol.MaxFrame)}
+	// A session starts at a sequence number of its own: a chip that
+	// kept its last response from an earlier session (a restarted host)
+	// would answer a request with that number from it.
+	seq := uint16(time.Now().UnixNano() >> 10)
+	return &conn{t: t, retries: retries, timeout: timeout, seq: seq, out: make([]byte, 0, protocol.MaxFrame)}
 }
 
 // call sends req and parses the response into resp. A NAK answering it
 // is returned as a *protocol.Refused; a link that gives no checked
 // response within the retries as a *LinkError.
 func (c *conn) call(req, resp protocol.Payload) error {
-	c.seq++
-	if c.seq == 0 {
-		c.seq = 1 // 0 is the NAK of a frame that failed its checks
-	}
-	var err error
-	c.out, err = protocol.Append(c.out[:0], c.seq, req)
-	if err != nil {
-		return fmt.Errorf("apu link %s: %w", c.t, err)
+	if err := c.next(req); err != nil {
+		return err
 	}
 	c.stats.Requests++
 	var last error
@@ -138,6 +136,15 @@ func (c *conn) call(req, resp protocol.Payload) error {
 			if err := c.nak.Unmarshal(f); err != nil {
 				return c.fail(req.Type(), "a NAK that does not parse", err)
 			}
+			if c.nak.Code == protocol.CodeSequence {
+				// The chip's last request, from an earlier session, had
+				// this sequence number: nothing ran; take the next one.
+				last = c.nak.Err()
+				if err := c.next(req); err != nil {
+					return err
+				}
+				continue
+			}
 			return c.nak.Err()
 		}
 		if err := resp.Unmarshal(f); err != nil {
@@ -149,6 +156,20 @@ func (c *conn) call(req, resp protocol.Payload) error {
 	}
 	return &LinkError{Link: c.t.String(), Request: req.Type(),
 		What: fmt.Sprintf("no good response in %d attempts (timeout %s each)", c.retries+1, c.timeout), Err: last}
+}
+
+// next frames req in c.out with the next sequence number.
+func (c *conn) next(req protocol.Payload) error {
+	c.seq++
+	if c.seq == 0 {
+		c.seq = 1 // 0 is the NAK of a frame that failed its checks
+	}
+	var err error
+	c.out, err = protocol.Append(c.out[:0], c.seq, req)
+	if err != nil {
+		return fmt.Errorf("apu link %s: %w", c.t, err)
+	}
+	return nil
 }
 
 func (c *conn) fail(t protocol.Type, what string, err error) error {
