@@ -50,7 +50,7 @@ func cmdAPU(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		what = fmt.Sprintf("%q", args[0])
 	}
-	return usageError{fmt.Sprintf("want \"apu serve\", got %s", what)}
+	return usageError{fmt.Sprintf("subcommand: must be \"apu serve\", got %s", what)}
 }
 
 func cmdAPUServe(args []string, stdout, stderr io.Writer) error {

@@ -108,7 +108,7 @@ func TestAPUServeUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"apu"}, `want "apu serve", got nothing`},
+		{[]string{"apu"}, `subcommand: must be "apu serve", got nothing`},
 		{[]string{"apu", "serve"}, "--listen: needed"},
 		{[]string{"apu", "serve", "--listen", "tcp:0.0.0.0:7410"}, "the host must be a loopback address"},
 		{[]string{"apu", "serve", "--listen", "udp:x"}, `the network must be unix or tcp, got "udp:x"`},

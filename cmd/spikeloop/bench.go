@@ -71,7 +71,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		what = fmt.Sprintf("%q", args[0])
 	}
-	return usageError{fmt.Sprintf("want \"bench loop\" or \"bench engine\", got %s", what)}
+	return usageError{fmt.Sprintf("subcommand: must be \"bench loop\" or \"bench engine\", got %s", what)}
 }
 
 func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
@@ -96,7 +96,7 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
 	if math.IsNaN(*rate) || math.IsInf(*rate, 0) || *rate <= 0 {
-		return usageError{fmt.Sprintf("--rate: want a finite number of Hz > 0, got %v", *rate)}
+		return usageError{fmt.Sprintf("--rate: must be a finite number of Hz > 0, got %v", *rate)}
 	}
 	tick, err := daemon.BenchTick(*rate)
 	if err != nil {
@@ -108,13 +108,13 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 	case *duration < tick:
 		return usageError{fmt.Sprintf("--duration: must be at least one tick (%v at --rate %v), got %v", tick, *rate, *duration)}
 	case *cpu < -1 || *cpu >= 1024:
-		return usageError{fmt.Sprintf("--cpu: want a CPU number 0..1023, or -1 for no pinning, got %d", *cpu)}
+		return usageError{fmt.Sprintf("--cpu: must be a CPU number 0..1023, or -1 for no pinning, got %d", *cpu)}
 	case *spin < 0:
 		return usageError{fmt.Sprintf("--spin: must be >= 0, got %v", *spin)}
 	case *spin >= tick:
 		return usageError{fmt.Sprintf("--spin: must be less than the tick (%v), got %v", tick, *spin)}
 	case *priority < 0 || *priority > 99:
-		return usageError{fmt.Sprintf("--priority: want 1..99 (SCHED_FIFO) or 0 (normal scheduling), got %d", *priority)}
+		return usageError{fmt.Sprintf("--priority: must be 1..99 (SCHED_FIFO) or 0 (normal scheduling), got %d", *priority)}
 	case *backend != "" && !apu.Known(*backend):
 		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
 	}
@@ -133,7 +133,7 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 	case *page != "" && *noTelemetry:
 		return usageError{"--page needs the telemetry that --no-telemetry turns off"}
 	case *warmup < 0 || (*warmup > 0 && *page == ""):
-		return usageError{fmt.Sprintf("--page-warmup: %v; want a duration > 0 with --page", *warmup)}
+		return usageError{fmt.Sprintf("--page-warmup: must be a duration > 0 with --page, got %v", *warmup)}
 	case *page != "":
 		// One WebSocket address for both runs, so that pages opened in
 		// the warm-up reconnect to the measured run without reloading.

@@ -67,11 +67,11 @@ func cmdBenchEngine(args []string, stdout, stderr io.Writer) error {
 	case len(pos) > 0:
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	case *threads < 1 || *threads > 64:
-		return usageError{fmt.Sprintf("--threads: %d; want 1..64", *threads)}
+		return usageError{fmt.Sprintf("--threads: must be 1..64, got %d", *threads)}
 	case *rounds < 1:
-		return usageError{fmt.Sprintf("--rounds: %d; want >= 1", *rounds)}
+		return usageError{fmt.Sprintf("--rounds: must be >= 1, got %d", *rounds)}
 	case *seconds < 1:
-		return usageError{fmt.Sprintf("--seconds: %d; want >= 1", *seconds)}
+		return usageError{fmt.Sprintf("--seconds: must be >= 1, got %d", *seconds)}
 	}
 	var cases []engineCase
 	cases = append(cases, engineCase{name: "LIF100k", src: cpu.LIF100kSource(100000), threads: 1, neurons: 100000})

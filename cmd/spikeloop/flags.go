@@ -87,7 +87,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 		return fmt.Sprintf("--%s needs a value", m[1])
 	}
 	if m := reBadBool.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("--%s: %s is not true or false (a switch: --%s alone turns it on)", m[2], m[1], m[2])
+		return fmt.Sprintf("--%s: must be true or false (a switch: --%s alone turns it on), got %s", m[2], m[2], m[1])
 	}
 	if m := reBadValue.FindStringSubmatch(msg); m != nil {
 		value, name, cause := m[1], m[2], m[3]
@@ -99,7 +99,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 			if f := fs.Lookup(name); f != nil && strings.Contains(fmt.Sprintf("%T", f.Value), "int") {
 				want = "a whole number"
 			}
-			return fmt.Sprintf("--%s: %s is not %s", name, value, want)
+			return fmt.Sprintf("--%s: must be %s, got %s", name, want, value)
 		}
 		return fmt.Sprintf("--%s: %s: %s", name, value, cause)
 	}
@@ -167,9 +167,9 @@ func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil {
 		if _, ferr := strconv.ParseFloat(s, 64); ferr == nil {
-			return fmt.Errorf("%q needs a unit, e.g. %sms or %ss", s, s, s)
+			return fmt.Errorf("must have a unit, e.g. %sms or %ss, got %q", s, s, s)
 		}
-		return fmt.Errorf("%q is not a duration; want a number and a unit, e.g. 500ms, 1.5s or 2m", s)
+		return fmt.Errorf("must be a number and a unit, e.g. 500ms, 1.5s or 2m, got %q", s)
 	}
 	*d = durationValue(v)
 	return nil

@@ -94,23 +94,23 @@ func TestFlagErrorsOnce(t *testing.T) {
 		cmd  string
 		msg  string
 	}{
-		{[]string{"sim", "net.yaml", "--out", "d", "--duration", "50"}, "sim", `--duration: "50" needs a unit, e.g. 50ms or 50s`},
-		{[]string{"sim", "net.yaml", "--out", "d", "--duration", "soon"}, "sim", `--duration: "soon" is not a duration; want a number and a unit, e.g. 500ms, 1.5s or 2m`},
+		{[]string{"sim", "net.yaml", "--out", "d", "--duration", "50"}, "sim", `--duration: must have a unit, e.g. 50ms or 50s, got "50"`},
+		{[]string{"sim", "net.yaml", "--out", "d", "--duration", "soon"}, "sim", `--duration: must be a number and a unit, e.g. 500ms, 1.5s or 2m, got "soon"`},
 		{[]string{"sim", "net.yaml", "--bogus"}, "sim", "unknown flag --bogus"},
 		{[]string{"sim", "net.yaml", "--out"}, "sim", "--out needs a value"},
-		{[]string{"sim", "net.yaml", "--out", "d", "--segment", "two"}, "sim", `--segment: "two" is not a whole number`},
-		{[]string{"sim", "net.yaml", "--out", "d", "--quiet=maybe"}, "sim", `--quiet: "maybe" is not true or false`},
-		{[]string{"run", "--duration", "5"}, "run", `--duration: "5" needs a unit, e.g. 5ms or 5s`},
+		{[]string{"sim", "net.yaml", "--out", "d", "--segment", "two"}, "sim", `--segment: must be a whole number, got "two"`},
+		{[]string{"sim", "net.yaml", "--out", "d", "--quiet=maybe"}, "sim", `--quiet: must be true or false (a switch: --quiet alone turns it on), got "maybe"`},
+		{[]string{"run", "--duration", "5"}, "run", `--duration: must have a unit, e.g. 5ms or 5s, got "5"`},
 		{[]string{"run", "-x"}, "run", "unknown flag --x"},
 		{[]string{"run", "demo.yaml"}, "run", `unexpected argument "demo.yaml" (the config is --config FILE)`},
 		{[]string{"check", "--verbose", "net.yaml"}, "check", "unknown flag --verbose"},
 		{[]string{"check", "--config"}, "check", "--config needs a value"},
 		{[]string{"models", "--all"}, "models", "unknown flag --all"},
 		{[]string{"version", "--short"}, "version", "unknown flag --short"},
-		{[]string{"bench", "loop", "--rate", "fast"}, "bench loop", `--rate: "fast" is not a number`},
-		{[]string{"bench", "loop", "--duration", "60"}, "bench loop", `--duration: "60" needs a unit, e.g. 60ms or 60s`},
-		{[]string{"bench", "--rate", "1000"}, "bench", `want "bench loop" or "bench engine", got "--rate"`},
-		{[]string{"bench", "engine", "--threads", "0"}, "bench engine", `--threads: 0; want 1..64`},
+		{[]string{"bench", "loop", "--rate", "fast"}, "bench loop", `--rate: must be a number, got "fast"`},
+		{[]string{"bench", "loop", "--duration", "60"}, "bench loop", `--duration: must have a unit, e.g. 60ms or 60s, got "60"`},
+		{[]string{"bench", "--rate", "1000"}, "bench", `subcommand: must be "bench loop" or "bench engine", got "--rate"`},
+		{[]string{"bench", "engine", "--threads", "0"}, "bench engine", `--threads: must be 1..64, got 0`},
 	} {
 		code, out, errs := runCmd(t, c.args...)
 		want := "spikeloop " + c.cmd + ": " + c.msg

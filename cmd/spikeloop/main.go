@@ -229,7 +229,7 @@ func (f inputFlags) argName() string { return "NAME=FILE" }
 func (f inputFlags) Set(s string) error {
 	name, file, ok := strings.Cut(s, "=")
 	if !ok || name == "" || file == "" {
-		return fmt.Errorf("want NAME=FILE, got %q", s)
+		return fmt.Errorf("must be NAME=FILE, got %q", s)
 	}
 	if _, dup := f[name]; dup {
 		return fmt.Errorf("population %q given twice", name)
@@ -305,18 +305,18 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--out DIR is required"}
 	}
 	if *duration < 0 {
-		return usageError{fmt.Sprintf("--duration: %v is negative; want >= 0", *duration)}
+		return usageError{fmt.Sprintf("--duration: must be >= 0, got %v", *duration)}
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if *threads < 1 {
-		return usageError{fmt.Sprintf("--threads: %d; want >= 1", *threads)}
+		return usageError{fmt.Sprintf("--threads: must be >= 1, got %d", *threads)}
 	}
 	if given["threads"] && given["replay"] {
 		return usageError{"--threads cannot be used with --replay: a replay runs on one thread"}
 	}
 	if *trials < 0 {
-		return usageError{fmt.Sprintf("--trials: %d is negative; want >= 1", *trials)}
+		return usageError{fmt.Sprintf("--trials: must be >= 1 (or left out: the inputs' batch, or 1), got %d", *trials)}
 	}
 	if !apu.Known(*backend) {
 		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
@@ -345,7 +345,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		ms := float64(*duration) / float64(time.Millisecond)
 		steps := math.Round(ms / net.Dt)
 		if steps < 1 || math.Abs(steps*net.Dt-ms) > 1e-9*max(1, ms) {
-			return usageError{fmt.Sprintf("--duration: %v is not a whole number of steps of dt %g ms", *duration, net.Dt)}
+			return usageError{fmt.Sprintf("--duration: must be a whole number of steps of dt %g ms, got %v", net.Dt, *duration)}
 		}
 		net.Duration = ms
 	}

@@ -93,7 +93,7 @@ func TestUsageAndErrors(t *testing.T) {
 		{[]string{"sim", "x.yaml"}, 2, "--out DIR is required"},
 		{[]string{"sim", "--out", "/tmp/x"}, 2, "exactly one network FILE"},
 		{[]string{"sim", "nonexistent.yaml", "--out", t.TempDir()}, 1, "no such file"},
-		{[]string{"sim", "a.yaml", "--out", "d", "--input", "bad"}, 2, "want NAME=FILE"},
+		{[]string{"sim", "a.yaml", "--out", "d", "--input", "bad"}, 2, `--input: must be NAME=FILE, got "bad"`},
 		{[]string{"check"}, 2, "exactly one network FILE"},
 		{[]string{"models", "Nope"}, 1, `unknown class "Nope"`},
 	}
@@ -362,7 +362,7 @@ func TestSimThreads(t *testing.T) {
 		t.Errorf("spikes.csv: %d lines with one thread, %d with two, equal %v", strings.Count(spikes[0], "\n"), strings.Count(spikes[1], "\n"), spikes[0] == spikes[1])
 	}
 	code, _, errs := runCmd(t, "sim", cuba, "--out", t.TempDir(), "--threads", "0")
-	if code == 0 || !strings.Contains(errs, "--threads: 0") {
+	if code == 0 || !strings.Contains(errs, "--threads: must be >= 1, got 0") {
 		t.Errorf("--threads 0: exit %d, %q", code, errs)
 	}
 }

@@ -48,7 +48,7 @@ func cmdPlot(args []string, stdout io.Writer) error {
 		return usageError{"want exactly one DIR (the --out folder of spikeloop sim)"}
 	}
 	if *bin < 0 {
-		return usageError{fmt.Sprintf("--bin: %v is negative; want > 0", *bin)}
+		return usageError{fmt.Sprintf("--bin: must be > 0 (or left out for about 100 bins), got %v", *bin)}
 	}
 	opt := figure.Options{Bin: float64(*bin) / float64(time.Millisecond)}
 	if *netFile != "" {

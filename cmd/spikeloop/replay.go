@@ -38,7 +38,7 @@ func simReplay(netFile, recFile string, segment int, backend string, given map[s
 		return usageError{fmt.Sprintf("--input %s cannot be used with --replay: the recording feeds the network's inputs", strings.Join(names, ", "))}
 	}
 	if given["segment"] && segment < 1 {
-		return usageError{fmt.Sprintf("--segment %d: segments are numbered from 1", segment)}
+		return usageError{fmt.Sprintf("--segment: must be >= 1 (segments are numbered from 1), got %d", segment)}
 	}
 	netData, err := os.ReadFile(netFile)
 	if err != nil {
@@ -58,7 +58,7 @@ func simReplay(netFile, recFile string, segment int, backend string, given map[s
 	}
 	n := max(segment, 1)
 	if n > len(segs) {
-		return usageError{fmt.Sprintf("--segment %d: %s has %d segment(s), 1..%d (one per run; a reload starts a new one)", segment, recFile, len(segs), len(segs))}
+		return usageError{fmt.Sprintf("--segment: must be 1..%d (%s has %d segment(s), one per run; a reload starts a new one), got %d", len(segs), recFile, len(segs), segment)}
 	}
 	seg := segs[n-1]
 	if seg.Ticks == 0 {

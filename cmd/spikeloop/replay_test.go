@@ -157,7 +157,7 @@ func TestSimReplaySegments(t *testing.T) {
 	}
 
 	code, _, errs = runCmd(t, "sim", net, "--out", t.TempDir(), "--replay", recFile, "--segment", "3")
-	if code != 2 || !strings.Contains(errs, "--segment 3: "+recFile+" has 2 segment(s), 1..2") {
+	if code != 2 || !strings.Contains(errs, "--segment: must be 1..2 ("+recFile+" has 2 segment(s)") {
 		t.Errorf("--segment 3: exit %d, stderr %q", code, errs)
 	}
 }
@@ -204,7 +204,7 @@ func TestSimReplayErrors(t *testing.T) {
 		{[]string{"--replay", filepath.Join(dir, "none.rec")}, 1, "no such file"},
 		{[]string{"--replay", recFile, "--input", "eye_left=" + in}, 2, "--input eye_left cannot be used with --replay"},
 		{[]string{"--replay", recFile, "--duration", "1s"}, 2, "--duration 1s differs from the recording's 300ms (300 ticks of 1ms)"},
-		{[]string{"--replay", recFile, "--segment", "0"}, 2, "--segment 0: segments are numbered from 1"},
+		{[]string{"--replay", recFile, "--segment", "0"}, 2, "--segment: must be >= 1 (segments are numbered from 1), got 0"},
 		{[]string{"--segment", "2"}, 2, "--segment: 2 needs --replay REC"},
 		{[]string{"--replay", ""}, 2, "--replay needs a recording FILE"},
 	}
@@ -303,7 +303,7 @@ func TestSimDuration(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	code, _, errs = runCmd(t, "sim", starter, "--out", t.TempDir(), "--duration", "20.05ms")
-	if code != 2 || !strings.Contains(errs, "--duration: 20.05ms is not a whole number of steps of dt 0.1 ms") {
+	if code != 2 || !strings.Contains(errs, "--duration: must be a whole number of steps of dt 0.1 ms, got 20.05ms") {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
@@ -347,24 +347,24 @@ func TestBenchLoopFlags(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"bench"}, 2, `want "bench loop" or "bench engine", got nothing`},
-		{[]string{"bench", "tick"}, 2, `want "bench loop" or "bench engine", got "tick"`},
-		{[]string{"bench", "loop", "--rate", "0"}, 2, "--rate: want a finite number of Hz > 0, got 0"},
-		{[]string{"bench", "loop", "--rate", "-5"}, 2, "--rate: want a finite number of Hz > 0, got -5"},
-		{[]string{"bench", "loop", "--rate", "NaN"}, 2, "--rate: want a finite number of Hz > 0, got NaN"},
-		{[]string{"bench", "loop", "--rate", "Inf"}, 2, "--rate: want a finite number of Hz > 0, got +Inf"},
+		{[]string{"bench"}, 2, `subcommand: must be "bench loop" or "bench engine", got nothing`},
+		{[]string{"bench", "tick"}, 2, `subcommand: must be "bench loop" or "bench engine", got "tick"`},
+		{[]string{"bench", "loop", "--rate", "0"}, 2, "--rate: must be a finite number of Hz > 0, got 0"},
+		{[]string{"bench", "loop", "--rate", "-5"}, 2, "--rate: must be a finite number of Hz > 0, got -5"},
+		{[]string{"bench", "loop", "--rate", "NaN"}, 2, "--rate: must be a finite number of Hz > 0, got NaN"},
+		{[]string{"bench", "loop", "--rate", "Inf"}, 2, "--rate: must be a finite number of Hz > 0, got +Inf"},
 		{[]string{"bench", "loop", "--duration", "0s"}, 2, "--duration: must be > 0, got 0s"},
 		{[]string{"bench", "loop", "--duration", "-1s"}, 2, "--duration: must be > 0, got -1s"},
 		{[]string{"bench", "loop", "--duration", "500us"}, 2, "--duration: must be at least one tick (1ms at --rate 1000), got 500µs"},
-		{[]string{"bench", "loop", "--priority", "100"}, 2, "--priority: want 1..99 (SCHED_FIFO) or 0 (normal scheduling), got 100"},
-		{[]string{"bench", "loop", "--priority", "-1"}, 2, "--priority: want 1..99 (SCHED_FIFO) or 0 (normal scheduling), got -1"},
-		{[]string{"bench", "loop", "--cpu", "-2"}, 2, "--cpu: want a CPU number 0..1023, or -1 for no pinning, got -2"},
-		{[]string{"bench", "loop", "--cpu", "5000"}, 2, "--cpu: want a CPU number 0..1023, or -1 for no pinning, got 5000"},
+		{[]string{"bench", "loop", "--priority", "100"}, 2, "--priority: must be 1..99 (SCHED_FIFO) or 0 (normal scheduling), got 100"},
+		{[]string{"bench", "loop", "--priority", "-1"}, 2, "--priority: must be 1..99 (SCHED_FIFO) or 0 (normal scheduling), got -1"},
+		{[]string{"bench", "loop", "--cpu", "-2"}, 2, "--cpu: must be a CPU number 0..1023, or -1 for no pinning, got -2"},
+		{[]string{"bench", "loop", "--cpu", "5000"}, 2, "--cpu: must be a CPU number 0..1023, or -1 for no pinning, got 5000"},
 		{[]string{"bench", "loop", "--rate", "3000", "--duration", "10ms"}, 2, "--rate: 3000 Hz: a tick of 333.333µs does not fit the demo"},
 		{[]string{"bench", "loop", "--rate", "3000"}, 2, "rates that fit: 20, 40, 80, 100, 200, 400, 500, 1000, 2000, 2500, 5000, 10000 Hz"},
-		{[]string{"bench", "loop", "--rate", "fast"}, 2, `--rate: "fast" is not a number`},
-		{[]string{"bench", "loop", "--duration", "60"}, 2, `--duration: "60" needs a unit, e.g. 60ms or 60s`},
-		{[]string{"bench", "loop", "--spin", "200"}, 2, `--spin: "200" needs a unit, e.g. 200ms or 200s`},
+		{[]string{"bench", "loop", "--rate", "fast"}, 2, `--rate: must be a number, got "fast"`},
+		{[]string{"bench", "loop", "--duration", "60"}, 2, `--duration: must have a unit, e.g. 60ms or 60s, got "60"`},
+		{[]string{"bench", "loop", "--spin", "200"}, 2, `--spin: must have a unit, e.g. 200ms or 200s, got "200"`},
 		{[]string{"bench", "loop", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"bench", "loop", "--spin", "1ms"}, 2, "--spin: must be less than the tick (1ms), got 1ms"},
 		{[]string{"bench", "loop", "--spin", "-1us"}, 2, "--spin: must be >= 0, got -1µs"},

@@ -53,7 +53,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("unexpected argument %q (the config is --config FILE)", pos[0])}
 	}
 	if *duration < 0 {
-		return usageError{fmt.Sprintf("--duration: %v is negative; want >= 0", *duration)}
+		return usageError{fmt.Sprintf("--duration: must be >= 0, got %v", *duration)}
 	}
 	if *backend != "" && !apu.Known(*backend) {
 		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}

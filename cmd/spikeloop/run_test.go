@@ -48,7 +48,7 @@ func TestRunBadConfig(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = runCmd(t, "run", "--duration", "-1s")
-	if code != 2 || !strings.Contains(errs, "negative") {
+	if code != 2 || !strings.Contains(errs, "--duration: must be >= 0, got -1s") {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
