@@ -23,6 +23,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spikeloop/spikeloop/apu"
@@ -60,14 +61,23 @@ type Config struct {
 	ChipSpikes, ChipValues int
 }
 
+// LinkEnv names the stream Opener dials when the options give no link
+// (`spikeloop sim` and `check` have no config): unix:PATH or
+// tcp:HOST:PORT.
+const LinkEnv = "SPIKELOOP_APU_LINK"
+
 // Opener is the apu.Opener of the "apu" backend: the link is
 // opt.Link (an SPI connection with its lines, or a stream address to
-// dial). The caller keeps the SPI connection and the pins; Close closes
+// dial), else the stream named by $SPIKELOOP_APU_LINK. The caller keeps the SPI connection and the pins; Close closes
 // only a stream the backend dialed.
 func Opener(opt apu.Options) (apu.Backend, error) {
 	l := opt.Link
+	if l == nil && os.Getenv(LinkEnv) != "" {
+		// A command with no link of its own (spikeloop sim, check).
+		l = &apu.Link{Stream: os.Getenv(LinkEnv)}
+	}
 	if l == nil {
-		return nil, fmt.Errorf("apu backend: no link: the backend needs an SPI connection or a stream address (unix:PATH or tcp:HOST:PORT, e.g. of `spikeloop apu serve`): %w", apu.ErrUnsupported)
+		return nil, fmt.Errorf("apu backend: no link: the backend needs an SPI connection or a stream address (unix:PATH or tcp:HOST:PORT, e.g. of `spikeloop apu serve`; $%s for commands without a config): %w", LinkEnv, apu.ErrUnsupported)
 	}
 	cfg := Config{Retries: l.Retries} // 0: DefaultRetries
 	if l.SPI != nil {
