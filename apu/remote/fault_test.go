@@ -11,6 +11,7 @@ import (
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/compile"
 	"github.com/spikeloop/spikeloop/apu/remote"
+	"github.com/spikeloop/spikeloop/firmware/chip"
 	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/firmware/image"
 	"github.com/spikeloop/spikeloop/firmware/protocol"
@@ -360,5 +361,65 @@ func TestNewSessionSameSequence(t *testing.T) {
 	runDemo(t, second, 50)
 	if r := second.Stats().Retries; r != 1 {
 		t.Errorf("%d resends, want 1 (the HELLO refused with NAK 8)", r)
+	}
+}
+
+// liar answers from a chip in-process, but changes a byte of every
+// RUN_OK's spikes after the chip framed it (its CRC no longer matches).
+type liar struct {
+	c    *chip.Chip
+	resp []byte
+	runs int
+}
+
+func (l *liar) Send(frame []byte) error {
+	l.resp = l.c.Handle(frame, l.resp[:0])
+	if len(l.resp) > protocol.HeaderSize+26 && protocol.Type(l.resp[3]) == protocol.TypeRunOK {
+		l.resp[protocol.HeaderSize+26+2] ^= 0x01 // the first spike's population
+		l.runs++
+	}
+	return nil
+}
+
+func (l *liar) Receive(r *protocol.Reader, _ time.Time) (int, bool, error) {
+	r.Reset()
+	r.Write(l.resp)
+	return len(l.resp), true, nil
+}
+
+func (l *liar) Reset() error   { return remote.ErrNoReset }
+func (l *liar) Close() error   { return nil }
+func (l *liar) String() string { return "liar" }
+
+// The host never acts on a frame whose CRC it did not check: RUN_OKs
+// whose spikes were changed after framing are refused every time, the
+// Run fails with ErrLink, and none of their spikes is recorded.
+func TestNeverActsOnUncheckedFrame(t *testing.T) {
+	l := &liar{c: chip.New(chip.Config{})}
+	rb, err := remote.Open(remote.Config{Link: l, Retries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Load(demoNet(t)); err != nil {
+		t.Fatal(err)
+	}
+	left, right := make([]float64, 10), make([]float64, 10)
+	var rec apu.Record
+	for k := range 200 {
+		err = rb.Run(10, demoFeeds(k, left, right))
+		if err != nil {
+			break
+		}
+		rb.Drain(&rec)
+		if len(rec.Spikes) != 0 {
+			t.Fatalf("tick %d: %d spikes recorded from RUN_OKs that failed their CRC", k, len(rec.Spikes))
+		}
+	}
+	if !errors.Is(err, apu.ErrLink) {
+		t.Fatalf("runs answered only by corrupted RUN_OKs with spikes: %v, want ErrLink", err)
+	}
+	rb.Drain(&rec)
+	if st := rb.Stats(); len(rec.Spikes) != 0 || st.CRCErrors != 3 || l.runs != 3 {
+		t.Errorf("%d spikes recorded, %d CRC errors counted, %d corrupted RUN_OKs sent; want 0, 3, 3", len(rec.Spikes), st.CRCErrors, l.runs)
 	}
 }
