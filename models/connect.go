@@ -32,7 +32,7 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 	switch r.Rule {
 	case "one_to_one":
 		if nPre != nPost {
-			return nil, fmt.Errorf("one_to_one needs equal sizes, pre has %d and post %d", nPre, nPost)
+			return nil, fmt.Errorf("one_to_one: sizes: must be equal, got pre %d and post %d", nPre, nPost)
 		}
 		out = make([]Conn, nPre)
 		for i := range out {
@@ -122,7 +122,7 @@ func Connect(r ConnRule, nPre, nPost int, same bool, rng *rand.Rand) ([]Conn, er
 		out = make([]Conn, len(r.Pairs))
 		for k, c := range r.Pairs {
 			if c.Pre < 0 || int(c.Pre) >= nPre || c.Post < 0 || int(c.Post) >= nPost {
-				return nil, fmt.Errorf("pair %d [%d, %d] is out of range (pre size %d, post size %d)", k, c.Pre, c.Post, nPre, nPost)
+				return nil, fmt.Errorf("pair %d: must be in [0, %d) x [0, %d) (pre size x post size), got [%d, %d]", k, nPre, nPost, c.Pre, c.Post)
 			}
 			out[k] = c
 		}

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // hhParams are the rows of docs/models/hh.md (HH); HHPSC adds tau_syn_e/i.
@@ -227,7 +228,7 @@ func (n *HH) afterInit(given map[string]bool) { n.steadyGates(given) }
 func (n *HH) SetInitState(name string, xs []float64) error {
 	dst := n.State(name)
 	if dst == nil {
-		return fmt.Errorf("%s is not a state of this model", name)
+		return fmt.Errorf("state: must be one of %s, got %q", strings.Join(n.StateNames(), ", "), name)
 	}
 	for i := range dst {
 		x := xs[min(i, len(xs)-1)]

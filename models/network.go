@@ -377,7 +377,7 @@ func (net *Network) loadPopulations(d *decoder, pn *yaml.Node, dir string, reg *
 		return err
 	}
 	if len(keys) == 0 {
-		return d.errf(pn, "populations", "empty; a network needs at least one population")
+		return d.errf(pn, "populations", "must be a mapping of at least one population, got an empty one")
 	}
 	total := 0
 	var spikeTimes int64              // stored by SpikeGenerators so far (Limits.MaxSpikeTimes)
@@ -805,10 +805,10 @@ func (net *Network) loadSynapses(d *decoder, sn *yaml.Node, dir string, lim Limi
 				case "StaticSynapse":
 				case "STDPSynapse", "TripletSTDPSynapse":
 					if s.Pre.IsCurrentSource() {
-						return d.errf(n, f+".model", "%s needs spikes, but %q is a current source", s.Model, s.Pre.Name)
+						return d.errf(n, f+".model", "must be StaticSynapse when pre is a current source (%s needs spikes), got %s from %q", s.Model, s.Model, s.Pre.Name)
 					}
 					if s.Post.Trace == nil {
-						return d.errf(n, f+".model", "%s needs a biophysical neuron population as post (it keeps the post traces), %q is a %s", s.Model, s.Post.Name, s.Post.Class.Name)
+						return d.errf(n, f+".model", "must be StaticSynapse when post is not a biophysical neuron population (%s keeps the post traces), got %s into %q (class %s)", s.Model, s.Model, s.Post.Name, s.Post.Class.Name)
 					}
 					if s.STDP, err = d.decodeSTDP(s.Model, m["params"], en, f+".params"); err != nil {
 						return err
@@ -1154,7 +1154,7 @@ func (d *decoder) checkRule(s *SynapseSpec, cn *yaml.Node, f string) error {
 	switch r.Rule {
 	case "one_to_one":
 		if nPre != nPost {
-			return d.errf(field("rule"), f+".rule", "one_to_one needs pre and post of equal size, %q has %d and %q has %d", s.Pre.Name, nPre, s.Post.Name, nPost)
+			return d.errf(field("rule"), f+".rule", "must fit pre %q of %d units and post %q of %d (one_to_one needs equal sizes), got one_to_one", s.Pre.Name, nPre, s.Post.Name, nPost)
 		}
 	case "fixed_indegree":
 		m := nPre
@@ -1188,10 +1188,10 @@ func (d *decoder) checkRule(s *SynapseSpec, cn *yaml.Node, f string) error {
 				node = pn.Content[k]
 			}
 			if int64(c.Pre) >= nPre {
-				return d.errf(node, pf, "pre index %d is out of range; %q has %d units (0..%d)", c.Pre, s.Pre.Name, nPre, nPre-1)
+				return d.errf(node, pf, "pre: must be 0..%d (%q has %d units), got %d", nPre-1, s.Pre.Name, nPre, c.Pre)
 			}
 			if int64(c.Post) >= nPost {
-				return d.errf(node, pf, "post index %d is out of range; %q has %d neurons (0..%d)", c.Post, s.Post.Name, nPost, nPost-1)
+				return d.errf(node, pf, "post: must be 0..%d (%q has %d neurons), got %d", nPost-1, s.Post.Name, nPost, c.Post)
 			}
 		}
 	}
@@ -1399,10 +1399,10 @@ func (net *Network) loadDelays(d *decoder, s *SynapseSpec, n *yaml.Node, f strin
 			return 0, nil
 		}
 		if x == 0 {
-			return 0, d.errf(node, field, "delay 0 (same-step delivery) is only allowed into stepwise SNN populations; %s %q needs a delay of at least dt (%g ms)", s.Post.Class.Name, s.Post.Name, net.Dt)
+			return 0, d.errf(node, field, "must be at least dt (%g ms) into %s %q (delay 0, same-step delivery, is only allowed into stepwise SNN populations), got 0", net.Dt, s.Post.Class.Name, s.Post.Name)
 		}
 		if x < net.Dt*(1-1e-9) {
-			return 0, d.errf(node, field, "delay %g ms is below dt (%g ms); delays are at least one step", x, net.Dt)
+			return 0, d.errf(node, field, "must be at least dt (%g ms; delays are at least one step), got %g ms", net.Dt, x)
 		}
 		steps := math.Floor(x/net.Dt + 0.5)
 		if steps > maxDelaySteps {

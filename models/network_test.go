@@ -777,7 +777,7 @@ synapses:
   - pre: a
     post: b
     conn: {rule: one_to_one}
-`, line: 8, field: "synapses[0].conn.rule", words: []string{"one_to_one", "equal size", `"a" has 2`, `"b" has 3`}},
+`, line: 8, field: "synapses[0].conn.rule", words: []string{"must fit", "equal sizes", `pre "a" of 2`, `post "b" of 3`, "got one_to_one"}},
 	{name: "fixed_indegree n above N_pre", yaml: `version: 1
 populations:
   a: {model: PoissonGenerator, size: 3}
@@ -837,7 +837,7 @@ synapses:
       pairs:
         - [0, 0]
         - [1, 3]
-`, line: 12, field: "synapses[0].conn.pairs[1]", words: []string{"post index 3", "out of range", `"b" has 3`}},
+`, line: 12, field: "synapses[0].conn.pairs[1]", words: []string{"post: must be 0..2", `"b" has 3`, "got 3"}},
 	{name: "explicit pair not a pair", yaml: `version: 1
 populations:
   a: {model: LIF, size: 2}
@@ -923,7 +923,7 @@ synapses:
     post: a
     conn: {rule: all_to_all}
     delay: 0.05
-`, line: 9, field: "synapses[0].delay", words: []string{"0.05", "below dt", "0.1"}},
+`, line: 9, field: "synapses[0].delay", words: []string{"must be at least dt (0.1 ms", "got 0.05 ms"}},
 	{name: "delay 0 into a biophysical neuron", yaml: `version: 1
 populations:
   a: {model: LIF, size: 2}
@@ -949,7 +949,7 @@ synapses:
     delay:
       - 1.0
       - 0.01
-`, line: 10, field: "synapses[0].delay[1]", words: []string{"0.01", "below dt"}},
+`, line: 10, field: "synapses[0].delay[1]", words: []string{"must be at least dt", "got 0.01 ms"}},
 	{name: "delay too long", yaml: `version: 1
 populations:
   a: {model: LIF, size: 2}

@@ -21,7 +21,7 @@ synapses:
 	}{
 		{"  - {pre: in, post: a, conn: {rule: one_to_one}, delay: 0}\n  - {pre: a, post: b, conn: {rule: one_to_one}, delay: 0}\n", ""},
 		{"  - {pre: in, post: lif, conn: {rule: one_to_one}, delay: 0}\n", "only allowed into stepwise SNN populations"},
-		{"  - {pre: in, post: a, conn: {rule: one_to_one}, delay: 0.05}\n", "below dt"},
+		{"  - {pre: in, post: a, conn: {rule: one_to_one}, delay: 0.05}\n", "must be at least dt (0.1 ms; delays are at least one step), got 0.05 ms"},
 		{"  - {pre: a, post: b, conn: {rule: one_to_one}, delay: 0}\n  - {pre: b, post: a, conn: {rule: one_to_one}, delay: 0}\n", `cycle among "a", "b"`},
 		{"  - {pre: a, post: a, conn: {rule: one_to_one}, delay: 0}\n", `cycle among "a"`},
 		// A cycle with one delayed edge is fine.

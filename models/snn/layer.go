@@ -465,10 +465,10 @@ func (l *Layer) stateFor(name string, values []float32) ([]float32, error) {
 	}
 	dst := l.State(name)
 	if dst == nil {
-		return nil, fmt.Errorf("%s: unknown state %q (known: %s)", l.Class(), name, strings.Join(l.StateNames(), ", "))
+		return nil, fmt.Errorf("%s: state: must be one of %s, got %q", l.Class(), strings.Join(l.StateNames(), ", "), name)
 	}
 	if len(values) != 1 && len(values) != l.size {
-		return nil, fmt.Errorf("%s: state %q: got %d values, want 1 or %d", l.Class(), name, len(values), l.size)
+		return nil, fmt.Errorf("%s: state %q: must be 1 value or %d (one per unit), got %d", l.Class(), name, l.size, len(values))
 	}
 	return dst, nil
 }

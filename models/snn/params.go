@@ -581,7 +581,7 @@ func parseSurrogate(v any) (any, error) {
 			name = name[i+1:] // qualified: surrogate.ATan
 		}
 		if !ok {
-			return nil, fmt.Errorf("a surrogate given as a map needs a \"name\" (one of %s)", strings.Join(surrogate.Names(), ", "))
+			return nil, fmt.Errorf("name: must be one of %s (a surrogate given as a map needs it), got nothing", strings.Join(surrogate.Names(), ", "))
 		}
 		return surrogate.New(name, s)
 	}
@@ -592,20 +592,20 @@ func parseInitializer(v any) (any, error) {
 	switch s := v.(type) {
 	case Normal:
 		if !(s.Std >= 0) || math.IsInf(s.Mean, 0) || math.IsNaN(s.Mean) {
-			return nil, fmt.Errorf("needs a finite mean and std >= 0, got %v", s)
+			return nil, fmt.Errorf("must be a finite mean and std >= 0, got %v", s)
 		}
 		return s, nil
 	case map[string]any:
 		name, _ := s["name"].(string)
 		if !strings.EqualFold(strings.TrimSuffix(name, "Initer"), "Normal") {
-			return nil, fmt.Errorf("only the Normal initialiser is supported, got %q", name)
+			return nil, fmt.Errorf("must be the Normal initialiser (the only one supported), got %q", name)
 		}
 		var n Normal
 		var ok1, ok2 bool
 		n.Mean, ok1 = toFloat(s["mean"])
 		n.Std, ok2 = toFloat(s["std"])
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("Normal needs numbers mean and std, got %v", s)
+			return nil, fmt.Errorf("must be Normal with numbers mean and std, got %v", s)
 		}
 		for k := range s {
 			if k != "name" && k != "mean" && k != "std" {
