@@ -44,7 +44,7 @@ func CheckConfig(path string, w io.Writer) error {
 	pr, err := probe(name, run.net)
 	if err == nil {
 		var eng apu.Backend
-		if eng, err = apu.Open(name, apu.Options{}); err == nil {
+		if eng, err = apu.Open(offlineBackend(name), apu.Options{}); err == nil {
 			err = errors.Join(eng.Load(run.net), eng.Close())
 		}
 	}

@@ -108,7 +108,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown telemetry field", "logging:", "telemetry:\n  metrics: {listn: \"127.0.0.1:0\"}\nlogging:",
 			`test.yaml:48: telemetry.metrics.listn: unknown field; did you mean "listen"? fields of telemetry.metrics: listen, allow_non_loopback`, ErrUnknown},
 		{"unknown backend", "stale_ticks: 5", "stale_ticks: 5\nbackend: gpu",
-			`test.yaml:22: backend: "gpu": not a backend; the backends are cpu, cpu-again`, ErrInvalid},
+			`test.yaml:22: backend: "gpu": not a backend; the backends are apu, cpu, cpu-again`, ErrInvalid},
 		{"wrong type", "stale_ticks: 5", "stale_ticks: five",
 			`test.yaml:21: stale_ticks: must be a whole number, got "five"`, ErrType},
 		{"wrong type in a flow mapping", "frequency_hz: 1000}\n    - {name: motor_right", "frequency_hz: fast}\n    - {name: motor_right",

@@ -50,8 +50,10 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"periph.io/x/conn/v3/spi"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/hal"
 	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/internal/handoff"
@@ -207,18 +209,22 @@ type Daemon struct {
 	// header names it).
 	backendName string
 	// linker is the backend's link counts, when it drives a chip.
-	linker  apu.LinkStater
-	feeds   *tickFeeds // the tick's inputs, one Run a tick
-	board   *hal.Board
-	simb    *sim.Board
-	plant   sim.Reporter // the emulated board's plant (plants.go), or nil
-	plantV  [MaxPlantFigures]float64
-	inputs  []*sensor.Input
-	outputs []output
-	byPop   [][]actuator.Decoder // decoders per population index
-	rec     apu.Record
-	stale   bool
-	stats   Stats
+	linker apu.LinkStater
+	// linkPort is the SPI port of the backend's link, which the daemon
+	// opened and closes; emu the emulated APU on the emulated board.
+	linkPort spi.PortCloser
+	emu      *emulator.Emulator
+	feeds    *tickFeeds // the tick's inputs, one Run a tick
+	board    *hal.Board
+	simb     *sim.Board
+	plant    sim.Reporter // the emulated board's plant (plants.go), or nil
+	plantV   [MaxPlantFigures]float64
+	inputs   []*sensor.Input
+	outputs  []output
+	byPop    [][]actuator.Decoder // decoders per population index
+	rec      apu.Record
+	stale    bool
+	stats    Stats
 	// The loop's position: the next deadline and the time the plant
 	// has been advanced to.
 	deadline  time.Duration
@@ -312,19 +318,6 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	d.ctl = make(chan *ctlRequest, cfg.commandQueue())
 	d.loopDone = make(chan struct{})
 	d.backendName = backendFor(cfg, opts)
-	if d.backend, err = openBackend(cfg, d.backendName); err != nil {
-		return nil, fmt.Errorf("daemon: %w", err)
-	}
-	d.feeds = newTickFeeds(cfg.steps)
-	// The backend says first whether it runs this network at all (a
-	// model or size it has no room for: apu.ErrUnsupported, named).
-	if _, err := d.backend.Probe(net); err != nil {
-		return nil, fmt.Errorf("daemon: network %s: backend %s: %w", cfg.Network, d.backendName, err)
-	}
-	if err := d.backend.Load(net); err != nil {
-		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
-	}
-	d.backend.Drain(&d.rec) // drop the initial monitor rows
 
 	// The board.
 	if opts.openBoard != nil {
@@ -345,13 +338,33 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 			}
 			d.plant, plant = p, p
 		}
-		d.simb, d.board, err = sim.Open(cfg.Board, plant)
+		d.simb, d.board, err = d.openSim(plant)
 	default:
 		d.board, err = hal.OpenPeriph(cfg.Board, d.log)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("daemon: board: %w", err)
 	}
+
+	// The backend after the board: a backend on a chip reaches it
+	// through the board's SPI port (link.go).
+	link, err := d.openLink()
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if d.backend, err = openBackend(cfg, d.backendName, link); err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	d.feeds = newTickFeeds(cfg.steps)
+	// The backend says first whether it runs this network at all (a
+	// model or size it has no room for: apu.ErrUnsupported, named).
+	if _, err := d.backend.Probe(net); err != nil {
+		return nil, fmt.Errorf("daemon: network %s: backend %s: %w", cfg.Network, d.backendName, err)
+	}
+	if err := d.backend.Load(net); err != nil {
+		return nil, fmt.Errorf("daemon: network %s: %w", cfg.Network, err)
+	}
+	d.backend.Drain(&d.rec) // drop the initial monitor rows
 
 	// Inputs.
 	if opts.Record != nil && len(cfg.Inputs) > recording.MaxInputs {
@@ -590,6 +603,9 @@ func (d *Daemon) Close() error {
 	}
 	if d.backend != nil {
 		errs = append(errs, d.backend.Close())
+	}
+	if d.linkPort != nil {
+		errs = append(errs, d.linkPort.Close())
 	}
 	return errors.Join(errs...)
 }

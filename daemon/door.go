@@ -108,9 +108,10 @@ type threader interface {
 	ThreadsNote() string
 }
 
-// openBackend opens backend name with the config's threads.
-func openBackend(c *Config, name string) (apu.Backend, error) {
-	return apu.Open(name, apu.Options{Threads: c.Realtime.Threads, CPUs: c.Realtime.workerCPUs()})
+// openBackend opens backend name with the config's threads and, for a
+// backend on a chip, its link.
+func openBackend(c *Config, name string, link *apu.Link) (apu.Backend, error) {
+	return apu.Open(name, apu.Options{Threads: c.Realtime.Threads, CPUs: c.Realtime.workerCPUs(), Link: link})
 }
 
 // backendFor is the backend a run of c with opts uses: Options.Backend,
@@ -133,13 +134,16 @@ func (c *Config) backendName() string {
 // probe asks backend name about net (memory, models it runs) without
 // loading it.
 func probe(name string, net *models.Network) (apu.Probe, error) {
-	b, err := apu.Open(name, apu.Options{})
+	b, err := apu.Open(offlineBackend(name), apu.Options{})
 	if err != nil {
 		return apu.Probe{}, err
 	}
 	p, err := b.Probe(net)
 	if cerr := b.Close(); err == nil {
 		err = cerr
+	}
+	if name != offlineBackend(name) {
+		p.Backend = name
 	}
 	return p, err
 }

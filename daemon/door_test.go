@@ -60,7 +60,7 @@ func TestRecordingNamesBackend(t *testing.T) {
 	if err := rp.UseBackend("cpu"); err != nil || rp.Backend() != "cpu" {
 		t.Errorf("UseBackend(cpu): %v, runs on %q", err, rp.Backend())
 	}
-	if err := rp.UseBackend("gpu"); err == nil || !strings.Contains(err.Error(), "the backends are cpu, cpu-again") {
+	if err := rp.UseBackend("gpu"); err == nil || !strings.Contains(err.Error(), "the backends are apu, cpu, cpu-again") {
 		t.Errorf("UseBackend(gpu): %v", err)
 	}
 	rp.Close()
@@ -75,7 +75,7 @@ func TestRecordingNamesBackend(t *testing.T) {
 	other := bytes.Replace(rec, []byte(testBackend), []byte("apu-again"), 1)
 	refresh(t, other)
 	_, err = NewReplayer(demoNetwork, "braitenberg.yaml", bytes.NewReader(other), 0)
-	if err == nil || !strings.Contains(err.Error(), `the recording ran on backend "apu-again": not a backend; the backends are cpu, cpu-again`) || !errors.Is(err, recording.ErrRecording) {
+	if err == nil || !strings.Contains(err.Error(), `the recording ran on backend "apu-again": not a backend; the backends are apu, cpu, cpu-again`) || !errors.Is(err, recording.ErrRecording) {
 		t.Errorf("a recording of an unknown backend: %v", err)
 	}
 }
@@ -88,7 +88,7 @@ func TestUnknownBackendOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = New(cfg, Options{Backend: "gpu", Clock: &FakeClock{}, Logger: quiet()})
-	if err == nil || !strings.Contains(err.Error(), `backend "gpu": not a backend; the backends are cpu, cpu-again`) {
+	if err == nil || !strings.Contains(err.Error(), `backend "gpu": not a backend; the backends are apu, cpu, cpu-again`) {
 		t.Errorf("New with backend gpu: %v", err)
 	}
 }

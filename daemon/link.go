@@ -6,7 +6,12 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
 
+	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/hal"
 	"github.com/spikeloop/spikeloop/hal/sim"
 )
@@ -298,3 +303,104 @@ func (d *Daemon) linkFigures() LinkFigures {
 	}
 	return f
 }
+
+// offlineBackend is the backend that answers for name without its
+// hardware (`spikeloop check`, a reload's preflight): the chip ("apu")
+// runs what the fixed backend runs, bit for bit, from the same compiled
+// image, so its probe and load stand for the chip's.
+func offlineBackend(name string) string {
+	if name == linkBackend && apu.Known(fixedBackend) {
+		return fixedBackend
+	}
+	return name
+}
+
+// fixedBackend is the in-process backend of the chip's engine.
+const fixedBackend = "fixed"
+
+// openSim builds the emulated board with, when the backend section
+// names an SPI port, an emulated APU on it (its data-ready and reset on
+// the section's pins), opens it with hal.Open and attaches plant.
+func (d *Daemon) openSim(plant sim.Plant) (*sim.Board, *hal.Board, error) {
+	cfg := d.cfg
+	sb := sim.New(cfg.Board)
+	if b := cfg.Backend; b.SPI != "" {
+		emu, err := emulator.New(emulator.Config{DataReady: sb.Pin(b.DataReady), Reset: sb.Pin(b.Reset)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("backend.spi: the emulated APU: %w", err)
+		}
+		if err := sb.SetChip(b.SPI, emu); err != nil {
+			return nil, nil, fmt.Errorf("backend.spi: %w", err)
+		}
+		d.emu = emu
+	}
+	hb, err := hal.Open(cfg.Board, sb)
+	if err != nil {
+		return nil, nil, err
+	}
+	if plant != nil {
+		if err := sb.Attach(plant); err != nil {
+			return nil, nil, errors.Join(err, hb.Close())
+		}
+	}
+	return sb, hb, nil
+}
+
+// openLink opens the link of a backend on a chip (nil for the others):
+// the section's SPI port on the board's host, connected at hz in mode 0,
+// with its data-ready line as an input and its reset line driven high,
+// or the stream address for the backend to dial.
+func (d *Daemon) openLink() (*apu.Link, error) {
+	b := d.cfg.Backend
+	if d.backendName != linkBackend {
+		return nil, nil
+	}
+	if !b.hasLink() {
+		return nil, fmt.Errorf("backend %s: the config's backend section names no link; want backend.spi (with data_ready, reset) or backend.stream", linkBackend)
+	}
+	retries := b.retries()
+	if retries == 0 {
+		retries = -1 // the backend reads 0 as its default
+	}
+	l := &apu.Link{Name: b.linkName(), Stream: b.Stream, Hz: b.hz(), Retries: retries}
+	if b.SPI == "" {
+		return l, nil
+	}
+	var h hal.Host = hal.PeriphHost{}
+	if d.simb != nil {
+		h = d.simb
+	}
+	port, err := h.OpenSPI(b.SPI)
+	if err != nil {
+		return nil, fmt.Errorf("backend.spi: %q: %w", b.SPI, err)
+	}
+	d.linkPort = port
+	if l.SPI, err = port.Connect(physic.Frequency(b.hz())*physic.Hertz, spi.Mode0, 8); err != nil {
+		return nil, fmt.Errorf("backend.spi: %q at %d Hz: %w", b.SPI, b.hz(), err)
+	}
+	if b.DataReady != "" {
+		p := h.PinByName(b.DataReady)
+		if p == nil {
+			return nil, fmt.Errorf("backend.data_ready: no pin %q on this host", b.DataReady)
+		}
+		if err := p.In(gpio.PullUp, gpio.FallingEdge); err != nil {
+			return nil, fmt.Errorf("backend.data_ready: %q: %w", b.DataReady, err)
+		}
+		l.DataReady = p
+	}
+	if b.Reset != "" {
+		p := h.PinByName(b.Reset)
+		if p == nil {
+			return nil, fmt.Errorf("backend.reset: no pin %q on this host", b.Reset)
+		}
+		if err := p.Out(gpio.High); err != nil {
+			return nil, fmt.Errorf("backend.reset: %q: %w", b.Reset, err)
+		}
+		l.Reset = p
+	}
+	return l, nil
+}
+
+// Emulator is the emulated APU on the emulated board (a config whose
+// backend section names an SPI port, driver sim), or nil.
+func (d *Daemon) Emulator() *emulator.Emulator { return d.emu }

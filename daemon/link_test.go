@@ -52,10 +52,22 @@ func init() {
 	})
 }
 
+// withBackend is the quiet demo's text with its backend section
+// replaced by section, and the section's line.
+func withBackend(section string) (string, int) {
+	s := quietDemoText()
+	i := strings.Index(s, "\nbackend:\n")
+	j := strings.Index(s, "\nnetwork: ")
+	if i < 0 || j < i {
+		panic("the demo config has no backend section before its network")
+	}
+	return s[:i+1] + section + "\n" + s[j:], strings.Count(s[:i+1], "\n") + 1
+}
+
 // demoWithBackend is the quiet demo with a backend section.
 func demoWithBackend(t *testing.T, section string) *Config {
 	t.Helper()
-	text := strings.Replace(quietDemoText(), "\nnetwork: ", "\n"+section+"\nnetwork: ", 1)
+	text, _ := withBackend(section)
 	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
 	if err != nil {
 		t.Fatal(err)
@@ -205,10 +217,11 @@ func TestBackendSection(t *testing.T) {
 		{"backend: {kind: cpu, sip: SPI0.1}", `backend.sip: unknown field; did you mean "spi"?`},
 		{"backend: {kind: cpu, hz: fast}", `backend.hz: must be a whole number, got "fast"`},
 	} {
-		text := strings.Replace(quietDemoText(), "\nnetwork: ", "\n"+c.section+"\nnetwork: ", 1)
+		text, line := withBackend(c.section)
+		want := strings.Replace(c.want, "demo.yaml:32:", fmt.Sprintf("demo.yaml:%d:", line), 1)
 		_, err := Parse([]byte(text), "demo.yaml", demoNetwork)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s:\n got %v\nwant %s", c.section, err, c.want)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s:\n got %v\nwant %s", c.section, err, want)
 		}
 	}
 }
@@ -217,7 +230,7 @@ func TestBackendSection(t *testing.T) {
 // fault's tick with link.faults and link.reloads at 1, and the network
 // time back at 0; /metrics would show them as link_*_total.
 func TestLinkFaultTelemetry(t *testing.T) {
-	text := strings.Replace(quietDemoText(), "\nnetwork: ", "\nbackend: {kind: cpu, spi: SPI0.1, on_fault: reload}\nnetwork: ", 1)
+	text, _ := withBackend("backend: {kind: cpu, spi: SPI0.1, on_fault: reload}")
 	text += fmt.Sprintf(telSection, "link", t.TempDir(), "")
 	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
 	if err != nil {
