@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -421,5 +422,56 @@ func TestNeverActsOnUncheckedFrame(t *testing.T) {
 	rb.Drain(&rec)
 	if st := rb.Stats(); len(rec.Spikes) != 0 || st.CRCErrors != 3 || l.runs != 3 {
 		t.Errorf("%d spikes recorded, %d CRC errors counted, %d corrupted RUN_OKs sent; want 0, 3, 3", len(rec.Spikes), st.CRCErrors, l.runs)
+	}
+}
+
+// A chip that rebooted between two calls (its image gone): Reset finds
+// it out (RESET refused: no image), counts the reset, uploads the image
+// again and runs from t = 0 as a fresh fixed backend does.
+func TestResetAfterSilentReboot(t *testing.T) {
+	rb, emu := onSPI(t, emulator.Config{}, remote.Config{})
+	runDemo(t, rb, 20)
+	emu.Do(func(c *chip.Chip) { c.Reboot() })
+	if err := rb.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if n := rb.Stats().ChipResets; n != 1 || rb.Now() != 0 {
+		t.Fatalf("after Reset: %d chip resets counted, Now %d; want 1 and 0", n, rb.Now())
+	}
+	tw := newTwin(t, "demo after reboot", demoNet(t), rb)
+	left, right := make([]float64, 10), make([]float64, 10)
+	for k := range 50 {
+		tw.run(10, demoFeeds(k, left, right))
+	}
+	tw.states()
+}
+
+// The stream transport over TCP on the loopback.
+func TestTCP(t *testing.T) {
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = emu.Serve(l); close(done) }()
+	defer func() { l.Close(); <-done }()
+	link, err := remote.Dial("tcp:"+l.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := remote.Open(remote.Config{Link: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	if spikes := runDemo(t, rb, 200); spikes == 0 {
+		t.Error("no spikes over TCP")
+	}
+	if _, err := remote.Dial("udp:127.0.0.1:1", time.Second); err == nil || !strings.Contains(err.Error(), "unix:PATH or tcp:HOST:PORT") {
+		t.Errorf("a udp address: %v", err)
 	}
 }

@@ -686,9 +686,10 @@ func (b *Backend) runErr(t protocol.Type, err error) error {
 	}
 	var le *LinkError
 	if errors.As(err, &le) {
-		if rerr := b.checkReset(err); rerr != err {
-			return rerr
-		}
+		// No HELLO to look for a reset here: a chip that answers again
+		// after a reset says "no image" to the next request, and one
+		// that does not answer would only cost another round of
+		// timeouts before the caller makes the actuators safe.
 		b.broken = &LinkError{Link: b.name, Request: t, What: "the run's state is unknown after a link failure; Reset to go on", Err: err}
 		return err
 	}
@@ -696,19 +697,6 @@ func (b *Backend) runErr(t protocol.Type, err error) error {
 		// A refusal of a request the host checked: the host's and the
 		// chip's views differ.
 		return b.fail(t, "refused: "+err.Error())
-	}
-	return err
-}
-
-// checkReset asks the chip, after responses were lost, whether it reset
-// meanwhile: the chip reset's error if it did, err if not (or if it
-// does not answer).
-func (b *Backend) checkReset(err error) error {
-	if herr := b.sayHello(); herr != nil {
-		var hl *LinkError
-		if errors.As(herr, &hl) && hl.ChipReset {
-			return herr
-		}
 	}
 	return err
 }
@@ -765,7 +753,7 @@ func (b *Backend) setCall() error {
 	if err := b.c.call(&b.set, &b.ack); err != nil {
 		var le *LinkError
 		if errors.As(err, &le) {
-			return retryable(b.checkReset(err))
+			return retryable(err)
 		}
 		return b.runErr(protocol.TypeSet, err)
 	}
@@ -802,7 +790,7 @@ func (b *Backend) State(pop, state string, units []int, dst []float64) ([]float6
 				var le *LinkError
 				if errors.As(err, &le) {
 					// Reading changes nothing: the call may be repeated.
-					return dst, retryable(b.checkReset(err))
+					return dst, retryable(err)
 				}
 				return dst, b.runErr(protocol.TypeRead, err)
 			}
@@ -865,6 +853,14 @@ func (b *Backend) Reset() error {
 		if err := b.c.call(&r, &b.ack); err != nil {
 			var rf *protocol.Refused
 			if errors.As(err, &rf) && rf.Code == protocol.CodeNoImage {
+				// The chip lost its image since the last call: HELLO
+				// counts the reset, the upload starts again.
+				if herr := b.sayHello(); herr != nil {
+					var le *LinkError
+					if !errors.As(herr, &le) || !le.ChipReset {
+						return herr
+					}
+				}
 				b.lost = true
 				return b.Reset()
 			}
