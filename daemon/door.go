@@ -161,7 +161,7 @@ func setGenerator(b apu.Backend, kind telemetry.Kind, pop string, values []float
 	case telemetry.KindBernoulliProb:
 		s = apu.BernoulliProb
 	default:
-		return fmt.Errorf("kind %q is not a generator setting", kind)
+		return fmt.Errorf("kind: must be a generator setting (%s, %s or %s), got %q", telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb, kind)
 	}
 	return b.Set(pop, s, values)
 }

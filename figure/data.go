@@ -157,7 +157,7 @@ func Prepare(dir string, opt Options) (*Data, error) {
 		return nil, fmt.Errorf("plot: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("plot: %s is not a folder (want the --out DIR of spikeloop sim)", dir)
+		return nil, fmt.Errorf("plot: DIR: must be a folder (the --out DIR of spikeloop sim), got %s", dir)
 	}
 	traces, err := traceFiles(dir)
 	if err != nil {
@@ -276,27 +276,27 @@ func spikeRows(path string, fn func(pop []byte, neuron int, t float64) error) er
 	err := csvLines(path, 64<<10, func(line int, b []byte) error {
 		if line == 1 {
 			if string(b) != spikesHeader {
-				return fmt.Errorf("header %q, want %q (a spikes.csv of spikeloop sim)", b, spikesHeader)
+				return fmt.Errorf("header: must be %q (a spikes.csv of spikeloop sim), got %q", spikesHeader, b)
 			}
 			return nil
 		}
 		pop, rest, ok1 := bytes.Cut(b, []byte{','})
 		ns, ts, ok2 := bytes.Cut(rest, []byte{','})
 		if !ok1 || !ok2 || len(pop) == 0 {
-			return fmt.Errorf("want population,neuron,time_ms, got %q", b)
+			return fmt.Errorf("row: must be population,neuron,time_ms, got %q", b)
 		}
 		n, err := strconv.Atoi(string(ns))
 		if err != nil || n < 0 {
-			return fmt.Errorf("neuron %q is not a neuron number", ns)
+			return fmt.Errorf("neuron: must be a neuron number, got %q", ns)
 		}
 		t, err := strconv.ParseFloat(string(ts), 64)
 		if err != nil || math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
-			return fmt.Errorf("time_ms %q is not a time >= 0", ts)
+			return fmt.Errorf("time_ms: must be a time >= 0, got %q", ts)
 		}
 		return fn(pop, n, t)
 	})
 	if errors.Is(err, errEmpty) {
-		return fmt.Errorf("plot: %s: empty file, want the header %q", path, spikesHeader)
+		return fmt.Errorf("plot: %s: must start with the header %q, got an empty file", path, spikesHeader)
 	}
 	return err
 }
@@ -421,7 +421,7 @@ func readTrace(path string, opt Options) (Trace, error) {
 		if line == 1 {
 			header = strings.Split(string(b), ",")
 			if len(header) < 2 || header[0] != "time_ms" {
-				return fmt.Errorf("header %q, want time_ms then neuron numbers (a trace of spikeloop sim)", b)
+				return fmt.Errorf("header: must be time_ms then neuron numbers (a trace of spikeloop sim), got %q", b)
 			}
 			return nil
 		}
@@ -469,7 +469,7 @@ func readTrace(path string, opt Options) (Trace, error) {
 			var ok bool
 			f, rest, ok = bytes.Cut(rest, []byte{','})
 			if !ok && i < len(fields)-1 && i < tr.Columns {
-				return fmt.Errorf("%d fields, want %d", i+1, tr.Columns+1)
+				return fmt.Errorf("fields: must be %d, got %d", tr.Columns+1, i+1)
 			}
 			v, err := strconv.ParseFloat(string(f), 64)
 			if err != nil {
@@ -477,7 +477,7 @@ func readTrace(path string, opt Options) (Trace, error) {
 				if i > 0 {
 					what = "column " + header[i]
 				}
-				return fmt.Errorf("%s: %q is not a number", what, f)
+				return fmt.Errorf("%s: must be a number, got %q", what, f)
 			}
 			fields[i] = v
 		}

@@ -229,14 +229,14 @@ func TestBadDir(t *testing.T) {
 		want string
 	}{
 		{filepath.Join(dir, "missing"), "no such file or directory"},
-		{file, "is not a folder"},
+		{file, "plot: DIR: must be a folder (the --out DIR of spikeloop sim), got " + file},
 		{dir, "holds no output of spikeloop sim"},
-		{writeDir(t, map[string]string{"spikes.csv": "a,b\n"}), `spikes.csv:1: header "a,b", want "population,neuron,time_ms"`},
-		{writeDir(t, map[string]string{"spikes.csv": "population,neuron,time_ms\nexc,x,1\n"}), `spikes.csv:2: neuron "x" is not a neuron number`},
-		{writeDir(t, map[string]string{"spikes.csv": "population,neuron,time_ms\nexc,1,-3\n"}), `spikes.csv:2: time_ms "-3" is not a time >= 0`},
-		{writeDir(t, map[string]string{"spikes.csv": "population,neuron,time_ms\nexc 1 3\n"}), `spikes.csv:2: want population,neuron,time_ms, got "exc 1 3"`},
-		{writeDir(t, map[string]string{"exc.V.csv": "time_ms,0\n0,1\n0.1,zz\n"}), `exc.V.csv:3: column 0: "zz" is not a number`},
-		{writeDir(t, map[string]string{"exc.V.csv": "t,0\n"}), `exc.V.csv:1: header "t,0"`},
+		{writeDir(t, map[string]string{"spikes.csv": "a,b\n"}), `spikes.csv:1: header: must be "population,neuron,time_ms" (a spikes.csv of spikeloop sim), got "a,b"`},
+		{writeDir(t, map[string]string{"spikes.csv": "population,neuron,time_ms\nexc,x,1\n"}), `spikes.csv:2: neuron: must be a neuron number, got "x"`},
+		{writeDir(t, map[string]string{"spikes.csv": "population,neuron,time_ms\nexc,1,-3\n"}), `spikes.csv:2: time_ms: must be a time >= 0, got "-3"`},
+		{writeDir(t, map[string]string{"spikes.csv": "population,neuron,time_ms\nexc 1 3\n"}), `spikes.csv:2: row: must be population,neuron,time_ms, got "exc 1 3"`},
+		{writeDir(t, map[string]string{"exc.V.csv": "time_ms,0\n0,1\n0.1,zz\n"}), `exc.V.csv:3: column 0: must be a number, got "zz"`},
+		{writeDir(t, map[string]string{"exc.V.csv": "t,0\n"}), `exc.V.csv:1: header: must be time_ms then neuron numbers (a trace of spikeloop sim), got "t,0"`},
 	}
 	for _, c := range cases {
 		_, err := Prepare(c.dir, Options{})

@@ -353,7 +353,7 @@ func readHeader(mr *msgp.Reader) (Header, error) {
 		case "format":
 			var f string
 			if f, err = mr.ReadString(); err == nil && f != recordFormat {
-				err = fmt.Errorf("format %q, want %q", f, recordFormat)
+				err = fmt.Errorf("format: must be %q, got %q", recordFormat, f)
 			}
 		case "version":
 			var v int64
@@ -526,7 +526,7 @@ func readFileInput(mr *msgp.Reader, key string, in *Input, shape *[]int64) error
 			return err
 		}
 		if n != 2 {
-			return fmt.Errorf("%d dimensions, want 2 (rows, units)", n)
+			return fmt.Errorf("dimensions: must be 2 (rows, units), got %d", n)
 		}
 		*shape = make([]int64, 2)
 		for i := range *shape {
@@ -540,7 +540,7 @@ func readFileInput(mr *msgp.Reader, key string, in *Input, shape *[]int64) error
 			return err
 		}
 		if n > MaxFileValues {
-			return fmt.Errorf("%d values, want at most %d", n, MaxFileValues)
+			return fmt.Errorf("values: must be at most %d, got %d", MaxFileValues, n)
 		}
 		// Appended one by one: a damaged count must not allocate more
 		// than the chunk holds.
@@ -794,7 +794,7 @@ func readRow(mr *msgp.Reader, row int64, values []float64, onCmd func(command) e
 			continue
 		}
 		if int(n) != 1+len(values) {
-			return false, 0, fmt.Errorf("tick row %d: %d fields, want %d (the tick and %d inputs)", row, n, 1+len(values), len(values))
+			return false, 0, fmt.Errorf("tick row %d: fields: must be %d (the tick and %d inputs), got %d", row, 1+len(values), len(values), n)
 		}
 		for i := range values {
 			if values[i], err = mr.ReadFloat64(); err != nil {
@@ -810,7 +810,7 @@ func readRow(mr *msgp.Reader, row int64, values []float64, onCmd func(command) e
 func readCommand(mr *msgp.Reader, n uint32) (command, error) {
 	var c command
 	if n != 4 {
-		return c, fmt.Errorf("%d fields, want 4 (tick, kind, population, values)", n)
+		return c, fmt.Errorf("fields: must be 4 (tick, kind, population, values), got %d", n)
 	}
 	kind, err := mr.ReadString()
 	if err != nil {
@@ -820,7 +820,7 @@ func readCommand(mr *msgp.Reader, n uint32) (command, error) {
 	switch c.kind {
 	case telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb:
 	default:
-		return c, fmt.Errorf("kind %q is not a generator setting", kind)
+		return c, fmt.Errorf("kind: must be a generator setting (%s, %s or %s), got %q", telemetry.KindDCAmplitude, telemetry.KindPoissonRate, telemetry.KindBernoulliProb, kind)
 	}
 	if c.pop, err = mr.ReadString(); err != nil {
 		return c, err

@@ -68,7 +68,7 @@ var _ apu.Backend = (*Replayer)(nil)
 // segment that stops early replays up to where it stops.
 func NewReplayer(netData []byte, netName string, r io.Reader, seg int, w Wiring) (*Replayer, error) {
 	if seg < 0 {
-		return nil, fmt.Errorf("%w: segment %d: segments are counted from 0", ErrRecording, seg)
+		return nil, fmt.Errorf("%w: segment: must be >= 0 (segments are counted from 0), got %d", ErrRecording, seg)
 	}
 	cr := newChunkReader(r)
 	var h Header
@@ -112,7 +112,7 @@ func NewReplayer(netData []byte, netName string, r io.Reader, seg int, w Wiring)
 		return nil, err
 	}
 	if net.Dt != h.Dt {
-		return nil, recErr(seg, fmt.Errorf("dt %g, recorded %g", net.Dt, h.Dt))
+		return nil, recErr(seg, fmt.Errorf("dt: must be the recorded %g, got %g", h.Dt, net.Dt))
 	}
 	w.Prepare(net, h.Outputs)
 	b, err := apu.Open(h.Backend, apu.Options{})

@@ -128,7 +128,7 @@ func inputTrials(net *models.Network, opt Options) (map[string][][][]float64, in
 	trials := opt.Trials
 	switch {
 	case trials < 0:
-		return nil, 0, fmt.Errorf("--trials: %d, want >= 1", trials)
+		return nil, 0, fmt.Errorf("--trials: must be >= 1, got %d", trials)
 	case trials == 0 && batch > 1:
 		trials = batch
 	case trials == 0:
@@ -196,11 +196,11 @@ func trialInputs(net *models.Network, opt Options, batches map[string][][][]floa
 
 func checkRow(row []float64, size int) error {
 	if len(row) != size {
-		return fmt.Errorf("has %d values, want size %d", len(row), size)
+		return fmt.Errorf("must have size %d values, got %d", size, len(row))
 	}
 	for i, x := range row {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("value %d is %g, want a finite number", i, x)
+			return fmt.Errorf("value %d: must be a finite number, got %g", i, x)
 		}
 	}
 	return nil
