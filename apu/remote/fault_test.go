@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/compile"
 	"github.com/spikeloop/spikeloop/apu/remote"
@@ -16,6 +19,7 @@ import (
 	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/firmware/image"
 	"github.com/spikeloop/spikeloop/firmware/protocol"
+	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/models"
 )
 
@@ -474,4 +478,85 @@ func TestTCP(t *testing.T) {
 	if _, err := remote.Dial("udp:127.0.0.1:1", time.Second); err == nil || !strings.Contains(err.Error(), "unix:PATH or tcp:HOST:PORT") {
 		t.Errorf("a udp address: %v", err)
 	}
+}
+
+// A board without a data-ready line: the host polls with reads until a
+// response starts, and runs what the fixed backend runs.
+func TestSPIWithoutDataReady(t *testing.T) {
+	emu, err := emulator.New(emulator.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sim.NewPort("SPI0.0", emu)
+	conn, err := port.Connect(20*physic.MegaHertz, spi.Mode0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := remote.NewSPI("SPI0.0", conn, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := remote.Open(remote.Config{Link: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	if spikes := runDemo(t, rb, 200); spikes == 0 {
+		t.Error("no spikes")
+	}
+	if err := link.Reset(); !errors.Is(err, remote.ErrNoReset) {
+		t.Errorf("Reset without a reset line: %v", err)
+	}
+}
+
+// deaf loses every request until its reset line is pulsed, as a chip
+// that hung would.
+type deaf struct {
+	remote.Transport
+	deaf bool
+}
+
+func (d *deaf) Send(frame []byte) error {
+	if d.deaf {
+		return nil
+	}
+	return d.Transport.Send(frame)
+}
+
+func (d *deaf) Reset() error {
+	d.deaf = false
+	return d.Transport.Reset()
+}
+
+// A chip that stops answering: the Run fails with ErrLink after the
+// retries' timeouts; Reset pulses the reset line (the emulated chip
+// reboots: boot counter + 1), uploads the image again and the run from
+// t = 0 is the fixed backend's.
+func TestResetLineRevivesHungChip(t *testing.T) {
+	link, emu := spiLink(t, emulator.Config{})
+	d := &deaf{Transport: link}
+	rb, err := remote.Open(remote.Config{Link: d, Retries: 2, Timeout: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Close()
+	runDemo(t, rb, 30)
+	d.deaf = true
+	left, right := make([]float64, 10), make([]float64, 10)
+	err = rb.Run(10, demoFeeds(30, left, right))
+	if !errors.Is(err, apu.ErrLink) || errors.Is(err, apu.ErrRetryable) {
+		t.Fatalf("Run on a hung chip: %v; want a non-retryable ErrLink", err)
+	}
+	if err := rb.Reset(); err != nil {
+		t.Fatalf("Reset of a hung chip: %v", err)
+	}
+	st := rb.Stats()
+	if st.ResetPulses != 1 || st.ChipResets != 1 || emu.Stats().ResetPulses != 1 || st.Timeouts < 3 {
+		t.Errorf("%d reset pulses (chip saw %d), %d chip resets, %d timeouts; want 1, 1, 1, >= 3", st.ResetPulses, emu.Stats().ResetPulses, st.ChipResets, st.Timeouts)
+	}
+	tw := newTwin(t, "demo after the reset line", demoNet(t), rb)
+	for k := range 50 {
+		tw.run(10, demoFeeds(k, left, right))
+	}
+	tw.states()
 }

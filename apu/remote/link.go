@@ -53,6 +53,9 @@ type Stats struct {
 	Timeouts   uint64 // responses that did not come in time
 	Stale      uint64 // checked responses to an earlier request, dropped
 	ChipResets uint64 // boot counter changes seen (state and image lost)
+	// ResetPulses counts the chip's boots through its reset line (Reset
+	// of a chip that did not answer).
+	ResetPulses uint64
 	// Saturations counts the adds the chip saturated while running
 	// (RUN_OK), since Open.
 	Saturations uint64

@@ -435,6 +435,12 @@ func (b *Backend) imageErr(t protocol.Type, err error) error {
 	return retryable(b.linkErr(t, "image upload", err))
 }
 
+// isChipReset says whether err is the link error of a chip reset.
+func isChipReset(err error) bool {
+	var le *LinkError
+	return errors.As(err, &le) && le.ChipReset
+}
+
 // retryable marks a link failure after which the call may be repeated
 // (not a chip reset, which needs Reset).
 func retryable(err error) error {
@@ -823,17 +829,24 @@ func (b *Backend) Drain(dst *apu.Record) {
 }
 
 // Reset implements apu.Backend: RESET on the chip, or, when the chip
-// lost its image (it reset itself) or its state is unknown, a new
-// upload of the same image; the run starts again from t = 0. It is the
-// way back after an ErrLink error.
+// lost its image (it reset itself), a new upload of the same image; the
+// run starts again from t = 0. It is the way back after an ErrLink
+// error: a chip that does not answer HELLO then is booted through its
+// reset line (when the link has one) and loaded again.
 func (b *Backend) Reset() error {
 	if b.img == nil {
 		return errors.New("apu backend: Reset before Load")
 	}
 	if b.broken != nil {
-		if err := b.sayHello(); err != nil {
+		if err := b.sayHello(); err != nil && !isChipReset(err) {
 			var le *LinkError
-			if !errors.As(err, &le) || !le.ChipReset {
+			if !errors.As(err, &le) || b.c.t.Reset() != nil {
+				return err
+			}
+			// The chip does not answer: its reset line boots it (its
+			// image is lost), then it is asked again.
+			b.c.stats.ResetPulses++
+			if err := b.sayHello(); err != nil && !isChipReset(err) {
 				return err
 			}
 		}
@@ -855,11 +868,8 @@ func (b *Backend) Reset() error {
 			if errors.As(err, &rf) && rf.Code == protocol.CodeNoImage {
 				// The chip lost its image since the last call: HELLO
 				// counts the reset, the upload starts again.
-				if herr := b.sayHello(); herr != nil {
-					var le *LinkError
-					if !errors.As(herr, &le) || !le.ChipReset {
-						return herr
-					}
+				if herr := b.sayHello(); herr != nil && !isChipReset(herr) {
+					return herr
 				}
 				b.lost = true
 				return b.Reset()
