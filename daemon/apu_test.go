@@ -1,11 +1,16 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/remote"
+	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/internal/handoff"
 )
@@ -79,5 +84,69 @@ func TestZeroAllocationsPerTickAPU(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per tick on the APU", allocs)
+	}
+}
+
+// The emulated chip resets itself mid-run (image and state lost) with
+// on_fault: reload: the wheels are safe at the end of that tick, the
+// chip is reloaded (the image uploaded again) and the network runs on
+// from t = 0, the log and the figures say so, and the vehicle still
+// reaches the light.
+func TestAPUChipResetReloads(t *testing.T) {
+	text, _ := withBackend("backend: {kind: apu, spi: SPI0.1, data_ready: GPIO25, reset: GPIO24, on_fault: reload}")
+	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	log := zerolog.New(&logs)
+	const fault = linkFailAt / 10 // the RUN of tick 300 takes the chip past step 3005
+	var atFault [2]float64
+	var nowAtFault, nowAfter int64 = -1, -1
+	var figs Figures
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: &log, Ticks: 30_000, SummaryEvery: -1,
+		emulator: func(c *emulator.Config) { c.Faults.ResetAtStep = linkFailAt },
+		Consumer: func(f Figures) {
+			if f.Tick == fault {
+				figs = f
+			}
+		},
+		AfterTick: func(d *Daemon, k int64) {
+			switch k {
+			case fault:
+				atFault = [2]float64{duty(t, d, "motor_left"), duty(t, d, "motor_right")}
+				nowAtFault = d.backend.Now()
+			case fault + 1:
+				nowAfter = d.backend.Now()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Run(context.Background()); err != nil {
+		t.Fatalf("a reloaded chip reset is not the loop's end: %v", err)
+	}
+	if atFault != [2]float64{} {
+		t.Errorf("wheel duties %v at the end of the chip reset's tick; want both safe (0)", atFault)
+	}
+	if nowAtFault != 0 || nowAfter != 10 {
+		t.Errorf("network step %d after the reset's tick, %d one tick later; want 0 and 10 (from t = 0)", nowAtFault, nowAfter)
+	}
+	st, es := d.Stats(), d.Emulator().Stats()
+	t.Logf("link %+v", st.Link)
+	if es.SelfResets != 1 || st.LinkFaults != 1 || st.Reloads != 1 || st.Link.ChipResets < 1 {
+		t.Errorf("chip self-resets %d, link faults %d, reloads %d, chip resets seen %d; want 1, 1, 1, >= 1", es.SelfResets, st.LinkFaults, st.Reloads, st.Link.ChipResets)
+	}
+	if !figs.Link.HasLink || figs.Link.Reloads != 1 || figs.Link.Faults != 1 {
+		t.Errorf("figures of the reset's tick: link %+v; want 1 fault, 1 reload", figs.Link)
+	}
+	for _, want := range []string{`"link":"spi SPI0.1"`, "backend link failed: outputs safe; reloading the chip (on_fault: reload)", "chip reloaded: the network runs on from t = 0"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	if end := d.Plant().(*sim.Vehicle).DistanceToLight(); end > 0.3 {
+		t.Errorf("after the reload the vehicle ends %.3f m from the light, want <= 0.3 m", end)
 	}
 }

@@ -121,6 +121,9 @@ type Options struct {
 	// memAvailable, if set, stands for the system's available memory in
 	// a reload's preflight (tests of the memory check).
 	memAvailable func() int64
+	// emulator, if set, changes the emulated APU's config before it is
+	// built (tests inject its faults).
+	emulator func(*emulator.Config)
 }
 
 // Figures are the numbers of one tick.

@@ -225,13 +225,18 @@ func (d *Daemon) linkFault(err error) error {
 	d.stats.LinkFaults++
 	serr := d.safe()
 	link := d.linkName()
+	// The error names the link (the remote backend's own errors do).
+	where := "backend " + d.backendName
+	if !strings.Contains(err.Error(), link) {
+		where += ", link " + link
+	}
 	if !d.cfg.Backend.reload() || serr != nil {
 		d.log.Error().Err(err).Str("backend", d.backendName).Str("link", link).Msg("backend link failed: outputs safe; the loop stops (on_fault: stop)")
-		return errors.Join(fmt.Errorf("backend %s, link %s: %w", d.backendName, link, err), serr)
+		return errors.Join(fmt.Errorf("%s: %w", where, err), serr)
 	}
 	d.log.Error().Err(err).Str("backend", d.backendName).Str("link", link).Msg("backend link failed: outputs safe; reloading the chip (on_fault: reload)")
 	if rerr := d.reloadChip(); rerr != nil {
-		return fmt.Errorf("backend %s, link %s: %w; the reload failed: %w", d.backendName, link, err, rerr)
+		return fmt.Errorf("%s: %w; the reload failed: %w", where, err, rerr)
 	}
 	d.stats.Reloads++
 	d.log.Warn().Int64("reloads", d.stats.Reloads).Str("link", link).Msg("chip reloaded: the network runs on from t = 0")
@@ -325,7 +330,11 @@ func (d *Daemon) openSim(plant sim.Plant) (*sim.Board, *hal.Board, error) {
 	cfg := d.cfg
 	sb := sim.New(cfg.Board)
 	if b := cfg.Backend; b.SPI != "" {
-		emu, err := emulator.New(emulator.Config{DataReady: sb.Pin(b.DataReady), Reset: sb.Pin(b.Reset)})
+		ec := emulator.Config{DataReady: sb.Pin(b.DataReady), Reset: sb.Pin(b.Reset)}
+		if d.opts.emulator != nil {
+			d.opts.emulator(&ec)
+		}
+		emu, err := emulator.New(ec)
 		if err != nil {
 			return nil, nil, fmt.Errorf("backend.spi: the emulated APU: %w", err)
 		}

@@ -117,7 +117,7 @@ func TestLinkFaultStops(t *testing.T) {
 	}
 	defer d.Close()
 	err = d.Run(context.Background())
-	if !errors.Is(err, apu.ErrLink) || !strings.Contains(err.Error(), "daemon: tick 300: backend link-once, link spi SPI0.1: apu link spi SPI0.1: RUN") {
+	if !errors.Is(err, apu.ErrLink) || !strings.Contains(err.Error(), "daemon: tick 300: backend link-once: apu link spi SPI0.1: RUN") {
 		t.Fatalf("loop ended with %v; want the link's error at tick 300, naming the link", err)
 	}
 	if before[0] == 0 && before[1] == 0 {
@@ -278,5 +278,20 @@ func TestLinkFaultTelemetry(t *testing.T) {
 	}
 	if f.Tick != fault || f.Link.Faults != 1 || f.Link.Reloads != 1 || f.Link.HasLink {
 		t.Errorf("figures of tick %d: link %+v; want 1 fault, 1 reload, no link counts (the fake has none)", f.Tick, f.Link)
+	}
+}
+
+// An error that does not name the link gets the link's name from the
+// config.
+func TestLinkFaultNamesLink(t *testing.T) {
+	cfg := demoWithBackend(t, "backend: {kind: cpu, stream: unix:/run/apu.sock}")
+	d, err := New(cfg, Options{Backend: "faulty-link", Clock: &FakeClock{}, Logger: quiet(), Ticks: 100, SummaryEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	err = d.Run(context.Background())
+	if !errors.Is(err, apu.ErrLink) || !strings.Contains(err.Error(), "daemon: tick 20: backend faulty-link, link unix:/run/apu.sock: spi: response CRC mismatch twice") {
+		t.Errorf("loop ended with %v; want the link named from the config", err)
 	}
 }
