@@ -93,7 +93,7 @@ var encoders = map[string]encoderKind{
 		},
 		build: func(e encoderEnv, in InputConfig, ps *models.PopulationSpec) (sensor.Encoder, error) {
 			if _, ok := ps.Model.(*models.DCGenerator); !ok {
-				return nil, fmt.Errorf("population %q is not a DCGenerator", in.Population)
+				return nil, fmt.Errorf("population: must be a DCGenerator, got %q", in.Population)
 			}
 			return sensor.NewDC(dcSetter{e.b, in.Population}, linear(in))
 		},
@@ -111,7 +111,7 @@ var encoders = map[string]encoderKind{
 		},
 		build: func(e encoderEnv, in InputConfig, ps *models.PopulationSpec) (sensor.Encoder, error) {
 			if _, ok := ps.Model.(*models.CustomGenerator); !ok {
-				return nil, fmt.Errorf("population %q is not a CustomGenerator", in.Population)
+				return nil, fmt.Errorf("population: must be a CustomGenerator, got %q", in.Population)
 			}
 			return sensor.NewCustom(&customSetter{b: e.b, pop: in.Population}, e.b, ps.Size, e.steps, linear(in))
 		},

@@ -201,7 +201,7 @@ func TestInvalidConfigs(t *testing.T) {
 			case "plant on periph":
 				text = strings.Replace(base, "network:", "plant:\n  vehicle: {seed: 1}\nnetwork:", 1)
 				text = strings.Replace(text, "driver: sim", "driver: periph", 1)
-				c.want = `test.yaml:19: plant: a plant needs board.driver "sim"`
+				c.want = `test.yaml:19: plant: must be left out unless board.driver is "sim", got vehicle`
 				c.sentinel = ErrInvalid
 			case "missing network file":
 				// Read from disk, not given: the file is looked for beside

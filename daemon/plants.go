@@ -109,7 +109,7 @@ func (c *Config) checkPlant(k *checker, simBoard bool) {
 		k.add("plant", ErrInvalid, "must name one plant, got %s", strings.Join(named, " and "))
 		return
 	case !simBoard:
-		k.add("plant", ErrInvalid, `a plant needs board.driver "sim"`)
+		k.add("plant", ErrInvalid, `must be left out unless board.driver is "sim", got %s`, named[0])
 		return
 	}
 	if err := plants[named[0]].check(c); err != nil {

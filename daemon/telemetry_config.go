@@ -298,7 +298,7 @@ func (c *Config) checkTelemetry(k *checker) {
 		checkBrokerURL(k, bf+".url", b.URL)
 		if b.PasswordFile != "" {
 			if b.Username == "" {
-				k.add(bf+".username", ErrRequired, "a password_file needs the user name")
+				k.add(bf+".username", ErrRequired, "must be given with a password_file, got nothing")
 			}
 			pw, err := telemetry.ReadSecretFile(c.relPath(b.PasswordFile))
 			if err != nil {
@@ -335,9 +335,9 @@ func (c *Config) checkTelemetry(k *checker) {
 			uf := ef + ".users[" + strconv.Itoa(i) + "]"
 			switch {
 			case u.Name == "" || u.Name == telemetry.DaemonUser:
-				k.add(uf+".name", ErrInvalid, "%q is empty or reserved", u.Name)
+				k.add(uf+".name", ErrInvalid, "must be a name neither empty nor reserved (%q), got %q", telemetry.DaemonUser, u.Name)
 			case names[u.Name]:
-				k.add(uf+".name", ErrInvalid, "%q is given twice", u.Name)
+				k.add(uf+".name", ErrInvalid, "must be given once, got %q twice", u.Name)
 			}
 			names[u.Name] = true
 			if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {

@@ -494,10 +494,10 @@ func newAccess(prefix string, users []User) (*access, error) {
 	a := &access{users: make(map[string]User, len(users))}
 	for i, u := range users {
 		if u.Name == "" || u.Name == DaemonUser {
-			return nil, fmt.Errorf("users[%d]: name %q is empty or reserved", i, u.Name)
+			return nil, fmt.Errorf("users[%d]: name: must be a name neither empty nor reserved (%q), got %q", i, DaemonUser, u.Name)
 		}
 		if _, dup := a.users[u.Name]; dup {
-			return nil, fmt.Errorf("users[%d]: %q given twice", i, u.Name)
+			return nil, fmt.Errorf("users[%d]: name: must be given once, got %q twice", i, u.Name)
 		}
 		cost, err := bcrypt.Cost([]byte(u.Hash))
 		if err != nil {

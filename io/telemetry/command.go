@@ -136,7 +136,7 @@ func checkAllowed(name string, a Allowed) error {
 		return nil
 	}
 	if a.Target == "" {
-		return fmt.Errorf("commands: %q: target: a %s command needs the population it sets", name, a.Kind)
+		return fmt.Errorf("commands: %q: target: must be the population a %s command sets, got nothing", name, a.Kind)
 	}
 	if a.Size < 1 {
 		return fmt.Errorf("commands: %q: size: must be the size of population %q (>= 1), got %d", name, a.Target, a.Size)

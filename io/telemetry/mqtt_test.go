@@ -387,7 +387,7 @@ func TestStartBrokerRejects(t *testing.T) {
 		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: "spikeloop/test"}, `prefix "spikeloop/test": want topic levels ending in '/'`},
 		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: "spikeloop/+/"}, `level "+"`},
 		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, Users: []User{{Name: "a", Hash: "plain"}}}, `users[0] "a": hash: not a bcrypt hash`},
-		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, Users: []User{{Name: DaemonUser, Hash: "x"}}}, `is empty or reserved`},
+		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, Users: []User{{Name: DaemonUser, Hash: "x"}}}, `users[0]: name: must be a name neither empty nor reserved ("spikeloop-daemon"), got "spikeloop-daemon"`},
 	}
 	for _, tt := range tests {
 		b, err := StartBroker(tt.cfg)

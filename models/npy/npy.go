@@ -73,7 +73,7 @@ func (a *Array) Float32() []float32 {
 // shape in the file must say what it is.
 func (a *Array) Matrix(rows, cols int) ([]float32, error) {
 	if len(a.Shape) != 2 || a.Shape[0] != rows || a.Shape[1] != cols {
-		return nil, fmt.Errorf("%w: got %s, want (%d, %d)", ErrShape, shapeString(a.Shape), rows, cols)
+		return nil, fmt.Errorf("%w: must be (%d, %d), got %s", ErrShape, rows, cols, shapeString(a.Shape))
 	}
 	return a.Float32(), nil
 }
@@ -168,7 +168,7 @@ func readHeader(r io.Reader) (header, error) {
 		return header{}, fmt.Errorf("%w: file shorter than the 8-byte preamble", ErrFormat)
 	}
 	if string(pre[:6]) != magic {
-		return header{}, fmt.Errorf("%w: magic %q, want \"\\x93NUMPY\" (not an .npy file)", ErrFormat, pre[:6])
+		return header{}, fmt.Errorf("%w: magic: must be \"\\x93NUMPY\" (an .npy file), got %q", ErrFormat, pre[:6])
 	}
 	major, minor := pre[6], pre[7]
 	var hlen int

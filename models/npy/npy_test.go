@@ -153,7 +153,7 @@ func TestReadMatrixFile(t *testing.T) {
 			t.Errorf("element %d = %g, want %g", i, got[i], w[i])
 		}
 	}
-	if _, err := ReadMatrix(path, 2, 3); !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "got (3, 2), want (2, 3)") {
+	if _, err := ReadMatrix(path, 2, 3); !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "must be (2, 3), got (3, 2)") {
 		t.Errorf("transposed shape: got %v, want ErrShape naming both shapes", err)
 	}
 	// A 1-D array of the right size is still the wrong shape.
