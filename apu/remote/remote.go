@@ -66,10 +66,12 @@ type Config struct {
 // tcp:HOST:PORT.
 const LinkEnv = "SPIKELOOP_APU_LINK"
 
-// Opener is the apu.Opener of the "apu" backend: the link is
-// opt.Link (an SPI connection with its lines, or a stream address to
-// dial), else the stream named by $SPIKELOOP_APU_LINK. The caller keeps the SPI connection and the pins; Close closes
-// only a stream the backend dialed.
+// Opener is the apu.Opener of the "apu" backend: the link is opt.Link
+// (an SPI connection with its lines, or a stream address to dial), else
+// the stream named by $SPIKELOOP_APU_LINK. The caller keeps the SPI
+// connection and the pins; Close closes only a stream the backend
+// dialed. Link.Retries 0 takes DefaultRetries; the per-frame timeout is
+// DefaultTimeout.
 func Opener(opt apu.Options) (apu.Backend, error) {
 	l := opt.Link
 	if l == nil && os.Getenv(LinkEnv) != "" {
@@ -503,6 +505,9 @@ func (b *Backend) Run(n int, feeds []apu.Feed) error {
 	}
 	if perStep > 0 {
 		k = min(k, (b.maxPay-4-7*len(b.pops))/perStep)
+		if k < 1 {
+			return fmt.Errorf("apu backend: run: a step's inputs (%d bytes) do not fit in a frame of %d bytes: %w", perStep, b.maxPay, apu.ErrUnsupported)
+		}
 	}
 	t0 := b.c.stats.Transfer
 	defer func() { b.lastRun = b.c.stats.Transfer - t0 }()
