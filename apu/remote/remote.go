@@ -601,9 +601,14 @@ func (b *Backend) checkDropped() error {
 
 // spikes records a list's spikes.
 func (b *Backend) spikes(l *protocol.SpikeList) error {
+	// A checked frame from a faulty chip must not become a spike the
+	// host's decoders would index out of range.
 	for _, s := range l.Spikes {
-		if int(s.Pop) >= len(b.img.Pops) {
-			return b.fail(protocol.TypeRun, fmt.Sprintf("a spike of population %d, the image has %d", s.Pop, len(b.img.Pops)))
+		if int(s.Pop) >= len(b.img.Pops) || s.Unit >= b.img.Pops[s.Pop].Size {
+			return b.fail(protocol.TypeRun, fmt.Sprintf("a spike of population %d, unit %d: the image has no such unit", s.Pop, s.Unit))
+		}
+		if st := l.Stamp(s); st <= 0 || st > b.now {
+			return b.fail(protocol.TypeRun, fmt.Sprintf("a spike with stamp %d at step %d", st, b.now))
 		}
 		b.rec.Spike(int(s.Pop), s.Unit, l.Stamp(s))
 	}
