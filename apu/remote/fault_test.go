@@ -560,3 +560,52 @@ func TestResetLineRevivesHungChip(t *testing.T) {
 	}
 	tw.states()
 }
+
+// forger answers from a chip in-process and rewrites RUN_OKs with
+// spikes into well-formed frames (a good CRC) whose first spike is of a
+// unit the image does not have: a faulty chip.
+type forger struct {
+	liar
+	ok  protocol.RunOK
+	out []byte
+}
+
+func (f *forger) Send(frame []byte) error {
+	f.resp = f.c.Handle(frame, f.resp[:0])
+	fr, _, err := protocol.Decode(f.resp)
+	if err != nil || fr.Type() != protocol.TypeRunOK || f.ok.Unmarshal(fr) != nil || len(f.ok.Spikes.Spikes) == 0 {
+		return nil
+	}
+	f.ok.Spikes.Spikes[0].Unit = 9999
+	f.out, _ = protocol.Append(f.out[:0], fr.Seq(), &f.ok)
+	f.resp = append(f.resp[:0], f.out...)
+	f.runs++
+	return nil
+}
+
+// A checked frame with a spike of a unit that does not exist fails the
+// Run with ErrLink; the spike never reaches the record.
+func TestForgedSpike(t *testing.T) {
+	f := &forger{liar: liar{c: chip.New(chip.Config{})}}
+	rb, err := remote.Open(remote.Config{Link: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Load(demoNet(t)); err != nil {
+		t.Fatal(err)
+	}
+	left, right := make([]float64, 10), make([]float64, 10)
+	var rec apu.Record
+	for k := 0; k < 1000 && err == nil; k++ {
+		err = rb.Run(10, demoFeeds(k, left, right))
+		rb.Drain(&rec)
+		for _, s := range rec.Spikes {
+			if s.Neuron == 9999 {
+				t.Fatalf("tick %d: the forged spike was recorded", k)
+			}
+		}
+	}
+	if !errors.Is(err, apu.ErrLink) || f.runs != 1 || !strings.Contains(err.Error(), "unit 9999") {
+		t.Fatalf("after %d forged RUN_OKs: %v; want ErrLink naming unit 9999 at the first", f.runs, err)
+	}
+}
