@@ -541,7 +541,7 @@ func (l *Layer) SetLearnable(name string, values []float32) error {
 		if _, err := l.Learnable(name); err != nil {
 			return err
 		}
-		return &ParamError{Class: l.Class(), Param: name, Msg: fmt.Sprintf("got %d values, want %d", len(values), want)}
+		return &ParamError{Class: l.Class(), Param: name, Msg: fmt.Sprintf("must be %d values, got %d", want, len(values))}
 	}
 	for i, v := range values {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
