@@ -3,8 +3,10 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -60,6 +62,18 @@ func TestDemoOnAPU(t *testing.T) {
 	}
 	if st.Link.FramesOut < ticks || st.Link.FramesIn < ticks {
 		t.Errorf("link frames out %d, in %d; want at least one each a tick", st.Link.FramesOut, st.Link.FramesIn)
+	}
+	// The wire time is every byte clocked during the run at the demo's
+	// 10 MHz: 800 ns a byte.
+	if n := st.LinkTime.Count(); n != ticks {
+		t.Errorf("link time of %d ticks recorded, want %d", n, ticks)
+	}
+	bytesClocked := es.BytesIn - before.BytesIn
+	if want := time.Duration(bytesClocked) * 800 * time.Nanosecond; st.EmulatedWire != want {
+		t.Errorf("emulated wire time %v, want %v (%d bytes at 10 MHz)", st.EmulatedWire, want, bytesClocked)
+	}
+	if l := st.LinkLine(); !strings.HasPrefix(l, "link_us_per_tick p50=") || !strings.Contains(l, fmt.Sprintf(" wire_us_per_tick=%.1f", float64(st.EmulatedWire)/ticks/1e3)) {
+		t.Errorf("link line %q", l)
 	}
 }
 

@@ -22,7 +22,13 @@ import (
 // backend names the backend the network runs on ("": the demo's, cpu).
 // `Stats.LatenessLine` formats the result.
 func BenchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, noTelemetry bool, log *zerolog.Logger) (Stats, error) {
-	return benchLoop(ctx, rate, d, rt, backend, noTelemetry, "", "", log)
+	return benchLoop(ctx, rate, d, rt, backend, 0, noTelemetry, "", "", log)
+}
+
+// BenchLoopHz is BenchLoop with the demo's emulated APU link clocked at
+// hz (0: the demo's 10 MHz), for `bench loop --backend apu --hz`.
+func BenchLoopHz(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, hz int64, noTelemetry bool, log *zerolog.Logger) (Stats, error) {
+	return benchLoop(ctx, rate, d, rt, backend, hz, noTelemetry, "", "", log)
 }
 
 // BenchLoopPage is BenchLoop with the demo's telemetry and its live page
@@ -36,10 +42,10 @@ func BenchLoopPage(ctx context.Context, rate float64, d time.Duration, rt Realti
 	if ws == "" {
 		ws = "127.0.0.1:0"
 	}
-	return benchLoop(ctx, rate, d, rt, backend, false, page, ws, log)
+	return benchLoop(ctx, rate, d, rt, backend, 0, false, page, ws, log)
 }
 
-func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
+func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeConfig, backend string, hz int64, noTelemetry bool, page, ws string, log *zerolog.Logger) (Stats, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) {
 		return Stats{}, fmt.Errorf("daemon: bench: rate: must be a finite number of Hz > 0, got %v", rate)
 	}
@@ -62,6 +68,12 @@ func benchLoop(ctx context.Context, rate float64, d time.Duration, rt RealtimeCo
 		return Stats{}, fmt.Errorf("daemon: bench: %w", errors.Join(errs...))
 	}
 	cfg.Realtime = rt
+	if hz != 0 {
+		if hz < 0 || hz > maxLinkHz {
+			return Stats{}, fmt.Errorf("daemon: bench: hz: must be 1..%d, got %d", maxLinkHz, hz)
+		}
+		cfg.Backend.Hz = hz
+	}
 	if noTelemetry {
 		cfg.Telemetry = nil
 	}
@@ -135,6 +147,24 @@ func benchConfig(rate float64) (time.Duration, *Config, error) {
 func demoAtTick(tick time.Duration) (*Config, error) {
 	text := strings.Replace(string(demoConfig), "tick: 1ms", "tick: "+tick.String(), 1)
 	return Parse([]byte(text), "demo.yaml", demoNetwork)
+}
+
+// LinkLine is the one-line summary of the time a run's ticks spent on
+// the backend's link, "" without a link: "link_us_per_tick p50=X
+// p99=Y p999=Z frames=N bytes=N crc_errors=N retries=N timeouts=N",
+// and with the emulated APU its wire time per tick at the SPI clock.
+func (s *Stats) LinkLine() string {
+	if s.LinkTime.Count() == 0 {
+		return ""
+	}
+	q := func(x float64) float64 { return float64(s.LinkTime.Quantile(x)) / float64(time.Microsecond) }
+	l := s.Link
+	line := fmt.Sprintf("link_us_per_tick p50=%.0f p99=%.0f p999=%.0f frames=%d bytes=%d crc_errors=%d retries=%d timeouts=%d",
+		q(0.5), q(0.99), q(0.999), l.FramesIn+l.FramesOut, l.BytesIn+l.BytesOut, l.CRCErrors, l.Retries, l.Timeouts)
+	if s.EmulatedWire > 0 && s.Ticks > 0 {
+		line += fmt.Sprintf(" wire_us_per_tick=%.1f", float64(s.EmulatedWire)/float64(s.Ticks)/float64(time.Microsecond))
+	}
+	return line
 }
 
 // LatenessLine is the one-line summary of a run's wake-up lateness:

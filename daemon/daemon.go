@@ -199,6 +199,14 @@ type Stats struct {
 	MaxStep     time.Duration
 	Lateness    Histogram
 	StepTime    Histogram
+	// LinkTime is the time each tick spent on the backend's link (its
+	// LinkStats.LastTransfer: sending, waiting for the chip, receiving;
+	// host wall time), for a backend with a link.
+	LinkTime Histogram
+	// EmulatedWire is, with the network on the emulated APU, the
+	// emulated time its SPI wire was clocked during the run (every bit
+	// at the configured clock): what a real bus at that clock would take.
+	EmulatedWire time.Duration
 }
 
 // Daemon is one wired run: board, network, inputs, outputs.
@@ -665,6 +673,10 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 			defer restore()
 		}
 	}
+	var wire0 time.Duration
+	if d.emu != nil && d.linker != nil {
+		wire0 = d.emu.Stats().Link
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -673,6 +685,9 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}()
 	err = <-errc
 	close(d.loopDone)
+	if d.emu != nil && d.linker != nil {
+		d.stats.EmulatedWire = d.emu.Stats().Link - wire0
+	}
 	if d.tel != nil {
 		d.tel.ctl.detach(d)
 		if d.smp != nil && d.smp.n > 0 {
@@ -803,6 +818,9 @@ func (d *Daemon) iterate() error {
 	}
 	if d.linker != nil || d.stats.LinkFaults > 0 {
 		f.Link = d.linkFigures()
+		if ran && d.linker != nil {
+			d.stats.LinkTime.Add(f.Link.LastTransfer)
+		}
 	}
 	if d.plant != nil {
 		// Into the daemon's buffer, then copied: a slice of f handed to

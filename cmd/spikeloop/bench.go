@@ -83,7 +83,8 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 	spin := durationFlag(fs, "spin", 0, "end each sleep this much before the deadline and wait the rest busy, e.g. 200us (0: sleep only)")
 	noTelemetry := fs.Bool("no-telemetry", false, "measure the loop alone: no embedded broker, no publisher, no sampler")
 	page := fs.String("page", "", "serve the live page at `ADDR` (loopback host:port, e.g. 127.0.0.1:9464) during the run")
-	backend := fs.String("backend", "", "run the demo's network on backend `NAME` (default cpu)")
+	backend := fs.String("backend", "", "run the demo's network on backend `NAME` (default cpu; apu: on the emulated APU the demo's board carries on SPI0.1)")
+	hz := fs.Int64("hz", 0, "with --backend apu: the SPI clock of the emulated APU's link in `HZ`, 1..20000000 (default the demo's 10000000)")
 	warmup := durationFlag(fs, "page-warmup", 0, "with --page: serve the page this long before the measured run (time to open pages; they stay connected), e.g. 20s")
 	pos, err := parseFlags(fs, benchLoopDoc, args)
 	if err != nil {
@@ -117,6 +118,10 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("--priority: must be 1..99 (SCHED_FIFO) or 0 (normal scheduling), got %d", *priority)}
 	case *backend != "" && !apu.Known(*backend):
 		return usageError{fmt.Sprintf("--backend: %q: %v", *backend, apu.UnknownBackend(*backend))}
+	case *hz < 0 || *hz > 20_000_000:
+		return usageError{fmt.Sprintf("--hz: must be 1..20000000 (the emulated APU's fastest clock), or 0 for the demo's, got %d", *hz)}
+	case *hz != 0 && *backend != "apu":
+		return usageError{fmt.Sprintf("--hz: only with --backend apu, got --backend %q", *backend)}
 	}
 	var rt daemon.RealtimeConfig
 	if *cpu >= 0 {
@@ -153,7 +158,7 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	default:
-		st, err = daemon.BenchLoop(ctx, *rate, *duration, rt, *backend, *noTelemetry, &log)
+		st, err = daemon.BenchLoopHz(ctx, *rate, *duration, rt, *backend, *hz, *noTelemetry, &log)
 	}
 	if err != nil {
 		return err
@@ -163,6 +168,9 @@ func cmdBenchLoop(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "max_lateness_us=%d max_step_us=%d step_p99_us=%d skipped=%d\n", st.MaxLateness.Microseconds(),
 		st.MaxStep.Microseconds(), st.StepTime.Quantile(0.99).Microseconds(), st.Skipped)
 	fmt.Fprintln(stdout, st.LatenessLine())
+	if l := st.LinkLine(); l != "" {
+		fmt.Fprintln(stdout, l)
+	}
 	return nil
 }
 
