@@ -63,10 +63,10 @@ func (e *Engine) Run(n int, feeds []apu.Feed) error {
 	for _, f := range feeds {
 		p, ok := e.byName[f.Pop]
 		if !ok || p.input == nil {
-			return fmt.Errorf("cpu engine: run: %q is not an InputTransmitter population", f.Pop)
+			return fmt.Errorf("cpu engine: run: feed population: must be an InputTransmitter population, got %q", f.Pop)
 		}
 		if len(f.Values) != n*p.spec.Size {
-			return fmt.Errorf("cpu engine: run: input %q has %d values for %d steps of %d units, want %d", f.Pop, len(f.Values), n, p.spec.Size, n*p.spec.Size)
+			return fmt.Errorf("cpu engine: run: input %q: values: must be %d (%d steps of %d units), got %d", f.Pop, n*p.spec.Size, n, p.spec.Size, len(f.Values))
 		}
 		pops = append(pops, p)
 	}
@@ -96,29 +96,29 @@ func (e *Engine) Set(pop string, s apu.Setting, values []float64) error {
 	case apu.DCAmplitude:
 		g, ok := p.gen.(*models.DCGenerator)
 		if !ok {
-			return fmt.Errorf("cpu engine: set %s: population %q is not a DCGenerator", s, pop)
+			return fmt.Errorf("cpu engine: set %s: population: must be a DCGenerator, got %q", s, pop)
 		}
 		err = g.SetAmplitude(values)
 	case apu.PoissonRate:
 		g, ok := p.gen.(*models.PoissonGenerator)
 		if !ok {
-			return fmt.Errorf("cpu engine: set %s: population %q is not a PoissonGenerator", s, pop)
+			return fmt.Errorf("cpu engine: set %s: population: must be a PoissonGenerator, got %q", s, pop)
 		}
 		err = g.SetRate(values)
 	case apu.BernoulliProb:
 		g, ok := p.gen.(*models.BernoulliGenerator)
 		if !ok {
-			return fmt.Errorf("cpu engine: set %s: population %q is not a BernoulliGenerator", s, pop)
+			return fmt.Errorf("cpu engine: set %s: population: must be a BernoulliGenerator, got %q", s, pop)
 		}
 		err = g.SetProb(values)
 	case apu.CustomRows:
 		g, ok := p.gen.(*models.CustomGenerator)
 		if !ok {
-			return fmt.Errorf("cpu engine: set %s: population %q is not a CustomGenerator", s, pop)
+			return fmt.Errorf("cpu engine: set %s: population: must be a CustomGenerator, got %q", s, pop)
 		}
 		err = e.setCustom(g, p.spec, values)
 	default:
-		return fmt.Errorf("cpu engine: set: population %q: setting %d is not a generator setting", pop, s)
+		return fmt.Errorf("cpu engine: set: population %q: setting: must be a generator setting, got %d", pop, s)
 	}
 	if err != nil {
 		return fmt.Errorf("cpu engine: set %s: population %q: %w", s, pop, err)
@@ -168,7 +168,7 @@ func (e *Engine) State(pop, state string, units []int, dst []float64) ([]float64
 	}
 	for _, u := range units {
 		if u < 0 || u >= len(v) {
-			return dst, fmt.Errorf("cpu engine: state: population %q: unit %d out of range [0, %d)", pop, u, len(v))
+			return dst, fmt.Errorf("cpu engine: state: population %q: unit: must be in [0, %d), got %d", pop, len(v), u)
 		}
 		dst = append(dst, v[u])
 	}

@@ -494,7 +494,7 @@ func (e *Engine) Network() *models.Network { return e.net }
 func (e *Engine) SetInput(pop string, values []float64) error {
 	p, ok := e.byName[pop]
 	if !ok || p.input == nil {
-		return fmt.Errorf("cpu engine: set input: %q is not an InputTransmitter population", pop)
+		return fmt.Errorf("cpu engine: set input: population: must be an InputTransmitter population, got %q", pop)
 	}
 	if err := p.input.SetNext(values); err != nil {
 		return fmt.Errorf("cpu engine: set input %q: %w", pop, err)
