@@ -54,14 +54,14 @@ func (c *Conv) Pop(name string) (*HostPop, bool) {
 func (c *Conv) CheckFeed(n int, f apu.Feed) (*HostPop, error) {
 	p, ok := c.Pop(f.Pop)
 	if !ok || !p.Feed {
-		return nil, fmt.Errorf("run: %q is not an InputTransmitter population", f.Pop)
+		return nil, fmt.Errorf("run: feed population: must be an InputTransmitter population, got %q", f.Pop)
 	}
 	if len(f.Values) != n*p.Size {
-		return nil, fmt.Errorf("run: input %q has %d values for %d steps of %d units, want %d", f.Pop, len(f.Values), n, p.Size, n*p.Size)
+		return nil, fmt.Errorf("run: input %q: values: must be %d (%d steps of %d units), got %d", f.Pop, n*p.Size, n, p.Size, len(f.Values))
 	}
 	for i, x := range f.Values {
 		if _, ok := Q16(x); !ok {
-			return nil, fmt.Errorf("run: input %q: step %d, unit %d: %g is not a finite number inside Q16.16 (|x| < 32768)", f.Pop, i/p.Size, i%p.Size, x)
+			return nil, fmt.Errorf("run: input %q: step %d, unit %d: must be a finite number inside Q16.16 (|x| < 32768), got %g", f.Pop, i/p.Size, i%p.Size, x)
 		}
 	}
 	return p, nil
@@ -106,10 +106,10 @@ func (c *Conv) Setting(pop string, s apu.Setting, values []float64) (Setting, er
 	case apu.CustomRows:
 		want = image.KindCustom
 	default:
-		return Setting{}, fmt.Errorf("set: population %q: setting %d is not a generator setting", pop, s)
+		return Setting{}, fmt.Errorf("set: population %q: setting: must be a generator setting, got %d", pop, s)
 	}
 	if p.Kind != want {
-		return Setting{}, fmt.Errorf("set %s: population %q is not a %s", s, pop, image.KindName(want))
+		return Setting{}, fmt.Errorf("set %s: population: must be a %s, got %q", s, image.KindName(want), pop)
 	}
 	st, err := c.setting(p, s, values)
 	if err != nil {
@@ -137,7 +137,7 @@ func (c *Conv) setting(p *HostPop, s apu.Setting, values []float64) (Setting, er
 		return st, nil
 	}
 	if len(values) != 1 && len(values) != p.Size {
-		return st, fmt.Errorf("got %d values, want 1 or %d", len(values), p.Size)
+		return st, fmt.Errorf("values: must be 1 or %d (one per unit), got %d", p.Size, len(values))
 	}
 	q := c.q[:0]
 	switch s {
@@ -191,7 +191,7 @@ func (c *Conv) State(pop, state string, units []int) (*HostPop, HostState, error
 	}
 	for _, u := range units {
 		if u < 0 || u >= p.Size {
-			return nil, HostState{}, fmt.Errorf("state: population %q: unit %d out of range [0, %d)", pop, u, p.Size)
+			return nil, HostState{}, fmt.Errorf("state: population %q: unit: must be in [0, %d), got %d", pop, p.Size, u)
 		}
 	}
 	return p, hs, nil
