@@ -243,7 +243,7 @@ func (b *Backend) sayHello() error {
 	}
 	b.maxPay = int(hl.MaxPayload)
 	if b.maxPay > protocol.MaxPayload || b.maxPay < 256 {
-		return fmt.Errorf("apu backend: link %s: the chip takes payloads of %d bytes, want 256..%d: %w", b.name, hl.MaxPayload, protocol.MaxPayload, apu.ErrUnsupported)
+		return fmt.Errorf("apu backend: link %s: the chip's payload: must be 256..%d bytes, got %d: %w", b.name, protocol.MaxPayload, hl.MaxPayload, apu.ErrUnsupported)
 	}
 	if b.haveBoot && hl.BootCount != b.boot {
 		old := b.boot

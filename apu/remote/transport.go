@@ -178,7 +178,7 @@ type Stream struct {
 func Dial(addr string, timeout time.Duration) (*Stream, error) {
 	network, a, ok := strings.Cut(addr, ":")
 	if !ok || a == "" || network != "unix" && network != "tcp" {
-		return nil, fmt.Errorf("link %q: want unix:PATH or tcp:HOST:PORT", addr)
+		return nil, fmt.Errorf("link: must be unix:PATH or tcp:HOST:PORT, got %q", addr)
 	}
 	c, err := net.DialTimeout(network, a, timeout)
 	if err != nil {
