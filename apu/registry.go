@@ -29,6 +29,40 @@ type Opener func(Options) (Backend, error)
 var registry struct {
 	sync.RWMutex
 	m map[string]Opener
+	// standIn maps a backend that needs hardware to the in-process
+	// backend that computes the same bit for bit (RegisterStandIn).
+	standIn map[string]string
+}
+
+// RegisterStandIn says that backend standIn runs in-process, bit for
+// bit, what backend name runs on its hardware ("fixed" for "apu": the
+// chip's engine on the host), so that what needs no hardware (a
+// config's check, a replay of a recording) runs on standIn. Both must
+// be registered first; registering a name twice panics.
+func RegisterStandIn(name, standIn string) {
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.m[name] == nil || registry.m[standIn] == nil {
+		panic("apu: RegisterStandIn: " + name + " or " + standIn + " not registered")
+	}
+	if _, dup := registry.standIn[name]; dup {
+		panic("apu: RegisterStandIn: " + name + " has a stand-in already")
+	}
+	if registry.standIn == nil {
+		registry.standIn = map[string]string{}
+	}
+	registry.standIn[name] = standIn
+}
+
+// StandIn is the in-process backend that stands in for name
+// (RegisterStandIn), or name itself.
+func StandIn(name string) string {
+	registry.RLock()
+	defer registry.RUnlock()
+	if s, ok := registry.standIn[name]; ok {
+		return s
+	}
+	return name
 }
 
 // Register makes a backend available to Open under name. Registering a

@@ -11,14 +11,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/apu"
+	"github.com/spikeloop/spikeloop/apu/fixed"
 	"github.com/spikeloop/spikeloop/apu/remote"
 	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/internal/handoff"
 )
 
+// The chip's backend and its stand-in, as cmd/spikeloop registers them.
 func init() {
 	apu.Register(remote.Name, remote.Opener)
+	apu.Register(fixed.Name, fixed.Open)
+	apu.RegisterStandIn(remote.Name, fixed.Name)
 }
 
 // The demo on the APU: `--backend apu` runs the demo config unchanged
@@ -163,4 +167,31 @@ func TestAPUChipResetReloads(t *testing.T) {
 	if end := d.Plant().(*sim.Vehicle).DistanceToLight(); end > 0.3 {
 		t.Errorf("after the reload the vehicle ends %.3f m from the light, want <= 0.3 m", end)
 	}
+}
+
+// A recording made with the network on the emulated APU names backend
+// apu and replays, with no chip, on its stand-in, the fixed backend:
+// the same spikes bit for bit.
+func TestAPURecordingReplaysOnFixed(t *testing.T) {
+	rec, h, live := recordOn(t, "apu", 2000)
+	if h.Backend != "apu" {
+		t.Fatalf("header backend %q, want apu", h.Backend)
+	}
+	if len(live) < 100 {
+		t.Fatalf("%d spikes live: too few to compare", len(live))
+	}
+	rp, err := NewReplayer(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.Backend() != "fixed" {
+		t.Errorf("the replay runs on %q, want fixed (apu's stand-in)", rp.Backend())
+	}
+	rp.Close()
+	replay, err := Replay(demoNetwork, "braitenberg.yaml", bytes.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSpikes(t, live, replay)
+	t.Logf("%d spikes live on the APU, the same on fixed", len(live))
 }

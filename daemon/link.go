@@ -311,17 +311,10 @@ func (d *Daemon) linkFigures() LinkFigures {
 
 // offlineBackend is the backend that answers for name without its
 // hardware (`spikeloop check`, a reload's preflight): the chip ("apu")
-// runs what the fixed backend runs, bit for bit, from the same compiled
-// image, so its probe and load stand for the chip's.
-func offlineBackend(name string) string {
-	if name == linkBackend && apu.Known(fixedBackend) {
-		return fixedBackend
-	}
-	return name
-}
-
-// fixedBackend is the in-process backend of the chip's engine.
-const fixedBackend = "fixed"
+// runs what its stand-in (apu.RegisterStandIn: the fixed backend) runs,
+// bit for bit, from the same compiled image, so its probe and load stand
+// for the chip's.
+func offlineBackend(name string) string { return apu.StandIn(name) }
 
 // openSim builds the emulated board with, when the backend section
 // names an SPI port, an emulated APU on it (its data-ready and reset on

@@ -115,11 +115,14 @@ func NewReplayer(netData []byte, netName string, r io.Reader, seg int, w Wiring)
 		return nil, recErr(seg, fmt.Errorf("dt: must be the recorded %g, got %g", h.Dt, net.Dt))
 	}
 	w.Prepare(net, h.Outputs)
-	b, err := apu.Open(h.Backend, apu.Options{})
+	// A recording made on a chip replays on the backend that computes
+	// the chip's bits in-process (apu.StandIn: "fixed" for "apu").
+	name := apu.StandIn(h.Backend)
+	b, err := apu.Open(name, apu.Options{})
 	if err != nil {
 		return nil, recErr(seg, fmt.Errorf("the recording ran on %w", err))
 	}
-	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, wiring: w, net: net, engine: b, backendName: h.Backend, values: make([]float64, len(h.Inputs))}, nil
+	return &Replayer{sr: newSegReader(cr), seg: seg, h: h, wiring: w, net: net, engine: b, backendName: name, values: make([]float64, len(h.Inputs))}, nil
 }
 
 // Header is the header of the segment replayed.
