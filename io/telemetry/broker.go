@@ -279,7 +279,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		return nil, fmt.Errorf("broker: listen %q: %w", cfg.Listen, err)
 	}
 	if !cfg.AllowNonLoopback && !IsLoopbackHost(host) {
-		return nil, fmt.Errorf("broker: listen %q: not a loopback address; set allow_non_loopback to listen on a network", cfg.Listen)
+		return nil, fmt.Errorf("broker: listen: must be a loopback address (set allow_non_loopback to listen on a network), got %q", cfg.Listen)
 	}
 	if cfg.WebSocketListen != "" {
 		wsHost, _, err := net.SplitHostPort(cfg.WebSocketListen)
@@ -287,7 +287,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 			return nil, fmt.Errorf("broker: websocket_listen %q: %w", cfg.WebSocketListen, err)
 		}
 		if !cfg.AllowNonLoopback && !IsLoopbackHost(wsHost) {
-			return nil, fmt.Errorf("broker: websocket_listen %q: not a loopback address; set allow_non_loopback to listen on a network", cfg.WebSocketListen)
+			return nil, fmt.Errorf("broker: websocket_listen: must be a loopback address (set allow_non_loopback to listen on a network), got %q", cfg.WebSocketListen)
 		}
 	}
 	if err := CheckPrefix(cfg.Prefix); err != nil {
@@ -430,7 +430,7 @@ func IsLoopbackHost(host string) bool {
 // CheckPrefix accepts a topic prefix of non-empty levels ending in '/'.
 func CheckPrefix(p string) error {
 	if p == "" || !strings.HasSuffix(p, "/") {
-		return fmt.Errorf("prefix %q: want topic levels ending in '/', e.g. \"spikeloop/demo/\"", p)
+		return fmt.Errorf("prefix: must be topic levels ending in '/', e.g. \"spikeloop/demo/\", got %q", p)
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
 		if err := CheckTopicLevel(l); err != nil {

@@ -133,7 +133,7 @@ func TestBrokerWebSocket(t *testing.T) {
 
 func TestBrokerWebSocketLoopbackOnly(t *testing.T) {
 	_, err := StartBroker(BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, WebSocketListen: "0.0.0.0:0"})
-	if err == nil || !strings.Contains(err.Error(), `websocket_listen "0.0.0.0:0": not a loopback address`) {
+	if err == nil || !strings.Contains(err.Error(), `websocket_listen: must be a loopback address (set allow_non_loopback to listen on a network), got "0.0.0.0:0"`) {
 		t.Fatalf("non-loopback websocket_listen: %v", err)
 	}
 }

@@ -131,7 +131,7 @@ func checkAllowed(name string, a Allowed) error {
 	}
 	if !a.Kind.takesValue() {
 		if a.Target != "" || a.Size != 0 || a.Min != 0 || a.Max != 0 {
-			return fmt.Errorf("commands: %q: kind %q takes no target, size or bounds", name, a.Kind)
+			return fmt.Errorf("commands: %q: target, size, min, max: must be left out (kind %q takes none), got target %q, size %d, bounds [%g, %g]", name, a.Kind, a.Target, a.Size, a.Min, a.Max)
 		}
 		return nil
 	}

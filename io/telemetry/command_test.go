@@ -252,7 +252,7 @@ func TestNewValidatorRejects(t *testing.T) {
 		{"slash", map[string]Allowed{"a/b": {Kind: KindPause}}, `"a/b": name contains '/'`},
 		{"wildcard", map[string]Allowed{"a+": {Kind: KindPause}}, `name contains`},
 		{"bad kind", map[string]Allowed{"x": {Kind: "warp"}}, `commands: "x": kind: must be one of dc_amplitude, poisson_rate, bernoulli_prob, pause, resume, reload, snapshot, reset, got "warp"`},
-		{"pause with target", map[string]Allowed{"p": {Kind: KindPause, Target: "a"}}, `kind "pause" takes no target, size or bounds`},
+		{"pause with target", map[string]Allowed{"p": {Kind: KindPause, Target: "a"}}, `target, size, min, max: must be left out (kind "pause" takes none), got target "a", size 0, bounds [0, 0]`},
 		{"setter without target", map[string]Allowed{"d": {Kind: KindDCAmplitude, Size: 1, Max: 1}}, `"d": target: must be the population a dc_amplitude command sets, got nothing`},
 		{"size 0", map[string]Allowed{"d": {Kind: KindDCAmplitude, Target: "b", Max: 1}}, `size: must be the size of population "b" (>= 1), got 0`},
 		{"min > max", map[string]Allowed{"d": {Kind: KindDCAmplitude, Target: "b", Size: 1, Min: 2, Max: 1}}, `bounds: must be finite min <= max, got [2, 1]`},

@@ -171,7 +171,7 @@ func ListenMetrics(addr string, allowNonLoopback bool) (net.Listener, error) {
 		return nil, fmt.Errorf("metrics: listen %q: %w", addr, err)
 	}
 	if !allowNonLoopback && !IsLoopbackHost(host) {
-		return nil, fmt.Errorf("metrics: listen %q: not a loopback address; set allow_non_loopback to serve a network", addr)
+		return nil, fmt.Errorf("metrics: listen: must be a loopback address (set allow_non_loopback to serve a network), got %q", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

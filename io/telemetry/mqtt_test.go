@@ -382,9 +382,9 @@ func TestStartBrokerRejects(t *testing.T) {
 		cfg  BrokerConfig
 		want string
 	}{
-		{BrokerConfig{Listen: "0.0.0.0:0", Prefix: testPrefix}, `broker: listen "0.0.0.0:0": not a loopback address; set allow_non_loopback`},
+		{BrokerConfig{Listen: "0.0.0.0:0", Prefix: testPrefix}, `broker: listen: must be a loopback address (set allow_non_loopback to listen on a network), got "0.0.0.0:0"`},
 		{BrokerConfig{Listen: "127.0.0.1", Prefix: testPrefix}, `broker: listen "127.0.0.1"`},
-		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: "spikeloop/test"}, `prefix "spikeloop/test": want topic levels ending in '/'`},
+		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: "spikeloop/test"}, `prefix: must be topic levels ending in '/', e.g. "spikeloop/demo/", got "spikeloop/test"`},
 		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: "spikeloop/+/"}, `level "+"`},
 		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, Users: []User{{Name: "a", Hash: "plain"}}}, `users[0] "a": hash: not a bcrypt hash`},
 		{BrokerConfig{Listen: "127.0.0.1:0", Prefix: testPrefix, Users: []User{{Name: DaemonUser, Hash: "x"}}}, `users[0]: name: must be a name neither empty nor reserved ("spikeloop-daemon"), got "spikeloop-daemon"`},

@@ -165,7 +165,7 @@ func NewPublisher(cfg PublisherConfig, q *Queue) (*Publisher, error) {
 		cfg.ClientID = "spikeloop-" + cfg.Board
 	}
 	if cfg.StoreDir == "" {
-		return nil, errors.New("publisher: store_dir: empty; unsent messages need a directory to survive outages and restarts")
+		return nil, errors.New("publisher: store_dir: must be a directory (unsent messages need one to survive outages and restarts), got nothing")
 	}
 	if err := os.MkdirAll(cfg.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("publisher: store_dir: %w", err)
