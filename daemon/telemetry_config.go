@@ -213,7 +213,8 @@ func (c *Config) checkTelemetry(k *checker) {
 	}
 	if t.Prefix != "" {
 		if err := telemetry.CheckPrefix(t.Prefix); err != nil {
-			k.add(f+".prefix", ErrInvalid, "%v", err)
+			// The field is named already: "prefix: must be ..." reads as "must be ...".
+			k.add(f+".prefix", ErrInvalid, "%s", strings.TrimPrefix(err.Error(), "prefix: "))
 		}
 	}
 	if t.Every == "" {
@@ -461,7 +462,17 @@ func (c *Config) allowed(k *checker, cf, name string, cc CommandConfig) (telemet
 	switch kind {
 	case telemetry.KindPause, telemetry.KindResume, telemetry.KindReload, telemetry.KindSnapshot, telemetry.KindReset:
 		if cc.Target != "" || cc.Min != nil || cc.Max != nil {
-			k.add(cf, ErrInvalid, "kind %q takes no target, min or max", cc.Kind)
+			var given []string
+			if cc.Target != "" {
+				given = append(given, "target "+strconv.Quote(cc.Target))
+			}
+			if cc.Min != nil {
+				given = append(given, "min "+strconv.FormatFloat(*cc.Min, 'g', -1, 64))
+			}
+			if cc.Max != nil {
+				given = append(given, "max "+strconv.FormatFloat(*cc.Max, 'g', -1, 64))
+			}
+			k.add(cf, ErrInvalid, "target, min, max: must be left out (kind %q takes none), got %s", cc.Kind, strings.Join(given, ", "))
 			return a, false
 		}
 		return a, true

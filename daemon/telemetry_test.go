@@ -827,7 +827,7 @@ func TestTelemetryConfigErrors(t *testing.T) {
 	}
 	cases := []struct{ name, section, want string }{
 		{"board", "  board: a/b\n", `telemetry.board: "a/b": name contains '/'`},
-		{"prefix", "  prefix: spikeloop/x\n", `telemetry.prefix: prefix "spikeloop/x": want topic levels ending in '/'`},
+		{"prefix", "  prefix: spikeloop/x\n", `telemetry.prefix: must be topic levels ending in '/', e.g. "spikeloop/demo/", got "spikeloop/x"`},
 		{"every", "  every: 1500us\n", "telemetry.every: must be a whole number of ticks of 1ms, got 1.5ms"},
 		{"queue", "  queue: -1\n", "telemetry.queue: must be 1..1000000 samples, got -1"},
 		{"state pop", "  states: [{population: nobody, state: V}]\n", `telemetry.states[0].population: must be a population of braitenberg.yaml, got "nobody"`},
@@ -845,6 +845,7 @@ func TestTelemetryConfigErrors(t *testing.T) {
 		{"amplitude bounds", "  commands: {x: {kind: dc_amplitude, target: search}}\n", "telemetry.commands.x.min: must be finite, as must max (a dc_amplitude command needs both bounds), got min -Inf, max +Inf"},
 		{"command queue", "  command_queue: -1\n", "telemetry.command_queue: must be 1..1024 commands, got -1"},
 		{"command queue too long", "  command_queue: 5000\n", "telemetry.command_queue: must be 1..1024 commands, got 5000"},
+		{"pause with target", "  commands: {p: {kind: pause, target: search, max: 2}}\n", `telemetry.commands.p: target, min, max: must be left out (kind "pause" takes none), got target "search", max 2`},
 		{"no command user", "  commands: {x: {kind: pause}}\n", "telemetry.commands: commands are listed but no embedded broker user has the command right"},
 		{"metrics", "  metrics: {listen: '10.0.0.1:9464'}\n", `telemetry.metrics.listen: must be a loopback address (set allow_non_loopback: true to listen on a network), got "10.0.0.1:9464"`},
 	}
