@@ -475,7 +475,8 @@ func (k *checker) markBad(field string) {
 }
 
 // halError reports one of hal's board errors with its line; hal's
-// FieldError reads "sentinel: detail", shown here as the detail alone.
+// FieldError reads "field: detail" ("must be X, got V"); the detail is
+// shown here after FILE:LINE: field.
 func (k *checker) halError(e error) {
 	var fe *hal.FieldError
 	if !errors.As(e, &fe) {

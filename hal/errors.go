@@ -31,7 +31,9 @@ var (
 )
 
 // FieldError is a config error tied to one field, named by its path in
-// the daemon's YAML, e.g. board.outputs[2].pin.
+// the daemon's YAML, e.g. board.outputs[2].pin. It reads "field: must be
+// X, got V" (the module's one format for a bad value), or "field:
+// required" when the sentinel alone says it.
 type FieldError struct {
 	Field string // e.g. "board.pwm[0].frequency_hz"
 	Err   error  // wraps one of the sentinels above
