@@ -19,7 +19,7 @@ import (
 
 var benchDoc = cmdDoc{
 	usage: []string{
-		"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]]",
+		"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]] [--backend NAME [--hz HZ]]",
 		"bench engine [--threads N] [--rounds R] [--seconds S] [--only NAME] [--c-kernel BINARY]",
 	},
 	text: `Benchmarks. "bench loop" times the daemon's loop on the wall clock;
@@ -32,13 +32,17 @@ their flags.
 }
 
 var benchLoopDoc = cmdDoc{
-	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]]"},
+	usage: []string{"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]] [--backend NAME [--hz HZ]]"},
 	text: `Runs the daemon's real loop with the demo (network, emulated board,
 vehicle) on the wall clock, publishing telemetry to an embedded broker
-on a free port unless --no-telemetry, and prints how late the loop woke:
-its last line on stdout is
+on a free port unless --no-telemetry, and prints how late the loop woke,
+on stdout:
   lateness_us p50=X p99=Y p999=Z overruns=N ticks=M
-and the worst tick goes to stderr. SIGINT stops it early and still
+and the worst tick to stderr. With --backend apu the network runs on the
+emulated APU the demo's board carries, and a second line gives the time
+per tick on its link (host wall time) and on its wire (the bytes at the
+SPI clock, --hz):
+  link_us_per_tick p50=X p99=Y p999=Z frames=N bytes=N crc_errors=N retries=N timeouts=N wire_us_per_tick=W SIGINT stops it early and still
 prints the line for the ticks run. With --page ADDR the live page is
 served at http://ADDR/ during the run (stderr says when), to measure
 the loop while browsers watch it; --page-warmup D serves it for D
