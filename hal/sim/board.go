@@ -167,7 +167,7 @@ func (b *Board) Attach(p Plant) error {
 // It does not allocate unless the plant faults.
 func (b *Board) Advance(dt time.Duration) error {
 	if dt < 0 {
-		return fmt.Errorf("sim: Advance(%s): negative step", dt)
+		return fmt.Errorf("sim: Advance: step: must be >= 0, got %s", dt)
 	}
 	b.now += dt
 	if b.plant == nil || dt == 0 {

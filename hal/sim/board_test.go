@@ -55,8 +55,8 @@ func TestPin(t *testing.T) {
 	if err := p.Out(gpio.High); err != nil || p.Duty() != 1 || p.Frequency() != 0 {
 		t.Errorf("Out(High): duty %v, %v", p.Duty(), err)
 	}
-	if err := p.PWM(gpio.DutyMax+1, 0); err == nil {
-		t.Error("invalid duty accepted")
+	if err := p.PWM(gpio.DutyMax+1, 0); err == nil || !strings.Contains(err.Error(), "duty: must be 0..16777216, got 16777217") {
+		t.Errorf("invalid duty: %v", err)
 	}
 	boom := errors.New("boom")
 	p.Fail(boom)
@@ -224,8 +224,8 @@ board:
 
 func TestAdvance(t *testing.T) {
 	sb := New(DemoConfig())
-	if err := sb.Advance(-time.Second); err == nil {
-		t.Error("negative step accepted")
+	if err := sb.Advance(-time.Second); err == nil || err.Error() != "sim: Advance: step: must be >= 0, got -1s" {
+		t.Errorf("negative step: %v", err)
 	}
 	if err := sb.Advance(time.Second); err != nil || sb.Now() != time.Second {
 		t.Errorf("Advance without plant: %v, now %v", err, sb.Now())

@@ -48,7 +48,7 @@ func NewADC(model string, vref float64) (*ADC, error) {
 	case "mcp3208":
 		a.bits, a.max = 12, 2*physic.MegaHertz
 	default:
-		return nil, fmt.Errorf("sim: unknown ADC %q", model)
+		return nil, fmt.Errorf("sim: ADC model: must be \"mcp3008\" or \"mcp3208\", got %q", model)
 	}
 	if !(vref > 0) {
 		return nil, fmt.Errorf("sim: ADC vref: must be > 0 V, got %v V", vref)
@@ -275,13 +275,13 @@ func accepts(model string, max, f physic.Frequency, mode spi.Mode, bits int) err
 		return fmt.Errorf("%s: bits per word: must be 8, got %d", model, bits)
 	}
 	if mode&^spi.Mode3 != 0 {
-		return fmt.Errorf("%s: mode flags %s not supported", model, mode)
+		return fmt.Errorf("%s: mode: must be 0 or 3 without flags, got %s", model, mode)
 	}
 	if m := mode & spi.Mode3; m != spi.Mode0 && m != spi.Mode3 {
-		return fmt.Errorf("%s: %s not supported, use mode 0 or 3", model, m)
+		return fmt.Errorf("%s: mode: must be 0 or 3, got %s", model, m)
 	}
 	if f > max {
-		return fmt.Errorf("%s: clock %s above the chip's %s", model, f, max)
+		return fmt.Errorf("%s: clock: must be at most the chip's %s, got %s", model, max, f)
 	}
 	return nil
 }

@@ -273,7 +273,7 @@ func TestPortRejects(t *testing.T) {
 	if err := p.Tx([]byte{1}, nil); err == nil {
 		t.Error("Tx after Close accepted")
 	}
-	if _, err := NewADC("mcp3004", 3.3); err == nil {
-		t.Error("unknown ADC model accepted")
+	if _, err := NewADC("mcp3004", 3.3); err == nil || err.Error() != `sim: ADC model: must be "mcp3008" or "mcp3208", got "mcp3004"` {
+		t.Errorf("unknown ADC model: %v", err)
 	}
 }

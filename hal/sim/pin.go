@@ -197,7 +197,7 @@ func (p *Pin) Out(l gpio.Level) error {
 // pin choose its preferred frequency.
 func (p *Pin) PWM(d gpio.Duty, f physic.Frequency) error {
 	if !d.Valid() {
-		return fmt.Errorf("sim: %s: invalid duty %d", p.name, d)
+		return fmt.Errorf("sim: %s: duty: must be 0..%d, got %d", p.name, gpio.DutyMax, d)
 	}
 	if f < 0 {
 		return fmt.Errorf("sim: %s: invalid frequency %s", p.name, f)

@@ -61,7 +61,7 @@ func (p *Port) Close() error {
 // LimitSpeed implements spi.PortCloser.
 func (p *Port) LimitSpeed(f physic.Frequency) error {
 	if f <= 0 {
-		return fmt.Errorf("sim: %s: invalid speed %s", p.name, f)
+		return fmt.Errorf("sim: %s: speed: must be > 0, got %s", p.name, f)
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ func (p *Port) Connect(f physic.Frequency, mode spi.Mode, bits int) (spi.Conn, e
 		return nil, fmt.Errorf("sim: %s: Connect called twice", p.name)
 	}
 	if f <= 0 {
-		return nil, fmt.Errorf("sim: %s: invalid speed %s", p.name, f)
+		return nil, fmt.Errorf("sim: %s: speed: must be > 0, got %s", p.name, f)
 	}
 	if p.chip != nil {
 		if err := p.chip.Accepts(f, mode, bits); err != nil {
@@ -136,7 +136,7 @@ func (p *Port) TxPackets(pkts []spi.Packet) error {
 			return errTxLen
 		}
 		if pk.BitsPerWord != 0 && pk.BitsPerWord != 8 {
-			return fmt.Errorf("sim: %s: %d bits per word not supported", p.name, pk.BitsPerWord)
+			return fmt.Errorf("sim: %s: bits per word: must be 8 (or 0), got %d", p.name, pk.BitsPerWord)
 		}
 	}
 	p.mu.Lock()
