@@ -241,10 +241,10 @@ func (b *Backend) sayHello() error {
 		return fmt.Errorf("apu backend: link %s: the chip's firmware %s reads image format %d, this host compiles format %d: %w",
 			b.name, version(hl.Firmware), hl.ImageVersion, image.Version, apu.ErrUnsupported)
 	}
-	b.maxPay = int(hl.MaxPayload)
-	if b.maxPay > protocol.MaxPayload || b.maxPay < 256 {
+	if hl.MaxPayload > protocol.MaxPayload || hl.MaxPayload < 256 {
 		return fmt.Errorf("apu backend: link %s: the chip's payload: must be 256..%d bytes, got %d: %w", b.name, protocol.MaxPayload, hl.MaxPayload, apu.ErrUnsupported)
 	}
+	b.maxPay = int(hl.MaxPayload)
 	if b.haveBoot && hl.BootCount != b.boot {
 		old := b.boot
 		b.boot = hl.BootCount
