@@ -609,3 +609,44 @@ func TestForgedSpike(t *testing.T) {
 		t.Fatalf("after %d forged RUN_OKs: %v; want ErrLink naming unit 9999 at the first", f.runs, err)
 	}
 }
+
+// oldChip answers from a chip in-process whose HELLO_OK says it runs no
+// LIF populations (a firmware without that kernel).
+type oldChip struct {
+	liar
+	hello protocol.HelloOK
+	out   []byte
+}
+
+func (o *oldChip) Send(frame []byte) error {
+	o.resp = o.c.Handle(frame, o.resp[:0])
+	if fr, _, err := protocol.Decode(o.resp); err == nil && fr.Type() == protocol.TypeHelloOK && o.hello.Unmarshal(fr) == nil {
+		o.hello.Kinds &^= protocol.KindBit(image.KindLIF)
+		o.out, _ = protocol.Append(o.out[:0], fr.Seq(), &o.hello)
+		o.resp = append(o.resp[:0], o.out...)
+	}
+	return nil
+}
+
+// A chip whose firmware lacks a kind the network needs is refused at
+// Probe and Load, naming the population and the kind; nothing is
+// uploaded.
+func TestChipLacksKind(t *testing.T) {
+	o := &oldChip{liar: liar{c: chip.New(chip.Config{})}}
+	rb, err := remote.Open(remote.Config{Link: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := demoNet(t)
+	if _, err := rb.Probe(net); !errors.Is(err, apu.ErrUnsupported) {
+		t.Fatalf("Probe: %v, want ErrUnsupported", err)
+	}
+	err = rb.Load(net)
+	if !errors.Is(err, apu.ErrUnsupported) || !strings.Contains(err.Error(), `population "`) || !strings.Contains(err.Error(), "does not run LIF populations") {
+		t.Fatalf("Load on a chip without LIF: %v", err)
+	}
+	if o.c.Engine() != nil {
+		t.Error("the chip has an image after the refusal")
+	}
+	t.Log(err)
+}
