@@ -358,7 +358,7 @@ func (d *Daemon) openLink() (*apu.Link, error) {
 		return nil, nil
 	}
 	if !b.hasLink() {
-		return nil, fmt.Errorf("backend %s: the config's backend section names no link; want backend.spi (with data_ready, reset) or backend.stream", linkBackend)
+		return nil, fmt.Errorf("backend %s: link: must be backend.spi (with data_ready, reset) or backend.stream, got neither in the config's backend section", linkBackend)
 	}
 	retries := b.retries()
 	if retries == 0 {
