@@ -257,3 +257,47 @@ func TestBitForBitDemo(t *testing.T) {
 	t.Logf("%d spikes; %d requests, %d frames out, %d in, %.1f + %.1f bytes per tick", spikes, st.Requests, st.FramesOut, st.FramesIn,
 		float64(st.BytesOut)/1000, float64(st.BytesIn)/1000)
 }
+
+// Per-unit settings of a population larger than a frame holds go in
+// several SETs that the chip stages: the same bits as the fixed backend.
+func TestBitForBitLargeSetting(t *testing.T) {
+	const src = `version: 1
+dt: 0.1
+seed: 5
+populations:
+  noise: {model: PoissonGenerator, size: 3000, params: {rate: 10.0}}
+  drive: {model: DCGenerator, size: 2500, params: {amplitude: 0.0}}
+  cells: {model: LIF, size: 50, params: {V_th: -55.0, V_reset: -70.0, tau: 10.0, R: 0.04}}
+synapses:
+  - {pre: noise, post: cells, conn: {rule: fixed_indegree, n: 100}, weight: 2.0, delay: 1.0}
+  - {pre: drive, post: cells, conn: {rule: fixed_indegree, n: 10}, weight: 1.0}
+monitors:
+  - population: cells
+    record: [spikes, V]
+`
+	net, err := models.Load([]byte(src), "large.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := onSPI(t, emulator.Config{}, remote.Config{})
+	tw := newTwin(t, "large settings", net, rb)
+	rates := make([]float64, 3000)
+	amps := make([]float64, 2500)
+	for i := range rates {
+		rates[i] = float64(i % 900)
+	}
+	for i := range amps {
+		amps[i] = float64(i%13) * 40
+	}
+	tw.set("noise", apu.PoissonRate, rates)
+	tw.set("drive", apu.DCAmplitude, amps)
+	spikes := 0
+	for range 30 {
+		tw.run(10, nil)
+		spikes += len(tw.got.Spikes)
+	}
+	tw.states()
+	if spikes == 0 {
+		t.Error("no spikes: the settings did not arrive")
+	}
+}
