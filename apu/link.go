@@ -32,6 +32,10 @@ type Link struct {
 	// Retries is how many times a request may be sent again within a
 	// tick (same sequence number) before the call fails with ErrLink.
 	Retries int
+	// Timeout is how long one response may take before the request is
+	// sent again (0: the backend's default, 100 ms for apu); a call on a
+	// dead link fails after (Retries+1)·Timeout.
+	Timeout time.Duration
 }
 
 // LinkStats are a linked backend's counts since it was opened, for

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spikeloop/spikeloop/apu"
@@ -70,7 +71,7 @@ const LinkEnv = "SPIKELOOP_APU_LINK"
 // (an SPI connection with its lines, or a stream address to dial), else
 // the stream named by $SPIKELOOP_APU_LINK. The caller keeps the SPI
 // connection and the pins; Close closes only a stream the backend
-// dialed. Link.Retries 0 takes DefaultRetries; the per-frame timeout is
+// dialed. Link.Retries and Link.Timeout 0 take DefaultRetries and
 // DefaultTimeout.
 func Opener(opt apu.Options) (apu.Backend, error) {
 	l := opt.Link
@@ -81,9 +82,10 @@ func Opener(opt apu.Options) (apu.Backend, error) {
 	if l == nil {
 		return nil, fmt.Errorf("apu backend: no link: the backend needs an SPI connection or a stream address (unix:PATH or tcp:HOST:PORT, e.g. of `spikeloop apu serve`; $%s for commands without a config): %w", LinkEnv, apu.ErrUnsupported)
 	}
-	cfg := Config{Retries: l.Retries} // 0: DefaultRetries
+	cfg := Config{Retries: l.Retries, Timeout: l.Timeout} // 0: the defaults
 	if l.SPI != nil {
-		name := l.Name
+		// apu.Link.Name reads "spi SPI0.1"; the SPI link says "spi ".
+		name := strings.TrimPrefix(l.Name, "spi ")
 		if name == "" {
 			name = l.SPI.String()
 		}
