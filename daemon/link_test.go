@@ -14,6 +14,7 @@ import (
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/internal/handoff"
 	"github.com/spikeloop/spikeloop/io/telemetry"
+	"github.com/spikeloop/spikeloop/recording"
 )
 
 // linkOnce is the cpu engine whose link fails once, in the Run that
@@ -293,5 +294,49 @@ func TestLinkFaultNamesLink(t *testing.T) {
 	err = d.Run(context.Background())
 	if !errors.Is(err, apu.ErrLink) || !strings.Contains(err.Error(), "daemon: tick 20: backend faulty-link, link unix:/run/apu.sock: spi: response CRC mismatch twice") {
 		t.Errorf("loop ended with %v; want the link named from the config", err)
+	}
+}
+
+// linkDead is the cpu engine whose link fails for good at step failAt:
+// a Reset fails too.
+type linkDead struct{ linkOnce }
+
+var errNoChip = fmt.Errorf("apu link spi SPI0.1: HELLO: no good response in 3 attempts: %w", apu.ErrLink)
+
+func (f *linkDead) Reset() error { f.resets++; return errNoChip }
+
+func init() {
+	apu.Register("link-dead", func(o apu.Options) (apu.Backend, error) {
+		b, err := cpu.Open(o)
+		return &linkDead{linkOnce{Backend: b, failAt: linkFailAt}}, err
+	})
+}
+
+// on_fault: reload with a chip that does not come back: the outputs are
+// safe, the loop stops with both the fault and the failed reload, and a
+// recording made with on_fault: reload holds the ticks before the fault
+// (replayable).
+func TestLinkReloadFails(t *testing.T) {
+	cfg := demoWithBackend(t, "backend: {kind: cpu, spi: SPI0.1, on_fault: reload}")
+	var rec bytes.Buffer
+	d, err := New(cfg, Options{Backend: "link-dead", Clock: &FakeClock{}, Logger: quiet(), Ticks: 1000, SummaryEvery: -1, Record: &rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	err = d.Run(context.Background())
+	if !errors.Is(err, apu.ErrLink) || !strings.Contains(err.Error(), "RUN: the chip reset itself") || !strings.Contains(err.Error(), "the reload failed: apu link spi SPI0.1: HELLO") {
+		t.Fatalf("loop ended with %v; want the fault and the failed reload", err)
+	}
+	if l, r := duty(t, d, "motor_left"), duty(t, d, "motor_right"); l != 0 || r != 0 {
+		t.Errorf("wheels %v, %v after the failed reload; want safe", l, r)
+	}
+	st := d.Stats()
+	if st.Ticks != 300 || st.LinkFaults != 1 || st.Reloads != 0 || d.backend.(*linkDead).resets != 1 {
+		t.Errorf("ticks %d, faults %d, reloads %d, resets %d; want 300, 1, 0, 1", st.Ticks, st.LinkFaults, st.Reloads, d.backend.(*linkDead).resets)
+	}
+	segs, err := recording.Scan(bytes.NewReader(rec.Bytes()))
+	if err != nil || len(segs) != 1 || segs[0].Ticks != 300 {
+		t.Errorf("recording: %v, %+v; want one segment of the 300 ticks before the fault", err, segs)
 	}
 }

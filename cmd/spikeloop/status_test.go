@@ -53,3 +53,22 @@ func TestStatusLineAndLog(t *testing.T) {
 		t.Error("a log writer over a buffer claims to be a terminal")
 	}
 }
+
+// With the network on a chip the status line ends with the link's
+// figures, and the reloads once there was one.
+func TestStatusLineLink(t *testing.T) {
+	var screen bytes.Buffer
+	show := statusLine(&terminal{out: &screen}, time.Millisecond, []string{"left_wheel"})
+	for k := range int64(250) {
+		f := daemon.Figures{Tick: k}
+		f.Link.HasLink = true
+		f.Link.FramesIn, f.Link.FramesOut, f.Link.CRCErrors, f.Link.Retries, f.Link.Timeouts = 250, 251, 1, 2, 3
+		f.Link.LastTransfer = 11 * time.Microsecond
+		f.Link.Faults, f.Link.Reloads = 1, 1
+		show(f)
+	}
+	want := " | link 501 frames, 1 CRC errors, 2 retries, 3 timeouts, 11µs/tick, 1 reloads\x1b[K"
+	if !strings.HasSuffix(screen.String(), want) {
+		t.Errorf("status line %q, want it to end with %q", screen.String(), want)
+	}
+}
