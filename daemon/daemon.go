@@ -37,6 +37,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -413,9 +414,13 @@ func New(cfg *Config, opts Options) (d *Daemon, err error) {
 	if t, ok := d.backend.(threader); ok {
 		threads, note = t.Threads(), t.ThreadsNote()
 	}
-	d.log.Info().Str("network", cfg.Network).Str("tick", cfg.tick.String()).Int("steps_per_tick", cfg.steps).
+	ev := d.log.Info().Str("network", cfg.Network).Str("tick", cfg.tick.String()).Int("steps_per_tick", cfg.steps).
 		Str("driver", cfg.Board.Driver).Int("inputs", len(d.inputs)).Int("outputs", len(d.outputs)).
-		Str("backend", d.backendName).Int("threads", threads).Msg("daemon wired")
+		Str("backend", d.backendName).Int("threads", threads)
+	if d.linker != nil {
+		ev = ev.Str("link", d.linkName()).Str("on_fault", cmp.Or(cfg.Backend.OnFault, onFaultStop))
+	}
+	ev.Msg("daemon wired")
 	if note != "" {
 		d.log.Warn().Int("threads", cfg.Realtime.Threads).Str("reason", note).Msg("realtime.threads: the network runs on one thread")
 	}
@@ -727,7 +732,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		d.log.Info().Str("link", d.linkName()).Uint64("frames", l.FramesIn+l.FramesOut).Uint64("bytes", l.BytesIn+l.BytesOut).
 			Uint64("crc_errors", l.CRCErrors).Uint64("retries", l.Retries).Uint64("timeouts", l.Timeouts).
 			Uint64("chip_resets", l.ChipResets).Int64("faults", l.Faults).Int64("reloads", l.Reloads).
-			Dur("transfer", l.Transfer).Msg("backend link")
+			Int64("transfer_us", l.Transfer.Microseconds()).Msg("backend link")
 	}
 	if d.stats.SpikesDropped > 0 {
 		d.log.Warn().Int64("spikes", d.stats.SpikesDropped).Int("per_batch", maxBatchSpikes).Msg("telemetry: spikes left out of full spike batches")
