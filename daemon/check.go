@@ -66,6 +66,9 @@ func (c *Config) summary(w io.Writer, pr apu.Probe) error {
 	ew.printf("\nnetwork %s\n", c.Network)
 	NetworkSummary(ew, c.net)
 	ew.printf("backend: %s (loaded and closed again), memory estimate %s\n", pr.Backend, ByteSize(pr.Memory))
+	if l := c.Backend.linkSummary(); l != "" {
+		ew.printf("%s\n", l)
+	}
 	c.realtimeSummary(ew)
 	c.telemetrySummary(ew)
 	return ew.err

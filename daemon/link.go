@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -406,3 +407,26 @@ func (d *Daemon) openLink() (*apu.Link, error) {
 // Emulator is the emulated APU on the emulated board (a config whose
 // backend section names an SPI port, driver sim), or nil.
 func (d *Daemon) Emulator() *emulator.Emulator { return d.emu }
+
+// linkSummary describes the section's link for `spikeloop check` ("" for
+// none).
+func (b BackendConfig) linkSummary() string {
+	if !b.hasLink() {
+		return ""
+	}
+	s := "apu link: " + b.linkName()
+	if b.SPI != "" {
+		s += fmt.Sprintf(" at %g MHz", float64(b.hz())/1e6)
+		if b.DataReady != "" {
+			s += ", data-ready " + b.DataReady
+		}
+		if b.Reset != "" {
+			s += ", reset " + b.Reset
+		}
+	}
+	s += fmt.Sprintf("; %d retries a request; on a link fault: outputs safe, then %s", b.retries(), cmp.Or(b.OnFault, onFaultStop))
+	if b.Kind != linkBackend {
+		s += " (used with --backend apu)"
+	}
+	return s
+}
