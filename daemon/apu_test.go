@@ -244,3 +244,20 @@ func TestAPUCorruptedFramesInLoop(t *testing.T) {
 		t.Errorf("spike digest %x with corrupted frames, %x clean (clean CRC errors %d); want equal", got, want, clean.Link.CRCErrors)
 	}
 }
+
+// --backend apu with a config that names no link, or a stream nobody
+// serves: New says what is missing, and nothing stays open.
+func TestAPUWithoutLink(t *testing.T) {
+	cfg := demoWithBackend(t, "backend: cpu")
+	_, err := New(cfg, Options{Backend: "apu", Clock: &FakeClock{}, Logger: quiet()})
+	if err == nil || !strings.Contains(err.Error(), "daemon: backend apu: link: must be backend.spi (with data_ready, reset) or backend.stream, got neither in the config's backend section") {
+		t.Errorf("no link: %v", err)
+	}
+	sock := t.TempDir() + "/none.sock"
+	cfg = demoWithBackend(t, "backend: {kind: apu, stream: unix:"+sock+"}")
+	_, err = New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err == nil || !strings.Contains(err.Error(), sock) {
+		t.Errorf("a stream nobody serves: %v", err)
+	}
+	t.Logf("%v", err)
+}
