@@ -31,7 +31,11 @@
 // When the context is done Run writes every output's safe value, halts
 // the board and returns nil. A fault (a network state that became
 // non-finite, a plant fault, an actuator write error) does the same and
-// returns the error. When an input has failed for more than stale_ticks
+// returns the error. A tick whose network step fails on the backend's
+// link (apu.ErrLink: a chip that reset itself or stopped answering) puts
+// every output in its safe state within that tick, then stops with the
+// error or, with `on_fault: reload`, reloads the chip and runs on from
+// t = 0 (link.go). When an input has failed for more than stale_ticks
 // ticks in a row the outputs are held at their safe values until every
 // input reads again; the loop keeps running.
 package daemon
