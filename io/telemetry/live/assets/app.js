@@ -140,7 +140,9 @@
     }
     $("loop-text").textContent =
       "lateness p50 " + fmt(l.lateness_p50_us) + " µs, p99 " + fmt(l.lateness_p99_us) + " µs, p99.9 " + fmt(l.lateness_p999_us) +
-      " µs · overruns " + l.overruns + " · stale inputs " + l.stale_inputs;
+      " µs · overruns " + l.overruns + " · stale inputs " + l.stale_inputs +
+      (s.link ? " · APU link " + s.link.frames + " frames, " + s.link.crc_errors + " CRC errors, " + s.link.retries +
+        " retries, " + s.link.timeouts + " timeouts, " + s.link.reloads + " reloads, " + fmt(s.link.transfer_us) + " µs/tick" : "");
     if (s.plant && "x" in s.plant) {
       path.push([s.plant.x, s.plant.y]);
       if (path.length > 5000) path.shift();
