@@ -16,6 +16,7 @@ import (
 	"github.com/spikeloop/spikeloop/firmware/emulator"
 	"github.com/spikeloop/spikeloop/hal/sim"
 	"github.com/spikeloop/spikeloop/internal/handoff"
+	"github.com/spikeloop/spikeloop/io/telemetry"
 )
 
 // The chip's backend and its stand-in, as cmd/spikeloop registers them.
@@ -260,4 +261,56 @@ func TestAPUWithoutLink(t *testing.T) {
 		t.Errorf("a stream nobody serves: %v", err)
 	}
 	t.Logf("%v", err)
+}
+
+// With telemetry on and the network on the APU, every sample carries the
+// link's figures (the backend's counts, the mean time per tick on the
+// link) and the loop still allocates nothing per tick.
+func TestAPUTelemetryLink(t *testing.T) {
+	text, _ := withBackend("backend: {kind: apu, spi: SPI0.1, data_ready: GPIO25, reset: GPIO24}")
+	text += fmt.Sprintf(telSection, "apu", t.TempDir(), "")
+	cfg, err := Parse([]byte(text), "demo.yaml", demoNetwork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Clock: &FakeClock{}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	q, err := telemetry.NewQueue(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := telemetry.NewSpikeQueue(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.smp = newSampler(d, &telemetryService{q: q, sq: sq})
+	d.figs = handoff.New[Figures](8)
+	clock := d.clock.(*FakeClock)
+	step := func() {
+		clock.SleepUntil(context.Background(), d.deadline)
+		if err := d.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(1000, step); allocs != 0 {
+		t.Errorf("%v allocations per tick with telemetry on the APU", allocs)
+	}
+	var s, last telemetry.Telemetry
+	for q.Pop(&s) {
+		last = s
+	}
+	l, st := last.Link, d.Stats().Link
+	t.Logf("last sample (tick %d): link %+v", last.Tick, l)
+	if l.Frames == 0 || l.Bytes == 0 || l.TransferUs <= 0 || l.CRCErrors != 0 || l.Faults != 0 || l.Reloads != 0 {
+		t.Errorf("sample's link %+v; want frames, bytes and a transfer time, no errors", l)
+	}
+	if l.Frames > st.FramesIn+st.FramesOut || l.Frames < 2*uint64(last.Tick) {
+		t.Errorf("sample of tick %d counts %d frames; the run has %d, two a tick at least", last.Tick, l.Frames, st.FramesIn+st.FramesOut)
+	}
 }
