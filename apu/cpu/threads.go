@@ -312,13 +312,11 @@ func (e *Engine) update(tm *team, t int, k int64) {
 				}
 			}
 		}
-		spk := pp.spk[par][t][:0]
-		var err error
+		var rs models.RangeStepper
 		if pp.split {
-			spk, err = p.neuron.(models.RangeStepper).StepRange(lo, hi, iext, w, spk)
-		} else {
-			spk, err = p.neuron.Step(iext, w, spk)
+			rs = p.neuron.(models.RangeStepper)
 		}
+		spk, err := e.stepAndClear(p.neuron, rs, pp.split, lo, hi, iext, w, pp.spk[par][t][:0])
 		pp.spk[par][t] = spk
 		if err != nil {
 			tm.errs[t] = fmt.Errorf("population %q: step %d (t = %g ms): %w", p.spec.Name, k, float64(k)*e.net.Dt, err)
@@ -326,12 +324,10 @@ func (e *Engine) update(tm *team, t int, k int64) {
 			return
 		}
 		if iext != nil {
-			clear(iext[lo:hi])
 			pp.iDirt[t][slot] = false
 		}
 		for r, wr := range w {
 			if wr != nil {
-				clear(wr[lo:hi])
 				pp.wDirt[t][slot][r] = false
 			}
 		}
