@@ -992,6 +992,10 @@ func (d *Daemon) take(f Figures, s *summary) {
 				ev = ev.Float64(fig.Log, round3(p.V[i]))
 			}
 		}
+		if l := f.Link; l.HasLink || l.Faults > 0 {
+			ev = ev.Uint64("link_frames", l.FramesIn+l.FramesOut).Uint64("link_crc_errors", l.CRCErrors).
+				Uint64("link_retries", l.Retries).Uint64("link_timeouts", l.Timeouts).Int64("link_reloads", l.Reloads)
+		}
 		ev.Msg("loop")
 		s.maxLate, s.maxStep = 0, 0
 	}
