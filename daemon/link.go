@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	"periph.io/x/conn/v3/gpio"
@@ -47,6 +48,11 @@ type BackendConfig struct {
 	// Retries is how many times a request is resent within a tick
 	// before the link counts as failed (default 2).
 	Retries *int `yaml:"retries"`
+	// Timeout is how long one response may take before the request is
+	// resent (default 100ms): a link that died holds the loop, with the
+	// outputs at their last values, for up to (retries+1) x timeout
+	// before they go safe, so a timeout near the tick makes that short.
+	Timeout string `yaml:"timeout"`
 	// OnFault is what the loop does when the link fails: "stop" (the
 	// default: outputs safe, the loop ends with the link's error) or
 	// "reload" (outputs safe, the chip is reloaded and the network runs
@@ -69,6 +75,7 @@ const (
 	maxLinkHz      = 50_000_000
 	defaultRetries = 2
 	maxRetries     = 16
+	maxLinkTimeout = 10 * time.Second
 	onFaultStop    = "stop"
 	onFaultReload  = "reload"
 )
@@ -115,6 +122,14 @@ func (c *Config) checkBackend(k *checker) {
 	}
 	if b.Hz < 0 || b.Hz > maxLinkHz {
 		k.add("backend.hz", ErrRange, "must be 1..%d (the SPI clock in Hz; 0 or absent: %d), got %d", maxLinkHz, defaultLinkHz, b.Hz)
+	}
+	if b.Timeout != "" {
+		if d, err := time.ParseDuration(b.Timeout); err != nil || d <= 0 || d > maxLinkTimeout {
+			k.add("backend.timeout", ErrRange, `must be a duration above 0 and at most %v, such as "2ms", got %q`, maxLinkTimeout, b.Timeout)
+		}
+	}
+	if c.Board.Driver == hal.DriverSim && b.SPI != "" && b.Hz > int64(emulator.DefaultMaxClock/physic.Hertz) {
+		k.add("backend.hz", ErrRange, "must be at most %d on the emulated board (the emulated APU's fastest clock), got %d", int64(emulator.DefaultMaxClock/physic.Hertz), b.Hz)
 	}
 	if r := b.Retries; r != nil && (*r < 0 || *r > maxRetries) {
 		k.add("backend.retries", ErrRange, "must be 0..%d, got %d", maxRetries, *r)
@@ -366,6 +381,7 @@ func (d *Daemon) openLink() (*apu.Link, error) {
 		retries = -1 // the backend reads 0 as its default
 	}
 	l := &apu.Link{Name: b.linkName(), Stream: b.Stream, Hz: b.hz(), Retries: retries}
+	l.Timeout, _ = time.ParseDuration(b.Timeout) // checked; "" gives 0, the backend's default
 	if b.SPI == "" {
 		return l, nil
 	}
@@ -424,7 +440,8 @@ func (b BackendConfig) linkSummary() string {
 			s += ", reset " + b.Reset
 		}
 	}
-	s += fmt.Sprintf("; %d retries a request; on a link fault: outputs safe, then %s", b.retries(), cmp.Or(b.OnFault, onFaultStop))
+	timeout := cmp.Or(b.Timeout, "100ms")
+	s += fmt.Sprintf("; %d retries a request, %s each; on a link fault: outputs safe, then %s", b.retries(), timeout, cmp.Or(b.OnFault, onFaultStop))
 	if b.Kind != linkBackend {
 		s += " (used with --backend apu)"
 	}

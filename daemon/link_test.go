@@ -205,6 +205,8 @@ func TestBackendSection(t *testing.T) {
 		{"backend: {kind: cpu, on_fault: restart}", `demo.yaml:32: backend.on_fault: must be "stop" or "reload", got "restart"`},
 		{"backend: {kind: cpu, spi: SPI0.1, hz: -5}", "demo.yaml:32: backend.hz: must be 1..50000000 (the SPI clock in Hz; 0 or absent: 10000000), got -5"},
 		{"backend: {kind: cpu, spi: SPI0.1, retries: 99}", "demo.yaml:32: backend.retries: must be 0..16, got 99"},
+		{"backend: {kind: cpu, spi: SPI0.1, timeout: 0s}", `demo.yaml:32: backend.timeout: must be a duration above 0 and at most 10s, such as "2ms", got "0s"`},
+		{"backend: {kind: cpu, spi: SPI0.1, hz: 25000000}", "demo.yaml:32: backend.hz: must be at most 20000000 on the emulated board (the emulated APU's fastest clock), got 25000000"},
 		{"backend: {kind: gpu}", `demo.yaml:32: backend.kind: "gpu": not a backend`},
 		{"backend: gpu", `demo.yaml:32: backend: "gpu": not a backend`},
 		{"backend: {kind: cpu, spi: SPI0.0}", `demo.yaml:32: backend.spi: must be a port no board part uses, got "SPI0.0" (board.adcs[0].port)`},
