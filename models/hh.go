@@ -159,6 +159,9 @@ func newHH(b *Build, psc bool) (*HH, error) {
 	}
 	r.psc = psc
 	r.invCm = 1 / r.cm
+	for j, x := range []float64{r.gNa, r.eNa, r.gK, r.eK, r.gL, r.eL, r.invCm} {
+		r.vec[j] = [4]float64{x, x, x, x}
+	}
 	if psc {
 		r.invTauE, r.invTauI = 1/r.tauE, 1/r.tauI
 	}
@@ -457,7 +460,8 @@ func (n *HH) afterSolver(i int32, vOld float64, w [][]float64, spiked []int32) [
 type hhRHS struct {
 	cm, gL, eL, gNa, eNa, gK, eK float64
 	tauE, tauI                   float64
-	invCm, invTauE, invTauI      float64 // multiplying is cheaper than dividing, per evaluation
+	invCm, invTauE, invTauI      float64       // multiplying is cheaper than dividing, per evaluation
+	vec                          [7][4]float64 // gNa, eNa, gK, eK, gL, eL, invCm x4 for the vector kernel (hh_simd.go)
 	psc                          bool
 	ie                           []float64 // I_e per neuron
 	iext                         []float64 // I_ext of the step (nil: none)

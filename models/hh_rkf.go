@@ -60,6 +60,15 @@ func (k *hhRKF) dim() int {
 // the sums of rkf45.c (odeSolver.fehlberg, hhRHS.deriv). The argument's
 // V, m, h and n are formed in the loop that evaluates f, not stored.
 func (k *hhRKF) stage(s int, lanes []int32) {
+	if hhSIMD && !k.psc {
+		k.stageVec(s, hhGroups(lanes))
+		return
+	}
+	k.stageScalar(s, lanes)
+}
+
+// stageScalar is stage one lane at a time.
+func (k *hhRKF) stageScalar(s int, lanes []int32) {
 	if k.psc {
 		for c := hhDIe; c <= hhIi; c++ {
 			k.combine(s, c, lanes)
@@ -256,6 +265,10 @@ func (k *hhRKF) fehlberg(act []int32, dim int) {
 	for s := 1; s < 6; s++ {
 		k.stage(s, act)
 	}
+	if hhSIMD && !k.psc {
+		k.sumsVec(hhGroups(act), dim)
+		return
+	}
 	hs, emax := &k.hs, &k.emax
 	for _, l := range act {
 		emax[l&(odeBlock-1)] = 0
@@ -277,4 +290,16 @@ func (k *hhRKF) fehlberg(act []int32, dim int) {
 			}
 		}
 	}
+}
+
+// hhGroups has bit g set if one of lanes is in 4g..4g+3: the groups of
+// four lanes the vector kernel (hh_simd.go) computes. It computes all
+// four lanes of a group: the others' results are not used, except that
+// a lane retrying an attempt gets its k1 again, from the same y.
+func hhGroups(lanes []int32) uint {
+	var g uint
+	for _, l := range lanes {
+		g |= 1 << (uint(l) >> 2 & (odeBlock/4 - 1))
+	}
+	return g
 }
