@@ -49,7 +49,7 @@ func TestCheckConfigDemo(t *testing.T) {
 		"motor_left (line 61)   spikes   1              all 5",
 		"13 units, 15 connections, 2 monitors",
 		"backend: cpu (loaded and closed again)",
-		"apu link: spi SPI0.1 at 10 MHz, data-ready GPIO25, reset GPIO24; 2 retries a request, 100ms each; on a link fault: outputs safe, then stop (used with --backend apu)",
+		"apu link: spi SPI0.1 at 10 MHz, data-ready GPIO25, reset GPIO24; 2 retries a request, 2ms each; on a link fault: outputs safe, then stop (used with --backend apu)",
 		"topics: spikeloop/demo/status (retained), spikeloop/demo/telemetry, spikeloop/demo/spikes",
 		"broker: embedded on 127.0.0.1:1883",
 	} {
