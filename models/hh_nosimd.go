@@ -9,3 +9,7 @@ const hhSIMD = false
 func (k *hhRKF) stageVec(s int, groups uint) { panic("models: no vector kernel in this build") }
 
 func (k *hhRKF) sumsVec(groups uint, dim int) { panic("models: no vector kernel in this build") }
+
+func rkfControlRoots(rmax, inv5, inv6, hs, tnew float64) (float64, bool) {
+	panic("models: no vector kernel in this build")
+}

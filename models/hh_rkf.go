@@ -34,10 +34,11 @@ type hhRKF struct {
 	y, tmp, ynew hhLanes
 	ks           [6]hhLanes
 
-	t, t0, hs, emax [odeBlock]float64
-	final           [odeBlock]bool
-	tries           [odeBlock]int32
-	act, fresh      [odeBlock]int32 // lanes still integrating; lanes starting a sub-step
+	t, t0, hs, emax  [odeBlock]float64
+	rmax, inv5, inv6 [odeBlock]float64 // vector kernel: rkfControl's rmax and its roots (hh_simd.go)
+	final            [odeBlock]bool
+	tries            [odeBlock]int32
+	act, fresh       [odeBlock]int32 // lanes still integrating; lanes starting a sub-step
 }
 
 // hhLanes holds component c of lane l at [c][l].
@@ -238,7 +239,13 @@ func (k *hhRKF) advance(n int) error {
 			if !k.final[l] {
 				tnew = k.t0[l] + hs
 			}
-			hi, retry := rkfControl(k.emax[l], hs, tnew)
+			var hi float64
+			var retry bool
+			if hhSIMD && !k.psc {
+				hi, retry = rkfControlRoots(k.rmax[l], k.inv5[l], k.inv6[l], hs, tnew)
+			} else {
+				hi, retry = rkfControl(k.emax[l], hs, tnew)
+			}
 			k.hi[i] = hi
 			if retry {
 				keep = append(keep, l) // attempt again from t0
