@@ -205,18 +205,18 @@ func (k *hhRKF) sumsVec(groups uint, dim int) {
 		st4(emax, &k.emax, g)
 		rmax := emax.Div(c4(&kEpsAbs)).Max(c4(&kDblMin))
 		st4(rmax, &k.rmax, g)
-		st4(invRoot4(rmax, 5, &kQuart5, &rkfRoot5), &k.inv5, g)
-		st4(invRoot4(rmax, 6, &kQuart6, &rkfRoot6), &k.inv6, g)
+		if rmax.Greater(c4(&kShrink)).ToBits() != 0 {
+			st4(invRoot4(rmax, kRoot5), &k.inv5, g) // only for a rejected attempt
+		}
+		st4(invRoot4(rmax, kRoot6), &k.inv6, g)
 	}
 }
 
-// The quartics of rkfInvRoot5 and rkfInvRoot6, highest coefficient
-// first, and the other constants of invRoot4.
+// The constants of invRoot4 besides the root's, as vectors.
 var (
-	kQuart5  = [5]float64{0.014245373683843082, 0.11196867763723466, 0.3606346690427562, 0.6412189998315366, 1.3782854886340428}
-	kQuart6  = [5]float64{0.01138383974054361, 0.089694145680407, 0.2902565113218118, 0.5227422186560641, 1.3107784956789583}
 	kEpsAbs  = [4]float64{rkfEpsAbs, rkfEpsAbs, rkfEpsAbs, rkfEpsAbs}
 	kDblMin  = [4]float64{dblMin, dblMin, dblMin, dblMin}
+	kShrink  = [4]float64{1.1, 1.1, 1.1, 1.1} // rkfControl shrinks the step above it
 	kMant    = [4]uint64{1<<52 - 1, 1<<52 - 1, 1<<52 - 1, 1<<52 - 1}
 	kOneBits = [4]uint64{1023 << 52, 1023 << 52, 1023 << 52, 1023 << 52}
 	k2p52    = [4]uint64{0x4330000000000000, 0x4330000000000000, 0x4330000000000000, 0x4330000000000000}
@@ -224,32 +224,61 @@ var (
 	k11bits  = [4]uint64{0x7ff, 0x7ff, 0x7ff, 0x7ff}
 )
 
+// invRootConsts are the constants of rkfInvRoot5 or rkfInvRoot6 as
+// vectors: n, 1/n, the quartic (highest coefficient first, the signs
+// of its terms alternating from +), the integers 0..n-1 and 2^(-f/n).
+type invRootConsts struct {
+	n       int
+	nf, inv [4]float64
+	quart   [5][4]float64
+	js      [8][4]float64
+	roots   [8][4]float64
+}
+
+var kRoot5, kRoot6 = newInvRootConsts(5), newInvRootConsts(6)
+
+func newInvRootConsts(n int) *invRootConsts {
+	four := func(x float64) [4]float64 { return [4]float64{x, x, x, x} }
+	quart := [5]float64{0.014245373683843082, 0.11196867763723466, 0.3606346690427562, 0.6412189998315366, 1.3782854886340428}
+	if n == 6 {
+		quart = [5]float64{0.01138383974054361, 0.089694145680407, 0.2902565113218118, 0.5227422186560641, 1.3107784956789583}
+	}
+	c := &invRootConsts{n: n, nf: four(float64(n)), inv: four(1 / float64(n))}
+	for j, x := range quart {
+		c.quart[j] = four(x)
+	}
+	for f := range n {
+		c.js[f] = four(float64(f))
+		c.roots[f] = four(math.Exp2(-float64(f) / float64(n))) // as rkfRoot5, rkfRoot6
+	}
+	return c
+}
+
 func u4(c *[4]uint64) archsimd.Uint64x4 { return archsimd.LoadUint64x4(c) }
 
-// invRoot4 is rkfInvRoot5 (n 5) or rkfInvRoot6 (n 6) for four positive
-// normal numbers, the same operations: r = m 2^(n q + f) split with
-// integer arithmetic done exactly in float64 (e = n q + f, |e| < 1023),
-// the quartic in m, two Newton steps, times 2^(-f/n) and 2^(-q).
-func invRoot4(r f64x4, n int, quart *[5]float64, roots *[8]float64) f64x4 {
+// invRoot4 is rkfInvRoot5 (c kRoot5) or rkfInvRoot6 (kRoot6) for four
+// positive normal numbers, the same operations: r = m 2^(n q + f) split
+// with integer arithmetic done exactly in float64 (e = n q + f, |e| <
+// 1023), the quartic in m, two Newton steps, times 2^(-f/n) and 2^(-q).
+func invRoot4(r f64x4, c *invRootConsts) f64x4 {
 	bits := r.AsUint64x4()
 	m := bits.And(u4(&kMant)).Or(u4(&kOneBits)).AsFloat64x4()
 	// 2^52 + biased exponent, minus 2^52 + 1023: e, exactly.
 	e := bits.ShiftAllRight(52).Or(u4(&k2p52)).AsFloat64x4().Sub(c4(&kExpOff))
-	nf := archsimd.BroadcastFloat64x4(float64(n))
+	nf := c4(&c.nf)
 	q := e.Div(nf).Floor() // e/n rounds to an integer only if it is one
 	f := e.Sub(nf.Mul(q))
-	root := archsimd.BroadcastFloat64x4(roots[0])
-	for j := 1; j < n; j++ {
-		root = archsimd.BroadcastFloat64x4(roots[j]).Merge(root, f.Equal(archsimd.BroadcastFloat64x4(float64(j))))
+	root := c4(&c.roots[0])
+	for j := 1; j < c.n; j++ {
+		root = c4(&c.roots[j]).Merge(root, f.Equal(c4(&c.js[j])))
 	}
 	// 2^(-q): 1023 - q in the exponent field.
-	p := archsimd.BroadcastFloat64x4(1<<52 + 1023).Sub(q).AsUint64x4().And(u4(&k11bits)).ShiftAllLeft(52).AsFloat64x4()
-	b := func(x float64) f64x4 { return archsimd.BroadcastFloat64x4(x) }
-	z := b(quart[0]).Mul(m).Sub(b(quart[1])).Mul(m).Add(b(quart[2])).Mul(m).Sub(b(quart[3])).Mul(m).Add(b(quart[4]))
-	one, inv := b(1), b(1/float64(n))
+	p := c4(&kExpOff).Sub(q).AsUint64x4().And(u4(&k11bits)).ShiftAllLeft(52).AsFloat64x4()
+	z := c4(&c.quart[0]).Mul(m).Sub(c4(&c.quart[1])).Mul(m).Add(c4(&c.quart[2])).Mul(m).Sub(c4(&c.quart[3])).Mul(m).Add(c4(&c.quart[4]))
+	one, inv := c4(&kOne), c4(&c.inv)
 	for range 2 {
 		var w f64x4
-		if n == 5 {
+		if c.n == 5 {
 			z2 := z.Mul(z)
 			w = z2.Mul(z2).Mul(z)
 		} else {

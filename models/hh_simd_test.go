@@ -27,8 +27,8 @@ func TestInvRoot4(t *testing.T) {
 			}
 		}
 		var got5, got6 [4]float64
-		invRoot4(c4(&r), 5, &kQuart5, &rkfRoot5).Store(&got5)
-		invRoot4(c4(&r), 6, &kQuart6, &rkfRoot6).Store(&got6)
+		invRoot4(c4(&r), kRoot5).Store(&got5)
+		invRoot4(c4(&r), kRoot6).Store(&got6)
 		for j := range r {
 			for _, c := range []struct{ got, want float64 }{{got5[j], rkfInvRoot5(r[j])}, {got6[j], rkfInvRoot6(r[j])}} {
 				d := math.Abs(c.got-c.want) / ulp(c.want)
