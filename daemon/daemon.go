@@ -230,6 +230,9 @@ type Daemon struct {
 	// opened and closes; emu the emulated APU on the emulated board.
 	linkPort spi.PortCloser
 	emu      *emulator.Emulator
+	// justReloaded: the chip was reloaded after a link fault and no
+	// tick has run on it since.
+	justReloaded bool
 	feeds    *tickFeeds // the tick's inputs, one Run a tick
 	board    *hal.Board
 	simb     *sim.Board
@@ -874,6 +877,7 @@ func (d *Daemon) tick() (int, error) {
 		return stale, err
 	}
 	d.backend.Drain(&d.rec)
+	d.justReloaded = false
 
 	if stale > d.cfg.StaleTicks {
 		if !d.stale {

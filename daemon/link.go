@@ -246,7 +246,13 @@ func (d *Daemon) linkFault(err error) error {
 	if !strings.Contains(err.Error(), link) {
 		where += ", link " + link
 	}
-	if !d.cfg.Backend.reload() || serr != nil {
+	// A chip that fails again in the first tick after a reload cannot
+	// run the network: reloading it every tick would only hide that.
+	again := d.justReloaded
+	if again {
+		where += ", again in the first tick after a reload"
+	}
+	if !d.cfg.Backend.reload() || serr != nil || again {
 		d.log.Error().Err(err).Str("backend", d.backendName).Str("link", link).Msg("backend link failed: outputs safe; the loop stops (on_fault: stop)")
 		return errors.Join(fmt.Errorf("%s: %w", where, err), serr)
 	}
@@ -255,6 +261,7 @@ func (d *Daemon) linkFault(err error) error {
 		return fmt.Errorf("%s: %w; the reload failed: %w", where, err, rerr)
 	}
 	d.stats.Reloads++
+	d.justReloaded = true
 	d.log.Warn().Int64("reloads", d.stats.Reloads).Str("link", link).Msg("chip reloaded: the network runs on from t = 0")
 	return errLinkReloaded
 }

@@ -342,3 +342,44 @@ func TestLinkReloadFails(t *testing.T) {
 		t.Errorf("recording: %v, %+v; want one segment of the 300 ticks before the fault", err, segs)
 	}
 }
+
+// linkFlaky is the cpu engine whose link fails in every Run from step
+// failAt on, though Reset succeeds: a chip that cannot run the network.
+type linkFlaky struct{ linkOnce }
+
+func (f *linkFlaky) Run(n int, feeds []apu.Feed) error {
+	if f.resets > 0 || f.Now()+int64(n) > f.failAt {
+		return errChipReset
+	}
+	return f.Backend.Run(n, feeds)
+}
+
+func init() {
+	apu.Register("link-flaky", func(o apu.Options) (apu.Backend, error) {
+		b, err := cpu.Open(o)
+		return &linkFlaky{linkOnce{Backend: b, failAt: linkFailAt}}, err
+	})
+}
+
+// on_fault: reload with a chip that fails again in the first tick after
+// its reload: the loop stops (once reloaded, not every tick forever),
+// saying so, with the outputs safe.
+func TestLinkFailsAgainAfterReload(t *testing.T) {
+	cfg := demoWithBackend(t, "backend: {kind: cpu, spi: SPI0.1, on_fault: reload}")
+	d, err := New(cfg, Options{Backend: "link-flaky", Clock: &FakeClock{}, Logger: quiet(), Ticks: 1000, SummaryEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	err = d.Run(context.Background())
+	if !errors.Is(err, apu.ErrLink) || !strings.Contains(err.Error(), "daemon: tick 301: backend link-flaky, again in the first tick after a reload: apu link spi SPI0.1") {
+		t.Fatalf("loop ended with %v; want the second fault, in tick 301, named as following the reload", err)
+	}
+	st := d.Stats()
+	if st.Ticks != 301 || st.LinkFaults != 2 || st.Reloads != 1 {
+		t.Errorf("ticks %d, faults %d, reloads %d; want 301, 2, 1", st.Ticks, st.LinkFaults, st.Reloads)
+	}
+	if l, r := duty(t, d, "motor_left"), duty(t, d, "motor_right"); l != 0 || r != 0 {
+		t.Errorf("wheels %v, %v; want safe", l, r)
+	}
+}
