@@ -233,17 +233,17 @@ type Daemon struct {
 	// justReloaded: the chip was reloaded after a link fault and no
 	// tick has run on it since.
 	justReloaded bool
-	feeds    *tickFeeds // the tick's inputs, one Run a tick
-	board    *hal.Board
-	simb     *sim.Board
-	plant    sim.Reporter // the emulated board's plant (plants.go), or nil
-	plantV   [MaxPlantFigures]float64
-	inputs   []*sensor.Input
-	outputs  []output
-	byPop    [][]actuator.Decoder // decoders per population index
-	rec      apu.Record
-	stale    bool
-	stats    Stats
+	feeds        *tickFeeds // the tick's inputs, one Run a tick
+	board        *hal.Board
+	simb         *sim.Board
+	plant        sim.Reporter // the emulated board's plant (plants.go), or nil
+	plantV       [MaxPlantFigures]float64
+	inputs       []*sensor.Input
+	outputs      []output
+	byPop        [][]actuator.Decoder // decoders per population index
+	rec          apu.Record
+	stale        bool
+	stats        Stats
 	// The loop's position: the next deadline and the time the plant
 	// has been advanced to.
 	deadline  time.Duration
