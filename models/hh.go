@@ -159,11 +159,11 @@ func newHH(b *Build, psc bool) (*HH, error) {
 	}
 	r.psc = psc
 	r.invCm = 1 / r.cm
-	for j, x := range []float64{r.gNa, r.eNa, r.gK, r.eK, r.gL, r.eL, r.invCm} {
-		r.vec[j] = [4]float64{x, x, x, x}
-	}
 	if psc {
 		r.invTauE, r.invTauI = 1/r.tauE, 1/r.tauI
+	}
+	for j, x := range []float64{r.gNa, r.eNa, r.gK, r.eK, r.gL, r.eL, r.invCm, r.invTauE, r.invTauI} {
+		r.vec[j] = [4]float64{x, x, x, x}
 	}
 	m, err := parseMethod(b)
 	if err != nil {
@@ -461,7 +461,7 @@ type hhRHS struct {
 	cm, gL, eL, gNa, eNa, gK, eK float64
 	tauE, tauI                   float64
 	invCm, invTauE, invTauI      float64       // multiplying is cheaper than dividing, per evaluation
-	vec                          [7][4]float64 // gNa, eNa, gK, eK, gL, eL, invCm x4 for the vector kernel (hh_simd.go)
+	vec                          [9][4]float64 // gNa, eNa, gK, eK, gL, eL, invCm, invTauE, invTauI x4 for the vector kernel (hh_simd.go)
 	psc                          bool
 	ie                           []float64 // I_e per neuron
 	iext                         []float64 // I_ext of the step (nil: none)

@@ -61,7 +61,7 @@ func (k *hhRKF) dim() int {
 // the sums of rkf45.c (odeSolver.fehlberg, hhRHS.deriv). The argument's
 // V, m, h and n are formed in the loop that evaluates f, not stored.
 func (k *hhRKF) stage(s int, lanes []int32) {
-	if hhSIMD && !k.psc {
+	if hhSIMD {
 		k.stageVec(s, hhGroups(lanes))
 		return
 	}
@@ -241,7 +241,7 @@ func (k *hhRKF) advance(n int) error {
 			}
 			var hi float64
 			var retry bool
-			if hhSIMD && !k.psc {
+			if hhSIMD {
 				hi, retry = rkfControlRoots(k.rmax[l], k.inv5[l], k.inv6[l], hs, tnew)
 			} else {
 				hi, retry = rkfControl(k.emax[l], hs, tnew)
@@ -272,7 +272,7 @@ func (k *hhRKF) fehlberg(act []int32, dim int) {
 	for s := 1; s < 6; s++ {
 		k.stage(s, act)
 	}
-	if hhSIMD && !k.psc {
+	if hhSIMD {
 		k.sumsVec(hhGroups(act), dim)
 		return
 	}

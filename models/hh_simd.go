@@ -8,14 +8,15 @@ import (
 )
 
 // hhSIMD: in a build with GOEXPERIMENT=simd, on a CPU with AVX2 and FMA,
-// the RKF45 kernel takes four lanes per vector: the stage arguments, the right-hand side
-// (plain HH, and HHPSC neurons without synaptic current) and the
-// 5th-order sums and error norm, with the same operations, roundings
-// included, as the one-lane code. The step control stays per lane.
-// simd/archsimd is an experiment of Go 1.26, hence opt-in: HH1000 RKF45
-// takes 1.3 CPU s/simsec with it against 2.3 without (README,
-// Performance). TestHHRKFMatchesGeneric and the reference tests cover
-// this code when run with GOEXPERIMENT=simd.
+// the RKF45 kernel takes four lanes per vector: the stage arguments,
+// the right-hand side (HH, and HHPSC with its PSC terms), the 5th-order
+// sums, the error norm and the step control's roots, with the same
+// operations, roundings included, as the one-lane code; the step
+// control's decisions stay per lane. simd/archsimd is an experiment of
+// Go 1.26, hence opt-in: HH1000 RKF45 takes 1.15 CPU s/simsec with it
+// against 2.3 without (README, Performance). TestHHRKFMatchesGeneric,
+// TestInvRoot4 and the reference tests cover this code when run with
+// GOEXPERIMENT=simd (.ci/run does).
 var hhSIMD = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 type f64x4 = archsimd.Float64x4
@@ -84,7 +85,7 @@ func ld4(row *[odeBlock]float64, g int) f64x4 {
 func st4(x f64x4, row *[odeBlock]float64, g int) { x.Store((*[4]float64)(row[g : g+4])) }
 
 // stageVec is stage s for the groups of four lanes in groups
-// (hhGroups) of a kernel without PSC components.
+// (hhGroups).
 func (k *hhRKF) stageVec(s int, groups uint) {
 	y, ks, dst, r := &k.y, &k.ks, &k.ks[s], k.rhs
 	var lanes [4]int32
@@ -93,7 +94,7 @@ func (k *hhRKF) stageVec(s int, groups uint) {
 			continue
 		}
 		hs := ld4(&k.hs, g)
-		var a [4]f64x4 // V, m, h, n of the argument
+		var a [4]f64x4 // V, m, h, n of the argument (argVec, written out)
 		for c := range a {
 			yc := ld4(&y[c], g)
 			switch s {
@@ -129,11 +130,53 @@ func (k *hhRKF) stageVec(s int, groups uint) {
 			k.stageScalar(s, lanes[:])
 			continue
 		}
-		st4(num.Mul(c4(&r.vec[6])), &dst[hhV], g)
+		if k.psc {
+			// hhRHS.deriv's PSC terms, in its order.
+			invE, invI, zero := c4(&r.vec[7]), c4(&r.vec[8]), c4(&kZero)
+			dIe, iE := k.argVec(s, hhDIe, g, hs), k.argVec(s, hhIe, g, hs)
+			dIi, iI := k.argVec(s, hhDIi, g, hs), k.argVec(s, hhIi, g, hs)
+			st4(num.Add(iE).Add(iI).Mul(c4(&r.vec[6])), &dst[hhV], g)
+			st4(zero.Sub(dIe).Mul(invE), &dst[hhDIe], g)
+			st4(dIe.Sub(iE.Mul(invE)), &dst[hhIe], g)
+			st4(zero.Sub(dIi).Mul(invI), &dst[hhDIi], g)
+			st4(dIi.Sub(iI.Mul(invI)), &dst[hhIi], g)
+		} else {
+			st4(num.Mul(c4(&r.vec[6])), &dst[hhV], g)
+		}
 		st4(dm, &dst[hhM], g)
 		st4(dh, &dst[hhH], g)
 		st4(dn, &dst[hhN], g)
 	}
+}
+
+// argVec is component c of stage s's argument for lanes g..g+3 (stageVec
+// writes it out for V, m, h and n: a call each was 6% slower in HH1000).
+func (k *hhRKF) argVec(s, c, g int, hs f64x4) f64x4 {
+	y, ks := &k.y, &k.ks
+	yc := ld4(&y[c], g)
+	switch s {
+	case 0:
+		return yc
+	case 1:
+		return c4(&kRkfA0).Mul(hs).MulAdd(ld4(&ks[0][c], g), yc)
+	case 2:
+		d := c4(&kRkfB31).MulAdd(ld4(&ks[1][c], g), c4(&kRkfB30).Mul(ld4(&ks[0][c], g)))
+		return hs.MulAdd(d, yc)
+	case 3:
+		d := c4(&kRkfB41).MulAdd(ld4(&ks[1][c], g), c4(&kRkfB40).Mul(ld4(&ks[0][c], g)))
+		d = c4(&kRkfB42).MulAdd(ld4(&ks[2][c], g), d)
+		return hs.MulAdd(d, yc)
+	case 4:
+		d := c4(&kRkfB51).MulAdd(ld4(&ks[1][c], g), c4(&kRkfB50).Mul(ld4(&ks[0][c], g)))
+		d = c4(&kRkfB52).MulAdd(ld4(&ks[2][c], g), d)
+		d = c4(&kRkfB53).MulAdd(ld4(&ks[3][c], g), d)
+		return hs.MulAdd(d, yc)
+	}
+	d := c4(&kRkfB61).MulAdd(ld4(&ks[1][c], g), c4(&kRkfB60).Mul(ld4(&ks[0][c], g)))
+	d = c4(&kRkfB62).MulAdd(ld4(&ks[2][c], g), d)
+	d = c4(&kRkfB63).MulAdd(ld4(&ks[3][c], g), d)
+	d = c4(&kRkfB64).MulAdd(ld4(&ks[4][c], g), d)
+	return hs.MulAdd(d, yc)
 }
 
 // core4 is core for four lanes; ok is false, and nothing computed, if a
