@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
@@ -42,7 +41,7 @@ func TestOpener(t *testing.T) {
 	}
 	net := demoNet(t)
 	addr, _, _ := serve(t, emulator.Config{})
-	b, err := remote.Opener(apu.Options{Link: &apu.Link{Stream: addr, Retries: -1, Timeout: 5 * time.Millisecond}})
+	b, err := remote.Opener(apu.Options{Link: &apu.Link{Stream: addr, Retries: -1, Timeout: slowTimeout}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,9 +80,21 @@ func serve(t testing.TB, ec emulator.Config) (addr string, emu *emulator.Emulato
 	return "unix:" + path, emu, stop
 }
 
-// onStream opens a backend on an emulated chip served on a unix socket.
+// slowTimeout is the link timeout of the tests that do not exercise the
+// timeout. A stream's chip is a server goroutine (or process) that a
+// loaded machine deschedules for tens of milliseconds now and then: a
+// timeout of a few milliseconds then expires on a healthy link, and the
+// resend changes the counts a test asserts or, with no retries left,
+// fails the call (CI saw it). A generous one only lengthens a hang.
+const slowTimeout = 10 * time.Second
+
+// onStream opens a backend on an emulated chip served on a unix socket,
+// with a slowTimeout when rc has none.
 func onStream(t testing.TB, ec emulator.Config, rc remote.Config) (*remote.Backend, *emulator.Emulator) {
 	t.Helper()
+	if rc.Timeout == 0 {
+		rc.Timeout = slowTimeout
+	}
 	addr, emu, _ := serve(t, ec)
 	link, err := remote.Dial(addr, time.Second)
 	if err != nil {
