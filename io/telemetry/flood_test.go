@@ -11,6 +11,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/rs/zerolog"
 
 	"github.com/spikeloop/spikeloop/io/telemetry/mqtttest"
 )
@@ -106,6 +107,19 @@ func (r *replies) count() int {
 	return len(r.got)
 }
 
+// countNot counts the replies whose id is not id.
+func (r *replies) countNot(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rep := range r.got {
+		if rep.ID != id {
+			n++
+		}
+	}
+	return n
+}
+
 // TestCommandFlood sends 5,000 valid setters in one burst, at QoS 0 and
 // at QoS 1, through the embedded broker to a publisher whose Controls
 // queue 64 commands for a loop that applies them once a millisecond.
@@ -123,13 +137,14 @@ func TestCommandFlood(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctl := newQueueControls(t, floodQueue, time.Millisecond)
+			var logs lockedBuffer
 			p := testPublisher(t, PublisherConfig{Broker: b.URL(), Username: DaemonUser, Password: b.DaemonPassword(),
-				Validator: v, Controls: ctl, InlineCommands: true, Replies: b}, newQueue(t, 8))
+				Validator: v, Controls: ctl, InlineCommands: true, Replies: b, Logger: zerolog.New(&logs).With().Timestamp().Logger()}, newQueue(t, 8))
 			if err := b.HandleCommands(p.Command); err != nil {
 				t.Fatal(err)
 			}
 			op := mustConnect(t, b.URL(), "op", "op", "pw")
-			flood(t, op, qos, qos, p, ctl, func() string { return brokerDrops(b) })
+			flood(t, op, qos, qos, p, ctl, func() string { return brokerDrops(b) }, &logs)
 		})
 	}
 }
@@ -150,10 +165,11 @@ func TestCommandFloodMosquitto(t *testing.T) {
 	for _, qos := range []byte{0, 1} {
 		t.Run(fmt.Sprintf("qos%d", qos), func(t *testing.T) {
 			ctl := newQueueControls(t, floodQueue, time.Millisecond)
+			var logs lockedBuffer
 			p := testPublisher(t, PublisherConfig{Broker: "tcp://" + m.Addr, ClientID: fmt.Sprintf("flood%d", qos),
-				Validator: v, Controls: ctl}, newQueue(t, 8))
+				Validator: v, Controls: ctl, Logger: zerolog.New(&logs).With().Timestamp().Logger()}, newQueue(t, 8))
 			op := mustConnect(t, "tcp://"+m.Addr, fmt.Sprintf("op%d", qos), "", "")
-			flood(t, op, qos, 0, p, ctl, func() string { return "" })
+			flood(t, op, qos, 0, p, ctl, func() string { return "mosquitto's log:\n" + m.Log() }, &logs)
 		})
 	}
 }
@@ -161,38 +177,46 @@ func TestCommandFloodMosquitto(t *testing.T) {
 // floodQueue is the length of queueControls' queue in the flood tests.
 const floodQueue = 64
 
+// readyID and readyValue mark the flood tests' first commands, repeated
+// until one is answered; the burst's values (-250 to 249.9) differ.
+const (
+	readyID    = "ready"
+	readyValue = -500
+)
+
 // flood is the body of the flood tests: op subscribes to the replies at
 // subQoS, waits until the publisher answers, sends 5,000 drive commands
 // at qos in one burst and checks the replies and what ctl applied.
-func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueControls, drops func() string) {
+//
+// No leg here may deliver a command or a reply twice: op never
+// reconnects (a QoS 1 publish is resent only on a reconnect), the
+// publisher takes commands at QoS 0 (or in the process) and a reconnect
+// of its own would show in its log, printed on failure. So every command
+// is answered exactly once, and the test says so.
+func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueControls, drops func() string, logs *lockedBuffer) {
 	t.Helper()
 	const n, queue = 5000, floodQueue
 	var got replies
 	if tok := op.c.Subscribe(testPrefix+"cmd/+/reply", subQoS, got.handler); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
-	// The publisher subscribes once connected: a first command,
-	// repeated until answered, says it is listening.
+	// The publisher subscribes once connected: a first command, repeated
+	// until answered, says it is listening. Several may be answered, and
+	// the last of them only after the burst below has started: on a
+	// loaded machine a reply can take longer than any wait here (a test
+	// that waited for the ready replies to stop, then forgot them, once
+	// counted 5,001 replies). They are told apart by id instead; they
+	// were all sent, and acknowledged by the broker, before the burst, so
+	// they come first.
 	waitFor(t, 5*time.Second, "the publisher listening", func() bool {
-		waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd("ready", -500)))
+		waitPublished(t, op.c.Publish(testPrefix+"cmd/drive", 1, false, floodCmd(readyID, readyValue)))
 		time.Sleep(20 * time.Millisecond)
 		return got.count() > 0
 	})
-	waitFor(t, 5*time.Second, "the ready replies", func() bool {
-		time.Sleep(50 * time.Millisecond)
-		c := got.count()
-		time.Sleep(50 * time.Millisecond)
-		return got.count() == c
-	})
-	got.mu.Lock()
-	got.got = nil
-	got.mu.Unlock()
-	ctl.mu.Lock()
-	ctl.applied = nil
-	ctl.mu.Unlock()
 
 	// The burst: command i carries id i and value i/10 - 250.
 	start := time.Now()
+	readyBefore := got.count() // ready replies before the burst (the rest came later)
 	toks := make([]mqtt.Token, n)
 	for i := range n {
 		toks[i] = op.c.Publish(testPrefix+"cmd/drive", qos, false, floodCmd(strconv.Itoa(i), float64(i)/10-250))
@@ -203,26 +227,45 @@ func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueC
 		}
 	}
 	sent := time.Since(start)
-	for end := time.Now().Add(20 * time.Second); got.count() < n && time.Now().Before(end); {
+	for end := time.Now().Add(20 * time.Second); got.countNot(readyID) < n && time.Now().Before(end); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
 	time.Sleep(100 * time.Millisecond) // a reply too many would show here
 	got.mu.Lock()
-	rs := append([]Reply(nil), got.got...)
+	all := append([]Reply(nil), got.got...)
 	bad := got.bad
 	got.mu.Unlock()
 	st := p.Stats()
+
+	// The ready replies: first, each ok (or busy, were 64 of them waiting).
+	k := 0
+	for k < len(all) && all[k].ID == readyID {
+		k++
+	}
+	readies, rs := all[:k], all[k:]
+	busy, readyOK := 0, 0
+	for i, r := range readies {
+		switch {
+		case r.OK:
+			readyOK++
+		case r.Busy:
+			busy++
+		default:
+			t.Fatalf("ready reply %d: %+v, want ok or busy", i, r)
+		}
+	}
 	if len(rs) != n || bad != 0 {
-		t.Fatalf("%d replies (and %d undecodable) to %d commands; publisher %+v; %s", len(rs), bad, n, st, drops())
+		t.Fatalf("%d replies (and %d undecodable) to %d commands, besides %d ready replies; %s; publisher %+v; %s; publisher log:\n%s",
+			len(rs), bad, n, len(readies), replyIDs(rs, n), st, drops(), logs.String())
 	}
 
 	// One reply per command, in the order sent.
 	var ok []float64 // the values of the commands answered ok
-	busy, last := 0, -1
+	last := -1
 	for i, r := range rs {
 		if r.ID != strconv.Itoa(i) || r.Name != "drive" {
-			t.Fatalf("reply %d: id %q name %q, want id %d: replies out of order or lost", i, r.ID, r.Name, i)
+			t.Fatalf("reply %d: id %q name %q, want id %d: replies out of order or lost; %s", i, r.ID, r.Name, i, replyIDs(rs, n))
 		}
 		switch {
 		case r.OK && r.Error == "" && !r.Busy && r.Queue == 0:
@@ -233,13 +276,18 @@ func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueC
 			t.Fatalf("reply %d: %+v, want ok, or busy with queue %d", i, r, queue)
 		}
 	}
-	// Applied: exactly the commands answered ok, in the order sent.
+	// Applied: the ready commands answered ok, then exactly the commands
+	// answered ok, in the order sent.
 	ctl.mu.Lock()
 	applied := append([]float64(nil), ctl.applied...)
 	state := ctl.state
 	ctl.mu.Unlock()
+	if len(applied) < readyOK || slices.ContainsFunc(applied[:readyOK], func(x float64) bool { return x != readyValue }) {
+		t.Fatalf("applied %v first, want the %d ready commands answered ok", applied[:min(readyOK, len(applied))], readyOK)
+	}
+	applied = applied[readyOK:]
 	if fmt.Sprint(applied) != fmt.Sprint(ok) {
-		t.Fatalf("applied %d commands, answered ok %d; the orders differ", len(applied), len(ok))
+		t.Fatalf("applied %d commands after the ready ones, answered ok %d; the orders differ", len(applied), len(ok))
 	}
 	if len(ok) == 0 {
 		t.Fatal("no command applied")
@@ -250,8 +298,32 @@ func flood(t *testing.T, op *client, qos, subQoS byte, p *Publisher, ctl *queueC
 	if st.CommandsBusy != uint64(busy) || st.CommandsDropped != 0 {
 		t.Fatalf("publisher stats %+v; %d busy replies", st, busy)
 	}
-	t.Logf("qos %d: %d commands sent in %v, %d replies in %v: %d applied, %d busy (queue %d); last applied %d",
-		qos, n, sent.Round(time.Millisecond), len(rs), elapsed.Round(time.Millisecond), len(ok), busy, queue, last)
+	t.Logf("qos %d: %d commands sent in %v, %d replies in %v: %d applied, %d busy (queue %d); last applied %d; %d ready replies, %d of them after the burst began",
+		qos, n, sent.Round(time.Millisecond), len(rs), elapsed.Round(time.Millisecond), len(ok), busy, queue, last, len(readies), len(readies)-readyBefore)
+}
+
+// replyIDs says, for a failure message, which of the ids 0..n-1 the
+// replies rs lack or repeat, and which other ids they carry.
+func replyIDs(rs []Reply, n int) string {
+	times := map[string]int{}
+	var other []string
+	for _, r := range rs {
+		if i, err := strconv.Atoi(r.ID); err != nil || i < 0 || i >= n {
+			other = append(other, r.ID)
+		}
+		times[r.ID]++
+	}
+	var missing, twice []int
+	for i := range n {
+		switch c := times[strconv.Itoa(i)]; {
+		case c == 0:
+			missing = append(missing, i)
+		case c > 1:
+			twice = append(twice, i)
+		}
+	}
+	first := func(x []int) []int { return x[:min(len(x), 20)] }
+	return fmt.Sprintf("ids missing: %d %v, more than once: %d %v, others: %q", len(missing), first(missing), len(twice), first(twice), other[:min(len(other), 20)])
 }
 
 // stuckControls takes every command and answers none until release: a

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,8 +54,31 @@ type Mosquitto struct {
 	Conf string // the config file; a test may append to it before Start
 	bin  string
 	cmd  *exec.Cmd
-	log  bytes.Buffer
+	log  lockedBuffer
 }
+
+// lockedBuffer is mosquitto's output, written by os/exec's copying
+// goroutine while a test may read it (Log).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Log returns what mosquitto logged so far (connections, disconnections
+// and why, with the default log types), for a failure message.
+func (m *Mosquitto) Log() string { return m.log.String() }
 
 // New writes a config for addr (anonymous allowed, persistence in a
 // temp dir so that a restart keeps sessions and queued messages); Stop
