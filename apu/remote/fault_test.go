@@ -135,7 +135,11 @@ func TestOneInAThousand(t *testing.T) {
 
 // A dropped data-ready: the host times out and sends the request again,
 // which the chip answers from its kept response; the spikes are the
-// fixed backend's.
+// fixed backend's. The counts are exact whatever the machine's load:
+// the emulated SPI bus is synchronous (a response's data-ready falls
+// within the write transaction, before the host looks), so a timeout
+// fires only for a data-ready that never falls, and the short timeout
+// only keeps the test quick.
 func TestDroppedDataReady(t *testing.T) {
 	ec := emulator.Config{Faults: emulator.Faults{Seed: 3, DropReady: 0.05}}
 	rb, emu := onSPI(t, ec, remote.Config{Retries: 3, Timeout: 2 * time.Millisecond})
@@ -554,7 +558,9 @@ func (d *deaf) Reset() error {
 // A chip that stops answering: the Run fails with ErrLink after the
 // retries' timeouts; Reset pulses the reset line (the emulated chip
 // reboots: boot counter + 1), uploads the image again and the run from
-// t = 0 is the fixed backend's.
+// t = 0 is the fixed backend's. The timeouts are the lost requests'
+// (data-ready never falls) on the synchronous emulated SPI bus: 2 ms
+// cannot expire early on a loaded machine.
 func TestResetLineRevivesHungChip(t *testing.T) {
 	link, emu := spiLink(t, emulator.Config{})
 	d := &deaf{Transport: link}
