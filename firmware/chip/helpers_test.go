@@ -2,6 +2,7 @@ package chip
 
 import (
 	"bytes"
+	"github.com/spikeloop/spikeloop/firmware/image/imagetest"
 	"math"
 	"testing"
 
@@ -10,25 +11,12 @@ import (
 	"github.com/spikeloop/spikeloop/firmware/protocol"
 )
 
-// q is x in Q16.16.
-func q(x float64) int32 { return int32(math.Round(x * 65536)) }
-
-// coef is x as a Coef with the largest shift that keeps |M| < 2^31.
-func coef(x float64) image.Coef {
-	s := 0
-	for s < image.MaxCoefShift && math.Abs(math.Round(x*math.Ldexp(1, s+1))) < 1<<31 {
-		s++
-	}
-	return image.Coef{M: int32(math.Round(x * math.Ldexp(1, s))), Shift: uint8(s)}
-}
-
-func fill(n int, x int32) []int32 {
-	r := make([]int32, n)
-	for i := range r {
-		r[i] = x
-	}
-	return r
-}
+// The numbers of hand-made images: firmware/image/imagetest.
+var (
+	q    = imagetest.Q
+	coef = imagetest.Coef
+	fill = imagetest.Fill
+)
 
 // allToAll connects every unit of pre to every unit of post.
 func allToAll(pre, post uint32, nPre, nPost int, m int16, s uint8, d uint16) image.Synapse {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/spikeloop/spikeloop/firmware/image/imagetest"
 	"math"
 	"testing"
 
@@ -16,23 +17,12 @@ import (
 	"github.com/spikeloop/spikeloop/hal/sim"
 )
 
-func q(x float64) int32 { return int32(math.Round(x * 65536)) }
-
-func coef(x float64) image.Coef {
-	s := 0
-	for s < image.MaxCoefShift && math.Abs(math.Round(x*math.Ldexp(1, s+1))) < 1<<31 {
-		s++
-	}
-	return image.Coef{M: int32(math.Round(x * math.Ldexp(1, s))), Shift: uint8(s)}
-}
-
-func fill(n int, x int32) []int32 {
-	r := make([]int32, n)
-	for i := range r {
-		r[i] = x
-	}
-	return r
-}
+// The numbers of hand-made images: firmware/image/imagetest.
+var (
+	q    = imagetest.Q
+	coef = imagetest.Coef
+	fill = imagetest.Fill
+)
 
 const (
 	popInput = 0

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/spikeloop/spikeloop/firmware/image/imagetest"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,36 +9,19 @@ import (
 	"github.com/spikeloop/spikeloop/firmware/image"
 )
 
+// The numbers of hand-made images: firmware/image/imagetest.
+var (
+	q    = imagetest.Q
+	coef = imagetest.Coef
+	fill = imagetest.Fill
+)
+
 // Test images are built by hand here, with float64 only to quantize the
 // parameters the way a compiler would; the expected values are worked
 // out independently in each test.
 
-// q is x in Q16.16, rounded to nearest.
-func q(x float64) int32 { return int32(math.Round(x * 65536)) }
-
-// coef is x as a Coef with the largest shift that keeps |M| < 2^31.
-func coef(x float64) image.Coef {
-	if x == 0 {
-		return image.Coef{}
-	}
-	s := 0
-	for s < image.MaxCoefShift && math.Abs(math.Round(x*math.Ldexp(1, s+1))) < 1<<31 {
-		s++
-	}
-	return image.Coef{M: int32(math.Round(x * math.Ldexp(1, s))), Shift: uint8(s)}
-}
-
 // coefVal is the value a Coef stands for.
 func coefVal(c image.Coef) float64 { return float64(c.M) * math.Ldexp(1, -int(c.Shift)) }
-
-// fill is a row of n copies of x.
-func fill(n int, x int32) []int32 {
-	r := make([]int32, n)
-	for i := range r {
-		r[i] = x
-	}
-	return r
-}
 
 // lifPop is a LIF population with NEST iaf_psc_delta's propagators for
 // dt, tau (ms), R (GOhm), potentials relative to rest (mV).
