@@ -47,6 +47,15 @@ func (d *dec) u8(field string) uint8 {
 	return 0
 }
 
+// what is the ReadWhat of a READ or READ_OK, refused unless known.
+func (d *dec) what() ReadWhat {
+	w := ReadWhat(d.u8("what"))
+	if d.err == nil && !w.valid() {
+		d.fail("what", int64(w), "want 1 (spikes), 2 (counters), 3 (trace) or 4 (state)")
+	}
+	return w
+}
+
 func (d *dec) u16(field string) uint16 {
 	if p := d.take(2, field); p != nil {
 		return binary.LittleEndian.Uint16(p)

@@ -230,10 +230,7 @@ func (m *ReadOK) Unmarshal(f Frame) error {
 	if err != nil {
 		return err
 	}
-	m.What = ReadWhat(d.u8("what"))
-	if d.err == nil && !m.What.valid() {
-		d.fail("what", int64(m.What), "want 1 (spikes), 2 (counters), 3 (trace) or 4 (state)")
-	}
+	m.What = d.what()
 	m.Pop = d.u16("pop")
 	m.Index = d.u16("index")
 	m.First = d.u32("first")
