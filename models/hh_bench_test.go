@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"github.com/spikeloop/spikeloop/internal/cputime"
 	"strings"
 	"testing"
 )
@@ -28,7 +29,7 @@ func BenchmarkHHCore(b *testing.B) {
 	for l := range v {
 		v[l] = -80 + 120*float64(l)/(odeBlock-1)
 	}
-	c0 := cpuSeconds()
+	c0 := cputime.Seconds()
 	for b.Loop() {
 		for l := range v {
 			num, dm, dh, dn := r.core(500, v[l], 0.05, 0.6, 0.32)
@@ -38,7 +39,7 @@ func BenchmarkHHCore(b *testing.B) {
 	hhSink = out[3]
 	evals := float64(b.N * odeBlock)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/evals, "ns/eval")
-	b.ReportMetric((cpuSeconds()-c0)*1e9/evals, "cpu-ns/eval")
+	b.ReportMetric((cputime.Seconds()-c0)*1e9/evals, "cpu-ns/eval")
 }
 
 // hhCountRHS counts the evaluations the generic solver makes.

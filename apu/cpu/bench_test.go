@@ -2,10 +2,10 @@ package cpu_test
 
 import (
 	"fmt"
+	"github.com/spikeloop/spikeloop/apu/backendtest"
 	"path/filepath"
 	"testing"
 
-	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/cpu"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -19,32 +19,9 @@ func loadExample(b *testing.B, name string) *models.Network {
 	return net
 }
 
-// runSeconds loads net and times one simulated second per iteration. The
-// network runs on across iterations; recorded spikes are drained (and
-// dropped) after each second, as `spikeloop sim` does in chunks.
-func runSeconds(b *testing.B, net *models.Network, opts ...cpu.Option) (spikes int64) {
-	e := cpu.New(opts...)
-	if err := e.Load(net); err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	steps := int(1000/net.Dt + 0.5)
-	var rec apu.Record
-	b.ResetTimer()
-	c0 := cpuSeconds()
-	for i := 0; i < b.N; i++ {
-		if err := e.Advance(steps); err != nil {
-			b.Fatal(err)
-		}
-		e.Drain(&rec)
-		spikes += int64(len(rec.Spikes))
-	}
-	b.StopTimer()
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/simsec")
-	// On a busy machine the wall clock also counts the time other
-	// processes had the CPU; the process's CPU time does not.
-	b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/simsec")
-	return spikes
+// runSeconds is backendtest.Seconds on a cpu engine with opts.
+func runSeconds(b *testing.B, net *models.Network, opts ...cpu.Option) int64 {
+	return backendtest.Seconds(b, cpu.New(opts...), net)
 }
 
 // BenchmarkLIF100k: 100,000 LIF neurons, no synapses, 1 s at dt 0.1 ms

@@ -1,10 +1,10 @@
 package fixed_test
 
 import (
+	"github.com/spikeloop/spikeloop/apu/backendtest"
 	"path/filepath"
 	"testing"
 
-	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/apu/fixed"
 	"github.com/spikeloop/spikeloop/models"
 )
@@ -23,29 +23,9 @@ func loadExample(b *testing.B, name string) *models.Network {
 	return net
 }
 
-// runSeconds loads net on the fixed backend and times one simulated
-// second per iteration, draining after each second as apu/cpu's does.
-func runSeconds(b *testing.B, net *models.Network) (spikes int64) {
-	e := fixed.New()
-	if err := e.Load(net); err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	steps := int(1000/net.Dt + 0.5)
-	var rec apu.Record
-	b.ResetTimer()
-	c0 := cpuSeconds()
-	for i := 0; i < b.N; i++ {
-		if err := e.Advance(steps); err != nil {
-			b.Fatal(err)
-		}
-		e.Drain(&rec)
-		spikes += int64(len(rec.Spikes))
-	}
-	b.StopTimer()
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/simsec")
-	b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/simsec")
-	return spikes
+// runSeconds is backendtest.Seconds on the fixed backend.
+func runSeconds(b *testing.B, net *models.Network) int64 {
+	return backendtest.Seconds(b, fixed.New(), net)
 }
 
 // BenchmarkFixedLIF100k: examples/lif100k.yaml on the fixed backend.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/spikeloop/spikeloop/internal/cputime"
 	"io"
 	"os"
 	"os/exec"
@@ -163,7 +164,7 @@ func runEngineCase(c engineCase, seconds int) (wall, cpuS, rate float64, note st
 	}
 	e.Drain(&rec)
 	spikes := 0
-	c0, t0 := cpuTime(), time.Now()
+	c0, t0 := cputime.Seconds(), time.Now()
 	for range seconds {
 		if err := e.Advance(steps); err != nil {
 			return 0, 0, 0, "", err
@@ -172,7 +173,7 @@ func runEngineCase(c engineCase, seconds int) (wall, cpuS, rate float64, note st
 		spikes += len(rec.Spikes)
 	}
 	el := time.Since(t0).Seconds()
-	wall, cpuS = el/float64(seconds), (cpuTime()-c0)/float64(seconds)
+	wall, cpuS = el/float64(seconds), (cputime.Seconds()-c0)/float64(seconds)
 	if c.events {
 		var conns int64
 		for _, s := range net.Synapses {

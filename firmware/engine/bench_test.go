@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/spikeloop/spikeloop/internal/cputime"
 	"testing"
 
 	"github.com/spikeloop/spikeloop/firmware/image"
@@ -30,7 +31,7 @@ func BenchmarkFixedLIF100k(b *testing.B) {
 	spikes := 0
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuSeconds()
+	c0 := cputime.Seconds()
 	for it := 0; it < b.N; it++ {
 		e.Reset()
 		for k := 0; k < steps; k++ {
@@ -44,7 +45,7 @@ func BenchmarkFixedLIF100k(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/simsec")
 	// On a busy machine the wall clock also counts the time other
 	// processes had the CPU; the process's CPU time does not.
-	b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/simsec")
+	b.ReportMetric((cputime.Seconds()-c0)/float64(b.N), "cpu-s/simsec")
 	b.ReportMetric(float64(spikes)/float64(b.N), "spikes/simsec")
 }
 
