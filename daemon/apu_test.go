@@ -88,20 +88,7 @@ func TestDemoOnAPU(t *testing.T) {
 func TestZeroAllocationsPerTickAPU(t *testing.T) {
 	d := demo(t, Options{Backend: "apu"})
 	d.figs = handoff.New[Figures](8)
-	clock := d.clock.(*FakeClock)
-	for i := 0; i < 2000; i++ {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allocs := testing.AllocsPerRun(1000, func() {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
+	if allocs := tickAllocs(t, d, 2000, 1000); allocs != 0 {
 		t.Errorf("%v allocations per tick on the APU", allocs)
 	}
 }
@@ -288,17 +275,7 @@ func TestAPUTelemetryLink(t *testing.T) {
 	}
 	d.smp = newSampler(d, &telemetryService{q: q, sq: sq})
 	d.figs = handoff.New[Figures](8)
-	clock := d.clock.(*FakeClock)
-	step := func() {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 1000 {
-		step()
-	}
-	if allocs := testing.AllocsPerRun(1000, step); allocs != 0 {
+	if allocs := tickAllocs(t, d, 1000, 1000); allocs != 0 {
 		t.Errorf("%v allocations per tick with telemetry on the APU", allocs)
 	}
 	var s, last telemetry.Telemetry

@@ -21,6 +21,24 @@ import (
 	"github.com/spikeloop/spikeloop/io/sensor"
 )
 
+// tickAllocs runs warm ticks of d on its fake clock, so that the
+// backend's record slices, the windows and the queues reach their steady
+// size, and returns the allocations per tick over runs more ticks.
+func tickAllocs(t *testing.T, d *Daemon, warm, runs int) float64 {
+	t.Helper()
+	clock := d.clock.(*FakeClock)
+	tick := func() {
+		clock.SleepUntil(context.Background(), d.deadline)
+		if err := d.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range warm {
+		tick()
+	}
+	return testing.AllocsPerRun(runs, tick)
+}
+
 // demo returns a wired demo daemon with opts (quiet, fake clock unless
 // set).
 func demo(t *testing.T, opts Options) *Daemon {
@@ -55,22 +73,7 @@ func duty(t *testing.T, d *Daemon, part string) float64 {
 func TestZeroAllocationsPerTick(t *testing.T) {
 	d := demo(t, Options{})
 	d.figs = handoff.New[Figures](8) // no consumer: the queue fills and drops
-	clock := d.clock.(*FakeClock)
-	// Warm up: the engine's record slices and the windows reach their
-	// steady size.
-	for i := 0; i < 2000; i++ {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allocs := testing.AllocsPerRun(2000, func() {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
+	if allocs := tickAllocs(t, d, 2000, 2000); allocs != 0 {
 		t.Errorf("%v allocations per tick, want 0", allocs)
 	}
 	if d.stats.Dropped == 0 {

@@ -792,20 +792,7 @@ func TestTelemetryZeroAllocationsPerTick(t *testing.T) {
 	}
 	d.smp = newSampler(d, &telemetryService{q: q, sq: sq})
 	d.figs = handoff.New[Figures](8)
-	clock := d.clock.(*FakeClock)
-	for i := 0; i < 3000; i++ {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allocs := testing.AllocsPerRun(2000, func() {
-		clock.SleepUntil(context.Background(), d.deadline)
-		if err := d.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
+	if allocs := tickAllocs(t, d, 3000, 2000); allocs != 0 {
 		t.Fatalf("%v allocations per tick with telemetry", allocs)
 	}
 	var s telemetry.Telemetry
