@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spikeloop/spikeloop/apu"
 	"github.com/spikeloop/spikeloop/models"
@@ -419,9 +420,10 @@ func (e *Engine) closeThreads() {
 // barrier is a reusable barrier for the team. A step is tens of
 // microseconds, too short to sleep and be woken each time, so a waiter
 // first spins (yielding its P now and then, so that the team also runs
-// with fewer Ps than workers); if the others are still not there, as when
-// the machine is busy and a worker's thread was descheduled, it sleeps on
-// a condition variable rather than burn the CPU the late one needs.
+// with fewer Ps than workers); if the others are still not there after
+// barrierSpin, as when the machine is busy and a worker's thread was
+// descheduled, it sleeps on a condition variable rather than burn the CPU
+// the late one needs.
 type barrier struct {
 	n     int32
 	count atomic.Int32
@@ -430,9 +432,18 @@ type barrier struct {
 	cond  *sync.Cond
 }
 
-// barrierSpins is how many times a waiter polls before it sleeps: about
-// 20 to 50 us here, a step of a mid-sized network.
-const barrierSpins = 20000
+// barrierSpin is how long a waiter polls before it sleeps. Waking a
+// sleeper costs far more than the wait it saved here: the woken worker's
+// virtual CPU was halted, and it starts its next phase late, so that the
+// other waits, and sleeps, at the next barrier in turn. With a spin bound
+// by count (some 30 us) that happened at nearly every step of CUBA 64000
+// on two threads (about 65 us a step each), which ran no faster than one
+// thread (1.32 against 1.29 s/simsec, each worker busy 65% of the wall
+// time). Spinning up to 20 us it still did (1.34-1.42 s); 100 to 200 us
+// gave 0.66-0.71 s, and 1 ms 0.69-0.79 s (a spinning worker slows the
+// other down). The bound is in time, not in polls, so that it means the
+// same on a slower board.
+const barrierSpin = 200 * time.Microsecond
 
 func newBarrier(n int) *barrier {
 	b := &barrier{n: int32(n)}
@@ -450,11 +461,19 @@ func (b *barrier) wait() {
 		b.cond.Broadcast()
 		return
 	}
-	for spin := 1; spin <= barrierSpins; spin++ {
+	var until time.Time
+	for spin := 1; ; spin++ {
 		if b.gen.Load() != g {
 			return
 		}
-		if spin%128 == 0 {
+		if spin%64 == 0 {
+			// Time is read once per 64 polls: it costs tens of ns.
+			now := time.Now()
+			if until.IsZero() {
+				until = now.Add(barrierSpin)
+			} else if now.After(until) {
+				break
+			}
 			runtime.Gosched()
 		}
 	}
