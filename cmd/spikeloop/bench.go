@@ -20,7 +20,7 @@ import (
 var benchDoc = cmdDoc{
 	usage: []string{
 		"bench loop [--rate HZ] [--duration D] [--cpu N] [--priority P] [--spin D] [--no-telemetry] [--page ADDR [--page-warmup D]] [--backend NAME [--hz HZ]]",
-		"bench engine [--threads N] [--rounds R] [--seconds S] [--only NAME] [--c-kernel BINARY]",
+		"bench engine [--threads N] [--rounds R] [--seconds S] [--only NAME] [--c-kernel BINARY] [--brian2 SCRIPT [--python PYTHON]]",
 	},
 	text: `Benchmarks. "bench loop" times the daemon's loop on the wall clock;
 "bench engine" runs the engine's benchmark networks and prints a table
