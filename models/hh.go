@@ -495,25 +495,27 @@ func hhRates(v float64) rates {
 // takes math.Exp elsewhere); its centre is -0.07.
 const hhExpLo, hhExpHi = -0.18, 0.04
 
-// hhExpPoly is exp(a) on [hhExpLo, hhExpHi] by a polynomial of degree 8
-// in t = a + 0.07, |t| <= 0.11: the Chebyshev fit of exp(-0.07 + t)
-// (mpmath chebyfit, relative error 2.8e-17, 8.4e-17 with the
-// coefficients rounded to float64; Taylor's polynomial needs degree 9
-// here, and degree 12 on the symmetric range |a| <= 0.35). It is
+// hhExpPoly (hh_nosimd.go, hh_simd.go) is exp(a) on [hhExpLo, hhExpHi]
+// by a polynomial of degree 8 in t = a + 0.07, |t| <= 0.11: the
+// Chebyshev fit of exp(-0.07 + t) (mpmath chebyfit, relative error
+// 2.8e-17, 8.4e-17 with the coefficients rounded to float64; Taylor's
+// polynomial needs degree 9 here, and degree 12 on the symmetric range
+// |a| <= 0.35), its coefficients hhP8 (t^0) .. hhP6 (t^8) below. It is
 // evaluated as c0 + t q(t), q in Estrin's scheme: the last addition
 // rounds once (the powers of exp(a) the rates take multiply its error by
 // up to 72), and the dependency chain stays short. It is small enough to
 // be inlined: math.Exp was a quarter of an HH evaluation.
-func hhExpPoly(a float64) float64 {
-	t := a + 0.07
-	t2 := t * t
-	t4 := t2 * t2
-	q01 := math.FMA(0.4661969099529739, t, 0.9323938199059463)
-	q23 := math.FMA(0.03884974249629459, t, 0.1553989699864589)
-	q45 := math.FMA(0.0012949913530425213, t, 0.0077699478642580975)
-	q67 := math.FMA(2.313184295192173e-05, t, 0.00018506873799552313)
-	return math.FMA(t, math.FMA(t4, math.FMA(t2, q67, q45), math.FMA(t2, q23, q01)), 0.9323938199059483)
-}
+const (
+	hhP0 = 0.4661969099529739 // t^2 (q's t^1)
+	hhP1 = 0.9323938199059463 // t^1
+	hhP2 = 0.03884974249629459
+	hhP3 = 0.1553989699864589
+	hhP4 = 0.0012949913530425213
+	hhP5 = 0.0077699478642580975
+	hhP6 = 2.313184295192173e-05
+	hhP7 = 0.00018506873799552313
+	hhP8 = 0.9323938199059483 // t^0
+)
 
 const (
 	hhE25 = 12.182493960703473 // exp(2.5): exp(-(V+40)/10) = exp(-(V+65)/10) exp(2.5)
@@ -524,7 +526,7 @@ const (
 // quotient cancels (the series' first omitted term, s^6/30240, is below
 // 4e-17 there; outside, the cancellation costs at most ~1e-12 relative).
 func hhAlpha(s, ex float64) float64 {
-	if math.Abs(s) < 1e-2 {
+	if math.Abs(s) < hhSing {
 		s2 := s * s
 		return 1 + s/2 + s2/12 - s2*s2/720
 	}
@@ -556,38 +558,94 @@ func (s *hhRHS) deriv(i int32, y, dy []float64) {
 // and step, and six exponentials each time dominated the HH1000
 // benchmark. Every rate is an exponential of -(V+65)/d with d in {10, 18,
 // 20, 80}, so all of them are integer powers of the one exponential
-// b = exp(-(V+65)/720) (720 = lcm of the d). Near the removable
-// singularities of alpha_m and alpha_n, where 1 - exp(-x/10) cancels,
-// their Taylor series is used instead. All of it is written out in this
-// one function: the calls to separate rate and exp functions, with the
-// spills around them, cost a sixth of an evaluation.
+// b = exp(-(V+65)/720) (720 = lcm of the d), and the three quotients
+// share one division (hhQuot). Outside hhExpPoly's range and near the
+// removable singularities of alpha_m and alpha_n, where 1 - exp(-x/10)
+// cancels, hhRatesSlow takes over. The RKF45 kernel computes the same
+// for four neurons at once (coreQuad), operation for operation.
 func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
 	a := (v + 65) * (-1.0 / 720)
-	b := hhExpPoly(a)
-	if !(a >= hhExpLo && a <= hhExpHi) {
-		b = math.Exp(a)
+	sm, sn := (v+40)*0.1, (v+55)*0.1
+	var am, bm, ah, bh, an, bn float64
+	if hhFast(a, sm, sn) {
+		var b72 float64
+		b72, bm, ah, bn = hhPowers(hhExpPoly(a))
+		bh, am, an = hhQuot(b72, sm, sn)
+	} else {
+		am, bm, ah, bh, an, bn = hhRatesSlow(a, sm, sn)
 	}
+	return s.current(in, v, m, h, n), hhGate(am, bm, m), hhGate(ah, bh, h), hhGate(an, bn, n)
+}
+
+// current is -(I_Na + I_K + I_L) + I.
+func (s *hhRHS) current(in, v, m, h, n float64) float64 {
+	iNa := s.gNa * m * m * m * h * (v - s.eNa)
+	n2 := n * n
+	iK := s.gK * (n2 * n2) * (v - s.eK)
+	return in - hhFMA(s.gL, v-s.eL, iNa+iK)
+}
+
+// hhGate is a gate's derivative alpha (1 - x) - beta x.
+func hhGate(alpha, beta, x float64) float64 { return hhFMA(alpha, 1-x, -beta*x) }
+
+// hhPowers are the powers of b = exp(-(V+65)/720) the rates take.
+func hhPowers(b float64) (b72, bm, ah, bn float64) {
 	b2 := b * b
 	b4 := b2 * b2
 	b8 := b4 * b4
 	b16 := b8 * b8
 	b32 := b16 * b16
 	b36 := b32 * b4
-	b72 := b36 * b36         // exp(-(V+65)/10)
-	bm := 4 * (b32 * b8)     // 4 exp(-(V+65)/18)
-	ah := 0.07 * b36         // 0.07 exp(-(V+65)/20)
-	bn := 0.125 * (b8 * b)   // 0.125 exp(-(V+65)/80)
-	bh := 1 / (1 + b72*hhE3) // 1/(1 + exp(-(V+35)/10))
-	am := hhAlpha((v+40)*0.1, b72*hhE25)
-	an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
+	b72 = b36 * b36       // exp(-(V+65)/10)
+	bm = 4 * (b32 * b8)   // 4 exp(-(V+65)/18)
+	ah = 0.07 * b36       // 0.07 exp(-(V+65)/20)
+	bn = 0.125 * (b8 * b) // 0.125 exp(-(V+65)/80)
+	return
+}
 
-	iNa := s.gNa * m * m * m * h * (v - s.eNa)
-	n2 := n * n
-	iK := s.gK * (n2 * n2) * (v - s.eK)
-	num = in - math.FMA(s.gL, v-s.eL, iNa+iK) // -(I_Na + I_K + I_L) + I
-	dm = math.FMA(am, 1-m, -bm*m)
-	dh = math.FMA(ah, 1-h, -bh*h)
-	dn = math.FMA(an, 1-n, -bn*n)
+// hhSing is where hhAlpha switches to its series.
+const hhSing = 1e-2
+
+// hhFast tells whether core's rates come from hhExpPoly and hhQuot: a
+// in hhExpPoly's range and sm = (V+40)/10, sn = (V+55)/10 away from the
+// singularities (false for NaN). Squares rather than math.Abs, which
+// goes through an integer register: 6 of the ~200 instructions of an
+// evaluation.
+func hhFast(a, sm, sn float64) bool {
+	return a >= hhExpLo && a <= hhExpHi && sm*sm >= hhSing*hhSing && sn*sn >= hhSing*hhSing
+}
+
+// hhQuot is beta_h = 1/d1, alpha_m = sm/d2 and alpha_n = 0.1 sn/d3
+// (d1 = 1 + exp(-(V+35)/10), d2 = 1 - exp(-(V+40)/10), d3 = 1 -
+// exp(-(V+55)/10), from b72 = exp(-(V+65)/10)) with one division of
+// 1 by d1 d2 d3: a division takes five times a multiply's issue slot
+// (DIVSD on the development box), three of them were a third of
+// core's time, and the quotients round a few times instead of once
+// (~4e-16 relative; hhFast keeps |d2|, |d3| >= ~1e-2 and the product
+// below 4e6, so nothing overflows or cancels).
+func hhQuot(b72, sm, sn float64) (bh, am, an float64) {
+	d1 := 1 + b72*hhE3
+	d2 := 1 - b72*hhE25
+	d3 := 1 - b72*math.E
+	d12 := d1 * d2
+	r := 1 / (d12 * d3)
+	rd3 := r * d3 // 1/(d1 d2)
+	return rd3 * d2, sm * (rd3 * d1), 0.1 * sn * (r * d12)
+}
+
+// hhRatesSlow are core's rates where hhFast is false: b from math.Exp
+// outside hhExpPoly's range, three divisions, and hhAlpha's series near
+// the singularities.
+func hhRatesSlow(a, sm, sn float64) (am, bm, ah, bh, an, bn float64) {
+	b := hhExpPoly(a)
+	if !(a >= hhExpLo && a <= hhExpHi) {
+		b = math.Exp(a)
+	}
+	var b72 float64
+	b72, bm, ah, bn = hhPowers(b)
+	bh = 1 / (1 + b72*hhE3)
+	am = hhAlpha(sm, b72*hhE25)
+	an = 0.1 * hhAlpha(sn, b72*math.E)
 	return
 }
 
