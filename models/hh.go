@@ -525,9 +525,10 @@ const (
 // hhAlpha is s/(1 - exp(-s)) given ex = exp(-s), with its series where the
 // quotient cancels (the series' first omitted term, s^6/30240, is below
 // 4e-17 there; outside, the cancellation costs at most ~1e-12 relative).
+// s*s rather than math.Abs(s), which goes through an integer register:
+// this test runs twice per evaluation.
 func hhAlpha(s, ex float64) float64 {
-	if math.Abs(s) < hhSing {
-		s2 := s * s
+	if s2 := s * s; s2 < 1e-4 {
 		return 1 + s/2 + s2/12 - s2*s2/720
 	}
 	return s / (1 - ex)
@@ -558,35 +559,22 @@ func (s *hhRHS) deriv(i int32, y, dy []float64) {
 // and step, and six exponentials each time dominated the HH1000
 // benchmark. Every rate is an exponential of -(V+65)/d with d in {10, 18,
 // 20, 80}, so all of them are integer powers of the one exponential
-// b = exp(-(V+65)/720) (720 = lcm of the d), and the three quotients
-// share one division (hhQuot). Outside hhExpPoly's range and near the
-// removable singularities of alpha_m and alpha_n, where 1 - exp(-x/10)
-// cancels, hhRatesSlow takes over. The RKF45 kernel computes the same
-// for four neurons at once (coreQuad), operation for operation.
+// b = exp(-(V+65)/720) (720 = lcm of the d). Near the removable
+// singularities of alpha_m and alpha_n, where 1 - exp(-x/10) cancels,
+// their Taylor series is used instead. The RKF45 kernel does the same
+// for many neurons at once (hhRKF.evalLanes) through the same functions.
 func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
 	a := (v + 65) * (-1.0 / 720)
-	sm, sn := (v+40)*0.1, (v+55)*0.1
-	var am, bm, ah, bh, an, bn float64
-	if hhFast(a, sm, sn) {
-		var b72 float64
-		b72, bm, ah, bn = hhPowers(hhExpPoly(a))
-		bh, am, an = hhQuot(b72, sm, sn)
-	} else {
-		am, bm, ah, bh, an, bn = hhRatesSlow(a, sm, sn)
+	b := hhExpPoly(a)
+	if !(a >= hhExpLo && a <= hhExpHi) {
+		b = math.Exp(a)
 	}
+	b72, bm, ah, bn := hhPowers(b)
+	bh := 1 / (1 + b72*hhE3) // 1/(1 + exp(-(V+35)/10))
+	am := hhAlpha((v+40)*0.1, b72*hhE25)
+	an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
 	return s.current(in, v, m, h, n), hhGate(am, bm, m), hhGate(ah, bh, h), hhGate(an, bn, n)
 }
-
-// current is -(I_Na + I_K + I_L) + I.
-func (s *hhRHS) current(in, v, m, h, n float64) float64 {
-	iNa := s.gNa * m * m * m * h * (v - s.eNa)
-	n2 := n * n
-	iK := s.gK * (n2 * n2) * (v - s.eK)
-	return in - hhFMA(s.gL, v-s.eL, iNa+iK)
-}
-
-// hhGate is a gate's derivative alpha (1 - x) - beta x.
-func hhGate(alpha, beta, x float64) float64 { return hhFMA(alpha, 1-x, -beta*x) }
 
 // hhPowers are the powers of b = exp(-(V+65)/720) the rates take.
 func hhPowers(b float64) (b72, bm, ah, bn float64) {
@@ -603,51 +591,16 @@ func hhPowers(b float64) (b72, bm, ah, bn float64) {
 	return
 }
 
-// hhSing is where hhAlpha switches to its series.
-const hhSing = 1e-2
-
-// hhFast tells whether core's rates come from hhExpPoly and hhQuot: a
-// in hhExpPoly's range and sm = (V+40)/10, sn = (V+55)/10 away from the
-// singularities (false for NaN). Squares rather than math.Abs, which
-// goes through an integer register: 6 of the ~200 instructions of an
-// evaluation.
-func hhFast(a, sm, sn float64) bool {
-	return a >= hhExpLo && a <= hhExpHi && sm*sm >= hhSing*hhSing && sn*sn >= hhSing*hhSing
+// current is -(I_Na + I_K + I_L) + I.
+func (s *hhRHS) current(in, v, m, h, n float64) float64 {
+	iNa := s.gNa * m * m * m * h * (v - s.eNa)
+	n2 := n * n
+	iK := s.gK * (n2 * n2) * (v - s.eK)
+	return in - hhFMA(s.gL, v-s.eL, iNa+iK)
 }
 
-// hhQuot is beta_h = 1/d1, alpha_m = sm/d2 and alpha_n = 0.1 sn/d3
-// (d1 = 1 + exp(-(V+35)/10), d2 = 1 - exp(-(V+40)/10), d3 = 1 -
-// exp(-(V+55)/10), from b72 = exp(-(V+65)/10)) with one division of
-// 1 by d1 d2 d3: a division takes five times a multiply's issue slot
-// (DIVSD on the development box), three of them were a third of
-// core's time, and the quotients round a few times instead of once
-// (~4e-16 relative; hhFast keeps |d2|, |d3| >= ~1e-2 and the product
-// below 4e6, so nothing overflows or cancels).
-func hhQuot(b72, sm, sn float64) (bh, am, an float64) {
-	d1 := 1 + b72*hhE3
-	d2 := 1 - b72*hhE25
-	d3 := 1 - b72*math.E
-	d12 := d1 * d2
-	r := 1 / (d12 * d3)
-	rd3 := r * d3 // 1/(d1 d2)
-	return rd3 * d2, sm * (rd3 * d1), 0.1 * sn * (r * d12)
-}
-
-// hhRatesSlow are core's rates where hhFast is false: b from math.Exp
-// outside hhExpPoly's range, three divisions, and hhAlpha's series near
-// the singularities.
-func hhRatesSlow(a, sm, sn float64) (am, bm, ah, bh, an, bn float64) {
-	b := hhExpPoly(a)
-	if !(a >= hhExpLo && a <= hhExpHi) {
-		b = math.Exp(a)
-	}
-	var b72 float64
-	b72, bm, ah, bn = hhPowers(b)
-	bh = 1 / (1 + b72*hhE3)
-	am = hhAlpha(sm, b72*hhE25)
-	an = 0.1 * hhAlpha(sn, b72*math.E)
-	return
-}
+// hhGate is a gate's derivative alpha (1 - x) - beta x.
+func hhGate(alpha, beta, x float64) float64 { return hhFMA(alpha, 1-x, -beta*x) }
 
 func (s *hhRHS) diagJac(i int32, y, j []float64) {
 	v, m, h, n := y[hhV], y[hhM], y[hhH], y[hhN]
