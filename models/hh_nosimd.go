@@ -10,10 +10,6 @@ func (k *hhRKF) stageVec(s int, groups uint) { panic("models: no vector kernel i
 
 func (k *hhRKF) sumsVec(groups uint, dim int) { panic("models: no vector kernel in this build") }
 
-func rkfControlRoots(rmax, inv5, inv6, hs, tnew float64) (float64, bool) {
-	panic("models: no vector kernel in this build")
-}
-
 // hhFMA is x*y + z, which the compiler fuses into one instruction where
 // that needs no run-time check (arm64, amd64 with GOAMD64=v3). Not
 // math.FMA: on amd64 by default that is a check of the CPU flag per

@@ -333,30 +333,6 @@ func invRoot4(r f64x4, c *invRootConsts) f64x4 {
 	return z.Mul(root).Mul(p)
 }
 
-// rkfControlRoots is rkfControl given rmax and rkfInvRoot5(rmax) and
-// rkfInvRoot6(rmax) (only the one its branch needs is meaningful).
-func rkfControlRoots(rmax, inv5, inv6, hs, tnew float64) (hi float64, retry bool) {
-	if rmax > 1.1 {
-		q := 0.2
-		if rmax < rkfShrinkCap {
-			q = max(0.9*inv5, 0.2)
-		}
-		hnew := q * hs
-		if hnew < hs && tnew+hnew != tnew {
-			return hnew, true
-		}
-		return hs, false
-	}
-	if rmax < 0.5 {
-		q := 5.0
-		if rmax > rkfGrowCap {
-			q = max(min(0.9*inv6, 5), 1)
-		}
-		return q * hs, false
-	}
-	return hs, false
-}
-
 // hhFMA is math.FMA here, so that core rounds as core4 does.
 func hhFMA(x, y, z float64) float64 { return math.FMA(x, y, z) }
 
