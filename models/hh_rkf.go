@@ -165,50 +165,71 @@ func (k *hhRKF) put(s int, src *hhLanes, l int32, num, dm, dh, dn float64) {
 // component: for k_{s+1}, y + hs (sum of b_sj k_j), with the
 // coefficients and the order of the sums of rkf45.c
 // (odeSolver.fehlberg). One loop per component and stage with the rows
-// hoisted: per lane and stage, calls to one function per stage were a
-// quarter of HH1000's time.
+// hoisted, the coefficients read from hhK once (see there): per lane
+// and stage, calls to one function per stage were a quarter of HH1000's
+// time.
 func (k *hhRKF) args(s int, lanes []int32) {
-	hs, ks := &k.hs, &k.ks
+	hs, ks, q := &k.hs, &k.ks, &hhK
 	for c := range k.dim() {
 		t, y := &k.tmp[c], &k.y[c]
 		k1, k2, k3, k4, k5 := &ks[0][c], &ks[1][c], &ks[2][c], &ks[3][c], &ks[4][c]
 		switch s {
 		case 1:
+			a0 := q.a0
 			for _, l := range lanes {
 				l &= odeBlock - 1
-				t[l] = hhFMA(rkfA0*hs[l], k1[l], y[l])
+				t[l] = hhFMA(a0*hs[l], k1[l], y[l])
 			}
 		case 2:
+			b30, b31 := q.b30, q.b31
 			for _, l := range lanes {
 				l &= odeBlock - 1
-				t[l] = hhFMA(hs[l], hhFMA(rkfB31, k2[l], rkfB30*k1[l]), y[l])
+				t[l] = hhFMA(hs[l], hhFMA(b31, k2[l], b30*k1[l]), y[l])
 			}
 		case 3:
+			b40, b41, b42 := q.b40, q.b41, q.b42
 			for _, l := range lanes {
 				l &= odeBlock - 1
-				d := hhFMA(rkfB41, k2[l], rkfB40*k1[l])
-				d = hhFMA(rkfB42, k3[l], d)
+				d := hhFMA(b41, k2[l], b40*k1[l])
+				d = hhFMA(b42, k3[l], d)
 				t[l] = hhFMA(hs[l], d, y[l])
 			}
 		case 4:
+			b50, b51, b52, b53 := q.b50, q.b51, q.b52, q.b53
 			for _, l := range lanes {
 				l &= odeBlock - 1
-				d := hhFMA(rkfB51, k2[l], rkfB50*k1[l])
-				d = hhFMA(rkfB52, k3[l], d)
-				d = hhFMA(rkfB53, k4[l], d)
+				d := hhFMA(b51, k2[l], b50*k1[l])
+				d = hhFMA(b52, k3[l], d)
+				d = hhFMA(b53, k4[l], d)
 				t[l] = hhFMA(hs[l], d, y[l])
 			}
 		default:
+			b60, b61, b62, b63, b64 := q.b60, q.b61, q.b62, q.b63, q.b64
 			for _, l := range lanes {
 				l &= odeBlock - 1
-				d := hhFMA(rkfB61, k2[l], rkfB60*k1[l])
-				d = hhFMA(rkfB62, k3[l], d)
-				d = hhFMA(rkfB63, k4[l], d)
-				d = hhFMA(rkfB64, k5[l], d)
+				d := hhFMA(b61, k2[l], b60*k1[l])
+				d = hhFMA(b62, k3[l], d)
+				d = hhFMA(b63, k4[l], d)
+				d = hhFMA(b64, k5[l], d)
 				t[l] = hhFMA(hs[l], d, y[l])
 			}
 		}
 	}
+}
+
+// hhK holds the kernel's constants, read only. Go reloads a constant
+// from memory at every use in a loop (it rematerializes constants
+// rather than keep them in registers), and in these loops those loads
+// were the bottleneck: the loads of one lane's stage-6 argument took 8.2
+// ns for four components with constants, 5.4 with the coefficients read
+// once from here into registers. A variable, so that the compiler cannot
+// fold it into constants.
+var hhK = struct {
+	a0, b30, b31, b40, b41, b42, b50, b51, b52, b53, b60, b61, b62, b63, b64 float64
+	c1, c3, c4, c5, c6, e1, e3, e4, e5, e6                                   float64
+}{
+	rkfA0, rkfB30, rkfB31, rkfB40, rkfB41, rkfB42, rkfB50, rkfB51, rkfB52, rkfB53, rkfB60, rkfB61, rkfB62, rkfB63, rkfB64,
+	rkfC1, rkfC3, rkfC4, rkfC5, rkfC6, rkfE1, rkfE3, rkfE4, rkfE5, rkfE6,
 }
 
 // gather loads lanes 0..nl-1 of y (state by component, then neuron) for
@@ -326,7 +347,11 @@ func (k *hhRKF) fehlberg(act []int32, dim int) {
 		emax[l&(odeBlock-1)] = 0
 	}
 	// Per component, pointers to its rows: the compiler does not hoist
-	// the row addresses out of the lane loops itself.
+	// the row addresses out of the lane loops itself. The weights from
+	// hhK, as in args.
+	q := &hhK
+	c1, c3, c4, c5, c6 := q.c1, q.c3, q.c4, q.c5, q.c6
+	e1, e3, e4, e5, e6 := q.e1, q.e3, q.e4, q.e5, q.e6
 	for c := range dim {
 		yn, y := &k.ynew[c], &k.y[c]
 		k1, k3, k4, k5, k6 := &k.ks[0][c], &k.ks[2][c], &k.ks[3][c], &k.ks[4][c], &k.ks[5][c]
@@ -334,9 +359,9 @@ func (k *hhRKF) fehlberg(act []int32, dim int) {
 			l &= odeBlock - 1
 			h := hs[l]
 			a1, a3, a4, a5, a6 := k1[l], k3[l], k4[l], k5[l], k6[l]
-			d := hhFMA(rkfC6, a6, hhFMA(rkfC5, a5, hhFMA(rkfC4, a4, hhFMA(rkfC3, a3, rkfC1*a1))))
+			d := hhFMA(c6, a6, hhFMA(c5, a5, hhFMA(c4, a4, hhFMA(c3, a3, c1*a1))))
 			yn[l] = hhFMA(h, d, y[l])
-			e := h * hhFMA(rkfE6, a6, hhFMA(rkfE5, a5, hhFMA(rkfE4, a4, hhFMA(rkfE3, a3, rkfE1*a1))))
+			e := h * hhFMA(e6, a6, hhFMA(e5, a5, hhFMA(e4, a4, hhFMA(e3, a3, e1*a1))))
 			if a := math.Abs(e); a > emax[l] {
 				emax[l] = a
 			}
