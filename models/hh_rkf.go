@@ -169,33 +169,42 @@ func (k *hhRKF) put(s int, src *hhLanes, l int32, num, dm, dh, dn float64) {
 // and stage, calls to one function per stage were a quarter of HH1000's
 // time.
 func (k *hhRKF) args(s int, lanes []int32) {
-	hs, ks, q := &k.hs, &k.ks, &hhK
-	for c := range k.dim() {
-		t, y := &k.tmp[c], &k.y[c]
-		k1, k2, k3, k4, k5 := &ks[0][c], &ks[1][c], &ks[2][c], &ks[3][c], &ks[4][c]
-		switch s {
-		case 1:
-			a0 := q.a0
+	hs, ks, q, dim := &k.hs, &k.ks, &hhK, k.dim()
+	switch s {
+	case 1:
+		a0 := q.a0
+		for c := range dim {
+			t, y, k1 := &k.tmp[c], &k.y[c], &ks[0][c]
 			for _, l := range lanes {
 				l &= odeBlock - 1
 				t[l] = hhFMA(a0*hs[l], k1[l], y[l])
 			}
-		case 2:
-			b30, b31 := q.b30, q.b31
+		}
+	case 2:
+		b30, b31 := q.b30, q.b31
+		for c := range dim {
+			t, y, k1, k2 := &k.tmp[c], &k.y[c], &ks[0][c], &ks[1][c]
 			for _, l := range lanes {
 				l &= odeBlock - 1
 				t[l] = hhFMA(hs[l], hhFMA(b31, k2[l], b30*k1[l]), y[l])
 			}
-		case 3:
-			b40, b41, b42 := q.b40, q.b41, q.b42
+		}
+	case 3:
+		b40, b41, b42 := q.b40, q.b41, q.b42
+		for c := range dim {
+			t, y, k1, k2, k3 := &k.tmp[c], &k.y[c], &ks[0][c], &ks[1][c], &ks[2][c]
 			for _, l := range lanes {
 				l &= odeBlock - 1
 				d := hhFMA(b41, k2[l], b40*k1[l])
 				d = hhFMA(b42, k3[l], d)
 				t[l] = hhFMA(hs[l], d, y[l])
 			}
-		case 4:
-			b50, b51, b52, b53 := q.b50, q.b51, q.b52, q.b53
+		}
+	case 4:
+		b50, b51, b52, b53 := q.b50, q.b51, q.b52, q.b53
+		for c := range dim {
+			t, y := &k.tmp[c], &k.y[c]
+			k1, k2, k3, k4 := &ks[0][c], &ks[1][c], &ks[2][c], &ks[3][c]
 			for _, l := range lanes {
 				l &= odeBlock - 1
 				d := hhFMA(b51, k2[l], b50*k1[l])
@@ -203,8 +212,12 @@ func (k *hhRKF) args(s int, lanes []int32) {
 				d = hhFMA(b53, k4[l], d)
 				t[l] = hhFMA(hs[l], d, y[l])
 			}
-		default:
-			b60, b61, b62, b63, b64 := q.b60, q.b61, q.b62, q.b63, q.b64
+		}
+	default:
+		b60, b61, b62, b63, b64 := q.b60, q.b61, q.b62, q.b63, q.b64
+		for c := range dim {
+			t, y := &k.tmp[c], &k.y[c]
+			k1, k2, k3, k4, k5 := &ks[0][c], &ks[1][c], &ks[2][c], &ks[3][c], &ks[4][c]
 			for _, l := range lanes {
 				l &= odeBlock - 1
 				d := hhFMA(b61, k2[l], b60*k1[l])
