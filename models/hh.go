@@ -569,25 +569,26 @@ func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
 	if !(a >= hhExpLo && a <= hhExpHi) {
 		b = math.Exp(a)
 	}
-	b72, bm, ah, bn := hhPowers(b)
-	bh := 1 / (1 + b72*hhE3) // 1/(1 + exp(-(V+35)/10))
+	b72, nbm, ah, nbn := hhPowers(b)
+	nbh := -1 / (1 + b72*hhE3) // -1/(1 + exp(-(V+35)/10))
 	am := hhAlpha((v+40)*0.1, b72*hhE25)
 	an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
-	return s.current(in, v, m, h, n), hhGate(am, bm, m), hhGate(ah, bh, h), hhGate(an, bn, n)
+	return s.current(in, v, m, h, n), hhGate(am, nbm, m), hhGate(ah, nbh, h), hhGate(an, nbn, n)
 }
 
-// hhPowers are the powers of b = exp(-(V+65)/720) the rates take.
-func hhPowers(b float64) (b72, bm, ah, bn float64) {
+// hhPowers are the powers of b = exp(-(V+65)/720) the rates take, the
+// betas negated (hhGate).
+func hhPowers(b float64) (b72, nbm, ah, nbn float64) {
 	b2 := b * b
 	b4 := b2 * b2
 	b8 := b4 * b4
 	b16 := b8 * b8
 	b32 := b16 * b16
 	b36 := b32 * b4
-	b72 = b36 * b36       // exp(-(V+65)/10)
-	bm = 4 * (b32 * b8)   // 4 exp(-(V+65)/18)
-	ah = 0.07 * b36       // 0.07 exp(-(V+65)/20)
-	bn = 0.125 * (b8 * b) // 0.125 exp(-(V+65)/80)
+	b72 = b36 * b36         // exp(-(V+65)/10)
+	nbm = -4 * (b32 * b8)   // -4 exp(-(V+65)/18)
+	ah = 0.07 * b36         // 0.07 exp(-(V+65)/20)
+	nbn = -0.125 * (b8 * b) // -0.125 exp(-(V+65)/80)
 	return
 }
 
@@ -599,8 +600,10 @@ func (s *hhRHS) current(in, v, m, h, n float64) float64 {
 	return in - hhFMA(s.gL, v-s.eL, iNa+iK)
 }
 
-// hhGate is a gate's derivative alpha (1 - x) - beta x.
-func hhGate(alpha, beta, x float64) float64 { return hhFMA(alpha, 1-x, -beta*x) }
+// hhGate is a gate's derivative alpha (1 - x) - beta x given nbeta =
+// -beta: the negative constants in hhPowers and core make it exactly,
+// where negating beta here took an instruction.
+func hhGate(alpha, nbeta, x float64) float64 { return hhFMA(alpha, 1-x, nbeta*x) }
 
 func (s *hhRHS) diagJac(i int32, y, j []float64) {
 	v, m, h, n := y[hhV], y[hhM], y[hhH], y[hhN]

@@ -99,25 +99,44 @@ func (k *hhRKF) stageScalar(s int, lanes []int32) {
 // struct of four float64, was slower: 21 ns, as it spills most of its
 // values with 15 vector registers.)
 func (k *hhRKF) evalLanes(s int, src *hhLanes, lanes []int32) {
+	q := &hhK
 	sv := &src[hhV]
+	// hhExpPoly and core's range test, the constants from hhK (see there).
+	c65, c720, c007, lo, hi := q.c65, q.c720, q.c007, q.lo, q.hi
+	p0, p1, p2, p3, p4, p5, p6, p7, p8 := q.p0, q.p1, q.p2, q.p3, q.p4, q.p5, q.p6, q.p7, q.p8
 	for _, l := range lanes {
 		l &= odeBlock - 1
-		a := (sv[l] + 65) * (-1.0 / 720)
-		b := hhExpPoly(a)
-		if !(a >= hhExpLo && a <= hhExpHi) {
+		a := (sv[l] + c65) * c720
+		t := a + c007
+		t2 := t * t
+		t4 := t2 * t2
+		q01 := hhFMA(p0, t, p1)
+		q23 := hhFMA(p2, t, p3)
+		q45 := hhFMA(p4, t, p5)
+		q67 := hhFMA(p6, t, p7)
+		b := hhFMA(t, hhFMA(t4, hhFMA(t2, q67, q45), hhFMA(t2, q23, q01)), p8)
+		if !(a >= lo && a <= hi) {
 			b = math.Exp(a)
 		}
 		k.eb[l] = b
 	}
+	// hhPowers and the quotients.
 	rt := &k.rate
+	one, e3, e25, e, c40, c55, c01, sing := q.one, q.ex3, q.ex25, q.exE, q.c40, q.c55, q.c01, q.sing
 	for _, l := range lanes {
 		l &= odeBlock - 1
 		v := sv[l]
-		b72, bm, ah, bn := hhPowers(k.eb[l])
-		bh := 1 / (1 + b72*hhE3)
-		am := hhAlpha((v+40)*0.1, b72*hhE25)
-		an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
-		rt[0][l], rt[1][l], rt[2][l], rt[3][l], rt[4][l], rt[5][l] = am, bm, ah, bh, an, bn
+		b72, nbm, ah, nbn := hhPowers(k.eb[l])
+		nbh := -one / (one + b72*e3)
+		sm, exm := (v+c40)*c01, b72*e25
+		sn, exn := (v+c55)*c01, b72*e
+		var am, an float64
+		if sm*sm >= sing && sn*sn >= sing { // hhAlpha's quotients
+			am, an = sm/(one-exm), c01*(sn/(one-exn))
+		} else {
+			am, an = hhAlpha(sm, exm), 0.1*hhAlpha(sn, exn)
+		}
+		rt[0][l], rt[1][l], rt[2][l], rt[3][l], rt[4][l], rt[5][l] = am, nbm, ah, nbh, an, nbn
 	}
 	r := k.rhs
 	sm, sh, sn := &src[hhM], &src[hhH], &src[hhN]
@@ -130,16 +149,20 @@ func (k *hhRKF) evalLanes(s int, src *hhLanes, lanes []int32) {
 		}
 		return
 	}
+	// current and hhGate, the parameters in registers.
 	dst := &k.ks[s]
 	dv, dm, dh, dn := &dst[hhV], &dst[hhM], &dst[hhH], &dst[hhN]
-	invCm := r.invCm
+	gNa, eNa, gK, eK, gL, eL, invCm := r.gNa, r.eNa, r.gK, r.eK, r.gL, r.eL, r.invCm
 	for _, l := range lanes {
 		l &= odeBlock - 1
-		m, h, n := sm[l], sh[l], sn[l]
-		dv[l] = r.current(k.in[l], sv[l], m, h, n) * invCm
-		dm[l] = hhGate(rt[0][l], rt[1][l], m)
-		dh[l] = hhGate(rt[2][l], rt[3][l], h)
-		dn[l] = hhGate(rt[4][l], rt[5][l], n)
+		v, m, h, n := sv[l], sm[l], sh[l], sn[l]
+		iNa := gNa * m * m * m * h * (v - eNa)
+		n2 := n * n
+		iK := gK * (n2 * n2) * (v - eK)
+		dv[l] = (k.in[l] - hhFMA(gL, v-eL, iNa+iK)) * invCm
+		dm[l] = hhFMA(rt[0][l], one-m, rt[1][l]*m)
+		dh[l] = hhFMA(rt[2][l], one-h, rt[3][l]*h)
+		dn[l] = hhFMA(rt[4][l], one-n, rt[5][l]*n)
 	}
 }
 
@@ -240,9 +263,15 @@ func (k *hhRKF) args(s int, lanes []int32) {
 var hhK = struct {
 	a0, b30, b31, b40, b41, b42, b50, b51, b52, b53, b60, b61, b62, b63, b64 float64
 	c1, c3, c4, c5, c6, e1, e3, e4, e5, e6                                   float64
+
+	// evalLanes: hhExpPoly's coefficients and core's other constants.
+	p0, p1, p2, p3, p4, p5, p6, p7, p8                                float64
+	c65, c720, c007, lo, hi, one, ex3, ex25, exE, c40, c55, c01, sing float64
 }{
 	rkfA0, rkfB30, rkfB31, rkfB40, rkfB41, rkfB42, rkfB50, rkfB51, rkfB52, rkfB53, rkfB60, rkfB61, rkfB62, rkfB63, rkfB64,
 	rkfC1, rkfC3, rkfC4, rkfC5, rkfC6, rkfE1, rkfE3, rkfE4, rkfE5, rkfE6,
+	hhP0, hhP1, hhP2, hhP3, hhP4, hhP5, hhP6, hhP7, hhP8,
+	65, -1.0 / 720, 0.07, hhExpLo, hhExpHi, 1, hhE3, hhE25, math.E, 40, 55, 0.1, 1e-4,
 }
 
 // gather loads lanes 0..nl-1 of y (state by component, then neuron) for
