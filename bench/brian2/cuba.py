@@ -33,6 +33,13 @@ openmp_threads >= 1 Brian2 times it with omp_get_wtime, the wall clock
 (with 0 threads it would report CPU time, so --threads must be >= 1).
 Spikes and rate_hz count the timed seconds only.
 
+Threads: Brian2 2.5's OpenMP code updates the neurons on all threads but
+applies the synaptic effects (on_pre) on one (an "omp master" block in
+the generated synapses code), so in CUBA, where delivery costs most, a
+second thread adds barriers more than it saves. OpenMP's environment
+(OMP_WAIT_POLICY, GOMP_SPINCOUNT) passes through; the figures of
+"spikeloop bench engine" use libgomp's defaults.
+
 The project is generated and compiled in BUILD_DIR/cuba_n<N>_t<T>
 (--dir, default a folder in the system's temporary directory). Brian2
 rewrites only files whose content changed, so a second invocation with
