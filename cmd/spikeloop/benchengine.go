@@ -41,9 +41,10 @@ turn with the others as CUBA's anchor, on one and on --threads OpenMP
 threads: rows "CUBA N, Brian2 cpp_standalone (anchor)". It needs Python
 3 with Brian2 (--python, default /usr/bin/python3; Debian: apt-get
 install python3-brian) and g++. Each project is generated and compiled
-once, in a temporary folder, before the rounds; the figure is Brian2's
-own timing of the run after its warm-up second, without code generation
-and compilation. Its CPU column stays empty.
+once, in a temporary folder, before the rounds (some minutes for the
+six); the figure is Brian2's own timing of the run after its warm-up
+second, without code generation and compilation. Its CPU column stays
+empty.
 
 The first lines name the machine: the CPU model, the CPUs and the load
 average at the start.
