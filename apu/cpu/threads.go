@@ -83,12 +83,19 @@ const touchStride = 16
 
 // popPart is a population's share of the threads.
 type popPart struct {
-	split bool         // stepped in ranges (models.RangeStepper)
-	cut   []int        // worker t owns neurons cut[t]..cut[t+1]-1
-	spk   [2][][]int32 // [step parity][worker]: the spiking neurons
-	out   [2][]float64 // a generator's output by step parity
-	wDirt [][][]bool   // [worker][slot][port]
-	iDirt [][]bool     // [worker][slot]
+	split bool           // stepped in ranges (models.RangeStepper)
+	cut   []int          // worker t owns neurons cut[t]..cut[t+1]-1
+	spk   [2][]spikeList // [step parity][worker]: the spiking neurons
+	out   [2][]float64   // a generator's output by step parity
+	wDirt [][][]bool     // [worker][slot][port]
+	iDirt [][]bool       // [worker][slot]
+}
+
+// spikeList is one worker's spiking neurons of a step, a cache line to
+// itself: each worker writes its own at every step, all read them all.
+type spikeList struct {
+	ids []int32
+	_   [64 - 24]byte
 }
 
 // threadable tells why net cannot be split over threads ("" if it can).
@@ -138,9 +145,9 @@ func (e *Engine) setupThreads() {
 		}
 		pp.cut[n] = size
 		for par := range pp.spk {
-			pp.spk[par] = make([][]int32, n)
+			pp.spk[par] = make([]spikeList, n)
 			for t := range n {
-				pp.spk[par][t] = make([]int32, 0, pp.cut[t+1]-pp.cut[t])
+				pp.spk[par][t].ids = make([]int32, 0, pp.cut[t+1]-pp.cut[t])
 			}
 		}
 		if p.gen != nil {
@@ -150,11 +157,12 @@ func (e *Engine) setupThreads() {
 			pp.wDirt = make([][][]bool, n)
 			pp.iDirt = make([][]bool, n)
 			for t := range n {
+				flags := padded(p.ringLen*p.portCount + p.ringLen)
 				pp.wDirt[t] = make([][]bool, p.ringLen)
 				for s := range pp.wDirt[t] {
-					pp.wDirt[t][s] = make([]bool, p.portCount)
+					pp.wDirt[t][s] = flags[s*p.portCount : (s+1)*p.portCount : (s+1)*p.portCount]
 				}
-				pp.iDirt[t] = make([]bool, p.ringLen)
+				pp.iDirt[t] = flags[p.ringLen*p.portCount:]
 			}
 			tm.wv[0] = growViews(tm.wv[0], p.portCount)
 		}
@@ -175,6 +183,15 @@ func (e *Engine) setupThreads() {
 		go e.worker(tm, t)
 	}
 	e.tm = tm
+}
+
+// padded returns n flags that share no cache line with anything else. A
+// worker writes its flags at every delivery; allocated one by one, a few
+// bytes each, the workers' flags sat side by side in the same lines, which
+// then went back and forth between the cores.
+func padded(n int) []bool {
+	const line = 64
+	return make([]bool, n+2*line)[line : line+n : line+n]
 }
 
 func growViews(v [][]float64, n int) [][]float64 {
@@ -278,7 +295,7 @@ func (e *Engine) update(tm *team, t int, k int64) {
 				continue
 			}
 			out := p.part.out[par]
-			spk := p.part.spk[par][0][:0]
+			spk := p.part.spk[par][0].ids[:0]
 			if p.gen.Emit(k, out) && !p.current {
 				for i, s := range out {
 					if s != 0 {
@@ -286,7 +303,7 @@ func (e *Engine) update(tm *team, t int, k int64) {
 					}
 				}
 			}
-			p.part.spk[par][0] = spk
+			p.part.spk[par][0].ids = spk
 		}
 	}
 	for _, p := range e.order {
@@ -317,8 +334,8 @@ func (e *Engine) update(tm *team, t int, k int64) {
 		if pp.split {
 			rs = p.neuron.(models.RangeStepper)
 		}
-		spk, err := e.stepAndClear(p.neuron, rs, pp.split, lo, hi, iext, w, pp.spk[par][t][:0])
-		pp.spk[par][t] = spk
+		spk, err := e.stepAndClear(p.neuron, rs, pp.split, lo, hi, iext, w, pp.spk[par][t].ids[:0])
+		pp.spk[par][t].ids = spk
 		if err != nil {
 			tm.errs[t] = fmt.Errorf("population %q: step %d (t = %g ms): %w", p.spec.Name, k, float64(k)*e.net.Dt, err)
 			tm.fail.Store(true)
@@ -369,13 +386,13 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 				vals = p.part.out[par]
 			}
 			for _, spk := range p.part.spk[par] {
-				for _, i := range spk {
+				for _, i := range spk.ids {
 					b := int(i)*(T+1) + t
 					touched += pr.touch(pr.seg[b], pr.seg[b+1])
 				}
 			}
 			for _, spk := range p.part.spk[par] {
-				for _, i := range spk {
+				for _, i := range spk.ids {
 					s := 1.0
 					if vals != nil {
 						s = vals[i]
@@ -397,7 +414,7 @@ func (e *Engine) recordSpikes(k int64) {
 			continue
 		}
 		for _, spk := range p.part.spk[par] {
-			for _, i := range spk {
+			for _, i := range spk.ids {
 				if on[i] {
 					e.rec.Spikes = append(e.rec.Spikes, apu.Spike{Pop: int32(p.idx), Neuron: i, Stamp: k + 1})
 				}
