@@ -529,9 +529,9 @@ const (
 // this test runs twice per evaluation.
 func hhAlpha(s, ex float64) float64 {
 	if s2 := s * s; s2 < 1e-4 {
-		return 1 + s/2 + s2/12 - s2*s2/720
+		return 1 + float64(s/2) + s2/12 - s2*s2/720
 	}
-	return s / (1 - ex)
+	return s / (1 - float64(ex))
 }
 
 func (s *hhRHS) deriv(i int32, y, dy []float64) {
@@ -541,9 +541,9 @@ func (s *hhRHS) deriv(i int32, y, dy []float64) {
 		dIe, iE, dIi, iI := y[hhDIe], y[hhIe], y[hhDIi], y[hhIi]
 		dy[hhV] = (num + iE + iI) * s.invCm
 		dy[hhDIe] = -dIe * s.invTauE
-		dy[hhIe] = dIe - iE*s.invTauE
+		dy[hhIe] = dIe - float64(iE*s.invTauE)
 		dy[hhDIi] = -dIi * s.invTauI
-		dy[hhIi] = dIi - iI*s.invTauI
+		dy[hhIi] = dIi - float64(iI*s.invTauI)
 	} else {
 		dy[hhV] = num * s.invCm
 	}
@@ -570,7 +570,7 @@ func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
 		b = math.Exp(a)
 	}
 	b72, nbm, ah, nbn := hhPowers(b)
-	nbh := -1 / (1 + b72*hhE3) // -1/(1 + exp(-(V+35)/10))
+	nbh := -1 / (1 + float64(b72*hhE3)) // -1/(1 + exp(-(V+35)/10))
 	am := hhAlpha((v+40)*0.1, b72*hhE25)
 	an := 0.1 * hhAlpha((v+55)*0.1, b72*math.E)
 	return s.current(in, v, m, h, n), hhGate(am, nbm, m), hhGate(ah, nbh, h), hhGate(an, nbn, n)
@@ -597,7 +597,7 @@ func (s *hhRHS) current(in, v, m, h, n float64) float64 {
 	iNa := s.gNa * m * m * m * h * (v - s.eNa)
 	n2 := n * n
 	iK := s.gK * (n2 * n2) * (v - s.eK)
-	return in - hhFMA(s.gL, v-s.eL, iNa+iK)
+	return in - hhFMA(s.gL, v-s.eL, float64(iNa)+float64(iK))
 }
 
 // hhGate is a gate's derivative alpha (1 - x) - beta x given nbeta =

@@ -1,0 +1,22 @@
+//go:build !(goexperiment.simd && amd64) && (arm64 || amd64.v3)
+
+package models
+
+import "math"
+
+// hhFMA is math.FMA where that is one instruction without a run-time
+// check (arm64, amd64 with GOAMD64=v3): one rounding, on the operations
+// the HH code chooses, the same in each of the RKF45 kernel's code
+// paths.
+func hhFMA(x, y, z float64) float64 { return math.FMA(x, y, z) }
+
+func hhExpPoly(a float64) float64 {
+	t := a + 0.07
+	t2 := t * t
+	t4 := t2 * t2
+	q01 := math.FMA(hhP0, t, hhP1)
+	q23 := math.FMA(hhP2, t, hhP3)
+	q45 := math.FMA(hhP4, t, hhP5)
+	q67 := math.FMA(hhP6, t, hhP7)
+	return math.FMA(t, math.FMA(t4, math.FMA(t2, q67, q45), math.FMA(t2, q23, q01)), hhP8)
+}

@@ -1,0 +1,30 @@
+//go:build !(goexperiment.simd && amd64) && !arm64 && !amd64.v3
+
+package models
+
+// hhFMA is x*y + z rounded twice, on every architecture: the
+// conversions keep the compiler from fusing it (it fuses x*y + z on
+// arm64 and with GOAMD64=v3, or not, depending on what is around the
+// expression), so that the RKF45 kernel's lanes compute the same
+// numbers in each of its code paths (TestHHPSCZeroShortcut) and the
+// generic solver's on amd64 (TestHHRKFMatchesGeneric). The HH code
+// writes every other product that meets an addition with such a
+// conversion too. Not math.FMA: on amd64 by default that is a check of
+// the CPU flag per operation with a call to the software FMA beside it,
+// around which the register allocator spills: HH1000 RKF45 took
+// 2.19-2.25 CPU s per simulated second with math.FMA here, 2.06-2.07
+// with x*y + z.
+func hhFMA(x, y, z float64) float64 { return float64(x*y) + float64(z) }
+
+// hhExpPoly is hhFMA's operations written out, which costs the inliner
+// less than hhFMA calls: it stays inlined in core.
+func hhExpPoly(a float64) float64 {
+	t := a + 0.07
+	t2 := t * t
+	t4 := t2 * t2
+	q01 := float64(hhP0*t) + hhP1
+	q23 := float64(hhP2*t) + hhP3
+	q45 := float64(hhP4*t) + hhP5
+	q67 := float64(hhP6*t) + hhP7
+	return float64(t*(float64(t4*(float64(t2*q67)+q45))+(float64(t2*q23)+q01))) + hhP8
+}
