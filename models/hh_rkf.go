@@ -78,7 +78,11 @@ func (k *hhRKF) stage(s int, lanes []int32) {
 func (k *hhRKF) stageScalar(s int, lanes []int32) {
 	src := &k.y
 	if s > 0 {
-		k.args(s, lanes)
+		if k.psc {
+			k.args(s, lanes)
+		} else {
+			k.args4(s, lanes)
+		}
 		src = &k.tmp
 	}
 	k.evalLanes(s, src, lanes)
@@ -251,6 +255,98 @@ func (k *hhRKF) args(s int, lanes []int32) {
 			}
 		}
 	}
+}
+
+// args4 is args for V, m, h and n, all four in one loop over the lanes
+// (a lane's index and step loaded once, not four times).
+func (k *hhRKF) args4(s int, lanes []int32) {
+	t, y, ks, hs, q := &k.tmp, &k.y, &k.ks, &k.hs, &hhK
+	switch s {
+	case 1:
+		a0 := q.a0
+		for _, l := range lanes {
+			l &= odeBlock - 1
+			h := a0 * hs[l]
+			t[hhV][l] = hhFMA(h, ks[0][hhV][l], y[hhV][l])
+			t[hhM][l] = hhFMA(h, ks[0][hhM][l], y[hhM][l])
+			t[hhH][l] = hhFMA(h, ks[0][hhH][l], y[hhH][l])
+			t[hhN][l] = hhFMA(h, ks[0][hhN][l], y[hhN][l])
+		}
+	case 2:
+		b30, b31 := q.b30, q.b31
+		for _, l := range lanes {
+			l &= odeBlock - 1
+			h := hs[l]
+			t[hhV][l] = arg3(ks, y, hhV, l, h, b30, b31)
+			t[hhM][l] = arg3(ks, y, hhM, l, h, b30, b31)
+			t[hhH][l] = arg3(ks, y, hhH, l, h, b30, b31)
+			t[hhN][l] = arg3(ks, y, hhN, l, h, b30, b31)
+		}
+	case 3:
+		b40, b41, b42 := q.b40, q.b41, q.b42
+		for _, l := range lanes {
+			l &= odeBlock - 1
+			h := hs[l]
+			t[hhV][l] = arg4(ks, y, hhV, l, h, b40, b41, b42)
+			t[hhM][l] = arg4(ks, y, hhM, l, h, b40, b41, b42)
+			t[hhH][l] = arg4(ks, y, hhH, l, h, b40, b41, b42)
+			t[hhN][l] = arg4(ks, y, hhN, l, h, b40, b41, b42)
+		}
+	case 4:
+		b50, b51, b52, b53 := q.b50, q.b51, q.b52, q.b53
+		for _, l := range lanes {
+			l &= odeBlock - 1
+			h := hs[l]
+			var d float64
+			d = hhFMA(b51, ks[1][hhV][l], b50*ks[0][hhV][l])
+			d = hhFMA(b52, ks[2][hhV][l], d)
+			t[hhV][l] = hhFMA(h, hhFMA(b53, ks[3][hhV][l], d), y[hhV][l])
+			d = hhFMA(b51, ks[1][hhM][l], b50*ks[0][hhM][l])
+			d = hhFMA(b52, ks[2][hhM][l], d)
+			t[hhM][l] = hhFMA(h, hhFMA(b53, ks[3][hhM][l], d), y[hhM][l])
+			d = hhFMA(b51, ks[1][hhH][l], b50*ks[0][hhH][l])
+			d = hhFMA(b52, ks[2][hhH][l], d)
+			t[hhH][l] = hhFMA(h, hhFMA(b53, ks[3][hhH][l], d), y[hhH][l])
+			d = hhFMA(b51, ks[1][hhN][l], b50*ks[0][hhN][l])
+			d = hhFMA(b52, ks[2][hhN][l], d)
+			t[hhN][l] = hhFMA(h, hhFMA(b53, ks[3][hhN][l], d), y[hhN][l])
+		}
+	default:
+		b60, b61, b62, b63, b64 := q.b60, q.b61, q.b62, q.b63, q.b64
+		for _, l := range lanes {
+			l &= odeBlock - 1
+			h := hs[l]
+			var d float64
+			d = hhFMA(b61, ks[1][hhV][l], b60*ks[0][hhV][l])
+			d = hhFMA(b62, ks[2][hhV][l], d)
+			d = hhFMA(b63, ks[3][hhV][l], d)
+			t[hhV][l] = hhFMA(h, hhFMA(b64, ks[4][hhV][l], d), y[hhV][l])
+			d = hhFMA(b61, ks[1][hhM][l], b60*ks[0][hhM][l])
+			d = hhFMA(b62, ks[2][hhM][l], d)
+			d = hhFMA(b63, ks[3][hhM][l], d)
+			t[hhM][l] = hhFMA(h, hhFMA(b64, ks[4][hhM][l], d), y[hhM][l])
+			d = hhFMA(b61, ks[1][hhH][l], b60*ks[0][hhH][l])
+			d = hhFMA(b62, ks[2][hhH][l], d)
+			d = hhFMA(b63, ks[3][hhH][l], d)
+			t[hhH][l] = hhFMA(h, hhFMA(b64, ks[4][hhH][l], d), y[hhH][l])
+			d = hhFMA(b61, ks[1][hhN][l], b60*ks[0][hhN][l])
+			d = hhFMA(b62, ks[2][hhN][l], d)
+			d = hhFMA(b63, ks[3][hhN][l], d)
+			t[hhN][l] = hhFMA(h, hhFMA(b64, ks[4][hhN][l], d), y[hhN][l])
+		}
+	}
+}
+
+// arg3 and arg4 are component c of lane l of the arguments of k3 and
+// k4, as args forms them (args4 writes out those of k5 and k6: as
+// functions they are not inlined).
+func arg3(ks *[6]hhLanes, y *hhLanes, c int, l int32, h, b0, b1 float64) float64 {
+	return hhFMA(h, hhFMA(b1, ks[1][c][l], b0*ks[0][c][l]), y[c][l])
+}
+
+func arg4(ks *[6]hhLanes, y *hhLanes, c int, l int32, h, b0, b1, b2 float64) float64 {
+	d := hhFMA(b1, ks[1][c][l], b0*ks[0][c][l])
+	return hhFMA(h, hhFMA(b2, ks[2][c][l], d), y[c][l])
 }
 
 // hhK holds the kernel's constants, read only. Go reloads a constant
