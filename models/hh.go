@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // hhParams are the rows of docs/models/hh.md (HH); HHPSC adds tau_syn_e/i.
@@ -107,11 +108,24 @@ type HH struct {
 	// components and (HHPSC) for V, m, h, n alone; nil with other methods
 	// or when a test sets them to nil to compare with the generic solver.
 	rkf, rkfCore *hhRKF
+
+	// StepRange's RKF45 kernels, one pair per caller stepping at the
+	// same time (the engine's threads): a caller takes a pair, or makes
+	// one the first time none is free, and gives it back. A kernel's
+	// scratch carries nothing from one block to the next, so which pair
+	// a range gets changes no result.
+	mu    sync.Mutex
+	spare []*hhKernels
 }
+
+// hhKernels are the RKF45 kernels of one caller of StepRange: all
+// components and (HHPSC) V, m, h, n alone.
+type hhKernels struct{ full, core *hhRKF }
 
 var (
 	_ NeuronModel  = (*HH)(nil)
 	_ SignSplitter = (*HH)(nil)
+	_ RangeStepper = (*HH)(nil)
 )
 
 func newHH(b *Build, psc bool) (*HH, error) {
@@ -296,7 +310,7 @@ func (n *HH) State(name string) []float64 {
 // and falling), with the latch when tau_ref is null.
 func (n *HH) Step(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
 	if n.rkf != nil {
-		return n.stepRKF(iext, w, spiked)
+		return n.stepRKF(n.rkf, n.rkfCore, 0, len(n.ie), iext, w, spiked)
 	}
 	y, full, core := n.y, &n.b, &n.coreB
 	n.rhs.iext, n.core.iext = iext, iext
@@ -357,12 +371,50 @@ func (n *HH) zeroPSC(i int) bool {
 	return n.psc && !n.noShortcut && y[hhDIe][i] == 0 && y[hhIe][i] == 0 && y[hhDIi][i] == 0 && y[hhIi][i] == 0
 }
 
-// stepRKF is Step with the RKF45 kernels: as the generic path, with the
-// block's state gathered component by component.
-func (n *HH) stepRKF(iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
-	full, core := n.rkf, n.rkfCore
-	for first := 0; first < len(n.ie); first += odeBlock {
-		end := min(first+odeBlock, len(n.ie))
+// Splittable implements RangeStepper: with RKF45 every neuron's step is
+// its own (each lane of the kernels has its own step size and error
+// norm; nothing is reduced across lanes), so blocks that start at other
+// neurons change no result. The generic solver keeps its scratch in the
+// population: it is not split.
+func (n *HH) Splittable() bool { return n.rkf != nil }
+
+// StepRange implements RangeStepper: Step for neurons lo..hi-1, in
+// blocks of odeBlock neurons from lo, on kernels of the caller's own.
+func (n *HH) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	if n.rkf == nil {
+		return spiked, fmt.Errorf("HH StepRange: only RKF45 steps neurons in ranges")
+	}
+	k := n.takeKernels()
+	spiked, err := n.stepRKF(k.full, k.core, lo, hi, iext, w, spiked)
+	n.mu.Lock()
+	n.spare = append(n.spare, k)
+	n.mu.Unlock()
+	return spiked, err
+}
+
+// takeKernels returns a free pair of StepRange's kernels, made the first
+// time there is none (later steps allocate nothing).
+func (n *HH) takeKernels() *hhKernels {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l := len(n.spare); l > 0 {
+		k := n.spare[l-1]
+		n.spare = n.spare[:l-1]
+		return k
+	}
+	k := &hhKernels{full: newHHRKF(&n.rhs, n.psc, n.rkf.h, n.rkf.hi)}
+	if n.psc {
+		k.core = newHHRKF(&n.core, false, n.rkf.h, n.rkf.hi)
+	}
+	return k
+}
+
+// stepRKF is Step for neurons lo..hi-1 with the RKF45 kernels full and
+// core: as the generic path, with the block's state gathered component
+// by component.
+func (n *HH) stepRKF(full, core *hhRKF, lo, hi int, iext []float64, w [][]float64, spiked []int32) ([]int32, error) {
+	for first := lo; first < hi; first += odeBlock {
+		end := min(first+odeBlock, hi)
 		var vOld [odeBlock]float64 // V at t_k, for the spike rule
 		copy(vOld[:], n.y[hhV][first:end])
 		nf, nc := 0, 0
@@ -389,7 +441,7 @@ func (n *HH) stepRKF(iext []float64, w [][]float64, spiked []int32) ([]int32, er
 				return spiked, err
 			}
 		}
-		if err := n.checkRKF(nf, nc); err != nil {
+		if err := checkRKF(full, core, nf, nc); err != nil {
 			return spiked, err
 		}
 		full.scatter(n.y, nf)
@@ -405,15 +457,15 @@ func (n *HH) stepRKF(iext []float64, w [][]float64, spiked []int32) ([]int32, er
 
 // checkRKF returns a *StateError for the lowest neuron of the block with
 // a component that is NaN or infinite (the first such component).
-func (n *HH) checkRKF(nf, nc int) error {
-	if n.rkf.finite(nf) && (nc == 0 || n.rkfCore.finite(nc)) {
+func checkRKF(full, core *hhRKF, nf, nc int) error {
+	if full.finite(nf) && (nc == 0 || core.finite(nc)) {
 		return nil
 	}
 	var bad *StateError
 	for _, b := range []struct {
 		k     *hhRKF
 		lanes int
-	}{{n.rkf, nf}, {n.rkfCore, nc}} {
+	}{{full, nf}, {core, nc}} {
 		for l := range b.lanes {
 			i := int(b.k.idx[l])
 			if bad != nil && bad.Neuron < i {

@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/spikeloop/spikeloop/apu/cpu"
@@ -39,4 +40,17 @@ func hhNetwork(b *testing.B, n int, method string, dt float64) *models.Network {
 		b.Fatal(err)
 	}
 	return net
+}
+
+// BenchmarkHH1000Threads is BenchmarkHH1000's RKF45 case on one and on
+// two threads (cpu.WithThreads; HHPSC with RKF45 is split in ranges of
+// neurons); run it with GOMAXPROCS >= 2. Reports wall and CPU seconds
+// per simulated second.
+func BenchmarkHH1000Threads(b *testing.B) {
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", th), func(b *testing.B) {
+			spikes := runSeconds(b, hhNetwork(b, 1000, "RKF45", 0.1), cpu.WithThreads(th, nil))
+			b.ReportMetric(float64(spikes)/float64(b.N), "spikes/simsec")
+		})
+	}
 }

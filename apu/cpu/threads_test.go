@@ -47,6 +47,40 @@ monitors:
   - {population: izh, record: [spikes, V], neurons: [0, 3, 9]}
 `
 
+// hhInputNetwork is 400 HHPSC neurons (RKF45) with a ramp of I_e, Poisson
+// input (excitatory alpha PSCs) to about a third of them and sparse
+// recurrent inhibition: the solver's blocks hold neurons integrated with
+// all eight components and neurons without synaptic current (V, m, h, n
+// alone), and neurons move between the two as input arrives.
+const hhInputNetwork = `version: 1
+dt: 0.1
+duration: 300.0
+seed: 11
+populations:
+  noise: {model: PoissonGenerator, size: 40, params: {rate: 60.0}}
+  hh: {model: HHPSC, size: 400, params: {tau_ref: 2.0, I_e: [%s]}}
+synapses:
+  - {pre: noise, post: hh, conn: {rule: fixed_prob, p: 0.01}, weight: 400.0, delay: 1.0}
+  - {pre: hh, post: hh, conn: {rule: fixed_prob, p: 0.001}, weight: -300.0, delay: 1.5}
+monitors:
+  - {population: hh, record: [spikes, V, I_syn]}
+`
+
+// hhInput is hhInputNetwork loaded, I_e from 600 to 1300 pA in a
+// scrambled order.
+func hhInput(t *testing.T) *models.Network {
+	t.Helper()
+	ie := make([]string, 400)
+	for i := range ie {
+		ie[i] = fmt.Sprint(600 + 700*float64(i*37%400)/400)
+	}
+	net, err := models.Load([]byte(fmt.Sprintf(hhInputNetwork, join(ie))), "hh.yaml", models.NewRegistry(), models.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
 func mixed(t *testing.T) *models.Network {
 	t.Helper()
 	w, d := make([]string, 700), make([]string, 700)
@@ -147,6 +181,36 @@ func TestThreadsMatchOneThread(t *testing.T) {
 			sameRecord(t, runRecord(t, mixed(t), n, 1500), one)
 		}
 	})
+	t.Run("HHPSC", func(t *testing.T) {
+		one := runRecord(t, hhInput(t), 1, 1500)
+		// Both kinds of lanes, and neurons that switch: I_syn exactly 0
+		// at the start and in a share of the samples at the end.
+		var isyn apu.Trace
+		for _, tr := range one.Traces {
+			if tr.State == "I_syn" {
+				isyn = tr
+			}
+		}
+		zeros, last := 0, isyn.Values[len(isyn.Values)-400:]
+		for _, x := range isyn.Values {
+			if x == 0 {
+				zeros++
+			}
+		}
+		lastZeros := 0
+		for _, x := range last {
+			if x == 0 {
+				lastZeros++
+			}
+		}
+		if frac := float64(zeros) / float64(len(isyn.Values)); frac < 0.1 || frac > 0.9 || lastZeros < 40 || lastZeros > 360 {
+			t.Fatalf("I_syn is 0 in %.0f%% of the samples and for %d of 400 neurons at the end: want both kinds of lanes", 100*frac, lastZeros)
+		}
+		t.Logf("I_syn 0 in %d of %d samples, for %d neurons at the end", zeros, len(isyn.Values), lastZeros)
+		for _, n := range []int{2, 3} {
+			sameRecord(t, runRecord(t, hhInput(t), n, 1500), one)
+		}
+	})
 }
 
 // A network with a plastic synapse runs on one thread and says why.
@@ -172,24 +236,32 @@ synapses:
 }
 
 // A threaded step allocates nothing (spikes are not recorded here, so
-// the record does not grow).
+// the record does not grow), on CUBA and on HHPSC, whose RKF45 kernels
+// for each range are made at the first steps.
 func TestThreadsAllocateNothingPerStep(t *testing.T) {
-	net := cubaTestNetwork(t, 4000)
-	net.Monitors = nil
-	e := cpu.New(cpu.WithThreads(2, nil))
-	if err := e.Load(net); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if err := e.Advance(100); err != nil {
-		t.Fatal(err)
-	}
-	if a := testing.AllocsPerRun(20, func() {
-		if err := e.Advance(50); err != nil {
+	for name, net := range map[string]*models.Network{
+		"CUBA":  cubaTestNetwork(t, 4000),
+		"HHPSC": hhInput(t),
+	} {
+		net.Monitors = nil
+		e := cpu.New(cpu.WithThreads(2, nil))
+		if err := e.Load(net); err != nil {
 			t.Fatal(err)
 		}
-	}); a != 0 {
-		t.Errorf("%v allocations per 50 threaded steps, want 0", a)
+		defer e.Close()
+		if e.Threads() != 2 {
+			t.Fatalf("%s: runs on %d threads, want 2 (%s)", name, e.Threads(), e.ThreadsNote())
+		}
+		if err := e.Advance(100); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(20, func() {
+			if err := e.Advance(50); err != nil {
+				t.Fatal(err)
+			}
+		}); a != 0 {
+			t.Errorf("%s: %v allocations per 50 threaded steps, want 0", name, a)
+		}
 	}
 }
 

@@ -24,7 +24,8 @@ var benchEngineDoc = cmdDoc{
 and prints a table: LIF100k (100,000 LIF neurons, no synapses), CUBA at
 4,000, 16,000 and 64,000 neurons (80 synapses per neuron), on one
 thread and on --threads, and HH1000 (1,000 HHPSC neurons, RKF45 at dt
-0.1 ms, RK4 at 0.05 ms, where it is stable). Each
+0.1 ms on one thread and on --threads, RK4 at 0.05 ms, where it is
+stable). Each
 case runs --rounds times, the cases taking turns, for --seconds of model
 time after one warm-up second; the table gives the median and the range
 of the wall-clock seconds per simulated second, the median CPU seconds
@@ -63,7 +64,7 @@ type engineCase struct {
 
 func cmdBenchEngine(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench engine")
-	threads := fs.Int("threads", 2, "also run CUBA on `N` threads (1: one thread only)")
+	threads := fs.Int("threads", 2, "also run CUBA and HH1000 RKF45 on `N` threads (1: one thread only)")
 	rounds := fs.Int("rounds", 3, "runs of each case, taking turns")
 	seconds := fs.Int("seconds", 1, "model seconds per run (after one warm-up second)")
 	only := fs.String("only", "", "run only the cases whose name contains `NAME` (e.g. CUBA, LIF100k, HH1000, Brian2)")
@@ -95,8 +96,11 @@ func cmdBenchEngine(args []string, stdout, stderr io.Writer) error {
 			cases = append(cases, engineCase{name: fmt.Sprintf("CUBA %d", n), src: cpu.CUBASource(n), threads: *threads, neurons: n, events: true})
 		}
 	}
-	cases = append(cases, engineCase{name: "HH1000 RKF45", src: cpu.HHSource(1000, "RKF45", 0.1), threads: 1, neurons: 1000},
-		engineCase{name: "HH1000 RK4 dt 0.05 ms", src: cpu.HHSource(1000, "RK4", 0.05), threads: 1, neurons: 1000})
+	cases = append(cases, engineCase{name: "HH1000 RKF45", src: cpu.HHSource(1000, "RKF45", 0.1), threads: 1, neurons: 1000})
+	if *threads > 1 {
+		cases = append(cases, engineCase{name: "HH1000 RKF45", src: cpu.HHSource(1000, "RKF45", 0.1), threads: *threads, neurons: 1000})
+	}
+	cases = append(cases, engineCase{name: "HH1000 RK4 dt 0.05 ms", src: cpu.HHSource(1000, "RK4", 0.05), threads: 1, neurons: 1000})
 	cases = slices.DeleteFunc(cases, func(c engineCase) bool { return !strings.Contains(c.name, *only) })
 	var bCases []brian2Case
 	if *brian2 != "" {
