@@ -136,11 +136,11 @@ func (n *ExpLIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []i
 			if iext != nil {
 				in += iext[i]
 			}
-			nv := n.vRest + (v[i]-n.vRest)*n.p22
+			nv := n.vRest + float64((v[i]-n.vRest)*n.p22)
 			for r, is := range n.isyn {
-				nv += n.p21[r] * is[lo+i]
+				nv += float64(n.p21[r] * is[lo+i])
 			}
-			v[i] = nv + n.p20*in
+			v[i] = nv + float64(n.p20*in)
 		} else {
 			ref[i]--
 		}
@@ -160,7 +160,7 @@ func (n *ExpLIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []i
 		} else {
 			wr = wr[lo:hi]
 			for i := range is {
-				is[i] = is[i]*p + wr[i]
+				is[i] = float64(is[i]*p) + wr[i]
 			}
 		}
 	}
@@ -184,6 +184,9 @@ func (n *ExpLIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []i
 // ports receiving), and a block kernel with only the spike test moved
 // out 1.15x slower. The branches here mispredict about twice per spike
 // (into and out of the refractory period), which costs less.
+//
+// Products are rounded before they are added (float64 conversions), as
+// in lifBlock, so that every build computes the same bits.
 func (n *ExpLIF) step2(lo, hi int, iext []float64, w [][]float64, spiked []int32) []int32 {
 	v := n.v[lo:hi]
 	size := len(v)
@@ -208,17 +211,17 @@ func (n *ExpLIF) step2(lo, hi int, iext []float64, w [][]float64, spiked []int32
 	if iext == nil && n.ieUniform && size > 0 {
 		// No current input and one I_e for all: a constant drive term
 		// saves two memory streams in the benchmark's shape.
-		drive := p20 * ie[0]
+		drive := float64(p20 * ie[0])
 		for i := range v {
 			a, b := i0[i], i1[i]
 			vi := v[i]
 			if ref[i] == 0 {
-				vi = vRest + (vi-vRest)*p22 + p21a*a + p21b*b + drive
+				vi = vRest + float64((vi-vRest)*p22) + float64(p21a*a) + float64(p21b*b) + drive
 			} else {
 				ref[i]--
 			}
-			i0[i] = a*p11a + w0[i]
-			i1[i] = b*p11b + w1[i]
+			i0[i] = float64(a*p11a) + w0[i]
+			i1[i] = float64(b*p11b) + w1[i]
 			if vi >= vTh {
 				vi = n.afterSpike(vi)
 				ref[i] = n.refSteps
@@ -232,12 +235,12 @@ func (n *ExpLIF) step2(lo, hi int, iext []float64, w [][]float64, spiked []int32
 		a, b := i0[i], i1[i]
 		vi := v[i]
 		if ref[i] == 0 {
-			vi = vRest + (vi-vRest)*p22 + p21a*a + p21b*b + p20*(ie[i]+ix[i])
+			vi = vRest + float64((vi-vRest)*p22) + float64(p21a*a) + float64(p21b*b) + float64(p20*(ie[i]+ix[i]))
 		} else {
 			ref[i]--
 		}
-		i0[i] = a*p11a + w0[i]
-		i1[i] = b*p11b + w1[i]
+		i0[i] = float64(a*p11a) + w0[i]
+		i1[i] = float64(b*p11b) + w1[i]
 		if vi >= vTh {
 			vi = n.afterSpike(vi)
 			ref[i] = n.refSteps

@@ -219,7 +219,7 @@ func alphaPSCPropagators(h, tauM, tau, cm float64) (p31, p32 float64) {
 	}
 	// The closed form of P31 cancels badly when tau_m and tau are close.
 	if h > 1e-7*tauM*tauM/math.Abs(tauM-tau) {
-		p31 = gamma * math.Exp(-h/tau) * (beta*e - h)
+		p31 = gamma * math.Exp(-h/tau) * (float64(beta*e) - h)
 	} else {
 		p31 = 0.5 * h * h / cm * math.Exp(-h/tauM)
 	}

@@ -90,7 +90,7 @@ func buildLIFCommon(b *Build, ports int) (lifCommon, error) {
 // afterSpike is V after a spike at v: V_reset (hard), or v - (V_th -
 // V_rest) with V_reset: null (soft; vReset holds V_rest then). Written
 // as one expression so that the hard reset gives V_reset bit for bit.
-func (c *lifCommon) afterSpike(v float64) float64 { return c.vReset + c.soft*(v-c.vTh) }
+func (c *lifCommon) afterSpike(v float64) float64 { return c.vReset + float64(c.soft*(v-c.vTh)) }
 
 // LIF is NEST's iaf_psc_delta with the exact propagator (docs/models/lif.md).
 type LIF struct {
@@ -159,7 +159,7 @@ func (n *LIF) StepRange(lo, hi int, iext []float64, w [][]float64, spiked []int3
 	p33, p30 := n.p33, n.p30
 	var d0 float64
 	if n.ieUniform && len(n.ie) > 0 {
-		d0 = p30 * n.ie[0]
+		d0 = float64(p30 * n.ie[0])
 	}
 	var buf [kernelBlock]float64
 	for b0 := lo; b0 < hi; b0 += kernelBlock {

@@ -49,6 +49,14 @@ const refBias = 1<<31 - 1
 // after the update (a refractory neuron's too, whose held V can be there
 // after a soft reset: the branchy loop tested it as well). quiet says
 // that no counter in ref is nonzero.
+//
+// Every product is rounded before it is added (the float64 conversions):
+// Go may fuse x*y + z into one multiply-add that rounds once, and does on
+// arm64 and on amd64 built with GOAMD64=v3, so without them a board and a
+// desktop would compute V differently in the last bit, and the branchy
+// reference in the tests would not match the kernel bit for bit. Where
+// nothing fuses (amd64's default build) the conversions compile to
+// nothing.
 func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k, p33, vTh float64, quiet bool) (fired int32) {
 	ref = ref[:len(v)]
 	// One loop per input shape keeps the loop bodies free of tests on
@@ -64,15 +72,15 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		va, vb := v[:h], v[h:2*h]
 		vb = vb[:len(va)]
 		for i, x0 := range va {
-			x0 = x0*p33 + c
-			x1 := vb[i]*p33 + c
+			x0 = float64(x0*p33) + c
+			x1 := float64(vb[i]*p33) + c
 			va[i], vb[i] = x0, x1
 			if x0 >= vTh || x1 >= vTh {
 				fired = 1
 			}
 		}
 		if i := len(v) - 1; len(v)%2 == 1 {
-			x := v[i]*p33 + c
+			x := float64(v[i]*p33) + c
 			v[i] = x
 			if x >= vTh {
 				fired = 1
@@ -99,8 +107,8 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		for i, x0 := range va {
 			r0, r1 := ra[i], rb[i]
 			b0, b1 := (uint32(r0)+refBias)>>31, (uint32(r1)+refBias)>>31
-			x0 = x0*pm[b0] + cm[b0]
-			x1 := vb[i]*pm[b1] + cm[b1]
+			x0 = float64(x0*pm[b0]) + cm[b0]
+			x1 := float64(vb[i]*pm[b1]) + cm[b1]
 			va[i], vb[i] = x0, x1
 			ra[i], rb[i] = r0-int32(b0), r1-int32(b1)
 			if x0 >= vTh || x1 >= vTh {
@@ -110,7 +118,7 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		if i := len(v) - 1; len(v)%2 == 1 {
 			ri := ref[i]
 			b := (uint32(ri) + refBias) >> 31
-			x := v[i]*pm[b] + cm[b]
+			x := float64(v[i]*pm[b]) + cm[b]
 			v[i], ref[i] = x, ri-int32(b)
 			if x >= vTh {
 				fired = 1
@@ -121,7 +129,7 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		for i, vi := range v {
 			ri := ref[i]
 			ob := math.Float64bits(vi)
-			nv := vi*p33 + (k + d0) + w0[i]
+			nv := float64(vi*p33) + (k + d0) + w0[i]
 			nb, ro, f := math.Float64bits(nv), ri-1, int32(0)
 			if ri != 0 {
 				nb = ob
@@ -141,7 +149,7 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		for i, vi := range v {
 			ri := ref[i]
 			ob := math.Float64bits(vi)
-			nv := vi*p33 + (k + d[i])
+			nv := float64(vi*p33) + (k + d[i])
 			nb, ro, f := math.Float64bits(nv), ri-1, int32(0)
 			if ri != 0 {
 				nb = ob
@@ -162,7 +170,7 @@ func lifBlock(v []float64, ref []int32, d []float64, d0 float64, w0 []float64, k
 		for i, vi := range v {
 			ri := ref[i]
 			ob := math.Float64bits(vi)
-			nv := vi*p33 + (k + d[i]) + w0[i]
+			nv := float64(vi*p33) + (k + d[i]) + w0[i]
 			nb, ro, f := math.Float64bits(nv), ri-1, int32(0)
 			if ri != 0 {
 				nb = ob

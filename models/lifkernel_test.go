@@ -30,7 +30,7 @@ func refLIF(n *LIF, v []float64, ref []int32, iext, w0 []float64) (spiked []int3
 			if iext != nil {
 				in += iext[i]
 			}
-			nv := v[i]*n.p33 + (n.k + n.p30*in)
+			nv := float64(v[i]*n.p33) + (n.k + float64(n.p30*in))
 			if w0 != nil {
 				nv += w0[i]
 			}
@@ -135,12 +135,12 @@ func refExpLIF(n *ExpLIF, v []float64, ref []int32, isyn [][]float64, iext []flo
 			in += iext[i]
 		}
 		if ref[i] == 0 {
-			v[i] = n.vRest + (v[i]-n.vRest)*n.p22 + n.p21[0]*isyn[0][i] + n.p21[1]*isyn[1][i] + n.p20*in
+			v[i] = n.vRest + float64((v[i]-n.vRest)*n.p22) + float64(n.p21[0]*isyn[0][i]) + float64(n.p21[1]*isyn[1][i]) + float64(n.p20*in)
 		} else {
 			ref[i]--
 		}
 		for r := range isyn {
-			isyn[r][i] *= n.p11[r]
+			isyn[r][i] = float64(isyn[r][i] * n.p11[r])
 			if w[r] != nil {
 				isyn[r][i] += w[r][i]
 			}
@@ -199,7 +199,7 @@ func TestExpLIFKernelMatchesBranchy(t *testing.T) {
 						for i := range v {
 							if math.Float64bits(n.v[i]) != math.Float64bits(v[i]) || n.ref[i] != ref[i] ||
 								n.isyn[0][i] != isyn[0][i] || n.isyn[1][i] != isyn[1][i] {
-								t.Fatalf("step %d neuron %d: V %v ref %d, want %v %d", step, i, n.v[i], n.ref[i], v[i], ref[i])
+								t.Fatalf("step %d neuron %d: V %v ref %d I_syn %v %v, want %v %d %v %v", step, i, n.v[i], n.ref[i], n.isyn[0][i], n.isyn[1][i], v[i], ref[i], isyn[0][i], isyn[1][i])
 							}
 						}
 						total += len(got)
