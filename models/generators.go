@@ -43,7 +43,11 @@ func windowParams() []Param {
 // "always active" on amd64.
 func onGrid(t, h float64) (int64, bool) {
 	k := math.Round(t / h)
-	ok := math.Abs(k*h-t) <= 1e-9
+	// k*h rounded before the subtraction: fused into one multiply-add
+	// (arm64, GOAMD64=v3) it is the exact residual, which for t = 1e300
+	// is 5.6e283 where the rounded product gives 0, so a time would be
+	// on the grid on one machine and off it on another.
+	ok := math.Abs(float64(k*h)-t) <= 1e-9
 	switch {
 	case k >= math.MaxInt64: // float64(math.MaxInt64) is 2^63
 		return math.MaxInt64, ok

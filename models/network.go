@@ -237,11 +237,13 @@ func Load(data []byte, path string, reg *Registry, lim Limits) (*Network, error)
 		if net.Duration, err = d.number(n, "duration", false); err != nil {
 			return nil, err
 		}
+		// The step count is bounded first, in float64: the grid test
+		// of a duration this far out says nothing useful.
+		if net.Duration > 0 && net.Duration/net.Dt > maxSteps {
+			return nil, d.errf(n, "duration", "got %s, that is more than %d steps of dt (%g ms)", n.Value, int64(maxSteps), net.Dt)
+		}
 		if _, on := onGrid(net.Duration, net.Dt); net.Duration < 0 || !on {
 			return nil, d.errf(n, "duration", "must be a multiple of dt (%g ms) >= 0, got %s", net.Dt, n.Value)
-		}
-		if net.Duration/net.Dt > maxSteps {
-			return nil, d.errf(n, "duration", "got %s, that is more than %d steps of dt (%g ms)", n.Value, int64(maxSteps), net.Dt)
 		}
 	}
 	if n, ok := field["seed"]; ok {
