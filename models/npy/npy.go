@@ -171,20 +171,22 @@ func readHeader(r io.Reader) (header, error) {
 		return header{}, fmt.Errorf("%w: magic: must be \"\\x93NUMPY\" (an .npy file), got %q", ErrFormat, pre[:6])
 	}
 	major, minor := pre[6], pre[7]
-	var hlen int
+	// uint32, not int: a length of 2^31 or more converted to a 32-bit
+	// int is negative, which passed the bound below and made make panic.
+	var hlen uint32
 	switch major {
 	case 1:
 		var l [2]byte
 		if _, err := io.ReadFull(r, l[:]); err != nil {
 			return header{}, fmt.Errorf("%w: file ends in the header length", ErrTruncated)
 		}
-		hlen = int(binary.LittleEndian.Uint16(l[:]))
+		hlen = uint32(binary.LittleEndian.Uint16(l[:]))
 	case 2, 3:
 		var l [4]byte
 		if _, err := io.ReadFull(r, l[:]); err != nil {
 			return header{}, fmt.Errorf("%w: file ends in the header length", ErrTruncated)
 		}
-		hlen = int(binary.LittleEndian.Uint32(l[:]))
+		hlen = binary.LittleEndian.Uint32(l[:])
 	default:
 		return header{}, fmt.Errorf("%w: format version %d.%d (1.0, 2.0 and 3.0 are known)", ErrUnsupported, major, minor)
 	}

@@ -122,6 +122,8 @@ func TestReadErrors(t *testing.T) {
 		{"truncated data", numpySaved[:len(numpySaved)-3], ErrTruncated, "needs 24 bytes"},
 		{"truncated header", numpySaved[:60], ErrTruncated, "header"},
 		{"truncated length", numpySaved[:9], ErrTruncated, "header length"},
+		{"header length 2^32-1", []byte("\x93NUMPY\x02\x00\xff\xff\xff\xff"), ErrFormat, "4294967295"},
+		{"header length 2^31", []byte("\x93NUMPY\x03\x00\x00\x00\x00\x80"), ErrFormat, "2147483648"},
 		{"huge shape", good("{'descr': '<f8', 'fortran_order': False, 'shape': (2000000000, 2000000000), }"), ErrUnsupported, "too many"},
 	}
 	for _, c := range cases {
