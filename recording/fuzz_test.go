@@ -67,10 +67,13 @@ func refreshed(data []byte) ([]byte, bool) {
 	out := append([]byte(nil), data...)
 	fixed := false
 	for off := 0; off+recording.ChunkHead <= len(out) && string(out[off:off+4]) == recording.ChunkMagic; {
-		n := int(binary.LittleEndian.Uint32(out[off+5:]))
-		if n > len(out)-off-recording.ChunkHead {
+		// Compared as uint32: int is 32 bits on arm, where a length of
+		// 2^31 or more would be negative.
+		n32 := binary.LittleEndian.Uint32(out[off+5:])
+		if n32 > uint32(len(out)-off-recording.ChunkHead) {
 			break
 		}
+		n := int(n32)
 		copy(out[off:], recording.AppendChunk(nil, out[off+4], out[off+recording.ChunkHead:off+recording.ChunkHead+n])[:recording.ChunkHead])
 		off += recording.ChunkHead + n
 		fixed = true

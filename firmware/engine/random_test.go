@@ -67,7 +67,7 @@ func randomImage(rng *rand.Rand) *image.Image {
 			p.Win = win()
 			p.Unit = [][]int32{make([]int32, n), make([]int32, n)}
 			for i := 0; i < n; i++ {
-				p.Unit[0][i] = int32(rng.IntN(1 << 31))
+				p.Unit[0][i] = int32(rng.Int64N(1 << 31))
 				p.Unit[1][i] = int32(rng.IntN(1<<30 + 1))
 			}
 		case image.KindBernoulli:
@@ -185,7 +185,7 @@ func TestRandomImages(t *testing.T) {
 				for p := range img.Pops {
 					if img.Pops[p].Kind == image.KindInput && k%3 != 2 {
 						for i := range in[p] {
-							in[p][i] = int32(uint32(k*2654435761+i*40503) >> 7)
+							in[p][i] = int32((uint32(k)*2654435761 + uint32(i)*40503) >> 7)
 						}
 						if err := e.SetInput(p, in[p]); err != nil {
 							t.Fatal(err)

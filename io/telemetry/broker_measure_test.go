@@ -99,7 +99,7 @@ func TestBrokerFloodMeasure(t *testing.T) {
 func cpuAndPeak() (time.Duration, int64) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss << 10
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), int64(ru.Maxrss) << 10
 }
 
 // lockedBuffer is a bytes.Buffer for a logger written from many goroutines.
