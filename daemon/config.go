@@ -829,6 +829,10 @@ func (c *Config) check(k *checker) {
 		n := math.Round(steps)
 		if n < 1 || math.Abs(steps-n) > 1e-9*n {
 			k.add("tick", ErrMismatch, "must be a whole number >= 1 of network steps (dt %g ms), got %s (%.6g steps)", c.net.Dt, c.tick, steps)
+		} else if n > math.MaxInt32 {
+			// Bounded in float64, before the conversion: int is 32
+			// bits on arm, where a larger count would not convert.
+			k.add("tick", ErrRange, "must be at most %d network steps (dt %g ms), got %s (%.6g steps)", math.MaxInt32, c.net.Dt, c.tick, steps)
 		} else {
 			c.steps = int(n)
 		}
@@ -977,6 +981,11 @@ func (c *Config) ticksOf(k *checker, field, s string) int {
 	}
 	if d%c.tick != 0 {
 		k.add(field, ErrMismatch, "must be a whole number of ticks of %s, got %s", c.tick, d)
+		return 0
+	}
+	// d/c.tick is an int64; int is 32 bits on arm.
+	if n := d / c.tick; n > math.MaxInt32 {
+		k.add(field, ErrRange, "must be at most %d ticks of %s, got %s (%d ticks)", math.MaxInt32, c.tick, d, n)
 		return 0
 	}
 	return int(d / c.tick)
