@@ -265,8 +265,8 @@ line is a header sim writes ("time_ms" and neuron or connection
 numbers). It removes no other file.
 
 With --threads N, each step runs on N threads: the neurons of LIF and
-ExpLIF populations are divided among them, and so is the delivery of
-spikes to them; the outputs are the same bit for bit as with one
+ExpLIF populations (exact method) and of HH and HHPSC (RKF45) are
+divided among them, and so is the delivery of spikes to them; the outputs are the same bit for bit as with one
 thread. A network with plastic or zero-delay synapses or SNNSRM neurons
 runs on one thread, and sim says why.
 
