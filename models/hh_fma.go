@@ -1,4 +1,4 @@
-//go:build !(goexperiment.simd && amd64) && (arm64 || amd64.v3)
+//go:build (goexperiment.simd && amd64) || arm64 || amd64.v3
 
 package models
 
@@ -7,7 +7,8 @@ import "math"
 // hhFMA is math.FMA where that is one instruction without a run-time
 // check (arm64, amd64 with GOAMD64=v3): one rounding, on the operations
 // the HH code chooses, the same in each of the RKF45 kernel's code
-// paths.
+// paths. The vector build (GOEXPERIMENT=simd, models/hh_simd.go) takes it
+// too, so that the scalar core rounds as its vector core4 does.
 func hhFMA(x, y, z float64) float64 { return math.FMA(x, y, z) }
 
 func hhExpPoly(a float64) float64 {

@@ -332,17 +332,3 @@ func invRoot4(r f64x4, c *invRootConsts) f64x4 {
 	}
 	return z.Mul(root).Mul(p)
 }
-
-// hhFMA is math.FMA here, so that core rounds as core4 does.
-func hhFMA(x, y, z float64) float64 { return math.FMA(x, y, z) }
-
-func hhExpPoly(a float64) float64 {
-	t := a + 0.07
-	t2 := t * t
-	t4 := t2 * t2
-	q01 := math.FMA(hhP0, t, hhP1)
-	q23 := math.FMA(hhP2, t, hhP3)
-	q45 := math.FMA(hhP4, t, hhP5)
-	q67 := math.FMA(hhP6, t, hhP7)
-	return math.FMA(t, math.FMA(t4, math.FMA(t2, q67, q45), math.FMA(t2, q23, q01)), hhP8)
-}
