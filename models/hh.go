@@ -547,7 +547,7 @@ func hhRates(v float64) rates {
 // takes math.Exp elsewhere); its centre is -0.07.
 const hhExpLo, hhExpHi = -0.18, 0.04
 
-// hhExpPoly (hh_nosimd.go, hh_simd.go) is exp(a) on [hhExpLo, hhExpHi]
+// hhExpPoly (hh_fma.go, hh_nofma.go) is exp(a) on [hhExpLo, hhExpHi]
 // by a polynomial of degree 8 in t = a + 0.07, |t| <= 0.11: the
 // Chebyshev fit of exp(-0.07 + t) (mpmath chebyfit, relative error
 // 2.8e-17, 8.4e-17 with the coefficients rounded to float64; Taylor's

@@ -78,8 +78,12 @@ type team struct {
 	touched []uint32
 }
 
+// cacheLine is the bytes of a cache line: what one worker writes at
+// every step is kept that far from what another writes.
+const cacheLine = 64
+
 // touchStride is a cache line of uint32.
-const touchStride = 16
+const touchStride = cacheLine / 4
 
 // popPart is a population's share of the threads.
 type popPart struct {
@@ -91,11 +95,13 @@ type popPart struct {
 	iDirt [][]bool       // [worker][slot]
 }
 
-// spikeList is one worker's spiking neurons of a step, a cache line to
-// itself: each worker writes its own at every step, all read them all.
+// spikeList is one worker's spiking neurons of a step, a cache line
+// apart from the next worker's: each worker writes its own header at
+// every step, all read them all. (A full line of padding, rather than
+// the line less the header, whose size differs on 32-bit boards.)
 type spikeList struct {
 	ids []int32
-	_   [64 - 24]byte
+	_   [cacheLine]byte
 }
 
 // threadable tells why net cannot be split over threads ("" if it can).
@@ -187,11 +193,11 @@ func (e *Engine) setupThreads() {
 
 // padded returns n flags that share no cache line with anything else. A
 // worker writes its flags at every delivery; allocated one by one, a few
-// bytes each, the workers' flags sat side by side in the same lines, which
-// then went back and forth between the cores.
+// bytes each, the workers' flags would sit side by side in the same
+// lines, which would go back and forth between the cores (the gain was
+// too small to measure on the 2-vCPU machine of the README's figures).
 func padded(n int) []bool {
-	const line = 64
-	return make([]bool, n+2*line)[line : line+n : line+n]
+	return make([]bool, n+2*cacheLine)[cacheLine : cacheLine+n : cacheLine+n]
 }
 
 func growViews(v [][]float64, n int) [][]float64 {
