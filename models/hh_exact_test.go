@@ -1,7 +1,9 @@
-//go:build amd64 && !amd64.v3 && !goexperiment.simd
+//go:build 386 || arm
 
 package models
 
 // hhExact: no fused multiply-add anywhere in the HH solvers of this
-// build (rkfULPs).
+// build (rkfULPs): hhFMA rounds twice (hh_nofma.go), and the compiler
+// does not fuse x*y + z on 386 (SSE2) or on 32-bit arm (VMLA rounds
+// the product).
 const hhExact = true

@@ -1,4 +1,4 @@
-//go:build (goexperiment.simd && amd64) || arm64 || amd64.v3
+//go:build amd64 || arm64
 
 package models
 

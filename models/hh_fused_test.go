@@ -1,7 +1,8 @@
-//go:build !amd64 || amd64.v3 || goexperiment.simd
+//go:build !386 && !arm
 
 package models
 
-// hhExact is false: the RKF45 kernel or the compiler fuses multiply-adds
-// in this build (rkfULPs).
+// hhExact is false: hhFMA fuses (amd64, arm64: hh_fma.go), or the
+// compiler fuses x*y + z in the generic solver (ppc64, s390x, riscv64
+// and others), in this build (rkfULPs).
 const hhExact = false

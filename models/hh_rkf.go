@@ -480,6 +480,12 @@ func (k *hhRKF) fehlberg(act []int32, dim int) {
 		k.sumsVec(hhGroups(act), dim)
 		return
 	}
+	k.sums(act, dim)
+}
+
+// sums is fehlberg's sums in scalar code: ynew and the largest |error|
+// per lane in emax.
+func (k *hhRKF) sums(act []int32, dim int) {
 	hs, emax := &k.hs, &k.emax
 	for _, l := range act {
 		emax[l&(odeBlock-1)] = 0
