@@ -616,7 +616,9 @@ func (s *hhRHS) deriv(i int32, y, dy []float64) {
 // their Taylor series is used instead. The RKF45 kernel does the same
 // for many neurons at once (hhRKF.evalLanes) through the same functions.
 func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
-	a := (v + 65) * (-1.0 / 720)
+	// a rounds before hhExpPoly adds 0.07 to it, also where the compiler
+	// would fuse the two (arm64, GOAMD64=v3), as in hh_amd64.s.
+	a := float64((v + 65) * (-1.0 / 720))
 	b := hhExpPoly(a)
 	if !(a >= hhExpLo && a <= hhExpHi) {
 		b = math.Exp(a)

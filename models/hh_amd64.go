@@ -27,14 +27,14 @@ var (
 )
 
 // hhStageAVX is stage s (hhRKF.stage) for the groups of four lanes in
-// groups (hhGroups): the argument into k.tmp (s >= 1), then the
-// right-hand side into k.ks[s]. It returns the groups it left to the
+// groups (hhGroups), with the constants c (hhVK): the argument into
+// k.tmp (s >= 1), then the right-hand side into k.ks[s]. It returns the groups it left to the
 // scalar code: those with a lane whose V is outside hhExpPoly's range or
 // near alpha_m's or alpha_n's removable singularity (or NaN), which
 // core handles with math.Exp and hhAlpha's series.
 //
 //go:noescape
-func hhStageAVX(k *hhRKF, s int, groups uint) (failed uint)
+func hhStageAVX(k *hhRKF, c *hhVecConsts, s int, groups uint) (failed uint)
 
 // hhSumsAVX is fehlberg's sums for the groups: k.ynew, the largest
 // |error| per lane in k.emax (a NaN error skipped), rkfControl's rmax in
@@ -42,18 +42,18 @@ func hhStageAVX(k *hhRKF, s int, groups uint) (failed uint)
 // above 1.1) and k.inv6 (rkfInvRoot5 and rkfInvRoot6's operations).
 //
 //go:noescape
-func hhSumsAVX(k *hhRKF, groups uint, dim int)
+func hhSumsAVX(k *hhRKF, c *hhVecConsts, groups uint, dim int)
 
 // hhInvRootsAVX is hhSumsAVX's roots alone, for the test: inv5 and inv6
 // of four positive normal numbers.
 //
 //go:noescape
-func hhInvRootsAVX(r, inv5, inv6 *[4]float64)
+func hhInvRootsAVX(c *hhVecConsts, r, inv5, inv6 *[4]float64)
 
 // stageVec is stage s for the groups of four lanes in groups, the groups
 // the assembly leaves in scalar code.
 func (k *hhRKF) stageVec(s int, groups uint) {
-	failed := hhStageAVX(k, s, groups)
+	failed := hhStageAVX(k, &hhVK, s, groups)
 	for failed != 0 {
 		g := int32(bits.TrailingZeros(failed)) * 4
 		failed &= failed - 1
@@ -62,7 +62,7 @@ func (k *hhRKF) stageVec(s int, groups uint) {
 	}
 }
 
-func (k *hhRKF) sumsVec(groups uint, dim int) { hhSumsAVX(k, groups, dim) }
+func (k *hhRKF) sumsVec(groups uint, dim int) { hhSumsAVX(k, &hhVK, groups, dim) }
 
 // hhVecConsts are the vector kernel's constants, each four times (one
 // per lane), for hh_amd64.s, which finds them by go_asm.h's offsets.
@@ -71,14 +71,14 @@ type hhVecConsts struct {
 	a0, b30, b31, b40, b41, b42, b50, b51, b52, b53, b60, b61, b62, b63, b64 [4]float64
 	c1, c3, c4, c5, c6, e1, e3, e4, e5, e6                                   [4]float64
 
-	p0, p1, p2, p3, p4, p5, p6, p7, p8                        [4]float64
-	c65, c720, c007, lo, hi, c40, c55, c01, sing              [4]float64
-	one, negOne, neg4, negEighth, exp3, exp25, expE           [4]float64
-	sign, abs                                                 [4]uint64 // the sign bit; all bits but it
-	epsAbs, dblMin, shrink                                    [4]float64
-	mant, oneBits, twoP52, bits11                             [4]uint64
-	expOff                                                    [4]float64
-	root5, root6                                              hhRootVec
+	p0, p1, p2, p3, p4, p5, p6, p7, p8              [4]float64
+	c65, c720, c007, lo, hi, c40, c55, c01, sing    [4]float64
+	one, negOne, neg4, negEighth, exp3, exp25, expE [4]float64
+	sign, abs                                       [4]uint64 // the sign bit; all bits but it
+	epsAbs, dblMin, shrink                          [4]float64
+	mant, oneBits, twoP52, bits11                   [4]uint64
+	expOff                                          [4]float64
+	root5, root6                                    hhRootVec
 }
 
 // hhRootVec are rkfInvRoot5's or rkfInvRoot6's constants: n, 1/n, the

@@ -42,16 +42,16 @@
 #define GT 0x1e
 #define EQ 0x00
 
-// func hhStageAVX(k *hhRKF, s int, groups uint) (failed uint)
+// func hhStageAVX(k *hhRKF, c *hhVecConsts, s int, groups uint) (failed uint)
 //
-// Registers: DI k, R8 &hhVK, R9 k.rhs, BX groups, R10 dim*ROW, R12 the
+// Registers: DI k, R8 c (hhVK), R9 k.rhs, BX groups, R10 dim*ROW, R12 the
 // argument's rows (k.y for s = 0, else k.tmp), R13 &k.ks[s], DX the
 // group's byte offset 32g, AX the groups not yet visited (shifted).
-TEXT ·hhStageAVX(SB), NOSPLIT, $0-32
+TEXT ·hhStageAVX(SB), NOSPLIT, $0-40
 	MOVQ k+0(FP), DI
-	MOVQ s+8(FP), CX
-	MOVQ groups+16(FP), BX
-	LEAQ ·hhVK(SB), R8
+	MOVQ c+8(FP), R8
+	MOVQ s+16(FP), CX
+	MOVQ groups+24(FP), BX
 	MOVQ hhRKF_rhs(DI), R9
 	MOVQ $(4*ROW), R10
 	MOVBQZX hhRKF_psc(DI), AX
@@ -386,7 +386,7 @@ evaln:
 	SHRQ $1, AX
 	JNZ  evalg
 	VZEROUPPER
-	MOVQ CX, failed+24(FP)
+	MOVQ CX, failed+32(FP)
 	RET
 
 evalfail:
@@ -461,18 +461,18 @@ evalfail:
 	VMULPD Y5, Y7, Y7; \
 	VMULPD Y6, Y7, Y0
 
-// func hhSumsAVX(k *hhRKF, groups uint, dim int)
+// func hhSumsAVX(k *hhRKF, c *hhVecConsts, groups uint, dim int)
 //
 // Per group: hs in Y15, the largest |error| in Y14; per component CX its
 // rows. The 5th-order sum d = c1 k1 + c3 k3 + ... fused from the left,
 // ynew = fma(hs, d, y); the error e = hs (e1 k1 + e3 k3 + ...), the same
 // way; VMAXPD |e|, emax keeps emax when |e| is NaN, as fehlberg's test.
-TEXT ·hhSumsAVX(SB), NOSPLIT, $0-24
+TEXT ·hhSumsAVX(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), DI
-	MOVQ groups+8(FP), AX
-	MOVQ dim+16(FP), R10
+	MOVQ c+8(FP), R8
+	MOVQ groups+16(FP), AX
+	MOVQ dim+24(FP), R10
 	SHLQ $7, R10 // dim*ROW
-	LEAQ ·hhVK(SB), R8
 	XORQ DX, DX
 
 sumg:
@@ -541,24 +541,24 @@ sumn:
 	VZEROUPPER
 	RET
 
-// func hhInvRootsAVX(r, inv5, inv6 *[4]float64)
-TEXT ·hhInvRootsAVX(SB), NOSPLIT, $0-24
-	MOVQ    r+0(FP), AX
-	LEAQ    ·hhVK(SB), R8
+// func hhInvRootsAVX(c *hhVecConsts, r, inv5, inv6 *[4]float64)
+TEXT ·hhInvRootsAVX(SB), NOSPLIT, $0-32
+	MOVQ    c+0(FP), R8
+	MOVQ    r+8(FP), AX
 	VMOVUPD (AX), Y14
 	LEAQ    hhVecConsts_root5(R8), R9
 	INVROOT_SPLIT
 	NEWTON5
 	NEWTON5
 	INVROOT_END
-	MOVQ    inv5+8(FP), AX
+	MOVQ    inv5+16(FP), AX
 	VMOVUPD Y0, (AX)
 	LEAQ    hhVecConsts_root6(R8), R9
 	INVROOT_SPLIT
 	NEWTON6
 	NEWTON6
 	INVROOT_END
-	MOVQ    inv6+16(FP), AX
+	MOVQ    inv6+24(FP), AX
 	VMOVUPD Y0, (AX)
 	VZEROUPPER
 	RET

@@ -27,7 +27,7 @@ func TestInvRoot4(t *testing.T) {
 			}
 		}
 		var got5, got6 [4]float64
-		hhInvRootsAVX(&r, &got5, &got6)
+		hhInvRootsAVX(&hhVK, &r, &got5, &got6)
 		for j := range r {
 			if got5[j] != rkfInvRoot5(r[j]) || got6[j] != rkfInvRoot6(r[j]) {
 				t.Fatalf("r %g: 1/5: %.17g in the vector, %.17g scalar; 1/6: %.17g, %.17g", r[j], got5[j], rkfInvRoot5(r[j]), got6[j], rkfInvRoot6(r[j]))
@@ -65,7 +65,7 @@ func TestHHVecMatchesScalar(t *testing.T) {
 			}
 			for s := range 6 {
 				vec, sc := k, k
-				failed := hhStageAVX(&vec, s, groups)
+				failed := hhStageAVX(&vec, &hhVK, s, groups)
 				sc.stageScalar(s, lanes)
 				src := &sc.y
 				if s > 0 {

@@ -110,7 +110,7 @@ func (k *hhRKF) evalLanes(s int, src *hhLanes, lanes []int32) {
 	p0, p1, p2, p3, p4, p5, p6, p7, p8 := q.p0, q.p1, q.p2, q.p3, q.p4, q.p5, q.p6, q.p7, q.p8
 	for _, l := range lanes {
 		l &= odeBlock - 1
-		a := (sv[l] + c65) * c720
+		a := float64((sv[l] + c65) * c720) // rounded, as in core
 		t := a + c007
 		t2 := t * t
 		t4 := t2 * t2

@@ -360,22 +360,33 @@ const (
 // fit (Chebyshev, mpmath; relative error below 2.3e-5) refined by two
 // Newton steps for z^-n = m, z <- z + z (1 - m z^n)/n, each of which
 // squares the error (times (n+1)/2): 2.3e-5, 2e-9, 1e-17, then rounding.
+// Every product rounds (float64()), also where the compiler would fuse
+// it with the addition that follows (arm64, GOAMD64=v3): the vector
+// kernel (hh_amd64.s) computes the same numbers.
 func rkfInvRoot5(r float64) float64 {
 	m, q, f := rkfSplit(r, 5)
-	z := (((0.014245373683843082*m-0.11196867763723466)*m+0.3606346690427562)*m-0.6412189998315366)*m + 1.3782854886340428
+	z := float64(0.014245373683843082*m) - 0.11196867763723466
+	z = float64(z*m) + 0.3606346690427562
+	z = float64(z*m) - 0.6412189998315366
+	z = float64(z*m) + 1.3782854886340428
 	for range 2 {
 		z2 := z * z
-		z += z * (1 - m*(z2*z2*z)) * (1.0 / 5)
+		d := 1 - float64(m*(z2*z2*z))
+		z += float64(z * d * (1.0 / 5))
 	}
 	return z * rkfRoot5[f] * pow2(-q)
 }
 
 func rkfInvRoot6(r float64) float64 {
 	m, q, f := rkfSplit(r, 6)
-	z := (((0.01138383974054361*m-0.089694145680407)*m+0.2902565113218118)*m-0.5227422186560641)*m + 1.3107784956789583
+	z := float64(0.01138383974054361*m) - 0.089694145680407
+	z = float64(z*m) + 0.2902565113218118
+	z = float64(z*m) - 0.5227422186560641
+	z = float64(z*m) + 1.3107784956789583
 	for range 2 {
 		z3 := z * z * z
-		z += z * (1 - m*(z3*z3)) * (1.0 / 6)
+		d := 1 - float64(m*(z3*z3))
+		z += float64(z * d * (1.0 / 6))
 	}
 	return z * rkfRoot6[f] * pow2(-q)
 }
