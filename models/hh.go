@@ -513,7 +513,7 @@ type hhRHS struct {
 	cm, gL, eL, gNa, eNa, gK, eK float64
 	tauE, tauI                   float64
 	invCm, invTauE, invTauI      float64       // multiplying is cheaper than dividing, per evaluation
-	vec                          [9][4]float64 // gNa, eNa, gK, eK, gL, eL, invCm, invTauE, invTauI x4 for the vector kernel (hh_simd.go)
+	vec                          [9][4]float64 // gNa, eNa, gK, eK, gL, eL, invCm, invTauE, invTauI x4 for the vector kernel (hh_amd64.s)
 	psc                          bool
 	ie                           []float64 // I_e per neuron
 	iext                         []float64 // I_ext of the step (nil: none)

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -183,5 +185,119 @@ func same(t *testing.T, what string, s, c int, l int32, vec, scalar float64) {
 	t.Helper()
 	if math.Float64bits(vec) != math.Float64bits(scalar) {
 		t.Fatalf("stage %d component %d lane %d: %s %.17g in the assembly, %.17g scalar", s, c, l, what, vec, scalar)
+	}
+}
+
+// A run of the vector kernel and one of the scalar kernel are the same
+// numbers, bit for bit, step after step: HH and HHPSC, with current input
+// and spike input of both signs (HHPSC's blocks then mix lanes with and
+// without synaptic current).
+func TestHHVecRunMatchesScalar(t *testing.T) {
+	if !hhSIMD {
+		t.Skip("no AVX2 and FMA on this CPU: the vector kernel is not used")
+	}
+	defer func(on bool) { hhSIMD = on }(hhSIMD)
+	const size = 2*odeBlock + 7
+	for _, model := range []string{"HH", "HHPSC"} {
+		ie := make([]string, size)
+		for i := range ie {
+			ie[i] = fmt.Sprint(500 + 800*float64(i)/size)
+		}
+		params := "tau_ref: 2.0, I_e: [" + strings.Join(ie, ", ") + "]"
+		a := bioNeuron(t, 0.1, model, size, params).(*HH)
+		b := bioNeuron(t, 0.1, model, size, params).(*HH)
+		iext := make([]float64, size)
+		var spa, spb []int32
+		var err error
+		spikes := 0
+		for k := range 3000 {
+			for i := range iext {
+				iext[i] = float64((k*7+i*3)%11)*20 - 100
+			}
+			var w [][]float64
+			if k%300 == 100 {
+				w = [][]float64{make([]float64, size), make([]float64, size)}
+				for i := range size {
+					if i%3 == 0 {
+						w[0][i] = 300
+					} else if i%3 == 1 {
+						w[1][i] = -200
+					}
+				}
+			}
+			hhSIMD = true
+			if spa, err = a.Step(iext, w, spa[:0]); err != nil {
+				t.Fatal(err)
+			}
+			hhSIMD = false
+			if spb, err = b.Step(iext, w, spb[:0]); err != nil {
+				t.Fatal(err)
+			}
+			spikes += len(spa)
+			if fmt.Sprint(spa) != fmt.Sprint(spb) {
+				t.Fatalf("%s step %d: spikes %v vector, %v scalar", model, k, spa, spb)
+			}
+			for c := range a.y {
+				for i := range a.y[c] {
+					if math.Float64bits(a.y[c][i]) != math.Float64bits(b.y[c][i]) {
+						t.Fatalf("%s step %d neuron %d: %s %.17g vector, %.17g scalar", model, k, i, hhNames[c], a.y[c][i], b.y[c][i])
+					}
+				}
+			}
+			for i := range a.sol.hi {
+				if a.sol.hi[i] != b.sol.hi[i] {
+					t.Fatalf("%s step %d neuron %d: carried step %.17g vector, %.17g scalar", model, k, i, a.sol.hi[i], b.sol.hi[i])
+				}
+			}
+		}
+		if spikes < 5*size {
+			t.Errorf("%s: only %d spikes", model, spikes)
+		}
+	}
+}
+
+// TestHHRKFMatchesGeneric with the scalar kernel, which a CPU without
+// AVX2 and FMA runs (hhFMA fused in software there).
+func TestHHRKFScalarMatchesGeneric(t *testing.T) {
+	defer func(on bool) { hhSIMD = on }(hhSIMD)
+	hhSIMD = false
+	hhRKFMatchesGeneric(t)
+}
+
+// BenchmarkHH1000Kernel is BenchmarkHH1000/RKF45 (apu/cpu) without the
+// engine: 1,000 HHPSC neurons stepped for 1 s simulated per iteration,
+// with the vector kernel ("asm", if this CPU has AVX2 and FMA) and with
+// the scalar kernel a CPU without them runs ("scalar"). Reports seconds
+// per simulated second.
+//
+//	GOMAXPROCS=1 go test -run XXX -bench HH1000Kernel ./models/
+func BenchmarkHH1000Kernel(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		simd bool
+	}{{"asm", true}, {"scalar", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			if c.simd && !hhSIMD {
+				b.Skip("no AVX2 and FMA on this CPU")
+			}
+			defer func(on bool) { hhSIMD = on }(hhSIMD)
+			hhSIMD = c.simd
+			const size = 1000
+			ie := make([]string, size)
+			for i := range ie {
+				ie[i] = fmt.Sprint(800 + 400*float64(i)/(size-1))
+			}
+			m := bioNeuron(b, 0.1, "HHPSC", size, "tau_ref: 2.0, I_e: ["+strings.Join(ie, ", ")+"]").(*HH)
+			var spiked []int32
+			var err error
+			for b.Loop() {
+				for range 10000 {
+					if spiked, err = m.Step(nil, nil, spiked[:0]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/simsec")
+		})
 	}
 }

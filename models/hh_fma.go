@@ -4,11 +4,14 @@ package models
 
 import "math"
 
-// hhFMA is math.FMA where that is one instruction without a run-time
-// check (arm64, amd64 with GOAMD64=v3): one rounding, on the operations
-// the HH code chooses, the same in each of the RKF45 kernel's code
-// paths. The vector build (GOEXPERIMENT=simd, models/hh_simd.go) takes it
-// too, so that the scalar core rounds as its vector core4 does.
+// hhFMA is math.FMA: one rounding, on the operations the HH code
+// chooses, the same in each of the RKF45 kernel's code paths. On arm64
+// it is one instruction. On amd64 the vector kernel (hh_amd64.s) fuses
+// the same operations, and the scalar code that runs beside it (lanes
+// outside its range) must round as it does: math.FMA checks the CPU
+// flag there (with GOAMD64=v3 it is one instruction too) and computes
+// the fused result in software on a CPU without FMA, so every amd64 CPU
+// gives the same numbers.
 func hhFMA(x, y, z float64) float64 { return math.FMA(x, y, z) }
 
 func hhExpPoly(a float64) float64 {

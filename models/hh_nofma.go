@@ -2,18 +2,16 @@
 
 package models
 
-// hhFMA is x*y + z rounded twice, on every architecture: the
-// conversions keep the compiler from fusing it (it fuses x*y + z on
-// arm64 and with GOAMD64=v3, or not, depending on what is around the
-// expression), so that the RKF45 kernel's lanes compute the same
-// numbers in each of its code paths (TestHHPSCZeroShortcut) and the
-// generic solver's on amd64 (TestHHRKFMatchesGeneric). The HH code
-// writes every other product that meets an addition with such a
-// conversion too. Not math.FMA: on amd64 by default that is a check of
-// the CPU flag per operation with a call to the software FMA beside it,
-// around which the register allocator spills: HH1000 RKF45 took
-// 2.19-2.25 CPU s per simulated second with math.FMA here, 2.06-2.07
-// with x*y + z.
+// hhFMA is x*y + z rounded twice, on the architectures other than amd64
+// and arm64 (hh_fma.go): 32-bit arm, 386, and others. The conversions
+// keep the compiler from fusing it (it fuses x*y + z on ppc64, s390x or
+// riscv64, or not, depending on what is around the expression), so that
+// the RKF45 kernel's lanes compute the same numbers in each of its code
+// paths (TestHHPSCZeroShortcut), and on 386 and arm the generic
+// solver's (TestHHRKFMatchesGeneric). The HH code writes every other
+// product that meets an addition with such a conversion too. Not
+// math.FMA: on 386 and 32-bit arm that is a software routine per
+// operation.
 func hhFMA(x, y, z float64) float64 { return float64(x*y) + float64(z) }
 
 // hhExpPoly is hhFMA's operations written out, which costs the inliner

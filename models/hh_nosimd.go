@@ -2,8 +2,9 @@
 
 package models
 
-// hhSIMD is false without GOEXPERIMENT=simd on amd64: the RKF45 kernel
-// runs one lane at a time, and stageVec and sumsVec are not called.
+// hhSIMD is false on the architectures without the vector kernel (it is
+// amd64's, hh_amd64.s): the RKF45 kernel runs one lane at a time, and
+// stageVec and sumsVec are not called.
 const hhSIMD = false
 
 func (k *hhRKF) stageVec(s int, groups uint) { panic("models: no vector kernel in this build") }

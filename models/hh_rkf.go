@@ -10,10 +10,10 @@ import (
 // to odeBlock neurons what odeSolver.rkf45 does with hhRHS, the same
 // operations in the same order per neuron, except that the stage
 // arguments and the weighted sums of the new state and the error are
-// multiply-adds (hhFMA), fused where that is one instruction without a
-// run-time check: the vector build, arm64, amd64 with GOAMD64=v3. There
-// one step agrees with the generic solver's to a few ulps; in the
-// default amd64 build it is the same numbers (TestHHRKFMatchesGeneric
+// multiply-adds (hhFMA), fused on amd64 (where the vector kernel,
+// hh_amd64.s, computes four lanes at a time) and arm64. There one step
+// agrees with the generic solver's to a few ulps; on 386 and 32-bit arm,
+// which fuse nothing, it is the same numbers (TestHHRKFMatchesGeneric
 // states the bounds). And:
 // the block's state is stored component by component (structure of
 // arrays, lane index last, fixed-size arrays, so no bounds checks), the
@@ -36,7 +36,7 @@ type hhRKF struct {
 	ks           [6]hhLanes
 
 	t, t0, hs, emax  [odeBlock]float64
-	rmax, inv5, inv6 [odeBlock]float64 // vector kernel: rkfControl's rmax and its roots (hh_simd.go)
+	rmax, inv5, inv6 [odeBlock]float64 // vector kernel: rkfControl's rmax and its roots (hh_amd64.s)
 	final            [odeBlock]bool
 
 	// evalLanes' intermediate results: b = exp(-(V+65)/720), whether
@@ -514,7 +514,7 @@ func (k *hhRKF) sums(act []int32, dim int) {
 }
 
 // hhGroups has bit g set if one of lanes is in 4g..4g+3: the groups of
-// four lanes the vector kernel (hh_simd.go) computes. It computes all
+// four lanes the vector kernel (hh_amd64.s) computes. It computes all
 // four lanes of a group: the others' results are not used, except that
 // a lane retrying an attempt gets its k1 again, from the same y.
 func hhGroups(lanes []int32) uint {
