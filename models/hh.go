@@ -547,7 +547,7 @@ func hhRates(v float64) rates {
 // takes math.Exp elsewhere); its centre is -0.07.
 const hhExpLo, hhExpHi = -0.18, 0.04
 
-// hhExpPoly (hh_fma.go, hh_nofma.go) is exp(a) on [hhExpLo, hhExpHi]
+// hhExpPoly is exp(a) on [hhExpLo, hhExpHi]
 // by a polynomial of degree 8 in t = a + 0.07, |t| <= 0.11: the
 // Chebyshev fit of exp(-0.07 + t) (mpmath chebyfit, relative error
 // 2.8e-17, 8.4e-17 with the coefficients rounded to float64; Taylor's
@@ -555,8 +555,8 @@ const hhExpLo, hhExpHi = -0.18, 0.04
 // |a| <= 0.35), its coefficients hhP8 (t^0) .. hhP6 (t^8) below. It is
 // evaluated as c0 + t q(t), q in Estrin's scheme: the last addition
 // rounds once (the powers of exp(a) the rates take multiply its error by
-// up to 72), and the dependency chain stays short. It is small enough to
-// be inlined: math.Exp was a quarter of an HH evaluation.
+// up to 72), and the dependency chain stays short. Its fused form is
+// small enough to be inlined: math.Exp was a quarter of an HH evaluation.
 const (
 	hhP0 = 0.4661969099529739 // t^2 (q's t^1)
 	hhP1 = 0.9323938199059463 // t^1
@@ -568,6 +568,39 @@ const (
 	hhP7 = 0.00018506873799552313
 	hhP8 = 0.9323938199059483 // t^0
 )
+
+// hhExpPoly fuses its multiply-adds where hhFMA does (hhFused).
+func hhExpPoly(a float64) float64 {
+	if hhFused {
+		return hhExpPolyFMA(a)
+	}
+	return hhExpPolyMulAdd(a)
+}
+
+// hhExpPolyFMA and hhExpPolyMulAdd are hhExpPoly with hhFMA's operations
+// written out, fused or not, which costs the inliner less than hhFMA
+// calls: the first stays inlined in core.
+func hhExpPolyFMA(a float64) float64 {
+	t := a + 0.07
+	t2 := t * t
+	t4 := t2 * t2
+	q01 := math.FMA(hhP0, t, hhP1)
+	q23 := math.FMA(hhP2, t, hhP3)
+	q45 := math.FMA(hhP4, t, hhP5)
+	q67 := math.FMA(hhP6, t, hhP7)
+	return math.FMA(t, math.FMA(t4, math.FMA(t2, q67, q45), math.FMA(t2, q23, q01)), hhP8)
+}
+
+func hhExpPolyMulAdd(a float64) float64 {
+	t := a + 0.07
+	t2 := t * t
+	t4 := t2 * t2
+	q01 := float64(hhP0*t) + hhP1
+	q23 := float64(hhP2*t) + hhP3
+	q45 := float64(hhP4*t) + hhP5
+	q67 := float64(hhP6*t) + hhP7
+	return float64(t*(float64(t4*(float64(t2*q67)+q45))+(float64(t2*q23)+q01))) + hhP8
+}
 
 const (
 	hhE25 = 12.182493960703473 // exp(2.5): exp(-(V+40)/10) = exp(-(V+65)/10) exp(2.5)
@@ -619,7 +652,12 @@ func (s *hhRHS) core(in, v, m, h, n float64) (num, dm, dh, dn float64) {
 	// a rounds before hhExpPoly adds 0.07 to it, also where the compiler
 	// would fuse the two (arm64, GOAMD64=v3), as in hh_amd64.s.
 	a := float64((v + 65) * (-1.0 / 720))
-	b := hhExpPoly(a)
+	var b float64
+	if hhFused { // hhExpPoly, with the fused polynomial inlined
+		b = hhExpPolyFMA(a)
+	} else {
+		b = hhExpPolyMulAdd(a)
+	}
 	if !(a >= hhExpLo && a <= hhExpHi) {
 		b = math.Exp(a)
 	}

@@ -17,6 +17,24 @@ import (
 // and benchmarks switch it off to measure or check the scalar code.
 var hhSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// hhFused: this CPU has FMA, and hhFMA fuses, as the vector kernel does
+// (the scalar code runs beside it, for lanes outside its range, and must
+// round as it does). Without FMA there is no vector kernel, and hhFMA
+// rounds twice as on 386 and arm, the generic solver's numbers: math.FMA
+// computes the fused result in software there, a routine per operation,
+// and HH1000 RKF45 took 35 s/simsec with it (GODEBUG=cpu.fma=off,
+// BenchmarkHH1000Kernel/scalar), 18 times the unfused kernel's time.
+var hhFused = cpu.X86.HasFMA
+
+// hhFMA is x*y + z, fused (math.FMA) if hhFused, else rounded twice (the
+// conversions keep the compiler from fusing it with GOAMD64=v3).
+func hhFMA(x, y, z float64) float64 {
+	if hhFused {
+		return math.FMA(x, y, z)
+	}
+	return float64(x*y) + float64(z)
+}
+
 // The assembly addresses lane rows as hh_rkf.go lays them out: 16 lanes
 // of 8 bytes per component (a row of 128 bytes), groups of four lanes 32
 // bytes apart, hhLanes 1024 bytes. A different odeBlock does not compile

@@ -8,6 +8,11 @@ import (
 	"testing"
 )
 
+// hhExact: on a CPU without FMA, hhFMA rounds twice and the compiler
+// does not fuse (but with GOAMD64=v3, which needs FMA): the kernel is
+// the generic solver's numbers (rkfULPs).
+var hhExact = !hhFused
+
 // hhInvRootsAVX does rkfInvRoot5's and rkfInvRoot6's operations on four
 // lanes: the same numbers, over the ranges rkfControl takes them and
 // beyond.

@@ -2,6 +2,9 @@
 
 package models
 
+// hhFused: hhFMA rounds twice (hh.go's hhExpPoly too).
+const hhFused = false
+
 // hhFMA is x*y + z rounded twice, on the architectures other than amd64
 // and arm64 (hh_fma.go): 32-bit arm, 386, and others. The conversions
 // keep the compiler from fusing it (it fuses x*y + z on ppc64, s390x or
@@ -13,16 +16,3 @@ package models
 // math.FMA: on 386 and 32-bit arm that is a software routine per
 // operation.
 func hhFMA(x, y, z float64) float64 { return float64(x*y) + float64(z) }
-
-// hhExpPoly is hhFMA's operations written out, which costs the inliner
-// less than hhFMA calls: it stays inlined in core.
-func hhExpPoly(a float64) float64 {
-	t := a + 0.07
-	t2 := t * t
-	t4 := t2 * t2
-	q01 := float64(hhP0*t) + hhP1
-	q23 := float64(hhP2*t) + hhP3
-	q45 := float64(hhP4*t) + hhP5
-	q67 := float64(hhP6*t) + hhP7
-	return float64(t*(float64(t4*(float64(t2*q67)+q45))+(float64(t2*q23)+q01))) + hhP8
-}
