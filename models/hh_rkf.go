@@ -473,12 +473,16 @@ func (k *hhRKF) advance(n int) error {
 // stages, ynew with the 5th-order weights, and the largest |error| in
 // emax (a NaN error is skipped, as there).
 func (k *hhRKF) fehlberg(act []int32, dim int) {
-	for s := 1; s < 6; s++ {
-		k.stage(s, act)
-	}
 	if hhSIMD {
-		k.sumsVec(hhGroups(act), dim)
+		groups := hhGroups(act) // once for the five stages and the sums
+		for s := 1; s < 6; s++ {
+			k.stageVec(s, groups)
+		}
+		k.sumsVec(groups, dim)
 		return
+	}
+	for s := 1; s < 6; s++ {
+		k.stageScalar(s, act)
 	}
 	k.sums(act, dim)
 }
