@@ -4,10 +4,11 @@
 // The RKF45 kernel of hh_rkf.go for groups of four lanes, one lane per
 // float64 of a ymm register (AVX2 and FMA; hh_amd64.go checks the CPU).
 // Every operation is the one the scalar code does, in its order, with
-// its roundings: a VFMADD where the Go code calls hhFMA (fused on amd64,
-// hh_fma.go), a separate multiply and add where it does not, so that a
-// lane computes the same numbers here as in evalLanes, args and
-// fehlberg (TestHHVecMatchesScalar). Operand order is Go's: the last
+// its roundings: a VFMADD where the Go code calls hhFMA (fused on a CPU
+// with FMA, hh_amd64.go), a separate multiply and add where it does not
+// (float64(x*y) + z), a sign flip where it negates, so that a lane
+// computes the same numbers here as in evalLanes, args, sums and roots
+// (TestHHVecMatchesScalar). Operand order is Go's: the last
 // operand is the destination, VSUBPD b, a, d is d = a - b, VDIVPD b, a,
 // d is d = a / b, VFMADD213PD c, a, d is d = a*d + c and VFMADD231PD b,
 // a, d is d = a*b + d (a product rounds the same either way round).
