@@ -56,7 +56,7 @@ type Limits struct {
 	// 0 means no bound of its own.
 	MaxSpikeTimes int64
 	// MaxRingBytes bounds the delay ring buffers over all populations
-	// (RingBytes: longest delay into a population + 1 slots of one
+	// (RingBytes: max(longest delay into a population, 1) slots of one
 	// float64 per neuron and input row). 0 means no bound of its own.
 	// It is checked here, entry by entry while the file loads, like the
 	// other limits: a delay of hours into a large population is refused

@@ -65,7 +65,7 @@ populations:
   dc: {model: DCGenerator, size: 1}
   a: {model: LIF, size: 10}
 synapses:
-  - {pre: g, post: a, conn: {rule: explicit, pairs: [[0, 0], [0, 1]]}, delay: [0.1, 0.4]}
+  - {pre: g, post: a, conn: {rule: explicit, pairs: [[0, 0], [0, 1]]}, delay: [0.1, 0.5]}
   - {pre: dc, post: a, conn: {rule: explicit, pairs: [[0, 0]]}, delay: 0.1}
 `, check: func(t *testing.T, net *models.Network) {
 			if b := net.RingBytes(); b != 800 {

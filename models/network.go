@@ -912,8 +912,13 @@ type ringUse struct {
 
 // bytes is the rings' size: maxDelay+1 slots of rows x size float64s.
 func (u *ringUse) bytes(post *PopulationSpec) int64 {
-	return mulSat(mulSat(int64(u.maxDelay)+1, int64(u.rows(post))), mulSat(int64(post.Size), 8))
+	return mulSat(mulSat(u.slots(), int64(u.rows(post))), mulSat(int64(post.Size), 8))
 }
+
+// slots is the ring length: the longest delay in steps, at least 1 (a
+// step's input is read and cleared before that step's spikes are queued,
+// so a delay of L steps reuses the slot just freed).
+func (u *ringUse) slots() int64 { return max(int64(u.maxDelay), 1) }
 
 // rows is the input rows of the rings: one per spike port, one for currents.
 func (u *ringUse) rows(post *PopulationSpec) int {
@@ -941,7 +946,7 @@ func ringPorts(p *PopulationSpec) int {
 }
 
 // RingBytes is the memory of the delay ring buffers net needs: for every
-// population that receives input, (longest delay in steps + 1) slots of
+// population that receives input, max(longest delay in steps, 1) slots of
 // one float64 per neuron for each spike port and for currents. It is
 // what Limits.MaxRingBytes bounds while the file loads, and the rings'
 // share of the cpu backend's Probe.Memory (one count: apu/cpu allocates
@@ -999,7 +1004,7 @@ func checkRings(d *decoder, rings map[*PopulationSpec]*ringUse, s *SynapseSpec, 
 	}
 	u := rings[s.Post]
 	return d.errf(node, f, "delay %g ms (%d steps) into %q makes its delay rings %d slots x %d neurons x %d input rows = %d bytes; the network's rings would take %d bytes, more than the limit of %d",
-		math.Round(float64(maxD)*dt*1e9)/1e9, maxD, s.Post.Name, int64(u.maxDelay)+1, s.Post.Size, u.rows(s.Post), u.bytes(s.Post), total, lim.MaxRingBytes)
+		math.Round(float64(maxD)*dt*1e9)/1e9, maxD, s.Post.Name, u.slots(), s.Post.Size, u.rows(s.Post), u.bytes(s.Post), total, lim.MaxRingBytes)
 }
 
 // stateSetter is implemented by models whose recordable states are copies

@@ -1198,7 +1198,7 @@ synapses:
     post: a
     conn: {rule: explicit, pairs: [[0, 0]]}
     delay: 200.0
-`, line: 10, field: "synapses[0] (slow).delay", words: []string{"delay 200 ms (2000 steps)", `into "a"`, "2001 slots x 1000000 neurons x 1 input rows = 16008000000 bytes", "limit of 1073741824"}},
+`, line: 10, field: "synapses[0] (slow).delay", words: []string{"delay 200 ms (2000 steps)", `into "a"`, "2000 slots x 1000000 neurons x 1 input rows = 16000000000 bytes", "limit of 1073741824"}},
 	{name: "delay rings over the limit, per-connection delays and two rows", yaml: `version: 1
 populations:
   g: {model: SpikeGenerator, size: 1}
@@ -1207,7 +1207,7 @@ populations:
 synapses:
   - {pre: g, post: a, conn: {rule: explicit, pairs: [[0, 0], [0, 1]]}, delay: [0.1, 0.4]}
   - {pre: dc, post: a, conn: {rule: explicit, pairs: [[0, 0]]}, delay: 0.1}
-`, line: 8, field: "synapses[1].delay", words: []string{"delay 0.1 ms (1 steps)", "5 slots x 10 neurons x 2 input rows = 800 bytes", "limit of 500"},
+`, line: 8, field: "synapses[1].delay", words: []string{"delay 0.1 ms (1 steps)", "4 slots x 10 neurons x 2 input rows = 640 bytes", "limit of 500"},
 		lim: &models.Limits{MaxUnits: 100, MaxConnections: 100, MaxPairs: 1000, MaxRingBytes: 500}},
 	{name: "delay rings over the limit, default delay", yaml: `version: 1
 populations:
@@ -1215,8 +1215,8 @@ populations:
   a: {model: LIF, size: 40}
 synapses:
   - {pre: g, post: a, conn: {rule: all_to_all}}
-`, line: 6, field: "synapses[0].delay", words: []string{"delay 0.1 ms (1 steps)", "640 bytes", "limit of 600"},
-		lim: &models.Limits{MaxUnits: 100, MaxConnections: 100, MaxPairs: 1000, MaxRingBytes: 600}},
+`, line: 6, field: "synapses[0].delay", words: []string{"delay 0.1 ms (1 steps)", "1 slots x 40 neurons x 1 input rows = 320 bytes", "limit of 300"},
+		lim: &models.Limits{MaxUnits: 100, MaxConnections: 100, MaxPairs: 1000, MaxRingBytes: 300}},
 }
 
 func loadString(t testing.TB, src string, lim models.Limits) (*models.Network, error) {

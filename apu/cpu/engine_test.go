@@ -252,3 +252,57 @@ func TestResetMatchesFreshLoad(t *testing.T) {
 		})
 	}
 }
+
+// A population's ring has as many slots as its longest delay: a spike
+// routed with that delay lands in the slot its step has just read and
+// cleared. Spikes in consecutive steps through delays of one step (a
+// ring of one slot) and of three steps (three slots, the longest delay
+// landing in the slot just freed) must each arrive once, in their own
+// step: V of a LIF (input added to V, no refractory time) follows
+// V_s = V_rest + (V_{s-1} - V_rest) P + w [arrival at s].
+func TestRingSlotReuse(t *testing.T) {
+	src := `version: 1
+dt: 0.1
+populations:
+  src: {model: SpikeGenerator, size: 2, params: {spike_times: [[1.0, 1.1, 1.2, 1.3, 1.6], [1.0, 1.1, 1.2, 1.3, 1.6]]}}
+  one: {model: LIF, size: 1, params: {tau_ref: 0.0, V_th: 100.0, V_reset: -70, V_rest: -70}}
+  three: {model: LIF, size: 1, params: {tau_ref: 0.0, V_th: 100.0, V_reset: -70, V_rest: -70}}
+synapses:
+  - {pre: src, post: one, conn: {rule: explicit, pairs: [[0, 0]]}, weight: 1.0, delay: 0.1}
+  - {pre: src, post: three, conn: {rule: explicit, pairs: [[0, 0], [1, 0]]}, weight: [1.0, 0.5], delay: [0.3, 0.1]}
+monitors:
+  - {population: one, record: [V]}
+  - {population: three, record: [V]}
+`
+	_, e := load(t, src)
+	if err := e.Advance(30); err != nil {
+		t.Fatal(err)
+	}
+	var rec apu.Record
+	e.Drain(&rec)
+	p := math.Exp(-0.1 / 10)
+	spikes := []int64{10, 11, 12, 13, 16} // stamps of the generator's spikes
+	want := func(inputs map[int64]float64, n int) []float64 {
+		v := make([]float64, n)
+		v[0] = -70
+		for s := 1; s < n; s++ {
+			v[s] = -70 + (v[s-1]+70)*p + inputs[int64(s)]
+		}
+		return v
+	}
+	one, three := map[int64]float64{}, map[int64]float64{}
+	for _, s := range spikes {
+		one[s+1] += 1.0
+		three[s+3] += 1.0
+		three[s+1] += 0.5
+	}
+	for i, in := range []map[int64]float64{one, three} {
+		tr := rec.Traces[i]
+		w := want(in, len(tr.Stamps))
+		for r, st := range tr.Stamps {
+			if math.Abs(tr.Values[r]-w[st]) > 1e-9 {
+				t.Errorf("%s: V at stamp %d = %.12g, want %.12g", []string{"one", "three"}[i], st, tr.Values[r], w[st])
+			}
+		}
+	}
+}

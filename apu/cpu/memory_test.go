@@ -51,13 +51,13 @@ func TestProbeMemoryCountsSpikeTimesConnectionsRings(t *testing.T) {
 		t.Errorf("5000 times on 10 units add %d bytes, want %d", d, 2*10*5000*16)
 	}
 	// 1000 connections of 22 bytes, CSR offsets (11 int32) and the ring
-	// of a: 2 slots (one step of delay) of one row of 100 float64s.
-	if d := est(0, ", delay: 0.1") - base; d != 1000*22+11*4+2*100*8 {
-		t.Errorf("1000 connections with delay 1 step add %d bytes, want %d", d, 1000*22+11*4+2*100*8)
+	// of a: 1 slot (one step of delay) of one row of 100 float64s.
+	if d := est(0, ", delay: 0.1") - base; d != 1000*22+11*4+1*100*8 {
+		t.Errorf("1000 connections with delay 1 step add %d bytes, want %d", d, 1000*22+11*4+1*100*8)
 	}
-	// 10 steps of delay: 11 slots.
-	if d := est(0, ", delay: 1.0") - base; d != 1000*22+11*4+11*100*8 {
-		t.Errorf("1000 connections with delay 10 steps add %d bytes, want %d", d, 1000*22+11*4+11*100*8)
+	// 10 steps of delay: 10 slots.
+	if d := est(0, ", delay: 1.0") - base; d != 1000*22+11*4+10*100*8 {
+		t.Errorf("1000 connections with delay 10 steps add %d bytes, want %d", d, 1000*22+11*4+10*100*8)
 	}
 	for _, delay := range []string{"0.1", "1.0", "7.5"} {
 		m1, n1 := probeMemory(t, "version: 1\npopulations:\n  g: {model: SpikeGenerator, size: 1}\n  a: {model: ExpLIF, size: 50, params: {tau_syn: [2.0, 5.0]}}\nsynapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}, delay: "+delay+", receptor: 1}\n")
