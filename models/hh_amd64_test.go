@@ -306,3 +306,26 @@ func BenchmarkHH1000Kernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHHStageAVX: one stage of the vector kernel for a full block
+// (four groups of four HH neurons, V from -78 to 31.5 mV, stage 6's
+// argument), as advance calls it. Reports nanoseconds per group of four
+// evaluations.
+func BenchmarkHHStageAVX(b *testing.B) {
+	if !hhSIMD {
+		b.Skip("no AVX2 and FMA on this CPU")
+	}
+	n := bioNeuron(b, 0.1, "HH", 1, "").(*HH)
+	k := *n.rkf
+	for l := range odeBlock {
+		k.y[hhV][l] = -78 + 7.3*float64(l)
+		k.y[hhM][l], k.y[hhH][l], k.y[hhN][l] = 0.05, 0.6, 0.32
+		k.hs[l], k.in[l] = 0.01, 500
+	}
+	for b.Loop() {
+		if hhStageAVX(&k, &hhVK, 5, 15) != 0 {
+			b.Fatal("a group left to the scalar code")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*odeBlock/4), "ns/group")
+}
