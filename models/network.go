@@ -959,6 +959,24 @@ func (net *Network) RingBytes() int64 {
 	return sumRings(rings)
 }
 
+// SpikeRows is, for every population that receives spikes, the number
+// of spike input rows of its delay rings (ring slots x spike ports), each
+// one float64 per neuron: the part of RingBytes that spikes are written
+// to (apu/cpu keeps a list of the written neurons per row).
+func (net *Network) SpikeRows() map[*PopulationSpec]int64 {
+	rings := map[*PopulationSpec]*ringUse{}
+	for _, s := range net.Synapses {
+		useRings(rings, s)
+	}
+	rows := map[*PopulationSpec]int64{}
+	for p, u := range rings {
+		if u.spikes {
+			rows[p] = u.slots() * int64(ringPorts(p))
+		}
+	}
+	return rows
+}
+
 func useRings(rings map[*PopulationSpec]*ringUse, s *SynapseSpec) int32 {
 	u := rings[s.Post]
 	if u == nil {

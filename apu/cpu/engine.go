@@ -39,6 +39,9 @@ type Engine struct {
 	door door // backend.go
 
 	chunk int // neurons stepped before their inputs are cleared; 0: stepChunk
+	// wholeRows: clear every input row whole after its step, without the
+	// lists of written neurons (queued.go); the tests compare the two.
+	wholeRows bool
 }
 
 var _ apu.Backend = (*Engine)(nil)
@@ -66,6 +69,7 @@ type popRT struct {
 	ringLen   int
 	wRing     [][][]float64 // [slot][port][neuron]
 	wDirty    [][]bool      // [slot][port]: something was queued
+	wQueued   [][]queued    // [slot][port]: where (queued.go)
 	iRing     [][]float64   // [slot][neuron]
 	iDirty    []bool
 	wView     [][]float64 // per-step argument to Step
@@ -260,14 +264,19 @@ func (e *Engine) addProj(pre, post *popRT, pr *projRT, zero bool) {
 		if post.wRing == nil {
 			post.wRing = make([][][]float64, post.ringLen)
 			post.wDirty = make([][]bool, post.ringLen)
+			post.wQueued = make([][]queued, post.ringLen)
 			for k := range post.wRing {
 				post.wRing[k] = make([][]float64, post.portCount)
 				post.wDirty[k] = make([]bool, post.portCount)
+				post.wQueued[k] = make([]queued, post.portCount)
 			}
 		}
 		for k := range post.wRing {
 			if post.wRing[k][pr.port] == nil {
 				post.wRing[k][pr.port] = make([]float64, post.spec.Size)
+				if !e.wholeRows {
+					post.wQueued[k][pr.port].at = make([]int32, 0, queueCap(post.spec.Size))
+				}
 			}
 		}
 	}
@@ -488,7 +497,7 @@ func (e *Engine) Reset() error {
 	// The threads' workers are stopped and made again; the options
 	// (WithThreads) stay.
 	e.closeThreads()
-	*e = Engine{want: e.want, cpus: e.cpus, chunk: e.chunk}
+	*e = Engine{want: e.want, cpus: e.cpus, chunk: e.chunk, wholeRows: e.wholeRows}
 	if err := e.Load(net); err != nil {
 		return fmt.Errorf("cpu engine: reset: %w", err)
 	}
@@ -612,7 +621,11 @@ func (e *Engine) step() error {
 		rs, split := p.neuron.(models.RangeStepper)
 		split = split && rs.Splittable()
 		var err error
-		p.spiked, err = e.stepAndClear(p.neuron, rs, split, 0, p.spec.Size, iext, w, p.spiked[:0])
+		var q []queued
+		if p.wQueued != nil {
+			q = p.wQueued[slot]
+		}
+		p.spiked, err = e.stepAndClear(p.neuron, rs, split, 0, p.spec.Size, iext, w, q, p.spiked[:0])
 		if err != nil {
 			return fmt.Errorf("population %q: step %d (t = %g ms): %w", p.spec.Name, k, float64(k)*e.net.Dt, err)
 		}
@@ -666,45 +679,47 @@ func (e *Engine) step() error {
 const stepChunk = 4096
 
 // stepAndClear performs the step of neurons lo..hi-1 of m and zeroes
-// their inputs in iext and w: the ring slot is free again. A splittable
-// model (rs, split) is stepped in chunks of stepChunk, which changes no
-// result (models.RangeStepper), unless there is no input to clear; the
-// others whole, lo..hi being all.
-func (e *Engine) stepAndClear(m models.NeuronModel, rs models.RangeStepper, split bool, lo, hi int, iext []float64, w [][]float64, spk []int32) ([]int32, error) {
+// their inputs in iext and w: the ring slot is free again. A row of w
+// whose writes q lists (queued) has those entries zeroed after the step;
+// the other rows, and iext, are cleared whole. A splittable model (rs,
+// split) is stepped in chunks of stepChunk, each cleared right after its
+// step, which changes no result (models.RangeStepper), unless there is
+// no input to clear; the others whole, lo..hi being all.
+func (e *Engine) stepAndClear(m models.NeuronModel, rs models.RangeStepper, split bool, lo, hi int, iext []float64, w [][]float64, q []queued, spk []int32) ([]int32, error) {
 	inputs := iext != nil
 	for _, wr := range w {
 		inputs = inputs || wr != nil
 	}
+	var err error
 	switch {
 	case !split:
-		spk, err := m.Step(iext, w, spk)
-		clearInputs(lo, hi, iext, w)
-		return spk, err
+		spk, err = m.Step(iext, w, spk)
+		clearInputs(lo, hi, iext, w, q)
 	case !inputs:
 		return rs.StepRange(lo, hi, iext, w, spk)
-	}
-	chunk := e.chunk
-	if chunk <= 0 {
-		chunk = stepChunk
-	}
-	for c := lo; c < hi; c += chunk {
-		d := min(c+chunk, hi)
-		var err error
-		if spk, err = rs.StepRange(c, d, iext, w, spk); err != nil {
-			return spk, err
+	default:
+		chunk := e.chunk
+		if chunk <= 0 {
+			chunk = stepChunk
 		}
-		clearInputs(c, d, iext, w)
+		for c := lo; c < hi && err == nil; c += chunk {
+			d := min(c+chunk, hi)
+			spk, err = rs.StepRange(c, d, iext, w, spk)
+			clearInputs(c, d, iext, w, q)
+		}
 	}
-	return spk, nil
+	clearQueued(w, q)
+	return spk, err
 }
 
-// clearInputs zeroes neurons lo..hi-1 of the input rows that are not nil.
-func clearInputs(lo, hi int, iext []float64, w [][]float64) {
+// clearInputs zeroes neurons lo..hi-1 of iext and of the rows of w that
+// are not nil and whose writes are not listed in q.
+func clearInputs(lo, hi int, iext []float64, w [][]float64, q []queued) {
 	if iext != nil {
 		clear(iext[lo:hi])
 	}
-	for _, wr := range w {
-		if wr != nil {
+	for r, wr := range w {
+		if wr != nil && (q == nil || q[r].whole) {
 			clear(wr[lo:hi])
 		}
 	}
@@ -741,7 +756,7 @@ func routeSpikes(pr *projRT, pre *popRT, k int64) {
 		if pre.out != nil {
 			s = pre.out[i]
 		}
-		deliverRow(pr, pr.off[i], pr.off[i+1], s, k, pr.post.wDirty)
+		deliverRow(pr, pr.off[i], pr.off[i+1], s, k, pr.post.wDirty, pr.post.wQueued)
 	}
 }
 
@@ -771,8 +786,9 @@ func (pr *projRT) touch(lo, hi int32) uint32 {
 }
 
 // deliverRow queues w*s for connections lo..hi-1 of pr, spikes of step k,
-// marking the slots written in dirty ([slot][port]).
-func deliverRow(pr *projRT, lo, hi int32, s float64, k int64, dirty [][]bool) {
+// marking the slots written in dirty and the targets in q (both
+// [slot][port]).
+func deliverRow(pr *projRT, lo, hi int32, s float64, k int64, dirty [][]bool, q [][]queued) {
 	if lo == hi {
 		return
 	}
@@ -787,8 +803,10 @@ func deliverRow(pr *projRT, lo, hi int32, s float64, k int64, dirty [][]bool) {
 		dirty[slot][pr.port] = true
 		if pr.tgt16 != nil {
 			addRow(row, pr.tgt16[lo:hi], wt, pr.w0, s)
+			queue(&q[slot][pr.port], pr.tgt16[lo:hi])
 		} else {
 			addRow(row, pr.target[lo:hi], wt, pr.w0, s)
+			queue(&q[slot][pr.port], pr.target[lo:hi])
 		}
 		return
 	}
@@ -797,6 +815,7 @@ func deliverRow(pr *projRT, lo, hi int32, s float64, k int64, dirty [][]bool) {
 		slot := int((k + int64(pr.delay[c])) % L)
 		post.wRing[slot][pr.port][pr.targetAt(c)] += pr.weightAt(c) * s
 		dirty[slot][pr.port] = true
+		q[slot][pr.port].whole = true
 	}
 }
 

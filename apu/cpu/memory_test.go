@@ -51,19 +51,29 @@ func TestProbeMemoryCountsSpikeTimesConnectionsRings(t *testing.T) {
 		t.Errorf("5000 times on 10 units add %d bytes, want %d", d, 2*10*5000*16)
 	}
 	// 1000 connections of 22 bytes, CSR offsets (11 int32) and the ring
-	// of a: 1 slot (one step of delay) of one row of 100 float64s.
-	if d := est(0, ", delay: 0.1") - base; d != 1000*22+11*4+1*100*8 {
-		t.Errorf("1000 connections with delay 1 step add %d bytes, want %d", d, 1000*22+11*4+1*100*8)
+	// of a: 1 slot (one step of delay) of one row of 100 float64s, with
+	// its list of written neurons (100/16 = 6 int32).
+	if d := est(0, ", delay: 0.1") - base; d != 1000*22+11*4+1*(100*8+6*4) {
+		t.Errorf("1000 connections with delay 1 step add %d bytes, want %d", d, 1000*22+11*4+1*(100*8+6*4))
 	}
 	// 10 steps of delay: 10 slots.
-	if d := est(0, ", delay: 1.0") - base; d != 1000*22+11*4+10*100*8 {
-		t.Errorf("1000 connections with delay 10 steps add %d bytes, want %d", d, 1000*22+11*4+10*100*8)
+	if d := est(0, ", delay: 1.0") - base; d != 1000*22+11*4+10*(100*8+6*4) {
+		t.Errorf("1000 connections with delay 10 steps add %d bytes, want %d", d, 1000*22+11*4+10*(100*8+6*4))
 	}
 	for _, delay := range []string{"0.1", "1.0", "7.5"} {
 		m1, n1 := probeMemory(t, "version: 1\npopulations:\n  g: {model: SpikeGenerator, size: 1}\n  a: {model: ExpLIF, size: 50, params: {tau_syn: [2.0, 5.0]}}\nsynapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}, delay: "+delay+", receptor: 1}\n")
 		m0, n0 := probeMemory(t, "version: 1\npopulations:\n  g: {model: SpikeGenerator, size: 1}\n  a: {model: ExpLIF, size: 50, params: {tau_syn: [2.0, 5.0]}}\nsynapses:\n  - {pre: g, post: a, conn: {rule: all_to_all}, delay: 0.1, receptor: 1}\n")
-		if got, want := m1-m0, n1.RingBytes()-n0.RingBytes(); got != want {
-			t.Errorf("delay %s: Probe grows by %d bytes, RingBytes by %d", delay, got, want)
+		// The rings and their lists of written neurons (50/16 = 3 int32
+		// per spike row: a 32nd of the row, rounded down).
+		rows := func(n *models.Network) int64 {
+			var r int64
+			for _, x := range n.SpikeRows() {
+				r += x
+			}
+			return r
+		}
+		if got, want := m1-m0, n1.RingBytes()-n0.RingBytes()+(rows(n1)-rows(n0))*3*4; got != want {
+			t.Errorf("delay %s: Probe grows by %d bytes, RingBytes and the lists by %d", delay, got, want)
 		}
 	}
 }

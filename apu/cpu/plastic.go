@@ -184,6 +184,7 @@ func routePlastic(pr *projRT, pre *popRT, k int64) {
 			slot := int((k + int64(d)) % L)
 			post.wRing[slot][pr.port][j] += w * s
 			post.wDirty[slot][pr.port] = true
+			post.wQueued[slot][pr.port].whole = true
 		}
 	}
 }

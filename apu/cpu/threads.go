@@ -92,6 +92,7 @@ type popPart struct {
 	spk   [2][]spikeList // [step parity][worker]: the spiking neurons
 	out   [2][]float64   // a generator's output by step parity
 	wDirt [][][]bool     // [worker][slot][port]
+	wQue  [][][]queued   // [worker][slot][port]: each worker's share of the lists in popRT.wQueued
 	iDirt [][]bool       // [worker][slot]
 }
 
@@ -170,6 +171,7 @@ func (e *Engine) setupThreads() {
 				}
 				pp.iDirt[t] = flags[p.ringLen*p.portCount:]
 			}
+			pp.wQue = shareQueues(p.wQueued, pp.cut)
 			tm.wv[0] = growViews(tm.wv[0], p.portCount)
 		}
 		p.part = pp
@@ -189,6 +191,34 @@ func (e *Engine) setupThreads() {
 		go e.worker(tm, t)
 	}
 	e.tm = tm
+}
+
+// shareQueues divides the lists of written targets (engine.go's
+// wQueued, [slot][port]) among the workers by the neurons they own
+// (cut): worker t's list of a row is its own part of the row's array,
+// queueCap(its neurons) long, so that the workers' deliveries need no
+// lock and the engine holds no more than with one thread. Each worker's
+// list headers, written at every delivery, are a cache line apart from
+// the others'.
+func shareQueues(all [][]queued, cut []int) [][][]queued {
+	const pad = 4 // a queued is 16 bytes or more: 64 bytes either side
+	n := len(cut) - 1
+	per := make([][][]queued, n)
+	for t := range n {
+		lo, hi := cut[t], cut[t+1]
+		start, size := queueCap(lo), queueCap(hi-lo) // start+size <= queueCap(hi)
+		per[t] = make([][]queued, len(all))
+		for slot, rows := range all {
+			q := make([]queued, len(rows)+2*pad)[pad : pad+len(rows) : pad+len(rows)]
+			for r := range rows {
+				if at := rows[r].at; at != nil {
+					q[r].at = at[start : start : start+size]
+				}
+			}
+			per[t][slot] = q
+		}
+	}
+	return per
 }
 
 // padded returns n flags that share no cache line with anything else. A
@@ -340,7 +370,11 @@ func (e *Engine) update(tm *team, t int, k int64) {
 		if pp.split {
 			rs = p.neuron.(models.RangeStepper)
 		}
-		spk, err := e.stepAndClear(p.neuron, rs, pp.split, lo, hi, iext, w, pp.spk[par][t].ids[:0])
+		var q []queued
+		if p.wQueued != nil {
+			q = pp.wQue[t][slot]
+		}
+		spk, err := e.stepAndClear(p.neuron, rs, pp.split, lo, hi, iext, w, q, pp.spk[par][t].ids[:0])
 		pp.spk[par][t].ids = spk
 		if err != nil {
 			tm.errs[t] = fmt.Errorf("population %q: step %d (t = %g ms): %w", p.spec.Name, k, float64(k)*e.net.Dt, err)
@@ -368,7 +402,7 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 		for _, pr := range p.proj {
 			post := pr.post
 			L := int64(post.ringLen)
-			dirt := post.part.wDirt[t]
+			dirt, que := post.part.wDirt[t], post.part.wQue[t]
 			if p.current {
 				dirt := post.part.iDirt[t]
 				for i, x := range p.part.out[par] {
@@ -403,7 +437,7 @@ func (e *Engine) deliver(tm *team, t int, k int64) {
 					if vals != nil {
 						s = vals[i]
 					}
-					deliverRow(pr, pr.seg[int(i)*(T+1)+t], pr.seg[int(i)*(T+1)+t+1], s, k, dirt)
+					deliverRow(pr, pr.seg[int(i)*(T+1)+t], pr.seg[int(i)*(T+1)+t+1], s, k, dirt, que)
 				}
 			}
 		}
