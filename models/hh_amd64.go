@@ -115,7 +115,7 @@ var hhVK = newHHVecConsts()
 func newHHVecConsts() hhVecConsts {
 	f := func(x float64) [4]float64 { return [4]float64{x, x, x, x} }
 	u := func(x uint64) [4]uint64 { return [4]uint64{x, x, x, x} }
-	root := func(n int, quart [5]float64) hhRootVec {
+	root := func(n int, quart [5]float64, roots *[8]float64) hhRootVec {
 		r := hhRootVec{n: f(float64(n)), inv: f(1 / float64(n))}
 		for j, x := range quart {
 			r.quart[j] = f(x)
@@ -123,7 +123,7 @@ func newHHVecConsts() hhVecConsts {
 		for j := range r.js {
 			r.js[j] = f(float64(j))
 			if j < n {
-				r.roots[j] = f(math.Exp2(-float64(j) / float64(n))) // rkfRoot5, rkfRoot6
+				r.roots[j] = f(roots[j])
 			}
 		}
 		if n == 5 {
@@ -145,7 +145,7 @@ func newHHVecConsts() hhVecConsts {
 		epsAbs: f(rkfEpsAbs), dblMin: f(dblMin), shrink: f(1.1),
 		mant: u(1<<52 - 1), oneBits: u(1023 << 52), twoP52: u(0x4330000000000000), bits11: u(0x7ff),
 		expOff: f(1<<52 + 1023),
-		root5:  root(5, [5]float64{0.014245373683843082, 0.11196867763723466, 0.3606346690427562, 0.6412189998315366, 1.3782854886340428}),
-		root6:  root(6, [5]float64{0.01138383974054361, 0.089694145680407, 0.2902565113218118, 0.5227422186560641, 1.3107784956789583}),
+		root5:  root(5, [5]float64{rkfQ50, rkfQ51, rkfQ52, rkfQ53, rkfQ54}, &rkfRoot5),
+		root6:  root(6, [5]float64{rkfQ60, rkfQ61, rkfQ62, rkfQ63, rkfQ64}, &rkfRoot6),
 	}
 }

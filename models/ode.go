@@ -365,10 +365,10 @@ const (
 // kernel (hh_amd64.s) computes the same numbers.
 func rkfInvRoot5(r float64) float64 {
 	m, q, f := rkfSplit(r, 5)
-	z := float64(0.014245373683843082*m) - 0.11196867763723466
-	z = float64(z*m) + 0.3606346690427562
-	z = float64(z*m) - 0.6412189998315366
-	z = float64(z*m) + 1.3782854886340428
+	z := float64(rkfQ50*m) - rkfQ51
+	z = float64(z*m) + rkfQ52
+	z = float64(z*m) - rkfQ53
+	z = float64(z*m) + rkfQ54
 	for range 2 {
 		z2 := z * z
 		d := 1 - float64(m*(z2*z2*z))
@@ -379,10 +379,10 @@ func rkfInvRoot5(r float64) float64 {
 
 func rkfInvRoot6(r float64) float64 {
 	m, q, f := rkfSplit(r, 6)
-	z := float64(0.01138383974054361*m) - 0.089694145680407
-	z = float64(z*m) + 0.2902565113218118
-	z = float64(z*m) - 0.5227422186560641
-	z = float64(z*m) + 1.3107784956789583
+	z := float64(rkfQ60*m) - rkfQ61
+	z = float64(z*m) + rkfQ62
+	z = float64(z*m) - rkfQ63
+	z = float64(z*m) + rkfQ64
 	for range 2 {
 		z3 := z * z * z
 		d := 1 - float64(m*(z3*z3))
@@ -407,17 +407,26 @@ func rkfSplit(r float64, n int) (m float64, q, f int) {
 // pow2 is 2^k for -1022 <= k <= 1023 (rkfSplit's q is within +-205).
 func pow2(k int) float64 { return math.Float64frombits(uint64(k+1023) << 52) }
 
-// rkfRoot5[f] = 2^(-f/5), rkfRoot6[f] = 2^(-f/6) (math.Exp2 is within
-// one ulp).
-var rkfRoot5, rkfRoot6 [8]float64
+// The quartic fits of m^(-1/5) and m^(-1/6) on [1, 2), highest
+// coefficient first, the signs of their terms alternating from +
+// (rkfInvRoot5, rkfInvRoot6 and the vector kernel's hhVK).
+const (
+	rkfQ50, rkfQ51, rkfQ52, rkfQ53, rkfQ54 = 0.014245373683843082, 0.11196867763723466, 0.3606346690427562, 0.6412189998315366, 1.3782854886340428
+	rkfQ60, rkfQ61, rkfQ62, rkfQ63, rkfQ64 = 0.01138383974054361, 0.089694145680407, 0.2902565113218118, 0.5227422186560641, 1.3107784956789583
+)
 
-func init() {
-	for f := range 5 {
-		rkfRoot5[f] = math.Exp2(-float64(f) / 5)
+// rkfRoot5[f] = 2^(-f/5), rkfRoot6[f] = 2^(-f/6) (math.Exp2 is within
+// one ulp). Variables initialized by a function rather than in init(),
+// so that other package variables built from them (hhVK) see them
+// filled.
+var rkfRoot5, rkfRoot6 = rkfRoots(5), rkfRoots(6)
+
+func rkfRoots(n int) [8]float64 {
+	var r [8]float64
+	for f := range n {
+		r[f] = math.Exp2(-float64(f) / float64(n))
 	}
-	for f := range 6 {
-		rkfRoot6[f] = math.Exp2(-float64(f) / 6)
-	}
+	return r
 }
 
 // Fehlberg coefficients exactly as GSL's rkf45.c writes them. Untyped
