@@ -910,7 +910,7 @@ type ringUse struct {
 	currents bool  // a current synapse: one more row
 }
 
-// bytes is the rings' size: maxDelay+1 slots of rows x size float64s.
+// bytes is the rings' size: slots() slots of rows x size float64s.
 func (u *ringUse) bytes(post *PopulationSpec) int64 {
 	return mulSat(mulSat(u.slots(), int64(u.rows(post))), mulSat(int64(post.Size), 8))
 }
@@ -952,11 +952,18 @@ func ringPorts(p *PopulationSpec) int {
 // share of the cpu backend's Probe.Memory (one count: apu/cpu allocates
 // no more, as it skips ports nothing targets).
 func (net *Network) RingBytes() int64 {
-	rings := map[*PopulationSpec]*ringUse{}
-	for _, s := range net.Synapses {
-		useRings(rings, s)
+	return sumRings(net.ringUses())
+}
+
+// RingSlots is the length of the delay ring of every population that
+// receives input: max(longest delay in steps, 1), the slots RingBytes
+// counts and apu/cpu allocates.
+func (net *Network) RingSlots() map[*PopulationSpec]int {
+	slots := map[*PopulationSpec]int{}
+	for p, u := range net.ringUses() {
+		slots[p] = int(u.slots())
 	}
-	return sumRings(rings)
+	return slots
 }
 
 // SpikeRows is, for every population that receives spikes, the number
@@ -964,17 +971,23 @@ func (net *Network) RingBytes() int64 {
 // one float64 per neuron: the part of RingBytes that spikes are written
 // to (apu/cpu keeps a list of the written neurons per row).
 func (net *Network) SpikeRows() map[*PopulationSpec]int64 {
-	rings := map[*PopulationSpec]*ringUse{}
-	for _, s := range net.Synapses {
-		useRings(rings, s)
-	}
 	rows := map[*PopulationSpec]int64{}
-	for p, u := range rings {
+	for p, u := range net.ringUses() {
 		if u.spikes {
 			rows[p] = u.slots() * int64(ringPorts(p))
 		}
 	}
 	return rows
+}
+
+// ringUses is what the network's synapse entries ask of each post
+// population's rings.
+func (net *Network) ringUses() map[*PopulationSpec]*ringUse {
+	rings := map[*PopulationSpec]*ringUse{}
+	for _, s := range net.Synapses {
+		useRings(rings, s)
+	}
+	return rings
 }
 
 func useRings(rings map[*PopulationSpec]*ringUse, s *SynapseSpec) int32 {

@@ -185,26 +185,19 @@ func (e *Engine) Load(net *models.Network) error {
 		e.pops = append(e.pops, p)
 		e.byName[ps.Name] = p
 	}
-	// Ring lengths: the longest delay into each population (at least
-	// one slot). Step k reads and clears slot k%L before any of step k's
-	// spikes are routed (zero-delay connections, which are routed
-	// earlier, have their own projections and land in slot k%L as they
-	// should), so a delay of L can use the slot just freed: one slot
-	// fewer than delay+1, half the rings' memory for the common delay of
-	// one step, which at CUBA 64000 keeps a thread's share of the
-	// neurons and its rings within a 2 MB L2 cache.
-	maxDelay := make([]int32, len(e.pops))
-	for _, s := range net.Synapses {
-		post := s.Post
-		for _, d := range s.Delays {
-			maxDelay[e.byName[post.Name].idx] = max(maxDelay[e.byName[post.Name].idx], d)
-		}
-	}
-	for i, p := range e.pops {
+	// Ring lengths as models.Network.RingSlots counts them, one slot
+	// for a population nothing reaches. Step k reads and clears slot k%L
+	// before any of step k's spikes are routed (zero-delay connections,
+	// which are routed earlier, have their own projections and land in
+	// slot k%L as they should), so a delay of L can use the slot just
+	// freed: one slot fewer than delay+1, half the rings' memory for the
+	// common delay of one step.
+	slots := net.RingSlots()
+	for _, p := range e.pops {
 		if p.neuron == nil {
 			continue
 		}
-		p.ringLen = max(int(maxDelay[i]), 1)
+		p.ringLen = max(slots[p.spec], 1)
 		p.wView = make([][]float64, p.portCount)
 	}
 	e.plastic = map[int]*projRT{}

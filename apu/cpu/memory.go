@@ -40,10 +40,10 @@ type storedTimer interface{ StoredTimes() int64 }
 // connections (the network's lists and the engine's CSR, plastic state),
 // state slices (the description's populations at their initial state and
 // the engine's own, PopulationSpec.NewModel), input rings, spike times
-// and STDP post histories. The rings (and their lists of written
-// neurons, a 32nd of the spike rows' size) are models.Network.RingBytes, the
+// and STDP post histories. The rings are models.Network.RingBytes, the
 // count Limits.MaxRingBytes bounds while the file loads: the engine
-// allocates no more (TestRingBytesBoundsTheEngine). Monitors' buffers
+// allocates no more (TestRingBytesBoundsTheEngine); their spike rows'
+// lists of written neurons (queued.go) add a 32nd of those rows. Monitors' buffers
 // depend on how often they are drained, and Go's collector may hold up to
 // twice the live heap (GOGC=100) while it loads.
 func estimateMemory(net *models.Network) int64 {
